@@ -1,0 +1,68 @@
+import { Test } from '@nestjs/testing';
+import { ConfigError } from './config-error';
+import { loadConfig } from './load-config';
+import { ConfigModule } from './config.module';
+import { NODE_CONFIG } from './node-config';
+
+describe(loadConfig.name, () => {
+  it('uses the reference defaults when nothing is set', () => {
+    const sut = loadConfig({});
+    expect(sut).toMatchObject({
+      nodeId: 'node1',
+      websocketHost: '0.0.0.0',
+      websocketPort: 8080,
+      xmlrpcPort: 9090,
+      xmlrpcAddress: 'http://node1:9090',
+      peers: [],
+      logLevel: 'INFO',
+      heartbeatIntervalMs: 30000,
+      heartbeatTimeoutMs: 2000,
+      maxHeartbeatFailures: 2,
+      inactivityTimeoutMs: 900000,
+      cleanupIntervalMs: 60000,
+    });
+  });
+
+  it('accepts decimal seconds for CLEANUP_INTERVAL', () => {
+    expect(loadConfig({ CLEANUP_INTERVAL: '0.5' }).cleanupIntervalMs).toBe(500);
+  });
+
+  it.each([
+    ['WEBSOCKET_PORT', 'abc'],
+    ['XMLRPC_PORT', '70000'],
+    ['LOG_LEVEL', 'VERBOSE'],
+    ['LOG_FORMAT', 'xml'],
+    ['CLEANUP_INTERVAL', '-1'],
+    ['HEARTBEAT_INTERVAL', 'soon'],
+    ['MAX_HEARTBEAT_FAILURES', '0'],
+    ['NODE_ID', 'bad id'],
+    ['PEER_NODES', 'node2'],
+    ['PEER_NODES', 'node2:http://'],
+    ['PEER_NODES', 'node2:host'],
+  ])('refuses %s=%s and names the variable', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ [variable]: value });
+    } catch (e) {
+      expect((e as ConfigError).variable).toBe(variable);
+      expect((e as Error).message).toContain(variable);
+    }
+  });
+
+  it('parses both PEER_NODES forms and ignores its own id', () => {
+    const sut = loadConfig({
+      NODE_ID: 'node1',
+      PEER_NODES: 'node1:http://node1:9090, node2:http://node2:9090,node3:10.0.0.3:9091,node4:https://n4:443',
+    });
+    expect(sut.peers).toEqual([
+      { nodeId: 'node2', url: 'http://node2:9090' },
+      { nodeId: 'node3', url: 'http://10.0.0.3:9091' },
+      { nodeId: 'node4', url: 'https://n4' },
+    ]);
+  });
+
+  it('is injectable through ConfigModule', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(loadConfig({ NODE_ID: 'x' }))] }).compile();
+    expect(moduleRef.get(NODE_CONFIG).nodeId).toBe('x');
+  });
+});

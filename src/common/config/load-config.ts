@@ -1,0 +1,81 @@
+import { ConfigError } from './config-error';
+import type { LogFormat, LogLevelName, NodeConfig } from './node-config';
+import { isValidNodeId, parsePeerNodes } from './peer-nodes';
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevelName[] = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): NodeConfig {
+  const read = (name: string, fallback: string) => {
+    const value = env[name];
+    return value === undefined ? fallback : value.trim();
+  };
+  const port = (name: string, fallback: number) => {
+    const raw = read(name, String(fallback));
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < 1 || value > 65535) {
+      throw new ConfigError(name, `must be a port number 1-65535 (got "${raw}")`);
+    }
+    return value;
+  };
+  const seconds = (name: string, fallback: number, min = 0.001) => {
+    const raw = read(name, String(fallback));
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value < min) {
+      throw new ConfigError(name, `must be a number of seconds >= ${min} (got "${raw}")`);
+    }
+    return Math.round(value * 1000);
+  };
+  const host = (name: string) => {
+    const value = read(name, '0.0.0.0');
+    if (value === '' || /\s/.test(value)) throw new ConfigError(name, `must be a host name or address (got "${value}")`);
+    return value;
+  };
+
+  const nodeId = read('NODE_ID', 'node1');
+  if (!isValidNodeId(nodeId)) {
+    throw new ConfigError('NODE_ID', `must be 1-64 letters, digits, "_", "." or "-" (got "${nodeId}")`);
+  }
+  const xmlrpcPort = port('XMLRPC_PORT', 9090);
+  const xmlrpcAddress = read('XMLRPC_ADDRESS', `http://${nodeId}:${xmlrpcPort}`);
+  if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/i.test(xmlrpcAddress)) {
+    throw new ConfigError('XMLRPC_ADDRESS', `must be a URL like http://host:port (got "${xmlrpcAddress}")`);
+  }
+  const logLevel = read('LOG_LEVEL', 'INFO').toUpperCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevelName)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const logFormat = read('LOG_FORMAT', 'text').toLowerCase();
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new ConfigError('LOG_FORMAT', `must be text or json (got "${logFormat}")`);
+  }
+  const maxFailuresRaw = read('MAX_HEARTBEAT_FAILURES', '2');
+  if (!/^\d+$/.test(maxFailuresRaw) || Number(maxFailuresRaw) < 1) {
+    throw new ConfigError('MAX_HEARTBEAT_FAILURES', `must be a whole number >= 1 (got "${maxFailuresRaw}")`);
+  }
+  const dataDir = read('DATA_DIR', './.data/' + nodeId);
+  if (dataDir === '') throw new ConfigError('DATA_DIR', 'must be a directory path');
+
+  return {
+    nodeId,
+    websocketHost: host('WEBSOCKET_HOST'),
+    websocketPort: port('WEBSOCKET_PORT', 8080),
+    xmlrpcHost: host('XMLRPC_HOST'),
+    xmlrpcPort,
+    xmlrpcAddress: xmlrpcAddress.replace(/\/$/, ''),
+    peers: parsePeerNodes(read('PEER_NODES', ''), nodeId),
+    logLevel: logLevel as LogLevelName,
+    logFormat: logFormat as LogFormat,
+    logDir: env.LOG_DIR === undefined ? './logs' : env.LOG_DIR.trim() || null,
+    dataDir,
+    heartbeatIntervalMs: seconds('HEARTBEAT_INTERVAL', 30),
+    heartbeatTimeoutMs: seconds('HEARTBEAT_TIMEOUT', 2),
+    maxHeartbeatFailures: Number(maxFailuresRaw),
+    inactivityTimeoutMs: seconds('INACTIVITY_TIMEOUT', 900),
+    cleanupIntervalMs: seconds('CLEANUP_INTERVAL', 60),
+    peerCallTimeoutMs: seconds('PEER_CALL_TIMEOUT', 5),
+    wsPingIntervalMs: seconds('WS_PING_INTERVAL', 20),
+  };
+}

@@ -1,0 +1,36 @@
+/** Everything a node reads from its environment, parsed and validated once at boot. */
+export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
+export type LogFormat = 'text' | 'json';
+
+export interface PeerAddress {
+  readonly nodeId: string;
+  /** Base URL of the peer's XML-RPC server, e.g. `http://node2:9090`. */
+  readonly url: string;
+}
+
+export interface NodeConfig {
+  readonly nodeId: string;
+  readonly websocketHost: string;
+  readonly websocketPort: number;
+  readonly xmlrpcHost: string;
+  readonly xmlrpcPort: number;
+  /** URL peers use to reach this node (advertised as `node_address`). */
+  readonly xmlrpcAddress: string;
+  readonly peers: readonly PeerAddress[];
+  readonly logLevel: LogLevelName;
+  readonly logFormat: LogFormat;
+  /** Directory for the log file; `null` logs to stdout only (LOG_DIR set to an empty string). */
+  readonly logDir: string | null;
+  readonly dataDir: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly maxHeartbeatFailures: number;
+  readonly inactivityTimeoutMs: number;
+  readonly cleanupIntervalMs: number;
+  /** Timeout of every outgoing peer call other than heartbeats. */
+  readonly peerCallTimeoutMs: number;
+  /** Server keepalive: ping every interval, drop a client that has not answered by the next one. */
+  readonly wsPingIntervalMs: number;
+}
+
+export const NODE_CONFIG = Symbol('NODE_CONFIG');
