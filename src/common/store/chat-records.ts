@@ -1,0 +1,47 @@
+/** Rows of the chat store, shared by the host logic, the replicas and the peer protocol. */
+export type RoomState = 'ACTIVE' | 'DELETION_PENDING' | 'COMMITTING' | 'ROLLING_BACK';
+
+export interface RoomRecord {
+  roomId: string;
+  roomName: string;
+  description: string | null;
+  creatorId: string;
+  /** NODE_ID of the node that sequences this room. */
+  hostNode: string;
+  /** Incremented when another node takes the room over (failover). */
+  hostEpoch: number;
+  state: RoomState;
+  createdAt: string;
+  /** Highest sequence number stored here; on the host, the last one assigned. */
+  lastSequence: number;
+  /** Transaction id of the deletion in progress, if any. */
+  deletionTxn: string | null;
+}
+
+export interface MessageRecord {
+  messageId: string;
+  roomId: string;
+  username: string;
+  content: string;
+  sequenceNumber: number;
+  timestamp: string;
+  clientMessageId: string | null;
+}
+
+export interface MemberRecord {
+  roomId: string;
+  username: string;
+  /** Node the member's connection is on. */
+  nodeId: string;
+  joinedAt: string;
+}
+
+export interface TombstoneRecord {
+  roomId: string;
+  roomName: string;
+  hostNode: string;
+  deletedAt: string;
+  transactionId: string | null;
+}
+
+export type ReplicaApplyResult = 'applied' | 'duplicate' | 'gap';

@@ -1,0 +1,282 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ConfigError } from '../config/config-error';
+import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
+import { MIGRATIONS } from './schema';
+
+export const CHAT_STORE = Symbol('CHAT_STORE');
+
+type Row = Record<string, unknown>;
+
+const toRoom = (r: Row): RoomRecord => ({
+  roomId: r.room_id as string,
+  roomName: r.room_name as string,
+  description: (r.description as string | null) ?? null,
+  creatorId: r.creator_id as string,
+  hostNode: r.host_node as string,
+  hostEpoch: Number(r.host_epoch),
+  state: r.state as RoomState,
+  createdAt: r.created_at as string,
+  lastSequence: Number(r.last_sequence),
+  deletionTxn: (r.deletion_txn as string | null) ?? null,
+});
+const toMessage = (r: Row): MessageRecord => ({
+  messageId: r.message_id as string,
+  roomId: r.room_id as string,
+  username: r.username as string,
+  content: r.content as string,
+  sequenceNumber: Number(r.sequence_number),
+  timestamp: r.timestamp as string,
+  clientMessageId: (r.client_message_id as string | null) ?? null,
+});
+const toMember = (r: Row): MemberRecord => ({
+  roomId: r.room_id as string,
+  username: r.username as string,
+  nodeId: r.node_id as string,
+  joinedAt: r.joined_at as string,
+});
+
+/**
+ * The node's durable state in one SQLite file (WAL, exclusive lock so two nodes can never share
+ * it). Calls are synchronous: on Node's single thread each call is atomic, which makes the host
+ * the one sequencer of its rooms without locks.
+ */
+export class ChatStore {
+  private readonly db: DatabaseSync;
+  private readonly sql: Record<string, StatementSync>;
+
+  private constructor(readonly file: string) {
+    this.db = new DatabaseSync(file, { timeout: 0 });
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = OFF;');
+    // Take the exclusive lock now so a second process fails at boot, not at its first write.
+    this.db.exec('BEGIN IMMEDIATE; COMMIT;');
+    this.migrate();
+    this.sql = this.prepareStatements();
+  }
+
+  /** Opens (creating if needed) `<dataDir>/chat.db`; every failure names the path. */
+  static open(dataDir: string): ChatStore {
+    const file = path.join(dataDir, 'chat.db');
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.accessSync(dataDir, fs.constants.W_OK);
+    } catch (e) {
+      throw new ConfigError('DATA_DIR', `"${dataDir}" cannot be created or written: ${(e as Error).message}`);
+    }
+    try {
+      return new ChatStore(file);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/locked|busy/i.test(msg)) {
+        throw new ConfigError('DATA_DIR', `database ${file} is locked by another process (is another node using this DATA_DIR?)`);
+      }
+      if (/not a database|malformed|corrupt/i.test(msg)) {
+        throw new ConfigError('DATA_DIR', `database ${file} is corrupt (${msg}); restore it from a backup or move it away`);
+      }
+      throw new ConfigError('DATA_DIR', `database ${file} cannot be opened: ${msg}`);
+    }
+  }
+
+  /** In-memory store for unit specs. */
+  static inMemory(): ChatStore {
+    return new ChatStore(':memory:');
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private migrate(): void {
+    const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+    if (version > MIGRATIONS.length) {
+      throw new Error(`schema version ${version} is newer than this build knows (${MIGRATIONS.length})`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+    this.db.prepare('SELECT count(*) FROM rooms').get(); // surfaces a corrupt file at boot
+  }
+
+  private prepareStatements() {
+    const p = (s: string) => this.db.prepare(s);
+    return {
+      getRoom: p('SELECT * FROM rooms WHERE room_id = ?'),
+      roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
+      allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
+      roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
+      insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
+        VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
+      upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
+        VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, 0, @deletionTxn)
+        ON CONFLICT(room_id) DO UPDATE SET room_name = excluded.room_name, description = excluded.description,
+          host_node = excluded.host_node, host_epoch = excluded.host_epoch, state = excluded.state, deletion_txn = excluded.deletion_txn`),
+      setState: p('UPDATE rooms SET state = ?, deletion_txn = ? WHERE room_id = ?'),
+      nextSequence: p('UPDATE rooms SET last_sequence = last_sequence + 1 WHERE room_id = ? RETURNING last_sequence'),
+      setLastSequence: p('UPDATE rooms SET last_sequence = ? WHERE room_id = ?'),
+      insertMessage: p(`INSERT INTO messages (room_id, sequence_number, message_id, username, content, timestamp, client_message_id)
+        VALUES (@roomId, @sequenceNumber, @messageId, @username, @content, @timestamp, @clientMessageId)`),
+      byClientId: p('SELECT * FROM messages WHERE room_id = ? AND username = ? AND client_message_id = ?'),
+      after: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number > ? ORDER BY sequence_number LIMIT ?'),
+      before: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number < ? ORDER BY sequence_number DESC LIMIT ?'),
+      firstSeq: p('SELECT min(sequence_number) AS s FROM messages WHERE room_id = ?'),
+      addMember: p(`INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id`),
+      getMember: p('SELECT * FROM members WHERE room_id = ? AND username = ?'),
+      removeMember: p('DELETE FROM members WHERE room_id = ? AND username = ?'),
+      members: p('SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, username'),
+      memberCount: p('SELECT count(*) AS n FROM members WHERE room_id = ?'),
+      membersOnNode: p(`SELECT m.* FROM members m JOIN rooms r ON r.room_id = m.room_id
+        WHERE m.node_id = ? AND r.host_node = ? ORDER BY m.room_id, m.username`),
+      clearMembers: p('DELETE FROM members WHERE room_id = ?'),
+      deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
+      deleteRoom: p('DELETE FROM rooms WHERE room_id = ?'),
+      insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
+        VALUES (@roomId, @roomName, @hostNode, @deletedAt, @transactionId)`),
+      tombstone: p('SELECT * FROM tombstones WHERE room_id = ?'),
+      tombstonesByHost: p('SELECT * FROM tombstones WHERE host_node = ? ORDER BY deleted_at'),
+    };
+  }
+
+  transaction<T>(work: () => T): T {
+    if (this.db.isTransaction) return work();
+    this.db.exec('BEGIN');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  // --- rooms ---------------------------------------------------------------------------------
+
+  getRoom(roomId: string): RoomRecord | null {
+    const row = this.sql.getRoom.get(roomId) as Row | undefined;
+    return row ? toRoom(row) : null;
+  }
+  findRoomByName(roomName: string): RoomRecord | null {
+    const row = this.sql.roomByName.get(roomName) as Row | undefined;
+    return row ? toRoom(row) : null;
+  }
+  listRooms(hostNode?: string): RoomRecord[] {
+    const rows = (hostNode === undefined ? this.sql.allRooms.all() : this.sql.roomsByHost.all(hostNode)) as Row[];
+    return rows.map(toRoom);
+  }
+  insertRoom(room: RoomRecord): void {
+    this.sql.insertRoom.run({ ...room });
+  }
+  /** Creates or refreshes a replica's metadata; its messages and sequence are left alone. */
+  upsertRoomMeta(room: Omit<RoomRecord, 'lastSequence'>): void {
+    this.sql.upsertRoomMeta.run({ ...room });
+  }
+  setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
+    this.sql.setState.run(state, deletionTxn, roomId);
+  }
+
+  /** Removes a room with its members and messages and leaves a tombstone for peers that missed it. */
+  deleteRoom(tombstone: TombstoneRecord): void {
+    this.transaction(() => {
+      this.sql.clearMembers.run(tombstone.roomId);
+      this.sql.deleteMessages.run(tombstone.roomId);
+      this.sql.deleteRoom.run(tombstone.roomId);
+      this.sql.insertTombstone.run({ ...tombstone });
+    });
+  }
+  getTombstone(roomId: string): TombstoneRecord | null {
+    const row = this.sql.tombstone.get(roomId) as Row | undefined;
+    return row ? this.mapTombstone(row) : null;
+  }
+  tombstonesHostedBy(hostNode: string): TombstoneRecord[] {
+    return (this.sql.tombstonesByHost.all(hostNode) as Row[]).map((r) => this.mapTombstone(r));
+  }
+  private mapTombstone(r: Row): TombstoneRecord {
+    return {
+      roomId: r.room_id as string,
+      roomName: r.room_name as string,
+      hostNode: r.host_node as string,
+      deletedAt: r.deleted_at as string,
+      transactionId: (r.transaction_id as string | null) ?? null,
+    };
+  }
+
+  // --- messages ------------------------------------------------------------------------------
+
+  /** Host side: assigns the next sequence number and stores the message in one transaction. */
+  appendMessage(message: Omit<MessageRecord, 'sequenceNumber'>): MessageRecord {
+    return this.transaction(() => {
+      const row = this.sql.nextSequence.get(message.roomId) as Row | undefined;
+      if (!row) throw new Error(`room ${message.roomId} does not exist`);
+      const stored = { ...message, sequenceNumber: Number(row.last_sequence) };
+      this.sql.insertMessage.run({ ...stored });
+      return stored;
+    });
+  }
+
+  /** Replica side: stores the host's message only if it is the next one in sequence. */
+  applyReplicaMessage(message: MessageRecord): ReplicaApplyResult {
+    return this.transaction(() => {
+      const room = this.getRoom(message.roomId);
+      if (!room || message.sequenceNumber <= room.lastSequence) return 'duplicate';
+      if (message.sequenceNumber > room.lastSequence + 1) return 'gap';
+      this.sql.insertMessage.run({ ...message });
+      this.sql.setLastSequence.run(message.sequenceNumber, message.roomId);
+      return 'applied';
+    });
+  }
+
+  findByClientMessageId(roomId: string, username: string, clientMessageId: string): MessageRecord | null {
+    const row = this.sql.byClientId.get(roomId, username, clientMessageId) as Row | undefined;
+    return row ? toMessage(row) : null;
+  }
+  messagesAfter(roomId: string, afterSequence: number, limit: number): MessageRecord[] {
+    return (this.sql.after.all(roomId, afterSequence, limit) as Row[]).map(toMessage);
+  }
+  /** The `limit` messages just below `beforeSequence`, ascending. */
+  messagesBefore(roomId: string, beforeSequence: number, limit: number): MessageRecord[] {
+    return (this.sql.before.all(roomId, beforeSequence, limit) as Row[]).map(toMessage).reverse();
+  }
+  firstSequence(roomId: string): number {
+    const row = this.sql.firstSeq.get(roomId) as Row;
+    return row.s === null ? 0 : Number(row.s);
+  }
+
+  // --- members -------------------------------------------------------------------------------
+
+  /** Adds (or moves to `nodeId`) a member; true when the username was not a member before. */
+  addMember(roomId: string, username: string, nodeId: string, joinedAt: string): boolean {
+    return this.transaction(() => {
+      const existed = this.sql.getMember.get(roomId, username) !== undefined;
+      this.sql.addMember.run(roomId, username, nodeId, joinedAt);
+      return !existed;
+    });
+  }
+  removeMember(roomId: string, username: string): boolean {
+    return Number(this.sql.removeMember.run(roomId, username).changes) > 0;
+  }
+  getMember(roomId: string, username: string): MemberRecord | null {
+    const row = this.sql.getMember.get(roomId, username) as Row | undefined;
+    return row ? toMember(row) : null;
+  }
+  listMembers(roomId: string): MemberRecord[] {
+    return (this.sql.members.all(roomId) as Row[]).map(toMember);
+  }
+  memberCount(roomId: string): number {
+    return Number((this.sql.memberCount.get(roomId) as Row).n);
+  }
+  /** Members connected through `nodeId` in rooms hosted by `hostNode`. */
+  membersOnNode(nodeId: string, hostNode: string): MemberRecord[] {
+    return (this.sql.membersOnNode.all(nodeId, hostNode) as Row[]).map(toMember);
+  }
+  replaceMembers(roomId: string, members: readonly MemberRecord[]): void {
+    this.transaction(() => {
+      this.sql.clearMembers.run(roomId);
+      for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt);
+    });
+  }
+}

@@ -1,0 +1,45 @@
+/** Versioned schema: migration N brings a database from version N-1 to N. Never edit a shipped one. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE rooms (
+    room_id TEXT PRIMARY KEY,
+    room_name TEXT NOT NULL,
+    description TEXT,
+    creator_id TEXT NOT NULL,
+    host_node TEXT NOT NULL,
+    host_epoch INTEGER NOT NULL DEFAULT 1,
+    state TEXT NOT NULL DEFAULT 'ACTIVE',
+    created_at TEXT NOT NULL,
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    deletion_txn TEXT
+  );
+  CREATE INDEX rooms_by_host ON rooms(host_node);
+  CREATE TABLE members (
+    room_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    PRIMARY KEY (room_id, username)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_by_node ON members(node_id);
+  CREATE TABLE messages (
+    room_id TEXT NOT NULL,
+    sequence_number INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    content TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    client_message_id TEXT,
+    PRIMARY KEY (room_id, sequence_number)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX messages_by_client_id ON messages(room_id, username, client_message_id)
+    WHERE client_message_id IS NOT NULL;
+  CREATE TABLE tombstones (
+    room_id TEXT PRIMARY KEY,
+    room_name TEXT NOT NULL,
+    host_node TEXT NOT NULL,
+    deleted_at TEXT NOT NULL,
+    transaction_id TEXT
+  );
+  `,
+];

@@ -1,0 +1,6 @@
+export { XmlRpcClient, type XmlRpcClientOptions } from './xmlrpc.client';
+export { decodeMethodCall, decodeMethodResponse, encodeFault, encodeMethodCall, encodeMethodResponse, type XmlRpcMethodCall } from './xmlrpc-codec';
+export { XmlRpcEncodeError, XmlRpcParseError, XmlRpcTimeoutError, XmlRpcTransportError } from './xmlrpc-errors';
+export { XmlRpcFault, XmlRpcFaultCode } from './xmlrpc-fault';
+export { XmlRpcContext } from './xmlrpc.context';
+export { XMLRPC_TRANSPORT, XmlRpcServer, type XmlRpcServerOptions } from './xmlrpc.server';

@@ -1,0 +1,148 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { decodeMethodResponse, encodeMethodCall } from './xmlrpc-codec';
+import { XmlRpcTimeoutError, XmlRpcTransportError } from './xmlrpc-errors';
+import { XmlRpcFault } from './xmlrpc-fault';
+
+export interface XmlRpcClientOptions {
+  /** The peer: `http://host:port` (calls go to /RPC2, as Python clients do) or a URL with a path. */
+  url: string;
+  /** Hard limit on every call, connect to last byte (default 5000). */
+  timeoutMs?: number;
+  /** Largest reply accepted, after gzip decoding (default 16 MiB). */
+  maxResponseBytes?: number;
+  /** Concurrent connections to the peer (default 16); further calls queue in the agent. */
+  maxSockets?: number;
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** Calls one peer over XML-RPC, reusing keep-alive connections. */
+export class XmlRpcClient extends ClientProxy {
+  readonly url: string;
+  private readonly endpoint: URL;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly agent: http.Agent;
+
+  constructor(options: XmlRpcClientOptions) {
+    super();
+    this.endpoint = new URL(options.url);
+    if (this.endpoint.protocol !== 'http:' && this.endpoint.protocol !== 'https:') {
+      throw new Error(`XML-RPC peer URL must be http:// or https://, got ${options.url}`);
+    }
+    if (this.endpoint.pathname === '/') this.endpoint.pathname = '/RPC2';
+    this.url = this.endpoint.href;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+    const Agent = this.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+  }
+
+  /** Resolves with the result; rejects with XmlRpcFault, XmlRpcTimeoutError or XmlRpcTransportError. */
+  call<T = unknown>(method: string, params: unknown[], timeoutMs = this.timeoutMs): Promise<T> {
+    return this.request<T>(method, params, timeoutMs, new AbortController().signal);
+  }
+
+  /** Nothing to open: connections are made per call and kept alive by the agent. */
+  async connect(): Promise<void> {}
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  unwrap<T = http.Agent>(): T {
+    return this.agent as T;
+  }
+
+  /** `send(method, params)` as an Observable; unsubscribing aborts the call. */
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const abort = new AbortController();
+    this.request(this.normalizePattern(packet.pattern), toParams(packet.data), this.timeoutMs, abort.signal).then(
+      (response) => callback({ response, isDisposed: true }),
+      (err: unknown) => callback({ err }),
+    );
+    return () => abort.abort();
+  }
+
+  /** `emit(method, params)`: XML-RPC has no one-way calls, so this is a call whose result is dropped. */
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    await this.call(this.normalizePattern(packet.pattern), toParams(packet.data));
+    return undefined as T;
+  }
+
+  private async request<T>(method: string, params: unknown[], timeoutMs: number, signal: AbortSignal): Promise<T> {
+    const body = Buffer.from(encodeMethodCall(method, params), 'utf8'); // throws XmlRpcEncodeError before any I/O
+    const transport = this.endpoint.protocol === 'https:' ? https : http;
+    const failure = (problem: string, cause?: unknown) => new XmlRpcTransportError(`XML-RPC call ${method} to ${this.url} failed: ${problem}`, { cause });
+
+    return new Promise<T>((resolve, reject) => {
+      const req = transport.request(this.endpoint, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc' },
+      });
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        outcome();
+      };
+      const fail = (err: Error) => settle(() => {
+        reject(err);
+        req.destroy();
+      });
+      const onAbort = () => fail(failure('aborted by the caller'));
+      // Covers connect, a peer that accepts and never answers, and a reply that trickles in.
+      const timer = setTimeout(() => fail(new XmlRpcTimeoutError(method, this.url, timeoutMs)), timeoutMs);
+      signal.addEventListener('abort', onAbort);
+
+      req.on('error', (err) => fail(failure(err.message, err)));
+      req.on('response', (res) => {
+        res.on('error', (err) => fail(failure(err.message, err)));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxResponseBytes) return fail(failure(`reply is larger than ${this.maxResponseBytes} bytes`));
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          this.decodeReply(method, res, Buffer.concat(chunks)).then(
+            (value) => settle(() => resolve(value as T)),
+            (err: Error) => fail(err),
+          );
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  /** Faults come back as XmlRpcFault whatever the HTTP status; other bad replies are transport errors. */
+  private async decodeReply(method: string, res: http.IncomingMessage, raw: Buffer): Promise<unknown> {
+    let text: string;
+    try {
+      const gzipped = res.headers['content-encoding']?.toLowerCase() === 'gzip';
+      text = (gzipped ? await gunzipAsync(raw, { maxOutputLength: this.maxResponseBytes }) : raw).toString('utf8');
+    } catch (err) {
+      throw new XmlRpcTransportError(`XML-RPC reply to ${method} from ${this.url} could not be decompressed: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return decodeMethodResponse(text);
+    } catch (err) {
+      if (err instanceof XmlRpcFault) throw err;
+      const status = res.statusCode === 200 ? '' : ` (HTTP ${res.statusCode})`;
+      throw new XmlRpcTransportError(`XML-RPC reply to ${method} from ${this.url}${status} is not a valid methodResponse: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** The params array as given, or a lone payload wrapped as the only param. */
+function toParams(data: unknown): unknown[] {
+  return Array.isArray(data) ? data : [data];
+}

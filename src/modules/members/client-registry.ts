@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import type { ChatMessage, ServerEventMap, ServerEventType } from '../rooms/wire';
+import { ClientConnection } from './client-connection';
+
+/**
+ * Which client sockets are on this node and which rooms they are in. The only place that writes
+ * to client sockets, so delivery order and exactly-once per socket are decided here.
+ */
+@Injectable()
+export class ClientRegistry implements OnModuleDestroy {
+  private readonly logger = new Logger(ClientRegistry.name);
+  private readonly connections = new Map<string, ClientConnection>();
+  private readonly byRoom = new Map<string, Set<ClientConnection>>();
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    private readonly clock: Clock,
+  ) {
+    this.keepalive = setInterval(() => this.pingAll(), config.wsPingIntervalMs);
+    this.keepalive.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.keepalive);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  connect(socket: WebSocket): ClientConnection {
+    const conn = new ClientConnection(randomUUID(), socket, this.clock.now());
+    socket.on('pong', () => {
+      conn.answeredPing = true;
+      conn.lastActivity = this.clock.now();
+    });
+    this.connections.set(conn.id, conn);
+    return conn;
+  }
+
+  /** Forgets the connection; returns the rooms it was in so the caller can announce the leave. */
+  disconnect(conn: ClientConnection): Map<string, string> {
+    this.connections.delete(conn.id);
+    const rooms = new Map<string, string>();
+    for (const [roomId, reg] of conn.rooms) {
+      rooms.set(roomId, reg.username);
+      this.unregister(conn, roomId);
+    }
+    return rooms;
+  }
+
+  all(): Iterable<ClientConnection> {
+    return this.connections.values();
+  }
+
+  touch(conn: ClientConnection): void {
+    conn.lastActivity = this.clock.now();
+  }
+
+  register(conn: ClientConnection, roomId: string, username: string, cursor: number): void {
+    conn.rooms.set(roomId, { username, cursor });
+    let set = this.byRoom.get(roomId);
+    if (!set) this.byRoom.set(roomId, (set = new Set()));
+    set.add(conn);
+  }
+
+  unregister(conn: ClientConnection, roomId: string): void {
+    conn.rooms.delete(roomId);
+    const set = this.byRoom.get(roomId);
+    set?.delete(conn);
+    if (set?.size === 0) this.byRoom.delete(roomId);
+  }
+
+  /** Drops every registration in a room (it was deleted). */
+  unregisterRoom(roomId: string): void {
+    for (const conn of this.byRoom.get(roomId) ?? []) conn.rooms.delete(roomId);
+    this.byRoom.delete(roomId);
+  }
+
+  inRoom(roomId: string): ClientConnection[] {
+    return [...(this.byRoom.get(roomId) ?? [])];
+  }
+
+  hasRoom(roomId: string): boolean {
+    return (this.byRoom.get(roomId)?.size ?? 0) > 0;
+  }
+
+  /** True when another socket on this node is still in the room under the same username. */
+  usernameStillInRoom(roomId: string, username: string, except: ClientConnection): boolean {
+    for (const c of this.byRoom.get(roomId) ?? []) {
+      if (c !== except && c.rooms.get(roomId)?.username === username) return true;
+    }
+    return false;
+  }
+
+  /** Sends a message to every socket in its room that has not had it yet (in sequence order). */
+  deliverMessage(message: ChatMessage): void {
+    for (const conn of this.byRoom.get(message.room_id) ?? []) this.deliverTo(conn, message);
+  }
+
+  deliverTo(conn: ClientConnection, message: ChatMessage): void {
+    const reg = conn.rooms.get(message.room_id);
+    if (!reg || message.sequence_number <= reg.cursor) return;
+    reg.cursor = message.sequence_number;
+    conn.send('new_message', message);
+  }
+
+  /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */
+  broadcast<K extends ServerEventType>(roomId: string, type: K, data: ServerEventMap[K], exceptUsername?: string): void {
+    for (const conn of this.byRoom.get(roomId) ?? []) {
+      if (exceptUsername !== undefined && conn.rooms.get(roomId)?.username === exceptUsername) continue;
+      conn.send(type, data);
+    }
+  }
+
+  /** Keepalive: a socket that did not answer the previous ping is dead and is closed. */
+  private pingAll(): void {
+    for (const conn of this.connections.values()) {
+      if (!conn.answeredPing) {
+        this.logger.debug(`Closing connection ${conn.id}: no pong within ${this.config.wsPingIntervalMs} ms`);
+        conn.terminate();
+        continue;
+      }
+      conn.answeredPing = false;
+      conn.ping();
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { codePoints, hasXmlIllegalChars, IsChatName, IsChatText } from './text-rules';
+
+/** Limits documented in docs/protocol.md. */
+export const LIMITS = {
+  username: 64,
+  roomName: 100,
+  description: 1000,
+  content: 5000,
+  roomId: 64,
+  clientMessageId: 64,
+  historyPage: 200,
+} as const;
+
+/** Each rule carries the error code and sentence the client gets when it fails, as "CODE|sentence". */
+const reject = (code: string, message: string): ValidationOptions => ({ message: `${code}|${message}` });
+const MISSING_IDS = reject('INVALID_REQUEST', 'Missing room_id or username');
+const BAD_USERNAME = reject('INVALID_REQUEST', `username must be 1-${LIMITS.username} characters without control characters`);
+const BAD_ROOM_ID = reject('INVALID_REQUEST', `room_id must be a string of 1-${LIMITS.roomId} characters`);
+
+const isPresent = (v: unknown) => v !== undefined && v !== null && v !== '';
+
+/** Message content: a string of 1..5000 code points that XML 1.0 can carry. Checked in this order. */
+function IsMessageContent(): PropertyDecorator {
+  return (target, key) => {
+    ValidateBy({ name: 'contentPresent', validator: { validate: (v) => isPresent(v) } }, reject('INVALID_CONTENT', 'Message content cannot be empty'))(target, key);
+    ValidateBy({ name: 'contentString', validator: { validate: (v) => typeof v === 'string' } }, reject('INVALID_CONTENT', 'Message content must be a string'))(target, key);
+    ValidateBy(
+      { name: 'contentLength', validator: { validate: (v) => typeof v === 'string' && codePoints(v) <= LIMITS.content } },
+      reject('INVALID_CONTENT', `Message content too long (max ${LIMITS.content} characters)`),
+    )(target, key);
+    ValidateBy(
+      { name: 'contentXml', validator: { validate: (v) => typeof v === 'string' && !hasXmlIllegalChars(v) } },
+      reject('INVALID_CONTENT', 'Message content contains control characters that cannot be delivered'),
+    )(target, key);
+  };
+}
+
+/** room_id + username, both required: the common head of most requests. */
+export class RoomUserRequest {
+  @IsChatName(LIMITS.roomId, BAD_ROOM_ID)
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, MISSING_IDS)
+  room_id!: string;
+
+  @IsChatName(LIMITS.username, BAD_USERNAME)
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, MISSING_IDS)
+  username!: string;
+}
+
+export class CreateRoomRequest {
+  @IsChatName(LIMITS.roomName, reject('INVALID_REQUEST', `room_name must be 1-${LIMITS.roomName} characters without control characters`))
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing room_name or creator_id'))
+  room_name!: string;
+
+  @IsChatName(LIMITS.username, reject('INVALID_REQUEST', `creator_id must be 1-${LIMITS.username} characters without control characters`))
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing room_name or creator_id'))
+  creator_id!: string;
+
+  @ValidateIf((o: CreateRoomRequest) => o.description !== undefined && o.description !== null)
+  @IsChatText(LIMITS.description, reject('INVALID_REQUEST', `description must be text of at most ${LIMITS.description} characters`))
+  description?: string | null;
+}
+
+export class JoinRoomRequest extends RoomUserRequest {
+  @IsOptional()
+  @Min(0, reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
+  @IsInt(reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
+  since_sequence?: number;
+}
+
+export class SendMessageRequest extends RoomUserRequest {
+  @IsMessageContent()
+  content!: string;
+
+  @IsOptional()
+  @IsChatName(LIMITS.clientMessageId, reject('INVALID_REQUEST', `client_message_id must be 1-${LIMITS.clientMessageId} characters`))
+  client_message_id?: string;
+}
+
+export class LeaveRoomRequest extends RoomUserRequest {}
+export class DeleteRoomRequest extends RoomUserRequest {}
+
+export class GetHistoryRequest {
+  @IsChatName(LIMITS.roomId, BAD_ROOM_ID)
+  @IsDefined(reject('INVALID_REQUEST', 'Missing room_id'))
+  room_id!: string;
+
+  @IsOptional()
+  @IsInt(reject('INVALID_REQUEST', 'before_sequence must be a whole number >= 1'))
+  @Min(1, reject('INVALID_REQUEST', 'before_sequence must be a whole number >= 1'))
+  before_sequence?: number;
+
+  @IsOptional()
+  @IsInt(reject('INVALID_REQUEST', 'after_sequence must be a whole number >= 0'))
+  @Min(0, reject('INVALID_REQUEST', 'after_sequence must be a whole number >= 0'))
+  after_sequence?: number;
+
+  @IsOptional()
+  @IsInt(reject('INVALID_REQUEST', `limit must be a whole number from 1 to ${LIMITS.historyPage}`))
+  @Min(1, reject('INVALID_REQUEST', `limit must be a whole number from 1 to ${LIMITS.historyPage}`))
+  @Max(LIMITS.historyPage, reject('INVALID_REQUEST', `limit must be a whole number from 1 to ${LIMITS.historyPage}`))
+  limit?: number;
+}
+
+/** list_rooms and discover_rooms take no parameters; whatever `data` holds is ignored. */
+export class NoParams {
+  @Allow()
+  ignored?: unknown;
+}
