@@ -1,0 +1,61 @@
+// Bundles the browser client (web/) into dist/public: index.html, app.js (minified), styles.css.
+// Usage: node scripts/build-web.mjs [--no-typecheck] [--sourcemap]
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const web = join(root, 'web');
+const out = join(root, 'dist', 'public');
+const args = new Set(process.argv.slice(2));
+
+if (!args.has('--no-typecheck')) {
+  // Type errors fail the build (esbuild only strips types).
+  const tsc = join(root, 'node_modules', '.bin', 'tsc');
+  try {
+    execFileSync(tsc, ['-p', join(web, 'tsconfig.json')], { stdio: 'inherit' });
+  } catch {
+    console.error('build-web: type check failed');
+    process.exit(1);
+  }
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  entryPoints: [join(web, 'src', 'main.ts')],
+  outfile: join(out, 'app.js'),
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['chrome109', 'firefox115', 'safari16'],
+  sourcemap: args.has('--sourcemap') ? 'linked' : false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(web, 'styles.css')],
+  outfile: join(out, 'styles.css'),
+  bundle: true,
+  minify: true,
+  logLevel: 'warning',
+});
+const html = readFileSync(join(web, 'index.html'), 'utf8')
+  .replace(/\n\s*/g, '\n')
+  .replace(/<!--[\s\S]*?-->/g, '');
+writeFileSync(join(out, 'index.html'), html);
+
+let total = 0;
+let gz = 0;
+const sizes = ['index.html', 'app.js', 'styles.css'].map((f) => {
+  const buf = readFileSync(join(out, f));
+  const g = gzipSync(buf, { level: 9 }).length;
+  total += statSync(join(out, f)).size;
+  gz += g;
+  return `${f} ${buf.length} B (gzip ${g} B)`;
+});
+console.log(`build-web: dist/public: ${sizes.join(', ')}; total ${total} B, gzip ${gz} B`);

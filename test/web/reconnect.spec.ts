@@ -1,0 +1,72 @@
+import { Backoff, NodeRotation, ReconnectPlanner, normalizeNode, parseNodeList, wsUrl } from '../../web/src/reconnect';
+
+describe('Backoff', () => {
+  it('grows exponentially up to the cap and resets', () => {
+    const b = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
+    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000, 1000]);
+    b.reset();
+    expect(b.next()).toBe(100);
+  });
+
+  it('keeps jitter within the configured fraction', () => {
+    const lo = new Backoff({ initialMs: 1000, jitter: 0.2, random: () => 0 });
+    const hi = new Backoff({ initialMs: 1000, jitter: 0.2, random: () => 0.9999 });
+    expect(lo.next()).toBe(800);
+    expect(hi.next()).toBe(1200);
+  });
+});
+
+describe('NodeRotation / ReconnectPlanner', () => {
+  it('starts at the chosen node and wraps around', () => {
+    const r = new NodeRotation(['a:1', 'b:2', 'c:3'], 'b:2');
+    expect(r.current).toBe('b:2');
+    expect([r.advance(), r.advance(), r.advance()]).toEqual(['c:3', 'a:1', 'b:2']);
+  });
+
+  it('retries the same node first, then rotates; success starts over', () => {
+    const p = new ReconnectPlanner(new NodeRotation(['a:1', 'b:2', 'c:3']), new Backoff({ initialMs: 10, jitter: 0 }));
+    expect(p.next()).toEqual({ node: 'a:1', delayMs: 10 });
+    expect(p.next()).toEqual({ node: 'b:2', delayMs: 20 });
+    expect(p.next()).toEqual({ node: 'c:3', delayMs: 40 });
+    expect(p.next()).toEqual({ node: 'a:1', delayMs: 80 });
+    p.connected();
+    expect(p.next()).toEqual({ node: 'a:1', delayMs: 10 });
+  });
+
+  it('works with a single node', () => {
+    const p = new ReconnectPlanner(new NodeRotation(['a:1']), new Backoff({ jitter: 0 }));
+    expect(p.next().node).toBe('a:1');
+    expect(p.next().node).toBe('a:1');
+  });
+
+  it('rejects an empty node list', () => {
+    expect(() => new NodeRotation([])).toThrow();
+  });
+});
+
+describe('node lists', () => {
+  it('parses, normalises and de-duplicates addresses', () => {
+    expect(parseNodeList(' 127.0.0.1:8081, ws://127.0.0.1:8082/chat ;http://Node3:8080 127.0.0.1:8081')).toEqual([
+      '127.0.0.1:8081',
+      '127.0.0.1:8082',
+      'node3:8080',
+    ]);
+  });
+
+  it('drops invalid entries and falls back', () => {
+    expect(parseNodeList('bad_host!, :80, x:99999', 'here:8080')).toEqual(['here:8080']);
+    expect(parseNodeList('', 'here:8080')).toEqual(['here:8080']);
+    expect(parseNodeList('')).toEqual([]);
+  });
+
+  it('accepts IPv6 literals and plain hosts', () => {
+    expect(normalizeNode('[::1]:8080')).toBe('[::1]:8080');
+    expect(normalizeNode('localhost')).toBe('localhost');
+    expect(normalizeNode('a b')).toBeNull();
+  });
+
+  it('builds WebSocket URLs', () => {
+    expect(wsUrl('h:1')).toBe('ws://h:1/');
+    expect(wsUrl('h:1', true)).toBe('wss://h:1/');
+  });
+});

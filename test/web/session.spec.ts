@@ -1,0 +1,305 @@
+import { ChatSession, type SessionEvent, type SocketLike } from '../../web/src/session';
+import { Backoff } from '../../web/src/reconnect';
+import type { ChatMessage, Frame } from '../../web/src/protocol';
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: Frame[] = [];
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  constructor(readonly url: string) {}
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.onclose?.({});
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  push(type: string, data: Record<string, unknown>): void {
+    this.onmessage?.({ data: JSON.stringify({ type, data }) });
+  }
+  last(type?: string): Frame {
+    const list = type ? this.sent.filter((f) => f.type === type) : this.sent;
+    return list[list.length - 1];
+  }
+}
+
+/** Manual clock for the session's timers. */
+class Clock {
+  private now = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = this.nextId++;
+    this.timers.push({ at: this.now + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (id: unknown) => {
+    this.timers = this.timers.filter((t) => t.id !== id);
+  };
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const t = this.timers[0];
+      if (!t || t.at > until) break;
+      this.timers.shift();
+      this.now = t.at;
+      t.fn();
+    }
+    this.now = until;
+  }
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+const ROOM = '11111111-1111-4111-8111-111111111111';
+const msg = (seq: number, user = 'bob'): ChatMessage => ({
+  message_id: `id-${seq}`,
+  room_id: ROOM,
+  username: user,
+  content: `message ${seq}`,
+  sequence_number: seq,
+  timestamp: '2026-01-01T00:00:00Z',
+});
+
+function setup(nodes = ['n1:1', 'n2:2', 'n3:3']) {
+  const clock = new Clock();
+  const sockets: FakeSocket[] = [];
+  const events: SessionEvent[] = [];
+  const session = new ChatSession({
+    username: 'alice',
+    nodes,
+    createSocket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    backoff: new Backoff({ initialMs: 100, jitter: 0 }),
+    setTimeout: clock.setTimeout,
+    clearTimeout: clock.clearTimeout,
+    gapRepairDelayMs: 500,
+    onEvent: (e) => events.push(e),
+  });
+  const shown = () =>
+    events.flatMap((e) => (e.kind === 'messages' ? e.messages.map((m) => m.sequence_number) : []));
+  const notices = () => events.flatMap((e) => (e.kind === 'notice' ? [e.text] : []));
+  const sock = () => sockets[sockets.length - 1];
+  return { clock, sockets, events, session, shown, notices, sock };
+}
+
+async function joinFresh(t: ReturnType<typeof setup>, last: number, history: number[]) {
+  t.session.connect();
+  t.sock().open();
+  const p = t.session.join(ROOM, { name: 'general' });
+  expect(t.sock().last('join_room').data).toEqual({ room_id: ROOM, username: 'alice' });
+  t.sock().push('join_room_success', {
+    room_id: ROOM,
+    room_name: 'general',
+    description: 'about things',
+    members: ['bob', 'alice'],
+    member_count: 2,
+    admin_node: 'node1',
+    creator_id: 'alice',
+    first_sequence: last > 0 ? 1 : 0,
+    last_sequence: last,
+  });
+  for (const s of history) t.sock().push('new_message', msg(s) as unknown as Record<string, unknown>);
+  return p;
+}
+
+describe('ChatSession', () => {
+  it('connects to the first node and discovers rooms on open', async () => {
+    const t = setup();
+    t.session.connect();
+    expect(t.sock().url).toBe('ws://n1:1/');
+    t.sock().open();
+    expect(t.session.status).toBe('open');
+    expect(t.sock().last().type).toBe('discover_rooms');
+    const rooms = { rooms: [{ room_id: ROOM, room_name: 'g', description: null, member_count: 0, admin_node: 'node1', creator_id: 'x' }], nodes_available: ['node1'], nodes_unavailable: ['node3'] };
+    t.sock().push('global_rooms_list', rooms);
+    await flush();
+    expect(t.session.lastRoomsList?.nodes_unavailable).toEqual(['node3']);
+  });
+
+  it('joins, shows the replayed history from its start and then live messages in order', async () => {
+    const t = setup();
+    const history = Array.from({ length: 100 }, (_, i) => 51 + i);
+    const room = await joinFresh(t, 150, history);
+    expect(room.description).toBe('about things');
+    expect([...room.members].sort()).toEqual(['alice', 'bob']);
+    expect(t.shown()).toEqual(history);
+    expect(room.hasOlder).toBe(true);
+    t.sock().push('new_message', msg(152) as any);
+    t.sock().push('new_message', msg(151) as any);
+    t.sock().push('new_message', msg(151) as any);
+    expect(t.shown().slice(-2)).toEqual([151, 152]);
+    expect(room.buffer.lastSeq).toBe(152);
+  });
+
+  it('maps a join error to a readable message', async () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    const p = t.session.join(ROOM, { name: 'g', adminNode: 'node2' });
+    t.sock().push('join_room_error', { room_id: ROOM, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE' });
+    await expect(p).rejects.toThrow(/host node node2 is down/);
+    expect(t.session.rooms.has(ROOM)).toBe(false);
+  });
+
+  it('reconnects to the next node after a failed retry and resumes from the last sequence, without duplicates', async () => {
+    const t = setup();
+    await joinFresh(t, 3, [1, 2, 3]);
+    t.sock().close(); // node 1 drops
+    expect(t.session.status).toBe('reconnecting');
+    t.clock.advance(100); // retry same node
+    expect(t.sock().url).toBe('ws://n1:1/');
+    t.sock().close(); // refused
+    t.clock.advance(200);
+    expect(t.sock().url).toBe('ws://n2:2/');
+    t.sock().open();
+    const join = t.sock().last('join_room');
+    expect(join.data).toEqual({ room_id: ROOM, username: 'alice', since_sequence: 3 });
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice', 'bob'], member_count: 2, admin_node: 'node1', first_sequence: 1, last_sequence: 5 });
+    for (const s of [3, 4, 5]) t.sock().push('new_message', msg(s) as any);
+    t.sock().push('new_message', msg(5) as any);
+    await flush();
+    expect(t.shown()).toEqual([1, 2, 3, 4, 5]);
+    expect(t.notices().some((n) => /Reconnected to n2:2/.test(n))).toBe(true);
+  });
+
+  it('re-sends an unconfirmed message after reconnect with the same client_message_id', async () => {
+    const t = setup();
+    await joinFresh(t, 0, []);
+    const cid = t.session.sendMessage(ROOM, 'hello');
+    expect(t.sock().last('send_message').data).toMatchObject({ room_id: ROOM, username: 'alice', content: 'hello', client_message_id: cid });
+    t.sock().close();
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.outbox.get(cid)?.state).toBe('sending');
+    t.clock.advance(100);
+    t.sock().open();
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice'], member_count: 1, admin_node: 'node1', first_sequence: 0, last_sequence: 0 });
+    t.clock.advance(1);
+    const resent = t.sock().last('send_message');
+    expect(resent.data).toMatchObject({ content: 'hello', client_message_id: cid });
+    t.sock().push('new_message', msg(1, 'alice') as any);
+    t.sock().push('message_sent', { room_id: ROOM, message_id: 'id-1', sequence_number: 1, timestamp: 'x', client_message_id: cid, duplicate: true });
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.outbox.size).toBe(0);
+    expect(t.shown()).toEqual([1]);
+  });
+
+  it('reports message errors with clear text', async () => {
+    const t = setup();
+    await joinFresh(t, 0, []);
+    const cid = t.session.sendMessage(ROOM, 'x');
+    t.sock().push('message_error', { room_id: ROOM, error: 'Message content too long (max 5000 characters)', error_code: 'INVALID_CONTENT' });
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.outbox.get(cid)?.state).toBe('failed');
+    expect(t.notices().pop()).toMatch(/too long/);
+    t.session.sendMessage(ROOM, 'y');
+    t.sock().push('message_error', { room_id: ROOM, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE' });
+    await flush();
+    expect(t.notices().pop()).toMatch(/unavailable: its host node node1 is down/);
+    expect(t.session.rooms.get(ROOM)!.status).toBe('unavailable');
+    t.sock().push('room_available', { room_id: ROOM, admin_node: 'node1' });
+    expect(t.session.rooms.get(ROOM)!.status).toBe('joined');
+  });
+
+  it('fills a persistent gap from get_history', async () => {
+    const t = setup();
+    await joinFresh(t, 2, [1, 2]);
+    t.sock().push('new_message', msg(5) as any);
+    expect(t.shown()).toEqual([1, 2]);
+    t.clock.advance(500);
+    const req = t.sock().last('get_history');
+    expect(req.data).toEqual({ room_id: ROOM, after_sequence: 2, limit: 200 });
+    t.sock().push('history', { room_id: ROOM, messages: [msg(3), msg(4), msg(5)], has_more: false, first_sequence: 1, last_sequence: 5 });
+    await flush();
+    expect(t.shown()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('loads older history above the oldest message shown', async () => {
+    const t = setup();
+    const room = await joinFresh(t, 150, Array.from({ length: 100 }, (_, i) => 51 + i));
+    const p = t.session.loadOlder(ROOM);
+    expect(t.sock().last('get_history').data).toEqual({ room_id: ROOM, before_sequence: 51, limit: 50 });
+    t.sock().push('history', { room_id: ROOM, messages: Array.from({ length: 50 }, (_, i) => msg(1 + i)), has_more: true, first_sequence: 1, last_sequence: 150 });
+    expect(await p).toBe(50);
+    expect(room.oldestShown).toBe(1);
+    expect(room.hasOlder).toBe(false);
+  });
+
+  it('tracks members and handles the two-phase-commit deletion events', async () => {
+    const t = setup();
+    const room = await joinFresh(t, 0, []);
+    t.sock().push('member_joined', { room_id: ROOM, username: 'carol', member_count: 3, timestamp: 't' });
+    t.sock().push('member_left', { room_id: ROOM, username: 'bob', member_count: 2, timestamp: 't', reason: 'User disconnected' });
+    expect([...room.members].sort()).toEqual(['alice', 'carol']);
+    t.session.deleteRoom(ROOM);
+    expect(t.sock().last('delete_room').data).toEqual({ room_id: ROOM, username: 'alice' });
+    t.sock().push('delete_room_initiated', { room_id: ROOM, initiator: 'alice', status: 'in_progress', transaction_id: 'tx' });
+    expect(room.deleting).toBe(true);
+    t.sock().push('delete_room_failed', { room_id: ROOM, reason: 'Node node3 timed out', error_code: 'DELETION_FAILED' });
+    expect(room.deleting).toBe(false);
+    expect(t.notices().pop()).toMatch(/Deleting “general” failed: Node node3 timed out/);
+    t.session.deleteRoom(ROOM);
+    t.sock().push('delete_room_initiated', { room_id: ROOM, initiator: 'alice', status: 'in_progress', transaction_id: 'tx2' });
+    t.sock().push('delete_room_success', { room_id: ROOM, transaction_id: 'tx2', message: 'Room deleted successfully' });
+    t.sock().push('room_deleted', { room_id: ROOM, room_name: 'general', message: "Room 'general' has been deleted" });
+    expect(t.session.rooms.has(ROOM)).toBe(false);
+    expect(t.events.some((e) => e.kind === 'gone' && e.room.status === 'deleted')).toBe(true);
+  });
+
+  it('shows room_deleted to other members', async () => {
+    const t = setup();
+    await joinFresh(t, 0, []);
+    t.sock().push('delete_room_initiated', { room_id: ROOM, initiator: 'bob', status: 'in_progress' });
+    expect(t.session.rooms.get(ROOM)!.notice).toMatch(/bob is deleting/);
+    t.sock().push('room_deleted', { room_id: ROOM, room_name: 'general' });
+    expect(t.notices().pop()).toMatch(/“general” has been deleted/);
+    expect(t.session.rooms.has(ROOM)).toBe(false);
+  });
+
+  it('treats its own member_left for inactivity as removal, and re-joins after a stale disconnect', async () => {
+    const t = setup();
+    const room = await joinFresh(t, 2, [1, 2]);
+    t.sock().push('member_left', { room_id: ROOM, username: 'alice', member_count: 1, timestamp: 't', reason: 'Node unreachable' });
+    expect(t.sock().last('join_room').data).toEqual({ room_id: ROOM, username: 'alice', since_sequence: 2 });
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice'], member_count: 1, admin_node: 'node1', first_sequence: 1, last_sequence: 2 });
+    await flush();
+    expect(room.status).toBe('joined');
+    t.sock().push('member_left', { room_id: ROOM, username: 'alice', member_count: 0, timestamp: 't', reason: 'Inactivity' });
+    expect(room.status).toBe('removed');
+    expect(t.notices().pop()).toMatch(/removed .* inactivity/);
+  });
+
+  it('matches a generic error to the oldest pending request', async () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    t.sock().push('global_rooms_list', { rooms: [] });
+    const p = t.session.createRoom('x', null);
+    t.sock().push('error', { success: false, message: 'Username does not match this connection', error_code: 'UNAUTHORIZED' });
+    await expect(p).rejects.toThrow(/does not match/);
+    const q = t.session.createRoom('general', null);
+    t.sock().push('room_created', { success: false, message: "Room with name 'general' already exists" });
+    await expect(q).rejects.toThrow(/already exists/);
+  });
+
+  it('close() stops reconnecting', () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    t.session.close();
+    t.clock.advance(10000);
+    expect(t.sockets.length).toBe(1);
+    expect(t.session.status).toBe('closed');
+  });
+});

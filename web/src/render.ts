@@ -1,0 +1,38 @@
+// HTML for chat lines. Everything user-supplied goes through escapeHtml. No DOM access.
+
+import { escapeHtml, formatDateTime, formatTime } from './format';
+import type { ChatMessage } from './protocol';
+
+export interface RenderOptions {
+  self: string;
+  timeZone?: string;
+}
+
+/** One chat message as an `<li>`; the sender's own messages get the `mine` class. */
+export function messageHtml(m: ChatMessage, opts: RenderOptions): string {
+  const mine = m.username === opts.self ? ' mine' : '';
+  return (
+    `<li class="msg${mine}" data-seq="${Number(m.sequence_number)}" data-id="${escapeHtml(m.message_id)}">` +
+    `<span class="who">${escapeHtml(m.username)}</span>` +
+    `<time datetime="${escapeHtml(m.timestamp)}" title="${escapeHtml(formatDateTime(m.timestamp, opts.timeZone))} · #${Number(m.sequence_number)}">${escapeHtml(formatTime(m.timestamp, opts.timeZone))}</time>` +
+    `<p class="text">${escapeHtml(m.content)}</p>` +
+    `</li>`
+  );
+}
+
+/** A system line (joins, leaves) in the chat. */
+export function systemHtml(text: string, timestamp: string | undefined, opts: RenderOptions): string {
+  const time = timestamp ? ` <time datetime="${escapeHtml(timestamp)}">${escapeHtml(formatTime(timestamp, opts.timeZone))}</time>` : '';
+  return `<li class="sys">${escapeHtml(text)}${time}</li>`;
+}
+
+/** A message of ours not yet confirmed by the server. */
+export function pendingHtml(clientId: string, content: string, self: string, error?: string): string {
+  const state = error
+    ? `<span class="state err">${escapeHtml(error)}</span> <button type="button" data-retry="${escapeHtml(clientId)}">Retry</button> <button type="button" data-discard="${escapeHtml(clientId)}">Discard</button>`
+    : `<span class="state">sending…</span>`;
+  return (
+    `<li class="msg mine pending${error ? ' failed' : ''}" data-client-id="${escapeHtml(clientId)}">` +
+    `<span class="who">${escapeHtml(self)}</span>${state}<p class="text">${escapeHtml(content)}</p></li>`
+  );
+}
