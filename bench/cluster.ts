@@ -1,0 +1,149 @@
+// Starts and stops the processes under test on loopback: a local chat cluster or the raw server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+
+export interface TargetNode {
+  name: string;
+  url: string; // ws://127.0.0.1:port
+  pid?: number;
+  inspectPort?: number;
+}
+
+export interface Target {
+  kind: 'chat' | 'raw' | 'external';
+  nodes: TargetNode[];
+  stop(): Promise<void>;
+  logDir?: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logFile: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : '';
+      throw new Error(`process exited with code ${child.exitCode} before it was healthy:\n${log}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms (log: ${logFile})`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface StartOptions {
+  nodes: number;
+  inspect?: boolean; // start with --inspect on a free loopback port (heap figures, CPU profiles)
+  env?: Record<string, string>;
+}
+
+/** Starts `nodes` chat nodes (`node dist/main.js`), full mesh, each with its own data dir. */
+export async function startChatCluster(opts: StartOptions): Promise<Target> {
+  const entry = join(REPO_ROOT, 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const dir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  const specs: { id: string; ws: number; rpc: number; inspect?: number }[] = [];
+  for (let i = 1; i <= opts.nodes; i++) {
+    specs.push({ id: `node${i}`, ws: await freePort(), rpc: await freePort(), inspect: opts.inspect ? await freePort() : undefined });
+  }
+  const children: ChildProcess[] = [];
+  const nodes: TargetNode[] = [];
+  try {
+    await Promise.all(
+      specs.map(async (spec) => {
+        const peers = specs.filter((s) => s !== spec).map((s) => `${s.id}:http://127.0.0.1:${s.rpc}`).join(',');
+        const logFile = join(dir, `${spec.id}.out`);
+        const out = openSync(logFile, 'a');
+        const args = [...(spec.inspect ? [`--inspect=127.0.0.1:${spec.inspect}`] : []), entry];
+        const child = spawn(process.execPath, args, {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', out, out],
+          env: {
+            ...process.env,
+            NODE_ID: spec.id,
+            WEBSOCKET_HOST: '127.0.0.1',
+            WEBSOCKET_PORT: String(spec.ws),
+            XMLRPC_HOST: '127.0.0.1',
+            XMLRPC_PORT: String(spec.rpc),
+            XMLRPC_ADDRESS: `http://127.0.0.1:${spec.rpc}`,
+            PEER_NODES: peers,
+            DATA_DIR: join(dir, spec.id, 'data'),
+            LOG_DIR: join(dir, spec.id, 'logs'),
+            LOG_LEVEL: 'WARNING',
+            ...opts.env,
+          },
+        });
+        children.push(child);
+        await waitForHealth(`http://127.0.0.1:${spec.ws}/health`, child, logFile);
+        nodes.push({ name: spec.id, url: `ws://127.0.0.1:${spec.ws}`, pid: child.pid, inspectPort: spec.inspect });
+      }),
+    );
+  } catch (err) {
+    await Promise.all(children.map(stopChild));
+    throw err;
+  }
+  nodes.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  return {
+    kind: 'chat',
+    nodes,
+    logDir: dir,
+    async stop() {
+      await Promise.all(children.map(stopChild));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the raw `ws` ceiling server in its own process, like a chat node. */
+export async function startRawServer(opts: { inspect?: boolean } = {}): Promise<Target> {
+  const port = await freePort();
+  const inspect = opts.inspect ? await freePort() : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'raw-bench-'));
+  const logFile = join(dir, 'raw.out');
+  const out = openSync(logFile, 'a');
+  const args = [...(inspect ? [`--inspect=127.0.0.1:${inspect}`] : []), join(__dirname, 'raw-ws-server.js'), String(port)];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+  try {
+    await waitForHealth(`http://127.0.0.1:${port}/health`, child, logFile);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return {
+    kind: 'raw',
+    nodes: [{ name: 'raw-ws', url: `ws://127.0.0.1:${port}`, pid: child.pid, inspectPort: inspect }],
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
