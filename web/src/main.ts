@@ -231,14 +231,16 @@ function renderRoomList(list: GlobalRoomsList): void {
   ui.roomList.innerHTML = rooms
     .map((r) => {
       const hostDown = down.has(r.admin_node);
-      const joined = session?.rooms.has(r.room_id);
+      const mine = session?.rooms.get(r.room_id);
+      const joined = !!mine;
+      const count = mine && mine.status === 'joined' ? mine.members.size : Number(r.member_count);
       return (
         `<li><button type="button" class="room-item${hostDown ? ' down' : ''}${r.room_id === current ? ' current' : ''}" data-room="${escapeHtml(r.room_id)}">` +
         `<span class="name">${escapeHtml(r.room_name)}</span>` +
         (joined ? '<span class="badge">joined</span>' : '') +
         (hostDown ? '<span class="badge bad">host down</span>' : '') +
         (r.description ? `<span class="desc">${escapeHtml(r.description)}</span>` : '') +
-        `<span class="info">host ${escapeHtml(r.admin_node)} · ${Number(r.member_count)} member${r.member_count === 1 ? '' : 's'}</span>` +
+        `<span class="info">host ${escapeHtml(r.admin_node)} · ${count} member${count === 1 ? '' : 's'}</span>` +
         `</button></li>`
       );
     })
@@ -436,7 +438,7 @@ function updateComposer(): void {
       ? 'This room was deleted.'
       : room.status === 'removed'
         ? 'You are no longer in this room.'
-        : 'Message: Enter sends, Shift+Enter adds a line';
+        : 'Message (Enter to send)';
 }
 
 function nearBottom(): boolean {

@@ -364,6 +364,10 @@ export class ChatSession {
         return;
       case 'room_deleted':
         if (!room) {
+          if (this.lastRoomsList) {
+            this.lastRoomsList.rooms = this.lastRoomsList.rooms.filter((r) => r.room_id !== d.room_id);
+            this.emit({ kind: 'rooms', list: this.lastRoomsList });
+          }
           this.refreshListSoon();
           return;
         }
@@ -389,6 +393,10 @@ export class ChatSession {
     this.rooms.delete(room.id);
     this.clearRoomTimers(room.id);
     if (text) this.emit({ kind: 'notice', level: status === 'deleted' ? 'info' : 'error', text, roomId: room.id });
+    if (status === 'deleted' && this.lastRoomsList) {
+      this.lastRoomsList.rooms = this.lastRoomsList.rooms.filter((r) => r.room_id !== room.id);
+      this.emit({ kind: 'rooms', list: this.lastRoomsList });
+    }
     this.emit({ kind: 'gone', room });
     this.refreshListSoon();
   }
