@@ -69,7 +69,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.httpServer.close(() => resolve());
-      this.httpServer.closeAllConnections();
+      //MUT this.httpServer.closeAllConnections();
       this._status$.next('disconnected');
     });
   }

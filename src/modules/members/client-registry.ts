@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Clock } from '../../common/clock/clock';
@@ -11,7 +11,7 @@ import { ClientConnection } from './client-connection';
  * to client sockets, so delivery order and exactly-once per socket are decided here.
  */
 @Injectable()
-export class ClientRegistry implements OnModuleDestroy {
+export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(ClientRegistry.name);
   private readonly connections = new Map<string, ClientConnection>();
   private readonly byRoom = new Map<string, Set<ClientConnection>>();
@@ -27,6 +27,11 @@ export class ClientRegistry implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.keepalive);
+  }
+
+  /** Tells every client the node is going away (1001) so it can reconnect elsewhere. */
+  beforeApplicationShutdown(): void {
+    for (const conn of this.connections.values()) conn.close(1001, 'Node shutting down');
   }
 
   get size(): number {

@@ -1,0 +1,134 @@
+/**
+ * Container health probe and operator diagnostic: calls the node's XML-RPC `heartbeat()` and exits
+ * 0 when it answers `status: ok`, 1 otherwise (printing why).
+ *
+ *   node dist/healthcheck.js                       # this container's node: 127.0.0.1:$XMLRPC_PORT/RPC2
+ *   node dist/healthcheck.js http://node2:9090 ... # any node(s) reachable from here, e.g. over the overlay
+ *
+ * It is a separate tiny program run by the image's HEALTHCHECK every few seconds, so it uses only
+ * `node:http` (no Nest, no app modules) and, unlike the app, reads process.env itself
+ * (XMLRPC_PORT only; the app's validated config lives in src/common/config/).
+ */
+import { request } from 'node:http';
+
+const TIMEOUT_MS = 5000;
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+const HEARTBEAT_CALL =
+  '<?xml version="1.0"?>\n<methodCall><methodName>heartbeat</methodName><params></params></methodCall>\n';
+
+export interface HeartbeatResult {
+  readonly ok: boolean;
+  /** Members of the returned struct (string values only), or the reason the probe failed. */
+  readonly detail: Record<string, string> | string;
+}
+
+/** Reads `<member><name>k</name><value><type>v</type></value></member>` pairs of a flat struct. */
+export function parseStructMembers(xml: string): Record<string, string> {
+  const members: Record<string, string> = {};
+  const memberRe = /<member>\s*<name>([^<]*)<\/name>\s*<value>\s*(?:<(\w+)>([^<]*)<\/\2>|([^<]*))\s*<\/value>\s*<\/member>/g;
+  for (const m of xml.matchAll(memberRe)) {
+    members[m[1]] = (m[3] ?? m[4] ?? '').trim();
+  }
+  return members;
+}
+
+export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<HeartbeatResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (result: HeartbeatResult): void => {
+      if (!settled) {
+        settled = true;
+        resolve(result);
+      }
+    };
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      done({ ok: false, detail: `not a URL: ${url}` });
+      return;
+    }
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(HEARTBEAT_CALL) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy();
+            done({ ok: false, detail: `response larger than ${MAX_RESPONSE_BYTES} bytes` });
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            done({ ok: false, detail: `HTTP ${res.statusCode} from ${url}` });
+          } else if (body.includes('<fault>')) {
+            done({ ok: false, detail: `XML-RPC fault: ${body.replace(/\s+/g, ' ').slice(0, 300)}` });
+          } else {
+            const members = parseStructMembers(body);
+            done(members.status === 'ok' ? { ok: true, detail: members } : { ok: false, detail: `status is not ok: ${body.slice(0, 300)}` });
+          }
+        });
+        res.on('error', (err) => done({ ok: false, detail: `${url}: ${err.message}` }));
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy();
+      done({ ok: false, detail: `no answer from ${url} within ${timeoutMs} ms` });
+    });
+    req.on('error', (err) => done({ ok: false, detail: `${url}: ${err.message}` }));
+    req.end(HEARTBEAT_CALL);
+  });
+}
+
+/** `http://host:port` (the PEER_NODES form) gets the `/RPC2` path; an explicit path is kept. */
+export function heartbeatUrl(arg: string | undefined): string {
+  if (!arg) return `http://127.0.0.1:${process.env.XMLRPC_PORT || '9090'}/RPC2`;
+  const url = new URL(arg.includes('://') ? arg : `http://${arg}`);
+  if (url.pathname === '/' && !arg.endsWith('/')) url.pathname = '/RPC2';
+  return url.toString();
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const targets = argv.length > 0 ? argv : [undefined];
+  let failures = 0;
+  for (const arg of targets) {
+    let url: string;
+    try {
+      url = heartbeatUrl(arg);
+    } catch {
+      console.error(`healthcheck: not a URL: ${arg}`);
+      failures++;
+      continue;
+    }
+    const result = await heartbeat(url);
+    if (result.ok) {
+      console.log(`${url} ${JSON.stringify(result.detail)}`);
+    } else {
+      console.error(`healthcheck: ${url} unhealthy: ${String(result.detail)}`);
+      failures++;
+    }
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+// Run only as a program (not when a spec imports it); works whether the build emits CJS or ESM.
+if (/healthcheck\.[cm]?[jt]s$/.test(process.argv[1] ?? '')) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`healthcheck: ${String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { XmlRpcClient } from '../../common/xmlrpc';
+import { PeerHealth, type PeerTransition } from './peer-health';
+import { PeerOutbox } from './peer-outbox';
+import type { PeerMethod, PeerParams, PeerResult, ReplicationEvent } from './peer-wire';
+
+/** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
+export interface PeerStatusListener {
+  onPeerFailed?(nodeId: string): void;
+  onPeerReachable?(nodeId: string): void;
+  onPeerRestarted?(nodeId: string): void;
+}
+
+export class UnknownPeerError extends Error {
+  constructor(nodeId: string) {
+    super(`Node ${nodeId} is not in PEER_NODES`);
+  }
+}
+
+interface Peer {
+  nodeId: string;
+  url: string;
+  client: XmlRpcClient;
+  health: PeerHealth;
+  outbox: PeerOutbox;
+  /** Set when the outbox dropped events: the peer is asked to pull from us once it answers. */
+  needsSync: boolean;
+}
+
+/**
+ * The configured peers: a typed XML-RPC client, a health record and a replication outbox each.
+ * Every outgoing peer call goes through `call`, which always has a timeout.
+ */
+@Injectable()
+export class PeerDirectory implements OnModuleDestroy {
+  private readonly logger = new Logger(PeerDirectory.name);
+  private readonly peers = new Map<string, Peer>();
+  private readonly listeners: PeerStatusListener[] = [];
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    private readonly clock: Clock,
+  ) {
+    for (const { nodeId, url } of config.peers) {
+      const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs });
+      const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
+      const peer: Peer = { nodeId, url, client, health, needsSync: false, outbox: undefined as unknown as PeerOutbox };
+      peer.outbox = new PeerOutbox(
+        (batch) => this.call(nodeId, 'replicate_events', [config.nodeId, batch]).then(() => undefined),
+        () => health.isFailed,
+        () => {
+          if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
+          peer.needsSync = true;
+        },
+      );
+      this.peers.set(nodeId, peer);
+    }
+  }
+
+  onModuleDestroy(): void {
+    for (const peer of this.peers.values()) {
+      peer.outbox.close();
+      peer.client.close();
+    }
+  }
+
+  get nodeIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  has(nodeId: string): boolean {
+    return this.peers.has(nodeId);
+  }
+
+  health(nodeId: string): PeerHealth | undefined {
+    return this.peers.get(nodeId)?.health;
+  }
+
+  allHealth(): PeerHealth[] {
+    return [...this.peers.values()].map((p) => p.health);
+  }
+
+  isFailed(nodeId: string): boolean {
+    return this.peers.get(nodeId)?.health.isFailed ?? false;
+  }
+
+  subscribe(listener: PeerStatusListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** One typed call to a peer; rejects on timeout, transport error or fault. */
+  call<M extends PeerMethod>(nodeId: string, method: M, params: PeerParams<M>, timeoutMs?: number): Promise<PeerResult<M>> {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
+    return peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs);
+  }
+
+  /** Queues an event for every peer, in order. */
+  replicate(event: ReplicationEvent): void {
+    for (const peer of this.peers.values()) peer.outbox.push(event);
+  }
+
+  pendingReplication(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) n += peer.outbox.pending;
+    return n;
+  }
+
+  /** Feeds a heartbeat outcome into the peer's health and tells listeners about transitions. */
+  recordHeartbeat(nodeId: string, ok: boolean, bootId?: string): void {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return;
+    const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), bootId) : [peer.health.failure()];
+    for (const t of transitions) {
+      if (t === 'failed') {
+        this.logger.warn(`Peer ${nodeId} marked FAILED after ${peer.health.consecutiveFailures} missed heartbeats`);
+        this.emit((l) => l.onPeerFailed?.(nodeId));
+      } else if (t === 'restarted') {
+        this.logger.warn(`Peer ${nodeId} restarted (new boot id)`);
+        this.emit((l) => l.onPeerRestarted?.(nodeId));
+      } else if (t === 'reachable') {
+        this.logger.log(`Peer ${nodeId} is reachable`);
+        this.emit((l) => l.onPeerReachable?.(nodeId));
+      }
+    }
+    if (ok && peer.needsSync) {
+      peer.needsSync = false;
+      this.call(nodeId, 'request_sync', [this.config.nodeId]).catch(() => (peer.needsSync = true));
+    }
+  }
+
+  private emit(fn: (l: PeerStatusListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        fn(l);
+      } catch (e) {
+        this.logger.error(`Peer status listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

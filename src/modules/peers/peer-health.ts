@@ -1,0 +1,53 @@
+/** Health of one peer as seen by this node. `unknown` until the first heartbeat answers. */
+export type PeerStatus = 'unknown' | 'healthy' | 'degraded' | 'failed';
+
+export type PeerTransition = 'reachable' | 'failed' | 'restarted' | null;
+
+/**
+ * Heartbeat bookkeeping for one peer: consecutive misses move it healthy -> degraded -> failed
+ * (at maxFailures); any answer makes it healthy again and resets the count (no sticky FAILED).
+ */
+export class PeerHealth {
+  status: PeerStatus = 'unknown';
+  consecutiveFailures = 0;
+  lastSeen: number | null = null;
+  bootId: string | null = null;
+
+  constructor(
+    readonly nodeId: string,
+    private readonly maxFailures: number,
+  ) {}
+
+  get isFailed(): boolean {
+    return this.status === 'failed';
+  }
+
+  /** Records an answer; returns `restarted` if the peer's boot id changed, else `reachable` when it was not healthy. */
+  success(now: number, bootId?: string): PeerTransition[] {
+    const transitions: PeerTransition[] = [];
+    if (bootId && this.bootId && bootId !== this.bootId) transitions.push('restarted');
+    const wasDown = this.status === 'unknown' || this.status === 'failed';
+    this.status = 'healthy';
+    this.consecutiveFailures = 0;
+    this.lastSeen = now;
+    if (bootId) this.bootId = bootId;
+    if (wasDown) transitions.push('reachable');
+    return transitions;
+  }
+
+  /** Records a miss; returns `failed` on the miss that crosses the threshold. */
+  failure(): PeerTransition {
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.maxFailures) {
+      const crossed = this.status !== 'failed';
+      this.status = 'failed';
+      return crossed ? 'failed' : null;
+    }
+    if (this.status !== 'unknown') this.status = 'degraded';
+    return null;
+  }
+
+  toJSON() {
+    return { node_id: this.nodeId, status: this.status, consecutive_failures: this.consecutiveFailures, last_seen: this.lastSeen };
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { bootIdProvider } from './boot-id';
+import { PeerDirectory } from './peer-directory';
+import { PeerHealthMonitor } from './peer-health.monitor';
+import { PeersRpcController } from './peers.rpc.controller';
+
+@Module({
+  controllers: [PeersRpcController],
+  providers: [PeerDirectory, PeerHealthMonitor, bootIdProvider],
+  exports: [PeerDirectory, PeerHealthMonitor, bootIdProvider],
+})
+export class PeersModule {}

@@ -1,0 +1,23 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { BOOT_ID } from './boot-id';
+import type { PeerResult } from './peer-wire';
+import { checkParams } from './rpc-params';
+
+/** `heartbeat()`: the peers' liveness check and the operators' health probe. */
+@Controller()
+export class PeersRpcController {
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(BOOT_ID) private readonly bootId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  @MessagePattern('heartbeat')
+  heartbeat(@Payload() params: unknown): PeerResult<'heartbeat'> {
+    checkParams('heartbeat', params, []);
+    return { status: 'ok', node_id: this.config.nodeId, timestamp: this.clock.iso(), boot_id: this.bootId };
+  }
+}

@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { ChatError } from '../../common/errors/chat-error';
+
+/**
+ * Turns a refused request into the error frame of its request type (reference-protocol.md §1.4):
+ * join_room_error, message_error, delete_room_failed, the room_created error form, history_error,
+ * or the generic `error`. Anything unexpected becomes INTERNAL_ERROR; the connection stays up.
+ */
+@Catch()
+export class ChatExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ChatRequests');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const socket = ws.getClient<WebSocket>();
+    const type = ws.getPattern();
+    const data = ws.getData<Record<string, unknown> | null>();
+    const error =
+      exception instanceof ChatError ? exception : new ChatError('INTERNAL_ERROR', 'Internal server error');
+    if (!(exception instanceof ChatError)) this.logger.error(`${type} failed: ${(exception as Error)?.stack ?? exception}`);
+    else this.logger.debug(`${type} refused: ${error.code} ${error.message}`);
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(errorFrame(type, error, data)));
+  }
+}
+
+function errorFrame(type: string, error: ChatError, data: Record<string, unknown> | null) {
+  const roomId = typeof data?.room_id === 'string' ? data.room_id : '';
+  switch (type) {
+    case 'create_room':
+      return { type: 'room_created', data: { success: false, message: error.message } };
+    case 'join_room':
+      return { type: 'join_room_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+    case 'send_message':
+      return { type: 'message_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+    case 'get_history':
+      return { type: 'history_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+    case 'delete_room':
+      return { type: 'delete_room_failed', data: { room_id: roomId, reason: error.message, error_code: error.code, ...error.details } };
+    default:
+      return { type: 'error', data: { success: false, message: error.message, error_code: error.code } };
+  }
+}

@@ -1,0 +1,239 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { ChatError, type ChatErrorCode } from '../../common/errors/chat-error';
+import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import type { ClientConnection } from '../members/client-connection';
+import { ClientRegistry } from '../members/client-registry';
+import { PeerDirectory } from '../peers/peer-directory';
+import type { PeerMethod, PeerParams, PeerResult } from '../peers/peer-wire';
+import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
+import { RoomDeletionService } from './room-deletion.service';
+import { JOIN_HISTORY, RoomHostService } from './room-host.service';
+import { RoomLocator } from './room-locator';
+import { fromMessageWire, toChatMessage, toRoomInfo } from './room-mappers';
+import { ReplicaService } from './replica.service';
+import type { MemberLeftReason, RoomInfo } from './wire';
+
+const REPLAY_PAGE = 500;
+
+/**
+ * Client requests, whichever node hosts the room: local rooms go to RoomHostService, others are
+ * forwarded to their host. Replies and deliveries go out through the ClientRegistry.
+ */
+@Injectable()
+export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clock: Clock,
+    private readonly clients: ClientRegistry,
+    private readonly peers: PeerDirectory,
+    private readonly host: RoomHostService,
+    private readonly replica: ReplicaService,
+    private readonly locator: RoomLocator,
+    private readonly deletion: RoomDeletionService,
+  ) {}
+
+  listRooms(conn: ClientConnection): void {
+    const rooms = this.host.hostedRooms();
+    conn.send('rooms_list', { rooms, total_count: rooms.length });
+  }
+
+  async discoverRooms(conn: ClientConnection): Promise<void> {
+    const own = this.host.hostedRooms();
+    const peers = await this.locator.discoverPeers();
+    const rooms = [...own, ...peers.rooms];
+    conn.send('global_rooms_list', {
+      rooms,
+      total_count: rooms.length,
+      nodes_queried: [this.config.nodeId, ...peers.queried],
+      nodes_available: [this.config.nodeId, ...peers.available],
+      nodes_unavailable: peers.unavailable,
+    });
+  }
+
+  createRoom(conn: ClientConnection, req: CreateRoomRequest): void {
+    this.assertIdentity(conn, req.creator_id);
+    const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
+  }
+
+  async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
+    this.assertIdentity(conn, req.username);
+    const room = await this.activeRoom(req.room_id);
+    let info: RoomInfo;
+    let history: MessageRecord[];
+    let firstSequence: number;
+    let lastSequence: number;
+    if (this.host.isHostOf(room)) {
+      const joined = this.host.join(room.roomId, req.username, this.config.nodeId);
+      info = toRoomInfo(joined.room, joined.members);
+      history = joined.history;
+      firstSequence = joined.firstSequence;
+      lastSequence = joined.room.lastSequence;
+    } else {
+      const reply = await this.callHost(room, 'join_room', [room.roomId, req.username, this.config.nodeId]);
+      if (!reply.success || !reply.room_info) throw new ChatError(asCode(reply.error_code, 'ROOM_NOT_FOUND'), reply.message || 'Room not found');
+      info = reply.room_info;
+      history = (reply.messages ?? []).map(fromMessageWire);
+      firstSequence = reply.first_sequence ?? (history[0]?.sequenceNumber ?? 0);
+      lastSequence = reply.last_sequence ?? (history.at(-1)?.sequenceNumber ?? 0);
+    }
+    if (req.since_sequence !== undefined) history = await this.messagesBetween(room, req.since_sequence, lastSequence);
+
+    conn.username ??= req.username;
+    this.clients.touch(conn);
+    conn.send('join_room_success', { ...info, creator_id: room.creatorId, first_sequence: firstSequence, last_sequence: lastSequence });
+    // Register at the replay's start so replay and live delivery share one cursor: no gap, no duplicate.
+    const start = history.length > 0 ? history[0].sequenceNumber - 1 : lastSequence;
+    this.clients.register(conn, room.roomId, req.username, Math.min(start, lastSequence));
+    for (const m of history) this.clients.deliverTo(conn, toChatMessage(m));
+    for (const m of this.store.messagesAfter(room.roomId, lastSequence, REPLAY_PAGE)) this.clients.deliverTo(conn, toChatMessage(m));
+  }
+
+  async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
+    this.assertIdentity(conn, req.username);
+    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    this.clients.touch(conn);
+    const room = await this.activeRoom(req.room_id);
+    const clientMessageId = req.client_message_id ?? null;
+    let sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean };
+    if (this.host.isHostOf(room)) {
+      const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
+      sent = { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
+    } else {
+      const reply = await this.callHost(room, 'forward_message', [room.roomId, req.username, req.content, this.config.nodeId, clientMessageId]);
+      if (!reply.success) throw new ChatError(asCode(reply.error_code, 'INTERNAL_ERROR'), reply.error);
+      sent = reply;
+      // The sender sees its new_message (through replication) before message_sent, as in the reference.
+      await this.replica.waitForSequence(room.roomId, reply.sequence_number);
+    }
+    conn.send('message_sent', {
+      room_id: room.roomId,
+      message_id: sent.message_id,
+      sequence_number: sent.sequence_number,
+      timestamp: sent.timestamp,
+      ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
+      ...(sent.duplicate ? { duplicate: true } : {}),
+    });
+  }
+
+  async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
+    this.assertIdentity(conn, req.username);
+    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    this.clients.touch(conn);
+    this.clients.unregister(conn, req.room_id);
+    await this.removeMember(conn, req.room_id, req.username);
+    conn.send('leave_room_success', { room_id: req.room_id, username: req.username });
+  }
+
+  async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
+    this.assertIdentity(conn, req.username);
+    this.clients.touch(conn);
+    const room = await this.locator.locate(req.room_id);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (this.host.isHostOf(room)) {
+      const outcome = await this.deletion.deleteRoom(room.roomId, req.username, (txn) =>
+        conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: txn, status: 'in_progress' }),
+      );
+      if (outcome.success) {
+        conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
+      } else {
+        throw new ChatError('DELETION_FAILED', outcome.reason, { transaction_id: outcome.transactionId });
+      }
+      return;
+    }
+    const reply = await this.callHost(room, 'delete_room', [room.roomId, req.username, this.config.nodeId]);
+    if (!reply.transaction_id) throw new ChatError(asCode(reply.error_code, 'DELETION_FAILED'), reply.reason ?? 'Deletion failed');
+    conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: reply.transaction_id, status: 'in_progress' });
+    if (!reply.success) throw new ChatError('DELETION_FAILED', reply.reason ?? 'Deletion failed', { transaction_id: reply.transaction_id });
+    conn.send('delete_room_success', { room_id: room.roomId, transaction_id: reply.transaction_id, message: 'Room deleted successfully' });
+  }
+
+  async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    this.clients.touch(conn);
+    const limit = req.limit ?? 50;
+    const page = this.host.page(req.room_id, req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit });
+    conn.send('history', {
+      room_id: req.room_id,
+      messages: page.messages.map(toChatMessage),
+      has_more: page.hasMore,
+      first_sequence: page.firstSequence,
+      last_sequence: page.lastSequence,
+    });
+  }
+
+  /** A socket closed: leave every room it was in (unless the same user is still there on another socket). */
+  async disconnect(conn: ClientConnection): Promise<void> {
+    const rooms = this.clients.disconnect(conn);
+    await Promise.all([...rooms].map(([roomId, username]) => this.removeMember(conn, roomId, username, 'User disconnected')));
+  }
+
+  /** Removes `username` from the room at its host (locally or by a peer call); failures are logged, not thrown. */
+  async removeMember(conn: ClientConnection, roomId: string, username: string, reason?: MemberLeftReason): Promise<void> {
+    if (this.clients.usernameStillInRoom(roomId, username, conn)) return;
+    const room = this.store.getRoom(roomId);
+    if (!room) return;
+    try {
+      if (this.host.isHostOf(room)) {
+        this.host.leave(roomId, username, reason);
+      } else if (reason) {
+        await this.callHost(room, 'notify_member_disconnect', [roomId, username, this.config.nodeId, reason]);
+      } else {
+        await this.callHost(room, 'leave_room', [roomId, username, this.config.nodeId]);
+      }
+    } catch (e) {
+      if (!(e instanceof ChatError && e.code === 'NOT_IN_ROOM')) {
+        this.logger.warn(`Could not remove ${username} from room ${roomId} at ${room.hostNode}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** A connection speaks for one user: the one it first joined as. */
+  private assertIdentity(conn: ClientConnection, username: string): void {
+    if (conn.username !== null && conn.username !== username) {
+      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (joined as '${conn.username}')`);
+    }
+  }
+
+  private async activeRoom(roomId: string): Promise<RoomRecord> {
+    const room = await this.locator.locate(roomId);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
+    return room;
+  }
+
+  /** Messages after `since` up to `last`, from the replica once it has caught up. */
+  private async messagesBetween(room: RoomRecord, since: number, last: number): Promise<MessageRecord[]> {
+    if (!this.host.isHostOf(room)) await this.replica.waitForSequence(room.roomId, last);
+    const out: MessageRecord[] = [];
+    let after = since;
+    while (after < last) {
+      const page = this.store.messagesAfter(room.roomId, after, REPLAY_PAGE).filter((m) => m.sequenceNumber <= last);
+      if (page.length === 0) break;
+      out.push(...page);
+      after = page[page.length - 1].sequenceNumber;
+    }
+    return out.length > 0 || since > 0 ? out : this.store.messagesBefore(room.roomId, last + 1, JOIN_HISTORY);
+  }
+
+  private async callHost<M extends PeerMethod>(room: RoomRecord, method: M, params: PeerParams<M>): Promise<PeerResult<M>> {
+    if (this.peers.isFailed(room.hostNode) || !this.peers.has(room.hostNode)) {
+      throw new ChatError('ADMIN_NODE_UNAVAILABLE', 'Administrator node unavailable');
+    }
+    try {
+      return await this.peers.call(room.hostNode, method, params);
+    } catch (e) {
+      throw new ChatError('ADMIN_NODE_UNAVAILABLE', `Failed to contact administrator node: ${(e as Error).message}`);
+    }
+  }
+}
+
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR']);
+const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
+  code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

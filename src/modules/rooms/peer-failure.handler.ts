@@ -1,0 +1,52 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ClientRegistry } from '../members/client-registry';
+import { PeerDirectory, type PeerStatusListener } from '../peers/peer-directory';
+import { RoomHostService } from './room-host.service';
+import { ReplicaService } from './replica.service';
+
+/**
+ * What rooms do when a peer's health changes: a failed member node's users leave the rooms hosted
+ * here; clients in rooms hosted by a failed node are told the room is unavailable, and told again
+ * (after catching up) when it answers.
+ */
+@Injectable()
+export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
+  private readonly unavailable = new Set<string>();
+
+  constructor(
+    private readonly peers: PeerDirectory,
+    private readonly host: RoomHostService,
+    private readonly replica: ReplicaService,
+    private readonly clients: ClientRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.peers.subscribe(this);
+  }
+
+  onPeerFailed(nodeId: string): void {
+    this.host.removeMembersOf(nodeId, 'Node unreachable');
+    for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
+      this.unavailable.add(room.roomId);
+      this.clients.broadcast(room.roomId, 'room_unavailable', {
+        room_id: room.roomId,
+        admin_node: nodeId,
+        reason: `Host node ${nodeId} is unreachable; messages cannot be sent until it returns`,
+      });
+    }
+  }
+
+  /** Its connections were lost in the restart, so its users are no longer in our rooms. */
+  onPeerRestarted(nodeId: string): void {
+    this.host.removeMembersOf(nodeId, 'User disconnected');
+  }
+
+  onPeerReachable(nodeId: string): void {
+    void this.replica.syncFrom(nodeId).then(() => {
+      for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
+        if (!this.unavailable.delete(room.roomId)) continue;
+        this.clients.broadcast(room.roomId, 'room_available', { room_id: room.roomId, admin_node: nodeId });
+      }
+    });
+  }
+}

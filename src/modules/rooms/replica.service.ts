@@ -1,0 +1,185 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { ClientRegistry } from '../members/client-registry';
+import { PeerDirectory } from '../peers/peer-directory';
+import type { HostedRoomState, MessageWire, ReplicationEvent } from '../peers/peer-wire';
+import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
+import type { ChatMessage } from './wire';
+
+const FETCH_PAGE = 500;
+/** How long a sender's node waits for its own message to arrive by replication before fetching it. */
+const ARRIVAL_GRACE_MS = 300;
+
+interface Waiter {
+  sequence: number;
+  resolve: () => void;
+}
+
+/**
+ * This node's copy of rooms hosted elsewhere. Applies the hosts' replication events in order,
+ * fills gaps by fetching from the host, delivers to local sockets in sequence order, and pulls
+ * whatever it missed from a peer that comes back.
+ */
+@Injectable()
+export class ReplicaService {
+  private readonly logger = new Logger(ReplicaService.name);
+  /** Events from one source are applied strictly in arrival order. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly syncing = new Map<string, Promise<void>>();
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clock: Clock,
+    private readonly clients: ClientRegistry,
+    private readonly peers: PeerDirectory,
+  ) {}
+
+  /** Queues a batch from `fromNode`; resolves when it has been applied. */
+  receive(fromNode: string, events: ReplicationEvent[]): Promise<void> {
+    const previous = this.chains.get(fromNode) ?? Promise.resolve();
+    const next = previous.then(() => this.applyAll(events)).catch((e) => {
+      this.logger.error(`Applying replication from ${fromNode} failed: ${(e as Error).message}`);
+    });
+    this.chains.set(fromNode, next);
+    return next;
+  }
+
+  private async applyAll(events: ReplicationEvent[]): Promise<void> {
+    for (const event of events) {
+      switch (event.kind) {
+        case 'room':
+          if (!this.store.getTombstone(event.room.room_id)) this.store.upsertRoomMeta(fromRoomWire(event.room));
+          break;
+        case 'message':
+          await this.applyMessage(fromMessageWire(event.message));
+          break;
+        case 'member':
+          this.applyMember(event.event_type, event.event.room_id, event.event.username, event.node_id, event.event);
+          break;
+        case 'deleted':
+          this.applyDeleted(event.room_id, event.room_name, event.transaction_id);
+          break;
+      }
+    }
+  }
+
+  /** Stores and delivers one message from its host, fetching anything missing before it first. */
+  async applyMessage(message: MessageRecord): Promise<void> {
+    const room = this.store.getRoom(message.roomId);
+    if (!room) {
+      // A room we do not know (e.g. a reference node's): nothing to store, but its members here still get it.
+      this.clients.deliverMessage(toChatMessage(message));
+      return;
+    }
+    let result = this.store.applyReplicaMessage(message);
+    if (result === 'gap') {
+      await this.fetchMissing(room.roomId, room.hostNode, message.sequenceNumber - 1);
+      result = this.store.applyReplicaMessage(message);
+    }
+    if (result === 'applied') this.delivered(message);
+  }
+
+  private delivered(message: MessageRecord): void {
+    this.clients.deliverMessage(toChatMessage(message));
+    const waiting = this.waiters.get(message.roomId);
+    if (!waiting) return;
+    const still = waiting.filter((w) => (w.sequence <= message.sequenceNumber ? (w.resolve(), false) : true));
+    if (still.length) this.waiters.set(message.roomId, still);
+    else this.waiters.delete(message.roomId);
+  }
+
+  private applyMember(type: 'member_joined' | 'member_left', roomId: string, username: string, nodeId: string, event: ChatMessage | object): void {
+    if (!this.store.getRoom(roomId)) return;
+    if (type === 'member_joined') this.store.addMember(roomId, username, nodeId, this.clock.iso());
+    else this.store.removeMember(roomId, username);
+    this.clients.broadcast(roomId, type, event as never, username);
+  }
+
+  /** A room deleted by its host: drop the replica, tell local members, remember the tombstone. */
+  applyDeleted(roomId: string, roomName: string, transactionId: string | null): void {
+    const room = this.store.getRoom(roomId);
+    if (!room && this.store.getTombstone(roomId)) return;
+    const name = room?.roomName ?? roomName;
+    this.store.deleteRoom({ roomId, roomName: name, hostNode: room?.hostNode ?? 'unknown', deletedAt: this.clock.iso(), transactionId });
+    this.clients.broadcast(roomId, 'room_deleted', {
+      room_id: roomId,
+      room_name: name,
+      message: `Room '${name}' has been deleted`,
+      ...(transactionId ? { transaction_id: transactionId } : {}),
+    });
+    this.clients.unregisterRoom(roomId);
+  }
+
+  /** Resolves once this node holds the room's messages up to `sequence` (fetching them if they are late). */
+  async waitForSequence(roomId: string, sequence: number): Promise<void> {
+    const room = this.store.getRoom(roomId);
+    if (!room || room.lastSequence >= sequence) return;
+    const arrived = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ARRIVAL_GRACE_MS);
+      const list = this.waiters.get(roomId) ?? [];
+      list.push({ sequence, resolve: () => (clearTimeout(timer), resolve(true)) });
+      this.waiters.set(roomId, list);
+    });
+    if (!arrived) await this.fetchMissing(roomId, room.hostNode, sequence);
+  }
+
+  /** Fetches messages after our last one up to `upTo` (or to the host's end) and applies them in order. */
+  async fetchMissing(roomId: string, hostNode: string, upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
+    for (;;) {
+      const room = this.store.getRoom(roomId);
+      if (!room || room.lastSequence >= upTo || hostNode === this.config.nodeId) return;
+      const page = await this.peers.call(hostNode, 'get_messages', [roomId, room.lastSequence, null, FETCH_PAGE]);
+      if (!page.success || page.messages.length === 0) return;
+      for (const wire of page.messages) {
+        const message = fromMessageWire(wire as MessageWire);
+        if (this.store.applyReplicaMessage(message) === 'applied') this.delivered(message);
+      }
+      if (page.messages.length < FETCH_PAGE) return;
+    }
+  }
+
+  /** Pulls a peer's hosted rooms, members, messages and deletions (at boot and when it comes back). */
+  syncFrom(nodeId: string): Promise<void> {
+    const running = this.syncing.get(nodeId);
+    if (running) return running;
+    const task = this.doSync(nodeId)
+      .catch((e) => this.logger.warn(`Catch-up from ${nodeId} failed: ${(e as Error).message}`))
+      .finally(() => this.syncing.delete(nodeId));
+    this.syncing.set(nodeId, task);
+    return task;
+  }
+
+  private async doSync(nodeId: string): Promise<void> {
+    const state = await this.peers.call(nodeId, 'get_room_states', []);
+    for (const d of state.deleted) this.applyDeleted(d.room_id, d.room_name, d.transaction_id);
+    let fetched = 0;
+    for (const remote of state.rooms) {
+      if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
+      this.applyRoomState(remote);
+      const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;
+      if (before < remote.last_sequence) {
+        await this.fetchMissing(remote.room_id, nodeId, remote.last_sequence);
+        fetched += (this.store.getRoom(remote.room_id)?.lastSequence ?? 0) - before;
+      }
+    }
+    this.logger.log(`Caught up with ${nodeId}: ${state.rooms.length} room(s), ${fetched} message(s) fetched, ${state.deleted.length} deletion(s)`);
+  }
+
+  private applyRoomState(remote: HostedRoomState): void {
+    this.store.upsertRoomMeta(fromRoomWire(remote));
+    this.store.replaceMembers(
+      remote.room_id,
+      remote.members.map((m) => ({ roomId: remote.room_id, username: m.username, nodeId: m.node_id, joinedAt: m.joined_at })),
+    );
+  }
+
+  /** Rooms hosted by `nodeId` that have sockets on this node. */
+  roomsWithLocalMembers(nodeId: string): RoomRecord[] {
+    return this.store.listRooms(nodeId).filter((r) => this.clients.hasRoom(r.roomId));
+  }
+}

@@ -1,0 +1,163 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Clock } from '../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { ChatError } from '../../common/errors/chat-error';
+import type { MemberRecord, MessageRecord, RoomRecord } from '../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { RoomEventPublisher } from './room-events.publisher';
+import { toRoomSummary } from './room-mappers';
+import type { MemberLeftReason, RoomSummary } from './wire';
+
+/** Messages replayed on a plain join, as in the reference. */
+export const JOIN_HISTORY = 100;
+
+export interface JoinResult {
+  room: RoomRecord;
+  members: MemberRecord[];
+  joined: boolean;
+  history: MessageRecord[];
+  firstSequence: number;
+}
+
+export interface HistoryPage {
+  messages: MessageRecord[];
+  hasMore: boolean;
+  firstSequence: number;
+  lastSequence: number;
+}
+
+/**
+ * The authority for the rooms this node hosts: membership, sequencing, history. The same
+ * methods serve local clients (through ChatService) and peers (through RoomsRpcController).
+ */
+@Injectable()
+export class RoomHostService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RoomHostService.name);
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clock: Clock,
+    private readonly events: RoomEventPublisher,
+  ) {}
+
+  /** After a restart: our own clients' connections are gone, and no deletion can still be in flight. */
+  onApplicationBootstrap(): void {
+    for (const room of this.store.listRooms(this.config.nodeId)) {
+      if (room.state === 'COMMITTING') {
+        this.store.deleteRoom({ roomId: room.roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: room.deletionTxn });
+        this.events.roomDeleted(room, room.deletionTxn);
+        continue;
+      }
+      if (room.state !== 'ACTIVE') {
+        this.store.setRoomState(room.roomId, 'ACTIVE', null);
+        this.events.roomChanged({ ...room, state: 'ACTIVE', deletionTxn: null });
+      }
+    }
+    const stale = this.store.membersOnNode(this.config.nodeId, this.config.nodeId);
+    if (stale.length > 0) this.logger.log(`Removing ${stale.length} member(s) whose connections ended while this node was down`);
+    for (const m of stale) this.leave(m.roomId, m.username, 'User disconnected');
+  }
+
+  isHostOf(room: RoomRecord | null): boolean {
+    return room !== null && room.hostNode === this.config.nodeId;
+  }
+
+  /** A room this node hosts, or ROOM_NOT_FOUND. */
+  private hostedRoom(roomId: string): RoomRecord {
+    const room = this.store.getRoom(roomId);
+    if (!room || room.hostNode !== this.config.nodeId) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    return room;
+  }
+
+  hostedRooms(): RoomSummary[] {
+    return this.store.listRooms(this.config.nodeId).map((r) => toRoomSummary(r, this.store.memberCount(r.roomId)));
+  }
+
+  create(roomName: string, creatorId: string, description: string | null): RoomRecord {
+    if (this.store.findRoomByName(roomName)) {
+      throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
+    }
+    const room: RoomRecord = {
+      roomId: randomUUID(),
+      roomName,
+      description,
+      creatorId,
+      hostNode: this.config.nodeId,
+      hostEpoch: 1,
+      state: 'ACTIVE',
+      createdAt: this.clock.iso(),
+      lastSequence: 0,
+      deletionTxn: null,
+    };
+    this.store.insertRoom(room);
+    this.events.roomChanged(room);
+    this.logger.log(`Room '${roomName}' (${room.roomId}) created by ${creatorId}`);
+    return room;
+  }
+
+  join(roomId: string, username: string, memberNode: string): JoinResult {
+    const room = this.activeHostedRoom(roomId);
+    const joined = this.store.addMember(roomId, username, memberNode, this.clock.iso());
+    const members = this.store.listMembers(roomId);
+    if (joined) {
+      this.events.memberChanged('member_joined', { room_id: roomId, username, member_count: members.length, timestamp: this.clock.iso() }, memberNode);
+    }
+    const history = this.store.messagesBefore(roomId, room.lastSequence + 1, JOIN_HISTORY);
+    return { room, members, joined, history, firstSequence: this.store.firstSequence(roomId) };
+  }
+
+  /** Removes a member; `reason` is left out for an explicit leave, as in the reference. */
+  leave(roomId: string, username: string, reason?: MemberLeftReason): void {
+    this.hostedRoom(roomId);
+    const member = this.store.getMember(roomId, username);
+    if (!member) throw new ChatError('NOT_IN_ROOM', 'Not in room');
+    this.store.removeMember(roomId, username);
+    const event = { room_id: roomId, username, member_count: this.store.memberCount(roomId), timestamp: this.clock.iso(), ...(reason ? { reason } : {}) };
+    this.events.memberChanged('member_left', event, member.nodeId);
+  }
+
+  send(roomId: string, username: string, content: string, clientMessageId: string | null): { message: MessageRecord; duplicate: boolean } {
+    this.activeHostedRoom(roomId);
+    if (!this.store.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    if (clientMessageId) {
+      const earlier = this.store.findByClientMessageId(roomId, username, clientMessageId);
+      if (earlier) return { message: earlier, duplicate: true };
+    }
+    const message = this.store.appendMessage({ messageId: randomUUID(), roomId, username, content, timestamp: this.clock.iso(), clientMessageId });
+    this.events.messageSequenced(message);
+    return { message, duplicate: false };
+  }
+
+  /** Removes every member connected through `nodeId` from the rooms hosted here. */
+  removeMembersOf(nodeId: string, reason: MemberLeftReason): number {
+    const members = this.store.membersOnNode(nodeId, this.config.nodeId);
+    for (const m of members) this.leave(m.roomId, m.username, reason);
+    if (members.length > 0) this.logger.warn(`Removed ${members.length} member(s) connected through ${nodeId} (${reason})`);
+    return members.length;
+  }
+
+  /** A page of a room's history from this node's store (host or replica). */
+  page(roomId: string, opts: { after?: number; before?: number; limit: number }): HistoryPage {
+    const room = this.store.getRoom(roomId);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    const firstSequence = this.store.firstSequence(roomId);
+    let messages: MessageRecord[];
+    let hasMore: boolean;
+    if (opts.after !== undefined) {
+      messages = this.store.messagesAfter(roomId, opts.after, opts.limit);
+      hasMore = messages.length > 0 && messages[messages.length - 1].sequenceNumber < room.lastSequence;
+    } else {
+      messages = this.store.messagesBefore(roomId, opts.before ?? room.lastSequence + 1, opts.limit);
+      hasMore = messages.length > 0 && messages[0].sequenceNumber > firstSequence;
+    }
+    return { messages, hasMore, firstSequence, lastSequence: room.lastSequence };
+  }
+
+  private activeHostedRoom(roomId: string): RoomRecord {
+    const room = this.hostedRoom(roomId);
+    if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
+    return room;
+  }
+}

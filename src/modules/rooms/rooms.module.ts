@@ -1,0 +1,20 @@
+import { forwardRef, Module } from '@nestjs/common';
+import { MembersModule } from '../members/members.module';
+import { PeersModule } from '../peers/peers.module';
+import { ChatService } from './chat.service';
+import { PeerFailureHandler } from './peer-failure.handler';
+import { ReplicaService } from './replica.service';
+import { RoomDeletionService } from './room-deletion.service';
+import { RoomEventPublisher } from './room-events.publisher';
+import { RoomHostService } from './room-host.service';
+import { RoomLocator } from './room-locator';
+import { RoomsGateway } from './rooms.gateway';
+import { RoomsRpcController } from './rooms.rpc.controller';
+
+@Module({
+  imports: [forwardRef(() => MembersModule), PeersModule],
+  controllers: [RoomsRpcController],
+  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
+  exports: [ChatService, RoomHostService],
+})
+export class RoomsModule {}

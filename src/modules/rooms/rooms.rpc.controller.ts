@@ -1,0 +1,219 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { ChatError } from '../../common/errors/chat-error';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import { ClientRegistry } from '../members/client-registry';
+import type { PeerResult, ReplicationEvent } from '../peers/peer-wire';
+import { checkParams } from '../peers/rpc-params';
+import { RequestValidationPipe } from './dto/request-validation.pipe';
+import { LIMITS, SendMessageRequest } from './dto/requests';
+import { RoomDeletionService } from './room-deletion.service';
+import { RoomHostService } from './room-host.service';
+import { fromMessageWire, toHostedRoomState, toMessageWire, toRoomInfo } from './room-mappers';
+import { ReplicaService } from './replica.service';
+import type { ChatMessage, MemberEvent, MemberLeftReason } from './wire';
+
+const MEMBER_EVENTS = new Set(['member_joined', 'member_left']);
+const LEAVE_REASONS = new Set<string>(['User disconnected', 'Node unreachable', 'Inactivity']);
+
+/**
+ * The peer side of the room methods (reference-protocol.md §2.2 plus ours). Each handler checks
+ * its params, calls the same service method the client path uses, and shapes the reference's
+ * result struct.
+ */
+@Controller()
+export class RoomsRpcController {
+  private readonly logger = new Logger(RoomsRpcController.name);
+  private readonly validation = new RequestValidationPipe();
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly host: RoomHostService,
+    private readonly replica: ReplicaService,
+    private readonly deletion: RoomDeletionService,
+    private readonly clients: ClientRegistry,
+  ) {}
+
+  @MessagePattern('get_hosted_rooms')
+  getHostedRooms(@Payload() params: unknown): PeerResult<'get_hosted_rooms'> {
+    checkParams('get_hosted_rooms', params, []);
+    return this.host.hostedRooms().map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
+  }
+
+  @MessagePattern('join_room')
+  joinRoom(@Payload() params: unknown): PeerResult<'join_room'> {
+    const [roomId, username, nodeId] = checkParams<[string, string, string]>('join_room', params, ['string', 'string', 'string']);
+    try {
+      this.validate('join_room', roomId, username);
+      const r = this.host.join(roomId, username, nodeId);
+      return {
+        success: true,
+        message: r.joined ? 'Successfully joined room' : 'Already in room, re-registered',
+        room_info: toRoomInfo(r.room, r.members),
+        messages: r.history.map(toMessageWire),
+        creator_id: r.room.creatorId,
+        first_sequence: r.firstSequence,
+        last_sequence: r.room.lastSequence,
+      };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, message: err.message, error_code: err.code, room_info: null };
+    }
+  }
+
+  @MessagePattern('leave_room')
+  leaveRoom(@Payload() params: unknown): PeerResult<'leave_room'> {
+    const [roomId, username] = checkParams<[string, string, string]>('leave_room', params, ['string', 'string', 'string']);
+    try {
+      this.host.leave(roomId, username);
+      return { success: true, message: 'Successfully left room' };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, message: err.message, error_code: err.code };
+    }
+  }
+
+  @MessagePattern('notify_member_disconnect')
+  notifyMemberDisconnect(@Payload() params: unknown): PeerResult<'notify_member_disconnect'> {
+    const [roomId, username, , reason] = checkParams<[string, string, string, string?]>('notify_member_disconnect', params, ['string', 'string', 'string', 'string?']);
+    const why = (reason && LEAVE_REASONS.has(reason) ? reason : 'User disconnected') as MemberLeftReason;
+    try {
+      this.host.leave(roomId, username, why);
+      return { success: true, message: 'Member removed successfully' };
+    } catch (e) {
+      const err = this.refusal(e);
+      if (err.code === 'NOT_IN_ROOM') return { success: true, message: 'User not in room' };
+      return { success: false, message: err.message };
+    }
+  }
+
+  @MessagePattern('forward_message')
+  forwardMessage(@Payload() params: unknown): PeerResult<'forward_message'> {
+    // content is checked like a client's (INVALID_CONTENT in the result), not faulted
+    const [roomId, username, content, , clientMessageId] = checkParams<[string, string, unknown, string, (string | null)?]>(
+      'forward_message',
+      params,
+      ['string', 'string', 'any', 'string', 'string?'],
+    );
+    try {
+      this.validation.transform(
+        { room_id: roomId, username, content, ...(clientMessageId ? { client_message_id: clientMessageId } : {}) },
+        { type: 'body', metatype: SendMessageRequest },
+      );
+      const { message, duplicate } = this.host.send(roomId, username, content as string, clientMessageId ?? null);
+      return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, error: err.message, error_code: err.code };
+    }
+  }
+
+  @MessagePattern('receive_message_broadcast')
+  async receiveMessageBroadcast(@Payload() params: unknown): Promise<boolean> {
+    const [roomId, message] = checkParams<[string, ChatMessage]>('receive_message_broadcast', params, ['string', 'struct']);
+    if (message.room_id !== roomId || !Number.isInteger(message.sequence_number) || typeof message.content !== 'string') {
+      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'receive_message_broadcast: message_data is not a ChatMessage of that room');
+    }
+    await this.replica.applyMessage(fromMessageWire(message));
+    return true;
+  }
+
+  @MessagePattern('receive_member_event_broadcast')
+  receiveMemberEventBroadcast(@Payload() params: unknown): boolean {
+    const [roomId, eventType, event] = checkParams<[string, string, MemberEvent]>('receive_member_event_broadcast', params, ['string', 'string', 'struct']);
+    // Only member events are relayed: a caller must not be able to inject arbitrary client frames.
+    if (!MEMBER_EVENTS.has(eventType) || typeof event.username !== 'string') {
+      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'receive_member_event_broadcast: event_type must be member_joined or member_left');
+    }
+    this.clients.broadcast(roomId, eventType as 'member_joined', { ...event, room_id: roomId }, event.username);
+    return true;
+  }
+
+  @MessagePattern('prepare_delete_room')
+  prepareDeleteRoom(@Payload() params: unknown): PeerResult<'prepare_delete_room'> {
+    const [roomId, txn, , initiator] = checkParams<[string, string, string, string?]>('prepare_delete_room', params, ['string', 'string', 'string', 'string?']);
+    return this.deletion.prepareParticipant(roomId, txn, initiator ?? undefined);
+  }
+
+  @MessagePattern('commit_delete_room')
+  commitDeleteRoom(@Payload() params: unknown): PeerResult<'commit_delete_room'> {
+    const [roomId, txn, roomName] = checkParams<[string, string, string?]>('commit_delete_room', params, ['string', 'string', 'string?']);
+    return this.deletion.commitParticipant(roomId, txn, roomName ?? null);
+  }
+
+  @MessagePattern('rollback_delete_room')
+  rollbackDeleteRoom(@Payload() params: unknown): PeerResult<'rollback_delete_room'> {
+    const [roomId, txn] = checkParams<[string, string]>('rollback_delete_room', params, ['string', 'string']);
+    return this.deletion.rollbackParticipant(roomId, txn);
+  }
+
+  // --- our additions ---------------------------------------------------------------------------
+
+  @MessagePattern('replicate_events')
+  async replicateEvents(@Payload() params: unknown): Promise<boolean> {
+    const [fromNode, events] = checkParams<[string, ReplicationEvent[]]>('replicate_events', params, ['string', 'array']);
+    if (!events.every((e) => typeof e === 'object' && e !== null && typeof (e as { kind?: unknown }).kind === 'string')) {
+      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events: every event must be a struct with a kind');
+    }
+    await this.replica.receive(fromNode, events);
+    return true;
+  }
+
+  @MessagePattern('get_room_states')
+  getRoomStates(@Payload() params: unknown): PeerResult<'get_room_states'> {
+    checkParams('get_room_states', params, []);
+    return {
+      rooms: this.store.listRooms(this.config.nodeId).map((r) => toHostedRoomState(r, this.store.listMembers(r.roomId))),
+      deleted: this.store.tombstonesHostedBy(this.config.nodeId).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId })),
+    };
+  }
+
+  @MessagePattern('get_messages')
+  getMessages(@Payload() params: unknown): PeerResult<'get_messages'> {
+    const [roomId, after, before, limit] = checkParams<[string, number, number | null, number]>('get_messages', params, ['string', 'int', 'int?', 'int']);
+    try {
+      const page = this.host.page(roomId, before !== null && before !== undefined ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
+      return { success: true, messages: page.messages.map(toMessageWire), first_sequence: page.firstSequence, last_sequence: page.lastSequence };
+    } catch (e) {
+      return { success: false, messages: [], first_sequence: 0, last_sequence: 0, error_code: this.refusal(e).code };
+    }
+  }
+
+  @MessagePattern('request_sync')
+  requestSync(@Payload() params: unknown): boolean {
+    const [fromNode] = checkParams<[string]>('request_sync', params, ['string']);
+    void this.replica.syncFrom(fromNode);
+    return true;
+  }
+
+  @MessagePattern('delete_room')
+  async deleteRoom(@Payload() params: unknown): Promise<PeerResult<'delete_room'>> {
+    const [roomId, username] = checkParams<[string, string, string]>('delete_room', params, ['string', 'string', 'string']);
+    try {
+      const outcome = await this.deletion.deleteRoom(roomId, username);
+      return outcome.success
+        ? { success: true, transaction_id: outcome.transactionId }
+        : { success: false, transaction_id: outcome.transactionId, reason: outcome.reason, error_code: 'DELETION_FAILED' };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, reason: err.message, error_code: err.code };
+    }
+  }
+
+  private validate(method: string, roomId: string, username: string): void {
+    if (!roomId || !username || username.length > LIMITS.username * 2) {
+      throw new ChatError('INVALID_REQUEST', `${method}: Missing room_id or username`);
+    }
+  }
+
+  private refusal(e: unknown): ChatError {
+    if (e instanceof ChatError) return e;
+    this.logger.error(`Peer request failed: ${(e as Error)?.stack ?? e}`);
+    return new ChatError('INTERNAL_ERROR', (e as Error)?.message ?? 'Internal error');
+  }
+}
+
+const clamp = (limit: number) => Math.max(1, Math.min(limit, 1000));

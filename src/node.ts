@@ -1,0 +1,62 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AppModule } from './app.module';
+import type { NodeConfig } from './common/config/node-config';
+import { NodeLogger } from './common/logging/node-logger';
+import { ChatStore } from './common/store/chat-store';
+import { ChatWsAdapter } from './common/ws/chat-ws-adapter';
+import { XmlRpcServer } from './common/xmlrpc';
+
+/** The browser client bundled by `npm run build` (absent until it is built). */
+const PUBLIC_DIR = path.join(__dirname, 'public');
+
+export interface RunningNode {
+  app: NestExpressApplication;
+  config: NodeConfig;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one chat node: logger and store first (so a bad LOG_DIR or DATA_DIR stops the node with
+ * a message naming it), then the Nest app with the client WebSocket/HTTP server and the XML-RPC
+ * transport for peers.
+ */
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const logger = new NodeLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat, dir: config.logDir });
+  const store = ChatStore.open(config.dataDir);
+  const log = new Logger('ChatNode');
+  let app: NestExpressApplication | undefined;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forNode(config, store), { logger, abortOnError: false });
+    app.useWebSocketAdapter(new ChatWsAdapter(app));
+    if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html' });
+    app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort }) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    log.log(`XML-RPC server listening on ${config.xmlrpcHost}:${config.xmlrpcPort} (advertised as ${config.xmlrpcAddress})`);
+    await app.listen(config.websocketPort, config.websocketHost);
+    log.log(`WebSocket server listening on ws://${config.websocketHost}:${config.websocketPort} (HTTP /health on the same port)`);
+    log.log(`Node ${config.nodeId} started with ${config.peers.length} peer(s): ${config.peers.map((p) => `${p.nodeId}=${p.url}`).join(', ') || 'none'}`);
+    log.debug(`Debug logging is on (LOG_LEVEL=${config.logLevel})`);
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    store.close();
+    await logger.close();
+    throw e;
+  }
+  const running = app;
+  let stopping: Promise<void> | undefined;
+  return {
+    app: running,
+    config,
+    stop: () =>
+      (stopping ??= (async () => {
+        log.log(`Node ${config.nodeId} shutting down`);
+        await running.close();
+        store.close();
+        await logger.close();
+      })()),
+  };
+}
