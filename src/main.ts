@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError } from './common/config/config-error';
 import { loadConfig } from './common/config/load-config';
-import { startNode } from './node';
 
 /** Entry point of one chat node: `node dist/main.js`, configured by environment variables. */
 async function main(): Promise<void> {
-  const node = await startNode(loadConfig());
+  const config = loadConfig(); // before loading Nest, so a bad setting fails fast and alone
+  const { startNode } = await import('./node');
+  const node = await startNode(config);
   const shutdown = (signal: string) => {
     process.stdout.write(`Received ${signal}, stopping\n`);
     node.stop().then(
