@@ -5,7 +5,7 @@ import { loadConfig } from './common/config/load-config';
 /** Entry point of one chat node: `node dist/main.js`, configured by environment variables. */
 async function main(): Promise<void> {
   const config = loadConfig(); // before loading Nest, so a bad setting fails fast and alone
-  const { startNode } = await import('./node');
+  const { startNode } = require('./node') as typeof import('./node');
   const node = await startNode(config);
   const shutdown = (signal: string) => {
     process.stdout.write(`Received ${signal}, stopping\n`);
