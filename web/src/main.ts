@@ -205,6 +205,8 @@ function setConn(status: string, text: string): void {
 // ---- notices -----------------------------------------------------------------------------
 
 function notify(level: 'info' | 'success' | 'error', text: string): void {
+  // The same sentence twice (e.g. an event and a failed send saying the host is down): keep one.
+  for (const old of [...ui.notices.children]) if (old.querySelector('p')?.textContent === text) old.remove();
   const el = document.createElement('div');
   el.className = `notice ${level}`;
   el.setAttribute('role', level === 'error' ? 'alert' : 'status');

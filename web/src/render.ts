@@ -29,7 +29,7 @@ export function systemHtml(text: string, timestamp: string | undefined, opts: Re
 /** A message of ours not yet confirmed by the server. */
 export function pendingHtml(clientId: string, content: string, self: string, error?: string): string {
   const state = error
-    ? `<span class="state err">${escapeHtml(error)}</span> <button type="button" data-retry="${escapeHtml(clientId)}">Retry</button> <button type="button" data-discard="${escapeHtml(clientId)}">Discard</button>`
+    ? `<span class="state err">${escapeHtml(error)} <button type="button" data-retry="${escapeHtml(clientId)}">Retry</button> <button type="button" data-discard="${escapeHtml(clientId)}">Discard</button></span>`
     : `<span class="state">sending…</span>`;
   return (
     `<li class="msg mine pending${error ? ' failed' : ''}" data-client-id="${escapeHtml(clientId)}">` +

@@ -80,6 +80,7 @@ export interface SessionOptions {
   backoff?: Backoff;
   requestTimeoutMs?: number;
   gapRepairDelayMs?: number;
+  listRefreshMs?: number;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
   onEvent: (ev: SessionEvent) => void;
@@ -124,6 +125,7 @@ export class ChatSession {
   private readonly rejoinTimers = new Map<string, unknown>();
   private closedByUser = false;
   private everOpened = false;
+  private listTimer: unknown = null;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -147,6 +149,8 @@ export class ChatSession {
     this.closedByUser = true;
     if (this.reconnectTimer !== null) this.clearT(this.reconnectTimer);
     this.reconnectTimer = null;
+    if (this.listTimer !== null) this.clearT(this.listTimer);
+    this.listTimer = null;
     for (const t of [...this.gapTimers.values(), ...this.rejoinTimers.values()]) this.clearT(t);
     this.gapTimers.clear();
     this.rejoinTimers.clear();
@@ -189,6 +193,7 @@ export class ChatSession {
       if (resumed) this.emit({ kind: 'notice', level: 'success', text: `Reconnected to ${node}.` });
       this.resumeRooms();
       this.discover().catch(() => undefined);
+      this.scheduleListRefresh();
     };
     socket.onmessage = (ev) => {
       if (this.socket !== socket) return;
@@ -315,6 +320,7 @@ export class ChatSession {
         room.notice = describeError('ADMIN_NODE_UNAVAILABLE', undefined, { roomName: room.name, adminNode: room.adminNode });
         this.emit({ kind: 'room', room });
         this.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id });
+        this.refreshListSoon();
         return;
       case 'room_available':
         if (!room) return;
@@ -323,6 +329,7 @@ export class ChatSession {
         this.emit({ kind: 'room', room });
         this.emit({ kind: 'notice', level: 'success', text: `Room “${room.name}” is available again.`, roomId: room.id });
         this.resendOutbox(room);
+        this.refreshListSoon();
         return;
       case 'delete_room_initiated':
         if (!room || room.deleting) return;
@@ -399,6 +406,17 @@ export class ChatSession {
     }
     this.emit({ kind: 'gone', room });
     this.refreshListSoon();
+  }
+
+  /** Keeps the room list (hosts, node availability) fresh while connected. */
+  private scheduleListRefresh(): void {
+    if (this.listTimer !== null) this.clearT(this.listTimer);
+    this.listTimer = this.setT(() => {
+      this.listTimer = null;
+      if (this.status !== 'open') return;
+      this.discover().catch(() => undefined);
+      this.scheduleListRefresh();
+    }, this.opts.listRefreshMs ?? 10000);
   }
 
   private refreshListSoon(): void {
