@@ -22,17 +22,16 @@ export class TestCluster {
     readonly root: string,
   ) {}
 
-  static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] = []): Promise<TestCluster> {
+  /** `extraPeers` (e.g. a black-holed address) is appended to every node's PEER_NODES. */
+  static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] = [], extraPeers = ''): Promise<TestCluster> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
     const specs: NodeSpec[] = [];
     for (let i = 1; i <= count; i++) specs.push({ nodeId: `node${i}`, host: '127.0.0.1', wsPort: await freePort(), rpcPort: await freePort() });
-    const nodes = specs.map(
-      (spec, i) =>
-        new NodeProcess(
-          spec,
-          clusterEnv(spec, specs, { dataDir: path.join(root, spec.nodeId, 'data'), logDir: path.join(root, spec.nodeId, 'logs') }, { ...FAST_FAILURE_DETECTION, ...extraEnv, ...(perNode[i] ?? {}) }),
-        ),
-    );
+    const nodes = specs.map((spec, i) => {
+      const env = clusterEnv(spec, specs, { dataDir: path.join(root, spec.nodeId, 'data'), logDir: path.join(root, spec.nodeId, 'logs') }, { ...FAST_FAILURE_DETECTION, ...extraEnv, ...(perNode[i] ?? {}) });
+      if (extraPeers) env.PEER_NODES = [env.PEER_NODES, extraPeers].filter(Boolean).join(',');
+      return new NodeProcess(spec, env);
+    });
     const cluster = new TestCluster(nodes, root);
     try {
       await Promise.all(nodes.map((n) => n.start()));

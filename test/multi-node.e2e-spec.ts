@@ -1,0 +1,210 @@
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import { freePort } from '../src/cluster/node-process';
+import { eventually, TestCluster } from './support/cluster';
+import { TestClient, type Frame } from './support/test-client';
+
+/** Three real node processes talking XML-RPC over real sockets (FAST_FAILURE_DETECTION settings). */
+describe('multi-node: one chat system across three nodes', () => {
+  let cluster: TestCluster;
+  const open: TestClient[] = [];
+  let counter = 0;
+  const connect = async (node: number) => {
+    const c = await TestClient.connect(cluster.node(node).url);
+    open.push(c);
+    return c;
+  };
+  const newRoom = async (c: TestClient, creator: string) => {
+    const r = await c.request('create_room', { room_name: `mesh-${++counter}`, creator_id: creator, description: 'shared' }, 'room_created');
+    return r.data.room_id as string;
+  };
+  const join = (c: TestClient, roomId: string, username: string, extra = {}) =>
+    c.request('join_room', { room_id: roomId, username, ...extra }, 'join_room_success', 'join_room_error');
+  const messagesOf = (c: TestClient, roomId: string) => c.frames.filter((f) => f.type === 'new_message' && f.data.room_id === roomId).map((f) => f.data);
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start(3);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(() => cluster?.stop());
+
+  it('discovers, joins, chats, leaves and disconnects across nodes', async () => {
+    const a = await connect(1);
+    const b = await connect(2);
+    const c = await connect(3);
+    const roomId = await newRoom(a, 'alice');
+    const found = await c.request('discover_rooms', undefined, 'global_rooms_list');
+    expect(found.data.nodes_queried).toEqual(['node3', expect.any(String), expect.any(String)]);
+    expect([...found.data.nodes_available].sort()).toEqual(['node1', 'node2', 'node3']);
+    expect(found.data.nodes_unavailable).toEqual([]);
+    expect(found.data.rooms).toContainEqual(expect.objectContaining({ room_id: roomId, admin_node: 'node1', creator_id: 'alice', description: 'shared', node_address: cluster.node(1).rpcUrl }));
+
+    await join(a, roomId, 'alice');
+    const jb = await join(b, roomId, 'bob');
+    expect(jb.data).toMatchObject({ room_id: roomId, admin_node: 'node1', member_count: 2 });
+    expect(await a.nextOf('member_joined')).toMatchObject({ data: { username: 'bob', member_count: 2 } });
+    await join(c, roomId, 'carol');
+    expect((await b.nextOf('member_joined')).data.username).toBe('carol');
+
+    b.send('send_message', { room_id: roomId, username: 'bob', content: 'hi from node2' });
+    const own = await b.next();
+    expect(own.type).toBe('new_message'); // before message_sent, also on the forwarded path
+    expect((await b.next()).type).toBe('message_sent');
+    expect((await a.nextOf('new_message')).data).toEqual(own.data);
+    expect((await c.nextOf('new_message')).data).toEqual(own.data);
+
+    expect((await c.request('leave_room', { room_id: roomId, username: 'carol' }, 'leave_room_success')).data).toEqual({ room_id: roomId, username: 'carol' });
+    const left = await a.nextOf('member_left');
+    expect(left.data).toMatchObject({ username: 'carol', member_count: 2 });
+    expect(left.data.reason).toBeUndefined();
+
+    await b.close();
+    const gone = await a.nextOf('member_left');
+    expect(gone.data).toMatchObject({ username: 'bob', reason: 'User disconnected', member_count: 1 });
+  });
+
+  it('gives three concurrent senders on three nodes one identical, contiguous order, each message exactly once', async () => {
+    const clients = [await connect(1), await connect(2), await connect(3)];
+    const roomId = await newRoom(clients[0], 'u1');
+    for (const [i, c] of clients.entries()) await join(c, roomId, `u${i + 1}`);
+    const perSender = 40;
+    for (let n = 0; n < perSender; n++) for (const [i, c] of clients.entries()) c.send('send_message', { room_id: roomId, username: `u${i + 1}`, content: `u${i + 1}-${n}` });
+    await eventually(() => clients.every((c) => messagesOf(c, roomId).length >= perSender * 3), 15000);
+    await clients[0].drain(300);
+    const orders = clients.map((c) => messagesOf(c, roomId));
+    for (const order of orders) {
+      expect(order).toHaveLength(perSender * 3);
+      expect(order.map((m) => m.sequence_number)).toEqual(Array.from({ length: perSender * 3 }, (_, i) => i + 1));
+      expect(order.map((m) => m.message_id)).toEqual(orders[0].map((m) => m.message_id));
+    }
+    // each sender's own messages keep the order it sent them in
+    for (let i = 1; i <= 3; i++) {
+      expect(orders[0].filter((m) => m.username === `u${i}`).map((m) => m.content)).toEqual(Array.from({ length: perSender }, (_, n) => `u${i}-${n}`));
+    }
+  });
+
+  it('deletes a room from a node that does not host it; every member on every node gets the same events', async () => {
+    const a = await connect(1);
+    const b = await connect(2);
+    const c = await connect(3);
+    const roomId = await newRoom(a, 'alice');
+    await join(a, roomId, 'alice');
+    await join(b, roomId, 'bob');
+    await join(c, roomId, 'carol');
+    const requester = await connect(3);
+    requester.send('delete_room', { room_id: roomId, username: 'alice' });
+    const initiated = await requester.nextOf('delete_room_initiated');
+    const done = await requester.nextOf('delete_room_success');
+    expect(done.data.transaction_id).toBe(initiated.data.transaction_id);
+    for (const member of [a, b, c]) {
+      expect((await member.nextOf('delete_room_initiated')).data).toMatchObject({ room_id: roomId, initiator: 'alice', transaction_id: initiated.data.transaction_id });
+      expect((await member.nextOf('room_deleted')).data).toMatchObject({ room_id: roomId, transaction_id: initiated.data.transaction_id });
+    }
+    for (const n of [1, 2, 3]) {
+      const probe = await connect(n);
+      expect((await join(probe, roomId, `probe${n}`)).data.error_code).toBe('ROOM_NOT_FOUND');
+    }
+  });
+
+  it('answers the seed health probe and other Python xmlrpc.client calls, and faults bad calls without harm', () => {
+    const py = (code: string) => execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8', timeout: 10000 }).trim();
+    const url = cluster.node(2).rpcUrl;
+    expect(py(`import xmlrpc.client as x; r=x.ServerProxy('${url}').heartbeat(); print(r['status'], r['node_id'])`)).toBe('ok node2');
+    expect(py(`import xmlrpc.client as x; print(type(x.ServerProxy('${url}', allow_none=True).get_hosted_rooms()).__name__)`)).toBe('list');
+    expect(py(`import xmlrpc.client as x\ntry:\n  x.ServerProxy('${url}').no_such()\nexcept x.Fault as f: print(f.faultCode)`)).toBe('-32601');
+    expect(py(`import xmlrpc.client as x\ntry:\n  x.ServerProxy('${url}').join_room('only-one')\nexcept x.Fault as f: print(f.faultCode)`)).toBe('-32602');
+    expect(py(`import xmlrpc.client as x; r=x.ServerProxy('${url}', allow_none=True).commit_delete_room('nope', 't', None); print(r['success'])`)).toBe('True');
+    expect(py(`import xmlrpc.client as x; print(x.ServerProxy('${url}').heartbeat()['status'])`)).toBe('ok');
+  });
+});
+
+describe('multi-node: failures', () => {
+  const open: TestClient[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  const connect = async (cluster: TestCluster, node: number) => {
+    const c = await TestClient.connect(cluster.node(node).url);
+    open.push(c);
+    return c;
+  };
+
+  it('removes the users of a dead member node, tells clients when a room host dies, and recovers both', async () => {
+    const cluster = await TestCluster.start(3);
+    try {
+      const a = await connect(cluster, 1);
+      const b = await connect(cluster, 2);
+      const c = await connect(cluster, 3);
+      const hosted1 = (await a.request('create_room', { room_name: 'on-node1', creator_id: 'alice' }, 'room_created')).data.room_id;
+      await a.request('join_room', { room_id: hosted1, username: 'alice' }, 'join_room_success');
+      await b.request('join_room', { room_id: hosted1, username: 'bob' }, 'join_room_success');
+      await c.request('join_room', { room_id: hosted1, username: 'carol' }, 'join_room_success');
+      const hosted3 = (await c.request('create_room', { room_name: 'on-node3', creator_id: 'carol' }, 'room_created')).data.room_id;
+      await b.request('join_room', { room_id: hosted3, username: 'bob' }, 'join_room_success');
+
+      // member node 2 dies: node1 removes bob from its room within the failure-detection bound
+      const killedAt = Date.now();
+      await cluster.node(2).stop('SIGKILL');
+      const left = await a.nextOf('member_left', 8000);
+      expect(left.data).toMatchObject({ room_id: hosted1, username: 'bob', reason: 'Node unreachable' });
+      expect(Date.now() - killedAt).toBeLessThan(8000);
+      const discovered = await a.request('discover_rooms', undefined, 'global_rooms_list');
+      expect(discovered.data.nodes_unavailable).toEqual(['node2']);
+
+      // host node 3 dies: carol's room is announced unavailable on node1? (no members there) -> use node1's room host instead
+      await cluster.node(2).start();
+      const b2 = await connect(cluster, 2);
+      await b2.request('join_room', { room_id: hosted3, username: 'bob' }, 'join_room_success');
+      await cluster.node(3).stop('SIGKILL');
+      const unavailable = await b2.nextOf('room_unavailable', 8000);
+      expect(unavailable.data).toMatchObject({ room_id: hosted3, admin_node: 'node3' });
+      const refused = await b2.request('send_message', { room_id: hosted3, username: 'bob', content: 'anyone?' }, 'message_error', 'message_sent');
+      expect(refused.data.error_code).toBe('ADMIN_NODE_UNAVAILABLE');
+      await cluster.node(3).start();
+      expect((await b2.nextOf('room_available', 8000)).data).toMatchObject({ room_id: hosted3, admin_node: 'node3' });
+      const sent = await b2.request('send_message', { room_id: hosted3, username: 'bob', content: 'back' }, 'message_error', 'message_sent');
+      expect(sent.type).toBe('message_sent');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('bounds discovery and sends when a peer is black-holed, and deletes with a peer down that learns of it later', async () => {
+    const blackHole = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, never answers
+    const port = await freePort();
+    await new Promise<void>((r) => blackHole.listen(port, '127.0.0.1', () => r()));
+    const cluster = await TestCluster.start(3, { HEARTBEAT_INTERVAL: '5' }, [], `node9:http://127.0.0.1:${port}`);
+    try {
+      const a = await connect(cluster, 1);
+      const b = await connect(cluster, 2);
+      const roomId = (await a.request('create_room', { room_name: 'bh', creator_id: 'alice' }, 'room_created')).data.room_id;
+      await a.request('join_room', { room_id: roomId, username: 'alice' }, 'join_room_success');
+      await b.request('join_room', { room_id: roomId, username: 'bob' }, 'join_room_success');
+
+      const t0 = Date.now();
+      const found = await a.request('discover_rooms', undefined, 'global_rooms_list');
+      const discoveryMs = Date.now() - t0;
+      expect(found.data.nodes_unavailable).toEqual(['node9']);
+      expect(discoveryMs).toBeLessThan(3000); // PEER_CALL_TIMEOUT is 1 s
+
+      const t1 = Date.now();
+      for (let i = 0; i < 20; i++) await b.request('send_message', { room_id: roomId, username: 'bob', content: `m${i}` }, 'message_sent');
+      expect(Date.now() - t1).toBeLessThan(3000);
+
+      // node3 goes down; deletion still succeeds (node3 has no members; node9 never answers)
+      await cluster.node(3).stop('SIGKILL');
+      const del = await a.request('delete_room', { room_id: roomId, username: 'alice' }, 'delete_room_success', 'delete_room_failed');
+      expect(del.type).toBe('delete_room_success');
+      await cluster.node(3).start();
+      const c = await connect(cluster, 3);
+      await eventually(async () => (await c.request('join_room', { room_id: roomId, username: 'carol' }, 'join_room_error', 'join_room_success')).data.error_code === 'ROOM_NOT_FOUND', 8000, 300);
+    } finally {
+      await cluster.stop();
+      blackHole.close();
+    }
+  });
+});
+
+export type { Frame };
