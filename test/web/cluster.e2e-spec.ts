@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
+import WebSocket from 'ws';
 import {
   appErrors,
   ARTIFACTS,
@@ -161,13 +162,51 @@ run('web client in Chromium against a real three-node cluster', () => {
     await screenshot(bob, 'real-01-chat');
   });
 
-  step('a third page joins late, on the third node, and sees the history', async () => {
+  /** A plain protocol client (no browser) that joins the room and sends `count` messages. */
+  async function bulkSend(nodeIndex: number, username: string, count: number): Promise<void> {
+    const ws = new WebSocket(`ws://${cluster.nodes[nodeIndex].address}/`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const frames: any[] = [];
+    ws.on('message', (raw) => frames.push(JSON.parse(String(raw))));
+    const waitFor = async (pred: (f: any) => boolean) => {
+      const deadline = Date.now() + 20000;
+      while (!frames.some(pred)) {
+        if (Date.now() > deadline) throw new Error(`bulkSend: timed out; got ${JSON.stringify(frames.slice(-3))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return frames.find(pred);
+    };
+    ws.send(JSON.stringify({ type: 'discover_rooms' }));
+    const list = await waitFor((f) => f.type === 'global_rooms_list');
+    const room = list.data.rooms.find((r: any) => r.room_name === ROOM);
+    ws.send(JSON.stringify({ type: 'join_room', data: { room_id: room.room_id, username } }));
+    await waitFor((f) => f.type === 'join_room_success');
+    for (let i = 1; i <= count; i++) {
+      ws.send(JSON.stringify({ type: 'send_message', data: { room_id: room.room_id, username, content: `bulk ${i}` } }));
+    }
+    await waitFor((f) => f.type === 'message_sent' && frames.filter((x) => x.type === 'message_sent').length === count);
+    ws.close();
+  }
+
+  step('a third page joins late, on the third node, sees the history and scrolls up for older messages', async () => {
+    await bulkSend(0, 'dan', 120); // 127 messages in all: more than the 100 replayed on join
+    await waitForText(get('alice'), 'bulk 120');
     const carol = await page('carol', 2, PHONE);
     await connect(carol, 'carol');
     await joinRoom(carol, ROOM);
-    await waitForText(carol, 'burst 5');
-    const c = await shownMessages(carol);
+    await waitForText(carol, 'bulk 120');
+    let c = await shownMessages(carol);
+    expect(c.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 28 + i));
+    await carol.page.evaluate(() => (document.querySelector('#scroller').scrollTop = 0));
+    await carol.page.waitForFunction(() => document.querySelector('#messages li.msg')?.dataset.seq === '1');
+    c = await shownMessages(carol);
     expect(c).toEqual(await shownMessages(get('alice')));
+    expect(c.map((m) => m.seq)).toEqual(Array.from({ length: 127 }, (_, i) => 1 + i));
+    await screenshot(carol, 'real-02-older-history');
+    await carol.page.evaluate(() => {
+      const s = document.querySelector('#scroller');
+      s.scrollTop = s.scrollHeight;
+    });
     await get('alice').page.waitForFunction(() => /carol joined/.test(document.querySelector('#messages')?.textContent ?? ''));
     await get('bob').page.waitForFunction(() => /carol/.test(document.querySelector('#member-list')?.textContent ?? ''));
     await send(carol, 'carol from a phone on node3');

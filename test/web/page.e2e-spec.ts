@@ -115,6 +115,33 @@ run('web client in Chromium (fake cluster)', () => {
     await alice.page.fill('#message-input', '');
   });
 
+  it('is usable with the keyboard alone', async () => {
+    const kim = await page('kim', 2);
+    // The name field has focus on load; Enter connects.
+    await kim.page.keyboard.type('kim');
+    await kim.page.keyboard.press('Enter');
+    await kim.page.waitForSelector('#conn[data-status="open"]');
+    // Create a room: type, Enter submits the form.
+    await kim.page.focus('#room-name');
+    await kim.page.keyboard.type('keyboard-room');
+    await kim.page.keyboard.press('Tab');
+    await kim.page.keyboard.type('made without a mouse');
+    await kim.page.keyboard.press('Enter');
+    await kim.page.waitForFunction(() => document.querySelector('#room-title')?.textContent === 'keyboard-room');
+    // The message box has focus after joining: type and Enter sends; Shift+Enter adds a line.
+    await kim.page.keyboard.type('line one');
+    await kim.page.keyboard.press('Shift+Enter');
+    await kim.page.keyboard.type('line two');
+    await kim.page.keyboard.press('Enter');
+    await waitForText(kim, 'line one\nline two');
+    // Rooms in the list are buttons: focus one and press Enter to open it.
+    await kim.page.locator('#room-list .room-item', { hasText: 'general' }).focus();
+    await kim.page.keyboard.press('Enter');
+    await kim.page.waitForFunction(() => document.querySelector('#room-title')?.textContent === 'general');
+    await screenshot(kim, 'fake-04-keyboard');
+    await kim.context.close();
+  });
+
   it('is usable on a phone-sized screen', async () => {
     const dave = await page('dave-phone', 0, PHONE);
     await connect(dave, 'dave');

@@ -303,3 +303,20 @@ describe('ChatSession', () => {
     expect(t.session.status).toBe('closed');
   });
 });
+
+describe('ChatSession.reconnectNow', () => {
+  it('skips the backoff wait and tries the planned node', () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    t.sock().close();
+    t.clock.advance(100);
+    t.sock().close(); // same node refused; next planned: n2 after 200 ms
+    expect(t.sockets.length).toBe(2);
+    t.session.reconnectNow();
+    expect(t.sockets.length).toBe(3);
+    expect(t.sock().url).toBe('ws://n2:2/');
+    t.clock.advance(1000);
+    expect(t.sockets.length).toBe(3);
+  });
+});

@@ -136,6 +136,10 @@ function onEvent(ev: SessionEvent): void {
         setConn('reconnecting', ev.delayMs !== undefined ? `reconnecting to ${ev.node}…` : `connecting to ${ev.node}…`);
       else if (ev.status === 'connecting') setConn('connecting', `connecting to ${ev.node}…`);
       else setConn('closed', 'not connected');
+      {
+        const room = roomShown();
+        if (room) renderRoomHead(room);
+      }
       updateComposer();
       return;
     case 'rooms':
@@ -251,6 +255,8 @@ function renderRoomList(list: GlobalRoomsList): void {
 
 function renderJoined(): void {
   const rooms = session ? [...session.rooms.values()] : [];
+  const total = [...unread.values()].reduce((a, b) => a + b, 0);
+  document.title = total ? `(${total}) Chat` : 'Chat';
   if (rooms.length === 0) {
     ui.joinedList.innerHTML = '<li class="empty">None yet: join or create one.</li>';
   } else {
@@ -553,5 +559,8 @@ ui.input.addEventListener('keydown', (e) => {
   }
 });
 ui.input.addEventListener('input', onInput);
+
+// Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
+window.addEventListener('online', () => session?.reconnectNow());
 
 prefill();

@@ -126,6 +126,7 @@ export class ChatSession {
   private closedByUser = false;
   private everOpened = false;
   private listTimer: unknown = null;
+  private nextNode: string | null = null;
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -166,6 +167,14 @@ export class ChatSession {
       }
     }
     this.setStatus('closed');
+  }
+
+  /** Skips the backoff wait: tries the next node at once (e.g. the browser came back online). */
+  reconnectNow(): void {
+    if (this.closedByUser || this.reconnectTimer === null) return;
+    this.clearT(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.open(this.nextNode ?? this.node, 'reconnecting');
   }
 
   /** Drops the current connection as if the network failed (used by the UI's "reconnect"). */
@@ -213,6 +222,7 @@ export class ChatSession {
     if (this.closedByUser || this.reconnectTimer !== null) return;
     for (const room of this.rooms.values()) if (room.status === 'joined') room.status = 'joining';
     const { node, delayMs } = this.planner.next();
+    this.nextNode = node;
     this.status = 'reconnecting';
     this.emit({ kind: 'status', status: 'reconnecting', node, delayMs });
     this.reconnectTimer = this.setT(() => {
