@@ -1,4 +1,5 @@
 // `npm run bench -- [options] [ws://node ...]`: end-to-end chat load, beside a raw ws ceiling.
+import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ Comparison and diagnosis:
       --ceiling          also run each scenario against the raw ws server, report the fraction reached
       --raw              run only against the raw ws server
       --profile          CPU-profile every chat node during the send phase (via --inspect), summarise
+      --repeat N         run each target N times, alternating, and report the median run
       --drain-ms MS      stop waiting for deliveries after MS without progress (default 3000)
   -o, --output PATH      JSON file (single run, default bench-results/benchmark-results.json) or
                          directory (scenarios, default bench-results/suite-<time>/)
@@ -54,6 +56,7 @@ interface Options {
   contentSize: number;
   output?: string;
   verbose: boolean;
+  repeat: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]): Options {
       'drain-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean', short: 'v' },
+      repeat: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,6 +126,7 @@ function parseOptions(argv: string[]): Options {
     contentSize: num('size', values.size, 0) ?? 0,
     output: values.output,
     verbose: !!values.verbose,
+    repeat: num('repeat', values.repeat, 1) ?? 1,
   };
 }
 
@@ -170,6 +175,7 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
     timeoutMs: 30000,
   });
   const procs = target.nodes.filter((n) => n.pid).map((n) => ({ name: n.name, pid: n.pid! }));
+  procs.push({ name: 'load-generator', pid: process.pid });
   try {
     await session.connect();
     await session.createRooms();
@@ -196,7 +202,8 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
     }
     await session.close();
     const report = buildReport({
-      scenario: sc,
+      // capacity: describe the best stage within the bound
+      scenario: sc.kind === 'capacity' ? { ...sc, rate: phase.config.rate, messages: phase.config.messages } : sc,
       target: kind === 'raw' ? 'raw-ws' : target.kind === 'external' ? 'external' : 'chat',
       urls,
       phase,
@@ -206,7 +213,10 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
       clientsConnected: session.clients.length - session.connectFailures,
       nodes,
       loadBefore,
+      machineCpu: sampler.machineCpuPercent,
+      otherCpu: sampler.otherCpuPercent,
     });
+    report.benchmark_config.server_revision = kind === 'chat' && target.kind === 'chat' ? serverRevision() : null;
     if (stages) report.stages = stages;
     if (profileOut) report.profile = profileOut;
     return report;
@@ -221,7 +231,9 @@ async function runCapacity(session: LoadSession, sc: Scenario, opts: Options, lo
   const stages: Record<string, unknown>[] = [];
   let best: PhaseResult | undefined;
   let last: PhaseResult | undefined;
-  for (let rate = sc.rate, i = 0; i < 25; rate = Math.round(rate * 1.5 * 100) / 100, i++) {
+  let retried = false;
+  let rate = sc.rate;
+  for (let stage = 1; stage <= 30; stage++) {
     const messages = Math.max(3, Math.round(rate * opts.stageSeconds));
     last = await session.runPhase(phaseConfig(sc, opts, { rate, messages, window: 0 }));
     const p99 = last.e2e_latency.p99_latency_ms;
@@ -240,9 +252,17 @@ async function runCapacity(session: LoadSession, sc: Scenario, opts: Options, lo
       load_generator_cpu_percent: last.load_generator.cpu_percent,
       within_bound: ok,
     });
-    log(`  stage ${i + 1}: ${rate} msg/s/client -> ${last.deliveries_per_sec} deliveries/s, p50 ${last.e2e_latency.median_latency_ms} p99 ${p99} ms${ok ? '' : '  <- bound exceeded'}`);
-    if (!ok) break;
+    log(`  stage ${stage}: ${rate} msg/s/client -> ${last.deliveries_per_sec} deliveries/s, p50 ${last.e2e_latency.median_latency_ms} p99 ${p99} ms${ok ? '' : '  <- bound exceeded'}`);
+    if (!ok) {
+      // One retry: on a shared 2-core machine a single stage can be hit by someone else's burst.
+      if (retried) break;
+      retried = true;
+      await sleep(1000);
+      continue;
+    }
+    retried = false;
     best = last;
+    rate = Math.round(rate * 1.5 * 100) / 100;
     await sleep(300);
   }
   return { phase: best ?? last!, stages };
@@ -322,10 +342,34 @@ async function runScenario(sc: Scenario, opts: Options, log: (s: string) => void
     for (const k of kinds) results[k] = await runMemory(sc, k, opts, log);
     return results;
   }
-  const reports: BenchReport[] = [];
-  for (const k of kinds) {
-    const r = await runOnce(sc, k, opts, log);
-    reports.push(r);
+  // With --repeat N the targets take turns N times (chat, raw, chat, raw, ...) so that a burst from
+  // other processes on a shared machine hits both sides alike; the run with the median
+  // deliveries/s of each side is reported, the others are listed in `repeats`.
+  const runs = new Map<string, BenchReport[]>(kinds.map((k) => [k, []]));
+  for (let rep = 0; rep < opts.repeat; rep++) {
+    for (const k of kinds) {
+      const r = await runOnce(sc, k, opts, log);
+      runs.get(k)!.push(r);
+      if (opts.repeat > 1) log(`  [${k} run ${rep + 1}/${opts.repeat}] ${r.summary.deliveries_per_sec} deliveries/s, p50 ${r.latency_stats.median_latency_ms} p99 ${r.latency_stats.p99_latency_ms} ms, other processes ${r.machine.other_processes_cpu_percent}% CPU`);
+    }
+  }
+  const reports: BenchReport[] = kinds.map((k) => {
+    const list = [...runs.get(k)!].sort((a, b) => (a.summary.deliveries_per_sec as number) - (b.summary.deliveries_per_sec as number));
+    const chosen = list[Math.floor((list.length - 1) / 2)];
+    if (list.length > 1) {
+      (chosen as any).repeats = runs.get(k)!.map((r) => ({
+        deliveries_per_sec: r.summary.deliveries_per_sec,
+        p50_ms: r.latency_stats.median_latency_ms,
+        p99_ms: r.latency_stats.p99_latency_ms,
+        lost: r.summary.lost,
+        duplicated: r.summary.duplicated,
+        other_processes_cpu_percent: r.machine.other_processes_cpu_percent,
+      }));
+    }
+    return chosen;
+  });
+  for (const [i, k] of kinds.entries()) {
+    const r = reports[i];
     if (k === 'chat' || opts.rawOnly) log(formatReport(r));
     if (opts.verbose) {
       for (const c of r.per_client_metrics) {
@@ -383,6 +427,17 @@ async function main(): Promise<void> {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Which server code was measured: the commit, marked -dirty when src/ had uncommitted changes. */
+function serverRevision(): string | null {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain -- src', { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return null;
+  }
+}
 
 main().then(
   () => process.exit(0),

@@ -36,10 +36,26 @@ export interface ProcUsage {
   cpu_seconds: number;
 }
 
+/** Whole-machine CPU ticks from /proc/stat: busy and total, summed over all cores. */
+export function readMachineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - v[3] - v[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples a set of processes every `intervalMs` between start() and stop(). */
 export class ProcSampler {
   private timer?: NodeJS.Timeout;
   private samples = new Map<number, ProcSnapshot[]>();
+  private machine0?: { busy: number; total: number };
+  /** CPU used on the whole machine during the window by processes not being sampled, 100 = one core. */
+  otherCpuPercent = 0;
+  machineCpuPercent = 0;
 
   constructor(
     private readonly procs: { name: string; pid: number }[],
@@ -47,6 +63,7 @@ export class ProcSampler {
   ) {}
 
   start(): void {
+    this.machine0 = readMachineTicks();
     this.tick();
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
@@ -66,6 +83,20 @@ export class ProcSampler {
     if (this.timer) clearInterval(this.timer);
     this.tick();
     const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+    const machine1 = readMachineTicks();
+    const usage = this.usage(mb);
+    if (this.machine0 && machine1 && machine1.total > this.machine0.total) {
+      const cores = (machine1.total - this.machine0.total) / CLK_TCK;
+      const wall = usage.length ? (this.samples.get(usage[0].pid)!.at(-1)!.at - this.samples.get(usage[0].pid)![0].at) / 1000 : 0;
+      const busyCores = (machine1.busy - this.machine0.busy) / CLK_TCK / (wall || cores);
+      const ours = usage.reduce((sum, u) => sum + u.cpu_avg_percent, 0);
+      this.machineCpuPercent = Math.round(busyCores * 1000) / 10;
+      this.otherCpuPercent = Math.max(0, Math.round((busyCores * 100 - ours) * 10) / 10);
+    }
+    return usage;
+  }
+
+  private usage(mb: (kb: number) => number): ProcUsage[] {
     return this.procs.flatMap(({ name, pid }) => {
       const list = this.samples.get(pid) ?? [];
       if (list.length < 2) return [];

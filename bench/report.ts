@@ -23,7 +23,7 @@ export interface BenchReport {
   join_stats: LatencyStats;
   nodes: ProcUsage[];
   load_generator: PhaseResult['load_generator'];
-  machine: { cpus: number; loadavg_1m_before: number; loadavg_1m_after: number };
+  machine: { cpus: number; loadavg_1m_before: number; loadavg_1m_after: number; cpu_busy_percent: number; other_processes_cpu_percent: number };
   ceiling?: CeilingComparison;
   stages?: unknown[];
   profile?: unknown;
@@ -45,6 +45,8 @@ export function buildReport(args: {
   clientsConnected: number;
   nodes: ProcUsage[];
   loadBefore: number;
+  machineCpu: number;
+  otherCpu: number;
 }): BenchReport {
   const { scenario: sc, phase } = args;
   const received = phase.per_client.reduce((s, c) => s + c.messages_received, 0);
@@ -92,7 +94,13 @@ export function buildReport(args: {
     join_stats: args.join,
     nodes: args.nodes,
     load_generator: phase.load_generator,
-    machine: { cpus: cpus().length, loadavg_1m_before: args.loadBefore, loadavg_1m_after: machineBefore() },
+    machine: {
+      cpus: cpus().length,
+      loadavg_1m_before: args.loadBefore,
+      loadavg_1m_after: machineBefore(),
+      cpu_busy_percent: args.machineCpu,
+      other_processes_cpu_percent: args.otherCpu,
+    },
   };
 }
 
@@ -115,7 +123,7 @@ export function formatReport(r: BenchReport): string {
     lines.push(`  ${n.name.padEnd(14)} rss ${n.rss_start_mb} -> peak ${n.rss_peak_mb} MB   cpu avg ${n.cpu_avg_percent}% peak ${n.cpu_peak_percent}%`);
   }
   lines.push(
-    `  load generator cpu ${r.load_generator.cpu_percent}%, event-loop delay p99 ${r.load_generator.event_loop_delay_p99_ms} ms; machine load ${r.machine.loadavg_1m_before} -> ${r.machine.loadavg_1m_after}`,
+    `  load generator cpu ${r.load_generator.cpu_percent}%, event-loop delay p99 ${r.load_generator.event_loop_delay_p99_ms} ms; machine load ${r.machine.loadavg_1m_before} -> ${r.machine.loadavg_1m_after}, other processes used ${r.machine.other_processes_cpu_percent}% CPU`,
   );
   if (r.ceiling) {
     lines.push(
