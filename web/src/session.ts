@@ -127,6 +127,7 @@ export class ChatSession {
   private everOpened = false;
   private listTimer: unknown = null;
   private nextNode: string | null = null;
+  private readonly autoRejoins = new Map<string, number[]>();
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -462,7 +463,19 @@ export class ChatSession {
       return;
     }
     // "User disconnected" / "Node unreachable" about us: our previous connection was dropped by
-    // the cluster after we had already resumed here. Join again (from where we are) to stay in.
+    // the cluster after we had already resumed here. Join again (from where we are) to stay in,
+    // but not in a loop: at most 3 times a minute.
+    const now = Date.now();
+    const recent = (this.autoRejoins.get(room.id) ?? []).filter((t) => now - t < 60000);
+    if (recent.length >= 3) {
+      room.status = 'removed';
+      room.notice = `You were removed from this room (${reason ?? 'no reason given'}). Join it again to continue.`;
+      this.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id });
+      this.emit({ kind: 'room', room });
+      return;
+    }
+    recent.push(now);
+    this.autoRejoins.set(room.id, recent);
     this.rejoin(room);
   }
 
