@@ -320,3 +320,18 @@ describe('ChatSession.reconnectNow', () => {
     expect(t.sockets.length).toBe(3);
   });
 });
+
+describe('ChatSession deletion by the creator', () => {
+  it('names the room once when room_deleted arrives before delete_room_success', async () => {
+    const t = setup();
+    await joinFresh(t, 0, []);
+    t.session.deleteRoom(ROOM);
+    t.sock().push('delete_room_initiated', { room_id: ROOM, initiator: 'alice', status: 'in_progress', transaction_id: 'tx' });
+    t.sock().push('room_deleted', { room_id: ROOM, room_name: 'general', message: "Room 'general' has been deleted", transaction_id: 'tx' });
+    t.sock().push('delete_room_success', { room_id: ROOM, transaction_id: 'tx', message: 'Room deleted successfully' });
+    const notices = t.events.filter((e) => e.kind === 'notice') as { text: string; key?: string }[];
+    expect(notices.map((n) => n.text)).toEqual(['Room “general” deleted: every node committed.']);
+    expect(notices[0].key).toBe(`delete:${ROOM}`);
+    expect(t.session.rooms.has(ROOM)).toBe(false);
+  });
+});

@@ -186,7 +186,7 @@ function onEvent(ev: SessionEvent): void {
       return;
     }
     case 'notice':
-      notify(ev.level, ev.text);
+      notify(ev.level, ev.text, ev.key);
       return;
     case 'gone':
       unread.delete(ev.room.id);
@@ -208,10 +208,14 @@ function setConn(status: string, text: string): void {
 
 // ---- notices -----------------------------------------------------------------------------
 
-function notify(level: 'info' | 'success' | 'error', text: string): void {
-  // The same sentence twice (e.g. an event and a failed send saying the host is down): keep one.
-  for (const old of [...ui.notices.children]) if (old.querySelector('p')?.textContent === text) old.remove();
+function notify(level: 'info' | 'success' | 'error', text: string, key?: string): void {
+  // The same sentence twice (e.g. an event and a failed send saying the host is down), or a newer
+  // notice on the same subject (unavailable -> available again): keep only the latest.
+  for (const old of [...ui.notices.children] as HTMLElement[]) {
+    if (old.querySelector('p')?.textContent === text || (key && old.dataset.key === key)) old.remove();
+  }
   const el = document.createElement('div');
+  if (key) el.dataset.key = key;
   el.className = `notice ${level}`;
   el.setAttribute('role', level === 'error' ? 'alert' : 'status');
   el.innerHTML = `<p>${escapeHtml(text)}</p><button type="button" aria-label="Dismiss">×</button>`;

@@ -82,7 +82,7 @@ export class ReconnectPlanner {
   /** Next node to try and how long to wait first. */
   next(): { node: string; delayMs: number } {
     const delayMs = this.backoff.next();
-    const node = this.tries === 0 && this.rotation.nodes.length > 0 ? this.rotation.current : this.rotation.advance();
+    const node = this.tries === 0 ? this.rotation.current : this.rotation.advance();
     this.tries += 1;
     return { node, delayMs };
   }

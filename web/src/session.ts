@@ -67,7 +67,8 @@ export type SessionEvent =
   | { kind: 'messages'; room: RoomState; messages: ChatMessage[] }
   | { kind: 'older'; room: RoomState; messages: ChatMessage[] }
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
-  | { kind: 'notice'; level: Level; text: string; roomId?: string }
+  /** `key`: a later notice with the same key replaces the earlier one (e.g. unavailable -> available). */
+  | { kind: 'notice'; level: Level; text: string; roomId?: string; key?: string }
   | { kind: 'gone'; room: RoomState };
 
 export interface SessionOptions {
@@ -128,6 +129,8 @@ export class ChatSession {
   private listTimer: unknown = null;
   private nextNode: string | null = null;
   private readonly autoRejoins = new Map<string, number[]>();
+  /** Rooms this user asked to delete: id -> name, until the outcome arrives. */
+  private readonly deleting = new Map<string, string>();
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
@@ -330,7 +333,7 @@ export class ChatSession {
         room.adminNode = String(d.admin_node ?? room.adminNode);
         room.notice = describeError('ADMIN_NODE_UNAVAILABLE', undefined, { roomName: room.name, adminNode: room.adminNode });
         this.emit({ kind: 'room', room });
-        this.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id });
+        this.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id, key: `avail:${room.id}` });
         this.refreshListSoon();
         return;
       case 'room_available':
@@ -338,7 +341,7 @@ export class ChatSession {
         if (room.status === 'unavailable') room.status = 'joined';
         room.notice = null;
         this.emit({ kind: 'room', room });
-        this.emit({ kind: 'notice', level: 'success', text: `Room “${room.name}” is available again.`, roomId: room.id });
+        this.emit({ kind: 'notice', level: 'success', text: `Room “${room.name}” is available again.`, roomId: room.id, key: `avail:${room.id}` });
         this.resendOutbox(room);
         this.refreshListSoon();
         return;
@@ -351,16 +354,16 @@ export class ChatSession {
             : 'Deleting this room (two-phase commit in progress)…';
         this.emit({ kind: 'room', room });
         return;
-      case 'delete_room_success':
-        this.emit({
-          kind: 'notice',
-          level: 'success',
-          text: `Room “${room?.name ?? d.room_id}” deleted: every node committed.`,
-          roomId: d.room_id as string,
-        });
+      case 'delete_room_success': {
+        const id = String(d.room_id);
+        const name = room?.name ?? this.deleting.get(id) ?? id;
+        this.deleting.delete(id);
+        this.emit({ kind: 'notice', level: 'success', text: `Room “${name}” deleted: every node committed.`, roomId: id, key: `delete:${id}` });
         if (room) this.markGone(room, 'deleted', null);
         return;
+      }
       case 'delete_room_failed':
+        this.deleting.delete(String(d.room_id));
         if (room) {
           room.deleting = false;
           room.notice = null;
@@ -389,7 +392,8 @@ export class ChatSession {
           this.refreshListSoon();
           return;
         }
-        this.markGone(room, 'deleted', `Room “${room.name}” has been deleted.`);
+        // Our own deletion: delete_room_success says it (once); others get told here.
+        this.markGone(room, 'deleted', this.deleting.has(room.id) ? null : `Room “${room.name}” has been deleted.`);
         return;
       case 'leave_room_success':
       case 'message_sent':
@@ -410,7 +414,7 @@ export class ChatSession {
     room.notice = text;
     this.rooms.delete(room.id);
     this.clearRoomTimers(room.id);
-    if (text) this.emit({ kind: 'notice', level: status === 'deleted' ? 'info' : 'error', text, roomId: room.id });
+    if (text) this.emit({ kind: 'notice', level: status === 'deleted' ? 'info' : 'error', text, roomId: room.id, key: `delete:${room.id}` });
     if (status === 'deleted' && this.lastRoomsList) {
       this.lastRoomsList.rooms = this.lastRoomsList.rooms.filter((r) => r.room_id !== room.id);
       this.emit({ kind: 'rooms', list: this.lastRoomsList });
@@ -741,7 +745,7 @@ export class ChatSession {
         : describeError(code, d.message as string);
     out.state = 'failed';
     out.error = text;
-    this.emit({ kind: 'notice', level: 'error', text, roomId: room.id });
+    this.emit({ kind: 'notice', level: 'error', text, roomId: room.id, key: code === 'ADMIN_NODE_UNAVAILABLE' ? `avail:${room.id}` : undefined });
     if (code === 'ADMIN_NODE_UNAVAILABLE' && room.status === 'joined') {
       room.status = 'unavailable';
       room.notice = text;
@@ -774,6 +778,7 @@ export class ChatSession {
       return false;
     }
     if (room) {
+      this.deleting.set(roomId, room.name);
       room.deleting = true;
       room.notice = 'Deleting this room (two-phase commit in progress)…';
       this.emit({ kind: 'room', room });
