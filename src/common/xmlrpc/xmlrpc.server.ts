@@ -69,7 +69,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.httpServer.close(() => resolve());
-      //MUT this.httpServer.closeAllConnections();
+      this.httpServer.closeAllConnections();
       this._status$.next('disconnected');
     });
   }
@@ -101,6 +101,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
       return this.reply(res, 404, encodeFault(XmlRpcFaultCode.InvalidRequest, `No XML-RPC endpoint at ${path}; use / or /RPC2`));
     }
 
+    const socket = req.socket; // req lets go of it once the request is over
     let body: Buffer;
     try {
       body = await readRequestBody(req, this.maxBodyBytes);
@@ -108,7 +109,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
       if (!(err instanceof XmlRpcFault)) return; // the client went away mid-body: nobody to answer
       const stillSending = err instanceof BodyTooLargeFault && !err.drained;
       this.reply(res, 200, encodeFault(err.code, err.faultString), { Connection: 'close' });
-      if (stillSending) res.once('finish', () => req.socket.destroy());
+      if (stillSending) res.once('finish', () => socket.destroy());
       return;
     }
 
@@ -130,7 +131,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     const handler = METHOD_NAME.test(method) ? this.getHandlerByPattern(method) : null;
     if (!handler) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, `method "${method}" is not supported`);
     const context = new XmlRpcContext([method, req]);
-    if (handler.isEventHandler) return this.handleEvent(method, { pattern: method, data: params }, context).then(() => null);
+    if (handler.isEventHandler) return Promise.resolve(this.handleEvent(method, { pattern: method, data: params }, context)).then(() => null);
 
     return new Promise((resolve, reject) => {
       let last: unknown = null;
