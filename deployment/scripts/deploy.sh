@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Deploys (or updates) the chat-system stack on a Swarm, run on a manager.
+set -euo pipefail
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
+
+ENV_FILE="$DEPLOY_DIR/.env.prod"
+STACK=chat-system
+COMPOSE_FILE="$DEPLOY_DIR/docker-compose.prod.yml"
+BUILD=0
+PUSH=1
+VERIFY=0
+WAIT_SECONDS=300
+
+usage() {
+  cat <<USAGE
+Usage: $(basename "$0") [OPTIONS]
+
+Deploy the chat system as a Swarm stack (run on a Swarm manager). When the stack already runs,
+a new image is rolled out one node at a time (node1, node2, node3), each waiting for the previous
+one to be healthy again, so two of the three nodes keep serving throughout.
+
+Options:
+  -e, --env FILE       environment file (default: deployment/.env.prod)
+  -s, --stack NAME     stack name (default: chat-system)
+  -c, --compose FILE   stack file (default: deployment/docker-compose.prod.yml)
+  -b, --build          build \$REGISTRY/chat-node:\$VERSION with build-image.sh and push it
+      --no-push        with -b: do not push (the image must then be on every machine already)
+  -v, --verify         wait until every node runs and is healthy, then run health-check.sh
+  -w, --wait SECONDS   how long -v waits for the nodes (default: 300)
+  -h, --help           show this help
+
+Environment: RESOLVE_IMAGE=always|changed|never is passed to 'docker stack deploy
+--resolve-image' (default: always; 'never' for images that exist only locally on each machine).
+
+Exit codes:
+  0  deployed (and, with -v, every node healthy)
+  1  docker or Swarm missing, not a manager, env/stack file missing, a node_type label missing,
+     build/push/deploy failed, an update rolled back, or -v found an unhealthy node
+USAGE
+}
+
+while (($# > 0)); do
+  case $1 in
+    -e | --env) ENV_FILE=${2:?}; shift 2 ;;
+    -s | --stack) STACK=${2:?}; shift 2 ;;
+    -c | --compose) COMPOSE_FILE=${2:?}; shift 2 ;;
+    -b | --build) BUILD=1; shift ;;
+    --no-push) PUSH=0; shift ;;
+    -v | --verify) VERIFY=1; shift ;;
+    -w | --wait) WAIT_SECONDS=${2:?}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) error "unknown option: $1"; usage >&2; exit 1 ;;
+  esac
+done
+[[ $WAIT_SECONDS =~ ^[0-9]+$ ]] || { error "--wait needs a number of seconds"; exit 1; }
+
+require_docker
+require_swarm_manager
+load_env "$ENV_FILE"
+[[ -f $COMPOSE_FILE ]] || { error "stack file not found: $COMPOSE_FILE"; exit 1; }
+: "${REGISTRY:?REGISTRY must be set in $ENV_FILE}" "${VERSION:?VERSION must be set in $ENV_FILE}"
+IMAGE="${REGISTRY}/chat-node:${VERSION}"
+
+# Every node service is pinned to the machine labelled node_type=nodeN: without that label the
+# service would wait forever in "pending", so refuse to deploy instead.
+labels=$(docker node ls -q | xargs docker node inspect --format '{{.Description.Hostname}} {{index .Spec.Labels "node_type"}}')
+missing=0
+for node in "${NODE_NAMES[@]}"; do
+  count=$(awk -v n="$node" '$2 == n' <<<"$labels" | wc -l)
+  if ((count == 0)); then
+    error "no Swarm machine has the label node_type=${node}"
+    missing=1
+  elif ((count > 1)); then
+    warning "${count} machines have node_type=${node}; ${node} may land on any of them (its data volume is per machine)"
+  fi
+done
+if ((missing)); then
+  echo "  Label one machine per node, e.g.: docker node update --label-add node_type=node1 <machine>" >&2
+  echo "  Machines and labels now:" >&2
+  while read -r line; do printf '    %s\n' "$line" >&2; done <<<"$labels"
+  exit 1
+fi
+
+if ((BUILD)); then
+  build_args=(-e "$ENV_FILE" -t "$IMAGE")
+  ((PUSH)) && build_args+=(--push)
+  "$SCRIPT_DIR/build-image.sh" "${build_args[@]}"
+fi
+
+# wait_converged SERVICE SECONDS: until the service's update is done and its task runs (a task
+# with a health check only counts as running once it is healthy).
+wait_converged() {
+  local svc=$1 deadline=$(($(date +%s) + $2)) state replicas
+  while :; do
+    state=$(docker service inspect "$svc" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' 2>/dev/null || true)
+    replicas=$(docker service ls --filter "name=${svc}" --format '{{.Name}} {{.Replicas}}' | awk -v s="$svc" '$1 == s {print $2}')
+    case $state in
+      rollback_started | rollback_completed | rollback_paused | paused)
+        error "${svc}: update ${state}: $(docker service inspect "$svc" --format '{{.UpdateStatus.Message}}')"
+        return 1 ;;
+    esac
+    if [[ $state != updating && -n $replicas ]]; then
+      local running=${replicas%%/*} desired=${replicas#*/}
+      desired=${desired%% *}
+      if [[ $running == "$desired" && $desired != 0 ]]; then return 0; fi
+    fi
+    if (($(date +%s) >= deadline)); then
+      error "${svc}: not running and healthy after $2 s (replicas ${replicas:-?}, update ${state:-none})"
+      docker service ps "$svc" --no-trunc --format '  {{.Name}} on {{.Node}}: {{.CurrentState}} {{.Error}}' | head -5 >&2
+      return 1
+    fi
+    sleep 3
+  done
+}
+
+RESOLVE_IMAGE=${RESOLVE_IMAGE:-always}
+if stack_exists "$STACK"; then
+  # Roll the image one node at a time; `docker stack deploy` alone would restart all three at once.
+  for node in "${NODE_NAMES[@]}"; do
+    svc="${STACK}_${node}"
+    current=$(docker service inspect "$svc" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>/dev/null || true)
+    [[ -n $current && ${current%@*} != "$IMAGE" ]] || continue
+    info "rolling update of ${node}: ${current%@*} -> ${IMAGE}"
+    # --detach=false blocks until the new task passed its health check and the monitor period.
+    resolve=()
+    [[ ${RESOLVE_IMAGE:-always} == never ]] && resolve=(--no-resolve-image)
+    if ! docker service update --quiet --detach=false --with-registry-auth "${resolve[@]}" --image "$IMAGE" "$svc" >/dev/null; then
+      error "docker service update of ${svc} failed: $(docker service inspect "$svc" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}{{end}}')"
+      exit 1
+    fi
+    wait_converged "$svc" "$WAIT_SECONDS" || exit 1
+    success "${node} runs ${IMAGE} and is healthy"
+  done
+fi
+
+info "deploying stack ${STACK} (${IMAGE}) from $(basename "$COMPOSE_FILE") with $(basename "$ENV_FILE")"
+docker stack deploy -c "$COMPOSE_FILE" --with-registry-auth --resolve-image "$RESOLVE_IMAGE" "$STACK"
+docker stack services "$STACK"
+
+if ((VERIFY)); then
+  info "waiting up to ${WAIT_SECONDS}s for every node to run and be healthy"
+  for node in "${NODE_NAMES[@]}"; do
+    wait_converged "${STACK}_${node}" "$WAIT_SECONDS" || exit 1
+  done
+  "$SCRIPT_DIR/health-check.sh" -s "$STACK" || exit 1
+fi
+
+success "stack ${STACK} deployed"
+cat <<HINTS
+Next:
+  deployment/scripts/health-check.sh -v        # every node, on every machine
+  deployment/scripts/logs.sh -t 100            # recent logs of all nodes
+  docker stack ps ${STACK}                     # where each node runs
+HINTS
