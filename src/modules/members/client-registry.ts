@@ -95,6 +95,12 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     return (this.byRoom.get(roomId)?.size ?? 0) > 0;
   }
 
+  /** True when some socket on this node is in the room under `username`. */
+  usernameInRoom(roomId: string, username: string): boolean {
+    for (const c of this.byRoom.get(roomId) ?? []) if (c.rooms.get(roomId)?.username === username) return true;
+    return false;
+  }
+
   /** True when another socket on this node is still in the room under the same username. */
   usernameStillInRoom(roomId: string, username: string, except: ClientConnection): boolean {
     for (const c of this.byRoom.get(roomId) ?? []) {

@@ -39,6 +39,7 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
   /** Its connections were lost in the restart, so its users are no longer in our rooms. */
   onPeerRestarted(nodeId: string): void {
     this.host.removeMembersOf(nodeId, 'User disconnected');
+    void this.replica.syncFrom(nodeId);
   }
 
   onPeerReachable(nodeId: string): void {

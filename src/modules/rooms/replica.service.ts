@@ -161,6 +161,7 @@ export class ReplicaService {
     for (const remote of state.rooms) {
       if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
       this.applyRoomState(remote);
+      this.releaseGhosts(nodeId, remote);
       const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;
       if (before < remote.last_sequence) {
         await this.fetchMissing(remote.room_id, nodeId, remote.last_sequence);
@@ -168,6 +169,20 @@ export class ReplicaService {
       }
     }
     this.logger.log(`Caught up with ${nodeId}: ${state.rooms.length} room(s), ${fetched} message(s) fetched, ${state.deleted.length} deletion(s)`);
+  }
+
+  /**
+   * Members the host believes are connected through this node but have no socket here (their
+   * connection ended while the host was unreachable): tell the host they are gone.
+   */
+  private releaseGhosts(hostNode: string, remote: HostedRoomState): void {
+    for (const m of remote.members) {
+      if (m.node_id !== this.config.nodeId || this.clients.usernameInRoom(remote.room_id, m.username)) continue;
+      this.logger.log(`Releasing ${m.username} from room ${remote.room_id} at ${hostNode}: no connection here any more`);
+      this.peers
+        .call(hostNode, 'notify_member_disconnect', [remote.room_id, m.username, this.config.nodeId, 'User disconnected'])
+        .catch((e) => this.logger.warn(`Could not release ${m.username} at ${hostNode}: ${(e as Error).message}`));
+    }
   }
 
   private applyRoomState(remote: HostedRoomState): void {
