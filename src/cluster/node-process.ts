@@ -48,7 +48,7 @@ export class NodeProcess {
     const collect = (chunk: Buffer) => {
       this.output += chunk.toString();
       if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
-      if (this.echo) process.stdout.write(chunk.toString().replace(/^/gm, `[${this.spec.nodeId}] `));
+      if (this.echo) process.stdout.write(chunk.toString().replace(/^(?=.)/gm, `[${this.spec.nodeId}] `));
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
