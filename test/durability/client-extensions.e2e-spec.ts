@@ -1,6 +1,6 @@
 import { TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, sleep } from './support';
+import { connect, createRoom, expectContiguous, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, sleep, meshHealthy } from './support';
 
 /** Resume after reconnect (join_room since_sequence), idempotent sends (client_message_id), get_history paging. */
 describe('durability: client extensions across three nodes', () => {
@@ -15,6 +15,7 @@ describe('durability: client extensions across three nodes', () => {
 
   beforeAll(async () => {
     cluster = await TestCluster.start(3);
+    await meshHealthy(cluster.nodes);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -215,5 +216,3 @@ describe('durability: client extensions across three nodes', () => {
   });
 });
 
-void eventually;
-void framesOf;

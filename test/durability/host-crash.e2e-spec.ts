@@ -1,6 +1,6 @@
 import { TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, received, receivedUpTo, type Msg } from './support';
+import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, receivedUpTo, meshHealthy } from './support';
 
 /**
  * kill -9 of a room's host in the middle of a burst of sends: every acknowledged message survives
@@ -25,6 +25,7 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
 
   beforeAll(async () => {
     cluster = await TestCluster.start(2);
+    await meshHealthy(cluster.nodes);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -72,6 +73,8 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
     await carol.close();
 
     await cluster.node(1).start();
+
+    await meshHealthy(cluster.nodes);
 
     const dave = await open(1);
     const joined = await join(dave, roomId, 'dave', 0);
@@ -123,7 +126,7 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
 
   it('announces that the member connected to the killed host is gone (member_left to the others)', async () => {
     const left = await eventually(() => framesOf(bob, 'member_left').find((f) => f.data.username === 'alice'), 10000);
-    expect(left.data).toMatchObject({ room_id: roomId, username: 'alice', reason: 'User disconnected' });
+    expect(left!.data).toMatchObject({ room_id: roomId, username: 'alice', reason: 'User disconnected' });
     const probe = await open(2);
     const joined = await join(probe, roomId, 'probe-1');
     expect(joined.data.members).not.toContain('alice');
@@ -143,5 +146,3 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
   });
 });
 
-export type { Msg };
-void received;

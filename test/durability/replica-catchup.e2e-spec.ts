@@ -1,6 +1,6 @@
 import { TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, readDb, sendPipelined } from './support';
+import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, readDb, sendPipelined, meshHealthy } from './support';
 
 /**
  * A member node (hosting none of the rooms involved) is killed with SIGKILL while traffic goes on
@@ -20,6 +20,7 @@ describe('durability: member node killed (SIGKILL) during traffic catches up', (
 
   beforeAll(async () => {
     cluster = await TestCluster.start(3);
+    await meshHealthy(cluster.nodes);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -66,6 +67,7 @@ describe('durability: member node killed (SIGKILL) during traffic catches up', (
 
     // node3 returns and catches up by itself (no client asks it anything)
     await node3.start();
+    await meshHealthy(cluster.nodes);
     await eventually(() => /Caught up with node1/.test(node3.output) && /Caught up with node2/.test(node3.output), 10000);
     await node3.stop('SIGTERM');
     const db = readDb(node3);
@@ -83,6 +85,7 @@ describe('durability: member node killed (SIGKILL) during traffic catches up', (
 
     // and its clients see it: everything in order, the new room, and the deleted room is gone
     await node3.start();
+    await meshHealthy(cluster.nodes);
     const seen = await fullHistory(node3, room, 'late');
     expect(seen.messages.map((m) => [m.sequence_number, m.message_id])).toEqual(onHost.messages.map((m) => [m.sequence_number, m.message_id]));
     const seenNew = await fullHistory(node3, newRoom, 'late');

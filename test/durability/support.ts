@@ -44,10 +44,10 @@ export const framesOf = (client: TestClient, type: string): Frame[] => client.fr
 
 /** Waits until the client has received new_message up to `sequence` in `roomId`. */
 export function receivedUpTo(client: TestClient, roomId: string, sequence: number, timeoutMs = 10000): Promise<Msg[]> {
-  return eventually(() => {
+  return eventually<Msg[] | null>(() => {
     const got = received(client, roomId);
     return got.length > 0 && got[got.length - 1].sequence_number >= sequence ? got : null;
-  }, timeoutMs);
+  }, timeoutMs) as Promise<Msg[]>;
 }
 
 /** Sends `n` messages one after the other, each after the previous message_sent. */
@@ -122,3 +122,24 @@ export function readDb(node: NodeProcess): DbSnapshot {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until every running node sees every other running node as healthy (GET /health, peers).
+ * Nodes start in parallel, so a peer may be marked failed while it is still booting and only turn
+ * healthy at a later heartbeat; requests routed to it in between get ADMIN_NODE_UNAVAILABLE.
+ */
+export async function meshHealthy(nodes: NodeProcess[], timeoutMs = 15000): Promise<void> {
+  const up = nodes.filter((n) => n.running);
+  const ids = new Set(up.map((n) => n.spec.nodeId));
+  await eventually(async () => {
+    for (const n of up) {
+      const res = await fetch(`${n.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { details?: { peers?: { peers?: Record<string, { status: string }> } } };
+      const peers = body.details?.peers?.peers ?? {};
+      for (const id of ids) {
+        if (id !== n.spec.nodeId && peers[id]?.status !== 'healthy') return false;
+      }
+    }
+    return true;
+  }, timeoutMs, 100);
+}
