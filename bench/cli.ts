@@ -162,7 +162,7 @@ function phaseConfig(sc: Scenario, opts: Options, overrides: Partial<PhaseConfig
 /** One scenario against one target: start, connect, create, join, send, measure, stop. */
 async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (s: string) => void): Promise<BenchReport> {
   const loadBefore = machineBefore();
-  const profile = opts.profile && kind === 'chat' && opts.urls.length === 0;
+  const profile = opts.profile && (kind === 'raw' || opts.urls.length === 0);
   const target = await startTarget(kind, sc, opts, profile);
   const wall0 = performance.now();
   const urls = target.nodes.map((n) => n.url);
@@ -190,8 +190,9 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
 
     let phase: PhaseResult;
     let stages: unknown[] | undefined;
+    let withinBound = true;
     if (sc.kind === 'capacity') {
-      ({ phase, stages } = await runCapacity(session, sc, opts, log));
+      ({ phase, stages, withinBound } = await runCapacity(session, sc, opts, log));
     } else {
       phase = await session.runPhase(phaseConfig(sc, opts));
     }
@@ -217,7 +218,18 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
       otherCpu: sampler.otherCpuPercent,
     });
     report.benchmark_config.server_revision = kind === 'chat' && target.kind === 'chat' ? serverRevision() : null;
-    if (stages) report.stages = stages;
+    if (stages) {
+      report.stages = stages;
+      // The capacity is the best stage that stayed within the bound; none did: 0 (below the first rate).
+      report.summary.capacity_latency_bound_ms = opts.latencyBound;
+      report.summary.capacity_deliveries_per_sec = withinBound ? phase.deliveries_per_sec : 0;
+      report.summary.capacity_messages_per_sec = withinBound ? phase.messages_per_sec : 0;
+      log(
+        withinBound
+          ? `  capacity (${kind}): ${phase.deliveries_per_sec} deliveries/s (${phase.messages_per_sec} msgs/s) with p99 <= ${opts.latencyBound} ms`
+          : `  capacity (${kind}): not found, even the first stage exceeded p99 ${opts.latencyBound} ms`,
+      );
+    }
     if (profileOut) report.profile = profileOut;
     return report;
   } finally {
@@ -265,7 +277,7 @@ async function runCapacity(session: LoadSession, sc: Scenario, opts: Options, lo
     rate = Math.round(rate * 1.5 * 100) / 100;
     await sleep(300);
   }
-  return { phase: best ?? last!, stages };
+  return { phase: best ?? last!, stages, withinBound: best !== undefined };
 }
 
 async function saveProfiles(target: Target, inspectors: InspectorClient[], sc: Scenario, opts: Options, log: (s: string) => void) {
@@ -379,6 +391,10 @@ async function runScenario(sc: Scenario, opts: Options, log: (s: string) => void
   }
   if (reports.length === 2) {
     const [chat, raw] = reports;
+    if (sc.kind === 'capacity') {
+      chat.summary.deliveries_per_sec = chat.summary.capacity_deliveries_per_sec;
+      raw.summary.deliveries_per_sec = raw.summary.capacity_deliveries_per_sec;
+    }
     chat.ceiling = {
       raw_deliveries_per_sec: raw.summary.deliveries_per_sec as number,
       raw_e2e_p50_ms: raw.latency_stats.median_latency_ms,
