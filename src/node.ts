@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import compression from 'compression';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppModule } from './app.module';
@@ -32,6 +33,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forNode(config, store), { logger, abortOnError: false });
     app.useWebSocketAdapter(new ChatWsAdapter(app));
+    app.use(compression()); // the web client is ~45 KB plain, ~14 KB gzipped
     if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html' });
     app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
