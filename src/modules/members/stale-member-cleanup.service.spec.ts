@@ -1,0 +1,154 @@
+import { Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Clock } from '../../common/clock/clock';
+import { loadConfig } from '../../common/config/load-config';
+import { NODE_CONFIG } from '../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { FakeClock, FakeSocket } from '../../testing/fakes';
+import { ChatService } from '../rooms/chat.service';
+import type { MemberLeftReason } from '../rooms/wire';
+import type { ClientConnection } from './client-connection';
+import { ClientRegistry } from './client-registry';
+import { StaleMemberCleanupService } from './stale-member-cleanup.service';
+
+/** Stands in for ChatService: records the removals the cleanup asks the room's host for. */
+class RecordingChat {
+  readonly removed: { conn: ClientConnection; roomId: string; username: string; reason?: MemberLeftReason }[] = [];
+  async removeMember(conn: ClientConnection, roomId: string, username: string, reason?: MemberLeftReason): Promise<void> {
+    this.removed.push({ conn, roomId, username, reason });
+  }
+}
+
+const config = loadConfig({ NODE_ID: 'node1', INACTIVITY_TIMEOUT: '60', CLEANUP_INTERVAL: '10' });
+
+describe(StaleMemberCleanupService.name, () => {
+  let moduleRef: TestingModule;
+  let store: ChatStore;
+  let clock: FakeClock;
+  let clients: ClientRegistry;
+  let chat: RecordingChat;
+  let scheduler: SchedulerRegistry;
+  let sut: StaleMemberCleanupService;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(async () => {
+    store = ChatStore.inMemory();
+    store.insertRoom({
+      roomId: 'room-1',
+      roomName: 'general',
+      description: null,
+      creatorId: 'alice',
+      hostNode: 'node1',
+      hostEpoch: 1,
+      state: 'ACTIVE',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      lastSequence: 0,
+      deletionTxn: null,
+    });
+    clock = new FakeClock();
+    chat = new RecordingChat();
+    moduleRef = await Test.createTestingModule({
+      providers: [
+        StaleMemberCleanupService,
+        ClientRegistry,
+        SchedulerRegistry,
+        { provide: NODE_CONFIG, useValue: config },
+        { provide: CHAT_STORE, useValue: store },
+        { provide: Clock, useValue: clock },
+        { provide: ChatService, useValue: chat },
+      ],
+    }).compile();
+    sut = moduleRef.get(StaleMemberCleanupService);
+    clients = moduleRef.get(ClientRegistry);
+    scheduler = moduleRef.get(SchedulerRegistry);
+  });
+
+  afterEach(async () => {
+    await moduleRef.close();
+    store.close();
+    jest.useRealTimers();
+  });
+
+  /** A connection joined to `roomIds` as `username`, its membership stored as the host would. */
+  const member = (username: string, ...roomIds: string[]) => {
+    const socket = new FakeSocket();
+    const conn = clients.connect(socket.asWebSocket());
+    for (const roomId of roomIds) {
+      clients.register(conn, roomId, username, 0);
+      store.addMember(roomId, username, 'node1', clock.iso());
+    }
+    return { socket, conn };
+  };
+
+  it('removes an idle member: tells its socket member_left (Inactivity), unregisters it and asks the host to remove it', async () => {
+    const idle = member('alice', 'room-1');
+    const active = member('bob', 'room-1');
+    clock.advance(30_000);
+    clients.touch(active.conn);
+    clock.advance(config.inactivityTimeoutMs + 1 - 30_000);
+
+    const removed = await sut.cleanup();
+
+    expect(removed).toBe(1);
+    expect(idle.socket.sent('member_left')).toEqual([
+      { room_id: 'room-1', username: 'alice', member_count: 1, timestamp: clock.iso(), reason: 'Inactivity' },
+    ]);
+    expect(idle.conn.rooms.has('room-1')).toBe(false);
+    expect(clients.inRoom('room-1')).toEqual([active.conn]);
+    expect(chat.removed).toEqual([{ conn: idle.conn, roomId: 'room-1', username: 'alice', reason: 'Inactivity' }]);
+  });
+
+  it('leaves an active member untouched', async () => {
+    const active = member('bob', 'room-1');
+    clock.advance(config.inactivityTimeoutMs);
+
+    expect(await sut.cleanup()).toBe(0);
+    expect(active.socket.frames).toEqual([]);
+    expect(active.conn.rooms.has('room-1')).toBe(true);
+    expect(chat.removed).toEqual([]);
+  });
+
+  it('counts every room an idle connection is removed from, and ignores idle connections in no room', async () => {
+    store.insertRoom({ ...store.getRoom('room-1')!, roomId: 'room-2', roomName: 'random' });
+    const idle = member('alice', 'room-1', 'room-2');
+    member('nobody');
+    clock.advance(config.inactivityTimeoutMs + 1);
+
+    expect(await sut.cleanup()).toBe(2);
+    expect(idle.socket.sent('member_left').map((e) => e.room_id)).toEqual(['room-1', 'room-2']);
+    expect(chat.removed.map((r) => r.roomId)).toEqual(['room-1', 'room-2']);
+    expect(idle.conn.rooms.size).toBe(0);
+  });
+
+  it('does not remove the same member twice on the next sweep', async () => {
+    member('alice', 'room-1');
+    clock.advance(config.inactivityTimeoutMs + 1);
+    await sut.cleanup();
+
+    expect(await sut.cleanup()).toBe(0);
+    expect(chat.removed).toHaveLength(1);
+  });
+
+  it('registers its interval under INTERVAL_NAME on bootstrap and removes it on destroy', async () => {
+    expect(scheduler.doesExist('interval', StaleMemberCleanupService.INTERVAL_NAME)).toBe(false);
+
+    await moduleRef.init();
+    expect(scheduler.doesExist('interval', StaleMemberCleanupService.INTERVAL_NAME)).toBe(true);
+
+    await moduleRef.close();
+    expect(scheduler.doesExist('interval', StaleMemberCleanupService.INTERVAL_NAME)).toBe(false);
+  });
+
+  it('sweeps every CLEANUP_INTERVAL once bootstrapped', async () => {
+    jest.useFakeTimers();
+    await moduleRef.init();
+    member('alice', 'room-1');
+    clock.advance(config.inactivityTimeoutMs + 1);
+
+    await jest.advanceTimersByTimeAsync(config.cleanupIntervalMs);
+
+    expect(chat.removed.map((r) => r.username)).toEqual(['alice']);
+  });
+});

@@ -1,0 +1,268 @@
+import { Logger } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Clock } from '../../common/clock/clock';
+import { loadConfig } from '../../common/config/load-config';
+import { NODE_CONFIG } from '../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
+import { ClientRegistry } from '../members/client-registry';
+import { PeerDirectory } from '../peers/peer-directory';
+import type { ReplicationEvent } from '../peers/peer-wire';
+import { ChatService } from './chat.service';
+import { ReplicaService } from './replica.service';
+import { RoomDeletionService } from './room-deletion.service';
+import { RoomEventPublisher } from './room-events.publisher';
+import { RoomHostService } from './room-host.service';
+import { RoomLocator } from './room-locator';
+
+/** The peers as ChatService sees them: node2 is configured; every call is recorded and goes unanswered. */
+class FakePeers {
+  readonly nodeIds = ['node2'];
+  readonly failed = new Set<string>();
+  readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
+  readonly replicated: ReplicationEvent[] = [];
+
+  has(nodeId: string): boolean {
+    return this.nodeIds.includes(nodeId);
+  }
+  isFailed(nodeId: string): boolean {
+    return this.failed.has(nodeId);
+  }
+  async call(nodeId: string, method: string, params: unknown): Promise<never> {
+    this.calls.push({ nodeId, method, params });
+    throw new Error('no answer');
+  }
+  replicate(event: ReplicationEvent): void {
+    this.replicated.push(event);
+  }
+}
+
+class FakeReplica {
+  async waitForSequence(): Promise<void> {}
+}
+
+describe(ChatService.name, () => {
+  let moduleRef: TestingModule;
+  let store: ChatStore;
+  let peers: FakePeers;
+  let clients: ClientRegistry;
+  let host: RoomHostService;
+  let sut: ChatService;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(async () => {
+    store = ChatStore.inMemory();
+    peers = new FakePeers();
+    moduleRef = await Test.createTestingModule({
+      providers: [
+        ChatService,
+        RoomHostService,
+        RoomEventPublisher,
+        RoomLocator,
+        ClientRegistry,
+        { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
+        { provide: CHAT_STORE, useValue: store },
+        { provide: Clock, useValue: new FakeClock() },
+        { provide: PeerDirectory, useValue: peers },
+        { provide: ReplicaService, useValue: new FakeReplica() },
+        { provide: RoomDeletionService, useValue: {} },
+      ],
+    }).compile();
+    sut = moduleRef.get(ChatService);
+    clients = moduleRef.get(ClientRegistry);
+    host = moduleRef.get(RoomHostService);
+  });
+
+  afterEach(async () => {
+    await moduleRef.close();
+    store.close();
+  });
+
+  const connect = () => {
+    const socket = new FakeSocket();
+    return { socket, conn: clients.connect(socket.asWebSocket()) };
+  };
+  const localRoom = (name = 'general') => host.create(name, 'alice', null).roomId;
+  /** A room this node knows (from its replica) to be hosted by node2. */
+  const remoteRoom = () => {
+    store.insertRoom({
+      roomId: 'remote-room',
+      roomName: 'remote',
+      description: null,
+      creatorId: 'carol',
+      hostNode: 'node2',
+      hostEpoch: 1,
+      state: 'ACTIVE',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      lastSequence: 0,
+      deletionTxn: null,
+    });
+    return 'remote-room';
+  };
+
+  describe('identity', () => {
+    it('binds the connection to the username of its first successful join and refuses any other with UNAUTHORIZED', async () => {
+      const roomId = localRoom();
+      const { socket, conn } = connect();
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      const framesBefore = socket.frames.length;
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.createRoom(conn, { room_name: 'other', creator_id: 'bob' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.leaveRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('UNAUTHORIZED');
+
+      expect(conn.username).toBe('alice');
+      expect(store.listMembers(roomId).map((m) => m.username)).toEqual(['alice']);
+      expect(store.findRoomByName('other')).toBeNull();
+      expect(socket.frames.length).toBe(framesBefore);
+    });
+
+    it('a join that fails does not bind the username', async () => {
+      const roomId = localRoom();
+      const { conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: 'no-such-room', username: 'bob' }))).toBe('ROOM_NOT_FOUND');
+      expect(conn.username).toBeNull();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      expect(conn.username).toBe('alice');
+    });
+  });
+
+  describe('sendMessage', () => {
+    it('refuses with NOT_MEMBER when this connection is not in the room, even if the user is a member through another one', async () => {
+      const roomA = localRoom('a');
+      const roomB = localRoom('b');
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(first.conn, { room_id: roomA, username: 'alice' });
+      await sut.joinRoom(second.conn, { room_id: roomB, username: 'alice' });
+
+      expect(await chatErrorCode(() => sut.sendMessage(first.conn, { room_id: roomB, username: 'alice', content: 'hi' }))).toBe('NOT_MEMBER');
+      expect(store.getRoom(roomB)?.lastSequence).toBe(0);
+      expect(second.socket.sent('new_message')).toEqual([]);
+    });
+
+    it('delivers new_message to every socket in the room, then confirms to the sender with message_sent', async () => {
+      const roomId = localRoom();
+      const alice = connect();
+      const bob = connect();
+      await sut.joinRoom(alice.conn, { room_id: roomId, username: 'alice' });
+      await sut.joinRoom(bob.conn, { room_id: roomId, username: 'bob' });
+
+      await sut.sendMessage(alice.conn, { room_id: roomId, username: 'alice', content: 'hello', client_message_id: 'c-1' });
+
+      expect(alice.socket.types.slice(-2)).toEqual(['new_message', 'message_sent']);
+      expect(alice.socket.sent('message_sent')[0]).toMatchObject({ room_id: roomId, sequence_number: 1, client_message_id: 'c-1' });
+      expect(bob.socket.sent('new_message')).toEqual([expect.objectContaining({ content: 'hello', sequence_number: 1, username: 'alice' })]);
+    });
+  });
+
+  describe('joinRoom (room hosted here)', () => {
+    let roomId: string;
+    let writer: ReturnType<typeof connect>;
+    beforeEach(async () => {
+      roomId = localRoom();
+      writer = connect();
+      await sut.joinRoom(writer.conn, { room_id: roomId, username: 'alice' });
+      for (const content of ['one', 'two', 'three']) await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content });
+    });
+
+    it('answers join_room_success, then replays the history in sequence order, then delivers live messages once', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content: 'four' });
+
+      expect(socket.types).toEqual(['join_room_success', 'new_message', 'new_message', 'new_message', 'new_message']);
+      expect(socket.sent('join_room_success')[0]).toEqual({
+        room_id: roomId,
+        room_name: 'general',
+        description: null,
+        members: ['alice', 'bob'],
+        member_count: 2,
+        admin_node: 'node1',
+        creator_id: 'alice',
+        first_sequence: 1,
+        last_sequence: 3,
+      });
+      expect(socket.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([
+        [1, 'one'],
+        [2, 'two'],
+        [3, 'three'],
+        [4, 'four'],
+      ]);
+    });
+
+    it('with since_sequence replays only the messages after it', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob', since_sequence: 1 });
+
+      expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual([2, 3]);
+    });
+
+    it('tells the members already in the room, but not the joiner, that someone joined', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+
+      expect(writer.socket.sent('member_joined')).toEqual([expect.objectContaining({ room_id: roomId, username: 'bob', member_count: 2 })]);
+      expect(socket.sent('member_joined')).toEqual([]);
+    });
+  });
+
+  describe('a room hosted on a failed peer', () => {
+    it('join is refused with ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
+      const roomId = remoteRoom();
+      peers.failed.add('node2');
+      const { socket, conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls).toEqual([]);
+      expect(conn.rooms.size).toBe(0);
+      expect(socket.frames).toEqual([]);
+    });
+
+    it('send is refused with ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
+      const roomId = remoteRoom();
+      peers.failed.add('node2');
+      const { conn } = connect();
+      clients.register(conn, roomId, 'bob', 0);
+      conn.username = 'bob';
+
+      expect(await chatErrorCode(() => sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls).toEqual([]);
+    });
+
+    it('a host that is not known failed but does not answer also gives ADMIN_NODE_UNAVAILABLE', async () => {
+      const roomId = remoteRoom();
+      const { conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls.map((c) => [c.nodeId, c.method])).toEqual([['node2', 'join_room']]);
+    });
+  });
+
+  describe('disconnect', () => {
+    it("removes the user from the room with 'User disconnected' unless it is still there on another socket", async () => {
+      const roomId = localRoom();
+      const watcher = connect();
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(watcher.conn, { room_id: roomId, username: 'carol' });
+      await sut.joinRoom(first.conn, { room_id: roomId, username: 'bob' });
+      await sut.joinRoom(second.conn, { room_id: roomId, username: 'bob' });
+
+      await sut.disconnect(first.conn);
+      expect(store.getMember(roomId, 'bob')).not.toBeNull();
+      expect(watcher.socket.sent('member_left')).toEqual([]);
+
+      await sut.disconnect(second.conn);
+      expect(store.getMember(roomId, 'bob')).toBeNull();
+      expect(watcher.socket.sent('member_left')).toEqual([expect.objectContaining({ username: 'bob', reason: 'User disconnected', member_count: 1 })]);
+    });
+  });
+});
