@@ -265,7 +265,7 @@ describe('single node: client protocol', () => {
     expect(await httpStatus(`${node.httpUrl}/`, 'HEAD')).toBe(200);
     const res = await fetch(`${node.httpUrl}/health`);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { status: string; details: Record<string, unknown> };
     expect(body.status).toBe('ok');
     expect(Object.keys(body.details).sort()).toEqual(['clients', 'peers', 'store', 'xmlrpc']);
   });

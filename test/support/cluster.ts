@@ -35,6 +35,7 @@ export class TestCluster {
     const cluster = new TestCluster(nodes, root);
     try {
       await Promise.all(nodes.map((n) => n.start()));
+      if (!extraPeers) await meshHealthy(nodes);
     } catch (e) {
       await cluster.stop();
       throw e;
@@ -50,6 +51,20 @@ export class TestCluster {
     await Promise.all(this.nodes.map((n) => n.stop('SIGKILL')));
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Waits until every running node reports every other running node healthy in /health. */
+export async function meshHealthy(nodes: NodeProcess[], timeoutMs = 15000): Promise<void> {
+  const up = nodes.filter((n) => n.running);
+  await eventually(async () => {
+    for (const n of up) {
+      const res = await fetch(`${n.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      const body = (await res.json()) as { details?: { peers?: { peers?: Record<string, { status: string }> } } };
+      const peers = body.details?.peers?.peers ?? {};
+      if (up.some((o) => o !== n && peers[o.spec.nodeId]?.status !== 'healthy')) return false;
+    }
+    return true;
+  }, timeoutMs, 100);
 }
 
 export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 50): Promise<T> {

@@ -98,7 +98,10 @@ export class ChatStore {
         this.db.exec(`PRAGMA user_version = ${v + 1}`);
       });
     }
-    this.db.prepare('SELECT count(*) FROM rooms').get(); // surfaces a corrupt file at boot
+    // A damaged page behind a valid header would otherwise surface later as failed sends.
+    const check = this.db.prepare('PRAGMA quick_check').all() as Row[];
+    const problems = check.map((r) => String(Object.values(r)[0])).filter((v) => v !== 'ok');
+    if (problems.length > 0) throw new Error(`database disk image is malformed: ${problems.slice(0, 3).join('; ')}`);
   }
 
   private prepareStatements() {

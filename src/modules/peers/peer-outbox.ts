@@ -47,10 +47,12 @@ export class PeerOutbox {
     let backoff = 50;
     try {
       while (this.queue.length > 0 && !this.closed) {
-        const batch = this.queue.slice(0, MAX_BATCH);
+        const queue = this.queue;
+        const batch = queue.slice(0, MAX_BATCH);
         try {
           await this.sendBatch(batch);
-          this.queue.splice(0, batch.length);
+          // a drop while the call was in flight replaced the queue: events queued since then stay
+          if (this.queue === queue) queue.splice(0, batch.length);
           backoff = 50;
         } catch {
           if (this.peerIsFailed()) {

@@ -25,7 +25,8 @@ const matches = (value: unknown, kind: Kind): boolean => {
  */
 export function checkParams<T extends unknown[]>(method: string, params: unknown, kinds: Kind[]): T {
   const list = Array.isArray(params) ? params : [];
-  const required = kinds.filter((k) => !k.endsWith('?')).length;
+  // an optional param may sit before a required one (get_messages), so count up to the last required
+  const required = kinds.reduce((n, k, i) => (k.endsWith('?') ? n : i + 1), 0);
   if (!Array.isArray(params) || list.length < required || list.length > kinds.length) {
     throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `${method} takes ${required === kinds.length ? required : `${required}-${kinds.length}`} parameter(s), got ${list.length}`);
   }

@@ -158,7 +158,25 @@ export class ChatService {
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     const limit = req.limit ?? 50;
-    const page = this.host.page(req.room_id, req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit });
+    const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };
+    const room = this.store.getRoom(req.room_id);
+    // The host is authoritative; a replica may lag behind it under load.
+    if (room && !this.host.isHostOf(room) && !this.peers.isFailed(room.hostNode)) {
+      try {
+        const page = await this.peers.call(room.hostNode, 'get_messages', [room.roomId, range.after ?? 0, range.after === undefined ? (range.before ?? room.lastSequence + 1_000_000_000) : null, limit]);
+        if (page.success) {
+          const messages = page.messages.map((m) => toChatMessage(fromMessageWire(m)));
+          const hasMore =
+            messages.length > 0 &&
+            (range.after !== undefined ? messages[messages.length - 1].sequence_number < page.last_sequence : messages[0].sequence_number > page.first_sequence);
+          conn.send('history', { room_id: room.roomId, messages, has_more: hasMore, first_sequence: page.first_sequence, last_sequence: page.last_sequence });
+          return;
+        }
+      } catch (e) {
+        this.logger.debug(`History from ${room.hostNode} failed, answering from the replica: ${(e as Error).message}`);
+      }
+    }
+    const page = this.host.page(req.room_id, range);
     conn.send('history', {
       room_id: req.room_id,
       messages: page.messages.map(toChatMessage),

@@ -5,7 +5,7 @@ import type { MessageRecord, RoomRecord } from '../../common/store/chat-records'
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { HostedRoomState, MessageWire, ReplicationEvent } from '../peers/peer-wire';
+import type { HostedRoomState, MessageWire, ReplicationEvent, RoomWire } from '../peers/peer-wire';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
 import type { ChatMessage } from './wire';
 
@@ -53,7 +53,7 @@ export class ReplicaService {
     for (const event of events) {
       switch (event.kind) {
         case 'room':
-          if (!this.store.getTombstone(event.room.room_id)) this.store.upsertRoomMeta(fromRoomWire(event.room));
+          this.applyRoomMeta(event.room);
           break;
         case 'message':
           await this.applyMessage(fromMessageWire(event.message));
@@ -185,8 +185,19 @@ export class ReplicaService {
     }
   }
 
+  /** Host's room metadata; a deletion that was pending here and is over on the host was cancelled. */
+  private applyRoomMeta(wire: RoomWire): void {
+    if (this.store.getTombstone(wire.room_id)) return;
+    const before = this.store.getRoom(wire.room_id);
+    const after = fromRoomWire(wire);
+    this.store.upsertRoomMeta(after);
+    if (before && before.state !== 'ACTIVE' && after.state === 'ACTIVE' && before.deletionTxn) {
+      this.clients.broadcast(wire.room_id, 'delete_room_cancelled', { room_id: wire.room_id, transaction_id: before.deletionTxn });
+    }
+  }
+
   private applyRoomState(remote: HostedRoomState): void {
-    this.store.upsertRoomMeta(fromRoomWire(remote));
+    this.applyRoomMeta(remote);
     this.store.replaceMembers(
       remote.room_id,
       remote.members.map((m) => ({ roomId: remote.room_id, username: m.username, nodeId: m.node_id, joinedAt: m.joined_at })),
