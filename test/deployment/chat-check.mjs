@@ -2,6 +2,8 @@
 //   node chat-check.mjs chat ws://A ws://B [room-name]   alice@A creates+joins, bob@B discovers+joins,
 //                                                         both send, both must receive both messages
 //   node chat-check.mjs room-visible ws://X ROOM_ID       discover_rooms on X lists ROOM_ID
+//   node chat-check.mjs history ws://X ROOM_ID N          joining ROOM_ID on X replays >= N stored messages
+//   node chat-check.mjs watch-close ws://X SECONDS        connects, then reports how the server closes it
 // Prints one JSON line on success and exits 0; prints the reason and exits 1 otherwise.
 import WebSocket from 'ws';
 
@@ -109,12 +111,53 @@ async function roomVisible(url, roomId) {
   }
 }
 
+async function history(url, roomId, atLeast) {
+  const c = await connect(url, 'dave');
+  try {
+    c.send('join_room', { room_id: roomId, username: 'dave' });
+    await c.waitFor((f) => f.type === 'join_room_success', 'join_room_success (dave)');
+    const contents = [];
+    for (;;) {
+      try {
+        const m = await c.waitFor((f) => f.type === 'new_message' && f.data?.room_id === roomId, 'replayed new_message', 3000);
+        contents.push(m.data.content);
+      } catch {
+        break;
+      }
+    }
+    if (contents.length < Number(atLeast)) throw new Error(`only ${contents.length} of >= ${atLeast} messages replayed: ${JSON.stringify(contents)}`);
+    return { room_id: roomId, replayed: contents.length, first: contents[0] };
+  } finally {
+    c.close();
+  }
+}
+
+// Resolves when the server closes the connection: the close code and reason it sent.
+function watchClose(url, seconds) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { handshakeTimeout: 10000 });
+    const timer = setTimeout(() => reject(new Error(`server did not close within ${seconds} s`)), Number(seconds) * 1000);
+    ws.once('open', () => console.error('watch-close: connected'));
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+    ws.once('error', (err) => reject(new Error(`${url}: ${err.message}`)));
+  });
+}
+
 const [cmd, ...args] = process.argv.slice(2);
-const run = cmd === 'chat' ? chat(args[0], args[1], args[2] ?? `swarm-${Date.now()}`) : cmd === 'room-visible' ? roomVisible(args[0], args[1]) : Promise.reject(new Error(`usage: chat-check.mjs chat|room-visible ...`));
+const commands = {
+  chat: () => chat(args[0], args[1], args[2] ?? `swarm-${Date.now()}`),
+  'room-visible': () => roomVisible(args[0], args[1]),
+  history: () => history(args[0], args[1], args[2] ?? 1),
+  'watch-close': () => watchClose(args[0], args[1] ?? 60),
+};
+const run = commands[cmd] ? commands[cmd]() : Promise.reject(new Error(`usage: chat-check.mjs ${Object.keys(commands).join('|')} ...`));
 const watchdog = setTimeout(() => {
   console.error('chat-check: overall timeout');
   process.exit(1);
-}, 4 * STEP_TIMEOUT_MS + 10000);
+}, (cmd === 'watch-close' ? Number(args[1] ?? 60) * 1000 : 4 * STEP_TIMEOUT_MS) + 10000);
 run.then(
   (result) => {
     clearTimeout(watchdog);

@@ -184,12 +184,20 @@ single_host_test() {
   log "  ok: single-host chat node1 <-> node3 ${out}"
   check "seed heartbeat probe (Python xmlrpc.client) on single-host node1" bash -c "$(declare -f heartbeat_py); heartbeat_py ${r1} | grep -q \"'status': 'ok'\"" &&
     check "curl -I on node1's client port answers 200" bash -c "curl -sSI --max-time 5 http://127.0.0.1:${p1}/ | head -1 | grep -q ' 200'" || return 1
-  # SIGTERM: the node must exit by itself (code 0) well within the stop grace period.
-  local t0 code
+  # SIGTERM (docker stop): connected clients are told, the node exits by itself with code 0
+  # well within the stop grace period.
+  local t0 code p2 watcher closed
+  p2=$(single_compose port node2 8080 | sed 's/.*://')
+  "$NODE_BIN" "$HERE/chat-check.mjs" watch-close "ws://127.0.0.1:${p2}" 40 >"$WORK/close.out" 2>"$WORK/close.err" &
+  watcher=$!
+  wait_for 10 "watcher connected" grep -q connected "$WORK/close.err"
   t0=$(date +%s)
   single_compose stop -t 30 node2 >/dev/null 2>&1
   code=$(host_docker inspect "$(single_compose ps -q node2)" --format '{{.State.ExitCode}}')
-  check "node2 exits cleanly on SIGTERM (exit ${code} after $(($(date +%s) - t0))s)" test "$code" = 0 -a $(($(date +%s) - t0)) -lt 30 || return 1
+  wait "$watcher"
+  closed=$(cat "$WORK/close.out" "$WORK/close.err")
+  check "node2 exits cleanly on SIGTERM (exit ${code} after $(($(date +%s) - t0))s)" test "$code" = 0 -a $(($(date +%s) - t0)) -lt 30 &&
+    check "its WebSocket client was told before the node went away (${closed//$'\n'/ })" grep -q '"code":1001' "$WORK/close.out" || return 1
   single_compose down -v --timeout 10 >/dev/null 2>&1
 }
 
@@ -304,7 +312,7 @@ seed_diagnostics() {
     check "log file in LOG_DIR (/var/log/chatnode) is written" mdocker m1 exec "$c1" sh -c 'test -n "$(find /var/log/chatnode -type f -size +0 | head -1)"' &&
     check "curl -I on node1's client port answers 200" bash -c "curl -sSI --max-time 5 http://127.0.0.1:${p1}/ | head -1 | grep -q ' 200'" &&
     check "GET /health on node1's client port answers 200" bash -c "curl -sS -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:${p1}/health | grep -q 200" &&
-    check "docker-compose -f deployment/docker-compose.prod.yml config (seed validation)" bash -c "! command -v docker-compose || docker-compose -f $REPO_ROOT/deployment/docker-compose.prod.yml config -q"
+    check "docker-compose -f deployment/docker-compose.prod.yml config (seed validation)" bash -c "! command -v docker-compose >/dev/null || docker-compose -f $REPO_ROOT/deployment/docker-compose.prod.yml config -q"
 }
 
 config_change() {
@@ -316,7 +324,8 @@ config_change() {
   debug=$(ops docker service logs --since 60s "${STACK}_node2" 2>/dev/null | grep -c DEBUG)
   check "CLEANUP_INTERVAL=1.5 really changes the interval (${n} cleanups in 6 s; 5 s before)" test "$n" -ge 3 &&
     check "LOG_LEVEL=DEBUG really turns on debug lines (${debug} DEBUG lines)" test "$debug" -ge 1 || return 1
-  ops docker service update --quiet --detach=false --env-rm LOG_LEVEL --env-rm CLEANUP_INTERVAL "${STACK}_node2" >/dev/null
+  # Back to the env file's values (what the next deploy.sh applies anyway).
+  ops docker service update --quiet --detach=false --env-add LOG_LEVEL=INFO --env-add CLEANUP_INTERVAL=5 "${STACK}_node2" >/dev/null
 }
 
 # Samples the three nodes' heartbeats every second while a rolling update runs.
@@ -352,7 +361,8 @@ rolling_update() {
   }
   log "  rolling update took $(($(date +%s) - t0))s; nodes answering per 1 s sample: $(tr '\n' ' ' <"$WORK/availability.log")"
   local images
-  images=$(for n in node1 node2 node3; do ops docker service inspect "${STACK}_${n}" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}} {{.UpdateStatus.State}}'; done | sort -u | tr '\n' ' ')
+  # (UpdateStatus is cleared when the final `docker stack deploy` finds nothing to change.)
+  images=$(for n in node1 node2 node3; do ops docker service inspect "${STACK}_${n}" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}completed{{end}}'; done | sort -u | tr '\n' ' ')
   check "all three services run t2, update completed (${images})" test "$images" = "${TEST_REGISTRY}/chat-node:t2 completed " &&
     check "at least two of three nodes answered throughout the rolling update" bash -c "! grep -qE '^[01]$' $WORK/availability.log" || return 1
   local out
@@ -361,6 +371,33 @@ rolling_update() {
     return 1
   fi
   log "  ok: the room created before the update is still there (data volume kept): ${out}"
+  out=$(timeout 60 "$NODE_BIN" "$HERE/chat-check.mjs" history "ws://127.0.0.1:$(machine_port m3 8080)" "$CHAT_ROOM_ID" 2) || {
+    warn "acknowledged messages missing after the rolling update: ${out}"
+    return 1
+  }
+  log "  ok: both acknowledged messages are replayed on node3 after every node restarted: ${out}"
+}
+
+# OPERATIONS.md "Backup and restore of the data", on node1's machine (m1), as documented.
+backup_restore() {
+  local image
+  image=$(ops docker service inspect "${STACK}_node1" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}')
+  ops docker service scale --detach=false "${STACK}_node1=0" >/dev/null 2>&1 || return 1
+  mdocker m1 run --rm -v "${STACK}_node1-data:/data:ro" -v /tmp:/backup "$image" \
+    tar -C /data -czf /backup/node1-data-test.tgz . || return 1
+  check "backup archive holds the SQLite store" bash -c "DOCKER_HOST=unix://$(machine_sock m1) docker run --rm -v /tmp:/backup $image tar -tzf /backup/node1-data-test.tgz | grep -q 'chat.db'" || return 1
+  # Lose the data, then restore it exactly as documented.
+  mdocker m1 run --rm --user 0 -v "${STACK}_node1-data:/data" "$image" sh -c 'rm -rf /data/*' || return 1
+  mdocker m1 run --rm --user 0 -v "${STACK}_node1-data:/data" -v /tmp:/backup "$image" \
+    sh -c 'rm -rf /data/* && tar -C /data -xzf /backup/node1-data-test.tgz && chown -R 10001:10001 /data' || return 1
+  ops docker service scale --detach=false "${STACK}_node1=1" >/dev/null 2>&1 || return 1
+  expect_rc 0 ops "$SCRIPTS/health-check.sh" -n node1 || return 1
+  local out
+  out=$(timeout 60 "$NODE_BIN" "$HERE/chat-check.mjs" history "ws://127.0.0.1:$(machine_port m1 8080)" "$CHAT_ROOM_ID" 2) || {
+    warn "node1 after restore does not replay the room's messages: ${out}"
+    return 1
+  }
+  log "  ok: node1 stopped, data volume backed up, wiped, restored, node1 healthy and replays the room: ${out}"
 }
 
 machine_loss() {
@@ -414,6 +451,7 @@ run_test() {
   step "troubleshooting guide diagnostics" seed_diagnostics
   step "LOG_LEVEL=DEBUG and CLEANUP_INTERVAL via docker service update" config_change
   step "rolling update t1 -> t2 with deploy.sh, one node at a time" rolling_update
+  step "backup and restore of node1's data volume (OPERATIONS.md)" backup_restore
   step "machine m3 stopped: others serve and report it" machine_loss
   log "ALL SWARM CHECKS PASSED"
 }
@@ -446,6 +484,13 @@ teardown() {
 }
 
 main() {
+  # One run at a time on this machine (the engine, its socket and the machine names are shared).
+  mkdir -p "$ENGINE_RUN_DIR"
+  exec 9>"${ENGINE_RUN_DIR}.lock"
+  if ! flock -w 900 9; then
+    echo "swarm-test: another Swarm test has held ${ENGINE_RUN_DIR}.lock for 15 minutes; giving up" >&2
+    exit 1
+  fi
   log "Swarm test of the chat-system deployment (limit ${TIMEOUT}s; work dir ${WORK})"
   run_test &
   local child=$! rc deadline=$(($(date +%s) + TIMEOUT))
