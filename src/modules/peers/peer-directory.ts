@@ -3,8 +3,9 @@ import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { XmlRpcClient } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
+import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox } from './peer-outbox';
-import type { PeerMethod, PeerParams, PeerResult, ReplicationEvent } from './peer-wire';
+import type { ForwardItem, PeerMethod, PeerParams, PeerResult, ReplicationEvent } from './peer-wire';
 
 /** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
 export interface PeerStatusListener {
@@ -21,6 +22,7 @@ export class UnknownPeerError extends Error {
 
 interface Peer {
   nodeId: string;
+  forwards: CallCoalescer<ForwardItem, PeerResult<'forward_message'>>;
   url: string;
   client: XmlRpcClient;
   health: PeerHealth;
@@ -46,7 +48,12 @@ export class PeerDirectory implements OnModuleDestroy {
     for (const { nodeId, url } of config.peers) {
       const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs });
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
-      const peer: Peer = { nodeId, url, client, health, needsSync: false, outbox: undefined as unknown as PeerOutbox };
+      const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>((items) =>
+        items.length === 1
+          ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
+          : this.call(nodeId, 'forward_messages', [config.nodeId, items]),
+      );
+      const peer: Peer = { nodeId, url, client, health, forwards, needsSync: false, outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.call(nodeId, 'replicate_events', [config.nodeId, batch]).then(() => undefined),
         () => health.isFailed,
@@ -95,6 +102,16 @@ export class PeerDirectory implements OnModuleDestroy {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
     return peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs);
+  }
+
+  /**
+   * Forwards a client's message to its room's host. Concurrent forwards to one host share calls
+   * (forward_messages), in order.
+   */
+  forwardMessage(nodeId: string, item: ForwardItem): Promise<PeerResult<'forward_message'>> {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
+    return peer.forwards.submit(item);
   }
 
   /** Queues an event for every peer, in order. */

@@ -40,6 +40,14 @@ export interface HostedRoomState extends RoomWire {
   members: MemberWire[];
 }
 
+/** One message in a batched forward (forward_messages). */
+export interface ForwardItem {
+  room_id: string;
+  username: string;
+  content: string;
+  client_message_id: string | null;
+}
+
 export interface Vote {
   vote: 'READY' | 'ABORT';
   node_id: string;
@@ -86,6 +94,10 @@ export interface PeerMethodMap {
   get_messages: {
     params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number];
     result: { success: boolean; messages: MessageWire[]; first_sequence: number; last_sequence: number; error_code?: string };
+  };
+  forward_messages: {
+    params: [sender_node_id: string, items: ForwardItem[]];
+    result: PeerMethodMap['forward_message']['result'][];
   };
   request_sync: { params: [from_node: string]; result: boolean };
   delete_room: {

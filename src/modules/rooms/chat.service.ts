@@ -106,7 +106,9 @@ export class ChatService {
       const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
       sent = { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
     } else {
-      const reply = await this.callHost(room, 'forward_message', [room.roomId, req.username, req.content, this.config.nodeId, clientMessageId]);
+      const reply = await this.viaHost(room, () =>
+        this.peers.forwardMessage(room.hostNode, { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }),
+      );
       if (!reply.success) throw new ChatError(asCode(reply.error_code, 'INTERNAL_ERROR'), reply.error);
       sent = reply;
       // The sender sees its new_message (through replication) before message_sent, as in the reference.
@@ -240,12 +242,17 @@ export class ChatService {
     return out.length > 0 || since > 0 ? out : this.store.messagesBefore(room.roomId, last + 1, JOIN_HISTORY);
   }
 
-  private async callHost<M extends PeerMethod>(room: RoomRecord, method: M, params: PeerParams<M>): Promise<PeerResult<M>> {
+  private callHost<M extends PeerMethod>(room: RoomRecord, method: M, params: PeerParams<M>): Promise<PeerResult<M>> {
+    return this.viaHost(room, () => this.peers.call(room.hostNode, method, params));
+  }
+
+  /** Runs a call to the room's host; a failed or unreachable host is ADMIN_NODE_UNAVAILABLE. */
+  private async viaHost<T>(room: RoomRecord, call: () => Promise<T>): Promise<T> {
     if (this.peers.isFailed(room.hostNode) || !this.peers.has(room.hostNode)) {
       throw new ChatError('ADMIN_NODE_UNAVAILABLE', 'Administrator node unavailable');
     }
     try {
-      return await this.peers.call(room.hostNode, method, params);
+      return await call();
     } catch (e) {
       throw new ChatError('ADMIN_NODE_UNAVAILABLE', `Failed to contact administrator node: ${(e as Error).message}`);
     }

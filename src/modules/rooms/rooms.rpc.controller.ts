@@ -5,7 +5,7 @@ import { ChatError } from '../../common/errors/chat-error';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
-import type { PeerResult, ReplicationEvent } from '../peers/peer-wire';
+import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
 import { checkParams } from '../peers/rpc-params';
 import { RequestValidationPipe } from './dto/request-validation.pipe';
 import { LIMITS, SendMessageRequest } from './dto/requests';
@@ -98,6 +98,21 @@ export class RoomsRpcController {
       params,
       ['string', 'string', 'any', 'string', 'string?'],
     );
+    return this.sequence(roomId, username, content, clientMessageId ?? null);
+  }
+
+  /** Several forwards from one node in one call, sequenced in the order given. */
+  @MessagePattern('forward_messages')
+  forwardMessages(@Payload() params: unknown): PeerResult<'forward_messages'> {
+    const [, items] = checkParams<[string, ForwardItem[]]>('forward_messages', params, ['string', 'array']);
+    return items.map((item) =>
+      typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
+        ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
+        : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
+    );
+  }
+
+  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
     try {
       this.validation.transform(
         { room_id: roomId, username, content, ...(clientMessageId ? { client_message_id: clientMessageId } : {}) },
