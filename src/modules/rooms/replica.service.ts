@@ -49,22 +49,50 @@ export class ReplicaService {
     return next;
   }
 
+  /**
+   * Applies a batch in order. Runs of events that need no fetching are applied in one SQLite
+   * transaction; a message after a gap waits for the missing range from its host first.
+   */
   private async applyAll(events: ReplicationEvent[]): Promise<void> {
-    for (const event of events) {
-      switch (event.kind) {
-        case 'room':
-          this.applyRoomMeta(event.room);
-          break;
-        case 'message':
-          await this.applyMessage(fromMessageWire(event.message));
-          break;
-        case 'member':
-          this.applyMember(event.event_type, event.event.room_id, event.event.username, event.node_id, event.event);
-          break;
-        case 'deleted':
-          this.applyDeleted(event.room_id, event.room_name, event.transaction_id);
-          break;
+    let next = 0;
+    while (next < events.length) {
+      next = this.store.transaction(() => {
+        let i = next;
+        while (i < events.length && this.applyWithoutFetching(events[i])) i++;
+        return i;
+      });
+      if (next < events.length) {
+        const event = events[next++] as Extract<ReplicationEvent, { kind: 'message' }>;
+        await this.applyMessage(fromMessageWire(event.message));
       }
+    }
+  }
+
+  /** Applies one event; false (nothing done) for a message that follows a gap. */
+  private applyWithoutFetching(event: ReplicationEvent): boolean {
+    switch (event.kind) {
+      case 'room':
+        this.applyRoomMeta(event.room);
+        return true;
+      case 'message': {
+        const message = fromMessageWire(event.message);
+        if (!this.store.getRoom(message.roomId)) {
+          this.clients.deliverMessage(toChatMessage(message));
+          return true;
+        }
+        const result = this.store.applyReplicaMessage(message);
+        if (result === 'gap') return false;
+        if (result === 'applied') this.delivered(message);
+        return true;
+      }
+      case 'member':
+        this.applyMember(event.event_type, event.event.room_id, event.event.username, event.node_id, event.event);
+        return true;
+      case 'deleted':
+        this.applyDeleted(event.room_id, event.room_name, event.transaction_id);
+        return true;
+      default:
+        return true; // an event kind from a newer node: skipped, not fatal
     }
   }
 
