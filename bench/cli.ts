@@ -22,6 +22,9 @@ Load knobs (a single run; they also override a scenario's values):
       --rate R           messages/s per client; 0 = unpaced (default 100, the reference's 10 ms sleep)
       --window W         unpaced: most unacknowledged messages per client, 0 = no limit (default 8)
       --senders N        only the first N clients send (default: all)
+      --assign mod|block mod: client i joins room i % rooms (the reference; with rooms = nodes every
+                         member sits on its room's host); block: consecutive clients share a room,
+                         so every room has members on every node (the target scenarios use block)
       --size N           pad message content to N characters (default: ~40)
       --nodes N          size of the local cluster (default 3)
       --urls A,B,C       node URLs (same as positional URLs); clients go round-robin over them
@@ -70,6 +73,7 @@ function parseOptions(argv: string[]): Options {
       rate: { type: 'string' },
       window: { type: 'string' },
       senders: { type: 'string' },
+      assign: { type: 'string' },
       size: { type: 'string' },
       nodes: { type: 'string' },
       urls: { type: 'string' },
@@ -106,6 +110,10 @@ function parseOptions(argv: string[]): Options {
   set('window', num('window', values.window, 0));
   set('senders', num('senders', values.senders, 0));
   set('nodes', num('nodes', values.nodes, 1));
+  if (values.assign !== undefined) {
+    if (values.assign !== 'mod' && values.assign !== 'block') throw new Error(`--assign must be mod or block (got "${values.assign}")`);
+    overrides.assign = values.assign;
+  }
   const urls = [...(values.urls ? values.urls.split(',') : []), ...positionals].map((u) => u.trim()).filter(Boolean);
   for (const u of urls) if (!/^wss?:\/\//.test(u)) throw new Error(`not a WebSocket URL: ${u}`);
   let scenarios: string[] | undefined;
@@ -170,6 +178,7 @@ async function runOnce(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log: (
     urls,
     clients: sc.clients,
     rooms: sc.rooms,
+    assign: sc.assign ?? 'mod',
     connectConcurrency: 100,
     joinConcurrency: 50,
     timeoutMs: 30000,
@@ -301,7 +310,7 @@ async function runMemory(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log:
   const target = await startTarget(kind, { ...sc, nodes: 1 }, opts, opts.urls.length === 0);
   const node = target.nodes[0];
   const inspector = node.inspectPort ? await InspectorClient.connect(node.inspectPort) : undefined;
-  const session = new LoadSession({ urls: [node.url], clients: sc.clients, rooms: sc.rooms, connectConcurrency: 100, joinConcurrency: 50, timeoutMs: 30000 });
+  const session = new LoadSession({ urls: [node.url], clients: sc.clients, rooms: sc.rooms, assign: 'mod', connectConcurrency: 100, joinConcurrency: 50, timeoutMs: 30000 });
   const measure = async () => {
     await sleep(1000);
     const heap = inspector ? await inspector.heapUsedAfterGc() : undefined;

@@ -18,6 +18,8 @@ export interface SessionConfig {
   urls: string[];
   clients: number;
   rooms: number;
+  /** `mod`: client i joins room i % rooms (the reference); `block`: clients fill room 0, then room 1, ... */
+  assign: 'mod' | 'block';
   connectConcurrency: number;
   joinConcurrency: number;
   timeoutMs: number; // per request (connect, create, join)
@@ -246,7 +248,8 @@ export class LoadSession {
   constructor(readonly cfg: SessionConfig) {
     const n = cfg.urls.length;
     for (let i = 0; i < cfg.clients; i++) {
-      this.clients.push(new BenchClient(i, cfg.urls[i % n], i % n, i % cfg.rooms, this.runTag));
+      const room = cfg.assign === 'block' ? Math.floor((i * cfg.rooms) / cfg.clients) : i % cfg.rooms;
+      this.clients.push(new BenchClient(i, cfg.urls[i % n], i % n, room, this.runTag));
     }
     for (let r = 0; r < cfg.rooms; r++) {
       const members = this.clients.filter((c) => c.room === r);

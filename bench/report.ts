@@ -59,6 +59,7 @@ export function buildReport(args: {
       num_clients: sc.clients,
       messages_per_client: sc.messages,
       num_rooms: sc.rooms,
+      room_assignment: sc.assign ?? 'mod',
       nodes: args.urls,
       rate_per_client: sc.rate,
       window: sc.window,

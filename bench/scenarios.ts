@@ -10,6 +10,13 @@ export interface Scenario {
   senders: number; // 0 = all clients send
   nodes: number; // local cluster size (given URLs: the first `nodes` of them)
   kind?: 'load' | 'capacity' | 'memory';
+  /**
+   * `mod` (the reference): client i joins room i % rooms. With as many rooms as nodes that puts
+   * every member of a room on the room's host, so nothing crosses nodes except replication.
+   * `block`: consecutive clients share a room, so each room has members on every node and sends
+   * from the other nodes are forwarded to the host.
+   */
+  assign?: 'mod' | 'block';
 }
 
 // The reference sleeps 10 ms after each send: about 100 messages/s per client.
@@ -22,13 +29,13 @@ const FULL: Scenario[] = [
   { name: 'stress', description: 'reference stress', clients: 50, messages: 100, rooms: 3, rate: REF_RATE, window: 0, senders: 0, nodes: 3 },
   {
     name: 'throughput',
-    description: 'target: 30 clients x 50 messages, unpaced (each client keeps up to 8 messages unacknowledged), 3 rooms, three nodes',
-    clients: 30, messages: 50, rooms: 3, rate: 0, window: 8, senders: 0, nodes: 3,
+    description: 'target: 30 clients x 50 messages, unpaced (each client keeps up to 8 messages unacknowledged), 3 rooms spanning three nodes',
+    clients: 30, messages: 50, rooms: 3, rate: 0, window: 8, senders: 0, nodes: 3, assign: 'block',
   },
   {
     name: 'paced',
-    description: 'target: 30 clients at 1.5 messages/s each for 20 s, 3 rooms, three nodes',
-    clients: 30, messages: 30, rooms: 3, rate: 1.5, window: 0, senders: 0, nodes: 3,
+    description: 'target: 30 clients at 1.5 messages/s each for 20 s, 3 rooms spanning three nodes',
+    clients: 30, messages: 30, rooms: 3, rate: 1.5, window: 0, senders: 0, nodes: 3, assign: 'block',
   },
   {
     name: 'fanout',
@@ -37,8 +44,8 @@ const FULL: Scenario[] = [
   },
   {
     name: 'capacity',
-    description: '30 clients, 3 rooms, three nodes; the per-client rate rises stage by stage until p99 exceeds the latency bound',
-    clients: 30, messages: 0, rooms: 3, rate: 2, window: 0, senders: 0, nodes: 3, kind: 'capacity',
+    description: '30 clients, 3 rooms spanning three nodes; the per-client rate rises stage by stage until p99 exceeds the latency bound',
+    clients: 30, messages: 0, rooms: 3, rate: 2, window: 0, senders: 0, nodes: 3, kind: 'capacity', assign: 'block',
   },
   {
     name: 'memory',
