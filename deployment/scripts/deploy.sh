@@ -63,6 +63,8 @@ load_env "$ENV_FILE"
 [[ -f $COMPOSE_FILE ]] || { error "stack file not found: $COMPOSE_FILE"; exit 1; }
 : "${REGISTRY:?REGISTRY must be set in $ENV_FILE}" "${VERSION:?VERSION must be set in $ENV_FILE}"
 IMAGE="${REGISTRY}/chat-node:${VERSION}"
+mapfile -t NODE_NAMES < <(compose_node_names "$COMPOSE_FILE")
+((${#NODE_NAMES[@]} > 0)) || { error "no 'node.labels.node_type == ...' placement in $COMPOSE_FILE"; exit 1; }
 
 # Every node service is pinned to the machine labelled node_type=nodeN: without that label the
 # service would wait forever in "pending", so refuse to deploy instead.

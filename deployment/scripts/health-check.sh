@@ -16,7 +16,7 @@ usage() {
   cat <<USAGE
 Usage: $(basename "$0") [OPTIONS]
 
-Check every node of the stack (node1..node3), including nodes on other machines. Run it on a
+Check every node of the stack (node1, node2, node3, ...), including nodes on other machines. Run it on a
 Swarm manager.
 
 For each node:
@@ -27,7 +27,7 @@ For each node:
 
 Options:
   -s, --stack NAME    stack name (default: chat-system)
-  -n, --node NAME     check only this node (node1, node2, node3)
+  -n, --node NAME     check only this node (node1, node2, ...)
   -p, --probe MODE    how the heartbeat reaches the nodes:
                         overlay    (default) a throwaway container of the node image on the stack's
                                    attachable overlay calls http://nodeN:9090, as peers do
@@ -57,7 +57,7 @@ require_docker
 require_swarm_manager
 require_stack "$STACK"
 
-nodes=("${NODE_NAMES[@]}")
+mapfile -t nodes < <(stack_node_names "$STACK")
 if [[ -n $ONLY_NODE ]]; then
   ONLY_NODE=${ONLY_NODE#"${STACK}_"}
   nodes=("$ONLY_NODE")

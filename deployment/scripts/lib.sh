@@ -17,8 +17,6 @@ error() { printf '%s[ERROR]%s %s\n' "$C_RED" "$C_OFF" "$*" >&2; }
 DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 PROJECT_ROOT=$(cd "$DEPLOY_DIR/.." && pwd)
-# shellcheck disable=SC2034
-NODE_NAMES=(node1 node2 node3)
 
 require_docker() {
   if ! command -v docker >/dev/null 2>&1; then
@@ -69,3 +67,10 @@ load_env() {
   source "$1"
   set +a
 }
+
+# compose_node_names FILE: the node names the stack file pins to machines, in file order
+# (from its `node.labels.node_type == nodeN` constraints), so adding node4 needs no script change.
+compose_node_names() { grep -oE 'node\.labels\.node_type *== *[A-Za-z0-9_.-]+' "$1" | sed -E 's/.*== *//'; }
+
+# stack_node_names STACK: the node services the deployed stack has (node1, node2, ...).
+stack_node_names() { docker stack services "$1" --format '{{.Name}}' | sed "s/^${1}_//" | sort; }

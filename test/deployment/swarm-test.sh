@@ -287,6 +287,12 @@ operator_scripts() {
   timeout 6 bash -c "DOCKER_HOST=unix://$(machine_sock m1) $SCRIPTS/logs.sh -f -t 2" >"$WORK/logs-follow.out" 2>&1
   check "logs.sh -f follows all nodes with [nodeN] prefixes" bash -c "grep -q '^\[node1\]' $WORK/logs-follow.out && grep -q '^\[node3\]' $WORK/logs-follow.out" || return 1
   expect_rc 0 ops "$SCRIPTS/logs.sh" -a -n node2 || return 1
+  # Operators with only Debian's docker.io CLI (20.10) must be able to use the scripts too.
+  if [[ -x /usr/bin/docker ]]; then
+    expect_rc 0 env PATH="/usr/bin:$PATH" DOCKER_HOST="unix://$(machine_sock m1)" "$SCRIPTS/health-check.sh" -n node3 &&
+      expect_rc 0 env PATH="/usr/bin:$PATH" DOCKER_HOST="unix://$(machine_sock m1)" "$SCRIPTS/logs.sh" -n node3 -t 3 || return 1
+    log "  ok: health-check.sh and logs.sh also work with the docker.io CLI $(/usr/bin/docker --version | awk '{print $3}' | tr -d ,)"
+  fi
 }
 
 # shellcheck disable=SC2016 # some commands are expanded inside the container
@@ -308,6 +314,8 @@ seed_diagnostics() {
     check "docker exec <node1> node dist/healthcheck.js http://node2:9090 http://node3:9090 (peers over the overlay)" \
       mdocker m1 exec "$c1" node dist/healthcheck.js http://node2:9090 http://node3:9090 &&
     check "docker exec <node1> getent hosts node2 (DNS on the overlay)" mdocker m1 exec "$c1" getent hosts node2 &&
+    check "docker exec <node1> node -e fetch(http://localhost:8080/) answers 200 (the guide's in-container curl)" bash -c \
+      "DOCKER_HOST=unix://$(machine_sock m1) docker exec $c1 node -e \"fetch('http://localhost:8080/').then(r => console.log(r.status))\" | grep -qx 200" &&
     check "docker inspect <node1> shows health log entries" bash -c "DOCKER_HOST=unix://$(machine_sock m1) docker inspect $c1 --format '{{.State.Health.Status}} {{len .State.Health.Log}}' | grep -q '^healthy [1-9]'" &&
     check "log file in LOG_DIR (/var/log/chatnode) is written" mdocker m1 exec "$c1" sh -c 'test -n "$(find /var/log/chatnode -type f -size +0 | head -1)"' &&
     check "curl -I on node1's client port answers 200" bash -c "curl -sSI --max-time 5 http://127.0.0.1:${p1}/ | head -1 | grep -q ' 200'" &&

@@ -20,6 +20,14 @@ ensure_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # Optional: only the single-host compose part uses it (skipped with a warning without it).
+  if ! command -v docker-compose >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+    log "installing docker-compose from Debian's packages (for the single-host part)"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; } >/tmp/chatnode-swarm-apt.log 2>&1 ||
+      warn "could not install docker-compose; the single-host part will be skipped"
+  fi
   if ((${#missing[@]} == 0)); then
     log "docker engine $(dockerd --version | awk '{print $3}' | tr -d ,), CLI $(docker --version | awk '{print $3}' | tr -d ,), debootstrap present"
     return 0
