@@ -484,9 +484,12 @@ teardown() {
   # Interfaces the engine may have left if it died: our bridge and compose bridges (br-*) are
   # removed with their networks; a killed engine leaves them.
   ip link show "$SWARM_BRIDGE" >/dev/null 2>&1 && ip link delete "$SWARM_BRIDGE"
-  rm -rf "$MACHINE_SOCK_DIR" "$WORK"
+  rm -rf "$MACHINE_SOCK_DIR" "$WORK" "$ENGINE_RUN_DIR"/run-*.err
+  # The engine's runtime state, once nothing of it is mounted or running any more.
+  if ! engine_pid >/dev/null && ! grep -q " ${ENGINE_RUN_DIR}/" /proc/mounts; then rm -rf "${ENGINE_RUN_DIR:?}/exec"; fi
   local left=""
   engine_pid >/dev/null && left+=" dockerd"
+  pgrep -f -- "--exec-root ${ENGINE_RUN_DIR}/exec|${ENGINE_RUN_DIR}/exec/containerd" >/dev/null && left+=" engine-processes"
   ip link show "$SWARM_BRIDGE" >/dev/null 2>&1 && left+=" ${SWARM_BRIDGE}"
   if [[ -n $left ]]; then warn "teardown left:${left}"; else log "teardown done in $(($(date +%s) - t0))s: engine stopped, machines/volumes/networks removed, ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"; fi
 }
