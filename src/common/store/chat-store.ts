@@ -4,6 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
+import { WalCheckpointer } from './wal-checkpointer';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
 
@@ -38,21 +39,47 @@ const toMember = (r: Row): MemberRecord => ({
 });
 
 /**
- * The node's durable state in one SQLite file (WAL, exclusive lock so two nodes can never share
- * it). Calls are synchronous: on Node's single thread each call is atomic, which makes the host
+ * The node's durable state in one SQLite file (WAL; a lock file so two nodes can never share
+ * it; checkpoints in a worker thread). Calls are synchronous: on Node's single thread each call is atomic, which makes the host
  * the one sequencer of its rooms without locks.
  */
 export class ChatStore {
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync>;
+  /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
+  private readonly tx: { begin: StatementSync; commit: StatementSync; rollback: StatementSync };
+  /** Rooms are read on every send and every replicated event: a write-through cache. */
+  private readonly rooms = new Map<string, RoomRecord>();
+  /** Held for the life of the store so that a second process on the same DATA_DIR fails at boot. */
+  private readonly lock: DatabaseSync | null;
+  private readonly checkpointer: WalCheckpointer | null;
 
   private constructor(readonly file: string) {
-    this.db = new DatabaseSync(file, { timeout: 0 });
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA locking_mode = EXCLUSIVE; PRAGMA foreign_keys = OFF;');
-    // Take the exclusive lock now so a second process fails at boot, not at its first write.
-    this.db.exec('BEGIN IMMEDIATE; COMMIT;');
+    const onDisk = file !== ':memory:';
+    this.lock = onDisk ? ChatStore.takeLock(`${file}.lock`) : null;
+    this.db = new DatabaseSync(file, { timeout: 1000 });
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+    this.tx = { begin: this.db.prepare('BEGIN'), commit: this.db.prepare('COMMIT'), rollback: this.db.prepare('ROLLBACK') };
     this.migrate();
     this.sql = this.prepareStatements();
+    if (onDisk) {
+      this.db.exec('PRAGMA wal_autocheckpoint = 0');
+      this.checkpointer = new WalCheckpointer(file);
+    } else {
+      this.checkpointer = null;
+    }
+  }
+
+  /** An exclusive SQLite lock on a side file; the OS releases it if the process dies. */
+  private static takeLock(lockFile: string): DatabaseSync {
+    const lock = new DatabaseSync(lockFile, { timeout: 0 });
+    try {
+      lock.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS owner (pid INTEGER); COMMIT;');
+      return lock;
+    } catch (e) {
+      lock.close();
+      throw e;
+    }
   }
 
   /** Opens (creating if needed) `<dataDir>/chat.db`; every failure names the path. */
@@ -84,7 +111,17 @@ export class ChatStore {
   }
 
   close(): void {
+    if (this.db.isOpen && this.checkpointer) {
+      // leave a complete database file behind (the worker may not get to its last checkpoint)
+      try {
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      } catch {
+        // a busy checkpoint is retried by SQLite at the next open
+      }
+    }
+    void this.checkpointer?.stop();
     if (this.db.isOpen) this.db.close();
+    if (this.lock?.isOpen) this.lock.close();
   }
 
   private migrate(): void {
@@ -146,13 +183,14 @@ export class ChatStore {
 
   transaction<T>(work: () => T): T {
     if (this.db.isTransaction) return work();
-    this.db.exec('BEGIN');
+    this.tx.begin.run();
     try {
       const result = work();
-      this.db.exec('COMMIT');
+      this.tx.commit.run();
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      this.tx.rollback.run();
+      this.rooms.clear(); // the cache may hold changes that were just rolled back
       throw e;
     }
   }
@@ -160,8 +198,14 @@ export class ChatStore {
   // --- rooms ---------------------------------------------------------------------------------
 
   getRoom(roomId: string): RoomRecord | null {
-    const row = this.sql.getRoom.get(roomId) as Row | undefined;
-    return row ? toRoom(row) : null;
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      const row = this.sql.getRoom.get(roomId) as Row | undefined;
+      if (!row) return null;
+      room = toRoom(row);
+      this.rooms.set(roomId, room);
+    }
+    return { ...room };
   }
   findRoomByName(roomName: string): RoomRecord | null {
     const row = this.sql.roomByName.get(roomName) as Row | undefined;
@@ -173,13 +217,16 @@ export class ChatStore {
   }
   insertRoom(room: RoomRecord): void {
     this.sql.insertRoom.run({ ...room });
+    this.rooms.delete(room.roomId);
   }
   /** Creates or refreshes a replica's metadata; its messages and sequence are left alone. */
   upsertRoomMeta(room: Omit<RoomRecord, 'lastSequence'>): void {
     this.sql.upsertRoomMeta.run({ ...room });
+    this.rooms.delete(room.roomId);
   }
   setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
     this.sql.setState.run(state, deletionTxn, roomId);
+    this.rooms.delete(roomId);
   }
 
   /** Removes a room with its members and messages and leaves a tombstone for peers that missed it. */
@@ -189,6 +236,7 @@ export class ChatStore {
       this.sql.deleteMessages.run(tombstone.roomId);
       this.sql.deleteRoom.run(tombstone.roomId);
       this.sql.insertTombstone.run({ ...tombstone });
+      this.rooms.delete(tombstone.roomId);
     });
   }
   getTombstone(roomId: string): TombstoneRecord | null {
@@ -217,6 +265,8 @@ export class ChatStore {
       if (!row) throw new Error(`room ${message.roomId} does not exist`);
       const stored = { ...message, sequenceNumber: Number(row.last_sequence) };
       this.sql.insertMessage.run({ ...stored });
+      const cached = this.rooms.get(message.roomId);
+      if (cached) cached.lastSequence = stored.sequenceNumber;
       return stored;
     });
   }
@@ -229,6 +279,8 @@ export class ChatStore {
       if (message.sequenceNumber > room.lastSequence + 1) return 'gap';
       this.sql.insertMessage.run({ ...message });
       this.sql.setLastSequence.run(message.sequenceNumber, message.roomId);
+      const cached = this.rooms.get(message.roomId);
+      if (cached) cached.lastSequence = message.sequenceNumber;
       return 'applied';
     });
   }
