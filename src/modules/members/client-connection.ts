@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ServerEventMap, ServerEventType } from '../rooms/wire';
 
@@ -15,6 +16,7 @@ export class ClientConnection {
   lastActivity: number;
   /** Cleared when a ping goes out, set again by the pong. */
   answeredPing = true;
+  private corked = false;
 
   constructor(
     readonly id: string,
@@ -29,7 +31,26 @@ export class ClientConnection {
   }
 
   send<K extends ServerEventType>(type: K, data: ServerEventMap[K]): void {
-    if (this.isOpen) this.socket.send(JSON.stringify({ type, data }));
+    this.sendFrame(JSON.stringify({ type, data }));
+  }
+
+  /**
+   * Sends an already serialised frame (a broadcast is serialised once for all recipients).
+   * Frames sent in the same tick share one socket write: the TCP socket is corked until the
+   * next tick, which turns a burst of replicated messages into one syscall per client.
+   */
+  sendFrame(frame: string): void {
+    if (!this.isOpen) return;
+    const tcp = (this.socket as unknown as { _socket?: Socket })._socket;
+    if (tcp && !this.corked) {
+      this.corked = true;
+      tcp.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        tcp.uncork();
+      });
+    }
+    this.socket.send(frame);
   }
 
   ping(): void {

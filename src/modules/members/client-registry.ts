@@ -111,7 +111,15 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** Sends a message to every socket in its room that has not had it yet (in sequence order). */
   deliverMessage(message: ChatMessage): void {
-    for (const conn of this.byRoom.get(message.room_id) ?? []) this.deliverTo(conn, message);
+    const members = this.byRoom.get(message.room_id);
+    if (!members) return;
+    let frame: string | undefined;
+    for (const conn of members) {
+      const reg = conn.rooms.get(message.room_id);
+      if (!reg || message.sequence_number <= reg.cursor) continue;
+      reg.cursor = message.sequence_number;
+      conn.sendFrame((frame ??= JSON.stringify({ type: 'new_message', data: message })));
+    }
   }
 
   deliverTo(conn: ClientConnection, message: ChatMessage): void {
@@ -123,9 +131,10 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */
   broadcast<K extends ServerEventType>(roomId: string, type: K, data: ServerEventMap[K], exceptUsername?: string): void {
+    let frame: string | undefined;
     for (const conn of this.byRoom.get(roomId) ?? []) {
       if (exceptUsername !== undefined && conn.rooms.get(roomId)?.username === exceptUsername) continue;
-      conn.send(type, data);
+      conn.sendFrame((frame ??= JSON.stringify({ type, data })));
     }
   }
 
