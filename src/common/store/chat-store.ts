@@ -47,7 +47,7 @@ export class ChatStore {
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync>;
   /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
-  private readonly tx: { begin: StatementSync; commit: StatementSync; rollback: StatementSync };
+  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
   /** Rooms are read on every send and every replicated event: a write-through cache. */
   private readonly rooms = new Map<string, RoomRecord>();
   /** Held for the life of the store so that a second process on the same DATA_DIR fails at boot. */
@@ -59,7 +59,15 @@ export class ChatStore {
     this.lock = onDisk ? ChatStore.takeLock(`${file}.lock`) : null;
     this.db = new DatabaseSync(file, { timeout: 1000 });
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
-    this.tx = { begin: this.db.prepare('BEGIN'), commit: this.db.prepare('COMMIT'), rollback: this.db.prepare('ROLLBACK') };
+    const p = (sql: string) => this.db.prepare(sql);
+    this.tx = {
+      begin: p('BEGIN'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+      savepoint: p('SAVEPOINT nested'),
+      release: p('RELEASE nested'),
+      rollbackToSavepoint: p('ROLLBACK TO nested'),
+    };
     this.migrate();
     this.sql = this.prepareStatements();
     if (onDisk) {
@@ -181,15 +189,21 @@ export class ChatStore {
     };
   }
 
+  /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
   transaction<T>(work: () => T): T {
-    if (this.db.isTransaction) return work();
-    this.tx.begin.run();
+    const nested = this.db.isTransaction;
+    (nested ? this.tx.savepoint : this.tx.begin).run();
     try {
       const result = work();
-      this.tx.commit.run();
+      (nested ? this.tx.release : this.tx.commit).run();
       return result;
     } catch (e) {
-      this.tx.rollback.run();
+      if (nested) {
+        this.tx.rollbackToSavepoint.run();
+        this.tx.release.run();
+      } else {
+        this.tx.rollback.run();
+      }
       this.rooms.clear(); // the cache may hold changes that were just rolled back
       throw e;
     }

@@ -105,11 +105,12 @@ export class RoomsRpcController {
   @MessagePattern('forward_messages')
   forwardMessages(@Payload() params: unknown): PeerResult<'forward_messages'> {
     const [, items] = checkParams<[string, ForwardItem[]]>('forward_messages', params, ['string', 'array']);
-    return items.map((item) =>
+    // one commit for the whole batch: per-message commits cost a WAL write each
+    return this.store.transaction(() => items.map((item) =>
       typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
         ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
         : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
-    );
+    ));
   }
 
   private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
