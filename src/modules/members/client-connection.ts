@@ -17,6 +17,8 @@ export class ClientConnection {
   /** Cleared when a ping goes out, set again by the pong. */
   answeredPing = true;
   private corked = false;
+  /** Forwarded sends of this connection still waiting for their host. */
+  pendingSends = 0;
 
   constructor(
     readonly id: string,

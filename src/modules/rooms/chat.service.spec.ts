@@ -226,14 +226,18 @@ describe(ChatService.name, () => {
       expect(socket.frames).toEqual([]);
     });
 
-    it('send is refused with ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
+    it('send is refused with a message_error ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
       const roomId = remoteRoom();
       peers.failed.add('node2');
-      const { conn } = connect();
+      const { socket, conn } = connect();
       clients.register(conn, roomId, 'bob', 0);
       conn.username = 'bob';
 
-      expect(await chatErrorCode(() => sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      await sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' });
+      await sut.settled(conn); // forwarded sends report their outcome on their own
+      expect(socket.frames).toEqual([
+        { type: 'message_error', data: { room_id: roomId, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE' } },
+      ]);
       expect(peers.calls).toEqual([]);
     });
 

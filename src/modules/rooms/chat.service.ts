@@ -17,6 +17,8 @@ import { ReplicaService } from './replica.service';
 import type { MemberLeftReason, RoomInfo } from './wire';
 
 const REPLAY_PAGE = 500;
+/** Forwarded sends one connection may have in flight before its next request waits. */
+const MAX_PENDING_SENDS_PER_CONNECTION = 64;
 
 /**
  * Client requests, whichever node hosts the room: local rooms go to RoomHostService, others are
@@ -25,6 +27,8 @@ const REPLAY_PAGE = 500;
 @Injectable()
 export class ChatService {
   private readonly logger = new Logger(ChatService.name);
+  /** The last forwarded send of each connection (earlier ones finish before it). */
+  private readonly inFlightSends = new WeakMap<ClientConnection, Promise<void>>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -101,21 +105,45 @@ export class ChatService {
     this.clients.touch(conn);
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
-    let sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean };
     if (this.host.isHostOf(room)) {
       const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
-      sent = { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
-    } else {
+      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate });
+      return;
+    }
+    // A forwarded send is not awaited: the connection's next request may go out while this one is
+    // in flight (the per-host forward queue keeps their order), so one client is not limited to
+    // one round trip per message. Its outcome is reported on its own.
+    const forwarded = this.forward(conn, room, req, clientMessageId);
+    this.inFlightSends.set(conn, forwarded);
+    if (++conn.pendingSends >= MAX_PENDING_SENDS_PER_CONNECTION) await forwarded;
+  }
+
+  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null): Promise<void> {
+    try {
       const reply = await this.viaHost(room, () =>
         this.peers.forwardMessage(room.hostNode, { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }),
       );
       if (!reply.success) throw new ChatError(asCode(reply.error_code, 'INTERNAL_ERROR'), reply.error);
-      sent = reply;
       // The sender sees its new_message (through replication) before message_sent, as in the reference.
       await this.replica.waitForSequence(room.roomId, reply.sequence_number);
+      this.acknowledge(conn, room.roomId, clientMessageId, reply);
+    } catch (e) {
+      const err = e instanceof ChatError ? e : new ChatError('INTERNAL_ERROR', 'Failed to send message');
+      if (!(e instanceof ChatError)) this.logger.error(`Forwarding a message failed: ${(e as Error)?.stack ?? e}`);
+      conn.send('message_error', { room_id: room.roomId, error: err.message, error_code: err.code });
+    } finally {
+      conn.pendingSends--;
     }
+  }
+
+  private acknowledge(
+    conn: ClientConnection,
+    roomId: string,
+    clientMessageId: string | null,
+    sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean },
+  ): void {
     conn.send('message_sent', {
-      room_id: room.roomId,
+      room_id: roomId,
       message_id: sent.message_id,
       sequence_number: sent.sequence_number,
       timestamp: sent.timestamp,
@@ -124,10 +152,16 @@ export class ChatService {
     });
   }
 
+  /** Resolves when the connection's forwarded sends have been answered (used before leaving). */
+  async settled(conn: ClientConnection): Promise<void> {
+    await this.inFlightSends.get(conn);
+  }
+
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
     this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
+    await this.settled(conn); // the member's messages in flight are delivered before it leaves
     this.clients.unregister(conn, req.room_id);
     await this.removeMember(conn, req.room_id, req.username);
     conn.send('leave_room_success', { room_id: req.room_id, username: req.username });
