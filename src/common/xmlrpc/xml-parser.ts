@@ -64,6 +64,11 @@ function appendText(stack: XmlElement[], raw: string, at: number): void {
     if (raw.trim()) fail('text outside the root element', at);
     return;
   }
+  // Most text has neither references nor carriage returns: nothing to rewrite.
+  if (raw.indexOf('&') === -1 && raw.indexOf('\r') === -1) {
+    stack[stack.length - 1].text += raw;
+    return;
+  }
   // XML end-of-line normalisation, then references, as a conforming parser does.
   const normalised = raw.replace(/\r\n?/g, '\n');
   if (/&(?!(?:#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);)/.test(normalised)) fail('bare "&" or unknown entity', at);

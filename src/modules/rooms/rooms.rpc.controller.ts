@@ -7,8 +7,8 @@ import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
 import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
 import { checkParams } from '../peers/rpc-params';
-import { RequestValidationPipe } from './dto/request-validation.pipe';
-import { LIMITS, SendMessageRequest } from './dto/requests';
+import { LIMITS } from './dto/requests';
+import { contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomHostService } from './room-host.service';
 import { fromMessageWire, toHostedRoomState, toMessageWire, toRoomInfo } from './room-mappers';
@@ -26,7 +26,6 @@ const LEAVE_REASONS = new Set<string>(['User disconnected', 'Node unreachable', 
 @Controller()
 export class RoomsRpcController {
   private readonly logger = new Logger(RoomsRpcController.name);
-  private readonly validation = new RequestValidationPipe();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -115,10 +114,12 @@ export class RoomsRpcController {
 
   private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
     try {
-      this.validation.transform(
-        { room_id: roomId, username, content, ...(clientMessageId ? { client_message_id: clientMessageId } : {}) },
-        { type: 'body', metatype: SendMessageRequest },
-      );
+      // the same content rules as a client's send, without building a DTO per forwarded message
+      const problem = contentProblem(content);
+      if (problem) throw new ChatError('INVALID_CONTENT', problem);
+      if (clientMessageId !== null && (typeof clientMessageId !== 'string' || clientMessageId.length > LIMITS.clientMessageId)) {
+        throw new ChatError('INVALID_REQUEST', `client_message_id must be 1-${LIMITS.clientMessageId} characters`);
+      }
       const { message, duplicate } = this.host.send(roomId, username, content as string, clientMessageId ?? null);
       return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
     } catch (e) {

@@ -1,12 +1,12 @@
 import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { codePoints, hasXmlIllegalChars, IsChatName, IsChatText } from './text-rules';
+import { contentProblem, IsChatName, IsChatText, MAX_CONTENT } from './text-rules';
 
 /** Limits documented in docs/protocol.md. */
 export const LIMITS = {
   username: 64,
   roomName: 100,
   description: 1000,
-  content: 5000,
+  content: MAX_CONTENT,
   roomId: 64,
   clientMessageId: 64,
   historyPage: 200,
@@ -20,18 +20,18 @@ const BAD_ROOM_ID = reject('INVALID_REQUEST', `room_id must be a string of 1-${L
 
 const isPresent = (v: unknown) => v !== undefined && v !== null && v !== '';
 
-/** Message content: a string of 1..5000 code points that XML 1.0 can carry. Checked in this order. */
+/** Message content: a string of 1..5000 code points that XML 1.0 can carry (rules in contentProblem). */
 function IsMessageContent(): PropertyDecorator {
   return (target, key) => {
-    ValidateBy({ name: 'contentPresent', validator: { validate: (v) => isPresent(v) } }, reject('INVALID_CONTENT', 'Message content cannot be empty'))(target, key);
-    ValidateBy({ name: 'contentString', validator: { validate: (v) => typeof v === 'string' } }, reject('INVALID_CONTENT', 'Message content must be a string'))(target, key);
+    // one rule whose message depends on which check failed, in the reference's order
     ValidateBy(
-      { name: 'contentLength', validator: { validate: (v) => typeof v === 'string' && codePoints(v) <= LIMITS.content } },
-      reject('INVALID_CONTENT', `Message content too long (max ${LIMITS.content} characters)`),
-    )(target, key);
-    ValidateBy(
-      { name: 'contentXml', validator: { validate: (v) => typeof v === 'string' && !hasXmlIllegalChars(v) } },
-      reject('INVALID_CONTENT', 'Message content contains control characters that cannot be delivered'),
+      {
+        name: 'messageContent',
+        validator: {
+          validate: (v) => contentProblem(v) === null,
+          defaultMessage: (args) => `INVALID_CONTENT|${contentProblem(args?.value)}`,
+        },
+      },
     )(target, key);
   };
 }

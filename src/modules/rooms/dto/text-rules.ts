@@ -34,3 +34,14 @@ export function IsChatText(max: number, options?: ValidationOptions): PropertyDe
     options,
   );
 }
+
+export const MAX_CONTENT = 5000;
+
+/** The content rules of send_message, in the reference's order; null when the content is fine. */
+export function contentProblem(content: unknown): string | null {
+  if (content === undefined || content === null || content === '') return 'Message content cannot be empty';
+  if (typeof content !== 'string') return 'Message content must be a string';
+  if (content.length > MAX_CONTENT && codePoints(content) > MAX_CONTENT) return `Message content too long (max ${MAX_CONTENT} characters)`;
+  if (hasXmlIllegalChars(content)) return 'Message content contains control characters that cannot be delivered';
+  return null;
+}
