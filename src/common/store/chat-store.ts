@@ -31,6 +31,7 @@ const toMessage = (r: Row): MessageRecord => ({
   timestamp: r.timestamp as string,
   clientMessageId: (r.client_message_id as string | null) ?? null,
 });
+const memberKey = (roomId: string, username: string) => `${roomId}\u0000${username}`;
 const toMember = (r: Row): MemberRecord => ({
   roomId: r.room_id as string,
   username: r.username as string,
@@ -50,6 +51,8 @@ export class ChatStore {
   private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
   /** Rooms are read on every send and every replicated event: a write-through cache. */
   private readonly rooms = new Map<string, RoomRecord>();
+  /** Membership is checked on every send: cached lookups, dropped on any membership change. */
+  private readonly memberLookups = new Map<string, MemberRecord | null>();
   /** Held for the life of the store so that a second process on the same DATA_DIR fails at boot. */
   private readonly lock: DatabaseSync | null;
   private readonly checkpointer: WalCheckpointer | null;
@@ -204,7 +207,8 @@ export class ChatStore {
       } else {
         this.tx.rollback.run();
       }
-      this.rooms.clear(); // the cache may hold changes that were just rolled back
+      this.rooms.clear(); // the caches may hold changes that were just rolled back
+      this.memberLookups.clear();
       throw e;
     }
   }
@@ -247,6 +251,7 @@ export class ChatStore {
   deleteRoom(tombstone: TombstoneRecord): void {
     this.transaction(() => {
       this.sql.clearMembers.run(tombstone.roomId);
+      this.memberLookups.clear();
       this.sql.deleteMessages.run(tombstone.roomId);
       this.sql.deleteRoom.run(tombstone.roomId);
       this.sql.insertTombstone.run({ ...tombstone });
@@ -322,15 +327,23 @@ export class ChatStore {
     return this.transaction(() => {
       const existed = this.sql.getMember.get(roomId, username) !== undefined;
       this.sql.addMember.run(roomId, username, nodeId, joinedAt);
+      this.memberLookups.delete(memberKey(roomId, username));
       return !existed;
     });
   }
   removeMember(roomId: string, username: string): boolean {
+    this.memberLookups.delete(memberKey(roomId, username));
     return Number(this.sql.removeMember.run(roomId, username).changes) > 0;
   }
   getMember(roomId: string, username: string): MemberRecord | null {
-    const row = this.sql.getMember.get(roomId, username) as Row | undefined;
-    return row ? toMember(row) : null;
+    const key = memberKey(roomId, username);
+    let member = this.memberLookups.get(key);
+    if (member === undefined) {
+      const row = this.sql.getMember.get(roomId, username) as Row | undefined;
+      member = row ? toMember(row) : null;
+      this.memberLookups.set(key, member);
+    }
+    return member ? { ...member } : null;
   }
   listMembers(roomId: string): MemberRecord[] {
     return (this.sql.members.all(roomId) as Row[]).map(toMember);
@@ -345,6 +358,7 @@ export class ChatStore {
   replaceMembers(roomId: string, members: readonly MemberRecord[]): void {
     this.transaction(() => {
       this.sql.clearMembers.run(roomId);
+      this.memberLookups.clear();
       for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt);
     });
   }

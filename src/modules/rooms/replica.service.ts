@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
@@ -15,7 +15,8 @@ const ARRIVAL_GRACE_MS = 300;
 
 interface Waiter {
   sequence: number;
-  resolve: () => void;
+  deadline: number;
+  resolve: (arrived: boolean) => void;
 }
 
 /**
@@ -24,12 +25,13 @@ interface Waiter {
  * whatever it missed from a peer that comes back.
  */
 @Injectable()
-export class ReplicaService {
+export class ReplicaService implements OnModuleDestroy {
   private readonly logger = new Logger(ReplicaService.name);
   /** Events from one source are applied strictly in arrival order. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly syncing = new Map<string, Promise<void>>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -38,6 +40,10 @@ export class ReplicaService {
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
   ) {}
+
+  onModuleDestroy(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
 
   /** Queues a batch from `fromNode`; resolves when it has been applied. */
   receive(fromNode: string, events: ReplicationEvent[]): Promise<void> {
@@ -116,7 +122,7 @@ export class ReplicaService {
     this.clients.deliverMessage(toChatMessage(message));
     const waiting = this.waiters.get(message.roomId);
     if (!waiting) return;
-    const still = waiting.filter((w) => (w.sequence <= message.sequenceNumber ? (w.resolve(), false) : true));
+    const still = waiting.filter((w) => (w.sequence <= message.sequenceNumber ? (w.resolve(true), false) : true));
     if (still.length) this.waiters.set(message.roomId, still);
     else this.waiters.delete(message.roomId);
   }
@@ -148,12 +154,26 @@ export class ReplicaService {
     const room = this.store.getRoom(roomId);
     if (!room || room.lastSequence >= sequence) return;
     const arrived = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ARRIVAL_GRACE_MS);
       const list = this.waiters.get(roomId) ?? [];
-      list.push({ sequence, resolve: () => (clearTimeout(timer), resolve(true)) });
+      list.push({ sequence, deadline: this.clock.now() + ARRIVAL_GRACE_MS, resolve });
       this.waiters.set(roomId, list);
+      this.sweeper ??= setInterval(() => this.expireWaiters(), ARRIVAL_GRACE_MS / 3);
     });
     if (!arrived) await this.fetchMissing(roomId, room.hostNode, sequence);
+  }
+
+  /** One timer for all waiters (not one per forwarded message): late ones go and fetch. */
+  private expireWaiters(): void {
+    const now = this.clock.now();
+    for (const [roomId, list] of this.waiters) {
+      const still = list.filter((w) => (w.deadline <= now ? (w.resolve(false), false) : true));
+      if (still.length) this.waiters.set(roomId, still);
+      else this.waiters.delete(roomId);
+    }
+    if (this.waiters.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Fetches messages after our last one up to `upTo` (or to the host's end) and applies them in order. */
