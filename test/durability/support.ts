@@ -123,23 +123,5 @@ export function readDb(node: NodeProcess): DbSnapshot {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Waits until every running node sees every other running node as healthy (GET /health, peers).
- * Nodes start in parallel, so a peer may be marked failed while it is still booting and only turn
- * healthy at a later heartbeat; requests routed to it in between get ADMIN_NODE_UNAVAILABLE.
- */
-export async function meshHealthy(nodes: NodeProcess[], timeoutMs = 15000): Promise<void> {
-  const up = nodes.filter((n) => n.running);
-  const ids = new Set(up.map((n) => n.spec.nodeId));
-  await eventually(async () => {
-    for (const n of up) {
-      const res = await fetch(`${n.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { details?: { peers?: { peers?: Record<string, { status: string }> } } };
-      const peers = body.details?.peers?.peers ?? {};
-      for (const id of ids) {
-        if (id !== n.spec.nodeId && peers[id]?.status !== 'healthy') return false;
-      }
-    }
-    return true;
-  }, timeoutMs, 100);
-}
+/** Every running node reports every other running node healthy (shared with the other e2e suites). */
+export { meshHealthy } from '../support/cluster';
