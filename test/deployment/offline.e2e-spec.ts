@@ -39,7 +39,9 @@ function referencedVars(file: string): Set<string> {
 /** A check that needs an external tool: skipped with a clear message only when the tool is absent. */
 function itWith(tool: string, probe: [string, string[]], name: string, fn: () => void | Promise<void>): void {
   if (available(...probe)) {
-    it(name, fn);
+    it(name, async () => {
+      await fn();
+    });
   } else {
     it.skip(`${name} [SKIPPED: ${tool} is not installed here]`, () => undefined);
     // eslint-disable-next-line no-console
