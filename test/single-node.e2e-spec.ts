@@ -40,6 +40,14 @@ describe('single node: client protocol', () => {
     expect(await c.next()).toEqual({ type: 'rooms_list', data: { rooms: [], total_count: 0 } });
   });
 
+  it('accepts the WebSocket upgrade on any path, like the reference', async () => {
+    for (const suffix of ['ws', 'any/deep/path?x=1']) {
+      const c = await TestClient.connect(url + suffix);
+      open.push(c);
+      expect((await c.request('list_rooms', undefined, 'rooms_list')).type).toBe('rooms_list');
+    }
+  });
+
   it('creates a room: room_created has exactly its five keys, and the room is listed with its description', async () => {
     const c = await connect();
     const { roomId, name, reply } = await createRoom(c);
