@@ -22,6 +22,8 @@ export class UnknownPeerError extends Error {
 
 interface Peer {
   nodeId: string;
+  /** Heartbeats have their own connection, so data traffic queued to a busy peer never delays them. */
+  heartbeats: XmlRpcClient;
   forwards: CallCoalescer<ForwardItem, PeerResult<'forward_message'>>;
   url: string;
   client: XmlRpcClient;
@@ -53,7 +55,8 @@ export class PeerDirectory implements OnModuleDestroy {
           ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
           : this.call(nodeId, 'forward_messages', [config.nodeId, items]),
       );
-      const peer: Peer = { nodeId, url, client, health, forwards, needsSync: false, outbox: undefined as unknown as PeerOutbox };
+      const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
+      const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.call(nodeId, 'replicate_events', [config.nodeId, batch]).then(() => undefined),
         () => health.isFailed,
@@ -70,6 +73,7 @@ export class PeerDirectory implements OnModuleDestroy {
     for (const peer of this.peers.values()) {
       peer.outbox.close();
       peer.client.close();
+      peer.heartbeats.close();
     }
   }
 
@@ -112,6 +116,13 @@ export class PeerDirectory implements OnModuleDestroy {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
     return peer.forwards.submit(item);
+  }
+
+  /** One heartbeat() on the peer's dedicated connection. */
+  heartbeat(nodeId: string, timeoutMs: number): Promise<PeerResult<'heartbeat'>> {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
+    return peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs);
   }
 
   /** Queues an event for every peer, in order. */

@@ -42,7 +42,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnModuleDestro
 
   private async checkPeer(nodeId: string): Promise<void> {
     try {
-      const beat = await this.peers.call(nodeId, 'heartbeat', [], this.config.heartbeatTimeoutMs);
+      const beat = await this.peers.heartbeat(nodeId, this.config.heartbeatTimeoutMs);
       const ok = beat?.status === 'ok';
       if (!ok) this.logger.debug(`Heartbeat to ${nodeId} returned ${JSON.stringify(beat)}`);
       this.peers.recordHeartbeat(nodeId, ok, typeof beat?.boot_id === 'string' ? beat.boot_id : undefined);

@@ -7,17 +7,13 @@ import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { HostedRoomState, MessageWire, ReplicationEvent, RoomWire } from '../peers/peer-wire';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
+import { SequenceWaiters } from './sequence-waiters';
 import type { ChatMessage } from './wire';
 
 const FETCH_PAGE = 500;
 /** How long a sender's node waits for its own message to arrive by replication before fetching it. */
 const ARRIVAL_GRACE_MS = 300;
 
-interface Waiter {
-  sequence: number;
-  deadline: number;
-  resolve: (arrived: boolean) => void;
-}
 
 /**
  * This node's copy of rooms hosted elsewhere. Applies the hosts' replication events in order,
@@ -29,7 +25,8 @@ export class ReplicaService implements OnModuleDestroy {
   private readonly logger = new Logger(ReplicaService.name);
   /** Events from one source are applied strictly in arrival order. */
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly waiters = new SequenceWaiters();
+  private readonly gapFetches = new Map<string, Promise<void>>();
   private readonly syncing = new Map<string, Promise<void>>();
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -120,11 +117,7 @@ export class ReplicaService implements OnModuleDestroy {
 
   private delivered(message: MessageRecord): void {
     this.clients.deliverMessage(toChatMessage(message));
-    const waiting = this.waiters.get(message.roomId);
-    if (!waiting) return;
-    const still = waiting.filter((w) => (w.sequence <= message.sequenceNumber ? (w.resolve(true), false) : true));
-    if (still.length) this.waiters.set(message.roomId, still);
-    else this.waiters.delete(message.roomId);
+    this.waiters.reached(message.roomId, message.sequenceNumber, this.clock.now());
   }
 
   private applyMember(type: 'member_joined' | 'member_left', roomId: string, username: string, nodeId: string, event: ChatMessage | object): void {
@@ -149,30 +142,40 @@ export class ReplicaService implements OnModuleDestroy {
     this.clients.unregisterRoom(roomId);
   }
 
-  /** Resolves once this node holds the room's messages up to `sequence` (fetching them if they are late). */
+  /**
+   * Resolves once this node holds the room's messages up to `sequence`. If replication stalls, the
+   * gap is fetched from the host (one call per room, not per waiting sender); rejects if that fails.
+   */
   async waitForSequence(roomId: string, sequence: number): Promise<void> {
     const room = this.store.getRoom(roomId);
     if (!room || room.lastSequence >= sequence) return;
-    const arrived = await new Promise<boolean>((resolve) => {
-      const list = this.waiters.get(roomId) ?? [];
-      list.push({ sequence, deadline: this.clock.now() + ARRIVAL_GRACE_MS, resolve });
-      this.waiters.set(roomId, list);
-      this.sweeper ??= setInterval(() => this.expireWaiters(), ARRIVAL_GRACE_MS / 3);
-    });
-    if (!arrived) await this.fetchMissing(roomId, room.hostNode, sequence);
+    this.sweeper ??= setInterval(() => this.fetchStalled(), ARRIVAL_GRACE_MS / 3);
+    if (!(await this.waiters.wait(roomId, sequence, this.clock.now()))) {
+      throw new Error(`messages up to ${sequence} of room ${roomId} could not be fetched from ${room.hostNode}`);
+    }
   }
 
-  /** One timer for all waiters (not one per forwarded message): late ones go and fetch. */
-  private expireWaiters(): void {
-    const now = this.clock.now();
-    for (const [roomId, list] of this.waiters) {
-      const still = list.filter((w) => (w.deadline <= now ? (w.resolve(false), false) : true));
-      if (still.length) this.waiters.set(roomId, still);
-      else this.waiters.delete(roomId);
-    }
+  private fetchStalled(): void {
     if (this.waiters.size === 0 && this.sweeper) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
+      return;
+    }
+    for (const { roomId, upTo } of this.waiters.stalled(this.clock.now(), ARRIVAL_GRACE_MS)) {
+      const room = this.store.getRoom(roomId);
+      if (!room) {
+        this.waiters.release(roomId);
+        continue;
+      }
+      if (this.gapFetches.has(roomId)) continue;
+      const fetch = this.fetchMissing(roomId, room.hostNode, upTo)
+        .then(() => this.waiters.reached(roomId, this.store.getRoom(roomId)?.lastSequence ?? 0, this.clock.now()))
+        .catch((e: Error) => {
+          this.logger.warn(`Fetching room ${roomId} from ${room.hostNode} failed: ${e.message}`);
+          this.waiters.release(roomId);
+        })
+        .finally(() => this.gapFetches.delete(roomId));
+      this.gapFetches.set(roomId, fetch);
     }
   }
 
