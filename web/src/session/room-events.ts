@@ -1,0 +1,138 @@
+// Frames the server pushes unasked: new messages, members joining and leaving, a room's host going
+// down and coming back, deletion progress, errors. Each one updates the room and tells the UI.
+
+import { describeError, describeLeave } from '../format';
+import type { ChatMessage, Frame, MemberEvent } from '../protocol';
+import type { RoomDeletion } from './room-deletion';
+import type { RoomState } from './room-state';
+import type { SessionContext } from './session-context';
+
+export interface RoomEventDeps {
+  deletion: RoomDeletion;
+  acceptMessages(room: RoomState, messages: ChatMessage[]): void;
+  rejoin(room: RoomState): void;
+  resendOutbox(room: RoomState): void;
+  refreshListSoon(): void;
+}
+
+/** Our own "removed" events that we answer by joining again, at most this many a minute. */
+const AUTO_REJOINS_PER_MINUTE = 3;
+
+export class RoomEvents {
+  private readonly ctx: SessionContext;
+  private readonly deps: RoomEventDeps;
+  private readonly autoRejoins = new Map<string, number[]>();
+
+  constructor(ctx: SessionContext, deps: RoomEventDeps) {
+    this.ctx = ctx;
+    this.deps = deps;
+  }
+
+  handle(frame: Frame): void {
+    const d = (frame.data ?? {}) as Record<string, unknown>;
+    const room = typeof d.room_id === 'string' ? this.ctx.rooms.get(d.room_id) : undefined;
+    const deletion = this.deps.deletion;
+    switch (frame.type) {
+      case 'new_message':
+        if (room) this.deps.acceptMessages(room, [d as unknown as ChatMessage]);
+        return;
+      case 'member_joined':
+      case 'member_left':
+        if (room) this.onMember(room, frame.type === 'member_joined', d as unknown as MemberEvent);
+        return;
+      case 'room_unavailable':
+        if (room) this.onUnavailable(room, d);
+        return;
+      case 'room_available':
+        if (room) this.onAvailable(room);
+        return;
+      case 'delete_room_initiated':
+        deletion.onInitiated(d, room);
+        return;
+      case 'delete_room_success':
+        deletion.onCommitted(d, room);
+        return;
+      case 'delete_room_failed':
+        deletion.onFailed(d, room);
+        return;
+      case 'delete_room_cancelled':
+        deletion.onCancelled(room);
+        return;
+      case 'room_deleted':
+        deletion.onRoomDeleted(d, room);
+        return;
+      case 'leave_room_success':
+      case 'message_sent':
+      case 'global_rooms_list':
+        return;
+      case 'error':
+        this.ctx.emit({ kind: 'notice', level: 'error', text: describeError(d.error_code as string, d.message as string) });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onUnavailable(room: RoomState, d: Record<string, unknown>): void {
+    room.status = 'unavailable';
+    room.adminNode = String(d.admin_node ?? room.adminNode);
+    room.notice = describeError('ADMIN_NODE_UNAVAILABLE', undefined, { roomName: room.name, adminNode: room.adminNode });
+    this.ctx.emit({ kind: 'room', room });
+    this.ctx.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id, key: `avail:${room.id}` });
+    this.deps.refreshListSoon();
+  }
+
+  private onAvailable(room: RoomState): void {
+    if (room.status === 'unavailable') room.status = 'joined';
+    room.notice = null;
+    this.ctx.emit({ kind: 'room', room });
+    this.ctx.emit({ kind: 'notice', level: 'success', text: `Room “${room.name}” is available again.`, roomId: room.id, key: `avail:${room.id}` });
+    this.deps.resendOutbox(room);
+    this.deps.refreshListSoon();
+  }
+
+  private onMember(room: RoomState, joined: boolean, ev: MemberEvent): void {
+    const name = String(ev.username ?? '');
+    if (!name) return;
+    if (joined) {
+      if (room.members.has(name)) return;
+      room.members.add(name);
+      this.ctx.emit({ kind: 'member', room, joined, username: name, text: `${name} joined`, timestamp: ev.timestamp });
+      this.ctx.emit({ kind: 'room', room });
+      return;
+    }
+    if (name === this.ctx.username) {
+      this.onRemovedSelf(room, ev.reason);
+      return;
+    }
+    if (!room.members.delete(name)) return;
+    this.ctx.emit({ kind: 'member', room, joined, username: name, text: describeLeave(name, ev.reason), timestamp: ev.timestamp });
+    this.ctx.emit({ kind: 'room', room });
+  }
+
+  /** A member_left about ourselves: removed by the server (inactivity) or a stale old connection. */
+  private onRemovedSelf(room: RoomState, reason?: string): void {
+    if (reason === 'Inactivity') {
+      room.status = 'removed';
+      room.notice = 'You were removed from this room for inactivity. Join it again to continue.';
+      this.ctx.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id });
+      this.ctx.emit({ kind: 'room', room });
+      return;
+    }
+    // "User disconnected" / "Node unreachable" about us: our previous connection was dropped by
+    // the cluster after we had already resumed here. Join again (from where we are) to stay in,
+    // but not in a loop.
+    const now = Date.now();
+    const recent = (this.autoRejoins.get(room.id) ?? []).filter((t) => now - t < 60000);
+    if (recent.length >= AUTO_REJOINS_PER_MINUTE) {
+      room.status = 'removed';
+      room.notice = `You were removed from this room (${reason ?? 'no reason given'}). Join it again to continue.`;
+      this.ctx.emit({ kind: 'notice', level: 'error', text: room.notice, roomId: room.id });
+      this.ctx.emit({ kind: 'room', room });
+      return;
+    }
+    recent.push(now);
+    this.autoRejoins.set(room.id, recent);
+    this.deps.rejoin(room);
+  }
+}

@@ -1,0 +1,165 @@
+// Which rooms we are in: joining (fresh, or resuming from the last sequence shown), joining again
+// after a reconnect or while a room's host is down, leaving, and letting go of rooms that are gone.
+
+import { describeError } from '../format';
+import type { Frame, JoinRoomSuccess } from '../protocol';
+import { DisconnectedError } from './pending-requests';
+import { newRoomState, type RoomHint, type RoomState } from './room-state';
+import type { SessionContext } from './session-context';
+import { KeyedTimers } from './timers';
+
+/** The server replays at most this many messages on a plain join. */
+const JOIN_HISTORY = 100;
+/** How long to wait before joining again a room whose host was down. */
+const REJOIN_UNAVAILABLE_MS = 3000;
+
+export interface RoomMembershipDeps {
+  cancelGapRepair(roomId: string): void;
+  resendOutbox(room: RoomState): void;
+  refreshListSoon(): void;
+  /** Drops a deleted room from the room list. */
+  forgetListedRoom(roomId: string): void;
+}
+
+export class RoomMembership {
+  private readonly ctx: SessionContext;
+  private readonly deps: RoomMembershipDeps;
+  private readonly rejoins: KeyedTimers;
+
+  constructor(ctx: SessionContext, deps: RoomMembershipDeps) {
+    this.ctx = ctx;
+    this.deps = deps;
+    this.rejoins = new KeyedTimers(ctx.timers);
+  }
+
+  /** Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. */
+  async join(roomId: string, hint?: RoomHint): Promise<RoomState> {
+    let room = this.ctx.rooms.get(roomId);
+    if (!room) {
+      room = newRoomState(roomId, hint);
+      this.ctx.rooms.set(roomId, room);
+    }
+    room.status = 'joining';
+    const r = room;
+    const resume = r.buffer.isAnchored && r.buffer.lastSeq > 0 ? r.buffer.lastSeq : undefined;
+    const data: Record<string, unknown> = { room_id: roomId, username: this.ctx.username };
+    if (resume !== undefined) data.since_sequence = resume;
+    let frame: Frame;
+    try {
+      frame = await this.ctx.request(
+        { type: 'join_room', data },
+        { types: ['join_room_success', 'join_room_error'], roomId, onFrame: (f) => this.onJoinReply(r, f, resume) },
+      );
+    } catch (err) {
+      if (!(err instanceof DisconnectedError) && !r.buffer.isAnchored) this.ctx.rooms.delete(roomId);
+      throw err;
+    }
+    if (frame.type === 'join_room_success') return r;
+    const d = (frame.data ?? {}) as Record<string, unknown>;
+    const text =
+      frame.type === 'join_room_error'
+        ? describeError(d.error_code as string, d.error as string, { roomName: r.name, adminNode: r.adminNode })
+        : describeError(d.error_code as string, d.message as string);
+    throw Object.assign(new Error(text), { code: d.error_code });
+  }
+
+  /** After a reconnect: joins again every room we are still in. */
+  resumeAll(): void {
+    for (const room of [...this.ctx.rooms.values()]) {
+      if (room.status === 'removed' || room.status === 'left' || room.status === 'deleted') continue;
+      this.rejoin(room);
+    }
+  }
+
+  rejoin(room: RoomState): void {
+    this.join(room.id).catch((err: unknown) => {
+      if (err instanceof DisconnectedError) return;
+      if (this.ctx.rooms.get(room.id) === room && room.status !== 'unavailable') {
+        this.ctx.emit({ kind: 'notice', level: 'error', text: (err as Error).message, roomId: room.id });
+      }
+    });
+  }
+
+  leave(roomId: string): void {
+    const room = this.ctx.rooms.get(roomId);
+    if (!room) return;
+    this.ctx.send({ type: 'leave_room', data: { room_id: roomId, username: this.ctx.username } });
+    room.status = 'left';
+    this.ctx.rooms.delete(roomId);
+    this.cancelTimers(roomId);
+    this.ctx.emit({ kind: 'gone', room });
+    this.deps.refreshListSoon();
+  }
+
+  /** The room was deleted, or we were removed from it: stop tracking it and tell the UI once. */
+  markGone(room: RoomState, status: 'deleted' | 'removed', text: string | null): void {
+    if (room.status === 'deleted') return;
+    room.status = status;
+    room.deleting = false;
+    room.notice = text;
+    this.ctx.rooms.delete(room.id);
+    this.cancelTimers(room.id);
+    if (text) this.ctx.emit({ kind: 'notice', level: status === 'deleted' ? 'info' : 'error', text, roomId: room.id, key: `delete:${room.id}` });
+    if (status === 'deleted') this.deps.forgetListedRoom(room.id);
+    this.ctx.emit({ kind: 'gone', room });
+    this.deps.refreshListSoon();
+  }
+
+  cancelAllRejoins(): void {
+    this.rejoins.cancelAll();
+  }
+
+  /** Runs synchronously on the join reply, before the history frames that follow it. */
+  private onJoinReply(room: RoomState, frame: Frame, resume: number | undefined): void {
+    const d = (frame.data ?? {}) as Record<string, unknown>;
+    if (frame.type !== 'join_room_success') {
+      const code = d.error_code as string | undefined;
+      if (code === 'ROOM_NOT_FOUND' && room.buffer.isAnchored) {
+        this.markGone(room, 'deleted', `Room “${room.name}” no longer exists (it was deleted).`);
+      } else if (code === 'ADMIN_NODE_UNAVAILABLE' && room.buffer.isAnchored) {
+        room.status = 'unavailable';
+        room.notice = describeError(code, undefined, { roomName: room.name, adminNode: room.adminNode });
+        this.ctx.emit({ kind: 'room', room });
+        this.scheduleRejoin(room, REJOIN_UNAVAILABLE_MS);
+      } else if (!room.buffer.isAnchored) {
+        this.ctx.rooms.delete(room.id);
+      }
+      return;
+    }
+    const s = d as unknown as JoinRoomSuccess;
+    room.name = s.room_name ?? room.name;
+    room.description = s.description ?? null;
+    room.adminNode = s.admin_node ?? room.adminNode;
+    if (s.creator_id !== undefined) room.creatorId = s.creator_id;
+    room.members = new Set(Array.isArray(s.members) ? s.members : []);
+    room.members.add(this.ctx.username);
+    room.status = 'joined';
+    room.notice = room.deleting ? room.notice : null;
+    const first = typeof s.first_sequence === 'number' ? s.first_sequence : undefined;
+    const last = typeof s.last_sequence === 'number' ? s.last_sequence : undefined;
+    if (first !== undefined) room.firstSequence = Math.max(1, first);
+    if (resume === undefined) {
+      // Fresh join: the server replays the last JOIN_HISTORY messages; start just before them.
+      const base = last !== undefined ? Math.max(0, last - JOIN_HISTORY, (first ?? 1) - 1) : null;
+      room.buffer.reset(base);
+      if (base !== null && last !== undefined && last > 0) {
+        room.oldestShown = null;
+      }
+      if (last === 0) room.hasOlder = false;
+    }
+    this.ctx.emit({ kind: 'room', room });
+    // Messages sent while we were away: send them again (the server de-duplicates by id).
+    this.ctx.timers.set(() => this.deps.resendOutbox(room), 0);
+  }
+
+  private scheduleRejoin(room: RoomState, ms: number): void {
+    this.rejoins.schedule(room.id, ms, () => {
+      if (this.ctx.rooms.get(room.id) === room && room.status === 'unavailable' && this.ctx.isOpen()) this.rejoin(room);
+    });
+  }
+
+  private cancelTimers(roomId: string): void {
+    this.deps.cancelGapRepair(roomId);
+    this.rejoins.cancel(roomId);
+  }
+}

@@ -1,0 +1,61 @@
+// What the client knows about one room it is in: members, status, ordered messages, unsent messages.
+
+import { SequenceBuffer } from '../sequence-buffer';
+import type { ChatMessage } from '../protocol';
+
+export type RoomStatus = 'joining' | 'joined' | 'unavailable' | 'removed' | 'deleted' | 'left';
+
+export interface OutgoingMessage {
+  clientId: string;
+  content: string;
+  state: 'sending' | 'failed';
+  error?: string;
+}
+
+export interface RoomState {
+  id: string;
+  name: string;
+  description: string | null;
+  adminNode: string;
+  creatorId: string | null;
+  members: Set<string>;
+  status: RoomStatus;
+  /** Set while a two-phase-commit deletion is running. */
+  deleting: boolean;
+  buffer: SequenceBuffer<ChatMessage>;
+  /** Lowest sequence number shown (for loading older history), null if nothing shown. */
+  oldestShown: number | null;
+  firstSequence: number;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  outbox: Map<string, OutgoingMessage>;
+  notice: string | null;
+}
+
+/** What the room list already says about a room before we join it. */
+export interface RoomHint {
+  name?: string;
+  description?: string | null;
+  adminNode?: string;
+  creatorId?: string;
+}
+
+export function newRoomState(roomId: string, hint?: RoomHint): RoomState {
+  return {
+    id: roomId,
+    name: hint?.name ?? roomId,
+    description: hint?.description ?? null,
+    adminNode: hint?.adminNode ?? '',
+    creatorId: hint?.creatorId ?? null,
+    members: new Set(),
+    status: 'joining',
+    deleting: false,
+    buffer: new SequenceBuffer<ChatMessage>(null),
+    oldestShown: null,
+    firstSequence: 1,
+    hasOlder: false,
+    loadingOlder: false,
+    outbox: new Map(),
+    notice: null,
+  };
+}

@@ -1,0 +1,21 @@
+// What a session tells its UI: one event per change worth rendering.
+
+import type { ChatMessage, GlobalRoomsList } from '../protocol';
+import type { RoomState } from './room-state';
+
+export type ConnStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export type Level = 'info' | 'success' | 'error';
+
+export type SessionEvent =
+  | { kind: 'status'; status: ConnStatus; node: string; delayMs?: number }
+  | { kind: 'rooms'; list: GlobalRoomsList }
+  | { kind: 'room'; room: RoomState }
+  | { kind: 'messages'; room: RoomState; messages: ChatMessage[] }
+  | { kind: 'older'; room: RoomState; messages: ChatMessage[] }
+  | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
+  /** `key`: a later notice with the same key replaces the earlier one (e.g. unavailable -> available). */
+  | { kind: 'notice'; level: Level; text: string; roomId?: string; key?: string }
+  | { kind: 'gone'; room: RoomState };
+
+export type StatusEvent = Extract<SessionEvent, { kind: 'status' }>;

@@ -1,0 +1,85 @@
+// The connect screen: pick a name and a node (prefilled from the URL and the last visit), start a
+// session; and logging out back to it.
+
+import { codePointLength } from '../format';
+import { MAX_USERNAME } from '../protocol';
+import { normalizeNode, parseNodeList } from '../reconnect';
+import { ChatSession, type SocketLike } from '../session';
+import { setConn } from './connection-indicator';
+import { ui } from './dom';
+import { renderJoined } from './lobby';
+import { page, resetPage } from './page-state';
+import { showRoom } from './room-view';
+import { onSessionEvent } from './session-view';
+
+/** Fills the form from ?node=&nodes=&user=, the page's own host, and the name used last time. */
+export function prefill(): void {
+  const q = new URLSearchParams(location.search);
+  const here = location.host;
+  const listed = parseNodeList(q.get('nodes') ?? '');
+  const node = normalizeNode(q.get('node') ?? '') ?? (here || listed[0] || '');
+  ui.node.value = node;
+  ui.nodes.value = listed.filter((n) => n !== node).join(', ');
+  ui.username.value = q.get('user') ?? localStorage.getItem('chat.username') ?? '';
+}
+
+export function initConnectScreen(): void {
+  ui.connectForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = ui.username.value.trim();
+    const problem = usernameProblem(name);
+    const node = normalizeNode(ui.node.value);
+    if (problem || !node) {
+      ui.connectError.textContent = problem ?? 'Enter the node as host:port, e.g. 127.0.0.1:8080.';
+      return;
+    }
+    ui.connectError.textContent = '';
+    const nodes = [node, ...parseNodeList(ui.nodes.value).filter((n) => n !== node)];
+    try {
+      localStorage.setItem('chat.username', name);
+    } catch {
+      /* storage disabled */
+    }
+    start(name, nodes);
+  });
+
+  ui.logout.addEventListener('click', () => {
+    page.session?.close();
+    resetPage();
+    ui.app.hidden = true;
+    ui.logout.hidden = true;
+    ui.who.textContent = '';
+    ui.connectView.hidden = false;
+    setConn('closed', 'not connected');
+    ui.roomList.replaceChildren();
+    renderJoined();
+    ui.username.focus();
+  });
+}
+
+function usernameProblem(name: string): string | null {
+  return name === ''
+    ? 'Enter a name.'
+    : codePointLength(name) > MAX_USERNAME
+      ? `Names are at most ${MAX_USERNAME} characters.`
+      : /[\u0000-\u001f\u007f]/.test(name)
+        ? 'Names cannot contain control characters.'
+        : null;
+}
+
+function start(username: string, nodes: string[]): void {
+  const session = new ChatSession({
+    username,
+    nodes,
+    secure: location.protocol === 'https:',
+    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    onEvent: onSessionEvent,
+  });
+  page.session = session;
+  ui.connectView.hidden = true;
+  ui.app.hidden = false;
+  ui.logout.hidden = false;
+  ui.who.textContent = username;
+  showRoom(null);
+  session.connect();
+}

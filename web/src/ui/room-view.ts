@@ -1,0 +1,157 @@
+// The room on screen: title, host, members, the banner for its state (host down, removed, deleted),
+// the message log with unsent messages at the end, loading older history, leaving and deleting.
+
+import { escapeHtml } from '../format';
+import { pendingHtml } from '../render';
+import type { RoomState } from '../session';
+import { updateComposer } from './composer';
+import { ui } from './dom';
+import { joinRoom, renderJoined } from './lobby';
+import { notify } from './notices';
+import { logFor, page, roomShown, unread } from './page-state';
+
+let confirmTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function initRoomView(): void {
+  ui.loadOlder.addEventListener('click', () => void loadOlder());
+  ui.scroller.addEventListener('scroll', () => {
+    if (ui.scroller.scrollTop < 40) void loadOlder();
+  });
+
+  ui.back.addEventListener('click', () => showRoom(null));
+  ui.membersToggle.addEventListener('click', () => {
+    const open = ui.members.classList.toggle('open');
+    ui.membersToggle.setAttribute('aria-expanded', String(open));
+  });
+
+  ui.leave.addEventListener('click', () => {
+    const room = roomShown();
+    if (!page.session || !room) return;
+    page.session.leave(room.id);
+    notify('info', `You left “${room.name}”.`);
+    showRoom(null);
+  });
+
+  // Deleting takes two clicks: the first arms the button for a few seconds.
+  ui.del.addEventListener('click', () => {
+    const room = roomShown();
+    if (!page.session || !room) return;
+    if (!ui.del.classList.contains('confirm')) {
+      ui.del.classList.add('confirm');
+      ui.del.textContent = 'Confirm delete';
+      clearTimeout(confirmTimer);
+      confirmTimer = setTimeout(resetDelete, 5000);
+      return;
+    }
+    resetDelete();
+    page.session.deleteRoom(room.id);
+  });
+
+  ui.messages.addEventListener('click', (e) => {
+    const t = e.target as HTMLElement;
+    const room = roomShown();
+    if (!page.session || !room) return;
+    if (t.dataset.retry) page.session.retryMessage(room.id, t.dataset.retry, true);
+    if (t.dataset.discard) page.session.retryMessage(room.id, t.dataset.discard, false);
+  });
+}
+
+/** Shows a room we are in, or the empty view for null. */
+export function showRoom(id: string | null): void {
+  page.current = id;
+  page.shownGone = null;
+  ui.app.classList.toggle('in-room', id !== null);
+  ui.members.classList.remove('open');
+  ui.membersToggle.setAttribute('aria-expanded', 'false');
+  const room = roomShown();
+  ui.roomView.hidden = !room;
+  ui.emptyView.hidden = !!room;
+  renderJoined();
+  if (!room) return;
+  unread.delete(room.id);
+  ui.messages.replaceChildren(logFor(room.id));
+  renderRoomHead(room);
+  renderOutbox(room);
+  renderLoadOlder(room);
+  scrollToBottom();
+  ui.input.focus();
+}
+
+export function renderRoomHead(room: RoomState): void {
+  const session = page.session;
+  ui.roomTitle.textContent = room.name;
+  ui.roomDesc.textContent = room.description ?? '';
+  const members = [...room.members].sort((a, b) => a.localeCompare(b));
+  ui.roomMeta.textContent = `host ${room.adminNode || '?'} · ${members.length} member${members.length === 1 ? '' : 's'}`;
+  ui.membersTitle.textContent = `Members (${members.length})`;
+  ui.membersToggle.textContent = `Members (${members.length})`;
+  const me = session?.username;
+  ui.memberList.innerHTML = members.map((m) => `<li${m === me ? ' class="me"' : ''}>${escapeHtml(m)}</li>`).join('');
+  const gone = room.status === 'deleted' || room.status === 'left';
+  ui.del.hidden = !(room.creatorId && room.creatorId === me) || gone;
+  ui.del.disabled = room.deleting;
+  ui.leave.hidden = gone;
+  let banner = room.notice;
+  let bad = room.status === 'unavailable' || room.status === 'removed' || room.status === 'deleted';
+  if (!banner && room.status === 'joining' && session?.status !== 'open') banner = 'Connection lost: reconnecting…';
+  if (!banner && room.status === 'deleted') banner = 'This room was deleted.';
+  if (room.status === 'removed') {
+    banner = `${room.notice ?? 'You were removed from this room.'} `;
+  }
+  ui.banner.hidden = !banner;
+  ui.banner.textContent = banner ?? '';
+  ui.banner.classList.toggle('bad', bad);
+  if (room.status === 'removed') {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'ghost small';
+    b.textContent = 'Join again';
+    b.addEventListener('click', () => void joinRoom(room.id, undefined));
+    ui.banner.append(b);
+  }
+  updateComposer();
+}
+
+/** Our unconfirmed messages, always at the end of the log. */
+export function renderOutbox(room: RoomState): void {
+  const log = logFor(room.id);
+  log.querySelectorAll('.pending').forEach((el) => el.remove());
+  if (room.outbox.size === 0) return;
+  const me = page.session?.username ?? '';
+  log.insertAdjacentHTML(
+    'beforeend',
+    [...room.outbox.values()].map((o) => pendingHtml(o.clientId, o.content, me, o.state === 'failed' ? o.error ?? 'Not sent.' : undefined)).join(''),
+  );
+}
+
+export function renderLoadOlder(room: RoomState): void {
+  ui.loadOlder.hidden = !room.hasOlder;
+  ui.loadOlder.disabled = room.loadingOlder;
+}
+
+export function nearBottom(): boolean {
+  const s = ui.scroller;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+}
+
+export function scrollToBottom(): void {
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+}
+
+async function loadOlder(): Promise<void> {
+  const room = roomShown();
+  if (!page.session || !room || !room.hasOlder || room.loadingOlder) return;
+  ui.loadOlder.disabled = true;
+  try {
+    await page.session.loadOlder(room.id);
+  } catch (err) {
+    notify('error', `Could not load older messages: ${(err as Error).message}`);
+  } finally {
+    renderLoadOlder(room);
+  }
+}
+
+function resetDelete(): void {
+  ui.del.classList.remove('confirm');
+  ui.del.textContent = 'Delete';
+}

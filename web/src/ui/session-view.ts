@@ -1,0 +1,79 @@
+// Renders what the session reports: each session event updates the panels it concerns.
+
+import { messageHtml, systemHtml } from '../render';
+import type { SessionEvent } from '../session';
+import { updateComposer } from './composer';
+import { showConnStatus } from './connection-indicator';
+import { ui } from './dom';
+import { renderJoined, renderRoomList } from './lobby';
+import { notify } from './notices';
+import { logFor, logs, page, roomShown, unread } from './page-state';
+import { nearBottom, renderLoadOlder, renderOutbox, renderRoomHead, scrollToBottom } from './room-view';
+
+export function onSessionEvent(ev: SessionEvent): void {
+  switch (ev.kind) {
+    case 'status': {
+      showConnStatus(ev);
+      const room = roomShown();
+      if (room) renderRoomHead(room);
+      updateComposer();
+      return;
+    }
+    case 'rooms':
+      renderRoomList(ev.list);
+      return;
+    case 'room':
+      renderJoined();
+      if (ev.room.id === page.current) renderRoomHead(ev.room);
+      if (ev.room.id === page.current) renderOutbox(ev.room);
+      return;
+    case 'messages': {
+      const log = logFor(ev.room.id);
+      const stick = ev.room.id !== page.current || nearBottom();
+      log.insertAdjacentHTML('beforeend', ev.messages.map((m) => messageHtml(m, { self: page.session?.username ?? '' })).join(''));
+      if (ev.room.id === page.current) {
+        renderOutbox(ev.room);
+        if (stick) scrollToBottom();
+        renderLoadOlder(ev.room);
+      } else {
+        unread.set(ev.room.id, (unread.get(ev.room.id) ?? 0) + ev.messages.length);
+        renderJoined();
+      }
+      return;
+    }
+    case 'older': {
+      const log = logFor(ev.room.id);
+      const before = ui.scroller.scrollHeight;
+      const top = ui.scroller.scrollTop;
+      log.insertAdjacentHTML('afterbegin', ev.messages.map((m) => messageHtml(m, { self: page.session?.username ?? '' })).join(''));
+      if (ev.room.id === page.current) {
+        ui.scroller.scrollTop = top + (ui.scroller.scrollHeight - before);
+        renderLoadOlder(ev.room);
+      }
+      return;
+    }
+    case 'member': {
+      const log = logFor(ev.room.id);
+      const stick = ev.room.id === page.current && nearBottom();
+      log.insertAdjacentHTML('beforeend', systemHtml(ev.text, ev.timestamp, { self: page.session?.username ?? '' }));
+      if (ev.room.id === page.current) {
+        renderOutbox(ev.room);
+        if (stick) scrollToBottom();
+      }
+      return;
+    }
+    case 'notice':
+      notify(ev.level, ev.text, ev.key);
+      return;
+    case 'gone':
+      unread.delete(ev.room.id);
+      if (ev.room.id === page.current) {
+        page.shownGone = ev.room;
+        renderRoomHead(ev.room);
+        renderOutbox(ev.room);
+      }
+      if (ev.room.status === 'left' || ev.room.status === 'deleted') logs.delete(ev.room.id);
+      renderJoined();
+      return;
+  }
+}
