@@ -228,6 +228,7 @@ export class ChatService {
   /** A socket closed: leave every room it was in (unless the same user is still there on another socket). */
   async disconnect(conn: ClientConnection): Promise<void> {
     const rooms = this.clients.disconnect(conn);
+    await this.settled(conn); // messages it sent before closing are sequenced before it leaves
     await Promise.all([...rooms].map(([roomId, username]) => this.removeMember(conn, roomId, username, 'User disconnected')));
   }
 
