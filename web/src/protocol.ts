@@ -1,19 +1,17 @@
 // Wire shapes of the client WebSocket protocol (docs/protocol.md, reference-protocol.md §1).
-// Type-only module: no runtime code, no DOM.
+// The payload types are the server's own (src/modules/rooms/wire.ts), so the two cannot drift.
+// Type-only imports: nothing from the server ends up in the bundle.
+import type { RoomSummary, ServerEventMap } from '../../src/modules/rooms/wire';
+
+export type { ChatMessage, MemberEvent, RoomSummary } from '../../src/modules/rooms/wire';
+export type JoinRoomSuccess = ServerEventMap['join_room_success'];
+export type RoomCreated = Exclude<ServerEventMap['room_created'], { success: false }>;
+export type HistoryReply = ServerEventMap['history'];
+export type MessageSent = ServerEventMap['message_sent'];
 
 export interface Frame {
   type: string;
   data?: Record<string, unknown>;
-}
-
-export interface RoomSummary {
-  room_id: string;
-  room_name: string;
-  description: string | null;
-  member_count: number;
-  admin_node: string;
-  creator_id: string;
-  node_address?: string;
 }
 
 export interface GlobalRoomsList {
@@ -22,60 +20,6 @@ export interface GlobalRoomsList {
   nodes_queried?: string[];
   nodes_available?: string[];
   nodes_unavailable?: string[];
-}
-
-export interface ChatMessage {
-  message_id: string;
-  room_id: string;
-  username: string;
-  content: string;
-  sequence_number: number;
-  timestamp: string;
-}
-
-export interface JoinRoomSuccess {
-  room_id: string;
-  room_name: string;
-  description: string | null;
-  members: string[];
-  member_count: number;
-  admin_node: string;
-  creator_id?: string;
-  first_sequence?: number;
-  last_sequence?: number;
-}
-
-export interface RoomCreated {
-  room_id: string;
-  room_name: string;
-  admin_node: string;
-  members: string[];
-  created_at: string;
-}
-
-export interface HistoryReply {
-  room_id: string;
-  messages: ChatMessage[];
-  has_more: boolean;
-  first_sequence: number;
-  last_sequence: number;
-}
-
-export interface MessageSent {
-  room_id: string;
-  message_id: string;
-  sequence_number: number;
-  timestamp: string;
-  client_message_id?: string;
-  duplicate?: boolean;
-}
-
-export interface MemberEvent {
-  room_id: string;
-  username: string;
-  member_count: number;
-  timestamp: string;
-  reason?: string;
 }
 
 /** Maximum message length in Unicode code points (server rule). */
