@@ -37,11 +37,12 @@ export class ClientConnection {
   }
 
   /**
-   * Sends an already serialised frame (a broadcast is serialised once for all recipients).
+   * Sends an already serialised frame (a broadcast is serialised and UTF-8 encoded once for all
+   * recipients, instead of once per socket inside `ws`).
    * Frames sent in the same tick share one socket write: the TCP socket is corked until the
    * next tick, which turns a burst of replicated messages into one syscall per client.
    */
-  sendFrame(frame: string): void {
+  sendFrame(frame: string | Buffer): void {
     if (!this.isOpen) return;
     const tcp = (this.socket as unknown as { _socket?: Socket })._socket;
     if (tcp && !this.corked) {
@@ -52,7 +53,7 @@ export class ClientConnection {
         tcp.uncork();
       });
     }
-    this.socket.send(frame);
+    this.socket.send(frame, { binary: false }); // a Buffer holding UTF-8 JSON still goes out as a text frame
   }
 
   ping(): void {

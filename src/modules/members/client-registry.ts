@@ -113,12 +113,12 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   deliverMessage(message: ChatMessage): void {
     const members = this.byRoom.get(message.room_id);
     if (!members) return;
-    let frame: string | undefined;
+    let frame: Buffer | undefined;
     for (const conn of members) {
       const reg = conn.rooms.get(message.room_id);
       if (!reg || message.sequence_number <= reg.cursor) continue;
       reg.cursor = message.sequence_number;
-      conn.sendFrame((frame ??= JSON.stringify({ type: 'new_message', data: message })));
+      conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))));
     }
   }
 
@@ -131,10 +131,10 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */
   broadcast<K extends ServerEventType>(roomId: string, type: K, data: ServerEventMap[K], exceptUsername?: string): void {
-    let frame: string | undefined;
+    let frame: Buffer | undefined;
     for (const conn of this.byRoom.get(roomId) ?? []) {
       if (exceptUsername !== undefined && conn.rooms.get(roomId)?.username === exceptUsername) continue;
-      conn.sendFrame((frame ??= JSON.stringify({ type, data })));
+      conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type, data }))));
     }
   }
 
