@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
@@ -42,14 +43,19 @@ export class ReplicaService implements OnModuleDestroy {
     if (this.sweeper) clearInterval(this.sweeper);
   }
 
-  /** Queues a batch from `fromNode`; resolves when it has been applied. */
+  /**
+   * Queues a batch from `fromNode`; resolves when it has been applied. A failure reaches the
+   * caller (as a fault), so the sender's outbox sends the batch again instead of dropping it;
+   * re-applying is harmless (messages already stored count as duplicates).
+   */
   receive(fromNode: string, events: ReplicationEvent[]): Promise<void> {
     const previous = this.chains.get(fromNode) ?? Promise.resolve();
-    const next = previous.then(() => this.applyAll(events)).catch((e) => {
-      this.logger.error(`Applying replication from ${fromNode} failed: ${(e as Error).message}`);
+    const run = previous.then(() => this.applyAll(events));
+    this.chains.set(fromNode, run.catch(() => undefined));
+    return run.catch((e: Error) => {
+      this.logger.error(`Applying replication from ${fromNode} failed: ${e.message}`);
+      throw new RpcException(`replication batch not applied: ${e.message}`);
     });
-    this.chains.set(fromNode, next);
-    return next;
   }
 
   /**
