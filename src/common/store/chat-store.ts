@@ -1,48 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
-import { WalCheckpointer } from './wal-checkpointer';
+import { DatabaseFile } from './database-file';
+import { memberKey, toMember, toMessage, toRoom, toTombstone, type Row } from './store-rows';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
 
-type Row = Record<string, unknown>;
-
-const toRoom = (r: Row): RoomRecord => ({
-  roomId: r.room_id as string,
-  roomName: r.room_name as string,
-  description: (r.description as string | null) ?? null,
-  creatorId: r.creator_id as string,
-  hostNode: r.host_node as string,
-  hostEpoch: Number(r.host_epoch),
-  state: r.state as RoomState,
-  createdAt: r.created_at as string,
-  lastSequence: Number(r.last_sequence),
-  deletionTxn: (r.deletion_txn as string | null) ?? null,
-});
-const toMessage = (r: Row): MessageRecord => ({
-  messageId: r.message_id as string,
-  roomId: r.room_id as string,
-  username: r.username as string,
-  content: r.content as string,
-  sequenceNumber: Number(r.sequence_number),
-  timestamp: r.timestamp as string,
-  clientMessageId: (r.client_message_id as string | null) ?? null,
-});
-const memberKey = (roomId: string, username: string) => `${roomId}\u0000${username}`;
-const toMember = (r: Row): MemberRecord => ({
-  roomId: r.room_id as string,
-  username: r.username as string,
-  nodeId: r.node_id as string,
-  joinedAt: r.joined_at as string,
-});
 
 /**
- * The node's durable state in one SQLite file (WAL; a lock file so two nodes can never share
- * it; checkpoints in a worker thread). Calls are synchronous: on Node's single thread each call is atomic, which makes the host
- * the one sequencer of its rooms without locks.
+ * The node's durable state: rooms, members, messages and tombstones in one SQLite file (see
+ * DatabaseFile). Calls are synchronous: on Node's single thread each call is atomic, which makes
+ * the host the one sequencer of its rooms without locks.
  */
 export class ChatStore {
   private readonly db: DatabaseSync;
@@ -53,15 +24,9 @@ export class ChatStore {
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
-  /** Held for the life of the store so that a second process on the same DATA_DIR fails at boot. */
-  private readonly lock: DatabaseSync | null;
-  private readonly checkpointer: WalCheckpointer | null;
 
-  private constructor(readonly file: string) {
-    const onDisk = file !== ':memory:';
-    this.lock = onDisk ? ChatStore.takeLock(`${file}.lock`) : null;
-    this.db = new DatabaseSync(file, { timeout: 1000 });
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+  private constructor(private readonly database: DatabaseFile) {
+    this.db = database.db;
     const p = (sql: string) => this.db.prepare(sql);
     this.tx = {
       begin: p('BEGIN'),
@@ -73,24 +38,10 @@ export class ChatStore {
     };
     this.migrate();
     this.sql = this.prepareStatements();
-    if (onDisk) {
-      this.db.exec('PRAGMA wal_autocheckpoint = 0');
-      this.checkpointer = new WalCheckpointer(file);
-    } else {
-      this.checkpointer = null;
-    }
   }
 
-  /** An exclusive SQLite lock on a side file; the OS releases it if the process dies. */
-  private static takeLock(lockFile: string): DatabaseSync {
-    const lock = new DatabaseSync(lockFile, { timeout: 0 });
-    try {
-      lock.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS owner (pid INTEGER); COMMIT;');
-      return lock;
-    } catch (e) {
-      lock.close();
-      throw e;
-    }
+  get file(): string {
+    return this.database.path;
   }
 
   /** Opens (creating if needed) `<dataDir>/chat.db`; every failure names the path. */
@@ -102,9 +53,12 @@ export class ChatStore {
     } catch (e) {
       throw new ConfigError('DATA_DIR', `"${dataDir}" cannot be created or written: ${(e as Error).message}`);
     }
+    let database: DatabaseFile | undefined;
     try {
-      return new ChatStore(file);
+      database = DatabaseFile.open(file);
+      return new ChatStore(database);
     } catch (e) {
+      database?.close();
       const msg = (e as Error).message;
       if (/locked|busy/i.test(msg)) {
         throw new ConfigError('DATA_DIR', `database ${file} is locked by another process (is another node using this DATA_DIR?)`);
@@ -118,21 +72,11 @@ export class ChatStore {
 
   /** In-memory store for unit specs. */
   static inMemory(): ChatStore {
-    return new ChatStore(':memory:');
+    return new ChatStore(DatabaseFile.inMemory());
   }
 
   close(): void {
-    if (this.db.isOpen && this.checkpointer) {
-      // leave a complete database file behind (the worker may not get to its last checkpoint)
-      try {
-        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      } catch {
-        // a busy checkpoint is retried by SQLite at the next open
-      }
-    }
-    void this.checkpointer?.stop();
-    if (this.db.isOpen) this.db.close();
-    if (this.lock?.isOpen) this.lock.close();
+    this.database.close();
   }
 
   private migrate(): void {
@@ -260,20 +204,12 @@ export class ChatStore {
   }
   getTombstone(roomId: string): TombstoneRecord | null {
     const row = this.sql.tombstone.get(roomId) as Row | undefined;
-    return row ? this.mapTombstone(row) : null;
+    return row ? toTombstone(row) : null;
   }
   tombstonesHostedBy(hostNode: string): TombstoneRecord[] {
-    return (this.sql.tombstonesByHost.all(hostNode) as Row[]).map((r) => this.mapTombstone(r));
+    return (this.sql.tombstonesByHost.all(hostNode) as Row[]).map(toTombstone);
   }
-  private mapTombstone(r: Row): TombstoneRecord {
-    return {
-      roomId: r.room_id as string,
-      roomName: r.room_name as string,
-      hostNode: r.host_node as string,
-      deletedAt: r.deleted_at as string,
-      transactionId: (r.transaction_id as string | null) ?? null,
-    };
-  }
+
 
   // --- messages ------------------------------------------------------------------------------
 
