@@ -108,7 +108,7 @@ export class ChatStore {
       upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
         VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, 0, @deletionTxn)
         ON CONFLICT(room_id) DO UPDATE SET room_name = excluded.room_name, description = excluded.description,
-          host_node = excluded.host_node, host_epoch = excluded.host_epoch, state = excluded.state, deletion_txn = excluded.deletion_txn`),
+          creator_id = excluded.creator_id, created_at = excluded.created_at, host_node = excluded.host_node, host_epoch = excluded.host_epoch, state = excluded.state, deletion_txn = excluded.deletion_txn`),
       setState: p('UPDATE rooms SET state = ?, deletion_txn = ? WHERE room_id = ?'),
       nextSequence: p('UPDATE rooms SET last_sequence = last_sequence + 1 WHERE room_id = ? RETURNING last_sequence'),
       setLastSequence: p('UPDATE rooms SET last_sequence = ? WHERE room_id = ?'),

@@ -17,8 +17,9 @@ export class ClientConnection {
   /** Cleared when a ping goes out, set again by the pong. */
   answeredPing = true;
   private corked = false;
-  /** Forwarded sends of this connection still waiting for their host. */
+  /** Forwarded sends of this connection still waiting for their host, and the last of them. */
   pendingSends = 0;
+  lastForwardedSend: Promise<void> = Promise.resolve();
 
   constructor(
     readonly id: string,

@@ -10,7 +10,7 @@ import { PeerDirectory } from '../peers/peer-directory';
 import type { PeerMethod, PeerParams, PeerResult } from '../peers/peer-wire';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
 import { RoomDeletionService } from './room-deletion.service';
-import { JOIN_HISTORY, RoomHostService } from './room-host.service';
+import { JOIN_HISTORY, pageHasMore, RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
 import { fromMessageWire, toChatMessage, toRoomInfo } from './room-mappers';
 import { ReplicaService } from './replica.service';
@@ -27,8 +27,6 @@ const MAX_PENDING_SENDS_PER_CONNECTION = 64;
 @Injectable()
 export class ChatService {
   private readonly logger = new Logger(ChatService.name);
-  /** The last forwarded send of each connection (earlier ones finish before it). */
-  private readonly inFlightSends = new WeakMap<ClientConnection, Promise<void>>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -114,7 +112,7 @@ export class ChatService {
     // in flight (the per-host forward queue keeps their order), so one client is not limited to
     // one round trip per message. Its outcome is reported on its own.
     const forwarded = this.forward(conn, room, req, clientMessageId);
-    this.inFlightSends.set(conn, forwarded);
+    conn.lastForwardedSend = forwarded;
     if (++conn.pendingSends >= MAX_PENDING_SENDS_PER_CONNECTION) await forwarded;
   }
 
@@ -156,8 +154,8 @@ export class ChatService {
   }
 
   /** Resolves when the connection's forwarded sends have been answered (used before leaving). */
-  async settled(conn: ClientConnection): Promise<void> {
-    await this.inFlightSends.get(conn);
+  settled(conn: ClientConnection): Promise<void> {
+    return conn.lastForwardedSend; // earlier forwards finish before it (one ordered queue per host)
   }
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
@@ -205,9 +203,7 @@ export class ChatService {
         const page = await this.peers.call(room.hostNode, 'get_messages', [room.roomId, range.after ?? 0, range.after === undefined ? (range.before ?? room.lastSequence + 1_000_000_000) : null, limit]);
         if (page.success) {
           const messages = page.messages.map((m) => toChatMessage(fromMessageWire(m)));
-          const hasMore =
-            messages.length > 0 &&
-            (range.after !== undefined ? messages[messages.length - 1].sequence_number < page.last_sequence : messages[0].sequence_number > page.first_sequence);
+          const hasMore = pageHasMore(messages.map((m) => m.sequence_number), range.after !== undefined, page.first_sequence, page.last_sequence);
           conn.send('history', { room_id: room.roomId, messages, has_more: hasMore, first_sequence: page.first_sequence, last_sequence: page.last_sequence });
           return;
         }

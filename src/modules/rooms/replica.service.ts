@@ -9,7 +9,7 @@ import { PeerDirectory } from '../peers/peer-directory';
 import type { HostedRoomState, MessageWire, ReplicationEvent, RoomWire } from '../peers/peer-wire';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
 import { SequenceWaiters } from './sequence-waiters';
-import type { ChatMessage } from './wire';
+import type { MemberEvent } from './wire';
 
 const FETCH_PAGE = 500;
 /** How long a sender's node waits for its own message to arrive by replication before fetching it. */
@@ -95,7 +95,7 @@ export class ReplicaService implements OnModuleDestroy {
         return true;
       }
       case 'member':
-        this.applyMember(event.event_type, event.event.room_id, event.event.username, event.node_id, event.event);
+        this.applyMember(event.event_type, event.event, event.node_id);
         return true;
       case 'deleted':
         this.applyDeleted(event.room_id, event.room_name, event.transaction_id);
@@ -126,11 +126,12 @@ export class ReplicaService implements OnModuleDestroy {
     this.waiters.reached(message.roomId, message.sequenceNumber, this.clock.now());
   }
 
-  private applyMember(type: 'member_joined' | 'member_left', roomId: string, username: string, nodeId: string, event: ChatMessage | object): void {
+  private applyMember(type: 'member_joined' | 'member_left', event: MemberEvent, nodeId: string): void {
+    const { room_id: roomId, username } = event;
     if (!this.store.getRoom(roomId)) return;
     if (type === 'member_joined') this.store.addMember(roomId, username, nodeId, this.clock.iso());
     else this.store.removeMember(roomId, username);
-    this.clients.broadcast(roomId, type, event as never, username);
+    this.clients.broadcast(roomId, type, event, username);
   }
 
   /** A room deleted by its host: drop the replica, tell local members, remember the tombstone. */

@@ -20,6 +20,12 @@ export interface JoinResult {
   firstSequence: number;
 }
 
+/** Whether older (paging back) or newer (paging forward) messages exist beyond a page. */
+export function pageHasMore(sequences: number[], forward: boolean, firstSequence: number, lastSequence: number): boolean {
+  if (sequences.length === 0) return false;
+  return forward ? sequences[sequences.length - 1] < lastSequence : sequences[0] > firstSequence;
+}
+
 export interface HistoryPage {
   messages: MessageRecord[];
   hasMore: boolean;
@@ -143,16 +149,11 @@ export class RoomHostService implements OnApplicationBootstrap {
     const room = this.store.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
     const firstSequence = this.store.firstSequence(roomId);
-    let messages: MessageRecord[];
-    let hasMore: boolean;
-    if (opts.after !== undefined) {
-      messages = this.store.messagesAfter(roomId, opts.after, opts.limit);
-      hasMore = messages.length > 0 && messages[messages.length - 1].sequenceNumber < room.lastSequence;
-    } else {
-      messages = this.store.messagesBefore(roomId, opts.before ?? room.lastSequence + 1, opts.limit);
-      hasMore = messages.length > 0 && messages[0].sequenceNumber > firstSequence;
-    }
-    return { messages, hasMore, firstSequence, lastSequence: room.lastSequence };
+    const forward = opts.after !== undefined;
+    const messages = forward
+      ? this.store.messagesAfter(roomId, opts.after!, opts.limit)
+      : this.store.messagesBefore(roomId, opts.before ?? room.lastSequence + 1, opts.limit);
+    return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, room.lastSequence), firstSequence, lastSequence: room.lastSequence };
   }
 
   private activeHostedRoom(roomId: string): RoomRecord {

@@ -8,7 +8,7 @@ import { ClientRegistry } from '../members/client-registry';
 import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
 import { checkParams } from '../peers/rpc-params';
 import { LIMITS } from './dto/requests';
-import { contentProblem } from './dto/text-rules';
+import { codePoints, contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomHostService } from './room-host.service';
 import { fromMessageWire, toHostedRoomState, toMessageWire, toRoomInfo } from './room-mappers';
@@ -221,8 +221,9 @@ export class RoomsRpcController {
   }
 
   private validate(method: string, roomId: string, username: string): void {
-    if (!roomId || !username || username.length > LIMITS.username * 2) {
-      throw new ChatError('INVALID_REQUEST', `${method}: Missing room_id or username`);
+    if (!roomId || !username) throw new ChatError('INVALID_REQUEST', `${method}: Missing room_id or username`);
+    if (codePoints(username) > LIMITS.username) {
+      throw new ChatError('INVALID_REQUEST', `${method}: username must be at most ${LIMITS.username} characters`);
     }
   }
 
