@@ -115,18 +115,12 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     if (!members) return;
     let frame: Buffer | undefined;
     for (const conn of members) {
-      const reg = conn.rooms.get(message.room_id);
-      if (!reg || message.sequence_number <= reg.cursor) continue;
-      reg.cursor = message.sequence_number;
-      conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))));
+      if (advanceCursor(conn, message)) conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))));
     }
   }
 
   deliverTo(conn: ClientConnection, message: ChatMessage): void {
-    const reg = conn.rooms.get(message.room_id);
-    if (!reg || message.sequence_number <= reg.cursor) return;
-    reg.cursor = message.sequence_number;
-    conn.send('new_message', message);
+    if (advanceCursor(conn, message)) conn.send('new_message', message);
   }
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */
@@ -150,4 +144,12 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
       conn.ping();
     }
   }
+}
+
+/** True (and the cursor moved) when the socket is in the room and has not had this message yet. */
+function advanceCursor(conn: ClientConnection, message: ChatMessage): boolean {
+  const reg = conn.rooms.get(message.room_id);
+  if (!reg || message.sequence_number <= reg.cursor) return false;
+  reg.cursor = message.sequence_number;
+  return true;
 }
