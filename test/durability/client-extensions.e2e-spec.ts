@@ -1,26 +1,12 @@
-import { TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, expectContiguous, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, sleep, meshHealthy } from './support';
+import { createRoom, expectContiguous, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, sleep, useCluster } from './support';
 
 /** Resume after reconnect (join_room since_sequence), idempotent sends (client_message_id), get_history paging. */
 describe('durability: client extensions across three nodes', () => {
   jest.setTimeout(60000);
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  const open = async (id: number) => {
-    const c = await connect(cluster.node(id));
-    clients.push(c);
-    return c;
-  };
+  const suite = useCluster(3);
+  const open = (node: number) => suite.open(node);
 
-  beforeAll(async () => {
-    cluster = await TestCluster.start(3);
-    await meshHealthy(cluster.nodes);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
 
   describe('resume after reconnect (join_room since_sequence)', () => {
     let room: string;
@@ -67,7 +53,7 @@ describe('durability: client extensions across three nodes', () => {
 
     it('misses nothing and duplicates nothing when resuming while a burst is being sent', async () => {
       for (const nodeIdx of [2, 1]) {
-        const before = (await fullHistory(cluster.node(1), room, 'counter')).joined.data.last_sequence as number;
+        const before = (await fullHistory(suite.cluster.node(1), room, 'counter')).joined.data.last_sequence as number;
         const burst = sendPipelined(bob, room, 'bob', 150, `burst-${nodeIdx}`);
         await sleep(20);
         const c = await open(nodeIdx);
@@ -132,7 +118,7 @@ describe('durability: client extensions across three nodes', () => {
           expect(received(w, room).filter((m) => m.message_id === first.data.message_id)).toHaveLength(1);
           expect(received(w, room).filter((m) => m.username === user)).toHaveLength(1);
         }
-        const history = await fullHistory(cluster.node(2), room, `h-${nodeIdx}`);
+        const history = await fullHistory(suite.cluster.node(2), room, `h-${nodeIdx}`);
         expect(history.messages.filter((m) => m.username === user).map((m) => m.content)).toEqual(['hello once']);
       });
     }
@@ -147,7 +133,7 @@ describe('durability: client extensions across three nodes', () => {
       expect(rb.type).toBe('message_sent');
       expect(ra.data.message_id).toBe(rb.data.message_id);
       expect([ra.data.duplicate, rb.data.duplicate].filter(Boolean)).toHaveLength(1);
-      const history = await fullHistory(cluster.node(1), room, 'h-twin');
+      const history = await fullHistory(suite.cluster.node(1), room, 'h-twin');
       expect(history.messages.filter((m) => m.username === 'twin')).toHaveLength(1);
     });
 

@@ -1,8 +1,6 @@
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { TestCluster } from '../support/cluster';
-import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, framesOf, join, readDb, meshHealthy } from './support';
+import { createRoom, eventually, framesOf, join, readDb, meshHealthy, useCluster } from './support';
 
 /**
  * The two-phase-commit state is durable: a host killed in the middle of a deletion finishes it
@@ -10,24 +8,8 @@ import { connect, createRoom, eventually, framesOf, join, readDb, meshHealthy } 
  */
 describe('durability: host killed (SIGKILL) during a room deletion', () => {
   jest.setTimeout(60000);
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  const open = async (id: number) => {
-    const c = await connect(cluster.node(id));
-    clients.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    cluster = await TestCluster.start(3);
-    await meshHealthy(cluster.nodes);
-  });
-  afterAll(async () => {
-    const stopped = cluster?.node(3).pid;
-    if (stopped && cluster.node(3).running) process.kill(stopped, 'SIGCONT');
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
+  const suite = useCluster(3);
+  const open = (node: number) => suite.open(node);
 
   it('killed while waiting for PREPARE votes: after restart the room is ACTIVE everywhere and members are told it was cancelled', async () => {
     const owner = await open(1);
@@ -40,17 +22,17 @@ describe('durability: host killed (SIGKILL) during a room deletion', () => {
     await m3.close();
 
     // node3 stops answering (SIGSTOP): the host's PREPARE to it hangs until the peer call timeout
-    const pid3 = cluster.node(3).pid!;
+    const pid3 = suite.cluster.node(3).pid!;
     process.kill(pid3, 'SIGSTOP');
     try {
       owner.send('delete_room', { room_id: room, username: 'owner' });
       await eventually(() => framesOf(member, 'delete_room_initiated').length > 0, 5000, 5);
-      await cluster.node(1).stop('SIGKILL');
+      await suite.cluster.node(1).stop('SIGKILL');
     } finally {
       process.kill(pid3, 'SIGCONT');
     }
-    await cluster.node(1).start();
-    await meshHealthy(cluster.nodes);
+    await suite.cluster.node(1).start();
+    await meshHealthy(suite.cluster.nodes);
 
     // the deletion did not happen: the room works again, also from node2 (whose replica was DELETION_PENDING)
     const again = await open(1);
@@ -73,13 +55,13 @@ describe('durability: host killed (SIGKILL) during a room deletion', () => {
     await join(member, room, 'member');
 
     // Simulates a crash between the COMMIT decision and the local delete: the host's stored state is COMMITTING.
-    await cluster.node(1).stop('SIGKILL');
-    const file = path.join(cluster.node(1).env.DATA_DIR, 'chat.db');
+    await suite.cluster.node(1).stop('SIGKILL');
+    const file = path.join(suite.cluster.node(1).env.DATA_DIR, 'chat.db');
     const db = new DatabaseSync(file);
     db.prepare("UPDATE rooms SET state = 'COMMITTING', deletion_txn = 'txn-crash' WHERE room_id = ?").run(room);
     db.close();
-    await cluster.node(1).start();
-    await meshHealthy(cluster.nodes);
+    await suite.cluster.node(1).start();
+    await meshHealthy(suite.cluster.nodes);
 
     const deleted = await eventually(() => framesOf(member, 'room_deleted').find((f) => f.data.room_id === room), 10000);
     expect(deleted!.data).toMatchObject({ room_id: room, room_name: 'committing', transaction_id: 'txn-crash' });
@@ -87,11 +69,11 @@ describe('durability: host killed (SIGKILL) during a room deletion', () => {
     const r = await probe.request('join_room', { room_id: room, username: 'late' }, 'join_room_success', 'join_room_error');
     expect(r.type).toBe('join_room_error');
 
-    await cluster.node(2).stop('SIGTERM');
-    const snap = readDb(cluster.node(2));
+    await suite.cluster.node(2).stop('SIGTERM');
+    const snap = readDb(suite.cluster.node(2));
     expect(snap.rooms.find((x) => x.room_id === room)).toBeUndefined();
     expect(snap.tombstones.find((t) => t.room_id === room)).toBeDefined();
-    await cluster.node(2).start();
-    await meshHealthy(cluster.nodes);
+    await suite.cluster.node(2).start();
+    await meshHealthy(suite.cluster.nodes);
   });
 });

@@ -1,6 +1,5 @@
-import { TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, receivedUpTo, meshHealthy } from './support';
+import { createRoom, eventually, expectContiguous, framesOf, fullHistory, join, receivedUpTo, meshHealthy, useCluster } from './support';
 
 /**
  * kill -9 of a room's host in the middle of a burst of sends: every acknowledged message survives
@@ -9,13 +8,8 @@ import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistor
  */
 describe('durability: host killed (SIGKILL) mid-burst', () => {
   jest.setTimeout(60000);
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  const open = async (id: number) => {
-    const c = await connect(cluster.node(id));
-    clients.push(c);
-    return c;
-  };
+  const suite = useCluster(2);
+  const open = (node: number) => suite.open(node);
 
   let roomId: string;
   let bob: TestClient;
@@ -23,14 +17,6 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
   const acked = new Map<string, { message_id: string; sequence_number: number; content: string }>();
   let lastAfterRestart = 0;
 
-  beforeAll(async () => {
-    cluster = await TestCluster.start(2);
-    await meshHealthy(cluster.nodes);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
 
   it('keeps every acknowledged message, in order, and continues the sequence after restart', async () => {
     const alice = await open(1); // on the host
@@ -55,7 +41,7 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
 
     const ackCount = () => framesOf(alice, 'message_sent').length + framesOf(bob, 'message_sent').length;
     await eventually(() => ackCount() >= 100, 15000, 2);
-    await cluster.node(1).stop('SIGKILL');
+    await suite.cluster.node(1).stop('SIGKILL');
     const killedAt = ackCount();
 
     // Only what was acknowledged before the crash counts; bob's queued sends fail (host unavailable).
@@ -72,9 +58,9 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
     for (const f of framesOf(bob, 'message_error')) expect(f.data.error_code).toBe('ADMIN_NODE_UNAVAILABLE');
     await carol.close();
 
-    await cluster.node(1).start();
+    await suite.cluster.node(1).start();
 
-    await meshHealthy(cluster.nodes);
+    await meshHealthy(suite.cluster.nodes);
 
     const dave = await open(1);
     const joined = await join(dave, roomId, 'dave', 0);
@@ -113,8 +99,8 @@ describe('durability: host killed (SIGKILL) mid-burst', () => {
 
   it('the member node\'s replica holds the same history, and its connected member misses nothing', async () => {
     expect(lastAfterRestart).toBeGreaterThan(0);
-    const onHost = await fullHistory(cluster.node(1), roomId, 'erin');
-    const onReplica = await fullHistory(cluster.node(2), roomId, 'frank');
+    const onHost = await fullHistory(suite.cluster.node(1), roomId, 'erin');
+    const onReplica = await fullHistory(suite.cluster.node(2), roomId, 'frank');
     expectContiguous(onHost.messages, 1, lastAfterRestart);
     expect(onReplica.messages.map((m) => [m.sequence_number, m.message_id, m.content])).toEqual(
       onHost.messages.map((m) => [m.sequence_number, m.message_id, m.content]),

@@ -1,6 +1,4 @@
-import { TestCluster } from '../support/cluster';
-import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistory, join, readDb, sendPipelined, meshHealthy } from './support';
+import { createRoom, eventually, expectContiguous, framesOf, fullHistory, join, readDb, sendPipelined, meshHealthy, useCluster } from './support';
 
 /**
  * A member node (hosting none of the rooms involved) is killed with SIGKILL while traffic goes on
@@ -10,25 +8,12 @@ import { connect, createRoom, eventually, expectContiguous, framesOf, fullHistor
  */
 describe('durability: member node killed (SIGKILL) during traffic catches up', () => {
   jest.setTimeout(60000);
-  let cluster: TestCluster;
-  const clients: TestClient[] = [];
-  const open = async (id: number) => {
-    const c = await connect(cluster.node(id));
-    clients.push(c);
-    return c;
-  };
+  const suite = useCluster(3);
+  const open = (node: number) => suite.open(node);
 
-  beforeAll(async () => {
-    cluster = await TestCluster.start(3);
-    await meshHealthy(cluster.nodes);
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await cluster?.stop();
-  });
 
   it('replica on the restarted node holds every message, the rooms created and the deletions made while it was down', async () => {
-    const node3 = cluster.node(3);
+    const node3 = suite.cluster.node(3);
     const alice = await open(1);
     const room = await createRoom(alice, 'busy', 'alice'); // hosted by node1
     const doomed = await createRoom(alice, 'doomed', 'alice'); // hosted by node1, deleted while node3 is down
@@ -62,12 +47,12 @@ describe('durability: member node killed (SIGKILL) during traffic catches up', (
     expect(del.type).toBe('delete_room_success');
 
     const lastRoom = 305;
-    const onHost = await fullHistory(cluster.node(1), room, 'hostview');
+    const onHost = await fullHistory(suite.cluster.node(1), room, 'hostview');
     expectContiguous(onHost.messages, 1, lastRoom);
 
     // node3 returns and catches up by itself (no client asks it anything)
     await node3.start();
-    await meshHealthy(cluster.nodes);
+    await meshHealthy(suite.cluster.nodes);
     await eventually(() => /Caught up with node1/.test(node3.output) && /Caught up with node2/.test(node3.output), 10000);
     await node3.stop('SIGTERM');
     const db = readDb(node3);
@@ -85,7 +70,7 @@ describe('durability: member node killed (SIGKILL) during traffic catches up', (
 
     // and its clients see it: everything in order, the new room, and the deleted room is gone
     await node3.start();
-    await meshHealthy(cluster.nodes);
+    await meshHealthy(suite.cluster.nodes);
     const seen = await fullHistory(node3, room, 'late');
     expect(seen.messages.map((m) => [m.sequence_number, m.message_id])).toEqual(onHost.messages.map((m) => [m.sequence_number, m.message_id]));
     const seenNew = await fullHistory(node3, newRoom, 'late');

@@ -1,3 +1,4 @@
+import { TestCluster } from '../support/cluster';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
@@ -125,3 +126,30 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every running node reports every other running node healthy (shared with the other e2e suites). */
 export { meshHealthy } from '../support/cluster';
+
+/**
+ * One real cluster per suite, started before its tests and stopped after them; `open` connects a
+ * client to node N that is closed with the cluster.
+ */
+export function useCluster(count: number) {
+  let cluster: TestCluster | undefined;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    cluster = await TestCluster.start(count);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await cluster?.stop();
+  });
+  return {
+    get cluster(): TestCluster {
+      if (!cluster) throw new Error('the cluster has not started');
+      return cluster;
+    },
+    async open(node: number): Promise<TestClient> {
+      const c = await connect(this.cluster.node(node));
+      clients.push(c);
+      return c;
+    },
+  };
+}
