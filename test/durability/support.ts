@@ -1,3 +1,4 @@
+import type { ChatMessage } from '../../src/modules/rooms/wire';
 import { TestCluster } from '../support/cluster';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -7,14 +8,8 @@ import { eventually } from '../support/cluster';
 
 export { eventually };
 
-export interface Msg {
-  message_id: string;
-  room_id: string;
-  username: string;
-  content: string;
-  sequence_number: number;
-  timestamp: string;
-}
+/** A new_message payload, as the server defines it. */
+export type Msg = ChatMessage;
 
 export const connect = (node: NodeProcess) => TestClient.connect(node.url);
 
