@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, httpStatus } from '../src/cluster/node-process';
+import { httpStatus } from '../src/cluster/node-process';
+import { freePortBlock } from '../src/cluster/ports';
 import { eventually } from './support/cluster';
 
 /** `npm start`'s launcher: three nodes on loopback, their URLs printed, all stopped by Ctrl-C. */
 describe('local cluster (npm start)', () => {
   it('starts three meshed nodes, prints their client URLs, and stops them all on SIGINT', async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-local-'));
-    const base = (await freePort()) + 10; // ports base+1..3 and base+1011..1013
+    const [base] = await freePortBlock([0, 1, 2, 3, 1011, 1012, 1013]); // the launcher uses base+1..3 and base+1011..1013
     const launcher = spawn(process.execPath, [path.resolve(__dirname, '..', 'dist', 'cluster', 'local-cluster.js')], {
       cwd,
       env: { ...process.env, CLUSTER_BASE_PORT: String(base), LOG_LEVEL: 'WARNING' },
@@ -20,7 +21,9 @@ describe('local cluster (npm start)', () => {
     launcher.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
     try {
-      await eventually(() => output.includes('Local cluster is up'), 20000, 100);
+      await eventually(() => output.includes('Local cluster is up'), 40000, 100).catch((e: Error) => {
+        throw new Error(`${e.message}; launcher printed:\n${output.slice(-4000)}`);
+      });
       for (const n of [1, 2, 3]) {
         expect(output).toContain(`node${n}: ws://127.0.0.1:${base + n}/`);
         expect(await httpStatus(`http://127.0.0.1:${base + n}/health`)).toBe(200);
@@ -34,5 +37,5 @@ describe('local cluster (npm start)', () => {
     expect(await exited).toBe(0);
     for (const n of [1, 2, 3]) expect(await httpStatus(`http://127.0.0.1:${base + n}/health`)).toBe(0);
     fs.rmSync(cwd, { recursive: true, force: true });
-  });
+  }, 60000);
 });

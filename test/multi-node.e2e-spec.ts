@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
-import { freePort } from '../src/cluster/node-process';
+import { freePort } from '../src/cluster/ports';
 import { eventually, TestCluster } from './support/cluster';
 import { TestClient, type Frame } from './support/test-client';
 

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 
 /** Where one node of a local cluster listens. */
@@ -104,18 +103,6 @@ export function httpStatus(url: string, method = 'GET'): Promise<number> {
     req.on('error', () => resolve(0));
     req.on('timeout', () => (req.destroy(), resolve(0)));
     req.end();
-  });
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
   });
 }
 

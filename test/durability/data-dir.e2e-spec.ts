@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../../src/cluster/node-process';
+import { freePort } from '../../src/cluster/ports';
 import { TestCluster } from '../support/cluster';
 import { connect, createRoom, join, sendPipelined } from './support';
 

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clusterEnv, freePort, NodeProcess, type NodeSpec } from '../../src/cluster/node-process';
+import { clusterEnv, NodeProcess, type NodeSpec } from '../../src/cluster/node-process';
+import { freePort } from '../../src/cluster/ports';
 
 /** Settings that make failure detection fast enough for tests. */
 export const FAST_FAILURE_DETECTION = {
