@@ -31,6 +31,12 @@ describe('local cluster (npm start)', () => {
       const health = (await (await fetch(`http://127.0.0.1:${base + 1}/health`)).json()) as { details: { peers: { peers: Record<string, unknown> } } };
       expect(Object.keys(health.details.peers.peers).sort()).toEqual(['node2', 'node3']);
       expect(fs.existsSync(path.join(cwd, '.data', 'node1', 'chat.db'))).toBe(true);
+      // Each node tells web pages where the others are (their heartbeats carry the client URL).
+      await eventually(async () => {
+        const cluster = (await (await fetch(`http://127.0.0.1:${base + 1}/cluster`)).json()) as { nodes: { node_id: string; client_url: string }[] };
+        expect(cluster.nodes.map((n) => `${n.node_id} ${n.client_url}`)).toEqual([1, 2, 3].map((n) => `node${n} ws://127.0.0.1:${base + n}/`));
+        return true;
+      }, 10000);
     } finally {
       launcher.kill('SIGINT');
     }

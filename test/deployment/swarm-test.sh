@@ -220,6 +220,10 @@ write_swarm_env() { # FILE VERSION
     echo "STOP_GRACE_PERIOD=15s"
     echo "CPU_RESERVATION=0.1"
     echo "MEMORY_RESERVATION=64M"
+    # The addresses browsers would use for each machine (GET /cluster hands them to web pages).
+    echo "NODE1_CLIENT_URL=ws://m1.chat.test:8080/"
+    echo "NODE2_CLIENT_URL=ws://m2.chat.test:8080/"
+    echo "NODE3_CLIENT_URL=ws://m3.chat.test:8080/"
   } >"$1"
 }
 
@@ -269,6 +273,8 @@ cross_node_chat() {
   }
   CHAT_ROOM_ID=$("$NODE_BIN" -p "JSON.parse(process.argv[1]).room_id" "$out")
   log "  ok: client on node1 (m1) and client on node3 (m3) chatted: ${out}"
+  check "node1's GET /cluster tells web pages node3's client URL (NODE3_CLIENT_URL)" bash -c \
+    "curl -fsS http://127.0.0.1:${p1}/cluster | grep -q '\"node_id\":\"node3\",\"client_url\":\"ws://m3.chat.test:8080/\"'"
 }
 
 operator_scripts() {

@@ -74,10 +74,10 @@ run('web client in Chromium against a real three-node cluster', () => {
     });
   }
 
+  /** Opens the node's own address, as a user would: the page learns the other nodes from GET /cluster. */
   async function page(name: string, nodeIndex: number, viewport?: { width: number; height: number }) {
     const node = cluster.nodes[nodeIndex];
-    const others = cluster.nodes.filter((n) => n !== node).map((n) => n.address).join(',');
-    const p = await openPage(browser, name, `${node.url}?nodes=${others}`, viewport);
+    const p = await openPage(browser, name, node.url, viewport);
     pages.push(p);
     return p;
   }
@@ -236,6 +236,9 @@ run('web client in Chromium against a real three-node cluster', () => {
     const bob = get('bob');
     const carol = get('carol');
     const node2 = cluster.nodes[1];
+    // bob opened node2's address only; it learned where else to go from the cluster.
+    const known = await bob.page.getAttribute('#conn', 'data-nodes');
+    expect(known?.split(',').sort()).toEqual(cluster.nodes.map((n) => n.address).sort());
     await cluster.killNode(node2);
     await bob.page.waitForSelector('#conn:not([data-status="open"])');
     for (let i = 1; i <= 3; i++) await send(alice, `while node2 was down ${i}`);

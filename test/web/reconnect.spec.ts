@@ -1,4 +1,4 @@
-import { Backoff, NodeRotation, ReconnectPlanner, normalizeNode, parseNodeList, wsUrl } from '../../web/src/reconnect';
+import { Backoff, NodeRotation, ReconnectPlanner, nodesFromCluster, normalizeNode, parseNodeList, wsUrl } from '../../web/src/reconnect';
 
 describe('Backoff', () => {
   it('grows exponentially up to the cap and resets', () => {
@@ -39,6 +39,14 @@ describe('NodeRotation / ReconnectPlanner', () => {
     expect(p.next().node).toBe('a:1');
   });
 
+  it('adds learned nodes after the known ones, once each, keeping the current node', () => {
+    const r = new NodeRotation(['a:1', 'b:2'], 'b:2');
+    expect(r.add(['b:2', 'c:3', 'c:3', 'a:1', 'd:4'])).toEqual(['c:3', 'd:4']);
+    expect(r.nodes).toEqual(['a:1', 'b:2', 'c:3', 'd:4']);
+    expect(r.current).toBe('b:2');
+    expect([r.advance(), r.advance(), r.advance()]).toEqual(['c:3', 'd:4', 'a:1']);
+  });
+
   it('rejects an empty node list', () => {
     expect(() => new NodeRotation([])).toThrow();
   });
@@ -68,5 +76,24 @@ describe('node lists', () => {
   it('builds WebSocket URLs', () => {
     expect(wsUrl('h:1')).toBe('ws://h:1/');
     expect(wsUrl('h:1', true)).toBe('wss://h:1/');
+  });
+});
+
+describe('nodesFromCluster (GET /cluster)', () => {
+  it('takes the advertised client URLs as host:port, live nodes first, skipping unknown addresses', () => {
+    const body = {
+      node_id: 'node1',
+      nodes: [
+        { node_id: 'node1', client_url: 'ws://127.0.0.1:8081/', status: 'self' },
+        { node_id: 'node2', client_url: 'ws://127.0.0.1:8082/', status: 'failed' },
+        { node_id: 'node3', client_url: 'wss://chat3.example.com/', status: 'healthy' },
+        { node_id: 'node4', client_url: null, status: 'healthy' },
+      ],
+    };
+    expect(nodesFromCluster(body)).toEqual(['127.0.0.1:8081', 'chat3.example.com', '127.0.0.1:8082']);
+  });
+
+  it('yields nothing for answers that are not a cluster view', () => {
+    for (const body of [null, 'x', 42, {}, { nodes: 'x' }, { nodes: [null, 1, { client_url: 'not a url!' }] }]) expect(nodesFromCluster(body)).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ const msg = (seq: number, user = 'bob'): ChatMessage => ({
   timestamp: '2026-01-01T00:00:00Z',
 });
 
-function setup(nodes = ['n1:1', 'n2:2', 'n3:3']) {
+function setup(nodes = ['n1:1', 'n2:2', 'n3:3'], discoverNodes?: (node: string) => Promise<string[]>) {
   const clock = new Clock();
   const sockets: FakeSocket[] = [];
   const events: SessionEvent[] = [];
@@ -82,6 +82,7 @@ function setup(nodes = ['n1:1', 'n2:2', 'n3:3']) {
       return s;
     },
     backoff: new Backoff({ initialMs: 100, jitter: 0 }),
+    discoverNodes,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
     gapRepairDelayMs: 500,
@@ -172,6 +173,34 @@ describe('ChatSession', () => {
     await flush();
     expect(t.shown()).toEqual([1, 2, 3, 4, 5]);
     expect(t.notices().some((n) => /Reconnected to n2:2/.test(n))).toBe(true);
+  });
+
+  it('asks the node it opened on for the cluster and reconnects to the nodes it learned', async () => {
+    const asked: string[] = [];
+    const t = setup(['n1:1'], async (node) => (asked.push(node), ['n1:1', 'n2:2']));
+    t.session.connect();
+    t.sock().open();
+    await flush();
+    expect(asked).toEqual(['n1:1']);
+    expect(t.events.filter((e) => e.kind === 'nodes')).toEqual([{ kind: 'nodes', nodes: ['n1:1', 'n2:2'] }]);
+    t.sock().close(); // node 1 drops
+    t.clock.advance(100); // retry same node
+    t.sock().close(); // refused
+    t.clock.advance(200);
+    expect(t.sock().url).toBe('ws://n2:2/');
+  });
+
+  it('keeps its node list when asking for the cluster fails', async () => {
+    const t = setup(['n1:1'], () => Promise.reject(new Error('offline')));
+    t.session.connect();
+    t.sock().open();
+    await flush();
+    t.sock().close();
+    t.clock.advance(100);
+    t.sock().close();
+    t.clock.advance(200);
+    expect(t.sock().url).toBe('ws://n1:1/');
+    expect(t.events.some((e) => e.kind === 'nodes')).toBe(false);
   });
 
   it('re-sends an unconfirmed message after reconnect with the same client_message_id', async () => {

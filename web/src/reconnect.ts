@@ -46,24 +46,35 @@ export class Backoff {
 /** Cycles through node addresses; starts at the one the user connected to. */
 export class NodeRotation {
   private index = 0;
-  readonly nodes: readonly string[];
+  private readonly list: string[];
 
   constructor(nodes: readonly string[], start?: string) {
     if (nodes.length === 0) throw new Error('NodeRotation needs at least one node');
-    this.nodes = [...nodes];
+    this.list = [...nodes];
     if (start !== undefined) {
-      const i = this.nodes.indexOf(start);
+      const i = this.list.indexOf(start);
       if (i >= 0) this.index = i;
     }
   }
 
+  get nodes(): readonly string[] {
+    return this.list;
+  }
+
   get current(): string {
-    return this.nodes[this.index];
+    return this.list[this.index];
+  }
+
+  /** Appends nodes not yet in the list (e.g. learned from the cluster); returns those added. */
+  add(nodes: readonly string[]): string[] {
+    const added = nodes.filter((n, i) => !this.list.includes(n) && nodes.indexOf(n) === i);
+    this.list.push(...added);
+    return added;
   }
 
   /** Moves to the next node (wrapping) and returns it. */
   advance(): string {
-    this.index = (this.index + 1) % this.nodes.length;
+    this.index = (this.index + 1) % this.list.length;
     return this.current;
   }
 }
@@ -125,4 +136,19 @@ export function normalizeNode(raw: string): string | null {
 
 export function wsUrl(node: string, secure = false): string {
   return `${secure ? 'wss' : 'ws'}://${node}/`;
+}
+
+/**
+ * The client addresses (`host:port`) in a node's `GET /cluster` answer, peers that are up first;
+ * entries without a usable client_url are skipped. Tolerates any JSON: a bad answer yields [].
+ */
+export function nodesFromCluster(body: unknown): string[] {
+  const list = (body as { nodes?: unknown } | null)?.nodes;
+  if (!Array.isArray(list)) return [];
+  const rank = (status: unknown) => (status === 'self' || status === 'healthy' ? 0 : status === 'degraded' || status === 'unknown' ? 1 : 2);
+  return list
+    .filter((n): n is { client_url: string; status?: unknown } => typeof n?.client_url === 'string')
+    .sort((a, b) => rank(a.status) - rank(b.status))
+    .map((n) => normalizeNode(n.client_url))
+    .filter((n): n is string => n !== null);
 }

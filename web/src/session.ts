@@ -29,6 +29,8 @@ export interface SessionOptions {
   /** Node to connect to first (defaults to the first of `nodes`). */
   start?: string;
   createSocket: SocketFactory;
+  /** Asks a node for its cluster's client addresses (`GET /cluster`), so reconnects can go there too. */
+  discoverNodes?: (node: string) => Promise<string[]>;
   secure?: boolean;
   backoff?: Backoff;
   requestTimeoutMs?: number;
@@ -51,9 +53,11 @@ export class ChatSession {
   private readonly membership: RoomMembership;
   private readonly deletion: RoomDeletion;
   private readonly events: RoomEvents;
+  private readonly discoverNodes?: (node: string) => Promise<string[]>;
 
   constructor(opts: SessionOptions) {
     this.username = opts.username;
+    this.discoverNodes = opts.discoverNodes;
     const timers = timersFrom(opts);
     const emit = (ev: SessionEvent): void => {
       try {
@@ -194,5 +198,11 @@ export class ChatSession {
     this.membership.resumeAll();
     this.directory.discover().catch(() => undefined);
     this.directory.scheduleRefresh();
+    this.discoverNodes?.(node)
+      .then((nodes) => {
+        const added = this.connection.learnNodes(nodes);
+        if (added.length > 0) emit({ kind: 'nodes', nodes: [...this.connection.nodes] });
+      })
+      .catch(() => undefined); // the list we have still works; the next connect asks again
   }
 }

@@ -23,6 +23,13 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('advertises a client URL only when it knows one: CLIENT_URL, else a specific WEBSOCKET_HOST', () => {
+    expect(loadConfig({}).clientUrl).toBeNull();
+    expect(loadConfig({ WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: '8081' }).clientUrl).toBe('ws://127.0.0.1:8081/');
+    expect(loadConfig({ WEBSOCKET_HOST: '::1' }).clientUrl).toBe('ws://[::1]:8080/');
+    expect(loadConfig({ CLIENT_URL: 'wss://chat.example.com/' }).clientUrl).toBe('wss://chat.example.com/');
+  });
+
   it('accepts decimal seconds for CLEANUP_INTERVAL', () => {
     expect(loadConfig({ CLEANUP_INTERVAL: '0.5' }).cleanupIntervalMs).toBe(500);
   });
@@ -39,6 +46,7 @@ describe(loadConfig.name, () => {
     ['PEER_NODES', 'node2'],
     ['PEER_NODES', 'node2:http://'],
     ['PEER_NODES', 'node2:host'],
+    ['CLIENT_URL', 'http://chat.example.com/'],
   ])('refuses %s=%s and names the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     try {

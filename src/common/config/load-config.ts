@@ -55,13 +55,20 @@ export function loadConfig(env: Env = process.env): NodeConfig {
   if (!/^\d+$/.test(maxFailuresRaw) || Number(maxFailuresRaw) < 1) {
     throw new ConfigError('MAX_HEARTBEAT_FAILURES', `must be a whole number >= 1 (got "${maxFailuresRaw}")`);
   }
+  const websocketHost = host('WEBSOCKET_HOST');
+  const websocketPort = port('WEBSOCKET_PORT', 8080);
+  const clientUrl = read('CLIENT_URL', '') || defaultClientUrl(websocketHost, websocketPort);
+  if (clientUrl !== null && !/^wss?:\/\/[^\s/]+(\/\S*)?$/i.test(clientUrl)) {
+    throw new ConfigError('CLIENT_URL', `must be a WebSocket URL like ws://host:port/ (got "${clientUrl}")`);
+  }
   const dataDir = read('DATA_DIR', './.data/' + nodeId);
   if (dataDir === '') throw new ConfigError('DATA_DIR', 'must be a directory path');
 
   return {
     nodeId,
-    websocketHost: host('WEBSOCKET_HOST'),
-    websocketPort: port('WEBSOCKET_PORT', 8080),
+    websocketHost,
+    websocketPort,
+    clientUrl,
     xmlrpcHost: host('XMLRPC_HOST'),
     xmlrpcPort,
     xmlrpcAddress: xmlrpcAddress.replace(/\/$/, ''),
@@ -78,4 +85,13 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     peerCallTimeoutMs: seconds('PEER_CALL_TIMEOUT', 5),
     wsPingIntervalMs: seconds('WS_PING_INTERVAL', 20),
   };
+}
+
+/**
+ * Where browsers reach this node, when the listen address says it: a specific WEBSOCKET_HOST is
+ * that address; a wildcard (0.0.0.0, ::) says nothing about the outside, so it stays unknown.
+ */
+function defaultClientUrl(host: string, port: number): string | null {
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') return null;
+  return `ws://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}/`;
 }

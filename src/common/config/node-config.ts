@@ -12,6 +12,8 @@ export interface NodeConfig {
   readonly nodeId: string;
   readonly websocketHost: string;
   readonly websocketPort: number;
+  /** WebSocket URL browsers use to reach this node (CLIENT_URL), shown to other nodes' pages; null if unknown. */
+  readonly clientUrl: string | null;
   readonly xmlrpcHost: string;
   readonly xmlrpcPort: number;
   /** URL peers use to reach this node (advertised as `node_address`). */

@@ -137,10 +137,10 @@ export class PeerDirectory implements OnModuleDestroy {
   }
 
   /** Feeds a heartbeat outcome into the peer's health and tells listeners about transitions. */
-  recordHeartbeat(nodeId: string, ok: boolean, bootId?: string): void {
+  recordHeartbeat(nodeId: string, ok: boolean, bootId?: string, clientUrl?: string): void {
     const peer = this.peers.get(nodeId);
     if (!peer) return;
-    const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), bootId) : [peer.health.failure()];
+    const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), bootId, clientUrl) : [peer.health.failure()];
     for (const t of transitions) {
       if (t === 'failed') {
         this.logger.warn(`Peer ${nodeId} marked FAILED after ${peer.health.consecutiveFailures} missed heartbeats`);

@@ -112,6 +112,6 @@ describe(PeerHealth.name, () => {
   it('serialises for /health', () => {
     const sut = healthyPeer(2);
     sut.failure();
-    expect(sut.toJSON()).toEqual({ node_id: 'node2', status: 'degraded', consecutive_failures: 1, last_seen: T0 });
+    expect(sut.toJSON()).toEqual({ node_id: 'node2', status: 'degraded', consecutive_failures: 1, last_seen: T0, client_url: null });
   });
 });

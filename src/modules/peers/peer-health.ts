@@ -12,6 +12,8 @@ export class PeerHealth {
   consecutiveFailures = 0;
   lastSeen: number | null = null;
   bootId: string | null = null;
+  /** The WebSocket URL the peer advertised in its last heartbeat (CLIENT_URL), for web clients. */
+  clientUrl: string | null = null;
 
   constructor(
     readonly nodeId: string,
@@ -23,7 +25,7 @@ export class PeerHealth {
   }
 
   /** Records an answer; returns `restarted` if the peer's boot id changed, else `reachable` when it was not healthy. */
-  success(now: number, bootId?: string): PeerTransition[] {
+  success(now: number, bootId?: string, clientUrl?: string): PeerTransition[] {
     const transitions: PeerTransition[] = [];
     if (bootId && this.bootId && bootId !== this.bootId) transitions.push('restarted');
     const wasDown = this.status === 'unknown' || this.status === 'failed';
@@ -31,6 +33,7 @@ export class PeerHealth {
     this.consecutiveFailures = 0;
     this.lastSeen = now;
     if (bootId) this.bootId = bootId;
+    if (clientUrl !== undefined) this.clientUrl = clientUrl || null;
     if (wasDown) transitions.push('reachable');
     return transitions;
   }
@@ -48,6 +51,6 @@ export class PeerHealth {
   }
 
   toJSON() {
-    return { node_id: this.nodeId, status: this.status, consecutive_failures: this.consecutiveFailures, last_seen: this.lastSeen };
+    return { node_id: this.nodeId, status: this.status, consecutive_failures: this.consecutiveFailures, last_seen: this.lastSeen, client_url: this.clientUrl };
   }
 }

@@ -84,7 +84,7 @@ export interface PeerMethodMap {
     params: [room_id: string, username: string, member_node_id: string, reason?: string];
     result: { success: boolean; message: string };
   };
-  heartbeat: { params: []; result: { status: 'ok'; node_id: string; timestamp: string; boot_id: string } };
+  heartbeat: { params: []; result: { status: 'ok'; node_id: string; timestamp: string; boot_id: string; client_url: string } };
   prepare_delete_room: { params: [room_id: string, transaction_id: string, coordinator_node: string, initiator?: string]; result: Vote };
   commit_delete_room: { params: [room_id: string, transaction_id: string, room_name?: string | null]; result: { success: boolean; node_id: string } };
   rollback_delete_room: { params: [room_id: string, transaction_id: string]; result: { success: boolean; node_id: string } };

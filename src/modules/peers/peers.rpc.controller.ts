@@ -18,6 +18,6 @@ export class PeersRpcController {
   @MessagePattern('heartbeat')
   heartbeat(@Payload() params: unknown): PeerResult<'heartbeat'> {
     checkParams('heartbeat', params, []);
-    return { status: 'ok', node_id: this.config.nodeId, timestamp: this.clock.iso(), boot_id: this.bootId };
+    return { status: 'ok', node_id: this.config.nodeId, timestamp: this.clock.iso(), boot_id: this.bootId, client_url: this.config.clientUrl ?? '' };
   }
 }

@@ -110,6 +110,15 @@ export class Connection {
     this.socket?.close(4000, 'client reconnect');
   }
 
+  /** Adds nodes to reconnect to (e.g. learned from the cluster); returns those that were new. */
+  learnNodes(nodes: readonly string[]): string[] {
+    return this.planner.rotation.add(nodes);
+  }
+
+  get nodes(): readonly string[] {
+    return this.planner.rotation.nodes;
+  }
+
   /** Sends if open; false if not (the frame is not queued). */
   send(frame: Frame): boolean {
     const s = this.socket;

@@ -16,6 +16,8 @@ export type SessionEvent =
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
   /** `key`: a later notice with the same key replaces the earlier one (e.g. unavailable -> available). */
   | { kind: 'notice'; level: Level; text: string; roomId?: string; key?: string }
-  | { kind: 'gone'; room: RoomState };
+  | { kind: 'gone'; room: RoomState }
+  /** The nodes the session reconnects to changed (learned from the cluster). */
+  | { kind: 'nodes'; nodes: string[] };
 
 export type StatusEvent = Extract<SessionEvent, { kind: 'status' }>;

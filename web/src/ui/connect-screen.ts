@@ -3,7 +3,7 @@
 
 import { codePointLength } from '../format';
 import { MAX_USERNAME } from '../protocol';
-import { normalizeNode, parseNodeList } from '../reconnect';
+import { nodesFromCluster, normalizeNode, parseNodeList } from '../reconnect';
 import { ChatSession, type SocketLike } from '../session';
 import { setConn } from './connection-indicator';
 import { ui } from './dom';
@@ -73,6 +73,10 @@ function start(username: string, nodes: string[]): void {
     nodes,
     secure: location.protocol === 'https:',
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    discoverNodes: async (node) => {
+      const res = await fetch(`${location.protocol === 'https:' ? 'https' : 'http'}://${node}/cluster`, { signal: AbortSignal.timeout(5000) });
+      return nodesFromCluster(await res.json());
+    },
     onEvent: onSessionEvent,
   });
   page.session = session;

@@ -15,3 +15,9 @@ export function showConnStatus(ev: StatusEvent): void {
   else if (ev.status === 'connecting') setConn('connecting', `connecting to ${ev.node}…`);
   else setConn('closed', 'not connected');
 }
+
+/** Hovering the indicator tells where the page would go if this node went away. */
+export function showKnownNodes(nodes: readonly string[]): void {
+  ui.conn.title = `Nodes this page can reconnect to: ${nodes.join(', ')}`;
+  ui.conn.dataset.nodes = nodes.join(',');
+}

@@ -3,7 +3,7 @@
 import { messageHtml, systemHtml } from '../render';
 import type { SessionEvent } from '../session';
 import { updateComposer } from './composer';
-import { showConnStatus } from './connection-indicator';
+import { showConnStatus, showKnownNodes } from './connection-indicator';
 import { ui } from './dom';
 import { renderJoined, renderRoomList } from './lobby';
 import { notify } from './notices';
@@ -21,6 +21,9 @@ export function onSessionEvent(ev: SessionEvent): void {
     }
     case 'rooms':
       renderRoomList(ev.list);
+      return;
+    case 'nodes':
+      showKnownNodes(ev.nodes);
       return;
     case 'room':
       renderJoined();
