@@ -184,6 +184,23 @@ run('web client in Chromium (fake cluster)', () => {
     await cluster.nodes[1].listen();
   });
 
+  it('keeps its session over a page reload: connects again by itself and is back in its room', async () => {
+    const bob = pages.find((p) => p.name === 'bob')!;
+    const alice = pages.find((p) => p.name === 'alice')!;
+    const before = await shownMessages(bob);
+    await bob.page.reload();
+    await bob.page.waitForSelector('#conn[data-status="open"]');
+    expect(await bob.page.locator('#connect-view').isVisible()).toBe(false);
+    await bob.page.waitForFunction(() => document.querySelector('#room-title')?.textContent === 'general');
+    await waitForText(bob, before[before.length - 1].text);
+    await send(bob, 'hello after a reload');
+    await waitForText(alice, 'hello after a reload');
+    await waitForText(bob, 'hello after a reload');
+    const seqs = (await shownMessages(bob)).map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i)); // in order, no gap, no duplicate
+    await screenshot(bob, 'fake-05b-reloaded');
+  });
+
   it('the creator deletes the room and the others see it go', async () => {
     const alice = pages.find((p) => p.name === 'alice')!;
     const carol = pages.find((p) => p.name === 'carol')!;

@@ -2,10 +2,11 @@
 // protocol logic).
 
 import { initComposer } from './ui/composer';
-import { initConnectScreen, prefill } from './ui/connect-screen';
+import { initConnectScreen, prefill, restoreSession } from './ui/connect-screen';
 import { initLobby } from './ui/lobby';
 import { page } from './ui/page-state';
 import { initRoomView } from './ui/room-view';
+import { saveSession } from './ui/saved-session';
 
 initConnectScreen();
 initLobby();
@@ -15,4 +16,8 @@ initComposer();
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());
 
+// A reload keeps the tab's session: the room on screen is saved as the page goes away.
+window.addEventListener('pagehide', () => saveSession());
+
 prefill();
+restoreSession();

@@ -124,6 +124,11 @@ export class ChatSession {
     return this.connection.node;
   }
 
+  /** Every node this session may reconnect to (given at start, or learned from the cluster). */
+  get nodes(): readonly string[] {
+    return this.connection.nodes;
+  }
+
   get lastRoomsList(): GlobalRoomsList | null {
     return this.directory.last;
   }

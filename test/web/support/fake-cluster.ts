@@ -101,6 +101,14 @@ export class FakeNode {
   async listen(port = this.port): Promise<void> {
     const http = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
+      if (path === '/cluster') {
+        // Like a real node's GET /cluster: itself first, then the others with their client URLs.
+        const others = this.cluster.nodes.filter((n) => n !== this);
+        const view = (n: FakeNode, status: string) => ({ node_id: n.nodeId, client_url: `ws://${n.address}/`, status });
+        const nodes = [view(this, 'self'), ...others.map((n) => view(n, n.up ? 'healthy' : 'failed'))];
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify({ node_id: this.nodeId, nodes }));
+        return;
+      }
       const file = path === '/' ? 'index.html' : path.slice(1);
       if (!/^[\w.-]+$/.test(file)) {
         res.writeHead(404).end();

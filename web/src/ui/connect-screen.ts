@@ -10,7 +10,17 @@ import { ui } from './dom';
 import { renderJoined } from './lobby';
 import { page, resetPage } from './page-state';
 import { showRoom } from './room-view';
+import { forgetSession, loadSavedSession, rejoinWhenOpen } from './saved-session';
 import { onSessionEvent } from './session-view';
+
+/** After a reload: connects again as before and re-joins the rooms this tab was in. Else false. */
+export function restoreSession(): boolean {
+  const saved = loadSavedSession();
+  if (!saved) return false;
+  rejoinWhenOpen(saved);
+  start(saved.username, saved.nodes);
+  return true;
+}
 
 /** Fills the form from ?node=&nodes=&user=, the page's own host, and the name used last time. */
 export function prefill(): void {
@@ -44,6 +54,7 @@ export function initConnectScreen(): void {
   });
 
   ui.logout.addEventListener('click', () => {
+    forgetSession();
     page.session?.close();
     resetPage();
     ui.app.hidden = true;
@@ -75,7 +86,7 @@ function start(username: string, nodes: string[]): void {
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     discoverNodes: async (node) => {
       const res = await fetch(`${location.protocol === 'https:' ? 'https' : 'http'}://${node}/cluster`, { signal: AbortSignal.timeout(5000) });
-      return nodesFromCluster(await res.json());
+      return res.ok ? nodesFromCluster(await res.json()) : [];
     },
     onEvent: onSessionEvent,
   });

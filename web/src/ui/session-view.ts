@@ -7,10 +7,17 @@ import { showConnStatus, showKnownNodes } from './connection-indicator';
 import { ui } from './dom';
 import { renderJoined, renderRoomList } from './lobby';
 import { notify } from './notices';
+import { rejoinSavedRooms, saveSession } from './saved-session';
 import { logFor, logs, page, roomShown, unread } from './page-state';
 import { nearBottom, renderLoadOlder, renderOutbox, renderRoomHead, scrollToBottom } from './room-view';
 
 export function onSessionEvent(ev: SessionEvent): void {
+  render(ev);
+  if (ev.kind === 'status' && ev.status === 'open') void rejoinSavedRooms();
+  if (ev.kind === 'status' || ev.kind === 'room' || ev.kind === 'gone' || ev.kind === 'nodes') saveSession();
+}
+
+function render(ev: SessionEvent): void {
   switch (ev.kind) {
     case 'status': {
       showConnStatus(ev);
