@@ -6,7 +6,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
 import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
-import { checkParams } from '../peers/rpc-params';
+import { checkParams, checkReplicationEvents, messageWireProblem } from '../peers/rpc-params';
 import { LIMITS } from './dto/requests';
 import { codePoints, contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
@@ -131,9 +131,8 @@ export class RoomsRpcController {
   @MessagePattern('receive_message_broadcast')
   async receiveMessageBroadcast(@Payload() params: unknown): Promise<boolean> {
     const [roomId, message] = checkParams<[string, ChatMessage]>('receive_message_broadcast', params, ['string', 'struct']);
-    if (message.room_id !== roomId || !Number.isInteger(message.sequence_number) || typeof message.content !== 'string') {
-      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'receive_message_broadcast: message_data is not a ChatMessage of that room');
-    }
+    const problem = message.room_id === roomId ? messageWireProblem(message) : 'message.room_id is not that room';
+    if (problem) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `receive_message_broadcast: message_data is not a ChatMessage of that room (${problem})`);
     await this.replica.applyMessage(fromMessageWire(message));
     return true;
   }
@@ -172,9 +171,7 @@ export class RoomsRpcController {
   @MessagePattern('replicate_events')
   async replicateEvents(@Payload() params: unknown): Promise<boolean> {
     const [fromNode, events] = checkParams<[string, ReplicationEvent[]]>('replicate_events', params, ['string', 'array']);
-    if (!events.every((e) => typeof e === 'object' && e !== null && typeof (e as { kind?: unknown }).kind === 'string')) {
-      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events: every event must be a struct with a kind');
-    }
+    checkReplicationEvents(events);
     await this.replica.receive(fromNode, events);
     return true;
   }

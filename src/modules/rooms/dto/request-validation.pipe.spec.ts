@@ -53,4 +53,33 @@ describe(RequestValidationPipe.name, () => {
     expect(refusal(CreateRoomRequest, { creator_id: 'c' }).message).toBe('Missing room_name or creator_id');
     expect(refusal(GetHistoryRequest, { room_id: 'r', limit: 201 }).message).toContain('limit');
   });
+
+  describe('hostile JSON (found by test/robustness.e2e-spec.ts)', () => {
+    const deep = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels)) as unknown;
+
+    it('refuses deeply nested values in a field with the field\'s own error, not a stack overflow', () => {
+      expect(refusal(SendMessageRequest, { room_id: 'r', username: deep(20_000), content: 'hi' }).code).toBe('INVALID_REQUEST');
+      expect(refusal(SendMessageRequest, { room_id: 'r', username: 'u', content: deep(20_000) })).toEqual({ code: 'INVALID_CONTENT', message: 'Message content must be a string' });
+      expect(refusal(GetHistoryRequest, { room_id: 'r', after_sequence: deep(20_000) }).message).toContain('after_sequence');
+    });
+
+    it('ignores fields it does not declare, however deep or odd', () => {
+      const value = JSON.parse('{"room_id":"r","username":"u","content":"hi","junk":{"constructor":true,"x":[{"constructor":"evil"}]}}') as object;
+      expect(run(SendMessageRequest, { ...value, more: deep(20_000) })).toEqual(Object.assign(new SendMessageRequest(), { room_id: 'r', username: 'u', content: 'hi' }));
+    });
+
+    it('refuses a field holding an object with a "constructor" key as a wrong type', () => {
+      const value = JSON.parse('{"room_id":{"constructor":5},"username":"u"}') as object;
+      expect(refusal(JoinRoomRequest, value)).toEqual({ code: 'INVALID_REQUEST', message: 'room_id must be a string of 1-64 characters' });
+      expect(refusal(CreateRoomRequest, JSON.parse('{"room_name":"n","creator_id":"c","description":{"constructor":"x"}}')).message).toContain('description');
+    });
+
+    it('validates by the DTO\'s rules even when the data has own "constructor" or "__proto__" keys', () => {
+      const value = JSON.parse('{"room_id":5,"username":"u","content":"hi","constructor":{},"__proto__":{"room_id":"r"}}') as object;
+      expect(refusal(SendMessageRequest, value).message).toBe('room_id must be a string of 1-64 characters');
+      const ok = run(SendMessageRequest, JSON.parse('{"room_id":"r","username":"u","content":"hi","__proto__":{"isAdmin":true}}')) as object;
+      expect(ok).toBeInstanceOf(SendMessageRequest);
+      expect((ok as Record<string, unknown>).isAdmin).toBeUndefined();
+    });
+  });
 });

@@ -1,6 +1,5 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { ChatError, type ChatErrorCode } from '../../../common/errors/chat-error';
 import { NoParams } from './requests';
 
@@ -23,7 +22,7 @@ export class RequestValidationPipe implements PipeTransform {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ChatError('INVALID_REQUEST', 'Request data must be a JSON object');
     }
-    const instance = plainToInstance(dto, value, { enableImplicitConversion: false }) as object;
+    const instance = toDto(dto as new () => object, value as Record<string, unknown>);
     const errors = validateSync(instance, { stopAtFirstError: true, forbidUnknownValues: false });
     if (errors.length > 0) throw this.toChatError(errors.sort(byCheckOrder)[0]);
     return instance;
@@ -35,4 +34,23 @@ export class RequestValidationPipe implements PipeTransform {
     if (split < 0) return new ChatError('INVALID_REQUEST', `Invalid ${error.property}`);
     return new ChatError(rule.slice(0, split) as ChatErrorCode, rule.slice(split + 1));
   }
+}
+
+const declaredFields = new Map<Function, string[]>();
+
+/**
+ * The DTO with the fields it declares, copied as they are (the DTOs are flat: each field is a value
+ * the validators type-check). Nothing else the client sent is kept or walked into: class-transformer
+ * recursed into every nested value, so thousands of nested arrays overflowed the stack and a nested
+ * "constructor" key made it throw, both answered as internal errors.
+ */
+function toDto(dto: new () => object, value: Record<string, unknown>): object {
+  let fields = declaredFields.get(dto);
+  if (!fields) {
+    fields = [...new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false).map((m) => m.propertyName))];
+    declaredFields.set(dto, fields);
+  }
+  const instance = new dto() as Record<string, unknown>;
+  for (const field of fields) if (Object.hasOwn(value, field)) instance[field] = value[field];
+  return instance;
 }
