@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory, type PeerStatusListener } from '../peers/peer-directory';
 import { RoomHostService } from './room-host.service';
@@ -11,6 +11,7 @@ import { ReplicaService } from './replica.service';
  */
 @Injectable()
 export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
+  private readonly logger = new Logger(PeerFailureHandler.name);
   private readonly unavailable = new Set<string>();
 
   constructor(
@@ -42,12 +43,20 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
     void this.replica.syncFrom(nodeId);
   }
 
-  onPeerReachable(nodeId: string): void {
-    void this.replica.syncFrom(nodeId).then(() => {
-      for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
-        if (!this.unavailable.delete(room.roomId)) continue;
-        this.clients.broadcast(room.roomId, 'room_available', { room_id: room.roomId, admin_node: nodeId });
-      }
-    });
+  /**
+   * Resolves (never rejects) once the catch-up is over and the rooms are announced. Nobody awaits
+   * it, so a failure here must not become an unhandled rejection, which ends the process: e.g. a
+   * SIGTERM during the catch-up closes the store before the announcement reads it.
+   */
+  onPeerReachable(nodeId: string): Promise<void> {
+    return this.replica
+      .syncFrom(nodeId)
+      .then(() => {
+        for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
+          if (!this.unavailable.delete(room.roomId)) continue;
+          this.clients.broadcast(room.roomId, 'room_available', { room_id: room.roomId, admin_node: nodeId });
+        }
+      })
+      .catch((e: unknown) => this.logger.warn(`Announcing the rooms of ${nodeId} as available failed: ${(e as Error)?.message ?? e}`));
   }
 }

@@ -1,0 +1,43 @@
+import { Logger } from '@nestjs/common';
+import type { RoomRecord } from '../../common/store/chat-records';
+import type { ClientRegistry } from '../members/client-registry';
+import type { PeerDirectory } from '../peers/peer-directory';
+import { PeerFailureHandler } from './peer-failure.handler';
+import type { ReplicaService } from './replica.service';
+import type { RoomHostService } from './room-host.service';
+
+const room = { roomId: 'r1', hostNode: 'node2' } as RoomRecord;
+
+describe(PeerFailureHandler.name, () => {
+  let roomsWithLocalMembers: jest.Mock<RoomRecord[], [string]>;
+  let broadcast: jest.Mock;
+  let warn: jest.SpyInstance;
+  let sut: PeerFailureHandler;
+
+  beforeEach(() => {
+    roomsWithLocalMembers = jest.fn((_nodeId: string) => [room]);
+    broadcast = jest.fn();
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const replica = { syncFrom: jest.fn(async () => undefined), roomsWithLocalMembers } as unknown as ReplicaService;
+    const host = { removeMembersOf: jest.fn(() => 0) } as unknown as RoomHostService;
+    sut = new PeerFailureHandler({} as PeerDirectory, host, replica, { broadcast } as unknown as ClientRegistry);
+  });
+
+  afterEach(() => warn.mockRestore());
+
+  it('tells local members a room is available again once its host has been caught up with', async () => {
+    sut.onPeerFailed('node2');
+    expect(broadcast).toHaveBeenCalledWith('r1', 'room_unavailable', expect.objectContaining({ admin_node: 'node2' }));
+    await sut.onPeerReachable('node2');
+    expect(broadcast).toHaveBeenLastCalledWith('r1', 'room_available', { room_id: 'r1', admin_node: 'node2' });
+  });
+
+  it('settles without rejecting when the announcement fails (a SIGTERM closed the store during the catch-up)', async () => {
+    // Nobody awaits this promise: a rejection would be unhandled and end the process with exit code 1.
+    roomsWithLocalMembers.mockImplementation(() => {
+      throw new Error('statement has been finalized');
+    });
+    await expect(sut.onPeerReachable('node2')).resolves.toBeUndefined();
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('statement has been finalized'));
+  });
+});
