@@ -332,7 +332,10 @@ class Sender {
         conn.kill(); // give up on this connection; the same client_message_ids go out on the next
         continue;
       }
-      if (outcome.includes('NOT_MEMBER')) conn.joins.delete(room); // the host forgot us: join again
+      // The host dropped our membership: join again. (It happens when the end of our previous
+      // connection is reported to the host after we re-joined through another node: the host's
+      // notify_member_disconnect removes the user whatever node the notice comes from.)
+      if (outcome.includes('NOT_MEMBER')) conn.joins.delete(room);
       await sleep(this.rng.int(50, 250));
     }
   }
