@@ -332,9 +332,10 @@ class Sender {
         conn.kill(); // give up on this connection; the same client_message_ids go out on the next
         continue;
       }
-      // The host dropped our membership: join again. (It happens when the end of our previous
-      // connection is reported to the host after we re-joined through another node: the host's
-      // notify_member_disconnect removes the user whatever node the notice comes from.)
+      // The host dropped our membership: join again. (A host that restarted, or saw our old node
+      // restart, removes the members it had through that node; that can race with our re-join.
+      // A late disconnect notice from the node we left no longer does: it only removes a member
+      // still connected through that node.)
       if (outcome.includes('NOT_MEMBER')) conn.joins.delete(room);
       await sleep(this.rng.int(50, 250));
     }

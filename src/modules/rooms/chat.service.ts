@@ -235,7 +235,7 @@ export class ChatService {
     if (!room) return;
     try {
       if (this.host.isHostOf(room)) {
-        this.host.leave(roomId, username, reason);
+        this.host.leave(roomId, username, reason, reason ? this.config.nodeId : undefined);
       } else if (reason) {
         await this.callHost(room, 'notify_member_disconnect', [roomId, username, this.config.nodeId, reason]);
       } else {

@@ -245,6 +245,18 @@ describe(RoomHostService.name, () => {
       expect(await chatErrorCode(() => sut.leave(roomId, 'carol'))).toBe('NOT_IN_ROOM');
       expect(events.memberEvents).toEqual([]);
     });
+
+    it('removes a disconnected member only through the node it is connected through', async () => {
+      sut.join(roomId, 'bob', 'node3'); // bob's node2 connection ended and his client joined again via node3
+
+      expect(await chatErrorCode(() => sut.leave(roomId, 'bob', 'User disconnected', 'node2'))).toBe('NOT_IN_ROOM'); // node2's late notice
+      expect(store.getMember(roomId, 'bob')?.nodeId).toBe('node3');
+      expect(events.memberEvents).toEqual([]);
+
+      sut.leave(roomId, 'bob', 'User disconnected', 'node3');
+      expect(store.getMember(roomId, 'bob')).toBeNull();
+      expect(events.memberEvents.map((e) => e.event.reason)).toEqual(['User disconnected']);
+    });
   });
 
   describe('removeMembersOf', () => {

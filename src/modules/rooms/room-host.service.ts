@@ -114,11 +114,19 @@ export class RoomHostService implements OnApplicationBootstrap {
     return { room, members, joined, history, firstSequence: this.store.firstSequence(roomId) };
   }
 
-  /** Removes a member; `reason` is left out for an explicit leave, as in the reference. */
-  leave(roomId: string, username: string, reason?: MemberLeftReason): void {
+  /**
+   * Removes a member; `reason` is left out for an explicit leave, as in the reference.
+   * `throughNode` scopes a disconnect to the node whose connection ended: a user who has meanwhile
+   * joined again through another node (their node went down and the client moved, or a second tab)
+   * keeps that newer membership when the old node's notice arrives late.
+   */
+  leave(roomId: string, username: string, reason?: MemberLeftReason, throughNode?: string): void {
     this.hostedRoom(roomId);
     const member = this.store.getMember(roomId, username);
     if (!member) throw new ChatError('NOT_IN_ROOM', 'Not in room');
+    if (throughNode !== undefined && member.nodeId !== throughNode) {
+      throw new ChatError('NOT_IN_ROOM', `Connected through ${member.nodeId}, not ${throughNode}`);
+    }
     this.store.removeMember(roomId, username);
     const event = { room_id: roomId, username, member_count: this.store.memberCount(roomId), timestamp: this.clock.iso(), ...(reason ? { reason } : {}) };
     this.events.memberChanged('member_left', event, member.nodeId);

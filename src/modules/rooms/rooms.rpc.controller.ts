@@ -77,10 +77,10 @@ export class RoomsRpcController {
 
   @MessagePattern('notify_member_disconnect')
   notifyMemberDisconnect(@Payload() params: unknown): PeerResult<'notify_member_disconnect'> {
-    const [roomId, username, , reason] = checkParams<[string, string, string, string?]>('notify_member_disconnect', params, ['string', 'string', 'string', 'string?']);
+    const [roomId, username, memberNode, reason] = checkParams<[string, string, string, string?]>('notify_member_disconnect', params, ['string', 'string', 'string', 'string?']);
     const why = (reason && LEAVE_REASONS.has(reason) ? reason : 'User disconnected') as MemberLeftReason;
     try {
-      this.host.leave(roomId, username, why);
+      this.host.leave(roomId, username, why, memberNode);
       return { success: true, message: 'Member removed successfully' };
     } catch (e) {
       const err = this.refusal(e);
