@@ -19,8 +19,8 @@ usage() {
 Usage: $(basename "$0") [OPTIONS]
 
 Deploy the chat system as a Swarm stack (run on a Swarm manager). When the stack already runs,
-a new image is rolled out one node at a time (node1, node2, node3), each waiting for the previous
-one to be healthy again, so two of the three nodes keep serving throughout.
+a new image or changed settings are rolled out one node at a time (node1, node2, node3), each
+waiting for the previous one to be healthy again, so two of the three nodes keep serving.
 
 Options:
   -e, --env FILE       environment file (default: deployment/.env.prod)
@@ -118,28 +118,76 @@ wait_converged() {
   done
 }
 
-RESOLVE_IMAGE=${RESOLVE_IMAGE:-always}
-if stack_exists "$STACK"; then
-  # Roll the image one node at a time; `docker stack deploy` alone would restart all three at once.
+# only_service NAME: the rendered stack file (stdin) with just one of its services, keeping the
+# networks and volumes, so `docker stack deploy` changes that service and leaves the others alone.
+only_service() {
+  awk -v keep="  $1:" '
+    /^[^ ]/ { in_services = ($0 == "services:"); skip = 0; print; next }
+    in_services && /^  [^ ]/ { skip = ($0 != keep) }
+    !skip { print }'
+}
+
+running_task() { docker service ps "$1" -q --filter desired-state=running 2>/dev/null | head -1; }
+
+# deploy_node_by_node RENDERED: each node's service gets its new spec (image and settings) on its
+# own, and the next only once it runs and is healthy again, so two of three nodes keep serving.
+deploy_node_by_node() {
+  local rendered=$1 node svc part spec_before task_before deadline
+  part=$(mktemp)
+  trap 'rm -f "$part"' RETURN
   for node in "${NODE_NAMES[@]}"; do
     svc="${STACK}_${node}"
-    current=$(docker service inspect "$svc" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>/dev/null || true)
-    [[ -n $current && ${current%@*} != "$IMAGE" ]] || continue
-    info "rolling update of ${node}: ${current%@*} -> ${IMAGE}"
-    # --detach=false blocks until the new task passed its health check and the monitor period.
-    resolve=()
-    [[ ${RESOLVE_IMAGE:-always} == never ]] && resolve=(--no-resolve-image)
-    if ! docker service update --quiet --detach=false --with-registry-auth "${resolve[@]}" --image "$IMAGE" "$svc" >/dev/null; then
-      error "docker service update of ${svc} failed: $(docker service inspect "$svc" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}{{end}}')"
-      exit 1
+    spec_before=$(docker service inspect "$svc" --format '{{json .Spec}}' 2>/dev/null || true)
+    task_before=$(running_task "$svc")
+    only_service "$node" <<<"$rendered" >"$part"
+    docker stack deploy -c "$part" --with-registry-auth --resolve-image "$RESOLVE_IMAGE" "$STACK" >/dev/null || {
+      error "docker stack deploy of ${node} failed"
+      return 1
+    }
+    if [[ $(docker service inspect "$svc" --format '{{json .Spec}}') == "$spec_before" ]]; then
+      info "${node}: unchanged"
+      continue
     fi
-    wait_converged "$svc" "$WAIT_SECONDS" || exit 1
-    success "${node} runs ${IMAGE} and is healthy"
+    info "${node}: new image or settings; restarting it alone"
+    # Wait for its task to be replaced (a change that restarts nothing, e.g. the update policy, ends here too).
+    deadline=$(($(date +%s) + 30))
+    while [[ -n $task_before && $(running_task "$svc") == "$task_before" ]] && (($(date +%s) < deadline)); do
+      [[ $(docker service inspect "$svc" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}') == updating ]] && break
+      sleep 1
+    done
+    wait_converged "$svc" "$WAIT_SECONDS" || return 1
+    success "${node} runs $(docker service inspect "$svc" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' | sed 's/@.*//') and is healthy"
   done
-fi
+}
 
-info "deploying stack ${STACK} (${IMAGE}) from $(basename "$COMPOSE_FILE") with $(basename "$ENV_FILE")"
-docker stack deploy -c "$COMPOSE_FILE" --with-registry-auth --resolve-image "$RESOLVE_IMAGE" "$STACK"
+RESOLVE_IMAGE=${RESOLVE_IMAGE:-always}
+if stack_exists "$STACK" && rendered=$(docker stack config -c "$COMPOSE_FILE" 2>/dev/null); then
+  # `docker stack deploy` of the whole file would restart every changed node at once.
+  info "updating stack ${STACK} (${IMAGE}) node by node from $(basename "$COMPOSE_FILE") with $(basename "$ENV_FILE")"
+  deploy_node_by_node "$rendered" || exit 1
+else
+  if stack_exists "$STACK"; then
+    # No `docker stack config` (Docker CLI before 23): roll at least the image one node at a time.
+    warning "this docker CLI has no 'docker stack config': changed settings restart all nodes at once"
+    for node in "${NODE_NAMES[@]}"; do
+      svc="${STACK}_${node}"
+      current=$(docker service inspect "$svc" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' 2>/dev/null || true)
+      [[ -n $current && ${current%@*} != "$IMAGE" ]] || continue
+      info "rolling update of ${node}: ${current%@*} -> ${IMAGE}"
+      # --detach=false blocks until the new task passed its health check and the monitor period.
+      resolve=()
+      [[ ${RESOLVE_IMAGE:-always} == never ]] && resolve=(--no-resolve-image)
+      if ! docker service update --quiet --detach=false --with-registry-auth "${resolve[@]}" --image "$IMAGE" "$svc" >/dev/null; then
+        error "docker service update of ${svc} failed: $(docker service inspect "$svc" --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}{{end}}')"
+        exit 1
+      fi
+      wait_converged "$svc" "$WAIT_SECONDS" || exit 1
+      success "${node} runs ${IMAGE} and is healthy"
+    done
+  fi
+  info "deploying stack ${STACK} (${IMAGE}) from $(basename "$COMPOSE_FILE") with $(basename "$ENV_FILE")"
+  docker stack deploy -c "$COMPOSE_FILE" --with-registry-auth --resolve-image "$RESOLVE_IMAGE" "$STACK"
+fi
 docker stack services "$STACK"
 
 if ((VERIFY)); then

@@ -353,6 +353,17 @@ availability_sampler() {
   done
 }
 
+# task_counts: how many tasks each node service has had (one more per restart), e.g. "3 3 2 ".
+task_counts() {
+  local n
+  for n in node1 node2 node3; do printf '%s ' "$(ops docker service ps "${STACK}_${n}" -q | wc -l)"; done
+}
+bump_counts() { # "3 3 2 " -> "4 4 3 "
+  local c out=""
+  for c in $1; do out+="$((c + 1)) "; done
+  printf '%s' "$out"
+}
+
 rolling_update() {
   DOCKER_HOST="unix://${ENGINE_SOCK}" "$SCRIPTS/build-image.sh" --no-compile --base "$BASE_IMAGE" -t "${TEST_REGISTRY}/chat-node:t2" >"$WORK/build-t2.log" 2>&1 || {
     tail -20 "$WORK/build-t2.log" >&2
@@ -361,6 +372,9 @@ rolling_update() {
   check "t2 is a different image than t1" test "$(host_docker image inspect -f '{{.Id}}' "${TEST_REGISTRY}/chat-node:t1")" != "$(host_docker image inspect -f '{{.Id}}' "${TEST_REGISTRY}/chat-node:t2")" || return 1
   load_image "${TEST_REGISTRY}/chat-node:t2" || return 1
   write_swarm_env "$WORK/swarm-t2.env" t2
+  echo "WS_PING_INTERVAL=25" >>"$WORK/swarm-t2.env" # a changed setting rides along with the new image
+  local tasks_before
+  tasks_before=$(task_counts)
   availability_sampler >"$WORK/availability.log" 2>/dev/null &
   local sampler=$! t0 rc
   t0=$(date +%s)
@@ -368,7 +382,7 @@ rolling_update() {
   rc=$?
   kill "$sampler" 2>/dev/null
   wait "$sampler" 2>/dev/null
-  grep -E 'rolling update|runs chatnode|SUCCESS|ERROR' "$WORK/deploy-t2.log" | sed 's/^/    | /'
+  grep -E 'node by node|restarting it alone|unchanged|SUCCESS|ERROR|WARNING' "$WORK/deploy-t2.log" | sed 's/^/    | /'
   [[ $rc -eq 0 ]] || {
     tail -30 "$WORK/deploy-t2.log" >&2
     return 1
@@ -379,6 +393,17 @@ rolling_update() {
   images=$(for n in node1 node2 node3; do ops docker service inspect "${STACK}_${n}" --format '{{.Spec.TaskTemplate.ContainerSpec.Image}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{else}}completed{{end}}'; done | sort -u | tr '\n' ' ')
   check "all three services run t2, update completed (${images})" test "$images" = "${TEST_REGISTRY}/chat-node:t2 completed " &&
     check "at least two of three nodes answered throughout the rolling update" bash -c "! grep -qE '^[01]$' $WORK/availability.log" || return 1
+  local envs
+  envs=$(for n in node1 node2 node3; do ops docker service inspect "${STACK}_${n}" --format '{{range .Spec.TaskTemplate.ContainerSpec.Env}}{{println .}}{{end}}' | grep '^WS_PING_INTERVAL='; done | sort -u | tr '\n' ' ')
+  check "the changed setting reached every node (${envs})" test "$envs" = "WS_PING_INTERVAL=25 " || return 1
+  check "each node restarted exactly once for image and setting together (tasks ${tasks_before}-> $(task_counts))" \
+    test "$(task_counts)" = "$(bump_counts "$tasks_before")" || return 1
+  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t2.env" >"$WORK/deploy-t2-again.log" 2>&1 || {
+    tail -20 "$WORK/deploy-t2-again.log" >&2
+    return 1
+  }
+  check "deploying the same settings again restarts nothing ($(grep -c 'unchanged' "$WORK/deploy-t2-again.log") of 3 unchanged)" \
+    test "$(task_counts)" = "$(bump_counts "$tasks_before")" -a "$(grep -c 'unchanged' "$WORK/deploy-t2-again.log")" -eq 3 || return 1
   local out
   if ! out=$(timeout 60 "$NODE_BIN" "$HERE/chat-check.mjs" room-visible "ws://127.0.0.1:$(machine_port m1 8080)" "$CHAT_ROOM_ID"); then
     warn "room ${CHAT_ROOM_ID} is gone after the rolling update: ${out}"
