@@ -34,6 +34,8 @@ export interface MemberRecord {
   /** Node the member's connection is on. */
   nodeId: string;
   joinedAt: string;
+  /** Boot id of the member's node when it joined (on the host; null in replicas and from reference nodes). */
+  bootId: string | null;
 }
 
 export interface TombstoneRecord {

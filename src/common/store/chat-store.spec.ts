@@ -183,8 +183,17 @@ describe('ChatStore (in memory)', () => {
       expect(store.membersOnNode('node2', 'node9')).toEqual([]);
       expect(store.removeMember('r1', 'bob')).toBe(true);
       expect(store.removeMember('r1', 'bob')).toBe(false);
-      store.replaceMembers('r1', [{ roomId: 'r1', username: 'carol', nodeId: 'node2', joinedAt: 't4' }]);
+      store.replaceMembers('r1', [{ roomId: 'r1', username: 'carol', nodeId: 'node2', joinedAt: 't4', bootId: null }]);
       expect(store.listMembers('r1').map((m) => m.username)).toEqual(['carol']);
+    });
+
+    it("keeps the member node's boot id of the latest join", () => {
+      store.addMember('r1', 'alice', 'node2', 't1', 'boot-a');
+      expect(store.getMember('r1', 'alice')?.bootId).toBe('boot-a');
+      store.addMember('r1', 'alice', 'node2', 't2', 'boot-b');
+      expect(store.getMember('r1', 'alice')?.bootId).toBe('boot-b');
+      store.addMember('r1', 'alice', 'node3', 't3');
+      expect(store.getMember('r1', 'alice')).toMatchObject({ nodeId: 'node3', bootId: null });
     });
   });
 });

@@ -118,8 +118,8 @@ export class ChatStore {
       after: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number > ? ORDER BY sequence_number LIMIT ?'),
       before: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number < ? ORDER BY sequence_number DESC LIMIT ?'),
       firstSeq: p('SELECT min(sequence_number) AS s FROM messages WHERE room_id = ?'),
-      addMember: p(`INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id`),
+      addMember: p(`INSERT INTO members (room_id, username, node_id, joined_at, boot_id) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id, boot_id = excluded.boot_id`),
       getMember: p('SELECT * FROM members WHERE room_id = ? AND username = ?'),
       removeMember: p('DELETE FROM members WHERE room_id = ? AND username = ?'),
       members: p('SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, username'),
@@ -259,10 +259,10 @@ export class ChatStore {
   // --- members -------------------------------------------------------------------------------
 
   /** Adds (or moves to `nodeId`) a member; true when the username was not a member before. */
-  addMember(roomId: string, username: string, nodeId: string, joinedAt: string): boolean {
+  addMember(roomId: string, username: string, nodeId: string, joinedAt: string, bootId: string | null = null): boolean {
     return this.transaction(() => {
       const existed = this.sql.getMember.get(roomId, username) !== undefined;
-      this.sql.addMember.run(roomId, username, nodeId, joinedAt);
+      this.sql.addMember.run(roomId, username, nodeId, joinedAt, bootId);
       this.memberLookups.delete(memberKey(roomId, username));
       return !existed;
     });
@@ -295,7 +295,7 @@ export class ChatStore {
     this.transaction(() => {
       this.sql.clearMembers.run(roomId);
       this.memberLookups.clear();
-      for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt);
+      for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt, m.bootId ?? null);
     });
   }
 }

@@ -42,4 +42,9 @@ export const MIGRATIONS: readonly string[] = [
     transaction_id TEXT
   );
   `,
+  // 2: the member node's boot id at join time, so a host told that node restarted removes only the
+  // memberships of its previous run, not those its clients made again since.
+  `
+  ALTER TABLE members ADD COLUMN boot_id TEXT;
+  `,
 ];

@@ -30,6 +30,7 @@ export const toMember = (r: Row): MemberRecord => ({
   username: r.username as string,
   nodeId: r.node_id as string,
   joinedAt: r.joined_at as string,
+  bootId: (r.boot_id as string | null) ?? null,
 });
 export const toTombstone = (r: Row): TombstoneRecord => ({
   roomId: r.room_id as string,

@@ -59,7 +59,7 @@ export interface PeerMethodMap {
   // --- the reference's methods ---
   get_hosted_rooms: { params: []; result: (RoomSummary & { node_address: string })[] };
   join_room: {
-    params: [room_id: string, username: string, client_node_id: string];
+    params: [room_id: string, username: string, client_node_id: string, client_node_boot_id?: string];
     result: {
       success: boolean;
       message: string;

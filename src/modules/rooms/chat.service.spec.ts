@@ -8,6 +8,7 @@ import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { ReplicationEvent } from '../peers/peer-wire';
+import { BOOT_ID } from '../peers/boot-id';
 import { ChatService } from './chat.service';
 import { ReplicaService } from './replica.service';
 import { RoomDeletionService } from './room-deletion.service';
@@ -65,6 +66,7 @@ describe(ChatService.name, () => {
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: new FakeClock() },
         { provide: PeerDirectory, useValue: peers },
+        { provide: BOOT_ID, useValue: 'boot-1' },
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionService, useValue: {} },
       ],
@@ -247,6 +249,8 @@ describe(ChatService.name, () => {
 
       expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
       expect(peers.calls.map((c) => [c.nodeId, c.method])).toEqual([['node2', 'join_room']]);
+      // the host learns which run of this node the membership belongs to (see removeMembersOf)
+      expect(peers.calls[0].params).toEqual([roomId, 'bob', 'node1', 'boot-1']);
     });
   });
 

@@ -6,6 +6,7 @@ import type { MessageRecord, RoomRecord } from '../../common/store/chat-records'
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
+import { BOOT_ID } from '../peers/boot-id';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { PeerMethod, PeerParams, PeerResult } from '../peers/peer-wire';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
@@ -38,6 +39,7 @@ export class ChatService {
     private readonly replica: ReplicaService,
     private readonly locator: RoomLocator,
     private readonly deletion: RoomDeletionService,
+    @Inject(BOOT_ID) private readonly bootId: string,
   ) {}
 
   listRooms(conn: ClientConnection): void {
@@ -78,7 +80,7 @@ export class ChatService {
       firstSequence = joined.firstSequence;
       lastSequence = joined.room.lastSequence;
     } else {
-      const reply = await this.callHost(room, 'join_room', [room.roomId, req.username, this.config.nodeId]);
+      const reply = await this.callHost(room, 'join_room', [room.roomId, req.username, this.config.nodeId, this.bootId]);
       if (!reply.success || !reply.room_info) throw new ChatError(asCode(reply.error_code, 'ROOM_NOT_FOUND'), reply.message || 'Room not found');
       info = reply.room_info;
       history = (reply.messages ?? []).map(fromMessageWire);

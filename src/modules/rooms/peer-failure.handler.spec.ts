@@ -12,6 +12,7 @@ describe(PeerFailureHandler.name, () => {
   let roomsWithLocalMembers: jest.Mock<RoomRecord[], [string]>;
   let broadcast: jest.Mock;
   let warn: jest.SpyInstance;
+  let host: { removeMembersOf: jest.Mock };
   let sut: PeerFailureHandler;
 
   beforeEach(() => {
@@ -19,8 +20,9 @@ describe(PeerFailureHandler.name, () => {
     broadcast = jest.fn();
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const replica = { syncFrom: jest.fn(async () => undefined), roomsWithLocalMembers } as unknown as ReplicaService;
-    const host = { removeMembersOf: jest.fn(() => 0) } as unknown as RoomHostService;
-    sut = new PeerFailureHandler({} as PeerDirectory, host, replica, { broadcast } as unknown as ClientRegistry);
+    host = { removeMembersOf: jest.fn(() => 0) };
+    const peers = { health: (nodeId: string) => (nodeId === 'node2' ? { bootId: 'boot-new' } : undefined) } as unknown as PeerDirectory;
+    sut = new PeerFailureHandler(peers, host as unknown as RoomHostService, replica, { broadcast } as unknown as ClientRegistry);
   });
 
   afterEach(() => warn.mockRestore());
@@ -30,6 +32,13 @@ describe(PeerFailureHandler.name, () => {
     expect(broadcast).toHaveBeenCalledWith('r1', 'room_unavailable', expect.objectContaining({ admin_node: 'node2' }));
     await sut.onPeerReachable('node2');
     expect(broadcast).toHaveBeenLastCalledWith('r1', 'room_available', { room_id: 'r1', admin_node: 'node2' });
+  });
+
+  it('removes the members of a failed node, and of a restarted node only those of its previous run', () => {
+    sut.onPeerFailed('node2');
+    expect(host.removeMembersOf).toHaveBeenLastCalledWith('node2', 'Node unreachable');
+    sut.onPeerRestarted('node2');
+    expect(host.removeMembersOf).toHaveBeenLastCalledWith('node2', 'User disconnected', 'boot-new');
   });
 
   it('settles without rejecting when the announcement fails (a SIGTERM closed the store during the catch-up)', async () => {

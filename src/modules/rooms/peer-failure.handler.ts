@@ -37,9 +37,9 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
     }
   }
 
-  /** Its connections were lost in the restart, so its users are no longer in our rooms. */
+  /** Its connections were lost in the restart, so the users it had before are no longer in our rooms. */
   onPeerRestarted(nodeId: string): void {
-    this.host.removeMembersOf(nodeId, 'User disconnected');
+    this.host.removeMembersOf(nodeId, 'User disconnected', this.peers.health(nodeId)?.bootId ?? undefined);
     void this.replica.syncFrom(nodeId);
   }
 

@@ -258,7 +258,7 @@ export class ReplicaService implements OnModuleDestroy {
     this.applyRoomMeta(remote);
     this.store.replaceMembers(
       remote.room_id,
-      remote.members.map((m) => ({ roomId: remote.room_id, username: m.username, nodeId: m.node_id, joinedAt: m.joined_at })),
+      remote.members.map((m) => ({ roomId: remote.room_id, username: m.username, nodeId: m.node_id, joinedAt: m.joined_at, bootId: null })),
     );
   }
 

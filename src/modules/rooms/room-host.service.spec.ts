@@ -287,6 +287,19 @@ describe(RoomHostService.name, () => {
       expect(events.memberEvents).toHaveLength(2);
     });
 
+    it('after a restart, keeps the members who joined through the node\'s new run', () => {
+      const a = sut.create('a', 'alice', null).roomId;
+      sut.join(a, 'bob', 'node2', 'boot-old'); // a ghost: his connection died with node2's old run
+      sut.join(a, 'carol', 'node2', 'boot-new'); // joined again through node2 before we saw the restart
+      sut.join(a, 'dave', 'node2'); // a reference node says no boot id: removed, as before
+      events.memberEvents.length = 0;
+
+      expect(sut.removeMembersOf('node2', 'User disconnected', 'boot-new')).toBe(2);
+
+      expect(store.listMembers(a).map((m) => m.username)).toEqual(['carol']);
+      expect(events.memberEvents.map((e) => e.event.username).sort()).toEqual(['bob', 'dave']);
+    });
+
     it('returns 0 and publishes nothing when the node has no members here', () => {
       sut.join(sut.create('a', 'alice', null).roomId, 'alice', 'node1');
       events.memberEvents.length = 0;

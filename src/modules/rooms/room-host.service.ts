@@ -103,9 +103,10 @@ export class RoomHostService implements OnApplicationBootstrap {
     return room;
   }
 
-  join(roomId: string, username: string, memberNode: string): JoinResult {
+  /** `memberBootId`: the member node's boot id, if it said (see removeMembersOf). */
+  join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): JoinResult {
     const room = this.activeHostedRoom(roomId);
-    const joined = this.store.addMember(roomId, username, memberNode, this.clock.iso());
+    const joined = this.store.addMember(roomId, username, memberNode, this.clock.iso(), memberBootId);
     const members = this.store.listMembers(roomId);
     if (joined) {
       this.events.memberChanged('member_joined', { room_id: roomId, username, member_count: members.length, timestamp: this.clock.iso() }, memberNode);
@@ -144,9 +145,13 @@ export class RoomHostService implements OnApplicationBootstrap {
     return { message, duplicate: false };
   }
 
-  /** Removes every member connected through `nodeId` from the rooms hosted here. */
-  removeMembersOf(nodeId: string, reason: MemberLeftReason): number {
-    const members = this.store.membersOnNode(nodeId, this.config.nodeId);
+  /**
+   * Removes every member connected through `nodeId` from the rooms hosted here. With `currentBootId`
+   * (the node restarted), members who joined through its new run are kept: its clients may have
+   * joined again before this node noticed the restart.
+   */
+  removeMembersOf(nodeId: string, reason: MemberLeftReason, currentBootId?: string): number {
+    const members = this.store.membersOnNode(nodeId, this.config.nodeId).filter((m) => currentBootId === undefined || m.bootId !== currentBootId);
     for (const m of members) this.leave(m.roomId, m.username, reason);
     if (members.length > 0) this.logger.warn(`Removed ${members.length} member(s) connected through ${nodeId} (${reason})`);
     return members.length;

@@ -44,10 +44,10 @@ export class RoomsRpcController {
 
   @MessagePattern('join_room')
   joinRoom(@Payload() params: unknown): PeerResult<'join_room'> {
-    const [roomId, username, nodeId] = checkParams<[string, string, string]>('join_room', params, ['string', 'string', 'string']);
+    const [roomId, username, nodeId, bootId] = checkParams<[string, string, string, string?]>('join_room', params, ['string', 'string', 'string', 'string?']);
     try {
       this.validate('join_room', roomId, username);
-      const r = this.host.join(roomId, username, nodeId);
+      const r = this.host.join(roomId, username, nodeId, bootId ?? null);
       return {
         success: true,
         message: r.joined ? 'Successfully joined room' : 'Already in room, re-registered',
