@@ -199,6 +199,13 @@ run('web client in Chromium (fake cluster)', () => {
     const seqs = (await shownMessages(bob)).map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i)); // in order, no gap, no duplicate
     await screenshot(bob, 'fake-05b-reloaded');
+
+    // Disconnect forgets the session: the next reload shows the connect screen.
+    await bob.page.click('#logout');
+    await bob.page.reload();
+    await bob.page.waitForSelector('#connect-view:not([hidden])');
+    expect(await bob.page.locator('#conn').getAttribute('data-status')).not.toBe('open');
+    expect(await bob.page.inputValue('#username')).toBe('bob'); // the name is still prefilled
   });
 
   it('the creator deletes the room and the others see it go', async () => {

@@ -54,8 +54,8 @@ export function initConnectScreen(): void {
   });
 
   ui.logout.addEventListener('click', () => {
-    forgetSession();
     page.session?.close();
+    forgetSession();
     resetPage();
     ui.app.hidden = true;
     ui.logout.hidden = true;

@@ -22,7 +22,9 @@ let pending: SavedSession | null = null;
 
 /** Writes what this tab would need after a reload; called as the session changes and on pagehide. */
 export function saveSession(session: ChatSession | null = page.session): void {
-  if (!session || pending) return; // while a restore is under way, what was saved stays as it was
+  // While a restore is under way, what was saved stays as it was; a closed session (Disconnect) is
+  // not saved again by its own last status event.
+  if (!session || pending || session.status === 'closed') return;
   const rooms = [...session.rooms.values()]
     .filter((r) => r.status === 'joining' || r.status === 'joined' || r.status === 'unavailable')
     .map((r) => ({ id: r.id, name: r.name, adminNode: r.adminNode, creatorId: r.creatorId }));
