@@ -315,7 +315,7 @@ function replyProblem(frame: Frame): string | null {
 /** Parameter kinds of each peer method (src/modules/peers/peer-wire.ts); '?' marks optional ones. */
 const RPC_METHODS: Record<string, string[]> = {
   get_hosted_rooms: [],
-  join_room: ['room', 'user', 'node'],
+  join_room: ['room', 'user', 'node', 'node?'],
   leave_room: ['room', 'user', 'node'],
   forward_message: ['room', 'user', 'content', 'node', 'cmid?'],
   receive_message_broadcast: ['room', 'message'],
@@ -326,9 +326,11 @@ const RPC_METHODS: Record<string, string[]> = {
   commit_delete_room: ['room', 'txn', 'room_name?'],
   rollback_delete_room: ['room', 'txn'],
   replicate_events: ['node', 'events'],
+  replicate_events_json: ['node', 'events_json'],
   get_room_states: [],
   get_messages: ['room', 'int', 'int?', 'int'],
   forward_messages: ['node', 'forward_items'],
+  forward_messages_json: ['node', 'forward_items_json'],
   request_sync: ['node'],
   delete_room: ['room', 'user', 'node'],
 };
@@ -435,6 +437,23 @@ function typedParam(rng: Rng, kind: string, pools: RpcPools): XmlValue {
       const events = Array.from({ length: rng.int(0, 6) }, () => replicationEvent(rng, pools, maybe, int, str));
       return v(`<array><data>${events.map((e) => e.xml).join('')}</data></array>`, events.every((e) => e.valid));
     }
+    case 'events_json': {
+      // replicate_events_json: replication events as JSON text, or text that is no JSON array
+      const events = Array.from({ length: rng.int(0, 6) }, () => jsonReplicationEvent(rng, pools));
+      const text = rng.chance(0.25) ? rng.pick(['', 'not json', '{"kind":"room"}', '[1,2', 'null', '[[[[]]]]', '"x"', `[${'['.repeat(5000)}`]) : JSON.stringify(events);
+      return xmlString(rng, text);
+    }
+    case 'forward_items_json': {
+      // forward_messages_json: items as JSON text, some of them malformed, or text that is no JSON array
+      const items = Array.from({ length: rng.int(0, 5) }, () => ({
+        room_id: rng.chance(0.8) ? rng.pick(pools.rooms) : rng.int(0, 9),
+        username: rng.chance(0.8) ? rng.pick(pools.users) : null,
+        content: rng.pick<unknown>([validContent(rng), '', 'x'.repeat(5001), '\u0001', 42, ['a'], { a: 1 }]),
+        client_message_id: rng.pick<unknown>([null, 'c-1', 7, 'x'.repeat(65)]),
+      }));
+      const text = rng.chance(0.25) ? rng.pick(['', 'not json', '{}', '[1,2', 'null', '[null]', `[${'['.repeat(5000)}`]) : JSON.stringify(items);
+      return xmlString(rng, text);
+    }
     case 'forward_items': {
       const items = Array.from({ length: rng.int(0, 5) }, () =>
         rng.chance(0.2) ? xmlGarbage(rng) : structXml({ room_id: maybe(str(pools.rooms)), username: maybe(str(pools.users)), content: maybe(xmlString(rng, validContent(rng))), client_message_id: maybe(v('<nil/>')) }),
@@ -463,6 +482,27 @@ function chatMessage(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue
   };
   for (const k of Object.keys(fields)) if (rng.chance(0.1)) delete fields[k];
   return structXml(fields);
+}
+
+/** A replication event as a plain object (for the JSON form): right or wrong kinds, fields and types. */
+function jsonReplicationEvent(rng: Rng, pools: RpcPools): unknown {
+  const any = (): unknown =>
+    rng.pick<() => unknown>([
+      () => rng.pick(pools.rooms),
+      () => rng.pick(pools.users),
+      () => rng.int(-5, 5000),
+      () => null,
+      () => true,
+      () => [],
+      () => ({ __proto__: { polluted: true }, constructor: 'x' }),
+      () => randomString(rng).slice(0, 100),
+    ])();
+  const maybe = (x: unknown) => (rng.chance(0.25) ? any() : x);
+  const kind = rng.pick(['room', 'message', 'member', 'deleted', 'future_kind', '']);
+  const message = { message_id: maybe(`m-${rng.int(0, 1e6)}`), room_id: maybe(rng.pick(pools.rooms)), username: maybe(rng.pick(pools.users)), content: maybe('fuzz'), sequence_number: maybe(rng.int(1, 50)), timestamp: maybe('2024-01-01T00:00:00.000Z') };
+  const room = { room_id: maybe(rng.pick(pools.rooms)), room_name: maybe('fuzzed room'), description: null, creator_id: maybe('x'), host_node: maybe(rng.pick(pools.nodes)), created_at: maybe('2024-01-01T00:00:00.000Z'), state: maybe('ACTIVE') };
+  const event = { room_id: maybe(rng.pick(pools.rooms)), username: maybe(rng.pick(pools.users)), member_count: 1, timestamp: '2024-01-01T00:00:00.000Z' };
+  return maybe({ kind, message: maybe(message), room: maybe(room), event_type: maybe('member_joined'), event: maybe(event), node_id: maybe(rng.pick(pools.nodes)), room_id: maybe(rng.pick(pools.rooms)), room_name: 'gone', transaction_id: null });
 }
 
 function replicationEvent(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue, int: () => XmlValue, str: (pool: string[]) => XmlValue): XmlValue {

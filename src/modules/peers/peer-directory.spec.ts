@@ -4,7 +4,16 @@ import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import { FakeClock } from '../../testing/fakes';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
+import type { ForwardItem, ReplicationEvent } from './peer-wire';
+
+async function eventually(probe: () => boolean, timeoutMs = 2000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !probe(); ) {
+    if (Date.now() > deadline) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 /** Records every status change it is told about, as `<change> <node>`. */
 class RecordingListener implements PeerStatusListener {
@@ -142,6 +151,45 @@ describe(PeerDirectory.name, () => {
 
     expect(listener.heard).toEqual(['reachable node2']);
     expect(other.heard).toEqual(['reachable node2']);
+  });
+
+  it('replicates as one JSON string, and as XML-RPC structs to a peer that does not know that method', async () => {
+    const calls: string[] = [];
+    jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
+      calls.push(`${nodeId} ${method} ${typeof (params as unknown[])[1] === 'string' ? 'json' : 'structs'}`);
+      if (nodeId === 'node3' && method === 'replicate_events_json') throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
+      return true as never;
+    });
+    const event = (n: number): ReplicationEvent => ({ kind: 'deleted', room_id: `r${n}`, room_name: 'gone', transaction_id: null });
+
+    sut.replicate(event(1));
+    await eventually(() => sut.pendingReplication() === 0);
+    sut.replicate(event(2));
+    await eventually(() => sut.pendingReplication() === 0);
+
+    expect(calls.filter((c) => c.startsWith('node2'))).toEqual(['node2 replicate_events_json json', 'node2 replicate_events_json json']);
+    // node3 (an earlier version) said "unknown method" once; the batch went again as structs, and so do later ones
+    expect(calls.filter((c) => c.startsWith('node3'))).toEqual(['node3 replicate_events_json json', 'node3 replicate_events structs', 'node3 replicate_events structs']);
+  });
+
+  it('forwards a batch as JSON, and as structs to a peer that does not know that method', async () => {
+    const calls: string[] = [];
+    jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
+      calls.push(`${nodeId} ${method}`);
+      await new Promise((r) => setTimeout(r, 5)); // in flight long enough for the next items to queue up
+      if (method === 'forward_message') return { success: true, sequence_number: 1 } as never;
+      if (nodeId === 'node3' && method === 'forward_messages_json') throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
+      const items = (method === 'forward_messages_json' ? JSON.parse((params as string[])[1]) : (params as unknown[])[1]) as ForwardItem[];
+      const results = items.map((_, i) => ({ success: true, sequence_number: i + 2 }));
+      return (method === 'forward_messages_json' ? JSON.stringify(results) : results) as never;
+    });
+    const item = (n: number): ForwardItem => ({ room_id: 'r', username: 'u', content: `m${n}`, client_message_id: null });
+
+    for (const node of ['node2', 'node3']) {
+      const results = await Promise.all([1, 2, 3].map((n) => sut.forwardMessage(node, item(n))));
+      expect(results.map((r) => (r.success ? r.sequence_number : r.error))).toEqual([1, 2, 3]);
+    }
+    expect(calls).toEqual(['node2 forward_message', 'node2 forward_messages_json', 'node3 forward_message', 'node3 forward_messages_json', 'node3 forward_messages']);
   });
 
   it('refuses a call to a node that is not a peer without touching the network', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { XmlRpcClient } from '../../common/xmlrpc';
+import { XmlRpcClient, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox } from './peer-outbox';
@@ -31,6 +31,8 @@ interface Peer {
   outbox: PeerOutbox;
   /** Set when the outbox dropped events: the peer is asked to pull from us once it answers. */
   needsSync: boolean;
+  /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
+  structsOnly: boolean;
 }
 
 /**
@@ -53,12 +55,12 @@ export class PeerDirectory implements OnModuleDestroy {
       const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>((items) =>
         items.length === 1
           ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
-          : this.call(nodeId, 'forward_messages', [config.nodeId, items]),
+          : this.forwardBatch(peer, items),
       );
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, outbox: undefined as unknown as PeerOutbox };
+      const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, structsOnly: false, outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
-        (batch) => this.call(nodeId, 'replicate_events', [config.nodeId, batch]).then(() => undefined),
+        (batch) => this.sendReplication(peer, batch),
         () => health.isFailed,
         () => {
           if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
@@ -123,6 +125,43 @@ export class PeerDirectory implements OnModuleDestroy {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
     return peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs);
+  }
+
+  /** Several forwards in one call, as JSON; as XML-RPC structs to a peer of an earlier version. */
+  private async forwardBatch(peer: Peer, items: ForwardItem[]): Promise<PeerResult<'forward_message'>[]> {
+    if (!peer.structsOnly) {
+      try {
+        // (the coalescer checks there is one result per item)
+        return JSON.parse(await this.call(peer.nodeId, 'forward_messages_json', [this.config.nodeId, JSON.stringify(items)])) as PeerResult<'forward_message'>[];
+      } catch (e) {
+        if (!this.unknownMethod(peer, e)) throw e;
+      }
+    }
+    return this.call(peer.nodeId, 'forward_messages', [this.config.nodeId, items]);
+  }
+
+  /** True (and the peer is marked as knowing only struct methods) for an "unknown method" fault. */
+  private unknownMethod(peer: Peer, e: unknown): boolean {
+    if (!(e instanceof XmlRpcFault && e.code === XmlRpcFaultCode.MethodNotFound)) return false;
+    this.logger.warn(`Peer ${peer.nodeId} does not know the JSON batch methods (an earlier version); using XML-RPC structs with it`);
+    peer.structsOnly = true;
+    return true;
+  }
+
+  /**
+   * One replication batch as JSON (`replicate_events_json`); a peer of an earlier version that
+   * does not know that method gets the same events as XML-RPC structs from then on.
+   */
+  private async sendReplication(peer: Peer, batch: ReplicationEvent[]): Promise<void> {
+    if (!peer.structsOnly) {
+      try {
+        await this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, JSON.stringify(batch)]);
+        return;
+      } catch (e) {
+        if (!this.unknownMethod(peer, e)) throw e;
+      }
+    }
+    await this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch]);
   }
 
   /** Queues an event for every peer, in order. */

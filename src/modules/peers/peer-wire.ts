@@ -90,6 +90,8 @@ export interface PeerMethodMap {
   rollback_delete_room: { params: [room_id: string, transaction_id: string]; result: { success: boolean; node_id: string } };
   // --- ours ---
   replicate_events: { params: [from_node: string, events: ReplicationEvent[]]; result: boolean };
+  /** The same events as one JSON string: about ten times cheaper to encode and parse than XML-RPC structs. */
+  replicate_events_json: { params: [from_node: string, events_json: string]; result: boolean };
   get_room_states: { params: []; result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[] } };
   get_messages: {
     params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number];
@@ -99,6 +101,8 @@ export interface PeerMethodMap {
     params: [sender_node_id: string, items: ForwardItem[]];
     result: PeerMethodMap['forward_message']['result'][];
   };
+  /** forward_messages with the items and the results as JSON strings (cheaper than structs). */
+  forward_messages_json: { params: [sender_node_id: string, items_json: string]; result: string };
   request_sync: { params: [from_node: string]; result: boolean };
   delete_room: {
     params: [room_id: string, username: string, node_id: string];

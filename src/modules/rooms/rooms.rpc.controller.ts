@@ -104,7 +104,24 @@ export class RoomsRpcController {
   @MessagePattern('forward_messages')
   forwardMessages(@Payload() params: unknown): PeerResult<'forward_messages'> {
     const [, items] = checkParams<[string, ForwardItem[]]>('forward_messages', params, ['string', 'array']);
-    // one commit for the whole batch: per-message commits cost a WAL write each
+    return this.sequenceAll(items);
+  }
+
+  @MessagePattern('forward_messages_json')
+  forwardMessagesJson(@Payload() params: unknown): PeerResult<'forward_messages_json'> {
+    const [, json] = checkParams<[string, string]>('forward_messages_json', params, ['string', 'string']);
+    let items: unknown;
+    try {
+      items = JSON.parse(json);
+    } catch {
+      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'forward_messages_json: items_json is not JSON');
+    }
+    if (!Array.isArray(items)) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'forward_messages_json: items_json must be a JSON array');
+    return JSON.stringify(this.sequenceAll(items as ForwardItem[]));
+  }
+
+  /** Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a WAL write each). */
+  private sequenceAll(items: ForwardItem[]): PeerResult<'forward_messages'> {
     return this.store.transaction(() => items.map((item) =>
       typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
         ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
@@ -173,6 +190,21 @@ export class RoomsRpcController {
     const [fromNode, events] = checkParams<[string, ReplicationEvent[]]>('replicate_events', params, ['string', 'array']);
     checkReplicationEvents(events);
     await this.replica.receive(fromNode, events);
+    return true;
+  }
+
+  @MessagePattern('replicate_events_json')
+  async replicateEventsJson(@Payload() params: unknown): Promise<boolean> {
+    const [fromNode, json] = checkParams<[string, string]>('replicate_events_json', params, ['string', 'string']);
+    let events: unknown;
+    try {
+      events = JSON.parse(json);
+    } catch {
+      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events_json: events_json is not JSON');
+    }
+    if (!Array.isArray(events)) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events_json: events_json must be a JSON array');
+    checkReplicationEvents(events);
+    await this.replica.receive(fromNode, events as ReplicationEvent[]);
     return true;
   }
 
