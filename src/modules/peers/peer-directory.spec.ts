@@ -155,9 +155,10 @@ describe(PeerDirectory.name, () => {
 
   it('replicates as one JSON string, and as XML-RPC structs to a peer that does not know that method', async () => {
     const calls: string[] = [];
+    let node3Upgraded = false;
     jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
       calls.push(`${nodeId} ${method} ${typeof (params as unknown[])[1] === 'string' ? 'json' : 'structs'}`);
-      if (nodeId === 'node3' && method === 'replicate_events_json') throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
+      if (nodeId === 'node3' && method === 'replicate_events_json' && !node3Upgraded) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
       return true as never;
     });
     const event = (n: number): ReplicationEvent => ({ kind: 'deleted', room_id: `r${n}`, room_name: 'gone', transaction_id: null });
@@ -170,6 +171,14 @@ describe(PeerDirectory.name, () => {
     expect(calls.filter((c) => c.startsWith('node2'))).toEqual(['node2 replicate_events_json json', 'node2 replicate_events_json json']);
     // node3 (an earlier version) said "unknown method" once; the batch went again as structs, and so do later ones
     expect(calls.filter((c) => c.startsWith('node3'))).toEqual(['node3 replicate_events_json json', 'node3 replicate_events structs', 'node3 replicate_events structs']);
+
+    // node3 restarts, upgraded in a rolling update: JSON is tried again, and now it works
+    sut.recordHeartbeat('node3', true, 'boot-1');
+    node3Upgraded = true;
+    sut.recordHeartbeat('node3', true, 'boot-2');
+    sut.replicate(event(3));
+    await eventually(() => sut.pendingReplication() === 0);
+    expect(calls.filter((c) => c.startsWith('node3')).at(-1)).toBe('node3 replicate_events_json json');
   });
 
   it('forwards a batch as JSON, and as structs to a peer that does not know that method', async () => {

@@ -186,6 +186,7 @@ export class PeerDirectory implements OnModuleDestroy {
         this.emit((l) => l.onPeerFailed?.(nodeId));
       } else if (t === 'restarted') {
         this.logger.warn(`Peer ${nodeId} restarted (new boot id)`);
+        peer.structsOnly = false; // it may have been upgraded (a rolling update): try the JSON methods again
         this.emit((l) => l.onPeerRestarted?.(nodeId));
       } else if (t === 'reachable') {
         this.logger.log(`Peer ${nodeId} is reachable`);
