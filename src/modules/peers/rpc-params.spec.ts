@@ -1,5 +1,5 @@
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-import { checkParams, checkReplicationEvents, messageWireProblem } from './rpc-params';
+import { checkParams, checkReplicationEvents, messageWireProblem, parseJsonArray } from './rpc-params';
 
 /** The fault `fn` throws; fails the test when it throws anything else or nothing. */
 function faultOf(fn: () => unknown): XmlRpcFault {
@@ -135,5 +135,14 @@ describe('replication payload shapes', () => {
     const fault = faultOf(() => checkReplicationEvents([...valid, event]));
     expect(fault.code).toBe(-32602);
     expect(fault.faultString).toBe(`replicate_events: event 5: ${problem}`);
+  });
+});
+
+describe(parseJsonArray.name, () => {
+  it('returns the array, and refuses non-JSON and non-arrays with a -32602 fault naming the parameter', () => {
+    expect(parseJsonArray('m', 'items_json', '[1,{"a":2}]')).toEqual([1, { a: 2 }]);
+    for (const bad of ['', 'not json', '{}', 'null', '"x"', '[1,2']) {
+      expect(() => parseJsonArray('m', 'items_json', bad)).toThrow(expect.objectContaining({ code: XmlRpcFaultCode.InvalidParams, faultString: expect.stringContaining('m: items_json') }));
+    }
   });
 });

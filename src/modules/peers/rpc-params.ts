@@ -99,3 +99,15 @@ export function checkReplicationEvents(events: unknown[]): void {
     if (problem) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `replicate_events: event ${i + 1}: ${problem}`);
   });
 }
+
+/** The JSON array in a string parameter of the *_json batch methods; anything else is a -32602 fault. */
+export function parseJsonArray(method: string, param: string, json: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `${method}: ${param} is not JSON`);
+  }
+  if (!Array.isArray(value)) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `${method}: ${param} must be a JSON array`);
+  return value;
+}

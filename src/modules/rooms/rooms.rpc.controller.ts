@@ -6,7 +6,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
 import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
-import { checkParams, checkReplicationEvents, messageWireProblem } from '../peers/rpc-params';
+import { checkParams, checkReplicationEvents, messageWireProblem, parseJsonArray } from '../peers/rpc-params';
 import { LIMITS } from './dto/requests';
 import { codePoints, contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
@@ -110,14 +110,7 @@ export class RoomsRpcController {
   @MessagePattern('forward_messages_json')
   forwardMessagesJson(@Payload() params: unknown): PeerResult<'forward_messages_json'> {
     const [, json] = checkParams<[string, string]>('forward_messages_json', params, ['string', 'string']);
-    let items: unknown;
-    try {
-      items = JSON.parse(json);
-    } catch {
-      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'forward_messages_json: items_json is not JSON');
-    }
-    if (!Array.isArray(items)) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'forward_messages_json: items_json must be a JSON array');
-    return JSON.stringify(this.sequenceAll(items as ForwardItem[]));
+    return JSON.stringify(this.sequenceAll(parseJsonArray('forward_messages_json', 'items_json', json) as ForwardItem[]));
   }
 
   /** Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a WAL write each). */
@@ -196,13 +189,7 @@ export class RoomsRpcController {
   @MessagePattern('replicate_events_json')
   async replicateEventsJson(@Payload() params: unknown): Promise<boolean> {
     const [fromNode, json] = checkParams<[string, string]>('replicate_events_json', params, ['string', 'string']);
-    let events: unknown;
-    try {
-      events = JSON.parse(json);
-    } catch {
-      throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events_json: events_json is not JSON');
-    }
-    if (!Array.isArray(events)) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'replicate_events_json: events_json must be a JSON array');
+    const events = parseJsonArray('replicate_events_json', 'events_json', json);
     checkReplicationEvents(events);
     await this.replica.receive(fromNode, events as ReplicationEvent[]);
     return true;
