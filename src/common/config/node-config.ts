@@ -33,6 +33,11 @@ export interface NodeConfig {
   readonly peerCallTimeoutMs: number;
   /** Server keepalive: ping every interval, drop a client that has not answered by the next one. */
   readonly wsPingIntervalMs: number;
+  /** Cluster secret peers sign with (PEER_SECRET/PEER_SECRET_FILE, read by the peer-trust config); null when none is set. */
+  readonly peerSecret: string | null;
+  // --- metrics (issue 14) ---
+  /** METRICS_PORT: a second HTTP port serving only GET /metrics; null (0 or unset) = only the client port serves it. */
+  readonly metricsPort: number | null;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

@@ -6,6 +6,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EMPTY, Observable, isObservable, lastValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { ClientErrorFrames } from '../metrics/client-error-frames';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -28,7 +29,10 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('WebSocket');
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 
-  constructor(private readonly app: INestApplicationContext & { getHttpServer(): HttpServer }) {
+  constructor(
+    private readonly app: INestApplicationContext & { getHttpServer(): HttpServer },
+    private readonly errors: ClientErrorFrames,
+  ) {
     super(app);
   }
 
@@ -67,20 +71,24 @@ export class ChatWsAdapter extends WsAdapter {
     const reply = (frame: unknown) => {
       if (client.readyState === client.OPEN) client.send(JSON.stringify(frame));
     };
+    const refuse = (request: string, frame: ErrorFrame) => {
+      const text = this.errors.serialise(request, frame.data.error_code, frame.data.message, frame);
+      if (client.readyState === client.OPEN) client.send(text);
+    };
     let frame: unknown;
     try {
       frame = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(raw as Buffer[]).toString('utf8'));
     } catch {
-      return reply(errorFrame('Invalid JSON format', 'INVALID_JSON'));
+      return refuse('frame', errorFrame('Invalid JSON format', 'INVALID_JSON'));
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
-      return reply(errorFrame('Message must be a JSON object', 'INVALID_FRAME'));
+      return refuse('frame', errorFrame('Message must be a JSON object', 'INVALID_FRAME'));
     }
     const { type, data } = frame as { type?: unknown; data?: unknown };
     const handler = typeof type === 'string' ? byType.get(type) : undefined;
     if (!handler) {
       const shown = typeof type === 'string' ? type : type === undefined ? 'None' : JSON.stringify(type);
-      return reply(errorFrame(`Unknown message type: ${shown}`, 'UNKNOWN_TYPE'));
+      return refuse(shown, errorFrame(`Unknown message type: ${shown}`, 'UNKNOWN_TYPE'));
     }
     try {
       const result = await lastValueFrom(this.toObservable(transform(handler.callback(data === undefined ? {} : data, type))), {
@@ -90,7 +98,7 @@ export class ChatWsAdapter extends WsAdapter {
     } catch (err) {
       // Handlers report refusals through the gateway's exception filter; anything reaching here is a bug.
       this.log.error(`Unhandled error in ${String(type)} handler: ${(err as Error).stack ?? err}`);
-      reply(errorFrame('Internal server error', 'INTERNAL_ERROR'));
+      refuse(String(type), errorFrame('Internal server error', 'INTERNAL_ERROR'));
     }
   }
 

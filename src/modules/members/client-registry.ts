@@ -16,6 +16,8 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   private readonly connections = new Map<string, ClientConnection>();
   private readonly byRoom = new Map<string, Set<ClientConnection>>();
   private readonly keepalive: NodeJS.Timeout;
+  /** new_message frames written to sockets since start (chat_deliveries_total; a plain count, read at scrape time). */
+  deliveredMessages = 0;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -114,13 +116,15 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     const members = this.byRoom.get(message.room_id);
     if (!members) return;
     let frame: Buffer | undefined;
+    let delivered = 0;
     for (const conn of members) {
-      if (advanceCursor(conn, message)) conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))));
+      if (advanceCursor(conn, message) && conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))))) delivered++;
     }
+    this.deliveredMessages += delivered;
   }
 
   deliverTo(conn: ClientConnection, message: ChatMessage): void {
-    if (advanceCursor(conn, message)) conn.send('new_message', message);
+    if (advanceCursor(conn, message) && conn.sendFrame(JSON.stringify({ type: 'new_message', data: message }))) this.deliveredMessages++;
   }
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */

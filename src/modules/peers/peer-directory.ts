@@ -14,6 +14,18 @@ export interface PeerStatusListener {
   onPeerRestarted?(nodeId: string): void;
 }
 
+/** Told how long each peer call took (answered, faulted or timed out). */
+export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
+
+/** Replication to one peer as an operator sees it. */
+export interface ReplicationBacklog {
+  peer: string;
+  pending: number;
+  oldestPendingMs: number | null;
+  failing: boolean;
+  lastError: string | null;
+}
+
 export class UnknownPeerError extends Error {
   constructor(nodeId: string) {
     super(`Node ${nodeId} is not in PEER_NODES`);
@@ -44,6 +56,7 @@ export class PeerDirectory implements OnModuleDestroy {
   private readonly logger = new Logger(PeerDirectory.name);
   private readonly peers = new Map<string, Peer>();
   private readonly listeners: PeerStatusListener[] = [];
+  private callObserver: PeerCallObserver | null = null;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -107,7 +120,20 @@ export class PeerDirectory implements OnModuleDestroy {
   call<M extends PeerMethod>(nodeId: string, method: M, params: PeerParams<M>, timeoutMs?: number): Promise<PeerResult<M>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs);
+    return this.timed(nodeId, method, peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs));
+  }
+
+  observeCalls(observer: PeerCallObserver): void {
+    this.callObserver = observer;
+  }
+
+  private timed<T>(nodeId: string, method: string, call: Promise<T>): Promise<T> {
+    const observe = this.callObserver;
+    if (!observe) return call;
+    const started = performance.now(); // a duration, not wall time: outside Clock on purpose
+    const done = () => observe(nodeId, method, (performance.now() - started) / 1000);
+    call.then(done, done);
+    return call;
   }
 
   /**
@@ -124,7 +150,7 @@ export class PeerDirectory implements OnModuleDestroy {
   heartbeat(nodeId: string, timeoutMs: number): Promise<PeerResult<'heartbeat'>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs);
+    return this.timed(nodeId, 'heartbeat', peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */
@@ -165,6 +191,11 @@ export class PeerDirectory implements OnModuleDestroy {
   /** Queues an event for every peer, in order. */
   replicate(event: ReplicationEvent): void {
     for (const peer of this.peers.values()) peer.outbox.push(event);
+  }
+
+  /** Per peer: events queued for it (oldest age and last error come with the byte-bounded outbox). */
+  replicationBacklog(): ReplicationBacklog[] {
+    return [...this.peers.values()].map((p) => ({ peer: p.nodeId, pending: p.outbox.pending, oldestPendingMs: null, failing: p.health.isFailed, lastError: null }));
   }
 
   pendingReplication(): number {

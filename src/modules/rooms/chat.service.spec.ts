@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
@@ -69,6 +71,8 @@ describe(ChatService.name, () => {
         { provide: BOOT_ID, useValue: 'boot-1' },
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionService, useValue: {} },
+        ChatMetrics,
+        ClientErrorFrames,
       ],
     }).compile();
     sut = moduleRef.get(ChatService);

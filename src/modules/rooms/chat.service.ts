@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatError, type ChatErrorCode } from '../../common/errors/chat-error';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
 import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
@@ -40,6 +42,8 @@ export class ChatService {
     private readonly locator: RoomLocator,
     private readonly deletion: RoomDeletionService,
     @Inject(BOOT_ID) private readonly bootId: string,
+    private readonly metrics: ChatMetrics,
+    private readonly errors: ClientErrorFrames,
   ) {}
 
   listRooms(conn: ClientConnection): void {
@@ -103,22 +107,23 @@ export class ChatService {
     this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
+    const received = performance.now();
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     if (this.host.isHostOf(room)) {
       const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
-      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate });
+      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate }, received);
       return;
     }
     // A forwarded send is not awaited: the connection's next request may go out while this one is
     // in flight (the per-host forward queue keeps their order), so one client is not limited to
     // one round trip per message. Its outcome is reported on its own.
-    const forwarded = this.forward(conn, room, req, clientMessageId);
+    const forwarded = this.forward(conn, room, req, clientMessageId, received);
     conn.lastForwardedSend = forwarded;
     if (++conn.pendingSends >= MAX_PENDING_SENDS_PER_CONNECTION) await forwarded;
   }
 
-  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null): Promise<void> {
+  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null, received: number): Promise<void> {
     try {
       const reply = await this.viaHost(room, () =>
         this.peers.forwardMessage(room.hostNode, { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }),
@@ -129,11 +134,12 @@ export class ChatService {
       await this.replica.waitForSequence(room.roomId, reply.sequence_number).catch((e: Error) =>
         this.logger.warn(`Message ${reply.sequence_number} in ${room.roomId} is stored on ${room.hostNode} but not here yet: ${e.message}`),
       );
-      this.acknowledge(conn, room.roomId, clientMessageId, reply);
+      this.acknowledge(conn, room.roomId, clientMessageId, reply, received);
     } catch (e) {
       const err = e instanceof ChatError ? e : new ChatError('INTERNAL_ERROR', 'Failed to send message');
       if (!(e instanceof ChatError)) this.logger.error(`Forwarding a message failed: ${(e as Error)?.stack ?? e}`);
-      conn.send('message_error', { room_id: room.roomId, error: err.message, error_code: err.code });
+      const frame = { type: 'message_error', data: { room_id: room.roomId, error: err.message, error_code: err.code } } as const;
+      conn.sendFrame(this.errors.serialise('send_message', err.code, err.message, frame));
     } finally {
       conn.pendingSends--;
     }
@@ -144,6 +150,7 @@ export class ChatService {
     roomId: string,
     clientMessageId: string | null,
     sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean },
+    received: number,
   ): void {
     conn.send('message_sent', {
       room_id: roomId,
@@ -153,6 +160,8 @@ export class ChatService {
       ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
       ...(sent.duplicate ? { duplicate: true } : {}),
     });
+    // performance.now() is a monotonic duration source, not wall time, so it stays outside Clock
+    this.metrics.messageAcknowledged((performance.now() - received) / 1000);
   }
 
   /** Resolves when the connection's forwarded sends have been answered (used before leaving). */

@@ -15,6 +15,6 @@ import { RoomsRpcController } from './rooms.rpc.controller';
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
   providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
-  exports: [ChatService, RoomHostService],
+  exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}
