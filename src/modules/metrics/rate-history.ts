@@ -1,17 +1,12 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NodeGauges } from './node-gauges';
+import type { RateSeries } from './status-view';
 
 /** Seconds between samples and how many are kept: five minutes of history for the status page. */
 export const RATE_SAMPLE_INTERVAL_S = 5;
 const SAMPLES_KEPT = 60;
 
-export interface RateSeries {
-  interval_s: number;
-  /** Per interval, oldest first: messages sequenced here and frames delivered here, per second. */
-  messages_per_s: number[];
-  deliveries_per_s: number[];
-}
 
 /** Samples this node's counters so the status page can chart rates without a Prometheus. */
 @Injectable()

@@ -1,5 +1,11 @@
 import type { PeerStatus } from '../peers/peer-health';
-import type { RateSeries } from './rate-history';
+
+export interface RateSeries {
+  interval_s: number;
+  /** Per interval, oldest first: messages sequenced here and frames delivered here, per second. */
+  messages_per_s: number[];
+  deliveries_per_s: number[];
+}
 
 /** One node's own view of itself and its peers (`GET /status.json?scope=node`). */
 export interface NodeStatusView {
