@@ -3,7 +3,7 @@
 // Usage: node scripts/build-web.mjs [--no-typecheck] [--sourcemap]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +63,7 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+copyFileSync(join(web, 'favicon.svg'), join(out, 'favicon.svg'));
 for (const page of ['index.html', 'status.html']) {
   const html = readFileSync(join(web, page), 'utf8')
     .replace(/\n\s*/g, '\n')

@@ -63,6 +63,9 @@ run('status page in Chromium against a real three-node cluster', () => {
     expect(await cardState('node1')).toBe('degraded'); // node1 sees a failed peer
     expect(await page.page.textContent('.node-card[data-node="node3"]')).toContain('failed');
     expect(await page.page.textContent('.node-card[data-node="node2"] .peer-list')).toContain('node3: failed');
+    // node1 sequenced 3 messages since its first sample: its message chart has drawn a line above zero
+    await page.page.waitForFunction(() => document.querySelector('.node-card[data-node="node1"] .chart .line') !== null, undefined, { timeout: 15000 });
+    expect(await page.page.textContent('.node-card[data-node="node1"] .chart .label')).toMatch(/messages: [\d.]+\/s now/);
     await screenshot(page, 'status-node3-down');
     expect(appErrors(page)).toEqual([]);
   });

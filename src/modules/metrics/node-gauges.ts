@@ -99,6 +99,10 @@ export class NodeGauges {
     });
   }
 
+  counters(): Pick<NodeSnapshot, 'messagesTotal' | 'deliveriesTotal'> {
+    return { messagesTotal: this.events.sequencedMessages, deliveriesTotal: this.clients.deliveredMessages };
+  }
+
   snapshot(): NodeSnapshot {
     let roomsHosted = 0;
     let roomsReplica = 0;

@@ -32,7 +32,8 @@ export class StatusController {
       this.peers.allHealth().map(async (h): Promise<ClusterNodeStatus> => {
         const base = { node_id: h.nodeId, status: h.status, client_url: h.clientUrl };
         if (!h.clientUrl) return { ...base, view: null, view_error: 'the node advertises no CLIENT_URL' };
-        if (h.status === 'failed' || h.status === 'unknown') return { ...base, view: null, view_error: `node is ${h.status}` };
+        if (h.status === 'failed') return { ...base, view: null, view_error: 'it does not answer heartbeats' };
+        if (h.status === 'unknown') return { ...base, view: null, view_error: 'it has not answered a heartbeat yet' };
         try {
           return { ...base, view: await this.fetcher.fetch(h.clientUrl), view_error: null };
         } catch (e) {

@@ -9,8 +9,9 @@ export function rateChart(label: string, values: number[], intervalSeconds: numb
   const caption = document.createElement('span');
   caption.className = 'label';
   const latest = values.length > 0 ? values[values.length - 1] : 0;
-  const minutes = Math.max(1, Math.round((values.length * intervalSeconds) / 60));
-  caption.textContent = `${label}: ${formatRate(latest)}/s now, last ${minutes} min`;
+  const span = values.length * intervalSeconds;
+  const window = span < 60 ? `${span} s` : `${Math.round(span / 60)} min`;
+  caption.textContent = values.length < 2 ? `${label}: collecting (a point every ${intervalSeconds} s)` : `${label}: ${formatRate(latest)}/s now, last ${window}`;
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
   svg.setAttribute('preserveAspectRatio', 'none');

@@ -39,7 +39,7 @@ function nodeCard(node: ClusterNodeStatus, servedBy: string): HTMLElement {
   card.append(head);
   const view = node.view;
   if (!view) {
-    card.append(el('p', 'note', `As seen by ${servedBy}: ${node.status}. ${node.view_error ?? ''}`.trim()));
+    card.append(el('p', 'note', `As seen by ${servedBy}: ${node.status}${node.view_error ? ` (${node.view_error})` : ''}.`));
     return card;
   }
   card.append(viewFacts(view));
