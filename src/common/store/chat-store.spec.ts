@@ -165,8 +165,9 @@ describe('ChatStore (in memory)', () => {
       expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
       expect(store.listMembers('r1')).toEqual([]);
       expect(store.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-02T00:00:00.000Z', transactionId: 'txn-9' });
-      expect(store.tombstonesHostedBy('node1').map((t) => t.roomId)).toEqual(['r1']);
-      expect(store.tombstonesHostedBy('node2')).toEqual([]);
+      expect(store.tombstonesHostedAfter('node1', '', 10).map((t) => t.roomId)).toEqual(['r1']);
+      expect(store.tombstonesHostedAfter('node1', 'r1', 10)).toEqual([]);
+      expect(store.tombstonesHostedAfter('node2', '', 10)).toEqual([]);
       // the name is free again
       expect(store.findRoomByName('general')).toBeNull();
     });

@@ -103,6 +103,7 @@ export class ChatStore {
       roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
       allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
       roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
+      roomsByHostPage: p('SELECT * FROM rooms WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
       insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
         VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
       upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
@@ -132,7 +133,7 @@ export class ChatStore {
       insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
         VALUES (@roomId, @roomName, @hostNode, @deletedAt, @transactionId)`),
       tombstone: p('SELECT * FROM tombstones WHERE room_id = ?'),
-      tombstonesByHost: p('SELECT * FROM tombstones WHERE host_node = ? ORDER BY deleted_at'),
+      tombstonesByHostPage: p('SELECT * FROM tombstones WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
     };
   }
 
@@ -177,6 +178,10 @@ export class ChatStore {
     const rows = (hostNode === undefined ? this.sql.allRooms.all() : this.sql.roomsByHost.all(hostNode)) as Row[];
     return rows.map(toRoom);
   }
+  /** Rooms hosted by `hostNode` with ids after `afterRoomId`, in id order (for paged catch-up replies). */
+  roomsHostedAfter(hostNode: string, afterRoomId: string, limit: number): RoomRecord[] {
+    return (this.sql.roomsByHostPage.all(hostNode, afterRoomId, limit) as Row[]).map(toRoom);
+  }
   insertRoom(room: RoomRecord): void {
     this.sql.insertRoom.run({ ...room });
     this.rooms.delete(room.roomId);
@@ -206,8 +211,8 @@ export class ChatStore {
     const row = this.sql.tombstone.get(roomId) as Row | undefined;
     return row ? toTombstone(row) : null;
   }
-  tombstonesHostedBy(hostNode: string): TombstoneRecord[] {
-    return (this.sql.tombstonesByHost.all(hostNode) as Row[]).map(toTombstone);
+  tombstonesHostedAfter(hostNode: string, afterRoomId: string, limit: number): TombstoneRecord[] {
+    return (this.sql.tombstonesByHostPage.all(hostNode, afterRoomId, limit) as Row[]).map(toTombstone);
   }
 
 

@@ -4,3 +4,4 @@ export { XmlRpcEncodeError, XmlRpcParseError, XmlRpcTimeoutError, XmlRpcTranspor
 export { XmlRpcFault, XmlRpcFaultCode } from './xmlrpc-fault';
 export { XmlRpcContext } from './xmlrpc.context';
 export { XMLRPC_TRANSPORT, XmlRpcServer, type XmlRpcServerOptions } from './xmlrpc.server';
+export { PEER_BATCH_BYTES, PEER_REPLY_BYTES, XMLRPC_MAX_BODY_BYTES, xmlTextBytes } from './xmlrpc-limits';

@@ -7,6 +7,7 @@ import { decodeMethodCall, encodeFault, encodeMethodResponse } from './xmlrpc-co
 import { XmlRpcParseError } from './xmlrpc-errors';
 import { XmlRpcFault, XmlRpcFaultCode } from './xmlrpc-fault';
 import { XmlRpcContext } from './xmlrpc.context';
+import { XMLRPC_MAX_BODY_BYTES } from './xmlrpc-limits';
 
 export interface XmlRpcServerOptions {
   host?: string;
@@ -41,7 +42,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     super();
     this.host = options.host ?? '0.0.0.0';
     this.port = options.port;
-    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.maxBodyBytes = options.maxBodyBytes ?? XMLRPC_MAX_BODY_BYTES;
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 30_000;
     this.logger = options.logger ?? new Logger(XmlRpcServer.name);
     this.httpServer = createServer((req, res) => void this.handleHttpRequest(req, res));

@@ -2,6 +2,7 @@ import { Controller, Get, Head, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ClientsHealthIndicator } from './clients.health';
+import { withDegraded, type NodeHealth } from './health-status';
 import { PeersHealthIndicator } from './peers.health';
 import { StoreHealthIndicator } from './store.health';
 import { XmlRpcHealthIndicator } from './xmlrpc.health';
@@ -17,11 +18,11 @@ export class HealthController {
     private readonly clients: ClientsHealthIndicator,
   ) {}
 
-  /** 200 while this node's own parts work; peers only add details. */
+  /** 200 while this node's own parts work ("ok", or "degraded" with reasons); 503 when one does not. */
   @Get('health')
   @HealthCheck()
-  check() {
-    return this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check()]);
+  async check(): Promise<NodeHealth> {
+    return withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check()]));
   }
 
   /** Answers probes (`curl -I`) when no web client has been built into dist/public. */

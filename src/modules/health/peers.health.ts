@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { PeerDirectory } from '../peers/peer-directory';
+import { PeerDirectory, type ReplicationBacklog } from '../peers/peer-directory';
 
-/** Peer states as details only: a node stays healthy whatever its peers do. */
+/** Replication that has waited this long counts as stuck even while calls still succeed. */
+const STUCK_AFTER_MS = 30_000;
+
+const isStuck = (b: ReplicationBacklog) => b.failing || (b.oldestPendingMs ?? 0) > STUCK_AFTER_MS;
+
+/**
+ * Peer states and replication backlogs. A peer's fault never makes this node unhealthy (it can
+ * still serve), but replication that is stuck makes it degraded, with the reason.
+ */
 @Injectable()
 export class PeersHealthIndicator {
   constructor(
@@ -12,6 +20,13 @@ export class PeersHealthIndicator {
 
   check() {
     const peers = Object.fromEntries(this.peers.allHealth().map((h) => [h.nodeId, h.toJSON()]));
-    return this.health.check('peers').up({ peers, pending_replication: this.peers.pendingReplication() });
+    const backlog = this.peers.replicationBacklog();
+    const replication = Object.fromEntries(
+      backlog.map((b) => [b.peer, { pending: b.pending, oldest_pending_s: b.oldestPendingMs === null ? null : Math.round(b.oldestPendingMs / 100) / 10, failing: b.failing, last_error: b.lastError }]),
+    );
+    const degraded = backlog
+      .filter(isStuck)
+      .map((b) => `replication to ${b.peer} is stuck: ${b.pending} event(s) pending, oldest ${Math.round((b.oldestPendingMs ?? 0) / 1000)} s${b.lastError ? ` (${b.lastError})` : ''}`);
+    return this.health.check('peers').up({ peers, pending_replication: this.peers.pendingReplication(), replication, degraded });
   }
 }

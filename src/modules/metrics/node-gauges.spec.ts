@@ -26,8 +26,8 @@ describe(NodeGauges.name, () => {
     health[1].failure();
     health[1].failure();
     backlog = [
-      { peer: 'node2', pending: 0, oldestPendingMs: null, failing: false, lastError: null },
-      { peer: 'node3', pending: 12, oldestPendingMs: 4500, failing: true, lastError: 'timeout' },
+      { peer: 'node2', pending: 0, oldestPendingMs: null, failing: false, failures: 0, lastError: null },
+      { peer: 'node3', pending: 12, oldestPendingMs: 4500, failing: true, failures: 3, lastError: 'timeout' },
     ];
     const peers = { allHealth: () => health, replicationBacklog: () => backlog, observeCalls: (o: PeerCallObserver) => (observer = o) };
     const rooms = [{ hostNode: 'node1' }, { hostNode: 'node1' }, { hostNode: 'node2' }];

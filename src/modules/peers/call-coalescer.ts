@@ -4,7 +4,12 @@ interface Pending<I, R> {
   reject: (e: unknown) => void;
 }
 
-const MAX_BATCH = 256;
+export interface CoalescerLimits<I> {
+  maxItems?: number;
+  /** With `sizeOf`: a batch holds at most this many bytes (a single item always goes). */
+  maxBytes?: number;
+  sizeOf?: (item: I) => number;
+}
 
 /**
  * Turns many concurrent single calls into few batched ones: the first item goes out at once;
@@ -15,7 +20,10 @@ export class CallCoalescer<I, R> {
   private waiting: Pending<I, R>[] = [];
   private inFlight = false;
 
-  constructor(private readonly sendBatch: (items: I[]) => Promise<R[]>) {}
+  constructor(
+    private readonly sendBatch: (items: I[]) => Promise<R[]>,
+    private readonly limits: CoalescerLimits<I> = {},
+  ) {}
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -27,7 +35,7 @@ export class CallCoalescer<I, R> {
   private async flush(): Promise<void> {
     this.inFlight = true;
     while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_BATCH);
+      const batch = this.waiting.splice(0, this.batchLength());
       try {
         const results = await this.sendBatch(batch.map((p) => p.item));
         if (!Array.isArray(results) || results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${Array.isArray(results) ? results.length : 'no'} results`);
@@ -37,5 +45,18 @@ export class CallCoalescer<I, R> {
       }
     }
     this.inFlight = false;
+  }
+
+  /** How many waiting items go in the next call: up to the count and byte limits, at least one. */
+  private batchLength(): number {
+    const { maxItems = 256, maxBytes = Infinity, sizeOf } = this.limits;
+    const n = Math.min(maxItems, this.waiting.length);
+    if (!sizeOf) return n;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      bytes += sizeOf(this.waiting[i].item);
+      if (i > 0 && bytes > maxBytes) return i;
+    }
+    return n;
   }
 }

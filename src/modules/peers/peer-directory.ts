@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { XmlRpcClient, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import { PEER_BATCH_BYTES, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
-import { PeerOutbox } from './peer-outbox';
+import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
 import type { ForwardItem, PeerMethod, PeerParams, PeerResult, ReplicationEvent } from './peer-wire';
 
 /** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
@@ -17,14 +17,13 @@ export interface PeerStatusListener {
 /** Told how long each peer call took (answered, faulted or timed out). */
 export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
 
-/** Replication to one peer as an operator sees it. */
-export interface ReplicationBacklog {
+/** One peer's replication backlog, as /health and /metrics show it. */
+export interface ReplicationBacklog extends OutboxBacklog {
   peer: string;
-  pending: number;
-  oldestPendingMs: number | null;
-  failing: boolean;
-  lastError: string | null;
 }
+
+/** An upper bound of a forwarded item's encoded size: no character takes more than 6 bytes escaped in JSON in XML. */
+const forwardItemBytes = (item: ForwardItem) => 256 + item.room_id.length + item.username.length * 6 + (typeof item.content === 'string' ? item.content.length * 6 : 0) + (item.client_message_id?.length ?? 0) * 6;
 
 export class UnknownPeerError extends Error {
   constructor(nodeId: string) {
@@ -65,10 +64,12 @@ export class PeerDirectory implements OnModuleDestroy {
     for (const { nodeId, url } of config.peers) {
       const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs });
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
-      const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>((items) =>
-        items.length === 1
-          ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
-          : this.forwardBatch(peer, items),
+      const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
+        (items) =>
+          items.length === 1
+            ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
+            : this.forwardBatch(peer, items),
+        { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, structsOnly: false, outbox: undefined as unknown as PeerOutbox };
@@ -78,6 +79,13 @@ export class PeerDirectory implements OnModuleDestroy {
         () => {
           if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
           peer.needsSync = true;
+        },
+        {
+          maxBatchBytes: PEER_BATCH_BYTES,
+          now: () => clock.now(),
+          onFailing: (b) =>
+            this.logger.warn(`Replication to ${nodeId} is stuck: ${b.failures} calls in a row refused or unanswered, ${b.pending} event(s) pending, oldest ${Math.round((b.oldestPendingMs ?? 0) / 1000)} s; last error: ${b.lastError}`),
+          onRecovered: (failures) => this.logger.log(`Replication to ${nodeId} flows again after ${failures} failed call(s)`),
         },
       );
       this.peers.set(nodeId, peer);
@@ -162,12 +170,12 @@ export class PeerDirectory implements OnModuleDestroy {
     );
   }
 
-  /** One replication batch as JSON (`replicate_events_json`). */
-  private async sendReplication(peer: Peer, batch: ReplicationEvent[]): Promise<void> {
+  /** One replication batch as JSON (`replicate_events_json`), from the events' JSON encoded once for all peers. */
+  private async sendReplication(peer: Peer, batch: EncodedEvent[]): Promise<void> {
     await this.jsonOrStructs(
       peer,
-      () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, JSON.stringify(batch)]),
-      () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch]),
+      () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, `[${batch.map((e) => e.json).join(',')}]`]),
+      () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch.map((e) => e.event)]),
     );
   }
 
@@ -190,12 +198,15 @@ export class PeerDirectory implements OnModuleDestroy {
 
   /** Queues an event for every peer, in order. */
   replicate(event: ReplicationEvent): void {
-    for (const peer of this.peers.values()) peer.outbox.push(event);
+    if (this.peers.size === 0) return;
+    const json = JSON.stringify(event);
+    const encoded: EncodedEvent = { event, json, bytes: xmlTextBytes(json) };
+    for (const peer of this.peers.values()) peer.outbox.push(encoded);
   }
 
-  /** Per peer: events queued for it (oldest age and last error come with the byte-bounded outbox). */
+  /** Per peer: events waiting, the age of the oldest, and whether the peer keeps refusing them. */
   replicationBacklog(): ReplicationBacklog[] {
-    return [...this.peers.values()].map((p) => ({ peer: p.nodeId, pending: p.outbox.pending, oldestPendingMs: null, failing: p.health.isFailed, lastError: null }));
+    return [...this.peers.values()].map((p) => ({ peer: p.nodeId, ...p.outbox.backlog() }));
   }
 
   pendingReplication(): number {

@@ -1,17 +1,16 @@
-import { PeerOutbox } from './peer-outbox';
-import type { ReplicationEvent } from './peer-wire';
+import { PeerOutbox, type EncodedEvent, type OutboxOptions } from './peer-outbox';
 
-const event = (n: number): ReplicationEvent => ({ kind: 'deleted', room_id: `room-${n}`, room_name: `r${n}`, transaction_id: null });
-const ids = (batch: ReplicationEvent[]) => batch.map((e) => (e.kind === 'deleted' ? e.room_id : e.kind));
+const event = (n: number, bytes = 100): EncodedEvent => ({ event: { kind: 'deleted', room_id: `room-${n}`, room_name: `r${n}`, transaction_id: null }, json: '{}', bytes });
+const ids = (batch: EncodedEvent[]) => batch.map(({ event: e }) => (e.kind === 'deleted' ? e.room_id : e.kind));
 
 /** Lets every pending promise callback run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 interface Call {
-  batch: ReplicationEvent[];
+  batch: EncodedEvent[];
   settled: boolean;
   answer(): void;
-  refuse(): void;
+  refuse(reason?: string): void;
 }
 
 /** One peer seen through the outbox: each call stays in flight until the test answers or refuses it. */
@@ -23,7 +22,7 @@ class FakePeer {
   failed = false;
   dropped = 0;
 
-  readonly sendBatch = (batch: ReplicationEvent[]) =>
+  readonly sendBatch = (batch: EncodedEvent[]) =>
     new Promise<void>((resolve, reject) => {
       const call: Call = {
         batch: [...batch],
@@ -33,9 +32,9 @@ class FakePeer {
           this.delivered.push(...ids(call.batch));
           resolve();
         },
-        refuse: () => {
+        refuse: (reason = 'timeout') => {
           call.settled = true;
-          reject(new Error('timeout'));
+          reject(new Error(reason));
         },
       };
       this.calls.push(call);
@@ -63,10 +62,13 @@ class FakePeer {
 describe(PeerOutbox.name, () => {
   let peer: FakePeer;
   let sut: PeerOutbox;
+  let now: number;
+  const outbox = (options: OutboxOptions = {}) => new PeerOutbox(peer.sendBatch, () => peer.failed, () => peer.dropped++, { sleep: peer.sleep, now: () => now, ...options });
 
   beforeEach(() => {
+    now = 1_000_000;
     peer = new FakePeer();
-    sut = new PeerOutbox(peer.sendBatch, () => peer.failed, () => peer.dropped++, peer.sleep);
+    sut = outbox();
   });
 
   it('sends at once, keeps one call in flight and coalesces later events into the next call, in order', async () => {
@@ -117,13 +119,59 @@ describe(PeerOutbox.name, () => {
     expect(peer.dropped).toBe(0);
   });
 
-  it('events pushed during a retry ride along in the retried batch', async () => {
-    sut.push(event(1));
-    sut.push(event(2));
+  it('retries a refused batch with half as many events, down to one, and grows back after successes', async () => {
+    sut.push(event(0));
+    for (let i = 1; i <= 8; i++) sut.push(event(i));
+    peer.last.answer();
+    await settle();
+    expect(ids(peer.last.batch)).toHaveLength(8);
+
+    peer.last.refuse('Request body is larger than 1048576 bytes; send smaller calls');
+    await settle();
+    expect(ids(peer.last.batch)).toEqual(['room-1', 'room-2', 'room-3', 'room-4']);
     peer.last.refuse();
     await settle();
+    peer.last.refuse();
+    await settle();
+    peer.last.refuse();
+    await settle();
+    expect(ids(peer.last.batch)).toEqual(['room-1']);
 
-    expect(ids(peer.last.batch)).toEqual(['room-1', 'room-2']);
+    await peer.answerAll();
+    expect(peer.calls.slice(-4).map((c) => c.batch.length)).toEqual([1, 2, 4, 1]);
+    expect(peer.delivered).toEqual(Array.from({ length: 9 }, (_, i) => `room-${i}`));
+  });
+
+  it('bounds a batch by encoded bytes as well as by count; a single event always travels', async () => {
+    sut = outbox({ maxBatchBytes: 1000 });
+    sut.push(event(0, 5000));
+    for (let i = 1; i <= 12; i++) sut.push(event(i, 199));
+
+    await peer.answerAll();
+
+    // 5 events of 199 bytes (plus a separator each) fit in 1000 bytes
+    expect(peer.calls.map((c) => c.batch.length)).toEqual([1, 5, 5, 2]);
+    expect(peer.delivered).toHaveLength(13);
+  });
+
+  it('reports a peer that keeps refusing once, with the backlog and the reason, and once when it recovers', async () => {
+    const failing: unknown[] = [];
+    const recovered: number[] = [];
+    sut = outbox({ failingAfter: 3, onFailing: (b) => failing.push(b), onRecovered: (n) => recovered.push(n) });
+    sut.push(event(1));
+    sut.push(event(2));
+    for (let i = 0; i < 5; i++) {
+      now += 1000;
+      peer.last.refuse('body too large');
+      await settle();
+    }
+
+    expect(failing).toEqual([{ pending: 2, oldestPendingMs: 3000, failing: true, failures: 3, lastError: 'body too large' }]);
+    expect(sut.backlog()).toEqual({ pending: 2, oldestPendingMs: 5000, failing: true, failures: 5, lastError: 'body too large' });
+
+    await peer.answerAll();
+    expect(recovered).toEqual([5]);
+    expect(sut.backlog()).toEqual({ pending: 0, oldestPendingMs: null, failing: false, failures: 0, lastError: null });
   });
 
   it('drops the queue and calls onDropped when a call fails and the peer is failed', async () => {

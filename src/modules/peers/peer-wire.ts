@@ -92,7 +92,12 @@ export interface PeerMethodMap {
   replicate_events: { params: [from_node: string, events: ReplicationEvent[]]; result: boolean };
   /** The same events as one JSON string: about ten times cheaper to encode and parse than XML-RPC structs. */
   replicate_events_json: { params: [from_node: string, events_json: string]; result: boolean };
-  get_room_states: { params: []; result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[] } };
+  /** Paged: call again with `next_cursor` until it is null (a node of an earlier version answers one page without it). */
+  get_room_states: {
+    params: [cursor?: string];
+    result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[]; next_cursor?: string | null };
+  };
+  /** At most `limit` messages, fewer when they would not fit the reply budget (page on with the last sequence). */
   get_messages: {
     params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number];
     result: { success: boolean; messages: MessageWire[]; first_sequence: number; last_sequence: number; error_code?: string };

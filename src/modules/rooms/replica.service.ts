@@ -6,7 +6,7 @@ import type { MessageRecord, RoomRecord } from '../../common/store/chat-records'
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { HostedRoomState, MessageWire, ReplicationEvent, RoomWire } from '../peers/peer-wire';
+import type { HostedRoomState, MessageWire, PeerResult, ReplicationEvent, RoomWire } from '../peers/peer-wire';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
 import { SequenceWaiters } from './sequence-waiters';
 import type { MemberEvent } from './wire';
@@ -197,7 +197,9 @@ export class ReplicaService implements OnModuleDestroy {
         const message = fromMessageWire(wire as MessageWire);
         if (this.store.applyReplicaMessage(message) === 'applied') this.delivered(message);
       }
-      if (page.messages.length < FETCH_PAGE) return;
+      // pages can be cut short by the host's reply budget: go on until its last sequence, while we make progress
+      const reached = this.store.getRoom(roomId)?.lastSequence ?? 0;
+      if (reached >= page.last_sequence || reached <= room.lastSequence) return;
     }
   }
 
@@ -213,20 +215,31 @@ export class ReplicaService implements OnModuleDestroy {
   }
 
   private async doSync(nodeId: string): Promise<void> {
-    const state = await this.peers.call(nodeId, 'get_room_states', []);
-    for (const d of state.deleted) this.applyDeleted(d.room_id, d.room_name, d.transaction_id);
+    let rooms = 0;
+    let deleted = 0;
     let fetched = 0;
-    for (const remote of state.rooms) {
-      if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
-      this.applyRoomState(remote);
-      this.releaseGhosts(nodeId, remote);
-      const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;
-      if (before < remote.last_sequence) {
-        await this.fetchMissing(remote.room_id, nodeId, remote.last_sequence);
-        fetched += (this.store.getRoom(remote.room_id)?.lastSequence ?? 0) - before;
+    let cursor: string | null = null;
+    do {
+      const state: PeerResult<'get_room_states'> = await this.peers.call(nodeId, 'get_room_states', cursor === null ? [] : [cursor]);
+      for (const d of state.deleted) this.applyDeleted(d.room_id, d.room_name, d.transaction_id);
+      for (const remote of state.rooms) {
+        if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
+        this.applyRoomState(remote);
+        this.releaseGhosts(nodeId, remote);
+        const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;
+        if (before < remote.last_sequence) {
+          await this.fetchMissing(remote.room_id, nodeId, remote.last_sequence);
+          fetched += (this.store.getRoom(remote.room_id)?.lastSequence ?? 0) - before;
+        }
       }
-    }
-    this.logger.log(`Caught up with ${nodeId}: ${state.rooms.length} room(s), ${fetched} message(s) fetched, ${state.deleted.length} deletion(s)`);
+      rooms += state.rooms.length;
+      deleted += state.deleted.length;
+      const next: string | null = state.next_cursor || null;
+      // cursors only move forward; a peer that repeats one would otherwise keep us here forever
+      if (next !== null && cursor !== null && next <= cursor) throw new Error(`get_room_states from ${nodeId} repeated cursor ${next}`);
+      cursor = next;
+    } while (cursor !== null);
+    this.logger.log(`Caught up with ${nodeId}: ${rooms} room(s), ${fetched} message(s) fetched, ${deleted} deletion(s)`);
   }
 
   /**

@@ -9,12 +9,13 @@ import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
 import { RoomsGateway } from './rooms.gateway';
+import { RoomStatePages } from './room-state-pages';
 import { RoomsRpcController } from './rooms.rpc.controller';
 
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
+  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages],
   exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

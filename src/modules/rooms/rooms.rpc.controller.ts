@@ -11,7 +11,9 @@ import { LIMITS } from './dto/requests';
 import { codePoints, contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomHostService } from './room-host.service';
-import { fromMessageWire, toHostedRoomState, toMessageWire, toRoomInfo } from './room-mappers';
+import { messageWireBytes, withinBudget } from '../peers/reply-budget';
+import { fromMessageWire, toMessageWire, toRoomInfo } from './room-mappers';
+import { RoomStatePages } from './room-state-pages';
 import { ReplicaService } from './replica.service';
 import type { ChatMessage, MemberEvent, MemberLeftReason } from './wire';
 
@@ -34,6 +36,7 @@ export class RoomsRpcController {
     private readonly replica: ReplicaService,
     private readonly deletion: RoomDeletionService,
     private readonly clients: ClientRegistry,
+    private readonly roomStates: RoomStatePages,
   ) {}
 
   @MessagePattern('get_hosted_rooms')
@@ -52,7 +55,7 @@ export class RoomsRpcController {
         success: true,
         message: r.joined ? 'Successfully joined room' : 'Already in room, re-registered',
         room_info: toRoomInfo(r.room, r.members),
-        messages: r.history.map(toMessageWire),
+        messages: withinBudget(r.history.map(toMessageWire), messageWireBytes, { fromEnd: true }),
         creator_id: r.room.creatorId,
         first_sequence: r.firstSequence,
         last_sequence: r.room.lastSequence,
@@ -197,19 +200,18 @@ export class RoomsRpcController {
 
   @MessagePattern('get_room_states')
   getRoomStates(@Payload() params: unknown): PeerResult<'get_room_states'> {
-    checkParams('get_room_states', params, []);
-    return {
-      rooms: this.store.listRooms(this.config.nodeId).map((r) => toHostedRoomState(r, this.store.listMembers(r.roomId))),
-      deleted: this.store.tombstonesHostedBy(this.config.nodeId).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId })),
-    };
+    const [cursor] = checkParams<[string?]>('get_room_states', params, ['string?']);
+    return this.roomStates.page(cursor || null);
   }
 
   @MessagePattern('get_messages')
   getMessages(@Payload() params: unknown): PeerResult<'get_messages'> {
     const [roomId, after, before, limit] = checkParams<[string, number, number | null, number]>('get_messages', params, ['string', 'int', 'int?', 'int']);
     try {
-      const page = this.host.page(roomId, before !== null && before !== undefined ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
-      return { success: true, messages: page.messages.map(toMessageWire), first_sequence: page.firstSequence, last_sequence: page.lastSequence };
+      const backwards = before !== null && before !== undefined;
+      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
+      const messages = withinBudget(page.messages.map(toMessageWire), messageWireBytes, { fromEnd: backwards });
+      return { success: true, messages, first_sequence: page.firstSequence, last_sequence: page.lastSequence };
     } catch (e) {
       return { success: false, messages: [], first_sequence: 0, last_sequence: 0, error_code: this.refusal(e).code };
     }

@@ -78,7 +78,7 @@ export function renderStatus(status: ClusterStatusView, root: { cards: HTMLEleme
     for (const b of node.view?.replication ?? []) {
       const tr = el('tr');
       tr.dataset.state = b.failing ? 'failing' : 'ok';
-      for (const cell of [node.node_id, b.peer, String(b.pending), b.oldest_pending_s === null ? '-' : `${b.oldest_pending_s} s`, b.failing ? 'peer failed' : 'ok']) tr.append(el('td', undefined, cell));
+      for (const cell of [node.node_id, b.peer, String(b.pending), b.oldest_pending_s === null ? '-' : `${b.oldest_pending_s} s`, b.failing ? 'calls failing' : 'ok']) tr.append(el('td', undefined, cell));
       rows.push(tr);
     }
   }

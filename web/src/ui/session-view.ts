@@ -9,7 +9,8 @@ import { renderJoined, renderRoomList } from './lobby';
 import { notify } from './notices';
 import { rejoinSavedRooms, saveSession } from './saved-session';
 import { logFor, logs, page, roomShown, unread } from './page-state';
-import { nearBottom, renderLoadOlder, renderOutbox, renderRoomHead, scrollToBottom } from './room-view';
+import { renderLoadOlder, renderOutbox, renderRoomHead } from './room-view';
+import { nearBottom, scrollToBottom } from './scroll';
 
 export function onSessionEvent(ev: SessionEvent): void {
   render(ev);
