@@ -24,6 +24,8 @@ export class ChatStore {
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
+  /** Set by a transaction that failed for a storage reason, cleared by the next one that commits. */
+  private writeError: string | null = null;
 
   private constructor(private readonly database: DatabaseFile) {
     this.db = database.db;
@@ -144,18 +146,26 @@ export class ChatStore {
     try {
       const result = work();
       (nested ? this.tx.release : this.tx.commit).run();
+      if (!nested) this.writeError = null;
       return result;
     } catch (e) {
-      if (nested) {
+      if (isStorageFailure(e)) this.writeError = (e as Error).message;
+      // SQLite may already have rolled back by itself (SQLITE_FULL, IOERR): a second rollback would hide the cause
+      if (this.db.isTransaction && nested) {
         this.tx.rollbackToSavepoint.run();
         this.tx.release.run();
-      } else {
+      } else if (this.db.isTransaction) {
         this.tx.rollback.run();
       }
       this.rooms.clear(); // the caches may hold changes that were just rolled back
       this.memberLookups.clear();
       throw e;
     }
+  }
+
+  /** Why the last write failed (disk full, I/O error, read-only file), or null once writes succeed. */
+  lastWriteError(): string | null {
+    return this.writeError;
   }
 
   // --- rooms ---------------------------------------------------------------------------------
@@ -303,4 +313,12 @@ export class ChatStore {
       for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt, m.bootId ?? null);
     });
   }
+}
+
+/** SQLite result codes (primary, low byte) that mean the storage itself refused the write. */
+const STORAGE_FAILURES = new Set([8 /* READONLY */, 10 /* IOERR */, 11 /* CORRUPT */, 13 /* FULL */, 14 /* CANTOPEN */, 26 /* NOTADB */]);
+
+function isStorageFailure(e: unknown): boolean {
+  const errcode = (e as { errcode?: unknown })?.errcode;
+  return typeof errcode === 'number' && STORAGE_FAILURES.has(errcode & 0xff);
 }
