@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { freePort } from '../src/cluster/ports';
 import { parseExposition, sampleValue, type Sample } from '../src/testing/prometheus-text';
 import { eventually, TestCluster } from './support/cluster';
@@ -24,7 +25,9 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
 
   beforeAll(async () => {
     metricsPort = await freePort();
-    cluster = await TestCluster.start(3, { LOG_LEVEL: 'INFO' }, [{}, {}, { METRICS_PORT: String(metricsPort) }]);
+    // node3 listens on every interface, so /health can also be asked from a non-loopback address
+    const node3 = { METRICS_PORT: String(metricsPort), WEBSOCKET_HOST: '0.0.0.0' };
+    cluster = await TestCluster.start(3, { LOG_LEVEL: 'INFO' }, [{}, {}, node3]);
     prometheus = await PrometheusProcess.start([
       { address: `127.0.0.1:${cluster.node(1).spec.wsPort}`, node: 'node1' },
       { address: `127.0.0.1:${cluster.node(2).spec.wsPort}`, node: 'node2' },
@@ -108,4 +111,33 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
     expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
     expect(sampleValue(await scrape(`http://127.0.0.1:${metricsPort}/metrics`), 'chat_connections')).toBeGreaterThanOrEqual(0);
   });
+
+  it('/health shows details only to loopback callers; others get the status alone', async () => {
+    const lan = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!lan) throw new Error('this test needs a non-loopback IPv4 interface');
+    const port = cluster.node(3).spec.wsPort;
+    const local = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string; details?: object };
+    expect(local.status).toBe('ok');
+    expect(local.details).toHaveProperty('peers');
+    const remote = await fetch(`http://${lan}:${port}/health`);
+    expect(remote.status).toBe(200);
+    expect(await remote.json()).toEqual({ status: 'ok' });
+  });
+
+  it('a killed peer makes /health degraded naming it and chat_peer_up 0; both recover when it is back', async () => {
+    type Health = { status: string; reasons?: string[] };
+    const health = async (n: number) => (await (await fetch(`${cluster.node(n).httpUrl}/health`)).json()) as Health;
+    await cluster.node(3).stop('SIGKILL');
+    const degraded = await eventually(async () => {
+      const h = await health(1);
+      return h.status === 'degraded' ? h : null;
+    }, 10000);
+    expect(degraded.reasons).toEqual([expect.stringMatching(/^peer node3 is down: \d+ heartbeat\(s\) missed$/)]);
+    expect((await fetch(`${cluster.node(1).httpUrl}/health`)).status).toBe(200); // probes keep passing: node1 can serve
+    await eventually(async () => (await prometheus.query('chat_peer_up{node="node1",peer="node3"}'))[0]?.value === 0, 10000, 250);
+
+    await cluster.node(3).start();
+    await eventually(async () => (await health(1)).status === 'ok' && (await health(2)).status === 'ok', 15000);
+    await eventually(async () => (await prometheus.query('chat_peer_up{node="node1",peer="node3"}'))[0]?.value === 1, 10000, 250);
+  }, 45000);
 });
