@@ -10,6 +10,7 @@ describe(inferLogFields.name, () => {
     expect(inferLogFields(`Message 4 in ${room} is stored on node3 but not here yet`, peers, codes)).toEqual({ room_id: room, peer: 'node3' });
     expect(inferLogFields('send_message refused: NOT_MEMBER You are not a member', peers, codes)).toEqual({ error_code: 'NOT_MEMBER' });
     expect(inferLogFields('Peer node3 marked FAILED after 2 missed heartbeats', peers, codes)).toEqual({ peer: 'node3' });
+    expect(inferLogFields(`Room 'lobby' (${room}) created by alice`, peers, codes)).toEqual({ room_id: room });
   });
 
   it('infers nothing from unrelated words: other ids, unknown codes, node ids inside words', () => {
