@@ -132,7 +132,7 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
       const h = await health(1);
       return h.status === 'degraded' ? h : null;
     }, 10000);
-    expect(degraded.reasons).toEqual([expect.stringMatching(/^peer node3 is down: \d+ heartbeat\(s\) missed$/)]);
+    expect(degraded?.reasons).toEqual([expect.stringMatching(/^peer node3 is down: \d+ heartbeat\(s\) missed$/)]);
     expect((await fetch(`${cluster.node(1).httpUrl}/health`)).status).toBe(200); // probes keep passing: node1 can serve
     await eventually(async () => (await prometheus.query('chat_peer_up{node="node1",peer="node3"}'))[0]?.value === 0, 10000, 250);
 
