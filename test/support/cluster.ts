@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { clusterEnv, NodeProcess, type NodeSpec } from '../../src/cluster/node-process';
 import { freePort } from '../../src/cluster/ports';
+import type { NetnsLab } from './netns-lab';
 
 /** Settings that make failure detection fast enough for tests. */
 export const FAST_FAILURE_DETECTION = {
@@ -25,9 +26,19 @@ export class TestCluster {
 
   /** `extraPeers` (e.g. a black-holed address) is appended to every node's PEER_NODES. */
   static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] = [], extraPeers = ''): Promise<TestCluster> {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
     const specs: NodeSpec[] = [];
     for (let i = 1; i <= count; i++) specs.push({ nodeId: `node${i}`, host: '127.0.0.1', wsPort: await freePort(), rpcPort: await freePort() });
+    return TestCluster.launch(specs, extraEnv, perNode, extraPeers);
+  }
+
+  /** One node per host of `lab` (its own network namespace), on the standard ports 8080/9090. */
+  static startIn(lab: NetnsLab, extraEnv: Record<string, string> = {}): Promise<TestCluster> {
+    const specs = lab.addresses.map((host, i) => ({ nodeId: `node${i + 1}`, host, wsPort: 8080, rpcPort: 9090, netns: lab.namespaces[i] }));
+    return TestCluster.launch(specs, extraEnv, [], '');
+  }
+
+  private static async launch(specs: NodeSpec[], extraEnv: Record<string, string>, perNode: Record<string, string>[], extraPeers: string): Promise<TestCluster> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
     const nodes = specs.map((spec, i) => {
       const env = clusterEnv(spec, specs, { dataDir: path.join(root, spec.nodeId, 'data'), logDir: path.join(root, spec.nodeId, 'logs') }, { ...FAST_FAILURE_DETECTION, ...extraEnv, ...(perNode[i] ?? {}) });
       if (extraPeers) env.PEER_NODES = [env.PEER_NODES, extraPeers].filter(Boolean).join(',');
