@@ -65,18 +65,27 @@ export class TestCluster {
   }
 }
 
-/** Waits until every running node reports every other running node healthy in /health. */
+/**
+ * Waits until every running node reports every other running node healthy. Reads the open
+ * `GET /status.json?scope=node` (/health shows peer details to loopback callers only, and nodes in
+ * network namespaces are not on the test's loopback).
+ */
 export async function meshHealthy(nodes: NodeProcess[], timeoutMs = 15000): Promise<void> {
   const up = nodes.filter((n) => n.running);
   await eventually(async () => {
     for (const n of up) {
-      const res = await fetch(`${n.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { details?: { peers?: { peers?: Record<string, { status: string }> } } };
-      const peers = body.details?.peers?.peers ?? {};
-      if (up.some((o) => o !== n && peers[o.spec.nodeId]?.status !== 'healthy')) return false;
+      const peers = await peerStatuses(n.httpUrl);
+      if (up.some((o) => o !== n && peers[o.spec.nodeId] !== 'healthy')) return false;
     }
     return true;
   }, timeoutMs, 100);
+}
+
+/** Each peer's status as the node at `httpUrl` sees it (healthy, degraded, failed, unknown). */
+export async function peerStatuses(httpUrl: string): Promise<Record<string, string>> {
+  const res = await fetch(`${httpUrl}/status.json?scope=node`, { signal: AbortSignal.timeout(1000) });
+  const body = (await res.json()) as { peers?: { node_id: string; status: string }[] };
+  return Object.fromEntries((body.peers ?? []).map((p) => [p.node_id, p.status]));
 }
 
 export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 50): Promise<T> {
