@@ -27,7 +27,7 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
     metricsPort = await freePort();
     // node3 listens on every interface, so /health can also be asked from a non-loopback address
     const node3 = { METRICS_PORT: String(metricsPort), WEBSOCKET_HOST: '0.0.0.0' };
-    cluster = await TestCluster.start(3, { LOG_LEVEL: 'INFO' }, [{}, {}, node3]);
+    cluster = await TestCluster.start(3, { LOG_LEVEL: 'INFO', LOG_FORMAT: 'json' }, [{}, { LOG_LEVEL: 'DEBUG' }, node3]);
     prometheus = await PrometheusProcess.start([
       { address: `127.0.0.1:${cluster.node(1).spec.wsPort}`, node: 'node1' },
       { address: `127.0.0.1:${cluster.node(2).spec.wsPort}`, node: 'node2' },
@@ -95,6 +95,10 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
     expect(delta('INVALID_JSON')).toBe(1);
     expect(delta('ROOM_NOT_FOUND')).toBe(1);
     expect(delta('other')).toBe(0);
+    // the same refusals in the JSON log, with their error_code
+    const lines = cluster.node(2).output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'DEBUG', node_id: 'node2', error_code: 'INVALID_JSON' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'DEBUG', error_code: 'ROOM_NOT_FOUND', message: expect.stringMatching(/^join_room refused: ROOM_NOT_FOUND/) }));
   });
 
   it('passes promtool, and METRICS_PORT serves /metrics only', async () => {
@@ -134,6 +138,8 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
     }, 10000);
     expect(degraded?.reasons).toEqual([expect.stringMatching(/^peer node3 is down: \d+ heartbeat\(s\) missed$/)]);
     expect((await fetch(`${cluster.node(1).httpUrl}/health`)).status).toBe(200); // probes keep passing: node1 can serve
+    const failedLine = cluster.node(1).output.split('\n').find((l) => l.includes('marked FAILED'));
+    expect(JSON.parse(failedLine ?? '{}')).toMatchObject({ level: 'WARNING', peer: 'node3', message: expect.stringMatching(/^Peer node3 marked FAILED/) });
     await eventually(async () => (await prometheus.query('chat_peer_up{node="node1",peer="node3"}'))[0]?.value === 0, 10000, 250);
 
     await cluster.node(3).start();
