@@ -31,9 +31,9 @@ export class StatusController {
     const peers = await Promise.all(
       this.peers.allHealth().map(async (h): Promise<ClusterNodeStatus> => {
         const base = { node_id: h.nodeId, status: h.status, client_url: h.clientUrl };
-        if (!h.clientUrl) return { ...base, view: null, view_error: 'the node advertises no CLIENT_URL' };
         if (h.status === 'failed') return { ...base, view: null, view_error: 'it does not answer heartbeats' };
         if (h.status === 'unknown') return { ...base, view: null, view_error: 'it has not answered a heartbeat yet' };
+        if (!h.clientUrl) return { ...base, view: null, view_error: 'it advertises no CLIENT_URL' };
         try {
           return { ...base, view: await this.fetcher.fetch(h.clientUrl), view_error: null };
         } catch (e) {
