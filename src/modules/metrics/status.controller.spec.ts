@@ -13,6 +13,7 @@ describe(StatusController.name, () => {
   let health: PeerHealth[];
   let fetched: string[];
   let sut: StatusController;
+  let clock: FakeClock;
 
   beforeEach(() => {
     health = ['node2', 'node3', 'node4'].map((id) => new PeerHealth(id, 1));
@@ -31,7 +32,8 @@ describe(StatusController.name, () => {
         return { node_id: 'node2' } as NodeStatusView;
       },
     };
-    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, new FakeClock());
+    clock = new FakeClock();
+    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, clock);
   });
 
   it('answers ?scope=node with this node only, without asking any peer', async () => {
@@ -52,5 +54,14 @@ describe(StatusController.name, () => {
     ]);
     expect(all.nodes[0].client_url).toBe('ws://127.0.0.1:8081/');
     expect(fetched).toEqual(['ws://10.0.0.2:8080/', 'ws://10.0.0.3:8080/']); // a failed peer is not asked
+  });
+
+  it('reuses a cluster view for a second, however many pages ask', async () => {
+    await sut.status();
+    await sut.status();
+    expect(fetched).toHaveLength(2);
+    clock.advance(1000);
+    await sut.status();
+    expect(fetched).toHaveLength(4);
   });
 });

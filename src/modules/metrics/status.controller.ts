@@ -12,8 +12,13 @@ import type { ClusterNodeStatus, ClusterStatusView, NodeStatusView } from './sta
  * the status page (`/status`). `?scope=node` answers with this node's view only (what peers read).
  * It shows what /metrics shows (no file paths, no error texts), so it is as open as /metrics.
  */
+const CLUSTER_VIEW_REUSE_MS = 1000;
+
 @Controller('status.json')
 export class StatusController {
+  /** The last cluster view, shared for a second: many open status pages cost one round of peer reads. */
+  private recent: { at: number; view: Promise<ClusterStatusView> } | null = null;
+
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly peers: PeerDirectory,
@@ -26,8 +31,14 @@ export class StatusController {
   @Get()
   @Header('Cache-Control', 'no-store')
   async status(@Query('scope') scope?: string): Promise<ClusterStatusView | NodeStatusView> {
+    if (scope === 'node') return this.nodeView();
+    const now = this.clock.now();
+    if (!this.recent || now - this.recent.at >= CLUSTER_VIEW_REUSE_MS) this.recent = { at: now, view: this.clusterView() };
+    return this.recent.view;
+  }
+
+  private async clusterView(): Promise<ClusterStatusView> {
     const own = this.nodeView();
-    if (scope === 'node') return own;
     const peers = await Promise.all(
       this.peers.allHealth().map(async (h): Promise<ClusterNodeStatus> => {
         const base = { node_id: h.nodeId, status: h.status, client_url: h.clientUrl };
