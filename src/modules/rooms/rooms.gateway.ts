@@ -44,8 +44,8 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   @SubscribeMessage('create_room')
-  createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): void {
-    this.chat.createRoom(this.conn(socket), req);
+  createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): Promise<void> {
+    return this.chat.createRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('join_room')

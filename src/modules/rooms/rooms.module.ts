@@ -10,11 +10,12 @@ import { RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
 import { RoomsGateway } from './rooms.gateway';
 import { RoomsRpcController } from './rooms.rpc.controller';
+import { UsernameGuard } from './username-guard';
 
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
+  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, UsernameGuard],
   exports: [ChatService, RoomHostService],
 })
 export class RoomsModule {}
