@@ -18,7 +18,7 @@ const MIN_SECRET_LENGTH = 32;
  * AUTH_SECRET or AUTH_SECRET_FILE (a Docker secret), trimmed; null when neither is set. Shared by
  * the node's config and the token-minting command so both read the same secret the same way.
  */
-export function readAuthSecret(env: Env): string | null {
+export function readAuthSecret(env: Env = process.env): string | null {
   const inline = env.AUTH_SECRET?.trim() || null;
   const file = env.AUTH_SECRET_FILE?.trim() || null;
   if (inline && file) throw new ConfigError('AUTH_SECRET_FILE', 'cannot be set together with AUTH_SECRET (use one of them)');
