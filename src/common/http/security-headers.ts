@@ -1,13 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
 
 /**
- * The page connects to other nodes' WebSocket URLs (GET /cluster), which are not 'self': hence
- * `ws: wss:` in connect-src. Everything else (scripts, styles) must come from the node itself, so
- * no inline script or style can run, and no other site may frame the page.
+ * The page connects to other nodes (their WebSocket and GET /cluster, at addresses the cluster or
+ * the user names), which are not 'self': hence the schemes in connect-src. Scripts and styles must
+ * come from the node itself, so no inline or injected script or style runs, and no site may frame
+ * the page.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self' ws: wss: http: https:",
   "img-src 'self' data:",
   "object-src 'none'",
   "base-uri 'none'",
