@@ -65,6 +65,12 @@ run('web client in token mode (Chromium, two real nodes)', () => {
   it('takes a token typed on the connect screen, and refuses one that names someone else', async () => {
     const carol = await openPage(browser, 'token-carol', cluster.nodes[1].url);
     pages.push(carol);
+    // a token of another cluster: the node answers the upgrade with 401, which the page cannot see but explains
+    await carol.page.fill('#token', await new ClientTokens('some-other-cluster-secret-0123456789').mint('carol', '1h'));
+    await carol.page.click('#connect-form button[type=submit]');
+    await carol.page.waitForSelector('.notice >> text=does not accept the connection', { timeout: 15000 });
+    expect(await carol.page.getAttribute('#conn', 'data-status')).not.toBe('open');
+    await carol.page.click('#logout');
     await carol.page.fill('#username', 'mallory');
     await carol.page.fill('#token', await tokens.mint('carol', '1h'));
     expect(await carol.page.inputValue('#username')).toBe('carol'); // the token decides the name
