@@ -9,7 +9,9 @@ import type { NodeConfig } from './common/config/node-config';
 import { NodeLogger } from './common/logging/node-logger';
 import { ClientErrorFrames } from './common/metrics/client-error-frames';
 import { ChatStore } from './common/store/chat-store';
+import { securityHeaders } from './common/http/security-headers';
 import { ChatWsAdapter } from './common/ws/chat-ws-adapter';
+import { UpgradeGate } from './common/ws/upgrade-gate';
 import { XmlRpcServer } from './common/xmlrpc';
 
 /** The browser client bundled by `npm run build` (absent until it is built). */
@@ -33,7 +35,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forNode(config, store), { logger, abortOnError: false });
-    app.useWebSocketAdapter(new ChatWsAdapter(app, app.get(ClientErrorFrames)));
+    app.useWebSocketAdapter(new ChatWsAdapter(app, app.get(ClientErrorFrames), new UpgradeGate(config)));
+    app.use(securityHeaders);
     app.use(compression()); // the web client is ~45 KB plain, ~14 KB gzipped
     if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', extensions: ['html'] }); // /status serves status.html
     app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort }) }, { inheritAppConfig: true });

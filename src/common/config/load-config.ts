@@ -1,6 +1,7 @@
 import { ConfigError } from './config-error';
 import type { LogFormat, LogLevelName, NodeConfig } from './node-config';
 import { isValidNodeId, parsePeerNodes } from './peer-nodes';
+import { loadClientAuthSettings } from './client-auth-settings';
 
 type Env = Record<string, string | undefined>;
 
@@ -84,6 +85,8 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     cleanupIntervalMs: seconds('CLEANUP_INTERVAL', 60),
     peerCallTimeoutMs: seconds('PEER_CALL_TIMEOUT', 5),
     wsPingIntervalMs: seconds('WS_PING_INTERVAL', 20),
+    // --- client trust (issue 12) ---
+    ...loadClientAuthSettings(env),
     peerSecret: null, // PEER_SECRET/PEER_SECRET_FILE are read by the peer-trust branch
     // --- metrics (issue 14) ---
     metricsPort: optionalPort(read('METRICS_PORT', '0'), 'METRICS_PORT'),

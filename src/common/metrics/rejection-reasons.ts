@@ -1,3 +1,5 @@
+import type { ChatErrorCode } from '../errors/chat-error';
+
 /**
  * Label values of chat_rejected_total: every error code a client can be sent, known up front so
  * the label set stays bounded whatever a peer or a bug puts in a frame.
@@ -29,6 +31,13 @@ export const REJECTION_REASONS = [
   'STORE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
+
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+// Compile-time check: a ChatErrorCode without its own label here fails the build, naming the code.
+type Unlabelled = Exclude<ChatErrorCode, RejectionReason>;
+const everyCodeLabelled: [Unlabelled] extends [never] ? true : Unlabelled = true;
+void everyCodeLabelled;
 
 /** Codes outside the list (added later, or garbage) are counted under this reason. */
 export const OTHER_REASON = 'other';

@@ -130,6 +130,7 @@ export class ChatStore {
       membersOnNode: p(`SELECT m.* FROM members m JOIN rooms r ON r.room_id = m.room_id
         WHERE m.node_id = ? AND r.host_node = ? ORDER BY m.room_id, m.username`),
       clearMembers: p('DELETE FROM members WHERE room_id = ?'),
+      nodesOfUsername: p('SELECT DISTINCT node_id FROM members WHERE username = ?'),
       deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
       deleteRoom: p('DELETE FROM rooms WHERE room_id = ?'),
       insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
@@ -305,6 +306,10 @@ export class ChatStore {
   /** Members connected through `nodeId` in rooms hosted by `hostNode`. */
   membersOnNode(nodeId: string, hostNode: string): MemberRecord[] {
     return (this.sql.membersOnNode.all(nodeId, hostNode) as Row[]).map(toMember);
+  }
+  /** The nodes `username` is a member through, in any room this node knows (hosted or replica). */
+  memberNodesOf(username: string): string[] {
+    return (this.sql.nodesOfUsername.all(username) as Row[]).map((r) => String(r.node_id));
   }
   replaceMembers(roomId: string, members: readonly MemberRecord[]): void {
     this.transaction(() => {

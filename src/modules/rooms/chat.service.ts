@@ -17,6 +17,7 @@ import { JOIN_HISTORY, pageHasMore, RoomHostService } from './room-host.service'
 import { RoomLocator } from './room-locator';
 import { fromMessageWire, toChatMessage, toRoomInfo } from './room-mappers';
 import { ReplicaService } from './replica.service';
+import { UsernameGuard } from './username-guard';
 import type { MemberLeftReason, RoomInfo } from './wire';
 
 const REPLAY_PAGE = 500;
@@ -41,6 +42,7 @@ export class ChatService {
     private readonly replica: ReplicaService,
     private readonly locator: RoomLocator,
     private readonly deletion: RoomDeletionService,
+    private readonly names: UsernameGuard,
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
@@ -64,14 +66,14 @@ export class ChatService {
     });
   }
 
-  createRoom(conn: ClientConnection, req: CreateRoomRequest): void {
-    this.assertIdentity(conn, req.creator_id);
+  async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
+    await this.assertIdentity(conn, req.creator_id);
     const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 
   async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     const room = await this.activeRoom(req.room_id);
     let info: RoomInfo;
     let history: MessageRecord[];
@@ -104,7 +106,7 @@ export class ChatService {
   }
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     const received = performance.now();
@@ -170,7 +172,7 @@ export class ChatService {
   }
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     await this.settled(conn); // the member's messages in flight are delivered before it leaves
@@ -180,7 +182,7 @@ export class ChatService {
   }
 
   async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
@@ -259,11 +261,15 @@ export class ChatService {
     }
   }
 
-  /** A connection speaks for one user: the one it first joined as. */
-  private assertIdentity(conn: ClientConnection, username: string): void {
+  /**
+   * A connection speaks for one user: the one it first joined as (or its token names), and only
+   * while no other live connection holds that name.
+   */
+  private async assertIdentity(conn: ClientConnection, username: string): Promise<void> {
     if (conn.username !== null && conn.username !== username) {
-      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (joined as '${conn.username}')`);
+      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (${this.config.authMode === 'token' ? 'its token names' : 'joined as'} '${conn.username}')`);
     }
+    await this.names.assertFreeFor(conn, username);
   }
 
   private async activeRoom(roomId: string): Promise<RoomRecord> {
@@ -304,6 +310,6 @@ export class ChatService {
   }
 }
 
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR']);
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN']);
 const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
   code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

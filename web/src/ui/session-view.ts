@@ -22,6 +22,11 @@ function render(ev: SessionEvent): void {
   switch (ev.kind) {
     case 'status': {
       showConnStatus(ev);
+      // A refused upgrade (HTTP 401) is invisible to the page: a token that never got through is the likely cause.
+      if (ev.status === 'open') page.everOpened = true;
+      else if (ev.status === 'reconnecting' && page.session?.token && !page.everOpened) {
+        notify('error', 'The node does not accept the connection. If your token is wrong or has expired, ask for a new one, then Disconnect and connect again.', 'token-refused');
+      }
       const room = roomShown();
       if (room) renderRoomHead(room);
       updateComposer();
