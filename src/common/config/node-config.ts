@@ -33,6 +33,11 @@ export interface NodeConfig {
   readonly peerCallTimeoutMs: number;
   /** Server keepalive: ping every interval, drop a client that has not answered by the next one. */
   readonly wsPingIntervalMs: number;
+  // --- peer trust (issue 12) ---
+  /** Cluster secret that signs every XML-RPC call between nodes (PEER_SECRET / PEER_SECRET_FILE); null = unsigned. */
+  readonly peerSecret: string | null;
+  /** A prepared deletion with no commit or rollback from its host by then is rolled back here. */
+  readonly deletePrepareTimeoutMs: number;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');
