@@ -27,7 +27,7 @@ describe('peer trust: signed calls and host-only peer events', () => {
   const node = (n: number) => cluster.node(n);
   const as = (target: number, sender: string) => peerClient(node(target), secret, sender);
   const replicate = (target: number, sender: string, events: ReplicationEvent[]) => as(target, sender).call('replicate_events_json', [sender, JSON.stringify(events)]);
-  const forgedMessage = (seq: number, content = 'forged'): ReplicationEvent => ({
+  const forgedMessage = (seq: number, content = 'forged'): Extract<ReplicationEvent, { kind: 'message' }> => ({
     kind: 'message',
     message: { message_id: randomUUID(), room_id: roomId, username: 'alice', content, sequence_number: seq, timestamp: new Date().toISOString(), client_message_id: null },
   });
