@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { NodeProcess } from '../src/cluster/node-process';
 import type { ReplicationEvent, RoomWire } from '../src/modules/peers/peer-wire';
 import { readDb } from './durability/support';
-import { eventually, TestCluster } from './support/cluster';
+import { eventually, meshHealthy, TestCluster } from './support/cluster';
 import { faultOf, peerClient, postCall, signedCall, unsignedClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';
 
@@ -166,6 +166,24 @@ describe('peer trust: signed calls and host-only peer events', () => {
     expect((await faultOf(as(2, 'node1').call('commit_delete_room', [roomId, txn, room.room_name]))).faultCode).toBe(REFUSED);
     await expectUnchanged();
   }, 30_000);
+
+  it('does not leave a prepared deletion stuck across a restart of the node', async () => {
+    const txn = randomUUID();
+    expect((await as(3, 'node1').call<{ vote: string }>('prepare_delete_room', [roomId, txn, 'node1', 'alice'])).vote).toBe('READY');
+    await node(3).stop('SIGKILL');
+    await node(3).start();
+    await meshHealthy(cluster.nodes);
+    // active again on node3 (its catch-up with the host, or at the latest its re-armed timer): a join there works
+    const carol = await TestClient.connect(node(3).url);
+    try {
+      await eventually(async () => (await carol.request('join_room', { room_id: roomId, username: 'carol' }, 'join_room_success', 'join_room_error')).type === 'join_room_success', 10_000, 200);
+      expect((await carol.request('leave_room', { room_id: roomId, username: 'carol' }, 'leave_room_success', 'leave_room_error')).type).toBe('leave_room_success');
+    } finally {
+      await carol.close();
+    }
+    await eventually(async () => (await hostState())?.members.length === 2, 5_000);
+    await expectUnchanged();
+  }, 40_000);
 
   it('keeps chatting normally afterwards, and every node stored the same room, members and history', async () => {
     bob.send('send_message', { room_id: roomId, username: 'bob', content: 'after' });

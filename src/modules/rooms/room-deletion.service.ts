@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock/clock';
@@ -22,7 +22,7 @@ export type DeletionOutcome = { success: true; transactionId: string } | { succe
  * deletion from the tombstone when it returns). Every member on every node sees the same events.
  */
 @Injectable()
-export class RoomDeletionService implements OnApplicationBootstrap, OnModuleDestroy {
+export class RoomDeletionService implements OnApplicationBootstrap {
   private readonly logger = new Logger(RoomDeletionService.name);
   private readonly refusals: BurstWarning;
 
@@ -98,15 +98,11 @@ export class RoomDeletionService implements OnApplicationBootstrap, OnModuleDest
 
   // --- participant side ------------------------------------------------------------------------
 
-  /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again. */
+  /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again; ScheduleModule clears the timers at shutdown. */
   onApplicationBootstrap(): void {
     for (const room of this.store.listRooms()) {
       if (room.hostNode !== this.config.nodeId && room.state !== 'ACTIVE' && room.deletionTxn) this.expireLater(room.roomId, room.deletionTxn);
     }
-  }
-
-  onModuleDestroy(): void {
-    for (const name of this.scheduler.getTimeouts()) if (name.startsWith(PREPARE_TIMER)) this.scheduler.deleteTimeout(name);
   }
 
   /** PREPARE from `coordinator`, which must be the room's host; the room waits for COMMIT or ROLLBACK, at most DELETE_PREPARE_TIMEOUT. */
