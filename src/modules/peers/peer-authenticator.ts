@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { PeerAuthError, PeerCallVerifier, XmlRpcFault, XmlRpcFaultCode, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
-import { BurstWarning } from './burst-warning';
+import { BurstWarning } from '../../common/logging/burst-warning';
 import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from './peer-wire';
 
 /**

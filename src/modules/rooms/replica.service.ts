@@ -7,7 +7,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { HostedRoomState, MessageWire, ReplicationEvent, RoomWire } from '../peers/peer-wire';
-import { BurstWarning } from '../peers/burst-warning';
+import { BurstWarning } from '../../common/logging/burst-warning';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
 import { SequenceWaiters } from './sequence-waiters';

@@ -9,7 +9,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { Vote } from '../peers/peer-wire';
-import { BurstWarning } from '../peers/burst-warning';
+import { BurstWarning } from '../../common/logging/burst-warning';
 import { RoomEventPublisher } from './room-events.publisher';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { ReplicaService } from './replica.service';
