@@ -146,6 +146,9 @@ describe('peer trust: signed calls and host-only peer events', () => {
     expect((await faultOf(as(1, 'node2').call('commit_delete_room', [roomId, randomUUID(), room.room_name]))).faultString).toMatch(/hosted by this node/);
     expect((await faultOf(as(2, 'node3').call('prepare_delete_room', [roomId, randomUUID(), 'node3', 'mallory']))).faultCode).toBe(REFUSED);
     expect((await faultOf(as(2, 'node3').call('rollback_delete_room', [roomId, randomUUID()]))).faultCode).toBe(REFUSED);
+    // a peer cannot take out a member connected through another node
+    expect(await as(1, 'node3').call('leave_room', [roomId, 'bob', 'node3'])).toMatchObject({ success: false, error_code: 'NOT_IN_ROOM' });
+    expect(await as(1, 'node3').call('notify_member_disconnect', [roomId, 'bob', 'node3', 'User disconnected'])).toMatchObject({ success: true, message: 'User not in room' });
     // a delete_room forwarded by a peer that is not its node is a sender-id mismatch
     expect((await faultOf(as(1, 'node3').call('delete_room', [roomId, 'alice', 'node2']))).faultCode).toBe(AUTH);
     noForgedFrames();

@@ -111,7 +111,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
     if (room && room.hostNode === this.config.nodeId) {
       return { vote: 'ABORT', node_id: this.config.nodeId, transaction_id: txn, reason: `Room is hosted by ${this.config.nodeId}, not the coordinator` };
     }
-    this.authority.check(roomId, coordinator);
+    this.authority.check('prepare_delete_room', roomId, coordinator);
     if (room) {
       this.store.setRoomState(roomId, 'DELETION_PENDING', txn);
       this.expireLater(roomId, txn);
@@ -129,7 +129,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
   commitParticipant(roomId: string, txn: string, roomName: string | null, sender: string | null): { success: boolean; node_id: string } {
     const room = this.store.getRoom(roomId);
     if (!room && this.store.getTombstone(roomId)?.transactionId === txn) return { success: true, node_id: this.config.nodeId }; // a repeated commit
-    this.authority.check(roomId, sender);
+    this.authority.check('commit_delete_room', roomId, sender);
     if (!room || room.state === 'ACTIVE' || room.deletionTxn !== txn) {
       this.refusals.note(`Refused commit_delete_room for room ${roomId} from ${sender ?? 'an unsigned caller'}: no deletion prepared by its host under transaction ${txn}`);
       throw new PeerEventRefused(`no deletion of room ${roomId} was prepared under transaction ${txn.slice(0, 64)}`);
@@ -141,7 +141,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
 
   /** ROLLBACK from the room's host; one for another transaction, or for a room not pending here, changes nothing. */
   rollbackParticipant(roomId: string, txn: string, sender: string | null): { success: boolean; node_id: string } {
-    this.authority.check(roomId, sender);
+    this.authority.check('rollback_delete_room', roomId, sender);
     this.rollBack(roomId, txn);
     return { success: true, node_id: this.config.nodeId };
   }

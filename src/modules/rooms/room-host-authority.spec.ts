@@ -2,6 +2,7 @@ import { loadConfig } from '../../common/config/load-config';
 import type { RoomRecord } from '../../common/store/chat-records';
 import { ChatStore } from '../../common/store/chat-store';
 import type { ReplicationEvent, RoomWire } from '../peers/peer-wire';
+import { FakeClock } from '../../testing/fakes';
 import { RoomHostAuthority } from './room-host-authority';
 
 const room = (roomId: string, hostNode: string): RoomRecord => ({
@@ -34,7 +35,7 @@ describe(RoomHostAuthority.name, () => {
     store.insertRoom(room('mine', 'node1'));
     store.insertRoom(room('theirs', 'node2'));
     store.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node3', deletedAt: 't', transactionId: null });
-    sut = new RoomHostAuthority(loadConfig({ NODE_ID: 'node1' }), store);
+    sut = new RoomHostAuthority(loadConfig({ NODE_ID: 'node1' }), store, new FakeClock());
   });
   afterEach(() => store.close());
 

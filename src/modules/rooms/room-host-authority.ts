@@ -1,5 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { BurstWarning } from '../../common/logging/burst-warning';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import type { ReplicationEvent } from '../peers/peer-wire';
@@ -18,10 +20,16 @@ export class PeerEventRefused extends XmlRpcFault {
  */
 @Injectable()
 export class RoomHostAuthority {
+  private readonly logger = new Logger(RoomHostAuthority.name);
+  private readonly refusals: BurstWarning;
+
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(CHAT_STORE) private readonly store: ChatStore,
-  ) {}
+    clock: Clock,
+  ) {
+    this.refusals = new BurstWarning(this.logger, () => clock.now());
+  }
 
   /** The room's host as this node knows it (its replica, else its tombstone); undefined for a room never seen. */
   knownHost(roomId: string): string | undefined {
@@ -39,10 +47,12 @@ export class RoomHostAuthority {
     return null;
   }
 
-  /** Throws PeerEventRefused unless `sender` may change the room. */
-  check(roomId: string, sender: string | null): void {
+  /** Throws PeerEventRefused (and logs it, once per burst) unless `sender` may change the room by `method`. */
+  check(method: string, roomId: string, sender: string | null): void {
     const reason = this.refusal(roomId, sender);
-    if (reason) throw new PeerEventRefused(reason);
+    if (!reason) return;
+    this.refusals.note(`Refused ${method} from ${sender ?? 'an unsigned caller'}: ${reason}`);
+    throw new PeerEventRefused(reason);
   }
 
   /**

@@ -67,9 +67,10 @@ export class RoomsRpcController {
 
   @MessagePattern('leave_room')
   leaveRoom(@Payload() params: unknown): PeerResult<'leave_room'> {
-    const [roomId, username] = checkParams<[string, string, string]>('leave_room', params, ['string', 'string', 'string']);
+    const [roomId, username, nodeId] = checkParams<[string, string, string]>('leave_room', params, ['string', 'string', 'string']);
     try {
-      this.host.leave(roomId, username);
+      // a peer can take out only the members connected through it (client_node_id is the signer)
+      this.host.leave(roomId, username, undefined, nodeId);
       return { success: true, message: 'Successfully left room' };
     } catch (e) {
       const err = this.refusal(e);
@@ -145,7 +146,7 @@ export class RoomsRpcController {
     const [roomId, message] = checkParams<[string, ChatMessage]>('receive_message_broadcast', params, ['string', 'struct']);
     const problem = message.room_id === roomId ? messageWireProblem(message) : 'message.room_id is not that room';
     if (problem) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `receive_message_broadcast: message_data is not a ChatMessage of that room (${problem})`);
-    this.authority.check(roomId, ctx.getPeer());
+    this.authority.check('receive_message_broadcast', roomId, ctx.getPeer());
     await this.replica.applyMessage(fromMessageWire(message));
     return true;
   }
@@ -153,7 +154,7 @@ export class RoomsRpcController {
   @MessagePattern('receive_member_event_broadcast')
   receiveMemberEventBroadcast(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): boolean {
     const [roomId, eventType, event] = checkParams<[string, string, MemberEvent]>('receive_member_event_broadcast', params, ['string', 'string', 'struct']);
-    this.authority.check(roomId, ctx.getPeer());
+    this.authority.check('receive_member_event_broadcast', roomId, ctx.getPeer());
     // Only member events are relayed: a caller must not be able to inject arbitrary client frames.
     if (!MEMBER_EVENTS.has(eventType) || typeof event.username !== 'string') {
       throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'receive_member_event_broadcast: event_type must be member_joined or member_left');
