@@ -99,6 +99,7 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
             DATA_DIR: join(dir, spec.id, 'data'),
             LOG_DIR: join(dir, spec.id, 'logs'),
             LOG_LEVEL: 'WARNING',
+            RATE_LIMITS: 'off', // the reference scenarios send up to 100 msg/s per client, over the per-connection defaults
             ...opts.env,
           },
         });

@@ -10,6 +10,9 @@ export type ChatErrorCode =
   | 'ADMIN_NODE_UNAVAILABLE'
   | 'DELETION_FAILED'
   | 'ROOM_EXISTS'
+  | 'RATE_LIMITED'
+  | 'LIMIT_EXCEEDED'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 /** A refused request: carries the code and the sentence the client is shown. */

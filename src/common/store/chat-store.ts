@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
 import { DatabaseFile } from './database-file';
+import { isStorageFailure, StoreWriteHealth, type WriteHealth } from './store-write-health';
 import { memberKey, toMember, toMessage, toRoom, toTombstone, type Row } from './store-rows';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
@@ -25,7 +26,10 @@ export class ChatStore {
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
 
-  private constructor(private readonly database: DatabaseFile) {
+  private constructor(
+    private readonly database: DatabaseFile,
+    private readonly health: StoreWriteHealth = new StoreWriteHealth(),
+  ) {
     this.db = database.db;
     const p = (sql: string) => this.db.prepare(sql);
     this.tx = {
@@ -54,9 +58,10 @@ export class ChatStore {
       throw new ConfigError('DATA_DIR', `"${dataDir}" cannot be created or written: ${(e as Error).message}`);
     }
     let database: DatabaseFile | undefined;
+    const health = new StoreWriteHealth();
     try {
-      database = DatabaseFile.open(file);
-      return new ChatStore(database);
+      database = DatabaseFile.open(file, (error) => (error === null ? health.checkpointSucceeded() : health.checkpointFailed(error)));
+      return new ChatStore(database, health);
     } catch (e) {
       database?.close();
       const msg = (e as Error).message;
@@ -76,7 +81,13 @@ export class ChatStore {
   }
 
   close(): void {
+    this.health.stop();
     this.database.close();
+  }
+
+  /** Whether the store can write right now (disk full, I/O errors, failing WAL checkpoints). */
+  writeHealth(): WriteHealth {
+    return this.health.snapshot();
   }
 
   private migrate(): void {
@@ -102,6 +113,7 @@ export class ChatStore {
       getRoom: p('SELECT * FROM rooms WHERE room_id = ?'),
       roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
       allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
+      countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
       roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
       insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
         VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
@@ -139,22 +151,33 @@ export class ChatStore {
   /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
   transaction<T>(work: () => T): T {
     const nested = this.db.isTransaction;
-    (nested ? this.tx.savepoint : this.tx.begin).run();
     try {
+      (nested ? this.tx.savepoint : this.tx.begin).run();
       const result = work();
       (nested ? this.tx.release : this.tx.commit).run();
+      if (!nested && this.health.failing) this.health.writeSucceeded();
       return result;
     } catch (e) {
-      if (nested) {
-        this.tx.rollbackToSavepoint.run();
-        this.tx.release.run();
-      } else {
-        this.tx.rollback.run();
+      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL)
+      if (this.db.isTransaction) {
+        if (nested) {
+          this.tx.rollbackToSavepoint.run();
+          this.tx.release.run();
+        } else {
+          this.tx.rollback.run();
+        }
       }
       this.rooms.clear(); // the caches may hold changes that were just rolled back
       this.memberLookups.clear();
-      throw e;
+      if (!isStorageFailure(e)) throw e;
+      throw this.health.writeFailed(e as Error, () => this.probeWrite());
     }
+  }
+
+  /** A real write that changes nothing: user_version rewritten with its own value (page 1 into the WAL). */
+  private probeWrite(): void {
+    const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+    this.transaction(() => this.db.exec(`PRAGMA user_version = ${version}`));
   }
 
   // --- rooms ---------------------------------------------------------------------------------
@@ -173,21 +196,24 @@ export class ChatStore {
     const row = this.sql.roomByName.get(roomName) as Row | undefined;
     return row ? toRoom(row) : null;
   }
+  countRoomsHostedBy(hostNode: string): number {
+    return Number((this.sql.countByHost.get(hostNode) as Row).n);
+  }
   listRooms(hostNode?: string): RoomRecord[] {
     const rows = (hostNode === undefined ? this.sql.allRooms.all() : this.sql.roomsByHost.all(hostNode)) as Row[];
     return rows.map(toRoom);
   }
   insertRoom(room: RoomRecord): void {
-    this.sql.insertRoom.run({ ...room });
+    this.transaction(() => this.sql.insertRoom.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
   /** Creates or refreshes a replica's metadata; its messages and sequence are left alone. */
   upsertRoomMeta(room: Omit<RoomRecord, 'lastSequence'>): void {
-    this.sql.upsertRoomMeta.run({ ...room });
+    this.transaction(() => this.sql.upsertRoomMeta.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
   setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
-    this.sql.setState.run(state, deletionTxn, roomId);
+    this.transaction(() => this.sql.setState.run(state, deletionTxn, roomId));
     this.rooms.delete(roomId);
   }
 
@@ -269,7 +295,7 @@ export class ChatStore {
   }
   removeMember(roomId: string, username: string): boolean {
     this.memberLookups.delete(memberKey(roomId, username));
-    return Number(this.sql.removeMember.run(roomId, username).changes) > 0;
+    return this.transaction(() => Number(this.sql.removeMember.run(roomId, username).changes) > 0);
   }
   getMember(roomId: string, username: string): MemberRecord | null {
     const key = memberKey(roomId, username);

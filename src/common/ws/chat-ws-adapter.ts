@@ -6,9 +6,13 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EMPTY, Observable, isObservable, lastValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { NODE_CONFIG, type NodeConfig } from '../config/node-config';
+import { ConnectionsPerIp } from './connections-per-ip';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Frames a socket may have waiting for their turn; beyond it the node stops reading that socket. */
+export const MAX_QUEUED_FRAMES = 32;
 
 type ErrorFrame = { type: 'error'; data: { success: false; message: string; error_code: string } };
 const errorFrame = (message: string, error_code: string): ErrorFrame => ({
@@ -22,21 +26,33 @@ const errorFrame = (message: string, error_code: string): ErrorFrame => ({
  * - routes the `{type, data}` envelope to `@SubscribeMessage(type)` handlers;
  * - answers bad JSON, non-object frames and unknown types with the protocol's `error` frame
  *   (the stock adapter drops them silently);
- * - handles one request per connection at a time, in order (the reference's contract).
+ * - handles one request per connection at a time, in order (the reference's contract); a client
+ *   sending faster than its requests are handled has its socket paused (not read), not queued without bound;
+ * - refuses an upgrade from an IP that has MAX_CONNECTIONS_PER_IP connections open (HTTP 429).
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('WebSocket');
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 
+  private readonly perIp: ConnectionsPerIp;
+
   constructor(private readonly app: INestApplicationContext & { getHttpServer(): HttpServer }) {
     super(app);
+    const config = app.get<NodeConfig>(NODE_CONFIG, { strict: false });
+    this.perIp = new ConnectionsPerIp(config.limits.connectionsPerIp);
   }
 
   override create(_port: number, options: Record<string, unknown> = {}): WebSocketServer {
     const httpServer = this.app.getHttpServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      const ip = req.socket.remoteAddress ?? 'unknown';
+      if (!this.perIp.admit(ip)) return this.refuseUpgrade(socket, ip);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        this.perIp.opened(ip);
+        ws.once('close', () => this.perIp.closed(ip));
+        wss.emit('connection', ws, req);
+      });
     };
     httpServer.on('upgrade', onUpgrade);
     this.upgradeHandlers.set(httpServer, onUpgrade);
@@ -52,10 +68,31 @@ export class ChatWsAdapter extends WsAdapter {
   ): void {
     const byType = new Map(handlers.map((h) => [h.message as string, h]));
     let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    let paused = false;
     client.on('error', (err) => this.log.debug(`client socket error: ${err.message}`));
     client.on('message', (raw: RawData) => {
-      queue = queue.then(() => this.dispatch(client, raw, byType, transform));
+      if (++queued >= MAX_QUEUED_FRAMES && !paused) {
+        paused = true;
+        client.pause(); // TCP flow control then slows the sender; the rest of the node is unaffected
+      }
+      queue = queue
+        .then(() => this.dispatch(client, raw, byType, transform))
+        .finally(() => {
+          if (--queued <= MAX_QUEUED_FRAMES / 2 && paused) {
+            paused = false;
+            client.resume();
+          }
+        });
     });
+  }
+
+  /** Refused before the WebSocket handshake, so the client sees why (HTTP 429) and nothing is allocated. */
+  private refuseUpgrade(socket: Duplex, ip: string): void {
+    if (this.perIp.firstRefusal(ip)) this.log.warn(`Refusing WebSocket connections from ${ip}: ${this.perIp.max} open (MAX_CONNECTIONS_PER_IP)`);
+    socket.on('error', () => undefined); // a client that resets meanwhile is no concern of ours
+    const body = `Too many connections from your address (at most ${this.perIp.max}); close some and try again.\n`;
+    socket.end(`HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nRetry-After: 10\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
   private async dispatch(

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 
-/** The SQLite store answers a query. */
+/** The SQLite store answers a query and can write (a full disk or failing checkpoints make it down). */
 @Injectable()
 export class StoreHealthIndicator {
   constructor(
@@ -13,7 +13,9 @@ export class StoreHealthIndicator {
   check() {
     const session = this.health.check('store');
     try {
-      return session.up({ file: this.store.file, rooms: this.store.listRooms().length });
+      const writes = this.store.writeHealth();
+      const details = { file: this.store.file, rooms: this.store.listRooms().length, writes };
+      return writes.ok ? session.up(details) : session.down(details);
     } catch (e) {
       return session.down({ file: this.store.file, error: (e as Error).message });
     }

@@ -6,7 +6,21 @@ import type { ServerEventMap, ServerEventType } from '../rooms/wire';
 export interface RoomRegistration {
   username: string;
   cursor: number;
+  /** While the join's history replay streams, live messages wait in the store (the replay picks them up). */
+  replaying?: boolean;
 }
+
+/** Close code for a client that reads too slowly (4000-4999: application codes). */
+export const CLOSE_TOO_SLOW = 4008;
+
+/** What a connection does when its socket buffer is over the limit. */
+export interface BackpressurePolicy {
+  /** Bytes queued for the socket beyond which it is closed; 0 = no limit. */
+  maxBufferedBytes: number;
+  onTooSlow(conn: ClientConnection, bufferedBytes: number): void;
+}
+
+const NO_LIMIT: BackpressurePolicy = { maxBufferedBytes: 0, onTooSlow: () => undefined };
 
 /** One client WebSocket: its bound username, its rooms, and when it last showed life. */
 export class ClientConnection {
@@ -25,12 +39,23 @@ export class ClientConnection {
     readonly id: string,
     private readonly socket: WebSocket,
     now: number,
+    private readonly backpressure: BackpressurePolicy = NO_LIMIT,
   ) {
     this.lastActivity = now;
   }
 
   get isOpen(): boolean {
     return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Bytes written to this socket that the client has not taken yet (ws queue + TCP buffer). */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount ?? 0;
+  }
+
+  /** Resolves once at most `lowWater` bytes wait for the client, or the socket is gone. */
+  async drained(lowWater: number): Promise<void> {
+    while (this.isOpen && this.bufferedBytes > lowWater) await new Promise((r) => setTimeout(r, 10));
   }
 
   send<K extends ServerEventType>(type: K, data: ServerEventMap[K]): void {
@@ -55,6 +80,16 @@ export class ClientConnection {
       });
     }
     this.socket.send(frame, { binary: false }); // a Buffer holding UTF-8 JSON still goes out as a text frame
+    const limit = this.backpressure.maxBufferedBytes;
+    if (limit > 0 && this.bufferedBytes > limit) this.closeTooSlow();
+  }
+
+  /** Closes a socket whose client does not keep up; sends after this are dropped (it is no longer OPEN). */
+  private closeTooSlow(): void {
+    const buffered = this.bufferedBytes;
+    this.backpressure.onTooSlow(this, buffered);
+    // ws destroys the socket if the close handshake does not finish within its closeTimeout (30 s)
+    this.socket.close(CLOSE_TOO_SLOW, `client too slow: ${buffered} bytes buffered`);
   }
 
   ping(): void {

@@ -1,5 +1,6 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module';
+import { RoomHistoryService } from './room-history.service';
 import { PeersModule } from '../peers/peers.module';
 import { ChatService } from './chat.service';
 import { PeerFailureHandler } from './peer-failure.handler';
@@ -14,7 +15,7 @@ import { RoomsRpcController } from './rooms.rpc.controller';
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
+  providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway],
   exports: [ChatService, RoomHostService],
 })
 export class RoomsModule {}
