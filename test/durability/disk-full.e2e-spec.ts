@@ -1,0 +1,101 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TestCluster } from '../support/cluster';
+import { TestClient, type Frame } from '../support/test-client';
+import { createRoom, eventually, join } from './support';
+
+/**
+ * A node whose DATA_DIR is a small tmpfs that fills up: sends are refused (STORE_UNAVAILABLE, not
+ * acknowledged), the node logs it once, /health says the store is down; when space returns it
+ * recovers by itself and nothing acknowledged before is lost.
+ */
+describe('disk full', () => {
+  const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-diskfull-'));
+  const filler = path.join(mountPoint, 'filler');
+  let mounted = false;
+  let cluster: TestCluster | undefined;
+  let client: TestClient | undefined;
+
+  beforeAll(async () => {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint], { stdio: 'pipe' });
+      mounted = true;
+    } catch (e) {
+      console.warn(`disk-full test SKIPPED: cannot mount a tmpfs here (${(e as Error).message.split('\n')[0]}); it needs root`);
+      return;
+    }
+    cluster = await TestCluster.start(1, { DATA_DIR: path.join(mountPoint, 'data'), RATE_LIMITS: 'off', LOG_LEVEL: 'INFO' });
+  });
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    await cluster?.stop();
+    if (mounted) execFileSync('umount', [mountPoint]);
+    fs.rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  const health = async () => {
+    const res = await fetch(`${cluster!.node(1).httpUrl}/health`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { details?: { store?: { status: string; writes?: { ok: boolean; error: string | null } } } };
+    return { status: res.status, store: body.details?.store };
+  };
+  const send = (roomId: string, content: string) => client!.request('send_message', { room_id: roomId, username: 'alice', content }, 'message_sent', 'message_error');
+
+  it('refuses sends while the disk is full, says so in /health and the log (once), and recovers when space returns', async () => {
+    if (!mounted) return;
+    const node = cluster!.node(1);
+    client = await TestClient.connect(node.url);
+    const room = await createRoom(client, 'on-a-small-disk', 'alice');
+    await join(client, room, 'alice');
+    const acked: Frame[] = [];
+    for (let i = 0; i < 20; i++) acked.push(await send(room, `before ${i}`));
+    expect(acked.every((f) => f.type === 'message_sent')).toBe(true);
+
+    // fill the filesystem to the last block
+    const fd = fs.openSync(filler, 'w');
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    try {
+      for (;;) fs.writeSync(fd, chunk);
+    } catch (e) {
+      expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      fs.closeSync(fd);
+    }
+
+    // big messages until the store cannot take one more (its WAL can absorb a few)
+    let refusal: Frame | undefined;
+    for (let i = 0; i < 500 && !refusal; i++) {
+      const reply = await send(room, `while full ${i} `.padEnd(5000, 'z'));
+      if (reply.type === 'message_sent') acked.push(reply);
+      else refusal = reply;
+    }
+    expect(refusal?.data).toMatchObject({ room_id: room, error_code: 'STORE_UNAVAILABLE' });
+    expect(refusal!.data.error).toMatch(/cannot store messages right now.*try again later/);
+    for (let i = 0; i < 5; i++) expect((await send(room, `refused ${i}`)).data.error_code).toBe('STORE_UNAVAILABLE');
+    const unhealthy = await health();
+    expect(unhealthy.status).toBe(503);
+    expect(unhealthy.store).toMatchObject({ status: 'down', writes: { ok: false, error: expect.stringMatching(/full/) } });
+    expect(node.output.match(/Store writes are failing/g)).toHaveLength(1); // one line per episode, not one per refused send
+
+    // space returns: the node notices by itself, without a send
+    fs.rmSync(filler);
+    await eventually(async () => (await health()).status === 200, 15000, 200);
+    expect(node.output).toMatch(/Store writes work again/);
+    const after = await send(room, 'after the disk was freed');
+    expect(after.type).toBe('message_sent');
+    acked.push(after);
+
+    // every acknowledged message is there, at its sequence, with no gap
+    const history: { message_id: string; sequence_number: number }[] = [];
+    for (let after = 0; ; ) {
+      const page = await client.request('get_history', { room_id: room, after_sequence: after, limit: 200 }, 'history', 'history_error');
+      history.push(...page.data.messages);
+      if (!page.data.has_more) break;
+      after = page.data.messages.at(-1).sequence_number;
+    }
+    expect(history.map((m) => m.sequence_number)).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
+    expect(history.map((m) => m.message_id)).toEqual(acked.map((a) => a.data.message_id));
+    console.log(`disk full: ${acked.length - 21} big message(s) fitted after the disk filled; refused with STORE_UNAVAILABLE, recovered by itself`);
+  }, 60000);
+});
