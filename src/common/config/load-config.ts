@@ -93,7 +93,7 @@ export function loadConfig(env: Env = process.env): NodeConfig {
 /** Defaults a person chatting never reaches and a flooding script always does (README, Configuration). */
 export const DEFAULT_LIMITS: ClientLimits = {
   messagesPerSecond: 20,
-  messageBurst: 200,
+  messageBurst: 500,
   roomOpsPerSecond: 5,
   roomOpBurst: 30,
   connectionsPerIp: 1000,
