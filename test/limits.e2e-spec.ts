@@ -84,6 +84,33 @@ describe('limits: slow readers', () => {
   }, 90000);
 });
 
+describe('limits: a client that sends but never reads', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start(1, { WS_MAX_BUFFERED_BYTES: String(MiB), LOG_LEVEL: 'INFO' });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('is closed with 4008 once the replies it does not read pass the limit; the node keeps serving others', async () => {
+    const flooder = await TestClient.connect(cluster.node(1).url);
+    pauseReading(flooder);
+    // ~100-byte error replies to frames the node cannot route: ~6 MiB unread, beyond TCP buffers and the limit
+    for (let i = 0; i < 60_000; i++) flooder.sendRaw('{}');
+    await eventually(() => /Closing slow client: \d+ bytes of replies unread/.test(cluster.node(1).output), 20000);
+    resumeReading(flooder);
+    let giveUp: NodeJS.Timeout | undefined;
+    const code = await Promise.race([flooder.closed, new Promise<number>((r) => (giveUp = setTimeout(() => r(-1), 30000)))]);
+    clearTimeout(giveUp);
+    expect(code).toBe(4008);
+    const other = await TestClient.connect(cluster.node(1).url);
+    expect((await other.request('list_rooms', undefined, 'rooms_list')).type).toBe('rooms_list');
+    await other.close();
+  }, 60000);
+});
+
 describe('limits: rate and admission (defaults, MAX_CONNECTIONS_PER_IP lowered to keep the test small)', () => {
   const PER_IP = 40;
   let cluster: TestCluster;

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { EMPTY, Observable, isObservable, lastValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { NODE_CONFIG, type NodeConfig } from '../config/node-config';
+import { CLOSE_TOO_SLOW, tooSlowReason } from './close-codes';
 import { ConnectionsPerIp } from './connections-per-ip';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
@@ -28,6 +29,7 @@ const errorFrame = (message: string, error_code: string): ErrorFrame => ({
  *   (the stock adapter drops them silently);
  * - handles one request per connection at a time, in order (the reference's contract); a client
  *   sending faster than its requests are handled has its socket paused (not read), not queued without bound;
+ * - closes (4008) a client whose unread replies pass WS_MAX_BUFFERED_BYTES, as ClientConnection does for deliveries;
  * - refuses an upgrade from an IP that has MAX_CONNECTIONS_PER_IP connections open (HTTP 429).
  */
 export class ChatWsAdapter extends WsAdapter {
@@ -35,11 +37,13 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 
   private readonly perIp: ConnectionsPerIp;
+  private readonly maxBufferedBytes: number;
 
   constructor(private readonly app: INestApplicationContext & { getHttpServer(): HttpServer }) {
     super(app);
     const config = app.get<NodeConfig>(NODE_CONFIG, { strict: false });
     this.perIp = new ConnectionsPerIp(config.limits.connectionsPerIp);
+    this.maxBufferedBytes = config.wsMaxBufferedBytes;
   }
 
   override create(_port: number, options: Record<string, unknown> = {}): WebSocketServer {
@@ -72,6 +76,13 @@ export class ChatWsAdapter extends WsAdapter {
     let paused = false;
     client.on('error', (err) => this.log.debug(`client socket error: ${err.message}`));
     client.on('message', (raw: RawData) => {
+      // replies (errors included) pile up for a client that sends but never reads: same limit as deliveries
+      if (this.maxBufferedBytes > 0 && client.bufferedAmount > this.maxBufferedBytes) {
+        if (client.readyState !== client.OPEN) return;
+        this.log.warn(`Closing slow client: ${client.bufferedAmount} bytes of replies unread, over WS_MAX_BUFFERED_BYTES=${this.maxBufferedBytes}`);
+        client.close(CLOSE_TOO_SLOW, tooSlowReason(client.bufferedAmount));
+        return;
+      }
       if (++queued >= MAX_QUEUED_FRAMES && !paused) {
         paused = true;
         client.pause(); // TCP flow control then slows the sender; the rest of the node is unaffected

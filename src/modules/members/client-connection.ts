@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { CLOSE_TOO_SLOW, tooSlowReason } from '../../common/ws/close-codes';
 import type { ServerEventMap, ServerEventType } from '../rooms/wire';
 
 /** A room this connection is in, and the last sequence number delivered to it there. */
@@ -10,8 +11,7 @@ export interface RoomRegistration {
   replaying?: boolean;
 }
 
-/** Close code for a client that reads too slowly (4000-4999: application codes). */
-export const CLOSE_TOO_SLOW = 4008;
+export { CLOSE_TOO_SLOW };
 
 /** What a connection does when its socket buffer is over the limit. */
 export interface BackpressurePolicy {
@@ -89,7 +89,7 @@ export class ClientConnection {
     const buffered = this.bufferedBytes;
     this.backpressure.onTooSlow(this, buffered);
     // ws destroys the socket if the close handshake does not finish within its closeTimeout (30 s)
-    this.socket.close(CLOSE_TOO_SLOW, `client too slow: ${buffered} bytes buffered`);
+    this.socket.close(CLOSE_TOO_SLOW, tooSlowReason(buffered));
   }
 
   ping(): void {
