@@ -109,6 +109,30 @@ describe('limits: a client that sends but never reads', () => {
     expect((await other.request('list_rooms', undefined, 'rooms_list')).type).toBe('rooms_list');
     await other.close();
   }, 60000);
+
+  it('stops reading a socket whose requests pile up (paused), not the node: others are served at once', async () => {
+    const flooder = await TestClient.connect(cluster.node(1).url);
+    const room = await createRoom(flooder, 'big-pages', 'flooder');
+    await join(flooder, room, 'flooder');
+    for (let i = 0; i < 200; i++) flooder.send('send_message', { room_id: room, username: 'flooder', content: `${i} `.padEnd(4000, 'p') });
+    await eventually(() => framesOf(flooder, 'message_sent').length === 200, 20000);
+    pauseReading(flooder);
+    // 2000 requests of ~10 KB (20 MB): each answer is a 512 KiB page the flooder does not read
+    const pad = 'q'.repeat(10_000);
+    for (let i = 0; i < 2000; i++) flooder.send('get_history', { room_id: room, limit: 200, pad });
+    await new Promise((r) => setTimeout(r, 2000));
+    // the node stopped reading: most of the 20 MB still waits on the flooder's side
+    const unsent = flooder.ws.bufferedAmount;
+    expect(unsent).toBeGreaterThan(10 * MiB);
+    const other = await TestClient.connect(cluster.node(1).url);
+    const started = Date.now();
+    expect((await other.request('list_rooms', undefined, 'rooms_list')).type).toBe('rooms_list');
+    const latency = Date.now() - started;
+    console.log(`paused flooder: ${(unsent / MiB).toFixed(1)} MiB of its requests not read by the node after 2 s; another client's list_rooms took ${latency} ms`);
+    expect(latency).toBeLessThan(1000);
+    await other.close();
+    flooder.ws.terminate();
+  }, 60000);
 });
 
 describe('limits: rate and admission (defaults, MAX_CONNECTIONS_PER_IP lowered to keep the test small)', () => {
