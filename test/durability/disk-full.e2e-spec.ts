@@ -17,6 +17,7 @@ describe('disk full', () => {
   let mounted = false;
   let cluster: TestCluster | undefined;
   let client: TestClient | undefined;
+  let remote: TestClient | undefined;
 
   beforeAll(async () => {
     try {
@@ -26,10 +27,12 @@ describe('disk full', () => {
       console.warn(`disk-full test SKIPPED: cannot mount a tmpfs here (${(e as Error).message.split('\n')[0]}); it needs root`);
       return;
     }
-    cluster = await TestCluster.start(1, { DATA_DIR: path.join(mountPoint, 'data'), RATE_LIMITS: 'off', LOG_LEVEL: 'INFO' });
+    // node1 (the host) on the small disk; node2 forwards its member's sends to it
+    cluster = await TestCluster.start(2, { RATE_LIMITS: 'off', LOG_LEVEL: 'INFO' }, [{ DATA_DIR: path.join(mountPoint, 'data') }]);
   });
   afterAll(async () => {
     await client?.close().catch(() => undefined);
+    await remote?.close().catch(() => undefined);
     await cluster?.stop();
     if (mounted) execFileSync('umount', [mountPoint]);
     fs.rmSync(mountPoint, { recursive: true, force: true });
@@ -40,7 +43,7 @@ describe('disk full', () => {
     const body = (await res.json()) as { details?: { store?: { status: string; writes?: { ok: boolean; error: string | null } } } };
     return { status: res.status, store: body.details?.store };
   };
-  const send = (roomId: string, content: string) => client!.request('send_message', { room_id: roomId, username: 'alice', content }, 'message_sent', 'message_error');
+  const send = (roomId: string, content: string, via = client!, username = 'alice') => via.request('send_message', { room_id: roomId, username, content }, 'message_sent', 'message_error');
 
   it('refuses sends while the disk is full, says so in /health and the log (once), and recovers when space returns', async () => {
     if (!mounted) return;
@@ -48,8 +51,11 @@ describe('disk full', () => {
     client = await TestClient.connect(node.url);
     const room = await createRoom(client, 'on-a-small-disk', 'alice');
     await join(client, room, 'alice');
+    remote = await TestClient.connect(cluster!.node(2).url);
+    await join(remote, room, 'bob');
     const acked: Frame[] = [];
     for (let i = 0; i < 20; i++) acked.push(await send(room, `before ${i}`));
+    acked.push(await send(room, 'bob before', remote, 'bob'));
     expect(acked.every((f) => f.type === 'message_sent')).toBe(true);
 
     // fill the filesystem to the last block
@@ -73,6 +79,8 @@ describe('disk full', () => {
     expect(refusal?.data).toMatchObject({ room_id: room, error_code: 'STORE_UNAVAILABLE' });
     expect(refusal!.data.error).toMatch(/cannot store messages right now.*try again later/);
     for (let i = 0; i < 5; i++) expect((await send(room, `refused ${i}`)).data.error_code).toBe('STORE_UNAVAILABLE');
+    // a send forwarded from another node gets the same refusal, not "host unavailable"
+    expect((await send(room, 'bob while full', remote, 'bob')).data).toMatchObject({ error_code: 'STORE_UNAVAILABLE' });
     const unhealthy = await health();
     expect(unhealthy.status).toBe(503);
     expect(unhealthy.store).toMatchObject({ status: 'down', writes: { ok: false, error: expect.stringMatching(/full/) } });
@@ -85,6 +93,9 @@ describe('disk full', () => {
     const after = await send(room, 'after the disk was freed');
     expect(after.type).toBe('message_sent');
     acked.push(after);
+    const bobAfter = await send(room, 'bob after', remote, 'bob');
+    expect(bobAfter.type).toBe('message_sent');
+    acked.push(bobAfter);
 
     // every acknowledged message is there, at its sequence, with no gap
     const history: { message_id: string; sequence_number: number }[] = [];
@@ -95,7 +106,7 @@ describe('disk full', () => {
       after = page.data.messages.at(-1).sequence_number;
     }
     expect(history.map((m) => m.sequence_number)).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
-    expect(history.map((m) => m.message_id)).toEqual(acked.map((a) => a.data.message_id));
-    console.log(`disk full: ${acked.length - 21} big message(s) fitted after the disk filled; refused with STORE_UNAVAILABLE, recovered by itself`);
+    expect(history.map((m) => m.message_id).sort()).toEqual(acked.map((a) => a.data.message_id).sort());
+    console.log(`disk full: ${acked.length - 23} big message(s) fitted after the disk filled; refused with STORE_UNAVAILABLE, recovered by itself`);
   }, 60000);
 });

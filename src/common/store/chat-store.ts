@@ -25,6 +25,8 @@ export class ChatStore {
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
+  /** Announcements of changes made in the open transaction (see afterCommit). */
+  private afterCommitHooks: (() => void)[] = [];
 
   private constructor(
     private readonly database: DatabaseFile,
@@ -151,12 +153,12 @@ export class ChatStore {
   /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
   transaction<T>(work: () => T): T {
     const nested = this.db.isTransaction;
+    const hooksBefore = this.afterCommitHooks.length;
+    let result: T;
     try {
       (nested ? this.tx.savepoint : this.tx.begin).run();
-      const result = work();
+      result = work();
       (nested ? this.tx.release : this.tx.commit).run();
-      if (!nested && this.health.failing) this.health.writeSucceeded();
-      return result;
     } catch (e) {
       // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL)
       if (this.db.isTransaction) {
@@ -167,11 +169,25 @@ export class ChatStore {
           this.tx.rollback.run();
         }
       }
+      this.afterCommitHooks.length = this.db.isTransaction ? hooksBefore : 0; // what was undone is not announced
       this.rooms.clear(); // the caches may hold changes that were just rolled back
       this.memberLookups.clear();
       if (!isStorageFailure(e)) throw e;
       throw this.health.writeFailed(e as Error, () => this.probeWrite());
     }
+    if (!nested) {
+      if (this.health.failing) this.health.writeSucceeded();
+      const hooks = this.afterCommitHooks;
+      this.afterCommitHooks = [];
+      for (const hook of hooks) hook();
+    }
+    return result;
+  }
+
+  /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */
+  afterCommit(hook: () => void): void {
+    if (this.db.isTransaction) this.afterCommitHooks.push(hook);
+    else hook();
   }
 
   /** A real write that changes nothing: user_version rewritten with its own value (page 1 into the WAL). */
