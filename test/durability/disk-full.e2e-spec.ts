@@ -78,18 +78,31 @@ describe('disk full', () => {
     }
     expect(refusal?.data).toMatchObject({ room_id: room, error_code: 'STORE_UNAVAILABLE' });
     expect(refusal!.data.error).toMatch(/cannot store messages right now.*try again later/);
-    for (let i = 0; i < 5; i++) expect((await send(room, `refused ${i}`)).data.error_code).toBe('STORE_UNAVAILABLE');
-    // a send forwarded from another node gets the same refusal, not "host unavailable"
-    expect((await send(room, 'bob while full', remote, 'bob')).data).toMatchObject({ error_code: 'STORE_UNAVAILABLE' });
     const unhealthy = await health();
     expect(unhealthy.status).toBe(503);
     expect(unhealthy.store).toMatchObject({ status: 'down', writes: { ok: false, error: expect.stringMatching(/full/) } });
-    expect(node.output.match(/Store writes are failing/g)).toHaveLength(1); // one line per episode, not one per refused send
+
+    // more sends, also one forwarded from another node: refused the same way (not "host unavailable"),
+    // or stored and acknowledged when SQLite could reuse space inside its WAL file; never anything else
+    const more = [];
+    for (let i = 0; i < 5; i++) more.push(await send(room, `while full, again ${i} `.padEnd(5000, 'y')));
+    more.push(await send(room, 'bob while full', remote, 'bob'));
+    for (const reply of more) {
+      if (reply.type === 'message_sent') acked.push(reply);
+      else expect(reply.data).toMatchObject({ error_code: 'STORE_UNAVAILABLE' });
+    }
+    expect(more.some((r) => r.type === 'message_error')).toBe(true);
+    // one ERROR line per episode of failures, not one per refused send
+    const failing = (node.output.match(/Store writes are failing/g) ?? []).length;
+    const recovered = (node.output.match(/Store writes work again/g) ?? []).length;
+    expect(failing).toBeGreaterThanOrEqual(1);
+    expect(failing - recovered).toBeLessThanOrEqual(1);
+    expect(failing).toBeLessThan(1 + more.length);
 
     // space returns: the node notices by itself, without a send
     fs.rmSync(filler);
     await eventually(async () => (await health()).status === 200, 15000, 200);
-    expect(node.output).toMatch(/Store writes work again/);
+    expect((node.output.match(/Store writes work again/g) ?? []).length).toBe((node.output.match(/Store writes are failing/g) ?? []).length);
     const after = await send(room, 'after the disk was freed');
     expect(after.type).toBe('message_sent');
     acked.push(after);
@@ -107,6 +120,6 @@ describe('disk full', () => {
     }
     expect(history.map((m) => m.sequence_number)).toEqual(Array.from({ length: acked.length }, (_, i) => i + 1));
     expect(history.map((m) => m.message_id).sort()).toEqual(acked.map((a) => a.data.message_id).sort());
-    console.log(`disk full: ${acked.length - 23} big message(s) fitted after the disk filled; refused with STORE_UNAVAILABLE, recovered by itself`);
+    console.log(`disk full: ${acked.length - 23} message(s) fitted after the disk filled; the rest refused with STORE_UNAVAILABLE; recovered by itself`);
   }, 60000);
 });
