@@ -5,7 +5,8 @@ import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
 import { DatabaseFile } from './database-file';
-import { isStorageFailure, StoreWriteHealth, type WriteHealth } from './store-write-health';
+import { StoreTransactions } from './store-transactions';
+import { StoreWriteHealth, type WriteHealth } from './store-write-health';
 import { memberKey, toMember, toMessage, toRoom, toTombstone, type Row } from './store-rows';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
@@ -19,29 +20,21 @@ export const CHAT_STORE = Symbol('CHAT_STORE');
 export class ChatStore {
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync>;
-  /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
-  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
+  private readonly tx: StoreTransactions;
   /** Rooms are read on every send and every replicated event: a write-through cache. */
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
-  /** Announcements of changes made in the open transaction (see afterCommit). */
-  private afterCommitHooks: (() => void)[] = [];
 
   private constructor(
     private readonly database: DatabaseFile,
     private readonly health: StoreWriteHealth = new StoreWriteHealth(),
   ) {
     this.db = database.db;
-    const p = (sql: string) => this.db.prepare(sql);
-    this.tx = {
-      begin: p('BEGIN'),
-      commit: p('COMMIT'),
-      rollback: p('ROLLBACK'),
-      savepoint: p('SAVEPOINT nested'),
-      release: p('RELEASE nested'),
-      rollbackToSavepoint: p('ROLLBACK TO nested'),
-    };
+    this.tx = new StoreTransactions(this.db, health, () => {
+      this.rooms.clear();
+      this.memberLookups.clear();
+    });
     this.migrate();
     this.sql = this.prepareStatements();
   }
@@ -152,48 +145,12 @@ export class ChatStore {
 
   /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
   transaction<T>(work: () => T): T {
-    const nested = this.db.isTransaction;
-    const hooksBefore = this.afterCommitHooks.length;
-    let result: T;
-    try {
-      (nested ? this.tx.savepoint : this.tx.begin).run();
-      result = work();
-      (nested ? this.tx.release : this.tx.commit).run();
-    } catch (e) {
-      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL)
-      if (this.db.isTransaction) {
-        if (nested) {
-          this.tx.rollbackToSavepoint.run();
-          this.tx.release.run();
-        } else {
-          this.tx.rollback.run();
-        }
-      }
-      this.afterCommitHooks.length = this.db.isTransaction ? hooksBefore : 0; // what was undone is not announced
-      this.rooms.clear(); // the caches may hold changes that were just rolled back
-      this.memberLookups.clear();
-      if (!isStorageFailure(e)) throw e;
-      throw this.health.writeFailed(e as Error, () => this.probeWrite());
-    }
-    if (!nested) {
-      if (this.health.failing) this.health.writeSucceeded();
-      const hooks = this.afterCommitHooks;
-      this.afterCommitHooks = [];
-      for (const hook of hooks) hook();
-    }
-    return result;
+    return this.tx.run(work);
   }
 
   /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */
   afterCommit(hook: () => void): void {
-    if (this.db.isTransaction) this.afterCommitHooks.push(hook);
-    else hook();
-  }
-
-  /** A real write that changes nothing: user_version rewritten with its own value (page 1 into the WAL). */
-  private probeWrite(): void {
-    const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
-    this.transaction(() => this.db.exec(`PRAGMA user_version = ${version}`));
+    this.tx.afterCommit(hook);
   }
 
   // --- rooms ---------------------------------------------------------------------------------
