@@ -1,4 +1,9 @@
-import { boundPage } from './room-history.service';
+import { loadConfig } from '../../common/config/load-config';
+import type { ChatStore } from '../../common/store/chat-store';
+import type { ClientRegistry } from '../members/client-registry';
+import type { PeerDirectory } from '../peers/peer-directory';
+import type { RoomHostService } from './room-host.service';
+import { boundPage, RoomHistoryService } from './room-history.service';
 import type { ChatMessage } from './wire';
 
 const message = (seq: number, size: number): ChatMessage => ({
@@ -27,5 +32,23 @@ describe(boundPage.name, () => {
   it('leaves a small page alone and always keeps one message', () => {
     expect(boundPage(page.slice(0, 3), true)).toEqual({ messages: page.slice(0, 3), cut: false });
     expect(boundPage([message(1, 5000)], true, 10).messages).toHaveLength(1);
+  });
+});
+
+describe(`${RoomHistoryService.name}.replayStart`, () => {
+  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as ChatStore, {} as ClientRegistry, {} as PeerDirectory, {} as RoomHostService);
+
+  it('replays a room no longer than HISTORY_REPLAY_LIMIT from its first message, a longer one from its last N', () => {
+    expect(sut.replayStart({}, 1, 40)).toBe(0);
+    expect(sut.replayStart({}, 1, 250)).toBe(200);
+    expect(sut.replayStart({}, 0, 0)).toBe(0);
+  });
+
+  it('takes history_limit up to HISTORY_REPLAY_LIMIT, and since_sequence as it is', () => {
+    expect(sut.replayStart({ history_limit: 10 }, 1, 250)).toBe(240);
+    expect(sut.replayStart({ history_limit: 0 }, 1, 250)).toBe(250);
+    expect(sut.replayStart({ history_limit: 5000 }, 1, 250)).toBe(200);
+    expect(sut.replayStart({ since_sequence: 3 }, 1, 250)).toBe(3);
+    expect(sut.replayStart({ since_sequence: 300 }, 1, 250)).toBe(250);
   });
 });
