@@ -1,5 +1,6 @@
+import { CLOSE_TOO_SLOW } from '../../common/ws/close-codes';
 import { FakeSocket } from '../../testing/fakes';
-import { ClientConnection, CLOSE_TOO_SLOW } from './client-connection';
+import { ClientConnection } from './client-connection';
 
 class BufferingSocket extends FakeSocket {
   bufferedAmount = 0;

@@ -11,8 +11,6 @@ export interface RoomRegistration {
   replaying?: boolean;
 }
 
-export { CLOSE_TOO_SLOW };
-
 /** What a connection does when its socket buffer is over the limit. */
 export interface BackpressurePolicy {
   /** Bytes queued for the socket beyond which it is closed; 0 = no limit. */
