@@ -103,6 +103,7 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
             LOG_DIR: join(dir, spec.id, 'logs'),
             LOG_LEVEL: 'WARNING',
             PEER_SECRET: peerSecret,
+            RATE_LIMITS: 'off', // the reference scenarios send up to 100 msg/s per client, over the per-connection defaults
             ...opts.env,
           },
         });

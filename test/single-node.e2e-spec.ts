@@ -210,14 +210,19 @@ describe('single node: client protocol', () => {
     expect((await join(b, roomId, 'bob')).data.error_code).toBe('ROOM_NOT_FOUND');
   });
 
-  it('replays the last 100 messages on join, with the room sequence bounds, and pages older history', async () => {
+  it('replays the whole room on a plain join (history_limit: the last N), with the room sequence bounds, and pages older history', async () => {
     const a = await connect();
     const { roomId } = await createRoom(a);
     await join(a, roomId, 'alice');
     for (let i = 1; i <= 105; i++) a.send('send_message', { room_id: roomId, username: 'alice', content: `n${i}` });
     for (let i = 1; i <= 105; i++) await a.nextOf('message_sent');
+    const whole = await connect();
+    await join(whole, roomId, 'carol');
+    const all = [];
+    for (let i = 0; i < 105; i++) all.push(await whole.next());
+    expect(all.map((f) => f.data.sequence_number)).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
     const b = await connect();
-    const jb = await join(b, roomId, 'bob');
+    const jb = await join(b, roomId, 'bob', { history_limit: 100 });
     expect(jb.data).toMatchObject({ first_sequence: 1, last_sequence: 105 });
     const replay = [];
     for (let i = 0; i < 100; i++) replay.push(await b.next());

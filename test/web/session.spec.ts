@@ -99,7 +99,7 @@ async function joinFresh(t: ReturnType<typeof setup>, last: number, history: num
   t.session.connect();
   t.sock().open();
   const p = t.session.join(ROOM, { name: 'general' });
-  expect(t.sock().last('join_room').data).toEqual({ room_id: ROOM, username: 'alice' });
+  expect(t.sock().last('join_room').data).toEqual({ room_id: ROOM, username: 'alice', history_limit: 100 });
   t.sock().push('join_room_success', {
     room_id: ROOM,
     room_name: 'general',

@@ -90,6 +90,40 @@ describe(loadConfig.name, () => {
     ]);
   });
 
+  // --- limits (issue 13) ---
+  describe('limits', () => {
+    it('defaults to limits a person chatting never reaches (at least burst 50 and 10 msg/s, 1000 connections per IP)', () => {
+      const sut = loadConfig({});
+      expect(sut.limits.messageBurst).toBeGreaterThanOrEqual(50);
+      expect(sut.limits.messagesPerSecond).toBeGreaterThanOrEqual(10);
+      expect(sut.limits.connectionsPerIp).toBeGreaterThanOrEqual(1000);
+      expect(sut.wsMaxBufferedBytes).toBe(4 * 1024 * 1024);
+      expect(sut.historyReplayLimit).toBe(10000);
+    });
+
+    it('reads each limit, 0 turning one off; RATE_LIMITS=off turns them all off', () => {
+      const sut = loadConfig({ RATE_LIMIT_MESSAGES_PER_SECOND: '2.5', RATE_LIMIT_MESSAGE_BURST: '0', MAX_CONNECTIONS_PER_IP: '7', WS_MAX_BUFFERED_BYTES: '0' });
+      expect(sut.limits).toMatchObject({ messagesPerSecond: 2.5, messageBurst: 0, connectionsPerIp: 7 });
+      expect(sut.wsMaxBufferedBytes).toBe(0);
+      expect(Object.values(loadConfig({ RATE_LIMITS: 'OFF', MAX_ROOMS_PER_NODE: '5' }).limits).every((v) => v === 0)).toBe(true);
+    });
+
+    it.each([
+      ['RATE_LIMITS', 'maybe'],
+      ['RATE_LIMIT_MESSAGES_PER_SECOND', '-1'],
+      ['RATE_LIMIT_MESSAGE_BURST', '1.5'],
+      ['RATE_LIMIT_ROOM_OPS_PER_SECOND', 'fast'],
+      ['RATE_LIMIT_ROOM_OP_BURST', ''],
+      ['MAX_CONNECTIONS_PER_IP', 'many'],
+      ['MAX_ROOMS_PER_CONNECTION', '-3'],
+      ['MAX_ROOMS_PER_NODE', '1e4'],
+      ['WS_MAX_BUFFERED_BYTES', '4MiB'],
+      ['HISTORY_REPLAY_LIMIT', '0'],
+    ])('refuses %s=%j and names the variable', (variable, value) => {
+      expect(() => loadConfig({ [variable]: value })).toThrow(expect.objectContaining({ variable }));
+    });
+  });
+
   it('is injectable through ConfigModule', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(loadConfig({ NODE_ID: 'x' }))] }).compile();
     expect(moduleRef.get(NODE_CONFIG).nodeId).toBe('x');

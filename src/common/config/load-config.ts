@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { ConfigError } from './config-error';
-import type { LogFormat, LogLevelName, NodeConfig } from './node-config';
+import type { ClientLimits, LogFormat, LogLevelName, NodeConfig } from './node-config';
 import { isValidNodeId, parsePeerNodes } from './peer-nodes';
 import { loadClientAuthSettings } from './client-auth-settings';
 
@@ -93,6 +93,50 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     // --- peer trust (issue 12) ---
     peerSecret: peerSecret(env),
     deletePrepareTimeoutMs: seconds('DELETE_PREPARE_TIMEOUT', 30),
+    ...loadLimits(read),
+  };
+}
+
+// --- limits (issue 13) ---------------------------------------------------------------------
+
+/** Defaults a person chatting never reaches and a flooding script always does (README, Configuration). */
+export const DEFAULT_LIMITS: ClientLimits = {
+  messagesPerSecond: 20,
+  messageBurst: 500,
+  roomOpsPerSecond: 5,
+  roomOpBurst: 30,
+  connectionsPerIp: 1000,
+  roomsPerConnection: 200,
+  roomsPerNode: 10000,
+};
+
+function loadLimits(read: (name: string, fallback: string) => string): Pick<NodeConfig, 'wsMaxBufferedBytes' | 'historyReplayLimit' | 'limits'> {
+  const number = (name: string, fallback: number, whole: boolean, min = 0) => {
+    const raw = read(name, String(fallback));
+    const value = Number(raw);
+    const shape = whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
+    if (!shape.test(raw) || !Number.isFinite(value) || value < min) {
+      throw new ConfigError(name, `must be a ${whole ? 'whole number' : 'number'} >= ${min}${min === 0 ? ' (0 turns it off)' : ''} (got "${raw}")`);
+    }
+    return value;
+  };
+  const switchRaw = read('RATE_LIMITS', 'on').toLowerCase();
+  if (switchRaw !== 'on' && switchRaw !== 'off') throw new ConfigError('RATE_LIMITS', `must be on or off (got "${switchRaw}")`);
+  const d = DEFAULT_LIMITS;
+  const limits: ClientLimits = {
+    messagesPerSecond: number('RATE_LIMIT_MESSAGES_PER_SECOND', d.messagesPerSecond, false),
+    messageBurst: number('RATE_LIMIT_MESSAGE_BURST', d.messageBurst, true),
+    roomOpsPerSecond: number('RATE_LIMIT_ROOM_OPS_PER_SECOND', d.roomOpsPerSecond, false),
+    roomOpBurst: number('RATE_LIMIT_ROOM_OP_BURST', d.roomOpBurst, true),
+    connectionsPerIp: number('MAX_CONNECTIONS_PER_IP', d.connectionsPerIp, true),
+    roomsPerConnection: number('MAX_ROOMS_PER_CONNECTION', d.roomsPerConnection, true),
+    roomsPerNode: number('MAX_ROOMS_PER_NODE', d.roomsPerNode, true),
+  };
+  const off = Object.fromEntries(Object.keys(limits).map((k) => [k, 0])) as unknown as ClientLimits;
+  return {
+    wsMaxBufferedBytes: number('WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, true),
+    historyReplayLimit: number('HISTORY_REPLAY_LIMIT', 10000, true, 1),
+    limits: switchRaw === 'off' ? off : limits,
   };
 }
 

@@ -51,6 +51,24 @@ export interface NodeConfig {
   readonly peerSecret: string | null;
   /** A prepared deletion with no commit or rollback from its host by then is rolled back here. */
   readonly deletePrepareTimeoutMs: number;
+
+  // --- limits (issue 13: backpressure, rate and admission limits, history replay) ---
+  /** Bytes a client socket may have queued before it is closed as too slow (4008); 0 = no limit. */
+  readonly wsMaxBufferedBytes: number;
+  /** Most messages replayed to a join that asks for no range (the whole room when it is shorter). */
+  readonly historyReplayLimit: number;
+  /** Per-connection and per-IP limits; every field 0 = that limit off, all 0 when RATE_LIMITS=off. */
+  readonly limits: ClientLimits;
+}
+
+export interface ClientLimits {
+  messagesPerSecond: number;
+  messageBurst: number;
+  roomOpsPerSecond: number;
+  roomOpBurst: number;
+  connectionsPerIp: number;
+  roomsPerConnection: number;
+  roomsPerNode: number;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

@@ -11,6 +11,9 @@ export type ChatErrorCode =
   | 'DELETION_FAILED'
   | 'ROOM_EXISTS'
   | 'USERNAME_TAKEN'
+  | 'RATE_LIMITED'
+  | 'LIMIT_EXCEEDED'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 /** A refused request: carries the code and the sentence the client is shown. */

@@ -22,12 +22,9 @@ export const REJECTION_REASONS = [
   // identity and authorisation
   'UNAUTHORIZED',
   'USERNAME_TAKEN',
-  'FORBIDDEN',
-  'TOKEN_REQUIRED',
-  'INVALID_TOKEN',
-  // limits
+  // limits and storage
   'RATE_LIMITED',
-  'OVERLOADED',
+  'LIMIT_EXCEEDED',
   'STORE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;

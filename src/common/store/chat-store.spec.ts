@@ -115,6 +115,41 @@ describe('ChatStore (in memory)', () => {
     });
   });
 
+  describe('afterCommit', () => {
+    it('runs at once outside a transaction, after the commit inside one, and not at all after a rollback', () => {
+      const ran: string[] = [];
+      store.afterCommit(() => ran.push('now'));
+      expect(ran).toEqual(['now']);
+      store.transaction(() => {
+        store.afterCommit(() => ran.push('committed'));
+        expect(ran).toEqual(['now']);
+      });
+      expect(ran).toEqual(['now', 'committed']);
+      expect(() =>
+        store.transaction(() => {
+          store.afterCommit(() => ran.push('rolled back'));
+          throw new Error('undo');
+        }),
+      ).toThrow('undo');
+      expect(ran).toEqual(['now', 'committed']);
+    });
+
+    it('drops only the hooks of a nested part that was undone', () => {
+      const ran: string[] = [];
+      store.transaction(() => {
+        store.afterCommit(() => ran.push('kept'));
+        expect(() =>
+          store.transaction(() => {
+            store.afterCommit(() => ran.push('undone'));
+            throw new Error('inner');
+          }),
+        ).toThrow('inner');
+        store.afterCommit(() => ran.push('after'));
+      });
+      expect(ran).toEqual(['kept', 'after']);
+    });
+  });
+
   describe('replica apply', () => {
     beforeEach(() => store.insertRoom(room({ roomId: 'rep', roomName: 'replica', hostNode: 'node2' })));
 

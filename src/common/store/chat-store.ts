@@ -5,6 +5,8 @@ import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
 import { DatabaseFile } from './database-file';
+import { StoreTransactions } from './store-transactions';
+import { StoreWriteHealth, type WriteHealth } from './store-write-health';
 import { memberKey, toMember, toMessage, toRoom, toTombstone, type Row } from './store-rows';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
@@ -18,26 +20,21 @@ export const CHAT_STORE = Symbol('CHAT_STORE');
 export class ChatStore {
   private readonly db: DatabaseSync;
   private readonly sql: Record<string, StatementSync>;
-  /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
-  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
+  private readonly tx: StoreTransactions;
   /** Rooms are read on every send and every replicated event: a write-through cache. */
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
-  /** Set by a transaction that failed for a storage reason, cleared by the next one that commits. */
-  private writeError: string | null = null;
 
-  private constructor(private readonly database: DatabaseFile) {
+  private constructor(
+    private readonly database: DatabaseFile,
+    private readonly health: StoreWriteHealth = new StoreWriteHealth(),
+  ) {
     this.db = database.db;
-    const p = (sql: string) => this.db.prepare(sql);
-    this.tx = {
-      begin: p('BEGIN'),
-      commit: p('COMMIT'),
-      rollback: p('ROLLBACK'),
-      savepoint: p('SAVEPOINT nested'),
-      release: p('RELEASE nested'),
-      rollbackToSavepoint: p('ROLLBACK TO nested'),
-    };
+    this.tx = new StoreTransactions(this.db, health, () => {
+      this.rooms.clear();
+      this.memberLookups.clear();
+    });
     this.migrate();
     this.sql = this.prepareStatements();
   }
@@ -56,9 +53,10 @@ export class ChatStore {
       throw new ConfigError('DATA_DIR', `"${dataDir}" cannot be created or written: ${(e as Error).message}`);
     }
     let database: DatabaseFile | undefined;
+    const health = new StoreWriteHealth();
     try {
-      database = DatabaseFile.open(file);
-      return new ChatStore(database);
+      database = DatabaseFile.open(file, (error) => (error === null ? health.checkpointSucceeded() : health.checkpointFailed(error)));
+      return new ChatStore(database, health);
     } catch (e) {
       database?.close();
       const msg = (e as Error).message;
@@ -78,7 +76,13 @@ export class ChatStore {
   }
 
   close(): void {
+    this.health.stop();
     this.database.close();
+  }
+
+  /** Whether the store can write right now (disk full, I/O errors, failing WAL checkpoints). */
+  writeHealth(): WriteHealth {
+    return this.health.snapshot();
   }
 
   private migrate(): void {
@@ -104,6 +108,7 @@ export class ChatStore {
       getRoom: p('SELECT * FROM rooms WHERE room_id = ?'),
       roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
       allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
+      countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
       roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
       roomsByHostPage: p('SELECT * FROM rooms WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
       insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
@@ -142,31 +147,12 @@ export class ChatStore {
 
   /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
   transaction<T>(work: () => T): T {
-    const nested = this.db.isTransaction;
-    (nested ? this.tx.savepoint : this.tx.begin).run();
-    try {
-      const result = work();
-      (nested ? this.tx.release : this.tx.commit).run();
-      if (!nested) this.writeError = null;
-      return result;
-    } catch (e) {
-      if (isStorageFailure(e)) this.writeError = (e as Error).message;
-      // SQLite may already have rolled back by itself (SQLITE_FULL, IOERR): a second rollback would hide the cause
-      if (this.db.isTransaction && nested) {
-        this.tx.rollbackToSavepoint.run();
-        this.tx.release.run();
-      } else if (this.db.isTransaction) {
-        this.tx.rollback.run();
-      }
-      this.rooms.clear(); // the caches may hold changes that were just rolled back
-      this.memberLookups.clear();
-      throw e;
-    }
+    return this.tx.run(work);
   }
 
-  /** Why the last write failed (disk full, I/O error, read-only file), or null once writes succeed. */
-  lastWriteError(): string | null {
-    return this.writeError;
+  /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */
+  afterCommit(hook: () => void): void {
+    this.tx.afterCommit(hook);
   }
 
   // --- rooms ---------------------------------------------------------------------------------
@@ -185,6 +171,9 @@ export class ChatStore {
     const row = this.sql.roomByName.get(roomName) as Row | undefined;
     return row ? toRoom(row) : null;
   }
+  countRoomsHostedBy(hostNode: string): number {
+    return Number((this.sql.countByHost.get(hostNode) as Row).n);
+  }
   listRooms(hostNode?: string): RoomRecord[] {
     const rows = (hostNode === undefined ? this.sql.allRooms.all() : this.sql.roomsByHost.all(hostNode)) as Row[];
     return rows.map(toRoom);
@@ -194,16 +183,16 @@ export class ChatStore {
     return (this.sql.roomsByHostPage.all(hostNode, afterRoomId, limit) as Row[]).map(toRoom);
   }
   insertRoom(room: RoomRecord): void {
-    this.sql.insertRoom.run({ ...room });
+    this.transaction(() => this.sql.insertRoom.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
   /** Creates or refreshes a replica's metadata; its messages and sequence are left alone. */
   upsertRoomMeta(room: Omit<RoomRecord, 'lastSequence'>): void {
-    this.sql.upsertRoomMeta.run({ ...room });
+    this.transaction(() => this.sql.upsertRoomMeta.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
   setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
-    this.sql.setState.run(state, deletionTxn, roomId);
+    this.transaction(() => this.sql.setState.run(state, deletionTxn, roomId));
     this.rooms.delete(roomId);
   }
 
@@ -285,7 +274,7 @@ export class ChatStore {
   }
   removeMember(roomId: string, username: string): boolean {
     this.memberLookups.delete(memberKey(roomId, username));
-    return Number(this.sql.removeMember.run(roomId, username).changes) > 0;
+    return this.transaction(() => Number(this.sql.removeMember.run(roomId, username).changes) > 0);
   }
   getMember(roomId: string, username: string): MemberRecord | null {
     const key = memberKey(roomId, username);
@@ -318,12 +307,4 @@ export class ChatStore {
       for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt, m.bootId ?? null);
     });
   }
-}
-
-/** SQLite result codes (primary, low byte) that mean the storage itself refused the write. */
-const STORAGE_FAILURES = new Set([8 /* READONLY */, 10 /* IOERR */, 11 /* CORRUPT */, 13 /* FULL */, 14 /* CANTOPEN */, 26 /* NOTADB */]);
-
-function isStorageFailure(e: unknown): boolean {
-  const errcode = (e as { errcode?: unknown })?.errcode;
-  return typeof errcode === 'number' && STORAGE_FAILURES.has(errcode & 0xff);
 }

@@ -14,12 +14,12 @@ export class DatabaseFile {
     private readonly checkpointer: WalCheckpointer | null,
   ) {}
 
-  static open(path: string): DatabaseFile {
+  static open(path: string, onCheckpoint?: (error: string | null) => void): DatabaseFile {
     const lock = DatabaseFile.takeLock(`${path}.lock`);
     try {
       const db = new DatabaseSync(path, { timeout: 1000 });
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0');
-      return new DatabaseFile(path, db, lock, new WalCheckpointer(path));
+      return new DatabaseFile(path, db, lock, new WalCheckpointer(path, 500, onCheckpoint));
     } catch (e) {
       lock.close();
       throw e;

@@ -9,9 +9,14 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { ClientErrorFrames } from '../metrics/client-error-frames';
 import { bindUpgradeIdentity } from './client-identity';
 import type { UpgradeGate } from './upgrade-gate';
+import { NODE_CONFIG, type NodeConfig } from '../config/node-config';
+import { CLOSE_TOO_SLOW, tooSlowReason } from './close-codes';
+import { ConnectionsPerIp } from './connections-per-ip';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Frames a socket may have waiting for their turn; beyond it the node stops reading that socket. */
+export const MAX_QUEUED_FRAMES = 32;
 
 type ErrorFrame = { type: 'error'; data: { success: false; message: string; error_code: string } };
 const errorFrame = (message: string, error_code: string): ErrorFrame => ({
@@ -25,12 +30,18 @@ const errorFrame = (message: string, error_code: string): ErrorFrame => ({
  * - routes the `{type, data}` envelope to `@SubscribeMessage(type)` handlers;
  * - answers bad JSON, non-object frames and unknown types with the protocol's `error` frame
  *   (the stock adapter drops them silently);
- * - handles one request per connection at a time, in order (the reference's contract);
- * - lets an UpgradeGate refuse an upgrade (401 without a valid token, 403 for a foreign origin).
+ * - handles one request per connection at a time, in order (the reference's contract); a client
+ *   sending faster than its requests are handled has its socket paused (not read), not queued without bound;
+ * - closes (4008) a client whose unread replies pass WS_MAX_BUFFERED_BYTES, as ClientConnection does for deliveries;
+ * - refuses an upgrade from an IP that has MAX_CONNECTIONS_PER_IP connections open (HTTP 429), and lets
+ *   an UpgradeGate refuse one (401 without a valid token, 403 for a foreign origin).
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('WebSocket');
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+
+  private readonly perIp: ConnectionsPerIp;
+  private readonly maxBufferedBytes: number;
 
   constructor(
     private readonly app: INestApplicationContext & { getHttpServer(): HttpServer },
@@ -38,24 +49,31 @@ export class ChatWsAdapter extends WsAdapter {
     private readonly gate: UpgradeGate | null = null,
   ) {
     super(app);
+    const config = app.get<NodeConfig>(NODE_CONFIG, { strict: false });
+    this.perIp = new ConnectionsPerIp(config.limits.connectionsPerIp);
+    this.maxBufferedBytes = config.wsMaxBufferedBytes;
   }
 
   override create(_port: number, options: Record<string, unknown> = {}): WebSocketServer {
     const httpServer = this.app.getHttpServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!this.gate) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      const ip = req.socket.remoteAddress ?? 'unknown';
+      if (!this.perIp.admit(ip)) return this.refuseTooMany(socket, ip);
+      const accept = (username: string | null) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          if (username !== null) bindUpgradeIdentity(ws, username);
+          this.perIp.opened(ip);
+          ws.once('close', () => this.perIp.closed(ip));
+          wss.emit('connection', ws, req);
+        });
+      if (!this.gate) return accept(null);
       socket.on('error', () => socket.destroy()); // a client gone during the check is nobody's problem
       this.gate.decide(req).then(
         (decision) => {
-          if (!decision.accept) {
-            this.log.debug(`Upgrade refused (${decision.status}): ${decision.message}`);
-            return refuseUpgrade(socket, decision.status, decision.message);
-          }
-          wss.handleUpgrade(req, socket, head, (ws) => {
-            if (decision.username !== null) bindUpgradeIdentity(ws, decision.username);
-            wss.emit('connection', ws, req);
-          });
+          if (decision.accept) return accept(decision.username);
+          this.log.debug(`Upgrade refused (${decision.status}): ${decision.message}`);
+          refuseUpgrade(socket, decision.status, decision.message);
         },
         (err: Error) => {
           this.log.error(`Upgrade check failed: ${err.stack ?? err}`);
@@ -77,10 +95,37 @@ export class ChatWsAdapter extends WsAdapter {
   ): void {
     const byType = new Map(handlers.map((h) => [h.message as string, h]));
     let queue: Promise<void> = Promise.resolve();
+    let queued = 0;
+    let paused = false;
     client.on('error', (err) => this.log.debug(`client socket error: ${err.message}`));
     client.on('message', (raw: RawData) => {
-      queue = queue.then(() => this.dispatch(client, raw, byType, transform));
+      // replies (errors included) pile up for a client that sends but never reads: same limit as deliveries
+      if (this.maxBufferedBytes > 0 && client.bufferedAmount > this.maxBufferedBytes) {
+        if (client.readyState !== client.OPEN) return;
+        this.log.warn(`Closing slow client: ${client.bufferedAmount} bytes of replies unread, over WS_MAX_BUFFERED_BYTES=${this.maxBufferedBytes}`);
+        client.close(CLOSE_TOO_SLOW, tooSlowReason(client.bufferedAmount));
+        return;
+      }
+      if (++queued >= MAX_QUEUED_FRAMES && !paused) {
+        paused = true;
+        client.pause(); // TCP flow control then slows the sender; the rest of the node is unaffected
+      }
+      queue = queue
+        .then(() => this.dispatch(client, raw, byType, transform))
+        .finally(() => {
+          if (--queued <= MAX_QUEUED_FRAMES / 2 && paused) {
+            paused = false;
+            client.resume();
+          }
+        });
     });
+  }
+
+  /** Refused before the WebSocket handshake, so the client sees why (HTTP 429) and nothing is allocated. */
+  private refuseTooMany(socket: Duplex, ip: string): void {
+    if (this.perIp.firstRefusal(ip)) this.log.warn(`Refusing WebSocket connections from ${ip}: ${this.perIp.max} open (MAX_CONNECTIONS_PER_IP)`);
+    socket.on('error', () => undefined); // a client that resets meanwhile is no concern of ours
+    refuseUpgrade(socket, 429, `Too many connections from your address (at most ${this.perIp.max}); close some and try again.\n`, 'Retry-After: 10\r\n');
   }
 
   private async dispatch(
@@ -135,9 +180,9 @@ export class ChatWsAdapter extends WsAdapter {
 }
 
 /** Answers an upgrade with a plain HTTP error and closes the socket (what ws's own refusals do). */
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+function refuseUpgrade(socket: Duplex, status: number, message: string, headers = ''): void {
   if (!socket.writable) return void socket.destroy();
-  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  const extra = (status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '') + headers;
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +

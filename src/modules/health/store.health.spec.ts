@@ -26,17 +26,17 @@ describe(StoreHealthIndicator.name, () => {
     db().exec('PRAGMA max_page_count = 1'); // SQLite caps it at the current size: the file cannot grow
     expect(() => {
       for (let i = 0; i < 50; i++) append();
-    }).toThrow(/full/i);
-    expect(store.lastWriteError()).toMatch(/full/i);
-    expect(sut.check().store).toMatchObject({ status: 'down', error: expect.stringMatching(/^writes fail: .*full/i) });
+    }).toThrow(/cannot store messages right now/);
+    expect(store.writeHealth()).toMatchObject({ ok: false, error: expect.stringMatching(/full/i) });
+    expect(sut.check().store).toMatchObject({ status: 'down', writes: { ok: false, error: expect.stringMatching(/full/i) } });
     db().exec('PRAGMA max_page_count = 1000000');
     append();
-    expect(store.lastWriteError()).toBeNull();
+    expect(store.writeHealth().ok).toBe(true);
     expect(sut.check().store.status).toBe('up');
   });
 
   it('does not count a refused request (an unknown room) as a storage failure', () => {
     expect(() => store.appendMessage({ messageId: randomUUID(), roomId: 'nope', username: 'u', content: 'x', timestamp: 't', clientMessageId: null })).toThrow();
-    expect(store.lastWriteError()).toBeNull();
+    expect(store.writeHealth().ok).toBe(true);
   });
 });

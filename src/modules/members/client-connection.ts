@@ -1,12 +1,24 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { CLOSE_TOO_SLOW, tooSlowReason } from '../../common/ws/close-codes';
 import type { ServerEventMap, ServerEventType } from '../rooms/wire';
 
 /** A room this connection is in, and the last sequence number delivered to it there. */
 export interface RoomRegistration {
   username: string;
   cursor: number;
+  /** While the join's history replay streams, live messages wait in the store (the replay picks them up). */
+  replaying?: boolean;
 }
+
+/** What a connection does when its socket buffer is over the limit. */
+export interface BackpressurePolicy {
+  /** Bytes queued for the socket beyond which it is closed; 0 = no limit. */
+  maxBufferedBytes: number;
+  onTooSlow(conn: ClientConnection, bufferedBytes: number): void;
+}
+
+const NO_LIMIT: BackpressurePolicy = { maxBufferedBytes: 0, onTooSlow: () => undefined };
 
 /** One client WebSocket: its bound username, its rooms, and when it last showed life. */
 export class ClientConnection {
@@ -25,12 +37,23 @@ export class ClientConnection {
     readonly id: string,
     private readonly socket: WebSocket,
     now: number,
+    private readonly backpressure: BackpressurePolicy = NO_LIMIT,
   ) {
     this.lastActivity = now;
   }
 
   get isOpen(): boolean {
     return this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Bytes written to this socket that the client has not taken yet (ws queue + TCP buffer). */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount ?? 0;
+  }
+
+  /** Resolves once at most `lowWater` bytes wait for the client, or the socket is gone. */
+  async drained(lowWater: number): Promise<void> {
+    while (this.isOpen && this.bufferedBytes > lowWater) await new Promise((r) => setTimeout(r, 10));
   }
 
   send<K extends ServerEventType>(type: K, data: ServerEventMap[K]): void {
@@ -42,8 +65,8 @@ export class ClientConnection {
    * recipients, instead of once per socket inside `ws`).
    * Frames sent in the same tick share one socket write: the TCP socket is corked until the
    * next tick, which turns a burst of replicated messages into one syscall per client.
+   * Returns false when the socket is no longer open (nothing was sent).
    */
-  /** Returns false when the socket is no longer open (nothing was sent). */
   sendFrame(frame: string | Buffer): boolean {
     if (!this.isOpen) return false;
     const tcp = (this.socket as unknown as { _socket?: Socket })._socket;
@@ -56,7 +79,17 @@ export class ClientConnection {
       });
     }
     this.socket.send(frame, { binary: false }); // a Buffer holding UTF-8 JSON still goes out as a text frame
+    const limit = this.backpressure.maxBufferedBytes;
+    if (limit > 0 && this.bufferedBytes > limit) this.closeTooSlow();
     return true;
+  }
+
+  /** Closes a socket whose client does not keep up; sends after this are dropped (it is no longer OPEN). */
+  private closeTooSlow(): void {
+    const buffered = this.bufferedBytes;
+    this.backpressure.onTooSlow(this, buffered);
+    // ws destroys the socket if the close handshake does not finish within its closeTimeout (30 s)
+    this.socket.close(CLOSE_TOO_SLOW, tooSlowReason(buffered));
   }
 
   ping(): void {

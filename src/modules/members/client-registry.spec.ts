@@ -211,14 +211,30 @@ describe(ClientRegistry.name, () => {
       expect(a.socket.terminated).toBe(false);
     });
 
-    it('a pong refreshes lastActivity from the clock', () => {
+    it('a pong answering the node\'s ping refreshes lastActivity from the clock', () => {
       const a = connect();
       const connectedAt = clock.now();
       expect(a.conn.lastActivity).toBe(connectedAt);
 
+      jest.advanceTimersByTime(config.wsPingIntervalMs);
+      expect(a.socket.pings).toBe(1);
       clock.advance(7000);
       a.socket.emit('pong');
 
+      expect(a.conn.lastActivity).toBe(connectedAt + 7000);
+    });
+
+    it('an unsolicited pong is not activity (only the answer to a ping is)', () => {
+      const a = connect();
+      const connectedAt = clock.now();
+      clock.advance(7000);
+      a.socket.emit('pong');
+      expect(a.conn.lastActivity).toBe(connectedAt);
+
+      jest.advanceTimersByTime(config.wsPingIntervalMs);
+      a.socket.emit('pong');
+      clock.advance(1000);
+      a.socket.emit('pong'); // a second pong for the same ping
       expect(a.conn.lastActivity).toBe(connectedAt + 7000);
     });
 

@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import type { ChatMessage, ServerEventMap, ServerEventType } from '../rooms/wire';
-import { ClientConnection } from './client-connection';
+import { ClientConnection, type BackpressurePolicy } from './client-connection';
 
 /**
  * Which client sockets are on this node and which rooms they are in. The only place that writes
@@ -20,6 +20,7 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   private readonly keepalive: NodeJS.Timeout;
   /** new_message frames written to sockets since start (chat_deliveries_total; a plain count, read at scrape time). */
   deliveredMessages = 0;
+  private readonly backpressure: BackpressurePolicy;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -27,6 +28,11 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   ) {
     this.keepalive = setInterval(() => this.pingAll(), config.wsPingIntervalMs);
     this.keepalive.unref();
+    this.backpressure = {
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+      onTooSlow: (conn, bytes) =>
+        this.logger.warn(`Closing slow client ${conn.id}${conn.username ? ` (${conn.username})` : ''}: ${bytes} bytes buffered, over WS_MAX_BUFFERED_BYTES=${config.wsMaxBufferedBytes}`),
+    };
   }
 
   onModuleDestroy(): void {
@@ -44,9 +50,10 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start. */
   connect(socket: WebSocket, username: string | null = null): ClientConnection {
-    const conn = new ClientConnection(randomUUID(), socket, this.clock.now());
+    const conn = new ClientConnection(randomUUID(), socket, this.clock.now(), this.backpressure);
     conn.username = username;
     socket.on('pong', () => {
+      if (conn.answeredPing) return; // an unsolicited pong is not a sign of life (a script could keep a dead member alive)
       conn.answeredPing = true;
       conn.lastActivity = this.clock.now();
     });
@@ -73,8 +80,8 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     conn.lastActivity = this.clock.now();
   }
 
-  register(conn: ClientConnection, roomId: string, username: string, cursor: number): void {
-    conn.rooms.set(roomId, { username, cursor });
+  register(conn: ClientConnection, roomId: string, username: string, cursor: number, replaying = false): void {
+    conn.rooms.set(roomId, { username, cursor, replaying });
     let set = this.byRoom.get(roomId);
     if (!set) this.byRoom.set(roomId, (set = new Set()));
     set.add(conn);
@@ -155,8 +162,9 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     this.deliveredMessages += delivered;
   }
 
+  /** Replay (and catch-up) of one message to one socket; unlike deliverMessage it goes through while the socket replays. */
   deliverTo(conn: ClientConnection, message: ChatMessage): void {
-    if (advanceCursor(conn, message) && conn.sendFrame(JSON.stringify({ type: 'new_message', data: message }))) this.deliveredMessages++;
+    if (advanceCursor(conn, message, true) && conn.sendFrame(JSON.stringify({ type: 'new_message', data: message }))) this.deliveredMessages++;
   }
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */
@@ -183,9 +191,9 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 }
 
 /** True (and the cursor moved) when the socket is in the room and has not had this message yet. */
-function advanceCursor(conn: ClientConnection, message: ChatMessage): boolean {
+function advanceCursor(conn: ClientConnection, message: ChatMessage, replay = false): boolean {
   const reg = conn.rooms.get(message.room_id);
-  if (!reg || message.sequence_number <= reg.cursor) return false;
+  if (!reg || message.sequence_number <= reg.cursor || (reg.replaying && !replay)) return false;
   reg.cursor = message.sequence_number;
   return true;
 }

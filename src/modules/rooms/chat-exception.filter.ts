@@ -31,17 +31,17 @@ export class ChatExceptionFilter implements ExceptionFilter {
 function errorFrame(type: string, error: ChatError, data: Record<string, unknown> | null) {
   const roomId = typeof data?.room_id === 'string' ? data.room_id : '';
   switch (type) {
-    case 'create_room':
+    case 'create_room': // the reference's error form, no extra keys (decisions.md §1); the sentence carries any retry hint
       return { type: 'room_created', data: { success: false, message: error.message } };
     case 'join_room':
-      return { type: 'join_room_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+      return { type: 'join_room_error', data: { room_id: roomId, error: error.message, error_code: error.code, ...error.details } };
     case 'send_message':
-      return { type: 'message_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+      return { type: 'message_error', data: { room_id: roomId, error: error.message, error_code: error.code, ...error.details } };
     case 'get_history':
-      return { type: 'history_error', data: { room_id: roomId, error: error.message, error_code: error.code } };
+      return { type: 'history_error', data: { room_id: roomId, error: error.message, error_code: error.code, ...error.details } };
     case 'delete_room':
       return { type: 'delete_room_failed', data: { room_id: roomId, reason: error.message, error_code: error.code, ...error.details } };
     default:
-      return { type: 'error', data: { success: false, message: error.message, error_code: error.code } };
+      return { type: 'error', data: { success: false, message: error.message, error_code: error.code, ...error.details } };
   }
 }

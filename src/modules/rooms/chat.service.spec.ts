@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { ChatError } from '../../common/errors/chat-error';
 import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
@@ -18,6 +19,13 @@ import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
 import { UsernameGuard } from './username-guard';
+import { RoomHistoryService } from './room-history.service';
+import { RequestLimiter } from '../members/request-limiter';
+
+/** A client that has not read what was sent to it until the test says so. */
+class SlowSocket extends FakeSocket {
+  bufferedAmount = 1024 * 1024; // over the replay's high-water mark, under WS_MAX_BUFFERED_BYTES
+}
 
 /** The peers as ChatService sees them: node2 is configured; every call is recorded and goes unanswered. */
 class FakePeers {
@@ -64,6 +72,8 @@ describe(ChatService.name, () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         ChatService,
+        RoomHistoryService,
+        RequestLimiter,
         RoomHostService,
         RoomEventPublisher,
         RoomLocator,
@@ -264,6 +274,36 @@ describe(ChatService.name, () => {
       expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual([2, 3]);
     });
 
+    it('a plain join replays the whole room from its first message (the reference client shows nothing past a gap); history_limit asks for the last N', async () => {
+      for (let i = 4; i <= 250; i++) host.send(roomId, 'alice', `m${i}`, null); // the host path, below the sender's rate limit
+      const all = connect();
+      await sut.joinRoom(all.conn, { room_id: roomId, username: 'bob' });
+      expect(all.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+
+      const last = connect();
+      await sut.joinRoom(last.conn, { room_id: roomId, username: 'carol', history_limit: 100 });
+      expect(last.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 100 }, (_, i) => i + 151));
+    });
+
+    it('streams the replay in pieces that wait for the socket to drain; live messages sent meanwhile follow it once, in order', async () => {
+      for (let i = 4; i <= 300; i++) host.send(roomId, 'alice', `m${i}`, null);
+      const socket = new SlowSocket();
+      const conn = clients.connect(socket.asWebSocket());
+
+      const joining = sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      await new Promise((r) => setTimeout(r, 30));
+      const shownWhilePaused = socket.sent('new_message').length;
+      expect(shownWhilePaused).toBeGreaterThan(0);
+      expect(shownWhilePaused).toBeLessThan(300);
+      host.send(roomId, 'alice', 'live', null); // 301, while the replay waits
+      expect(socket.sent('new_message').length).toBe(shownWhilePaused);
+
+      expect(socket.closed).toBeNull();
+      socket.bufferedAmount = 0; // the client reads again
+      await joining;
+      expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    });
+
     it('tells the members already in the room, but not the joiner, that someone joined', async () => {
       const { socket, conn } = connect();
 
@@ -271,6 +311,31 @@ describe(ChatService.name, () => {
 
       expect(writer.socket.sent('member_joined')).toEqual([expect.objectContaining({ room_id: roomId, username: 'bob', member_count: 2 })]);
       expect(socket.sent('member_joined')).toEqual([]);
+    });
+  });
+
+  describe('limits', () => {
+    it('refuses a flood of sends with RATE_LIMITED and a retry hint; what was accepted before stays', async () => {
+      const roomId = localRoom();
+      const { socket, conn } = connect();
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      const burst = loadConfig({}).limits.messageBurst;
+      for (let i = 0; i < burst; i++) await sut.sendMessage(conn, { room_id: roomId, username: 'alice', content: `m${i}` });
+
+      const refusal = await sut.sendMessage(conn, { room_id: roomId, username: 'alice', content: 'one too many' }).catch((e: ChatError) => e);
+      expect(refusal).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: expect.any(Number) } });
+      expect((refusal as ChatError).message).toMatch(/try again in \d+\.\d s/);
+      expect(store.getRoom(roomId)!.lastSequence).toBe(burst);
+      expect(socket.sent('message_sent')).toHaveLength(burst);
+    });
+
+    it('refuses joining more rooms than a connection may be in with LIMIT_EXCEEDED', async () => {
+      const max = loadConfig({}).limits.roomsPerConnection;
+      const limiter = moduleRef.get(RequestLimiter);
+      const { conn } = connect();
+      for (let i = 0; i < max; i++) conn.rooms.set(`room-${i}`, { username: 'alice', cursor: 0 });
+      expect(() => limiter.admitRoomMembership(conn, 'one-more')).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+      expect(() => limiter.admitRoomMembership(conn, 'room-0')).not.toThrow(); // joining a room it is in again is fine
     });
   });
 

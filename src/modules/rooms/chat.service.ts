@@ -8,19 +8,20 @@ import type { MessageRecord, RoomRecord } from '../../common/store/chat-records'
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
+import { RequestLimiter } from '../members/request-limiter';
 import { BOOT_ID } from '../peers/boot-id';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { PeerMethod, PeerParams, PeerResult } from '../peers/peer-wire';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
 import { RoomDeletionService } from './room-deletion.service';
-import { JOIN_HISTORY, pageHasMore, RoomHostService } from './room-host.service';
+import { RoomHostService } from './room-host.service';
+import { RoomHistoryService } from './room-history.service';
 import { RoomLocator } from './room-locator';
-import { fromMessageWire, toChatMessage, toRoomInfo } from './room-mappers';
+import { fromMessageWire, toRoomInfo } from './room-mappers';
 import { ReplicaService } from './replica.service';
 import { UsernameGuard } from './username-guard';
 import type { MemberLeftReason, RoomInfo } from './wire';
 
-const REPLAY_PAGE = 500;
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;
 
@@ -43,6 +44,8 @@ export class ChatService {
     private readonly locator: RoomLocator,
     private readonly deletion: RoomDeletionService,
     private readonly names: UsernameGuard,
+    private readonly history: RoomHistoryService,
+    private readonly limits: RequestLimiter,
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
@@ -67,45 +70,46 @@ export class ChatService {
   }
 
   async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
+    this.limits.admitRoomOp(conn);
     await this.assertIdentity(conn, req.creator_id);
+    this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
     const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 
   async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
+    this.limits.admitRoomOp(conn);
+    this.limits.admitRoomMembership(conn, req.room_id);
     await this.assertIdentity(conn, req.username);
     const room = await this.activeRoom(req.room_id);
     let info: RoomInfo;
-    let history: MessageRecord[];
     let firstSequence: number;
     let lastSequence: number;
+    let hostHistory: MessageRecord[] = [];
     if (this.host.isHostOf(room)) {
       const joined = this.host.join(room.roomId, req.username, this.config.nodeId);
       info = toRoomInfo(joined.room, joined.members);
-      history = joined.history;
       firstSequence = joined.firstSequence;
       lastSequence = joined.room.lastSequence;
     } else {
       const reply = await this.callHost(room, 'join_room', [room.roomId, req.username, this.config.nodeId, this.bootId]);
       if (!reply.success || !reply.room_info) throw new ChatError(asCode(reply.error_code, 'ROOM_NOT_FOUND'), reply.message || 'Room not found');
       info = reply.room_info;
-      history = (reply.messages ?? []).map(fromMessageWire);
-      firstSequence = reply.first_sequence ?? (history[0]?.sequenceNumber ?? 0);
-      lastSequence = reply.last_sequence ?? (history.at(-1)?.sequenceNumber ?? 0);
+      hostHistory = (reply.messages ?? []).map(fromMessageWire);
+      firstSequence = reply.first_sequence ?? (hostHistory[0]?.sequenceNumber ?? 0);
+      lastSequence = reply.last_sequence ?? (hostHistory.at(-1)?.sequenceNumber ?? 0);
+      // the replay comes from this node's replica: let it catch up with what the host just said
+      await this.replica.waitForSequence(room.roomId, lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
     }
-    if (req.since_sequence !== undefined) history = await this.messagesBetween(room, req.since_sequence, lastSequence);
-
     conn.username ??= req.username;
     this.clients.touch(conn);
     conn.send('join_room_success', { ...info, creator_id: room.creatorId, first_sequence: firstSequence, last_sequence: lastSequence });
-    // Register at the replay's start so replay and live delivery share one cursor: no gap, no duplicate.
-    const start = history.length > 0 ? history[0].sequenceNumber - 1 : lastSequence;
-    this.clients.register(conn, room.roomId, req.username, Math.min(start, lastSequence));
-    for (const m of history) this.clients.deliverTo(conn, toChatMessage(m));
-    for (const m of this.store.messagesAfter(room.roomId, lastSequence, REPLAY_PAGE)) this.clients.deliverTo(conn, toChatMessage(m));
+    if (!this.store.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, hostHistory, lastSequence);
+    await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, firstSequence, lastSequence));
   }
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
+    this.limits.admitMessage(conn);
     await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
@@ -204,34 +208,8 @@ export class ChatService {
     conn.send('delete_room_success', { room_id: room.roomId, transaction_id: reply.transaction_id, message: 'Room deleted successfully' });
   }
 
-  async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
-    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
-    this.clients.touch(conn);
-    const limit = req.limit ?? 50;
-    const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };
-    const room = this.store.getRoom(req.room_id);
-    // The host is authoritative; a replica may lag behind it under load.
-    if (room && !this.host.isHostOf(room) && !this.peers.isFailed(room.hostNode)) {
-      try {
-        const page = await this.peers.call(room.hostNode, 'get_messages', [room.roomId, range.after ?? 0, range.after === undefined ? (range.before ?? room.lastSequence + 1_000_000_000) : null, limit]);
-        if (page.success) {
-          const messages = page.messages.map((m) => toChatMessage(fromMessageWire(m)));
-          const hasMore = pageHasMore(messages.map((m) => m.sequence_number), range.after !== undefined, page.first_sequence, page.last_sequence);
-          conn.send('history', { room_id: room.roomId, messages, has_more: hasMore, first_sequence: page.first_sequence, last_sequence: page.last_sequence });
-          return;
-        }
-      } catch (e) {
-        this.logger.debug(`History from ${room.hostNode} failed, answering from the replica: ${(e as Error).message}`);
-      }
-    }
-    const page = this.host.page(req.room_id, range);
-    conn.send('history', {
-      room_id: req.room_id,
-      messages: page.messages.map(toChatMessage),
-      has_more: page.hasMore,
-      first_sequence: page.firstSequence,
-      last_sequence: page.lastSequence,
-    });
+  getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+    return this.history.getHistory(conn, req);
   }
 
   /** A socket closed: leave every room it was in (unless the same user is still there on another socket). */
@@ -279,20 +257,6 @@ export class ChatService {
     return room;
   }
 
-  /** Messages after `since` up to `last`, from the replica once it has caught up. */
-  private async messagesBetween(room: RoomRecord, since: number, last: number): Promise<MessageRecord[]> {
-    if (!this.host.isHostOf(room)) await this.replica.waitForSequence(room.roomId, last);
-    const out: MessageRecord[] = [];
-    let after = since;
-    while (after < last) {
-      const page = this.store.messagesAfter(room.roomId, after, REPLAY_PAGE).filter((m) => m.sequenceNumber <= last);
-      if (page.length === 0) break;
-      out.push(...page);
-      after = page[page.length - 1].sequenceNumber;
-    }
-    return out.length > 0 || since > 0 ? out : this.store.messagesBefore(room.roomId, last + 1, JOIN_HISTORY);
-  }
-
   private callHost<M extends PeerMethod>(room: RoomRecord, method: M, params: PeerParams<M>): Promise<PeerResult<M>> {
     return this.viaHost(room, () => this.peers.call(room.hostNode, method, params));
   }
@@ -310,6 +274,6 @@ export class ChatService {
   }
 }
 
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN']);
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED']);
 const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
   code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

@@ -144,7 +144,8 @@ export class RoomHostService implements OnApplicationBootstrap {
       if (earlier) return { message: earlier, duplicate: true };
     }
     const message = this.store.appendMessage({ messageId: randomUUID(), roomId, username, content, timestamp: this.clock.iso(), clientMessageId });
-    this.events.messageSequenced(message);
+    // inside a batch (forward_messages) the message exists only once the batch commits
+    this.store.afterCommit(() => this.events.messageSequenced(message));
     return { message, duplicate: false };
   }
 

@@ -1,5 +1,6 @@
 import { forwardRef, Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module';
+import { RoomHistoryService } from './room-history.service';
 import { PeersModule } from '../peers/peers.module';
 import { ChatService } from './chat.service';
 import { PeerFailureHandler } from './peer-failure.handler';
@@ -17,7 +18,7 @@ import { UsernameGuard } from './username-guard';
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
+  providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
   exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

@@ -106,7 +106,7 @@ export class RoomsRpcController {
       params,
       ['string', 'string', 'any', 'string', 'string?'],
     );
-    return this.sequence(roomId, username, content, clientMessageId ?? null);
+    return this.sequenceAll([{ room_id: roomId, username, content, client_message_id: clientMessageId ?? null } as ForwardItem])[0];
   }
 
   /** Several forwards from one node in one call, sequenced in the order given. */
@@ -124,11 +124,17 @@ export class RoomsRpcController {
 
   /** Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a WAL write each). */
   private sequenceAll(items: ForwardItem[]): PeerResult<'forward_messages'> {
-    return this.store.transaction(() => items.map((item) =>
-      typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
-        ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
-        : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
-    ));
+    try {
+      return this.store.transaction(() => items.map((item) =>
+        typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
+          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
+          : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
+      ));
+    } catch (e) {
+      // the store cannot write: the whole batch was rolled back, so none of it is acknowledged
+      if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) throw e;
+      return items.map(() => ({ success: false as const, error: e.message, error_code: e.code }));
+    }
   }
 
   private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
@@ -142,6 +148,7 @@ export class RoomsRpcController {
       const { message, duplicate } = this.host.send(roomId, username, content as string, clientMessageId ?? null);
       return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
     } catch (e) {
+      if (e instanceof ChatError && e.code === 'STORE_UNAVAILABLE') throw e; // stops and rolls back the whole batch (sequenceAll)
       const err = this.refusal(e);
       return { success: false, error: err.message, error_code: err.code };
     }

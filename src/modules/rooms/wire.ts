@@ -45,11 +45,15 @@ interface Failure {
   success: false;
   message: string;
   error_code?: string;
+  /** With RATE_LIMITED: when the request would be admitted. */
+  retry_after_ms?: number;
 }
 interface RoomError {
   room_id: string;
   error: string;
   error_code: string;
+  /** With RATE_LIMITED: when the request would be admitted. */
+  retry_after_ms?: number;
 }
 
 export interface ServerEventMap {

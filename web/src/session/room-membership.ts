@@ -44,6 +44,7 @@ export class RoomMembership {
     const resume = r.buffer.isAnchored && r.buffer.lastSeq > 0 ? r.buffer.lastSeq : undefined;
     const data: Record<string, unknown> = { room_id: roomId, username: this.ctx.username };
     if (resume !== undefined) data.since_sequence = resume;
+    else data.history_limit = JOIN_HISTORY; // a plain join replays the whole room (for the reference client); we page older ones on demand
     let frame: Frame;
     try {
       frame = await this.ctx.request(
@@ -140,7 +141,7 @@ export class RoomMembership {
     const last = typeof s.last_sequence === 'number' ? s.last_sequence : undefined;
     if (first !== undefined) room.firstSequence = Math.max(1, first);
     if (resume === undefined) {
-      // Fresh join: the server replays the last JOIN_HISTORY messages; start just before them.
+      // Fresh join: we asked for the last JOIN_HISTORY messages (history_limit); start just before them.
       const base = last !== undefined ? Math.max(0, last - JOIN_HISTORY, (first ?? 1) - 1) : null;
       room.buffer.reset(base);
       if (base !== null && last !== undefined && last > 0) {

@@ -66,6 +66,12 @@ export class JoinRoomRequest extends RoomUserRequest {
   @Min(0, reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
   @IsInt(reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
   since_sequence?: number;
+
+  /** Replay only the last N messages (our web client: 100) instead of the room from its start. */
+  @IsOptional()
+  @Min(0, reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  @IsInt(reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  history_limit?: number;
 }
 
 export class SendMessageRequest extends RoomUserRequest {

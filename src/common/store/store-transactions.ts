@@ -1,0 +1,74 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { isStorageFailure, StoreWriteHealth } from './store-write-health';
+
+/**
+ * Transactions on the node's one connection: nested calls become savepoints, announcements wait
+ * for the outermost commit (afterCommit), and storage failures become STORE_UNAVAILABLE episodes
+ * in StoreWriteHealth.
+ */
+export class StoreTransactions {
+  /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
+  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
+  /** Announcements of changes made in the open transaction (see afterCommit). */
+  private hooks: (() => void)[] = [];
+
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly health: StoreWriteHealth,
+    /** Called after any rollback: caches may hold what was just undone. */
+    private readonly onRollback: () => void,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.tx = {
+      begin: p('BEGIN'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+      savepoint: p('SAVEPOINT nested'),
+      release: p('RELEASE nested'),
+      rollbackToSavepoint: p('ROLLBACK TO nested'),
+    };
+  }
+
+  run<T>(work: () => T): T {
+    const nested = this.db.isTransaction;
+    const hooksBefore = this.hooks.length;
+    let result: T;
+    try {
+      (nested ? this.tx.savepoint : this.tx.begin).run();
+      result = work();
+      (nested ? this.tx.release : this.tx.commit).run();
+    } catch (e) {
+      // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL)
+      if (this.db.isTransaction) {
+        if (nested) {
+          this.tx.rollbackToSavepoint.run();
+          this.tx.release.run();
+        } else {
+          this.tx.rollback.run();
+        }
+      }
+      this.hooks.length = this.db.isTransaction ? hooksBefore : 0; // what was undone is not announced
+      this.onRollback();
+      if (!isStorageFailure(e)) throw e;
+      throw this.health.writeFailed(e as Error, () => this.probeWrite());
+    }
+    if (!nested) {
+      if (this.health.failing) this.health.writeSucceeded();
+      const hooks = this.hooks;
+      this.hooks = [];
+      for (const hook of hooks) hook();
+    }
+    return result;
+  }
+
+  afterCommit(hook: () => void): void {
+    if (this.db.isTransaction) this.hooks.push(hook);
+    else hook();
+  }
+
+  /** A real write that changes nothing: user_version rewritten with its own value (page 1 into the WAL). */
+  private probeWrite(): void {
+    const version = Number((this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    this.run(() => this.db.exec(`PRAGMA user_version = ${version}`));
+  }
+}
