@@ -49,6 +49,57 @@ describe('xmlrpc-codec', () => {
     });
   });
 
+  describe('guards around the xmlrpc package serializer', () => {
+    it('keeps text with "<" and two "]]>" as one string (the package alone splits CDATA once, so the second "]]>" would end it early)', () => {
+      const hostile = '<x]]>]]></string></value></param><param><value><string>injected';
+      const xml = encodeMethodCall('forward_message', ['room', hostile]);
+      expect(xml).not.toContain('CDATA');
+      expect(decodeMethodCall(xml).params).toEqual(['room', hostile]);
+    });
+
+    it('keeps "\\r" next to markup (CDATA would hand it to end-of-line normalisation)', () => {
+      expect(roundTrip('<b>\r\n</b> & \r')).toBe('<b>\r\n</b> & \r');
+    });
+
+    it('writes safe integers beyond 32 bits and bigints as <i8>, not <int>', () => {
+      const xml = encodeMethodCall('m', [-(2 ** 31) - 1, 2 ** 53 - 1, 2n ** 62n]);
+      expect(xml).toContain('<i8>-2147483649</i8>');
+      expect(xml).toContain('<i8>9007199254740991</i8>');
+      expect(xml).toContain('<i8>4611686018427387904</i8>');
+      expect(() => encodeMethodCall('m', [2n ** 63n])).toThrow(/64-bit range/);
+    });
+
+    it('refuses Infinity instead of writing <double>Infinity</double>', () => {
+      expect(() => encodeMethodCall('m', [[1, Infinity]])).toThrow(XmlRpcEncodeError);
+    });
+
+    it('refuses a symbol and a Map instead of writing an empty <value/> (read back as "")', () => {
+      expect(() => encodeMethodResponse({ a: Symbol('s') })).toThrow(XmlRpcEncodeError);
+      expect(() => encodeMethodResponse(new Map())).toThrow(/Map/);
+    });
+
+    it('refuses a lone surrogate in a struct member name and in the method name', () => {
+      expect(() => encodeMethodResponse({ ['k\uDC00']: 1 })).toThrow(/U\+DC00/);
+      expect(() => encodeMethodCall('m\uD800', [])).toThrow(XmlRpcEncodeError);
+    });
+
+    it('writes a member named __proto__ as a member', () => {
+      const value = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as object;
+      const sut = roundTrip(value) as Record<string, unknown>;
+      expect(Object.keys(sut)).toEqual(['__proto__', 'y']);
+      expect(Object.getPrototypeOf(sut)).toBe(Object.prototype);
+    });
+
+    it('writes an empty string as <string></string>, so a string costs its text plus a fixed tag', () => {
+      expect(encodeMethodResponse('')).toContain('<value><string></string></value>');
+      expect(roundTrip(['', { e: '' }])).toEqual(['', { e: '' }]);
+    });
+
+    it('writes a fault code outside 32 bits as -32500', () => {
+      expect(() => decodeMethodResponse(encodeFault(2 ** 40, 'x'))).toThrow(expect.objectContaining({ code: -32500 }));
+    });
+  });
+
   describe(encodeMethodResponse.name, () => {
     it.each([
       ['a string', 'hello'],
@@ -159,6 +210,10 @@ describe('xmlrpc-codec', () => {
       ['two root elements', '<methodCall><methodName>x</methodName></methodCall><methodCall/>'],
       ['a truncated tag', '<methodCall><methodName'],
       ['an unterminated comment', '<methodCall><!-- '],
+      ['a DOCTYPE without entities', '<!DOCTYPE methodCall><methodCall><methodName>x</methodName></methodCall>'],
+      ['an external entity', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><methodCall><methodName>&e;</methodName></methodCall>'],
+      ['a character XML 1.0 forbids', '<methodCall><methodName>a\u0007</methodName></methodCall>'],
+      ['a reference to a forbidden character', '<methodCall><methodName>&#0;</methodName></methodCall>'],
     ])('throws a parse error (-32700) for %s', (_, xml) => {
       expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ name: XmlRpcParseError.name, code: -32700 }));
     });
@@ -169,8 +224,16 @@ describe('xmlrpc-codec', () => {
       ['an int that is not a number', '<methodCall><methodName>m</methodName><params><param><value><int>x</int></value></param></params></methodCall>'],
       ['a boolean that is not 0/1', '<methodCall><methodName>m</methodName><params><param><value><boolean>yes</boolean></value></param></params></methodCall>'],
       ['an unknown type', '<methodCall><methodName>m</methodName><params><param><value><float>1</float></value></param></params></methodCall>'],
+      ['an int with trailing garbage', '<methodCall><methodName>m</methodName><params><param><value><int>12abc</int></value></param></params></methodCall>'],
+      ['an i8 beyond what a double holds exactly', '<methodCall><methodName>m</methodName><params><param><value><i8>9007199254740993</i8></value></param></params></methodCall>'],
+      ['two values in one <value>', '<methodCall><methodName>m</methodName><params><param><value><int>1</int><int>2</int></value></param></params></methodCall>'],
+      ['a struct member without a name', '<methodCall><methodName>m</methodName><params><param><value><struct><member><value>1</value></member></struct></value></param></params></methodCall>'],
     ])('throws an invalid-request error (-32600) for %s', (_, xml) => {
       expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ name: XmlRpcParseError.name, code: -32600 }));
+    });
+
+    it('accepts a byte order mark and an XML declaration', () => {
+      expect(decodeMethodCall(`\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<methodCall><methodName>heartbeat</methodName></methodCall>`).method).toBe('heartbeat');
     });
 
     it('fails fast on deeply nested input instead of overflowing the stack', () => {

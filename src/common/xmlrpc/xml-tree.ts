@@ -1,0 +1,40 @@
+import { SaxesParser } from 'saxes';
+import { XmlRpcParseError } from './xmlrpc-errors';
+
+/** The little XML that XML-RPC needs: elements and their text, attributes ignored. */
+export interface XmlElement {
+  name: string;
+  children: XmlElement[];
+  text: string;
+}
+
+/**
+ * Parses a whole document into a tree with saxes (strict, non-recursive, no entity expansion).
+ * A DOCTYPE is refused outright: XML-RPC has no use for one and it is where entity bombs live.
+ */
+export function parseXml(xml: string): XmlElement {
+  const parser = new SaxesParser({ position: false });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  const appendText = (text: string) => {
+    if (stack.length) stack[stack.length - 1].text += text;
+  };
+  parser.on('error', (err) => fail(err.message));
+  parser.on('doctype', () => fail('DOCTYPE and declarations are not accepted'));
+  parser.on('text', appendText);
+  parser.on('cdata', appendText);
+  parser.on('opentag', (tag) => {
+    const element: XmlElement = { name: tag.name, children: [], text: '' };
+    if (stack.length) stack[stack.length - 1].children.push(element);
+    else root = element;
+    stack.push(element);
+  });
+  parser.on('closetag', () => stack.pop()); // saxes closes self-closing tags too
+  parser.write(xml).close();
+  if (!root) fail('no root element');
+  return root;
+}
+
+function fail(problem: string): never {
+  throw new XmlRpcParseError(`Malformed XML: ${problem.replace(/\.$/, '')}`);
+}
