@@ -1,5 +1,6 @@
 import { SaxesParser } from 'saxes';
 import { XmlRpcParseError } from './xmlrpc-errors';
+import { XmlRpcFaultCode } from './xmlrpc-fault-code';
 
 /** The little XML that XML-RPC needs: elements and their text, attributes ignored. */
 export interface XmlElement {
@@ -11,8 +12,9 @@ export interface XmlElement {
 /**
  * Parses a whole document into a tree with saxes (strict, non-recursive, no entity expansion).
  * A DOCTYPE is refused outright: XML-RPC has no use for one and it is where entity bombs live.
+ * Elements nested deeper than `maxDepth` stop the parse, so hostile nesting costs no tree.
  */
-export function parseXml(xml: string): XmlElement {
+export function parseXml(xml: string, maxDepth = Infinity): XmlElement {
   const parser = new SaxesParser({ position: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
@@ -28,6 +30,7 @@ export function parseXml(xml: string): XmlElement {
     if (stack.length) stack[stack.length - 1].children.push(element);
     else root = element;
     stack.push(element);
+    if (stack.length > maxDepth) throw new XmlRpcParseError(`Invalid XML-RPC: elements nested deeper than ${maxDepth} levels`, XmlRpcFaultCode.InvalidRequest);
   });
   parser.on('closetag', () => stack.pop()); // saxes closes self-closing tags too
   parser.write(xml).close();

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { decodeMethodCall, decodeMethodResponse, encodeFault, encodeMethodCall, encodeMethodResponse } from './xmlrpc-codec';
 import { XmlRpcEncodeError, XmlRpcParseError } from './xmlrpc-errors';
 import { XmlRpcFault } from './xmlrpc-fault';
@@ -242,10 +243,42 @@ describe('xmlrpc-codec', () => {
       expect(() => decodeMethodCall(xml)).toThrow(/nested deeper/);
     });
 
+    it('decodes the deepest value the encoder writes (100 levels of arrays or structs) and refuses one level more', () => {
+      const nest = (levels: number, wrap: (inner: unknown) => unknown) => Array.from({ length: levels }).reduce<unknown>((inner) => wrap(inner), 'core');
+      for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ k: v })]) {
+        expect(decodeMethodCall(encodeMethodCall('m', [nest(100, wrap)])).params).toEqual([nest(100, wrap)]);
+        expect(() => encodeMethodCall('m', [nest(101, wrap)])).toThrow(/nested deeper/);
+        const tooDeep = encodeMethodCall('m', [nest(100, wrap)]).replace('<string>core</string>', '<array><data><value>core</value></data></array>');
+        expect(() => decodeMethodCall(tooDeep)).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/nested deeper/) }));
+      }
+    });
+
+    it('stops at the nesting limit before building a tree of the rest', () => {
+      const xml = `<methodCall><methodName>m</methodName><params><param>${'<a>'.repeat(300_000)}`;
+      expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/elements nested deeper than \d+ levels/) }));
+    });
+
     it('parses a large hostile tag in linear time', () => {
       const started = performance.now();
       expect(() => decodeMethodCall(`<methodCall${' '.repeat(1_000_000)}x`)).toThrow(XmlRpcParseError);
       expect(performance.now() - started).toBeLessThan(2000);
+    });
+  });
+
+  describe('interop with Python xmlrpc.client (a real third-party codec)', () => {
+    const python = (code: string, input: string) => execFileSync('/usr/bin/python3', ['-c', `import xmlrpc.client as x, sys, json\n${code}`], { input, encoding: 'utf8', timeout: 10_000 });
+
+    it('Python reads what we write: i8, nil, "\\r", two "]]>", empty strings and containers, unicode, base64, dateTime', () => {
+      const value = { big: 2 ** 40, low: -(2 ** 31) - 1, nil: null, cr: 'a\r\nb\rc', cdata: '<x]]>]]></string>y', empty: ['', [], {}], uni: '😀 聊 é', t: true, d: 2.5, bin: Buffer.from([0, 255]), at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) };
+      const out = python('v = x.loads(sys.stdin.read(), use_builtin_types=True)[0][0]\nprint(json.dumps(v, default=repr, ensure_ascii=False))', encodeMethodResponse(value));
+      expect(JSON.parse(out)).toEqual({ ...value, bin: "b'\\x00\\xff'", at: 'datetime.datetime(2026, 1, 2, 3, 4, 5)' });
+    });
+
+    it('we read what Python writes, including its faults', () => {
+      const call = python("sys.stdout.write(x.dumps((None, '<x]]>]]>', '', 2**31 - 1, 1.5, True, {'k': [1, {}]}, b'\\x00\\xff', 'caf\\u00e9 \\U0001F600'), 'm', allow_none=True))", '');
+      expect(decodeMethodCall(call)).toEqual({ method: 'm', params: [null, '<x]]>]]>', '', 2 ** 31 - 1, 1.5, true, { k: [1, {}] }, Buffer.from([0, 255]), 'café 😀'] });
+      const fault = python("sys.stdout.write(x.dumps(x.Fault(-32602, 'bad <params> & more'), methodresponse=True))", '');
+      expect(() => decodeMethodResponse(fault)).toThrow(expect.objectContaining({ code: -32602, faultString: 'bad <params> & more' }));
     });
   });
 });

@@ -12,9 +12,11 @@ export type XmlRpcResponse = { value: unknown } | { fault: { code: number; fault
 
 /** Deeper than any message of ours; bounds recursion on hostile input. */
 export const MAX_DEPTH = 100;
+/** Each level of values is three elements (value, array/struct, data/member), under a call's four. */
+const MAX_ELEMENT_DEPTH = 3 * (MAX_DEPTH + 1) + 4;
 
 export function decodeMethodCall(xml: string): XmlRpcMethodCall {
-  const root = parseXml(xml);
+  const root = parseXml(xml, MAX_ELEMENT_DEPTH);
   if (root.name !== 'methodCall') invalid(`expected <methodCall>, got <${root.name}>`);
   const name = child(root, 'methodName');
   if (!name || !name.text.trim()) invalid('<methodCall> has no <methodName>');
@@ -23,7 +25,7 @@ export function decodeMethodCall(xml: string): XmlRpcMethodCall {
 }
 
 export function readMethodResponse(xml: string): XmlRpcResponse {
-  const root = parseXml(xml);
+  const root = parseXml(xml, MAX_ELEMENT_DEPTH);
   if (root.name !== 'methodResponse') invalid(`expected <methodResponse>, got <${root.name}>`);
   const fault = child(root, 'fault');
   if (fault) {
