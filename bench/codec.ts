@@ -1,7 +1,8 @@
 /**
  * XML-RPC codec microbenchmark: encode and decode cost of the peer calls that run most often
- * (heartbeat call and response) and of a 20-event replication batch, as one JSON string
- * (replicate_events_json) and as 20 structs (replicate_events).
+ * (heartbeat call and response), of a 20-event replication batch, as one JSON string
+ * (replicate_events_json) and as 20 structs (replicate_events), and of a 100-message history
+ * reply (get_messages, what a join or a gap fill gets back).
  *
  *   npm run bench:codec                                   # the codec in dist/
  *   npm run bench:codec -- --codec dist/codec-before/xmlrpc-codec.js --rounds 5
@@ -52,6 +53,7 @@ function event(i: number): Record<string, unknown> {
 }
 
 const events = Array.from({ length: 20 }, (_, i) => event(i));
+const history = { success: true, messages: Array.from({ length: 100 }, (_, i) => event(i).message), first_sequence: 1000, last_sequence: 1099 };
 const heartbeatResult = { status: 'ok', node_id: 'node1', timestamp: '2026-12-01T20:00:00.000Z', boot_id: '3d2e7f6a-5b4c-4a1b-8e9d-0b8e7d523c4f', client_url: 'ws://node1:8080' };
 
 function cases(codec: Codec): Case[] {
@@ -65,6 +67,7 @@ function cases(codec: Codec): Case[] {
     { name: 'heartbeat response', encode: () => codec.encodeMethodResponse(heartbeatResult), decode: (xml) => codec.decodeMethodResponse(xml) },
     callCase('replicate_events_json (20 events)', 'replicate_events_json', ['node1', JSON.stringify(events)]),
     callCase('replicate_events (20 structs)', 'replicate_events', ['node1', events]),
+    { name: 'get_messages response (100 messages)', encode: () => codec.encodeMethodResponse(history), decode: (xml) => codec.decodeMethodResponse(xml) },
   ];
 }
 
