@@ -1,8 +1,9 @@
-// Bundles the browser client (web/) into dist/public: index.html, app.js (minified), styles.css.
+// Bundles the browser client (web/) into dist/public: index.html, app.js (minified), styles.css,
+// and the operators' status page: status.html, status.js, status.css.
 // Usage: node scripts/build-web.mjs [--no-typecheck] [--sourcemap]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -38,20 +39,41 @@ await build({
   logLevel: 'warning',
 });
 await build({
+  entryPoints: [join(web, 'src', 'status', 'main.ts')],
+  outfile: join(out, 'status.js'),
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['chrome109', 'firefox115', 'safari16'],
+  sourcemap: args.has('--sourcemap') ? 'linked' : false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(web, 'status.css')],
+  outfile: join(out, 'status.css'),
+  bundle: true,
+  minify: true,
+  logLevel: 'warning',
+});
+await build({
   entryPoints: [join(web, 'styles.css')],
   outfile: join(out, 'styles.css'),
   bundle: true,
   minify: true,
   logLevel: 'warning',
 });
-const html = readFileSync(join(web, 'index.html'), 'utf8')
-  .replace(/\n\s*/g, '\n')
-  .replace(/<!--[\s\S]*?-->/g, '');
-writeFileSync(join(out, 'index.html'), html);
+copyFileSync(join(web, 'favicon.svg'), join(out, 'favicon.svg'));
+for (const page of ['index.html', 'status.html']) {
+  const html = readFileSync(join(web, page), 'utf8')
+    .replace(/\n\s*/g, '\n')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  writeFileSync(join(out, page), html);
+}
 
 let total = 0;
 let gz = 0;
-const sizes = ['index.html', 'app.js', 'styles.css'].map((f) => {
+const sizes = ['index.html', 'app.js', 'styles.css', 'status.html', 'status.js', 'status.css'].map((f) => {
   const buf = readFileSync(join(out, f));
   const g = gzipSync(buf, { level: 9 }).length;
   total += statSync(join(out, f)).size;

@@ -5,7 +5,9 @@ import { ConfigModule } from './common/config/config.module';
 import type { NodeConfig } from './common/config/node-config';
 import type { ChatStore } from './common/store/chat-store';
 import { StoreModule } from './common/store/store.module';
+import { MetricsCoreModule } from './common/metrics/metrics-core.module';
 import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { MembersModule } from './modules/members/members.module';
 import { PeersModule } from './modules/peers/peers.module';
 import { RoomsModule } from './modules/rooms/rooms.module';
@@ -20,11 +22,13 @@ export class AppModule {
         ConfigModule.forRoot(config),
         StoreModule.forRoot(store),
         ClockModule,
+        MetricsCoreModule,
         ScheduleModule.forRoot(),
         PeersModule,
         MembersModule,
         RoomsModule,
         HealthModule,
+        MetricsModule,
       ],
     };
   }

@@ -7,8 +7,11 @@ import * as path from 'node:path';
 import { AppModule } from './app.module';
 import type { NodeConfig } from './common/config/node-config';
 import { NodeLogger } from './common/logging/node-logger';
+import { ClientErrorFrames } from './common/metrics/client-error-frames';
 import { ChatStore } from './common/store/chat-store';
+import { securityHeaders } from './common/http/security-headers';
 import { ChatWsAdapter } from './common/ws/chat-ws-adapter';
+import { UpgradeGate } from './common/ws/upgrade-gate';
 import { XmlRpcServer } from './common/xmlrpc';
 
 /** The browser client bundled by `npm run build` (absent until it is built). */
@@ -26,15 +29,16 @@ export interface RunningNode {
  * transport for peers.
  */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
-  const logger = new NodeLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat, dir: config.logDir });
+  const logger = new NodeLogger({ nodeId: config.nodeId, level: config.logLevel, format: config.logFormat, dir: config.logDir, peerIds: config.peers.map((p) => p.nodeId) });
   const store = ChatStore.open(config.dataDir);
   const log = new Logger('ChatNode');
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forNode(config, store), { logger, abortOnError: false });
-    app.useWebSocketAdapter(new ChatWsAdapter(app));
+    app.useWebSocketAdapter(new ChatWsAdapter(app, app.get(ClientErrorFrames), new UpgradeGate(config)));
+    app.use(securityHeaders);
     app.use(compression()); // the web client is ~45 KB plain, ~14 KB gzipped
-    if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html' });
+    if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', extensions: ['html'] }); // /status serves status.html
     app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     log.log(`XML-RPC server listening on ${config.xmlrpcHost}:${config.xmlrpcPort} (advertised as ${config.xmlrpcAddress})`);

@@ -89,8 +89,9 @@ describe('multi-node: one chat system across three nodes', () => {
     const a = await connect(1);
     const b = await connect(2);
     const c = await connect(3);
-    const roomId = await newRoom(a, 'alice');
-    await join(a, roomId, 'alice');
+    // the creator is not online (a live 'alice' elsewhere would make this a takeover: USERNAME_TAKEN)
+    const roomId = await newRoom(await connect(1), 'alice');
+    await join(a, roomId, 'ann');
     await join(b, roomId, 'bob');
     await join(c, roomId, 'carol');
     const requester = await connect(3);

@@ -337,6 +337,7 @@ const RPC_METHODS: Record<string, string[]> = {
   forward_messages_json: ['node', 'forward_items_json'],
   request_sync: ['node'],
   delete_room: ['room', 'user', 'node'],
+  is_username_held: ['user'],
 };
 const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500 } as const;
 const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params]);

@@ -137,13 +137,15 @@ describe('single node: client protocol', () => {
     expect(reply.type).toBe('message_sent');
   });
 
-  it('refuses a send from a socket that is not in the room (NOT_MEMBER)', async () => {
+  it('refuses a send from a socket that is not in the room (NOT_MEMBER), and one naming a live member (USERNAME_TAKEN)', async () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
     await join(a, roomId, 'alice');
-    const reply = await b.request('send_message', { room_id: roomId, username: 'alice', content: 'hi' }, 'message_error');
+    const reply = await b.request('send_message', { room_id: roomId, username: 'bob', content: 'hi' }, 'message_error');
     expect(reply.data).toEqual({ room_id: roomId, error: 'You are not a member of this room', error_code: 'NOT_MEMBER' });
+    const takeover = await b.request('send_message', { room_id: roomId, username: 'alice', content: 'hi' }, 'message_error');
+    expect(takeover.data).toMatchObject({ room_id: roomId, error_code: 'USERNAME_TAKEN' });
   });
 
   it('binds the username at the first join: impersonation is refused on join, leave and delete too', async () => {
@@ -223,6 +225,7 @@ describe('single node: client protocol', () => {
     const page = await b.request('get_history', { room_id: roomId, before_sequence: 6, limit: 3 }, 'history');
     expect(page.data.messages.map((m: { content: string }) => m.content)).toEqual(['n3', 'n4', 'n5']);
     expect(page.data).toMatchObject({ has_more: true, first_sequence: 1, last_sequence: 105 });
+    await b.close(); // bob reconnects: the name is free once the old connection has closed
     const resume = await connect();
     await join(resume, roomId, 'bob', { since_sequence: 101 });
     const resumed = [];

@@ -29,6 +29,11 @@ Options:
 
 Exit codes: 0 logs shown; 1 docker missing, stack or node not found, bad option.
 
+Lines are text or, with LOG_FORMAT=json, one JSON object each; JSON lines about a room carry
+room_id, about a peer peer, and refused requests error_code, so a grep finds them in either format:
+  $(basename "$0") -n node1 | grep 'node3'              text or JSON: every line naming node3
+  $(basename "$0") | grep '"error_code":"RATE_LIMITED"'  JSON: every rate-limited request
+
 The node also writes its log to /var/log/chatnode in its container (volume nodeN-logs):
   docker exec \$(docker ps -q -f name=${STACK}_node1) sh -c 'tail -n 50 /var/log/chatnode/*'
 USAGE

@@ -9,6 +9,8 @@ export interface NodeSpec {
   wsPort: number;
   rpcPort: number;
   host: string;
+  /** A network namespace to run in (a separate host for partition tests); the default is this one. */
+  netns?: string;
 }
 
 /** A chat node running as its own OS process (`node dist/main.js`). */
@@ -42,7 +44,8 @@ export class NodeProcess {
   async start(timeoutMs = 20000): Promise<void> {
     const main = mainScript();
     this.output = '';
-    const child = spawn(process.execPath, [main], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = this.spec.netns ? ['ip', ['netns', 'exec', this.spec.netns, process.execPath, main]] : [process.execPath, [main]];
+    const child = spawn(command, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const collect = (chunk: Buffer) => {
       this.output += chunk.toString();

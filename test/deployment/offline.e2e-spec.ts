@@ -15,6 +15,7 @@ const ROOT = join(__dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deployment');
 const PROD = join(DEPLOY, 'docker-compose.prod.yml');
 const SINGLE = join(DEPLOY, 'docker-compose.single-host.yml');
+const MONITORING = join(DEPLOY, 'docker-compose.monitoring.yml');
 const SCRIPTS = ['build-image.sh', 'deploy.sh', 'health-check.sh', 'logs.sh'];
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
@@ -78,6 +79,15 @@ describe('deployment: stack file and env file', () => {
     expect(out).toMatch(/restart_policy:\n\s+condition: any/);
   });
 
+  itWith('docker CLI with `docker stack config`', ['docker', ['stack', 'config', '--help']], 'docker stack config accepts the monitoring stack: Prometheus on the chat-system overlay', () => {
+    const r = run('docker', ['stack', 'config', '-c', MONITORING], { ...env, PROMETHEUS_PORT: '9200' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toMatch(/chat-overlay:\n\s+name: chat-system_chat-overlay\n\s+external: true/);
+    expect(r.stdout).toContain(`image: ${env.PROMETHEUS_IMAGE}`);
+    expect(r.stdout).toContain('published: 9200');
+    expect(r.stdout).toMatch(/file: .*deployment\/monitoring\/prometheus\.yml/);
+  });
+
   itWith('docker CLI with `docker stack config`', ['docker', ['stack', 'config', '--help']], 'values of the env file reach the stack (not hard-coded)', () => {
     const r = run('docker', ['stack', 'config', '-c', PROD], {
       ...env,
@@ -104,19 +114,20 @@ describe('deployment: stack file and env file', () => {
   });
 
   it('every variable of .env.example is used, and every variable the files use is in .env.example', () => {
-    const used = new Set([...referencedVars(PROD), ...referencedVars(SINGLE), 'NODE_IMAGE' /* build-image.sh */]);
+    const used = new Set([...referencedVars(PROD), ...referencedVars(SINGLE), ...referencedVars(MONITORING), 'NODE_IMAGE' /* build-image.sh */]);
     const documented = new Set(Object.keys(env));
     expect([...documented].filter((v) => !used.has(v))).toEqual([]);
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
     // Every node setting of the app is passed to the containers.
-    for (const v of ['LOG_LEVEL', 'LOG_FORMAT', 'HEARTBEAT_INTERVAL', 'HEARTBEAT_TIMEOUT', 'MAX_HEARTBEAT_FAILURES', 'INACTIVITY_TIMEOUT', 'CLEANUP_INTERVAL', 'PEER_CALL_TIMEOUT', 'WS_PING_INTERVAL']) {
+    for (const v of ['LOG_LEVEL', 'LOG_FORMAT', 'HEARTBEAT_INTERVAL', 'HEARTBEAT_TIMEOUT', 'MAX_HEARTBEAT_FAILURES', 'INACTIVITY_TIMEOUT', 'CLEANUP_INTERVAL', 'PEER_CALL_TIMEOUT', 'WS_PING_INTERVAL', 'METRICS_PORT']) {
       expect(readFileSync(PROD, 'utf8')).toContain(`${v}: \${${v}:-${env[v]}}`);
     }
   });
 
   itWith('docker-compose (Debian package docker-compose)', ['docker-compose', ['version']], 'docker-compose config accepts both compose files (the seed guide validates this way)', () => {
-    for (const file of [PROD, SINGLE]) {
+    for (const file of [PROD, SINGLE, MONITORING]) {
       const r = run('docker-compose', ['-f', file, 'config', '-q']);
+      if (file === MONITORING) r.stderr = r.stderr.replace(/^Some services \(prometheus\) use the 'configs' key.*\n/m, ''); // Swarm-only, by design
       expect({ file, status: r.status, stderr: r.stderr }).toEqual({ file, status: 0, stderr: '' });
     }
     // The single-host file publishes distinct host ports per node and has no Swarm-only parts.

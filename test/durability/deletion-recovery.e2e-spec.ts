@@ -49,10 +49,11 @@ describe('durability: host killed (SIGKILL) during a room deletion', () => {
 
   it('killed after deciding COMMIT: after restart the deletion is finished and reaches the other nodes', async () => {
     const owner = await open(1);
-    const room = await createRoom(owner, 'committing', 'owner'); // hosted by node1
-    await join(owner, room, 'owner');
+    // other names than the first test's: its connections are still open, so those names are taken
+    const room = await createRoom(owner, 'committing', 'committer'); // hosted by node1
+    await join(owner, room, 'committer');
     const member = await open(2);
-    await join(member, room, 'member');
+    await join(member, room, 'member2');
 
     // Simulates a crash between the COMMIT decision and the local delete: the host's stored state is COMMITTING.
     await suite.cluster.node(1).stop('SIGKILL');

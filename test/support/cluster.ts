@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { clusterEnv, NodeProcess, type NodeSpec } from '../../src/cluster/node-process';
 import { freePort } from '../../src/cluster/ports';
+import type { NetnsLab } from './netns-lab';
 
 /** Settings that make failure detection fast enough for tests. */
 export const FAST_FAILURE_DETECTION = {
@@ -25,9 +26,19 @@ export class TestCluster {
 
   /** `extraPeers` (e.g. a black-holed address) is appended to every node's PEER_NODES. */
   static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] = [], extraPeers = ''): Promise<TestCluster> {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
     const specs: NodeSpec[] = [];
     for (let i = 1; i <= count; i++) specs.push({ nodeId: `node${i}`, host: '127.0.0.1', wsPort: await freePort(), rpcPort: await freePort() });
+    return TestCluster.launch(specs, extraEnv, perNode, extraPeers);
+  }
+
+  /** One node per host of `lab` (its own network namespace), on the standard ports 8080/9090. */
+  static startIn(lab: NetnsLab, extraEnv: Record<string, string> = {}): Promise<TestCluster> {
+    const specs = lab.addresses.map((host, i) => ({ nodeId: `node${i + 1}`, host, wsPort: 8080, rpcPort: 9090, netns: lab.namespaces[i] }));
+    return TestCluster.launch(specs, extraEnv, [], '');
+  }
+
+  private static async launch(specs: NodeSpec[], extraEnv: Record<string, string>, perNode: Record<string, string>[], extraPeers: string): Promise<TestCluster> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
     const nodes = specs.map((spec, i) => {
       const env = clusterEnv(spec, specs, { dataDir: path.join(root, spec.nodeId, 'data'), logDir: path.join(root, spec.nodeId, 'logs') }, { ...FAST_FAILURE_DETECTION, ...extraEnv, ...(perNode[i] ?? {}) });
       if (extraPeers) env.PEER_NODES = [env.PEER_NODES, extraPeers].filter(Boolean).join(',');
@@ -54,18 +65,27 @@ export class TestCluster {
   }
 }
 
-/** Waits until every running node reports every other running node healthy in /health. */
+/**
+ * Waits until every running node reports every other running node healthy. Reads the open
+ * `GET /status.json?scope=node` (/health shows peer details to loopback callers only, and nodes in
+ * network namespaces are not on the test's loopback).
+ */
 export async function meshHealthy(nodes: NodeProcess[], timeoutMs = 15000): Promise<void> {
   const up = nodes.filter((n) => n.running);
   await eventually(async () => {
     for (const n of up) {
-      const res = await fetch(`${n.httpUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await res.json()) as { details?: { peers?: { peers?: Record<string, { status: string }> } } };
-      const peers = body.details?.peers?.peers ?? {};
-      if (up.some((o) => o !== n && peers[o.spec.nodeId]?.status !== 'healthy')) return false;
+      const peers = await peerStatuses(n.httpUrl);
+      if (up.some((o) => o !== n && peers[o.spec.nodeId] !== 'healthy')) return false;
     }
     return true;
   }, timeoutMs, 100);
+}
+
+/** Each peer's status as the node at `httpUrl` sees it (healthy, degraded, failed, unknown). */
+export async function peerStatuses(httpUrl: string): Promise<Record<string, string>> {
+  const res = await fetch(`${httpUrl}/status.json?scope=node`, { signal: AbortSignal.timeout(1000) });
+  const body = (await res.json()) as { peers?: { node_id: string; status: string }[] };
+  return Object.fromEntries((body.peers ?? []).map((p) => [p.node_id, p.status]));
 }
 
 export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 5000, intervalMs = 50): Promise<T> {

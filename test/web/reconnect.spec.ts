@@ -1,4 +1,4 @@
-import { Backoff, NodeRotation, ReconnectPlanner, nodesFromCluster, normalizeNode, parseNodeList, wsUrl } from '../../web/src/reconnect';
+import { Backoff, NodeRotation, ReconnectPlanner, nodesFromCluster, normalizeNode, parseNodeList, tokenSubject, wsUrl } from '../../web/src/reconnect';
 
 describe('Backoff', () => {
   it('grows exponentially up to the cap and resets', () => {
@@ -95,5 +95,14 @@ describe('nodesFromCluster (GET /cluster)', () => {
 
   it('yields nothing for answers that are not a cluster view', () => {
     for (const body of [null, 'x', 42, {}, { nodes: 'x' }, { nodes: [null, 1, { client_url: 'not a url!' }] }]) expect(nodesFromCluster(body)).toEqual([]);
+  });
+});
+
+describe('client tokens in the page', () => {
+  it('reads the username a token names, without trusting it', () => {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    expect(tokenSubject(`${part({ alg: 'HS256' })}.${part({ sub: 'zoë', exp: 1 })}.sig`)).toBe('zoë');
+    expect(tokenSubject(`${part({ alg: 'HS256' })}.${part({ exp: 1 })}.sig`)).toBeNull();
+    expect(tokenSubject('not-a-token')).toBeNull();
   });
 });

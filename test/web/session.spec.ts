@@ -364,3 +364,43 @@ describe('ChatSession deletion by the creator', () => {
     expect(t.session.rooms.has(ROOM)).toBe(false);
   });
 });
+
+describe('ChatSession identity', () => {
+  it('sends its token on every (re)connect URL, to every node', () => {
+    const clock = new Clock();
+    const sockets: FakeSocket[] = [];
+    const session = new ChatSession({
+      username: 'alice',
+      token: 'a.b+c/d',
+      nodes: ['n1:1', 'n2:2'],
+      createSocket: (url) => (sockets.push(new FakeSocket(url)), sockets[sockets.length - 1]),
+      backoff: new Backoff({ initialMs: 100, jitter: 0 }),
+      setTimeout: clock.setTimeout,
+      clearTimeout: clock.clearTimeout,
+      onEvent: () => undefined,
+    });
+    session.connect();
+    sockets[0].open();
+    sockets[0].close();
+    clock.advance(100);
+    sockets[1].close();
+    clock.advance(200);
+    expect(sockets.map((s) => s.url)).toEqual(['ws://n1:1/?token=a.b%2Bc%2Fd', 'ws://n1:1/?token=a.b%2Bc%2Fd', 'ws://n2:2/?token=a.b%2Bc%2Fd']);
+  });
+
+  it('retries a rejoin refused with USERNAME_TAKEN (its previous socket is not seen closed yet)', async () => {
+    const t = setup();
+    await joinFresh(t, 3, [1, 2, 3]);
+    t.sock().close();
+    t.clock.advance(100);
+    t.sock().open();
+    t.sock().push('join_room_error', { room_id: ROOM, error: 'in use', error_code: 'USERNAME_TAKEN' });
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.status).toBe('unavailable');
+    const joinsBefore = t.sock().sent.filter((f) => f.type === 'join_room').length;
+    t.clock.advance(3000);
+    expect(t.sock().sent.filter((f) => f.type === 'join_room')).toHaveLength(joinsBefore + 1);
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice'], member_count: 1, admin_node: 'node1', first_sequence: 1, last_sequence: 3 });
+    expect(t.session.rooms.get(ROOM)!.status).toBe('joined');
+  });
+});

@@ -57,6 +57,8 @@ export function describeError(code: string | undefined, serverText: string | und
       return `Room ${room} is being deleted.`;
     case 'UNAUTHORIZED':
       return serverText || 'Not allowed.';
+    case 'USERNAME_TAKEN':
+      return 'This name is in use by another open connection (another tab or device, or your previous connection that the server has not seen close yet). Pick another name, or close that connection.';
     case 'DELETION_FAILED':
       return `Deleting ${room} failed: ${serverText || 'a node did not agree'}. The room is kept.`;
     case 'INVALID_REQUEST':

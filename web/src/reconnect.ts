@@ -134,8 +134,22 @@ export function normalizeNode(raw: string): string | null {
   return s.toLowerCase();
 }
 
-export function wsUrl(node: string, secure = false): string {
-  return `${secure ? 'wss' : 'ws'}://${node}/`;
+/** The node's WebSocket URL; a client token (AUTH_MODE=token) goes in its `token` query parameter. */
+export function wsUrl(node: string, secure = false, token?: string): string {
+  return `${secure ? 'wss' : 'ws'}://${node}/${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** The username (`sub`) a client token names, read without checking it (the node checks), or null. */
+export function tokenSubject(token: string): string | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const sub = (JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as { sub?: unknown }).sub;
+    return typeof sub === 'string' && sub !== '' ? sub : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -32,6 +32,8 @@ export interface SessionOptions {
   /** Asks a node for its cluster's client addresses (`GET /cluster`), so reconnects can go there too. */
   discoverNodes?: (node: string) => Promise<string[]>;
   secure?: boolean;
+  /** Client token (AUTH_MODE=token): its subject is the username. */
+  token?: string;
   backoff?: Backoff;
   requestTimeoutMs?: number;
   gapRepairDelayMs?: number;
@@ -43,6 +45,7 @@ export interface SessionOptions {
 
 export class ChatSession {
   readonly username: string;
+  readonly token: string | undefined;
   readonly rooms = new Map<string, RoomState>();
 
   private readonly connection: Connection;
@@ -57,6 +60,7 @@ export class ChatSession {
 
   constructor(opts: SessionOptions) {
     this.username = opts.username;
+    this.token = opts.token;
     this.discoverNodes = opts.discoverNodes;
     const timers = timersFrom(opts);
     const emit = (ev: SessionEvent): void => {
@@ -70,7 +74,7 @@ export class ChatSession {
       }
     };
     this.connection = new Connection(
-      { nodes: opts.nodes, start: opts.start, createSocket: opts.createSocket, secure: opts.secure, backoff: opts.backoff, timers },
+      { nodes: opts.nodes, start: opts.start, createSocket: opts.createSocket, secure: opts.secure, token: opts.token, backoff: opts.backoff, timers },
       {
         onStatus: emit,
         onOpen: (node, resumed) => this.onOpen(node, resumed, emit),

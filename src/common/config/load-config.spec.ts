@@ -30,6 +30,17 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ CLIENT_URL: 'wss://chat.example.com/' }).clientUrl).toBe('wss://chat.example.com/');
   });
 
+  it('is in open mode, with no token secret and any origin, unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ authMode: 'open', authSecret: null, allowedOrigins: null });
+    expect(() => loadConfig({ AUTH_MODE: 'token' })).toThrow(/AUTH_SECRET must be set/);
+  });
+
+  it('serves metrics on a second port only when METRICS_PORT is a port (0 or unset = off)', () => {
+    expect(loadConfig({}).metricsPort).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '0' }).metricsPort).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '9100' }).metricsPort).toBe(9100);
+  });
+
   it('accepts decimal seconds for CLEANUP_INTERVAL', () => {
     expect(loadConfig({ CLEANUP_INTERVAL: '0.5' }).cleanupIntervalMs).toBe(500);
   });
@@ -47,6 +58,13 @@ describe(loadConfig.name, () => {
     ['PEER_NODES', 'node2:http://'],
     ['PEER_NODES', 'node2:host'],
     ['CLIENT_URL', 'http://chat.example.com/'],
+    // client trust (issue 12)
+    ['AUTH_MODE', 'jwt'],
+    ['AUTH_SECRET', 'too-short'],
+    ['ALLOWED_ORIGINS', 'example.com'],
+    // metrics (issue 14)
+    ['METRICS_PORT', '70000'],
+    ['METRICS_PORT', 'x'],
   ])('refuses %s=%s and names the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     try {

@@ -1,6 +1,7 @@
 import { ConfigError } from './config-error';
 import type { LogFormat, LogLevelName, NodeConfig } from './node-config';
 import { isValidNodeId, parsePeerNodes } from './peer-nodes';
+import { loadClientAuthSettings } from './client-auth-settings';
 
 type Env = Record<string, string | undefined>;
 
@@ -84,7 +85,19 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     cleanupIntervalMs: seconds('CLEANUP_INTERVAL', 60),
     peerCallTimeoutMs: seconds('PEER_CALL_TIMEOUT', 5),
     wsPingIntervalMs: seconds('WS_PING_INTERVAL', 20),
+    // --- client trust (issue 12) ---
+    ...loadClientAuthSettings(env),
+    peerSecret: null, // PEER_SECRET/PEER_SECRET_FILE are read by the peer-trust branch
+    // --- metrics (issue 14) ---
+    metricsPort: optionalPort(read('METRICS_PORT', '0'), 'METRICS_PORT'),
   };
+}
+
+/** A port that may be switched off with 0 (or left unset). */
+function optionalPort(raw: string, name: string): number | null {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > 65535) throw new ConfigError(name, `must be 0 (off) or a port number 1-65535 (got "${raw}")`);
+  return value === 0 ? null : value;
 }
 
 /**

@@ -1,6 +1,9 @@
 /** Everything a node reads from its environment, parsed and validated once at boot. */
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
 export type LogFormat = 'text' | 'json';
+import type { AuthMode } from './client-auth-settings';
+
+export type { AuthMode };
 
 export interface PeerAddress {
   readonly nodeId: string;
@@ -33,6 +36,18 @@ export interface NodeConfig {
   readonly peerCallTimeoutMs: number;
   /** Server keepalive: ping every interval, drop a client that has not answered by the next one. */
   readonly wsPingIntervalMs: number;
+  // --- client trust (issue 12): AUTH_MODE, AUTH_SECRET / AUTH_SECRET_FILE, ALLOWED_ORIGINS ---
+  /** open: anyone may pick a name that no live connection holds; token: a signed JWT names the user. */
+  readonly authMode: AuthMode;
+  /** HS256 key for client tokens; null in open mode without a secret. */
+  readonly authSecret: string | null;
+  /** Browser origins allowed to open a WebSocket; null = any. Clients sending no Origin are always allowed. */
+  readonly allowedOrigins: readonly string[] | null;
+  /** Cluster secret peers sign with (PEER_SECRET/PEER_SECRET_FILE, read by the peer-trust config); null when none is set. */
+  readonly peerSecret: string | null;
+  // --- metrics (issue 14) ---
+  /** METRICS_PORT: a second HTTP port serving only GET /metrics; null (0 or unset) = only the client port serves it. */
+  readonly metricsPort: number | null;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

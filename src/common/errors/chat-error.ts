@@ -10,6 +10,7 @@ export type ChatErrorCode =
   | 'ADMIN_NODE_UNAVAILABLE'
   | 'DELETION_FAILED'
   | 'ROOM_EXISTS'
+  | 'USERNAME_TAKEN'
   | 'INTERNAL_ERROR';
 
 /** A refused request: carries the code and the sentence the client is shown. */

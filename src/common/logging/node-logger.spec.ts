@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
+import { logFields } from './log-fields';
 import { NodeLogger, type NodeLoggerOptions } from './node-logger';
 
 describe(NodeLogger.name, () => {
@@ -88,6 +89,24 @@ describe(NodeLogger.name, () => {
       expect(stdout).toHaveLength(1);
       expect(parsed(stdout)[0].message).toBe('two\nlines');
     });
+
+    it('adds room_id, peer and error_code: given explicitly, or found in the message', () => {
+      create({ peerIds: ['node2'] });
+      const room = '3f1c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f';
+      sut.warn(`Could not remove bob from room ${room} at node2: timeout`, 'ChatService');
+      sut.log(logFields('join_room refused: RATE_LIMITED', { error_code: 'RATE_LIMITED', room_id: room }), 'ChatRequests');
+      sut.log('Stale member cleanup finished', 'Cleanup');
+      const [peerLine, refused, plain] = parsed(stdout);
+      expect(peerLine).toMatchObject({ room_id: room, peer: 'node2', message: `Could not remove bob from room ${room} at node2: timeout` });
+      expect(refused).toMatchObject({ error_code: 'RATE_LIMITED', room_id: room, message: 'join_room refused: RATE_LIMITED' });
+      expect(Object.keys(plain)).toEqual(['timestamp', 'level', 'node_id', 'logger', 'message']);
+    });
+  });
+
+  it('text format prints only the message of a line with fields', () => {
+    create({ format: 'text' });
+    sut.log(logFields('join_room refused: RATE_LIMITED', { error_code: 'RATE_LIMITED' }), 'ChatRequests');
+    expect(stdout[0]).toMatch(/ - node1 - ChatRequests - INFO - join_room refused: RATE_LIMITED\n$/);
   });
 
   it('text format reads "<time> - <node> - <logger> - <LEVEL> - <message>"', () => {

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LogFormat, LogLevelName } from '../config/node-config';
 import { ConfigError } from '../config/config-error';
+import { REJECTION_REASONS } from '../metrics/rejection-reasons';
+import { inferLogFields, isFieldedMessage } from './log-fields';
 
 /** Python-style level names (what operators set in LOG_LEVEL) mapped onto Nest's levels. */
 const NEST_LEVELS: Record<LogLevelName, LogLevel[]> = {
@@ -27,7 +29,11 @@ export interface NodeLoggerOptions {
   format: LogFormat;
   /** Directory of the log file; null writes to stdout only. */
   dir: string | null;
+  /** Peer ids named in messages become the `peer` field of JSON lines. */
+  peerIds?: readonly string[];
 }
+
+const ERROR_CODES: ReadonlySet<string> = new Set(REJECTION_REASONS);
 
 /**
  * The one logger of a node: filters by LOG_LEVEL, prints text or JSON lines to stdout and
@@ -35,9 +41,11 @@ export interface NodeLoggerOptions {
  */
 export class NodeLogger extends ConsoleLogger {
   private readonly file: fs.WriteStream | null;
+  private readonly peerIds: ReadonlySet<string>;
 
   constructor(private readonly settings: NodeLoggerOptions) {
     super({ logLevels: NEST_LEVELS[settings.level] });
+    this.peerIds = new Set(settings.peerIds ?? []);
     this.file = settings.dir ? NodeLogger.openLogFile(settings.dir, settings.nodeId) : null;
   }
 
@@ -71,11 +79,13 @@ export class NodeLogger extends ConsoleLogger {
   }
 
   private formatLine(message: unknown, context: string, logLevel: LogLevel): string {
-    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    const fielded = isFieldedMessage(message) ? message : null;
+    const text = fielded ? fielded.message : message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
     const timestamp = new Date().toISOString();
     const level = LEVEL_NAMES[logLevel];
     if (this.settings.format === 'json') {
-      return JSON.stringify({ timestamp, level, node_id: this.settings.nodeId, logger: context, message: text }) + '\n';
+      const fields = { ...inferLogFields(text, this.peerIds, ERROR_CODES), ...fielded?.fields };
+      return JSON.stringify({ timestamp, level, node_id: this.settings.nodeId, logger: context, message: text, ...fields }) + '\n';
     }
     return `${timestamp} - ${this.settings.nodeId} - ${context || 'chat-node'} - ${level} - ${text}\n`;
   }

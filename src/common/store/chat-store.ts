@@ -24,6 +24,8 @@ export class ChatStore {
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
+  /** Set by a transaction that failed for a storage reason, cleared by the next one that commits. */
+  private writeError: string | null = null;
 
   private constructor(private readonly database: DatabaseFile) {
     this.db = database.db;
@@ -128,6 +130,7 @@ export class ChatStore {
       membersOnNode: p(`SELECT m.* FROM members m JOIN rooms r ON r.room_id = m.room_id
         WHERE m.node_id = ? AND r.host_node = ? ORDER BY m.room_id, m.username`),
       clearMembers: p('DELETE FROM members WHERE room_id = ?'),
+      nodesOfUsername: p('SELECT DISTINCT node_id FROM members WHERE username = ?'),
       deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
       deleteRoom: p('DELETE FROM rooms WHERE room_id = ?'),
       insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
@@ -144,18 +147,26 @@ export class ChatStore {
     try {
       const result = work();
       (nested ? this.tx.release : this.tx.commit).run();
+      if (!nested) this.writeError = null;
       return result;
     } catch (e) {
-      if (nested) {
+      if (isStorageFailure(e)) this.writeError = (e as Error).message;
+      // SQLite may already have rolled back by itself (SQLITE_FULL, IOERR): a second rollback would hide the cause
+      if (this.db.isTransaction && nested) {
         this.tx.rollbackToSavepoint.run();
         this.tx.release.run();
-      } else {
+      } else if (this.db.isTransaction) {
         this.tx.rollback.run();
       }
       this.rooms.clear(); // the caches may hold changes that were just rolled back
       this.memberLookups.clear();
       throw e;
     }
+  }
+
+  /** Why the last write failed (disk full, I/O error, read-only file), or null once writes succeed. */
+  lastWriteError(): string | null {
+    return this.writeError;
   }
 
   // --- rooms ---------------------------------------------------------------------------------
@@ -296,6 +307,10 @@ export class ChatStore {
   membersOnNode(nodeId: string, hostNode: string): MemberRecord[] {
     return (this.sql.membersOnNode.all(nodeId, hostNode) as Row[]).map(toMember);
   }
+  /** The nodes `username` is a member through, in any room this node knows (hosted or replica). */
+  memberNodesOf(username: string): string[] {
+    return (this.sql.nodesOfUsername.all(username) as Row[]).map((r) => String(r.node_id));
+  }
   replaceMembers(roomId: string, members: readonly MemberRecord[]): void {
     this.transaction(() => {
       this.sql.clearMembers.run(roomId);
@@ -303,4 +318,12 @@ export class ChatStore {
       for (const m of members) this.sql.addMember.run(roomId, m.username, m.nodeId, m.joinedAt, m.bootId ?? null);
     });
   }
+}
+
+/** SQLite result codes (primary, low byte) that mean the storage itself refused the write. */
+const STORAGE_FAILURES = new Set([8 /* READONLY */, 10 /* IOERR */, 11 /* CORRUPT */, 13 /* FULL */, 14 /* CANTOPEN */, 26 /* NOTADB */]);
+
+function isStorageFailure(e: unknown): boolean {
+  const errcode = (e as { errcode?: unknown })?.errcode;
+  return typeof errcode === 'number' && STORAGE_FAILURES.has(errcode & 0xff);
 }

@@ -47,4 +47,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE members ADD COLUMN boot_id TEXT;
   `,
+  // 3: which nodes a username is a member through, asked on every join to refuse taking a live name.
+  `
+  CREATE INDEX members_by_username ON members(username);
+  `,
 ];

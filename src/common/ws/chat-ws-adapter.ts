@@ -2,10 +2,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { STATUS_CODES, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { EMPTY, Observable, isObservable, lastValueFrom } from 'rxjs';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { ClientErrorFrames } from '../metrics/client-error-frames';
+import { bindUpgradeIdentity } from './client-identity';
+import type { UpgradeGate } from './upgrade-gate';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -22,13 +25,18 @@ const errorFrame = (message: string, error_code: string): ErrorFrame => ({
  * - routes the `{type, data}` envelope to `@SubscribeMessage(type)` handlers;
  * - answers bad JSON, non-object frames and unknown types with the protocol's `error` frame
  *   (the stock adapter drops them silently);
- * - handles one request per connection at a time, in order (the reference's contract).
+ * - handles one request per connection at a time, in order (the reference's contract);
+ * - lets an UpgradeGate refuse an upgrade (401 without a valid token, 403 for a foreign origin).
  */
 export class ChatWsAdapter extends WsAdapter {
   private readonly log = new Logger('WebSocket');
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 
-  constructor(private readonly app: INestApplicationContext & { getHttpServer(): HttpServer }) {
+  constructor(
+    private readonly app: INestApplicationContext & { getHttpServer(): HttpServer },
+    private readonly errors: ClientErrorFrames,
+    private readonly gate: UpgradeGate | null = null,
+  ) {
     super(app);
   }
 
@@ -36,7 +44,24 @@ export class ChatWsAdapter extends WsAdapter {
     const httpServer = this.app.getHttpServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      if (!this.gate) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      socket.on('error', () => socket.destroy()); // a client gone during the check is nobody's problem
+      this.gate.decide(req).then(
+        (decision) => {
+          if (!decision.accept) {
+            this.log.debug(`Upgrade refused (${decision.status}): ${decision.message}`);
+            return refuseUpgrade(socket, decision.status, decision.message);
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            if (decision.username !== null) bindUpgradeIdentity(ws, decision.username);
+            wss.emit('connection', ws, req);
+          });
+        },
+        (err: Error) => {
+          this.log.error(`Upgrade check failed: ${err.stack ?? err}`);
+          refuseUpgrade(socket, 500, 'Internal server error');
+        },
+      );
     };
     httpServer.on('upgrade', onUpgrade);
     this.upgradeHandlers.set(httpServer, onUpgrade);
@@ -67,20 +92,24 @@ export class ChatWsAdapter extends WsAdapter {
     const reply = (frame: unknown) => {
       if (client.readyState === client.OPEN) client.send(JSON.stringify(frame));
     };
+    const refuse = (request: string, frame: ErrorFrame) => {
+      const text = this.errors.serialise(request, frame.data.error_code, frame.data.message, frame);
+      if (client.readyState === client.OPEN) client.send(text);
+    };
     let frame: unknown;
     try {
       frame = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(raw as Buffer[]).toString('utf8'));
     } catch {
-      return reply(errorFrame('Invalid JSON format', 'INVALID_JSON'));
+      return refuse('frame', errorFrame('Invalid JSON format', 'INVALID_JSON'));
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
-      return reply(errorFrame('Message must be a JSON object', 'INVALID_FRAME'));
+      return refuse('frame', errorFrame('Message must be a JSON object', 'INVALID_FRAME'));
     }
     const { type, data } = frame as { type?: unknown; data?: unknown };
     const handler = typeof type === 'string' ? byType.get(type) : undefined;
     if (!handler) {
       const shown = typeof type === 'string' ? type : type === undefined ? 'None' : JSON.stringify(type);
-      return reply(errorFrame(`Unknown message type: ${shown}`, 'UNKNOWN_TYPE'));
+      return refuse(shown, errorFrame(`Unknown message type: ${shown}`, 'UNKNOWN_TYPE'));
     }
     try {
       const result = await lastValueFrom(this.toObservable(transform(handler.callback(data === undefined ? {} : data, type))), {
@@ -90,7 +119,7 @@ export class ChatWsAdapter extends WsAdapter {
     } catch (err) {
       // Handlers report refusals through the gateway's exception filter; anything reaching here is a bug.
       this.log.error(`Unhandled error in ${String(type)} handler: ${(err as Error).stack ?? err}`);
-      reply(errorFrame('Internal server error', 'INTERNAL_ERROR'));
+      refuse(String(type), errorFrame('Internal server error', 'INTERNAL_ERROR'));
     }
   }
 
@@ -103,4 +132,15 @@ export class ChatWsAdapter extends WsAdapter {
     this.upgradeHandlers.clear();
     await super.dispose();
   }
+}
+
+/** Answers an upgrade with a plain HTTP error and closes the socket (what ws's own refusals do). */
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(message)}\r\n${extra}\r\n${message}`,
+  );
 }

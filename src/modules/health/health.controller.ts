@@ -1,7 +1,9 @@
-import { Controller, Get, Head, Inject } from '@nestjs/common';
+import { Controller, Get, Head, Inject, Req, ServiceUnavailableException } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ClientsHealthIndicator } from './clients.health';
+import { HealthAccess } from './health-access';
 import { withDegraded, type NodeHealth } from './health-status';
 import { PeersHealthIndicator } from './peers.health';
 import { StoreHealthIndicator } from './store.health';
@@ -16,13 +18,24 @@ export class HealthController {
     private readonly xmlrpc: XmlRpcHealthIndicator,
     private readonly peers: PeersHealthIndicator,
     private readonly clients: ClientsHealthIndicator,
+    private readonly access: HealthAccess,
   ) {}
 
-  /** 200 while this node's own parts work ("ok", or "degraded" with reasons); 503 when one does not. */
+  /**
+   * 200 while this node's own parts work ("ok", or "degraded" with reasons); 503 when one does not.
+   * Details and reasons only for loopback callers or the cluster secret (HealthAccess); others get the status.
+   */
   @Get('health')
   @HealthCheck()
-  async check(): Promise<NodeHealth> {
-    return withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check()]));
+  async check(@Req() req: IncomingMessage): Promise<NodeHealth | { status: NodeHealth['status'] }> {
+    const detailed = this.access.mayReadDetails(req);
+    try {
+      const result = withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check()]));
+      return detailed ? result : { status: result.status };
+    } catch (e) {
+      if (!detailed && e instanceof ServiceUnavailableException) throw new ServiceUnavailableException({ status: 'error' });
+      throw e;
+    }
   }
 
   /** Answers probes (`curl -I`) when no web client has been built into dist/public. */

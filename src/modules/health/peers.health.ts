@@ -9,7 +9,7 @@ const isStuck = (b: ReplicationBacklog) => b.failing || (b.oldestPendingMs ?? 0)
 
 /**
  * Peer states and replication backlogs. A peer's fault never makes this node unhealthy (it can
- * still serve), but replication that is stuck makes it degraded, with the reason.
+ * still serve), but a peer that is down or replication that is stuck makes it degraded, with the reason.
  */
 @Injectable()
 export class PeersHealthIndicator {
@@ -24,9 +24,14 @@ export class PeersHealthIndicator {
     const replication = Object.fromEntries(
       backlog.map((b) => [b.peer, { pending: b.pending, oldest_pending_s: b.oldestPendingMs === null ? null : Math.round(b.oldestPendingMs / 100) / 10, failing: b.failing, last_error: b.lastError }]),
     );
-    const degraded = backlog
+    const down = this.peers
+      .allHealth()
+      .filter((h) => h.isFailed)
+      .map((h) => `peer ${h.nodeId} is down: ${h.consecutiveFailures} heartbeat(s) missed${h.lastSeen === null ? ', never answered' : ''}`);
+    const stuck = backlog
       .filter(isStuck)
       .map((b) => `replication to ${b.peer} is stuck: ${b.pending} event(s) pending, oldest ${Math.round((b.oldestPendingMs ?? 0) / 1000)} s${b.lastError ? ` (${b.lastError})` : ''}`);
+    const degraded = [...down, ...stuck];
     return this.health.check('peers').up({ peers, pending_replication: this.peers.pendingReplication(), replication, degraded });
   }
 }

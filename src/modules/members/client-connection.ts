@@ -43,8 +43,9 @@ export class ClientConnection {
    * Frames sent in the same tick share one socket write: the TCP socket is corked until the
    * next tick, which turns a burst of replicated messages into one syscall per client.
    */
-  sendFrame(frame: string | Buffer): void {
-    if (!this.isOpen) return;
+  /** Returns false when the socket is no longer open (nothing was sent). */
+  sendFrame(frame: string | Buffer): boolean {
+    if (!this.isOpen) return false;
     const tcp = (this.socket as unknown as { _socket?: Socket })._socket;
     if (tcp && !this.corked) {
       this.corked = true;
@@ -55,6 +56,7 @@ export class ClientConnection {
       });
     }
     this.socket.send(frame, { binary: false }); // a Buffer holding UTF-8 JSON still goes out as a text frame
+    return true;
   }
 
   ping(): void {

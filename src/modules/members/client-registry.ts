@@ -15,7 +15,11 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   private readonly logger = new Logger(ClientRegistry.name);
   private readonly connections = new Map<string, ClientConnection>();
   private readonly byRoom = new Map<string, Set<ClientConnection>>();
+  /** Connections in at least one room, by the username they are there as: the name's live holders. */
+  private readonly holders = new Map<string, Set<ClientConnection>>();
   private readonly keepalive: NodeJS.Timeout;
+  /** new_message frames written to sockets since start (chat_deliveries_total; a plain count, read at scrape time). */
+  deliveredMessages = 0;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -38,8 +42,10 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     return this.connections.size;
   }
 
-  connect(socket: WebSocket): ClientConnection {
+  /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start. */
+  connect(socket: WebSocket, username: string | null = null): ClientConnection {
     const conn = new ClientConnection(randomUUID(), socket, this.clock.now());
+    conn.username = username;
     socket.on('pong', () => {
       conn.answeredPing = true;
       conn.lastActivity = this.clock.now();
@@ -72,19 +78,47 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     let set = this.byRoom.get(roomId);
     if (!set) this.byRoom.set(roomId, (set = new Set()));
     set.add(conn);
+    let held = this.holders.get(username);
+    if (!held) this.holders.set(username, (held = new Set()));
+    held.add(conn);
   }
 
   unregister(conn: ClientConnection, roomId: string): void {
+    const reg = conn.rooms.get(roomId);
     conn.rooms.delete(roomId);
     const set = this.byRoom.get(roomId);
     set?.delete(conn);
     if (set?.size === 0) this.byRoom.delete(roomId);
+    if (reg) this.releaseIfIdle(conn, reg.username);
   }
 
   /** Drops every registration in a room (it was deleted). */
   unregisterRoom(roomId: string): void {
-    for (const conn of this.byRoom.get(roomId) ?? []) conn.rooms.delete(roomId);
+    for (const conn of this.byRoom.get(roomId) ?? []) {
+      const reg = conn.rooms.get(roomId);
+      conn.rooms.delete(roomId);
+      if (reg) this.releaseIfIdle(conn, reg.username);
+    }
     this.byRoom.delete(roomId);
+  }
+
+  /** A connection holds a name while it is in some room under it. */
+  private releaseIfIdle(conn: ClientConnection, username: string): void {
+    for (const reg of conn.rooms.values()) if (reg.username === username) return;
+    const held = this.holders.get(username);
+    held?.delete(conn);
+    if (held?.size === 0) this.holders.delete(username);
+  }
+
+  /** True when `conn` itself is in a room as `username` (it holds the name). O(1) on the send path. */
+  holds(conn: ClientConnection, username: string): boolean {
+    return this.holders.get(username)?.has(conn) ?? false;
+  }
+
+  /** True when an open connection on this node other than `except` is in a room as `username`. */
+  isHeldByAnother(username: string, except?: ClientConnection): boolean {
+    for (const c of this.holders.get(username) ?? []) if (c !== except && c.isOpen) return true;
+    return false;
   }
 
   inRoom(roomId: string): ClientConnection[] {
@@ -114,13 +148,15 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     const members = this.byRoom.get(message.room_id);
     if (!members) return;
     let frame: Buffer | undefined;
+    let delivered = 0;
     for (const conn of members) {
-      if (advanceCursor(conn, message)) conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))));
+      if (advanceCursor(conn, message) && conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type: 'new_message', data: message }))))) delivered++;
     }
+    this.deliveredMessages += delivered;
   }
 
   deliverTo(conn: ClientConnection, message: ChatMessage): void {
-    if (advanceCursor(conn, message)) conn.send('new_message', message);
+    if (advanceCursor(conn, message) && conn.sendFrame(JSON.stringify({ type: 'new_message', data: message }))) this.deliveredMessages++;
   }
 
   /** Sends an event to the room's sockets, optionally skipping those joined as `exceptUsername`. */

@@ -14,6 +14,9 @@ export interface PeerStatusListener {
   onPeerRestarted?(nodeId: string): void;
 }
 
+/** Told how long each peer call took (answered, faulted or timed out). */
+export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
+
 /** One peer's replication backlog, as /health and /metrics show it. */
 export interface ReplicationBacklog extends OutboxBacklog {
   peer: string;
@@ -52,6 +55,7 @@ export class PeerDirectory implements OnModuleDestroy {
   private readonly logger = new Logger(PeerDirectory.name);
   private readonly peers = new Map<string, Peer>();
   private readonly listeners: PeerStatusListener[] = [];
+  private callObserver: PeerCallObserver | null = null;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -124,7 +128,20 @@ export class PeerDirectory implements OnModuleDestroy {
   call<M extends PeerMethod>(nodeId: string, method: M, params: PeerParams<M>, timeoutMs?: number): Promise<PeerResult<M>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs);
+    return this.timed(nodeId, method, peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs));
+  }
+
+  observeCalls(observer: PeerCallObserver): void {
+    this.callObserver = observer;
+  }
+
+  private timed<T>(nodeId: string, method: string, call: Promise<T>): Promise<T> {
+    const observe = this.callObserver;
+    if (!observe) return call;
+    const started = performance.now(); // a duration, not wall time: outside Clock on purpose
+    const done = () => observe(nodeId, method, (performance.now() - started) / 1000);
+    call.then(done, done);
+    return call;
   }
 
   /**
@@ -141,7 +158,7 @@ export class PeerDirectory implements OnModuleDestroy {
   heartbeat(nodeId: string, timeoutMs: number): Promise<PeerResult<'heartbeat'>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs);
+    return this.timed(nodeId, 'heartbeat', peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */

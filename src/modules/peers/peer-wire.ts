@@ -113,6 +113,8 @@ export interface PeerMethodMap {
     params: [room_id: string, username: string, node_id: string];
     result: { success: boolean; transaction_id?: string; reason?: string; error_code?: string };
   };
+  /** True when an open client connection on the called node is in some room as `username`. */
+  is_username_held: { params: [username: string]; result: boolean };
 }
 
 export type PeerMethod = keyof PeerMethodMap;

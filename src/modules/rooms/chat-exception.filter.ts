@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { ChatError } from '../../common/errors/chat-error';
+import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
 
 /**
  * Turns a refused request into the error frame of its request type (reference-protocol.md §1.4):
@@ -8,8 +9,11 @@ import { ChatError } from '../../common/errors/chat-error';
  * or the generic `error`. Anything unexpected becomes INTERNAL_ERROR; the connection stays up.
  */
 @Catch()
+@Injectable()
 export class ChatExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ChatRequests');
+
+  constructor(private readonly errors: ClientErrorFrames) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
@@ -19,8 +23,8 @@ export class ChatExceptionFilter implements ExceptionFilter {
     const error =
       exception instanceof ChatError ? exception : new ChatError('INTERNAL_ERROR', 'Internal server error');
     if (!(exception instanceof ChatError)) this.logger.error(`${type} failed: ${(exception as Error)?.stack ?? exception}`);
-    else this.logger.debug(`${type} refused: ${error.code} ${error.message}`);
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(errorFrame(type, error, data)));
+    const text = this.errors.serialise(type, error.code, error.message, errorFrame(type, error, data));
+    if (socket.readyState === socket.OPEN) socket.send(text);
   }
 }
 

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG } from '../../common/config/node-config';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
 import { ClientRegistry } from '../members/client-registry';
@@ -15,6 +17,7 @@ import { RoomDeletionService } from './room-deletion.service';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
+import { UsernameGuard } from './username-guard';
 
 /** The peers as ChatService sees them: node2 is configured; every call is recorded and goes unanswered. */
 class FakePeers {
@@ -49,12 +52,15 @@ describe(ChatService.name, () => {
   let clients: ClientRegistry;
   let host: RoomHostService;
   let sut: ChatService;
+  /** Mutable so a test can switch to token mode (the services read it per request). */
+  let config: { -readonly [K in keyof NodeConfig]: NodeConfig[K] };
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
     store = ChatStore.inMemory();
     peers = new FakePeers();
+    config = { ...loadConfig({ NODE_ID: 'node1' }) };
     moduleRef = await Test.createTestingModule({
       providers: [
         ChatService,
@@ -62,13 +68,16 @@ describe(ChatService.name, () => {
         RoomEventPublisher,
         RoomLocator,
         ClientRegistry,
-        { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
+        UsernameGuard,
+        { provide: NODE_CONFIG, useValue: config },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: new FakeClock() },
         { provide: PeerDirectory, useValue: peers },
         { provide: BOOT_ID, useValue: 'boot-1' },
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionService, useValue: {} },
+        ChatMetrics,
+        ClientErrorFrames,
       ],
     }).compile();
     sut = moduleRef.get(ChatService);
@@ -135,6 +144,7 @@ describe(ChatService.name, () => {
 
   describe('sendMessage', () => {
     it('refuses with NOT_MEMBER when this connection is not in the room, even if the user is a member through another one', async () => {
+      config.authMode = 'token'; // one user on two sockets is only possible with a token proving the name
       const roomA = localRoom('a');
       const roomB = localRoom('b');
       const first = connect();
@@ -145,6 +155,54 @@ describe(ChatService.name, () => {
       expect(await chatErrorCode(() => sut.sendMessage(first.conn, { room_id: roomB, username: 'alice', content: 'hi' }))).toBe('NOT_MEMBER');
       expect(store.getRoom(roomB)?.lastSequence).toBe(0);
       expect(second.socket.sent('new_message')).toEqual([]);
+    });
+
+    it('refuses every request of a second connection as a name a live connection holds (USERNAME_TAKEN), until the holder closes', async () => {
+      const roomA = localRoom('a');
+      const roomB = localRoom('b');
+      const holder = connect();
+      const intruder = connect();
+      await sut.joinRoom(holder.conn, { room_id: roomA, username: 'alice' });
+
+      expect(await chatErrorCode(() => sut.joinRoom(intruder.conn, { room_id: roomB, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.sendMessage(intruder.conn, { room_id: roomA, username: 'alice', content: 'hi' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.leaveRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.deleteRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.createRoom(intruder.conn, { room_name: 'c', creator_id: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(store.listMembers(roomA).map((m) => m.username)).toEqual(['alice']);
+      expect(store.getMember(roomB, 'alice')).toBeNull();
+      expect(intruder.conn.username).toBeNull();
+
+      await sut.disconnect(holder.conn);
+      await sut.joinRoom(intruder.conn, { room_id: roomB, username: 'alice' });
+      expect(store.getMember(roomB, 'alice')).not.toBeNull();
+    });
+
+    it('lets a connection that left all its rooms be replaced, and then refuses it the name', async () => {
+      const roomId = localRoom();
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(first.conn, { room_id: roomId, username: 'alice' });
+      await sut.leaveRoom(first.conn, { room_id: roomId, username: 'alice' });
+
+      await sut.joinRoom(second.conn, { room_id: roomId, username: 'alice' });
+      expect(await chatErrorCode(() => sut.joinRoom(first.conn, { room_id: roomId, username: 'alice' }))).toBe('USERNAME_TAKEN');
+    });
+
+    it('asks the node a name is a member through, and refuses only when that node says its connection is open', async () => {
+      const roomId = localRoom();
+      store.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
+      peers.call = async (nodeId: string, method: string, params: unknown) => {
+        peers.calls.push({ nodeId, method, params });
+        return true as never;
+      };
+      const { conn } = connect();
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'dave' }))).toBe('USERNAME_TAKEN');
+      expect(peers.calls).toEqual([{ nodeId: 'node2', method: 'is_username_held', params: ['dave'] }]);
+
+      peers.call = async () => false as never;
+      await sut.joinRoom(conn, { room_id: roomId, username: 'dave' });
+      expect(store.getMember(roomId, 'dave')?.nodeId).toBe('node1');
     });
 
     it('delivers new_message to every socket in the room, then confirms to the sender with message_sent', async () => {
@@ -256,6 +314,7 @@ describe(ChatService.name, () => {
 
   describe('disconnect', () => {
     it("removes the user from the room with 'User disconnected' unless it is still there on another socket", async () => {
+      config.authMode = 'token';
       const roomId = localRoom();
       const watcher = connect();
       const first = connect();

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatError, type ChatErrorCode } from '../../common/errors/chat-error';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
 import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
@@ -15,6 +17,7 @@ import { JOIN_HISTORY, pageHasMore, RoomHostService } from './room-host.service'
 import { RoomLocator } from './room-locator';
 import { fromMessageWire, toChatMessage, toRoomInfo } from './room-mappers';
 import { ReplicaService } from './replica.service';
+import { UsernameGuard } from './username-guard';
 import type { MemberLeftReason, RoomInfo } from './wire';
 
 const REPLAY_PAGE = 500;
@@ -39,7 +42,10 @@ export class ChatService {
     private readonly replica: ReplicaService,
     private readonly locator: RoomLocator,
     private readonly deletion: RoomDeletionService,
+    private readonly names: UsernameGuard,
     @Inject(BOOT_ID) private readonly bootId: string,
+    private readonly metrics: ChatMetrics,
+    private readonly errors: ClientErrorFrames,
   ) {}
 
   listRooms(conn: ClientConnection): void {
@@ -60,14 +66,14 @@ export class ChatService {
     });
   }
 
-  createRoom(conn: ClientConnection, req: CreateRoomRequest): void {
-    this.assertIdentity(conn, req.creator_id);
+  async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
+    await this.assertIdentity(conn, req.creator_id);
     const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 
   async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     const room = await this.activeRoom(req.room_id);
     let info: RoomInfo;
     let history: MessageRecord[];
@@ -100,25 +106,26 @@ export class ChatService {
   }
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
+    const received = performance.now();
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     if (this.host.isHostOf(room)) {
       const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
-      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate });
+      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate }, received);
       return;
     }
     // A forwarded send is not awaited: the connection's next request may go out while this one is
     // in flight (the per-host forward queue keeps their order), so one client is not limited to
     // one round trip per message. Its outcome is reported on its own.
-    const forwarded = this.forward(conn, room, req, clientMessageId);
+    const forwarded = this.forward(conn, room, req, clientMessageId, received);
     conn.lastForwardedSend = forwarded;
     if (++conn.pendingSends >= MAX_PENDING_SENDS_PER_CONNECTION) await forwarded;
   }
 
-  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null): Promise<void> {
+  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null, received: number): Promise<void> {
     try {
       const reply = await this.viaHost(room, () =>
         this.peers.forwardMessage(room.hostNode, { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }),
@@ -129,11 +136,12 @@ export class ChatService {
       await this.replica.waitForSequence(room.roomId, reply.sequence_number).catch((e: Error) =>
         this.logger.warn(`Message ${reply.sequence_number} in ${room.roomId} is stored on ${room.hostNode} but not here yet: ${e.message}`),
       );
-      this.acknowledge(conn, room.roomId, clientMessageId, reply);
+      this.acknowledge(conn, room.roomId, clientMessageId, reply, received);
     } catch (e) {
       const err = e instanceof ChatError ? e : new ChatError('INTERNAL_ERROR', 'Failed to send message');
       if (!(e instanceof ChatError)) this.logger.error(`Forwarding a message failed: ${(e as Error)?.stack ?? e}`);
-      conn.send('message_error', { room_id: room.roomId, error: err.message, error_code: err.code });
+      const frame = { type: 'message_error', data: { room_id: room.roomId, error: err.message, error_code: err.code } } as const;
+      conn.sendFrame(this.errors.serialise('send_message', err.code, err.message, frame));
     } finally {
       conn.pendingSends--;
     }
@@ -144,6 +152,7 @@ export class ChatService {
     roomId: string,
     clientMessageId: string | null,
     sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean },
+    received: number,
   ): void {
     conn.send('message_sent', {
       room_id: roomId,
@@ -153,6 +162,8 @@ export class ChatService {
       ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
       ...(sent.duplicate ? { duplicate: true } : {}),
     });
+    // performance.now() is a monotonic duration source, not wall time, so it stays outside Clock
+    this.metrics.messageAcknowledged((performance.now() - received) / 1000);
   }
 
   /** Resolves when the connection's forwarded sends have been answered (used before leaving). */
@@ -161,7 +172,7 @@ export class ChatService {
   }
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     await this.settled(conn); // the member's messages in flight are delivered before it leaves
@@ -171,7 +182,7 @@ export class ChatService {
   }
 
   async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
-    this.assertIdentity(conn, req.username);
+    await this.assertIdentity(conn, req.username);
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
@@ -250,11 +261,15 @@ export class ChatService {
     }
   }
 
-  /** A connection speaks for one user: the one it first joined as. */
-  private assertIdentity(conn: ClientConnection, username: string): void {
+  /**
+   * A connection speaks for one user: the one it first joined as (or its token names), and only
+   * while no other live connection holds that name.
+   */
+  private async assertIdentity(conn: ClientConnection, username: string): Promise<void> {
     if (conn.username !== null && conn.username !== username) {
-      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (joined as '${conn.username}')`);
+      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (${this.config.authMode === 'token' ? 'its token names' : 'joined as'} '${conn.username}')`);
     }
+    await this.names.assertFreeFor(conn, username);
   }
 
   private async activeRoom(roomId: string): Promise<RoomRecord> {
@@ -295,6 +310,6 @@ export class ChatService {
   }
 }
 
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR']);
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN']);
 const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
   code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

@@ -11,6 +11,9 @@ import type { MemberEvent } from './wire';
  */
 @Injectable()
 export class RoomEventPublisher {
+  /** Messages this node sequenced as a host since start (chat_messages_total; read at scrape time). */
+  sequencedMessages = 0;
+
   constructor(
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
@@ -21,6 +24,7 @@ export class RoomEventPublisher {
   }
 
   messageSequenced(message: MessageRecord): void {
+    this.sequencedMessages++;
     this.clients.deliverMessage(toChatMessage(message));
     this.peers.replicate({ kind: 'message', message: toMessageWire(message) });
   }

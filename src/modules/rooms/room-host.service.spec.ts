@@ -248,6 +248,11 @@ describe(RoomHostService.name, () => {
 
     it('removes a disconnected member only through the node it is connected through', async () => {
       sut.join(roomId, 'bob', 'node3'); // bob's node2 connection ended and his client joined again via node3
+      // the move is replicated, so every node knows which node now holds the name
+      expect(events.memberEvents).toEqual([expect.objectContaining({ type: 'member_joined', memberNode: 'node3' })]);
+      sut.join(roomId, 'bob', 'node3');
+      expect(events.memberEvents).toHaveLength(1); // joining again through the same node changes nothing
+      events.memberEvents.length = 0;
 
       expect(await chatErrorCode(() => sut.leave(roomId, 'bob', 'User disconnected', 'node2'))).toBe('NOT_IN_ROOM'); // node2's late notice
       expect(store.getMember(roomId, 'bob')?.nodeId).toBe('node3');

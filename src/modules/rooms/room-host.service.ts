@@ -106,9 +106,12 @@ export class RoomHostService implements OnApplicationBootstrap {
   /** `memberBootId`: the member node's boot id, if it said (see removeMembersOf). */
   join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): JoinResult {
     const room = this.activeHostedRoom(roomId);
+    const before = this.store.getMember(roomId, username);
     const joined = this.store.addMember(roomId, username, memberNode, this.clock.iso(), memberBootId);
     const members = this.store.listMembers(roomId);
-    if (joined) {
+    // A member that rejoined through another node (its old one closed or died) moves on every replica
+    // too: replicas tell the guard against name takeover which node holds the name.
+    if (joined || before?.nodeId !== memberNode) {
       this.events.memberChanged('member_joined', { room_id: roomId, username, member_count: members.length, timestamp: this.clock.iso() }, memberNode);
     }
     const history = this.store.messagesBefore(roomId, room.lastSequence + 1, JOIN_HISTORY);

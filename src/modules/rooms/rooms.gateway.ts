@@ -1,6 +1,7 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
+import { upgradeIdentityOf } from '../../common/ws/client-identity';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
@@ -21,7 +22,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   ) {}
 
   handleConnection(socket: WebSocket): void {
-    this.connections.set(socket, this.clients.connect(socket));
+    this.connections.set(socket, this.clients.connect(socket, upgradeIdentityOf(socket)));
   }
 
   async handleDisconnect(socket: WebSocket): Promise<void> {
@@ -44,8 +45,8 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   @SubscribeMessage('create_room')
-  createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): void {
-    this.chat.createRoom(this.conn(socket), req);
+  createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): Promise<void> {
+    return this.chat.createRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('join_room')

@@ -11,11 +11,12 @@ import { RoomLocator } from './room-locator';
 import { RoomsGateway } from './rooms.gateway';
 import { RoomStatePages } from './room-state-pages';
 import { RoomsRpcController } from './rooms.rpc.controller';
+import { UsernameGuard } from './username-guard';
 
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages],
-  exports: [ChatService, RoomHostService],
+  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard],
+  exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

@@ -15,6 +15,7 @@ import { messageWireBytes, withinBudget } from '../peers/reply-budget';
 import { fromMessageWire, toMessageWire, toRoomInfo } from './room-mappers';
 import { RoomStatePages } from './room-state-pages';
 import { ReplicaService } from './replica.service';
+import { UsernameGuard } from './username-guard';
 import type { ChatMessage, MemberEvent, MemberLeftReason } from './wire';
 
 const MEMBER_EVENTS = new Set(['member_joined', 'member_left']);
@@ -37,6 +38,7 @@ export class RoomsRpcController {
     private readonly deletion: RoomDeletionService,
     private readonly clients: ClientRegistry,
     private readonly roomStates: RoomStatePages,
+    private readonly names: UsernameGuard,
   ) {}
 
   @MessagePattern('get_hosted_rooms')
@@ -46,10 +48,11 @@ export class RoomsRpcController {
   }
 
   @MessagePattern('join_room')
-  joinRoom(@Payload() params: unknown): PeerResult<'join_room'> {
+  async joinRoom(@Payload() params: unknown): Promise<PeerResult<'join_room'>> {
     const [roomId, username, nodeId, bootId] = checkParams<[string, string, string, string?]>('join_room', params, ['string', 'string', 'string', 'string?']);
     try {
       this.validate('join_room', roomId, username);
+      await this.names.assertFreeForPeer(nodeId, username);
       const r = this.host.join(roomId, username, nodeId, bootId ?? null);
       return {
         success: true,
@@ -226,8 +229,9 @@ export class RoomsRpcController {
 
   @MessagePattern('delete_room')
   async deleteRoom(@Payload() params: unknown): Promise<PeerResult<'delete_room'>> {
-    const [roomId, username] = checkParams<[string, string, string]>('delete_room', params, ['string', 'string', 'string']);
+    const [roomId, username, nodeId] = checkParams<[string, string, string]>('delete_room', params, ['string', 'string', 'string']);
     try {
+      await this.names.assertFreeForPeer(nodeId, username);
       const outcome = await this.deletion.deleteRoom(roomId, username);
       return outcome.success
         ? { success: true, transaction_id: outcome.transactionId }
@@ -236,6 +240,12 @@ export class RoomsRpcController {
       const err = this.refusal(e);
       return { success: false, reason: err.message, error_code: err.code };
     }
+  }
+
+  @MessagePattern('is_username_held')
+  isUsernameHeld(@Payload() params: unknown): PeerResult<'is_username_held'> {
+    const [username] = checkParams<[string]>('is_username_held', params, ['string']);
+    return this.names.isHeldHere(username);
   }
 
   private validate(method: string, roomId: string, username: string): void {

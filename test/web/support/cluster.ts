@@ -19,8 +19,8 @@ export class TestCluster {
     this.nodes = cluster.nodes.map((p) => ({ id: p.spec.nodeId, address: `${p.spec.host}:${p.spec.wsPort}`, url: `${p.httpUrl}/`, process: p }));
   }
 
-  static async start(count = 3): Promise<TestCluster> {
-    return new TestCluster(await ProcessCluster.start(count, { LOG_LEVEL: 'INFO', HEARTBEAT_INTERVAL: '0.5' }));
+  static async start(count = 3, extraEnv: Record<string, string> = {}): Promise<TestCluster> {
+    return new TestCluster(await ProcessCluster.start(count, { LOG_LEVEL: 'INFO', HEARTBEAT_INTERVAL: '0.5', ...extraEnv }));
   }
 
   /** Kills a node abruptly (SIGKILL), as a crash would. */

@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   start?: string;
   createSocket: SocketFactory;
   secure?: boolean;
+  /** Client token for a node in AUTH_MODE=token, sent on every (re)connect. */
+  token?: string;
   backoff?: Backoff;
   timers: Timers;
 }
@@ -132,7 +134,7 @@ export class Connection {
     this.setStatus(status);
     let socket: SocketLike;
     try {
-      socket = this.opts.createSocket(wsUrl(node, this.opts.secure));
+      socket = this.opts.createSocket(wsUrl(node, this.opts.secure, this.opts.token));
     } catch {
       this.scheduleReconnect();
       return;

@@ -116,7 +116,8 @@ export class RoomMembership {
       const code = d.error_code as string | undefined;
       if (code === 'ROOM_NOT_FOUND' && room.buffer.isAnchored) {
         this.markGone(room, 'deleted', `Room “${room.name}” no longer exists (it was deleted).`);
-      } else if (code === 'ADMIN_NODE_UNAVAILABLE' && room.buffer.isAnchored) {
+      } else if ((code === 'ADMIN_NODE_UNAVAILABLE' || code === 'USERNAME_TAKEN') && room.buffer.isAnchored) {
+        // USERNAME_TAKEN on a rejoin: our previous socket is not yet seen closed; it will be soon.
         room.status = 'unavailable';
         room.notice = describeError(code, undefined, { roomName: room.name, adminNode: room.adminNode });
         this.ctx.emit({ kind: 'room', room });

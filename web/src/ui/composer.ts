@@ -6,7 +6,7 @@ import { MAX_CONTENT } from '../protocol';
 import { ui } from './dom';
 import { notify } from './notices';
 import { page, roomShown } from './page-state';
-import { scrollToBottom } from './room-view';
+import { scrollToBottom } from './scroll';
 
 export function initComposer(): void {
   ui.composer.addEventListener('submit', (e) => {

@@ -3,7 +3,7 @@
 
 import { codePointLength } from '../format';
 import { MAX_USERNAME } from '../protocol';
-import { nodesFromCluster, normalizeNode, parseNodeList } from '../reconnect';
+import { nodesFromCluster, normalizeNode, parseNodeList, tokenSubject } from '../reconnect';
 import { ChatSession, type SocketLike } from '../session';
 import { setConn } from './connection-indicator';
 import { ui } from './dom';
@@ -18,26 +18,39 @@ export function restoreSession(): boolean {
   const saved = loadSavedSession();
   if (!saved) return false;
   rejoinWhenOpen(saved);
-  start(saved.username, saved.nodes);
+  start(saved.username, saved.nodes, saved.token);
   return true;
 }
 
-/** Fills the form from ?node=&nodes=&user=, the page's own host, and the name used last time. */
+/** Fills the form from ?node=&nodes=&user=&token=, the page's own host, and the name used last time. */
 export function prefill(): void {
   const q = new URLSearchParams(location.search);
+  const token = q.get('token')?.trim() ?? '';
+  if (token) {
+    ui.token.value = token;
+    // the token is a credential: keep it out of the address bar, history and bookmarks
+    q.delete('token');
+    history.replaceState(null, '', `${location.pathname}${q.size > 0 ? `?${q}` : ''}${location.hash}`);
+  }
   const here = location.host;
   const listed = parseNodeList(q.get('nodes') ?? '');
   const node = normalizeNode(q.get('node') ?? '') ?? (here || listed[0] || '');
   ui.node.value = node;
   ui.nodes.value = listed.filter((n) => n !== node).join(', ');
-  ui.username.value = q.get('user') ?? localStorage.getItem('chat.username') ?? '';
+  ui.username.value = (token && tokenSubject(token)) || (q.get('user') ?? localStorage.getItem('chat.username') ?? '');
+  ui.token.addEventListener('input', () => {
+    const subject = tokenSubject(ui.token.value.trim());
+    if (subject) ui.username.value = subject;
+  });
 }
 
 export function initConnectScreen(): void {
   ui.connectForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const name = ui.username.value.trim();
-    const problem = usernameProblem(name);
+    const token = ui.token.value.trim() || undefined;
+    const subject = token ? tokenSubject(token) : null;
+    const problem = token && !subject ? 'That token does not look like a chat token (it names no user).' : subject && subject !== name ? `That token is for '${subject}'.` : usernameProblem(name);
     const node = normalizeNode(ui.node.value);
     if (problem || !node) {
       ui.connectError.textContent = problem ?? 'Enter the node as host:port, e.g. 127.0.0.1:8080.';
@@ -50,7 +63,7 @@ export function initConnectScreen(): void {
     } catch {
       /* storage disabled */
     }
-    start(name, nodes);
+    start(name, nodes, token);
   });
 
   ui.logout.addEventListener('click', () => {
@@ -78,10 +91,11 @@ function usernameProblem(name: string): string | null {
         : null;
 }
 
-function start(username: string, nodes: string[]): void {
+function start(username: string, nodes: string[], token?: string): void {
   const session = new ChatSession({
     username,
     nodes,
+    token,
     secure: location.protocol === 'https:',
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     discoverNodes: async (node) => {

@@ -11,6 +11,7 @@ export const ui = {
   username: $<HTMLInputElement>('username'),
   node: $<HTMLInputElement>('node'),
   nodes: $<HTMLInputElement>('nodes'),
+  token: $<HTMLInputElement>('token'),
   connectError: $('connect-error'),
   app: $('app-view'),
   joinedList: $('joined-list'),

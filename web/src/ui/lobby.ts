@@ -6,7 +6,7 @@ import type { GlobalRoomsList, RoomSummary } from '../protocol';
 import { ui } from './dom';
 import { notify } from './notices';
 import { logs, page, unread } from './page-state';
-import { showRoom } from './room-view';
+import { showRoom } from './navigation';
 
 export function initLobby(): void {
   ui.joinedList.addEventListener('click', onRoomClick);

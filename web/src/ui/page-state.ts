@@ -9,6 +9,8 @@ export const page = {
   current: null as string | null,
   /** A room deleted/left while shown: its view stays (read-only) until the user moves on. */
   shownGone: null as RoomState | null,
+  /** The session's socket has opened at least once (a first failure then is not a refused token). */
+  everOpened: false,
 };
 
 export const logs = new Map<string, HTMLOListElement>();
@@ -35,6 +37,7 @@ export function resetPage(): void {
   page.session = null;
   page.current = null;
   page.shownGone = null;
+  page.everOpened = false;
   logs.clear();
   unread.clear();
 }

@@ -7,12 +7,15 @@ import type { RoomState } from '../session';
 import { updateComposer } from './composer';
 import { ui } from './dom';
 import { joinRoom, renderJoined } from './lobby';
+import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
+import { scrollToBottom } from './scroll';
 
 let confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function initRoomView(): void {
+  provideShowRoom(showRoom);
   ui.loadOlder.addEventListener('click', () => void loadOlder());
   ui.scroller.addEventListener('scroll', () => {
     if (ui.scroller.scrollTop < 40) void loadOlder();
@@ -129,14 +132,6 @@ export function renderLoadOlder(room: RoomState): void {
   ui.loadOlder.disabled = room.loadingOlder;
 }
 
-export function nearBottom(): boolean {
-  const s = ui.scroller;
-  return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
-}
-
-export function scrollToBottom(): void {
-  ui.scroller.scrollTop = ui.scroller.scrollHeight;
-}
 
 async function loadOlder(): Promise<void> {
   const room = roomShown();

@@ -11,6 +11,8 @@ const KEY = 'chat.session';
 
 export interface SavedSession {
   username: string;
+  /** The client token, if the cluster requires one (kept per tab, like the rest). */
+  token?: string;
   /** The node connected to last, then the others known. */
   nodes: string[];
   rooms: { id: string; name: string; adminNode: string; creatorId: string | null }[];
@@ -29,7 +31,7 @@ export function saveSession(session: ChatSession | null = page.session): void {
     .filter((r) => r.status === 'joining' || r.status === 'joined' || r.status === 'unavailable')
     .map((r) => ({ id: r.id, name: r.name, adminNode: r.adminNode, creatorId: r.creatorId }));
   const nodes = [session.node, ...session.nodes.filter((n) => n !== session.node)];
-  write({ username: session.username, nodes, rooms, current: page.current });
+  write({ username: session.username, ...(session.token ? { token: session.token } : {}), nodes, rooms, current: page.current });
 }
 
 export function forgetSession(): void {

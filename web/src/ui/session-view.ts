@@ -9,7 +9,8 @@ import { renderJoined, renderRoomList } from './lobby';
 import { notify } from './notices';
 import { rejoinSavedRooms, saveSession } from './saved-session';
 import { logFor, logs, page, roomShown, unread } from './page-state';
-import { nearBottom, renderLoadOlder, renderOutbox, renderRoomHead, scrollToBottom } from './room-view';
+import { renderLoadOlder, renderOutbox, renderRoomHead } from './room-view';
+import { nearBottom, scrollToBottom } from './scroll';
 
 export function onSessionEvent(ev: SessionEvent): void {
   render(ev);
@@ -21,6 +22,11 @@ function render(ev: SessionEvent): void {
   switch (ev.kind) {
     case 'status': {
       showConnStatus(ev);
+      // A refused upgrade (HTTP 401) is invisible to the page: a token that never got through is the likely cause.
+      if (ev.status === 'open') page.everOpened = true;
+      else if (ev.status === 'reconnecting' && page.session?.token && !page.everOpened) {
+        notify('error', 'The node does not accept the connection. If your token is wrong or has expired, ask for a new one, then Disconnect and connect again.', 'token-refused');
+      }
       const room = roomShown();
       if (room) renderRoomHead(room);
       updateComposer();

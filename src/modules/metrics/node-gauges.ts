@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { ClientRegistry } from '../members/client-registry';
+import { PeerDirectory } from '../peers/peer-directory';
+import { RoomEventPublisher } from '../rooms/room-events.publisher';
+
+/** What this node holds right now, read from the services when a scrape or the status page asks. */
+export interface NodeSnapshot {
+  connections: number;
+  roomsHosted: number;
+  roomsReplica: number;
+  messagesTotal: number;
+  deliveriesTotal: number;
+}
+
+/**
+ * Registers the state gauges and the plain-number counters on the node's registry. Every value
+ * is read in a collect() callback at scrape time, so request paths only bump a number.
+ */
+@Injectable()
+export class NodeGauges {
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clients: ClientRegistry,
+    private readonly peers: PeerDirectory,
+    private readonly events: RoomEventPublisher,
+    metrics: ChatMetrics,
+  ) {
+    const registers = [metrics.registry];
+    const self = this;
+    peers.observeCalls((peer, method, seconds) => metrics.peerCallDone(peer, method, seconds));
+    new Gauge({
+      name: 'chat_connections',
+      help: 'Client WebSocket connections open on this node',
+      registers,
+      collect() {
+        this.set(self.clients.size);
+      },
+    });
+    new Gauge({
+      name: 'chat_rooms',
+      help: 'Rooms on this node: kind="hosted" (sequenced here) or kind="replica" (hosted by a peer)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const s = self.snapshot();
+        this.set({ kind: 'hosted' }, s.roomsHosted);
+        this.set({ kind: 'replica' }, s.roomsReplica);
+      },
+    });
+    new Counter({
+      name: 'chat_messages_total',
+      help: 'Messages sequenced by this node as the host of their room',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.events.sequencedMessages);
+      },
+    });
+    new Counter({
+      name: 'chat_deliveries_total',
+      help: 'new_message frames written to client sockets on this node',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.clients.deliveredMessages);
+      },
+    });
+    new Gauge({
+      name: 'chat_peer_up',
+      help: '1 while the peer answers heartbeats (healthy or degraded), 0 when failed or never seen',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const h of self.peers.allHealth()) this.set({ peer: h.nodeId }, h.status === 'healthy' || h.status === 'degraded' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'chat_replication_pending',
+      help: 'Replication events queued for the peer and not yet acknowledged by it',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const b of self.peers.replicationBacklog()) this.set({ peer: b.peer }, b.pending);
+      },
+    });
+    new Gauge({
+      name: 'chat_replication_oldest_pending_seconds',
+      help: 'Age of the oldest replication event still queued for the peer (0 when none is)',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        for (const b of self.peers.replicationBacklog()) this.set({ peer: b.peer }, (b.oldestPendingMs ?? 0) / 1000);
+      },
+    });
+  }
+
+  counters(): Pick<NodeSnapshot, 'messagesTotal' | 'deliveriesTotal'> {
+    return { messagesTotal: this.events.sequencedMessages, deliveriesTotal: this.clients.deliveredMessages };
+  }
+
+  snapshot(): NodeSnapshot {
+    let roomsHosted = 0;
+    let roomsReplica = 0;
+    for (const room of this.store.listRooms()) {
+      if (room.hostNode === this.config.nodeId) roomsHosted++;
+      else roomsReplica++;
+    }
+    return { connections: this.clients.size, roomsHosted, roomsReplica, messagesTotal: this.events.sequencedMessages, deliveriesTotal: this.clients.deliveredMessages };
+  }
+}
