@@ -253,9 +253,11 @@ describe('xmlrpc-codec', () => {
       }
     });
 
-    it('stops at the nesting limit before building a tree of the rest', () => {
-      const xml = `<methodCall><methodName>m</methodName><params><param>${'<a>'.repeat(300_000)}`;
-      expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/elements nested deeper than \d+ levels/) }));
+    it('keeps no tree past the nesting limit, yet refuses a malformed document as malformed first', () => {
+      const deep = '<a>'.repeat(300_000);
+      const call = (inner: string) => `<methodCall><methodName>m</methodName><params><param>${inner}</param></params></methodCall>`;
+      expect(() => decodeMethodCall(call(deep + '</a>'.repeat(300_000)))).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/elements nested deeper than \d+ levels/) }));
+      expect(() => decodeMethodCall(call(deep))).toThrow(expect.objectContaining({ code: -32700 }));
     });
 
     it('parses a large hostile tag in linear time', () => {
