@@ -1,4 +1,5 @@
 // Starts and stops the processes under test on loopback: a local chat cluster or the raw server.
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -63,6 +64,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export interface StartOptions {
   nodes: number;
   inspect?: boolean; // start with --inspect on a free loopback port (heap figures, CPU profiles)
+  /** Extra node settings; PEER_SECRET defaults to a random one (peer calls signed), '' turns signing off. */
   env?: Record<string, string>;
 }
 
@@ -71,6 +73,7 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
   const entry = join(REPO_ROOT, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const dir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  const peerSecret = randomBytes(32).toString('hex');
   const specs: { id: string; ws: number; rpc: number; inspect?: number }[] = [];
   for (let i = 1; i <= opts.nodes; i++) {
     specs.push({ id: `node${i}`, ws: await freePort(), rpc: await freePort(), inspect: opts.inspect ? await freePort() : undefined });
@@ -99,6 +102,7 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
             DATA_DIR: join(dir, spec.id, 'data'),
             LOG_DIR: join(dir, spec.id, 'logs'),
             LOG_LEVEL: 'WARNING',
+            PEER_SECRET: peerSecret,
             ...opts.env,
           },
         });

@@ -13,6 +13,7 @@ import { securityHeaders } from './common/http/security-headers';
 import { ChatWsAdapter } from './common/ws/chat-ws-adapter';
 import { UpgradeGate } from './common/ws/upgrade-gate';
 import { XmlRpcServer } from './common/xmlrpc';
+import { PeerAuthenticator } from './modules/peers/peer-authenticator';
 
 /** The browser client bundled by `npm run build` (absent until it is built). */
 const PUBLIC_DIR = path.join(__dirname, 'public');
@@ -39,12 +40,18 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     app.use(securityHeaders);
     app.use(compression()); // the web client is ~45 KB plain, ~14 KB gzipped
     if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', extensions: ['html'] }); // /status serves status.html
-    app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort }) }, { inheritAppConfig: true });
+    const authenticator = app.get(PeerAuthenticator);
+    app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort, authenticator }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     log.log(`XML-RPC server listening on ${config.xmlrpcHost}:${config.xmlrpcPort} (advertised as ${config.xmlrpcAddress})`);
     await app.listen(config.websocketPort, config.websocketHost);
     log.log(`WebSocket server listening on ws://${config.websocketHost}:${config.websocketPort} (HTTP /health on the same port)`);
     log.log(`Node ${config.nodeId} started with ${config.peers.length} peer(s): ${config.peers.map((p) => `${p.nodeId}=${p.url}`).join(', ') || 'none'}`);
+    if (!config.peerSecret) {
+      log.warn('PEER_SECRET is not set: XML-RPC peer calls are not authenticated, so anyone who reaches the XML-RPC port can read and change every room. Set PEER_SECRET or PEER_SECRET_FILE on every node outside a trusted network.');
+    } else {
+      log.log('Peer calls are signed with the cluster secret; only heartbeat() answers unsigned calls');
+    }
     log.debug(`Debug logging is on (LOG_LEVEL=${config.logLevel})`);
   } catch (e) {
     await app?.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { httpStatus } from '../src/cluster/node-process';
 import { freePortBlock } from '../src/cluster/ports';
+import { XmlRpcClient } from '../src/common/xmlrpc';
 import { eventually } from './support/cluster';
 
 /** `npm start`'s launcher: three nodes on loopback, their URLs printed, all stopped by Ctrl-C. */
@@ -37,6 +38,12 @@ describe('local cluster (npm start)', () => {
         expect(cluster.nodes.map((n) => `${n.node_id} ${n.client_url}`)).toEqual([1, 2, 3].map((n) => `node${n} ws://127.0.0.1:${base + n}/`));
         return true;
       }, 10000);
+      // the launcher made a cluster secret: the nodes talk signed, and an unsigned caller is refused
+      expect(output).not.toContain('PEER_SECRET is not set');
+      const unsigned = new XmlRpcClient({ url: `http://127.0.0.1:${base + 1011}` });
+      await expect(unsigned.call('get_room_states', [])).rejects.toEqual(expect.objectContaining({ code: -32401 }));
+      expect(await unsigned.call<{ status: string }>('heartbeat', [])).toMatchObject({ status: 'ok', node_id: 'node1' });
+      unsigned.close();
     } finally {
       launcher.kill('SIGINT');
     }

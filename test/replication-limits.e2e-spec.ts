@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { decodeMethodCall, encodeFault, encodeMethodResponse, XmlRpcClient, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
+import { decodeMethodCall, encodeFault, encodeMethodResponse, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
 import type { PeerResult } from '../src/modules/peers/peer-wire';
 import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
+import { peerClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';
 import { connect, createRoom, join, readDb, received } from './durability/support';
 
@@ -81,7 +82,7 @@ describe('Replication that cannot jam', () => {
           return h.details.store.rooms === 5000;
         }, 60000, 500);
         // the host answered in pages, each well under what a peer accepts
-        const rpc = new XmlRpcClient({ url: cluster.node(1).rpcUrl, timeoutMs: 5000 });
+        const rpc = peerClient(cluster.node(1), cluster.peerSecret!, 'node2');
         try {
           const first = await rpc.call<PeerResult<'get_room_states'>>('get_room_states', []);
           expect(first.rooms.length).toBeGreaterThan(0);

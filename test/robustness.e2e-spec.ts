@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
-import { httpStatus } from '../src/cluster/node-process';
+import { httpStatus, type NodeProcess } from '../src/cluster/node-process';
 import { decodeMethodResponse } from '../src/common/xmlrpc/xmlrpc-codec';
+import { PeerCallSigner } from '../src/common/xmlrpc/peer-signature';
 import { XmlRpcFault } from '../src/common/xmlrpc/xmlrpc-fault';
 import { eventually, TestCluster } from './support/cluster';
 import { TestClient, type Frame } from './support/test-client';
@@ -12,6 +13,8 @@ import { TestClient, type Frame } from './support/test-client';
  *
  * Reproduce a failure with FUZZ_SEED=<seed from the test name>. Two nodes: node1 hosts the rooms,
  * node2 replicates them, so the WebSocket fuzz on node2 also exercises the forwarded (XML-RPC) paths.
+ * The nodes have a PEER_SECRET: well-formed fuzzed calls are signed as the other node (so they reach
+ * the handlers), and some are sent unsigned, with a wrong secret, stale, replayed or from a stranger.
  */
 const SEED = Number(process.env.FUZZ_SEED || 0x5eed2024) >>> 0;
 const WS_CONNECTIONS = [1, 1, 1, 1, 2, 2]; // the node each fuzzing connection talks to
@@ -339,8 +342,8 @@ const RPC_METHODS: Record<string, string[]> = {
   delete_room: ['room', 'user', 'node'],
   is_username_held: ['user'],
 };
-const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500 } as const;
-const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params]);
+const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500, auth: -32401, refused: -32403 } as const;
+const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params, FAULT.auth, FAULT.refused]);
 
 /** An XML-RPC value as XML, and whether it is a valid value (a malformed one must be refused). */
 interface XmlValue {
@@ -555,6 +558,12 @@ interface RpcCase {
    * 'no-server-fault' = a result or any fault for the caller's mistake (a malformed value inside).
    */
   expect: 'ok' | `fault:${number}` | 'no-server-fault';
+  /**
+   * How the call is signed (none: sent as is). 'signed' = as the other node of the cluster; the
+   * others must be refused with -32401: a wrong secret, a timestamp 2 minutes old, the same
+   * signed call sent twice (the second counts), a sender that is not a peer.
+   */
+  auth?: { method: string; as: 'signed' | 'wrong-secret' | 'stale' | 'replayed' | 'stranger' };
 }
 
 function methodCall(name: string, params: XmlValue[], rng: Rng): string {
@@ -589,19 +598,27 @@ function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
       const name = rng.pick(Object.keys(RPC_METHODS));
       const kinds = RPC_METHODS[name].filter((k) => !k.endsWith('?') || rng.chance(0.5));
       const params = kinds.map((k) => typedParam(rng, k, pools));
-      return post(`${name}(typed)`, methodCall(name, params, rng), params.every((p) => p.valid) ? 'ok' : 'no-server-fault');
+      return { ...post(`${name}(typed)`, methodCall(name, params, rng), params.every((p) => p.valid) ? 'ok' : 'no-server-fault'), auth: { method: name, as: 'signed' } };
     }],
     [20, () => {
       // a known method with random params of random number and types
       const name = rng.pick(Object.keys(RPC_METHODS));
       const params = Array.from({ length: rng.weighted([[5, rng.int(0, 5)], [1, rng.int(6, 40)]]) }, () => xmlGarbage(rng));
-      return post(`${name}(${params.length} random)`, methodCall(name, params, rng), params.every((p) => p.valid) ? 'ok' : 'no-server-fault');
+      return { ...post(`${name}(${params.length} random)`, methodCall(name, params, rng), params.every((p) => p.valid) ? 'ok' : 'no-server-fault'), auth: { method: name, as: 'signed' } };
+    }],
+    [8, () => {
+      // a well-typed call that is not (validly) signed: refused before any handler, heartbeat() excepted
+      const name = rng.pick(Object.keys(RPC_METHODS).filter((m) => m !== 'heartbeat'));
+      const params = RPC_METHODS[name].filter((k) => !k.endsWith('?')).map((k) => typedParam(rng, k, pools));
+      const as = rng.pick(['unsigned', 'wrong-secret', 'stale', 'replayed', 'stranger'] as const);
+      const call = post(`${name} ${as}`, methodCall(name, params, rng), params.every((p) => p.valid) ? 'fault:-32401' : 'no-server-fault');
+      return as === 'unsigned' ? call : { ...call, auth: { method: name, as } };
     }],
     [5, () => {
       const name = rng.pick(['system.listMethods', 'system.multicall', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'HEARTBEAT', 'heartbeat ', 'nope', 'a'.repeat(129), 'a'.repeat(5000), 'rooms.join', '../heartbeat', 'x y', '😀']);
       const call = methodCall(name, [xmlString(rng, 'x')], rng);
       // the name is trimmed, so 'heartbeat ' is heartbeat called with one param too many
-      return post(`unknown method ${name.slice(0, 20)}`, call, name === 'heartbeat ' ? 'fault:-32602' : 'fault:-32601');
+      return { ...post(`unknown method ${name.slice(0, 20)}`, call, name === 'heartbeat ' ? 'fault:-32602' : 'fault:-32601'), auth: { method: name.trim(), as: 'signed' } };
     }],
     [12, () => {
       const call = methodCall(rng.pick(Object.keys(RPC_METHODS)), Array.from({ length: rng.int(0, 3) }, () => xmlGarbage(rng)), rng);
@@ -655,7 +672,7 @@ function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
         'fault:-32600',
       ),
     ],
-    [3, () => post('entities in a string', methodCall('get_messages', [v('<string>&amp;lt;room&amp;gt; &amp;amp;lt; &#x1F600; &#65;</string>'), v('<int>0</int>'), v('<nil/>'), v('<int>10</int>')], rng), 'ok')],
+    [3, () => ({ ...post('entities in a string', methodCall('get_messages', [v('<string>&amp;lt;room&amp;gt; &amp;amp;lt; &#x1F600; &#65;</string>'), v('<int>0</int>'), v('<nil/>'), v('<int>10</int>')], rng), 'ok'), auth: { method: 'get_messages', as: 'signed' } })],
     [1, () => post('billion laughs', BILLION_LAUGHS, 'fault:-32700')],
     [1, () => post('external entity', XXE, 'fault:-32700')],
     [2, () => post('empty body', '', 'fault:-32700')],
@@ -677,8 +694,22 @@ interface RpcOutcome {
   invalid?: string;
 }
 
-async function rpc(url: string, c: RpcCase): Promise<RpcOutcome> {
-  const res = await fetch(url + c.path, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(REPLY_TIMEOUT_MS) });
+/** Signature headers for a case: signed as `peer` (the other node) over the exact body sent, or wrongly as the case asks. */
+function authHeaders(node: NodeProcess, secret: string, peer: string, c: RpcCase): Record<string, string> {
+  if (!c.auth || c.body === undefined) return {};
+  const as = c.auth.as === 'stranger' ? 'node9' : peer;
+  const key = c.auth.as === 'wrong-secret' ? `${secret}-but-not-quite` : secret;
+  const now = c.auth.as === 'stale' ? () => Date.now() - 120_000 : Date.now;
+  const body = typeof c.body === 'string' ? Buffer.from(c.body, 'utf8') : c.body;
+  return new PeerCallSigner(key, as, node.spec.nodeId, now).headers(c.auth.method, body);
+}
+
+async function rpc(node: NodeProcess, c: RpcCase, secret = '', peer = ''): Promise<RpcOutcome> {
+  const send = (headers: Record<string, string>) =>
+    fetch(node.rpcUrl + c.path, { method: c.method, headers: { ...c.headers, ...headers }, body: c.body, signal: AbortSignal.timeout(REPLY_TIMEOUT_MS) });
+  const signature = authHeaders(node, secret, peer, c);
+  if (c.auth?.as === 'replayed') await (await send(signature)).text();
+  const res = await send(signature);
   const text = await res.text();
   if (!/^<\?xml[^>]*\?>\s*<methodResponse>/.test(text)) return { status: res.status, invalid: `not a methodResponse: ${text.slice(0, 200)}` };
   try {
@@ -697,7 +728,9 @@ function rpcProblem(c: RpcCase, out: RpcOutcome): string | null {
   if (out.status !== status) return `HTTP ${out.status}, expected ${status}`;
   if (out.fault && !CLIENT_FAULTS.has(out.fault.code)) return `fault ${out.fault.code} (${out.fault.message.slice(0, 300)})`;
   if (out.fault && (typeof out.fault.message !== 'string' || !out.fault.message)) return 'fault without a faultString';
-  if (c.expect === 'ok' && out.fault && out.fault.code !== FAULT.params) return `fault ${out.fault.code} for a well-formed call (${out.fault.message.slice(0, 200)})`;
+  // a well-formed signed call may still be refused: a bad param, a sender param naming another node, or a room the signer does not host
+  const callersMistake = out.fault && (out.fault.code === FAULT.params || out.fault.code === FAULT.refused || (out.fault.code === FAULT.auth && /names node [\s\S]* but is signed by/.test(out.fault.message)));
+  if (c.expect === 'ok' && out.fault && !callersMistake) return `fault ${out.fault.code} for a well-formed call (${out.fault.message.slice(0, 200)})`;
   if (c.expect.startsWith('fault:') && out.fault?.code !== Number(c.expect.slice(6))) {
     return `expected ${c.expect}, got ${out.fault ? `fault ${out.fault.code} (${out.fault.message.slice(0, 200)})` : 'a result'}`;
   }
@@ -834,6 +867,8 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
       nodes: ['node1', 'node2', 'node9', ''],
     };
     const problems: string[] = [];
+    const secret = cluster.peerSecret as string;
+    expect(secret).toBeTruthy();
     for (const [n, node] of [cluster.node(1), cluster.node(2)].entries()) {
       const rng = new Rng((SEED ^ (0x5a5a0000 + n)) >>> 0);
       const cases = Array.from({ length: RPC_CALLS_PER_NODE }, () => rpcCase(rng, pools));
@@ -847,7 +882,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
             const started = Date.now();
             let out: RpcOutcome;
             try {
-              out = await rpc(node.rpcUrl, c);
+              out = await rpc(node, c, secret, n === 0 ? 'node2' : 'node1');
             } catch (e) {
               problems.push(`${where}: no HTTP answer (${(e as Error).message}); body ${String(c.body ?? '').slice(0, 300)}`);
               continue;
@@ -874,14 +909,16 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
     const oversized = `<?xml version="1.0"?><methodCall><methodName>heartbeat</methodName><params><param><value><string>${'x'.repeat(1_200_000)}</string></value></param></params></methodCall>`;
     const bomb = gzipSync(Buffer.alloc(48 * 1024 * 1024)); // ~48 KB that inflate to 48 MiB
     for (const node of cluster.nodes) {
-      const big = await rpc(node.rpcUrl, { label: 'over 1 MiB', method: 'POST', path: '/RPC2', body: oversized, headers: { 'Content-Type': 'text/xml' }, expect: 'fault:-32600' });
+      const big = await rpc(node, { label: 'over 1 MiB', method: 'POST', path: '/RPC2', body: oversized, headers: { 'Content-Type': 'text/xml' }, expect: 'fault:-32600' });
       expect({ status: big.status, code: big.fault?.code }).toEqual({ status: 200, code: FAULT.request });
-      const inflated = await rpc(node.rpcUrl, { label: 'gzip bomb', method: 'POST', path: '/', body: bomb, headers: { 'Content-Type': 'text/xml', 'Content-Encoding': 'gzip' }, expect: 'fault:-32600' });
+      const inflated = await rpc(node, { label: 'gzip bomb', method: 'POST', path: '/', body: bomb, headers: { 'Content-Type': 'text/xml', 'Content-Encoding': 'gzip' }, expect: 'fault:-32600' });
       expect({ status: inflated.status, code: inflated.fault?.code }).toEqual({ status: 200, code: FAULT.request });
       stats.rpcCalls += 2;
     }
     expect(stats.rpcResults).toBeGreaterThan(RPC_CALLS_PER_NODE / 10);
     expect(stats.rpcFaults).toBeGreaterThan(RPC_CALLS_PER_NODE / 4);
+    // the unsigned, wrongly signed, stale, replayed and strangers' calls were really sent and refused
+    expect(stats.faultCodes[FAULT.auth] ?? 0).toBeGreaterThan(RPC_CALLS_PER_NODE / 20);
   }, 120_000);
 
   it(`keeps both nodes running and healthy with no crash in their output (seed ${SEED})`, async () => {

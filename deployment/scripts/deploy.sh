@@ -35,10 +35,14 @@ Options:
 Environment: RESOLVE_IMAGE=always|changed|never is passed to 'docker stack deploy
 --resolve-image' (default: always; 'never' for images that exist only locally on each machine).
 
+Peer secret: the nodes sign their calls to each other with the Docker secret PEER_SECRET_NAME
+(default chat_peer_secret, from the env file). When no secret of that name exists, deploy.sh
+creates one with 32 random bytes; it never changes an existing one.
+
 Exit codes:
   0  deployed (and, with -v, every node healthy)
   1  docker or Swarm missing, not a manager, env/stack file missing, a node_type label missing,
-     build/push/deploy failed, an update rolled back, or -v found an unhealthy node
+     the peer secret could not be created, build/push/deploy failed, an update rolled back, or -v found an unhealthy node
 USAGE
 }
 
@@ -84,6 +88,22 @@ if ((missing)); then
   echo "  Machines and labels now:" >&2
   while read -r line; do printf '    %s\n' "$line" >&2; done <<<"$labels"
   exit 1
+fi
+
+# The cluster secret that signs peer calls (PEER_SECRET_NAME, default chat_peer_secret): made once,
+# random, when missing. Swarm secrets cannot change; rotating means a new name (OPERATIONS.md).
+PEER_SECRET_NAME=${PEER_SECRET_NAME:-chat_peer_secret}
+export PEER_SECRET_NAME
+if ! docker secret inspect "$PEER_SECRET_NAME" >/dev/null 2>&1; then
+  if grep -q 'chat_peer_secret' "$COMPOSE_FILE"; then
+    info "creating the Docker secret ${PEER_SECRET_NAME} (32 random bytes, hex) that signs calls between nodes"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | docker secret create "$PEER_SECRET_NAME" - >/dev/null || {
+      error "could not create the Docker secret ${PEER_SECRET_NAME}"
+      exit 1
+    }
+  fi
+else
+  info "peer calls are signed with the existing Docker secret ${PEER_SECRET_NAME}"
 fi
 
 if ((BUILD)); then

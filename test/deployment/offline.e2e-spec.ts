@@ -77,6 +77,10 @@ describe('deployment: stack file and env file', () => {
     expect(out).toMatch(/rollback_config:/);
     expect(out).toMatch(/limits:\n\s+cpus: "1.0"\n\s+memory: "536870912"/);
     expect(out).toMatch(/restart_policy:\n\s+condition: any/);
+    // peer trust: every node reads the cluster secret from the Docker secret deploy.sh creates
+    expect(out.match(/PEER_SECRET_FILE: \/run\/secrets\/chat_peer_secret/g)?.length).toBeGreaterThanOrEqual(3); // the x- blocks are echoed too
+    expect(out.match(/- source: chat_peer_secret\n\s+target: chat_peer_secret\n\s+uid: "10001"\n\s+gid: "10001"\n\s+mode: 256/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(out).toMatch(/^secrets:\n  chat_peer_secret:\n    name: chat_peer_secret\n    external: true/m);
   });
 
   itWith('docker CLI with `docker stack config`', ['docker', ['stack', 'config', '--help']], 'docker stack config accepts the monitoring stack: Prometheus on the chat-system overlay', () => {

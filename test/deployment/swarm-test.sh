@@ -162,6 +162,8 @@ single_host_test() {
     echo "HEALTH_CHECK_START_PERIOD=30s"
     echo "HEALTH_CHECK_TIMEOUT=6s"
     echo "HEARTBEAT_INTERVAL=3"
+    # the single-host file takes the cluster secret itself (no Docker secrets without Swarm)
+    echo "PEER_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   } >"$WORK/single.env"
   single_compose up -d >"$WORK/single-up.log" 2>&1 || {
     cat "$WORK/single-up.log" >&2
@@ -242,7 +244,9 @@ deploy_checks() {
   log "  ok: -h exits 0; unknown option, missing env file, unknown stack exit 1"
   # Images exist only on each machine (no registry): do not ask a registry for digests.
   RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t1.env" -v -w 240 2>&1 | tee "$WORK/deploy-t1.log" | sed 's/^/    | /'
-  [[ ${PIPESTATUS[0]} -eq 0 ]]
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
+  check "deploy.sh created the Docker secret chat_peer_secret (it was missing)" bash -c \
+    "grep -q 'creating the Docker secret chat_peer_secret' $WORK/deploy-t1.log && DOCKER_HOST=unix://$(machine_sock m1) docker secret inspect chat_peer_secret >/dev/null"
 }
 
 placement_checks() {
@@ -251,11 +255,13 @@ placement_checks() {
   check "each node runs on its labelled machine (${placed})" test "$placed" = "${STACK}_node1=swarm-m1 ${STACK}_node2=swarm-m2 ${STACK}_node3=swarm-m3 " || return 1
   env=$(ops docker service inspect "${STACK}_node2" --format '{{join .Spec.TaskTemplate.ContainerSpec.Env " "}}')
   local key missing=()
-  for key in LOG_LEVEL LOG_FORMAT HEARTBEAT_INTERVAL HEARTBEAT_TIMEOUT MAX_HEARTBEAT_FAILURES INACTIVITY_TIMEOUT CLEANUP_INTERVAL PEER_CALL_TIMEOUT WS_PING_INTERVAL LOG_DIR DATA_DIR PEER_NODES XMLRPC_ADDRESS NODE_ID; do
+  for key in LOG_LEVEL LOG_FORMAT HEARTBEAT_INTERVAL HEARTBEAT_TIMEOUT MAX_HEARTBEAT_FAILURES INACTIVITY_TIMEOUT CLEANUP_INTERVAL PEER_CALL_TIMEOUT WS_PING_INTERVAL LOG_DIR DATA_DIR PEER_NODES XMLRPC_ADDRESS NODE_ID PEER_SECRET_FILE DELETE_PREPARE_TIMEOUT; do
     grep -q "\\b${key}=" <<<"$env" || missing+=("$key")
   done
   check "every node setting reaches the service (missing: ${missing[*]:-none}; HEARTBEAT_INTERVAL=2 from the env file: $(grep -o 'HEARTBEAT_INTERVAL=[^ ]*' <<<"$env"))" \
     test ${#missing[@]} -eq 0 -a -n "$(grep -o 'HEARTBEAT_INTERVAL=2\b' <<<"$env")" || return 1
+  check "node2 mounts the Docker secret chat_peer_secret as /run/secrets/chat_peer_secret" bash -c \
+    "DOCKER_HOST=unix://$(machine_sock m1) docker service inspect ${STACK}_node2 --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}:{{.File.Name}} {{end}}' | grep -q 'chat_peer_secret:chat_peer_secret'" || return 1
   check "overlay chat-overlay is attachable with subnet 10.10.0.0/16" bash -c \
     "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{.Attachable}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' | grep -qx 'true 10.10.0.0/16'" || return 1
   check "data and log volumes are named volumes on each machine" bash -c \
@@ -314,6 +320,13 @@ seed_diagnostics() {
   # host against node1's published XML-RPC port, and the image's own probe inside the container.
   out=$(heartbeat_py "$r1")
   check "seed probe: python3 xmlrpc.client ServerProxy(...).heartbeat() -> ${out}" grep -q "'status': 'ok'" <<<"$out" || return 1
+  # Peer calls are signed with the Docker secret: an unsigned caller on the published port gets -32401.
+  out=$(timeout 10 python3 -c "import xmlrpc.client as x
+try: x.ServerProxy('http://127.0.0.1:${r1}').get_room_states()
+except x.Fault as f: print(f.faultCode)" 2>&1)
+  check "unsigned get_room_states() on node1's published XML-RPC port is refused (${out})" test "$out" = "-32401" &&
+    check "no node runs without the peer secret (no 'PEER_SECRET is not set' WARNING)" bash -c \
+      "! DOCKER_HOST=unix://$(machine_sock m1) $SCRIPTS/logs.sh 2>/dev/null | grep -q 'PEER_SECRET is not set'" || return 1
   c1=$(mdocker m1 ps -q -f name="${STACK}_node1")
   out=$(mdocker m1 exec "$c1" node dist/healthcheck.js 2>&1)
   check "docker exec <node1> node dist/healthcheck.js -> ${out}" grep -q '"status":"ok"' <<<"$out" &&

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +23,8 @@ export class TestCluster {
   private constructor(
     readonly nodes: NodeProcess[],
     readonly root: string,
+    /** The cluster's PEER_SECRET (every cluster signs its peer calls unless started with PEER_SECRET ''); null = unsigned. */
+    readonly peerSecret: string | null,
   ) {}
 
   /** `extraPeers` (e.g. a black-holed address) is appended to every node's PEER_NODES. */
@@ -39,12 +42,14 @@ export class TestCluster {
 
   private static async launch(specs: NodeSpec[], extraEnv: Record<string, string>, perNode: Record<string, string>[], extraPeers: string): Promise<TestCluster> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-'));
+    const peerSecret = extraEnv.PEER_SECRET ?? randomBytes(32).toString('hex');
+    extraEnv = { PEER_SECRET: peerSecret, ...extraEnv };
     const nodes = specs.map((spec, i) => {
       const env = clusterEnv(spec, specs, { dataDir: path.join(root, spec.nodeId, 'data'), logDir: path.join(root, spec.nodeId, 'logs') }, { ...FAST_FAILURE_DETECTION, ...extraEnv, ...(perNode[i] ?? {}) });
       if (extraPeers) env.PEER_NODES = [env.PEER_NODES, extraPeers].filter(Boolean).join(',');
       return new NodeProcess(spec, env);
     });
-    const cluster = new TestCluster(nodes, root);
+    const cluster = new TestCluster(nodes, root, peerSecret || null);
     try {
       await Promise.all(nodes.map((n) => n.start()));
       if (!extraPeers) await meshHealthy(nodes);

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Test } from '@nestjs/testing';
 import { ConfigError } from './config-error';
 import { loadConfig } from './load-config';
@@ -90,5 +93,45 @@ describe(loadConfig.name, () => {
   it('is injectable through ConfigModule', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(loadConfig({ NODE_ID: 'x' }))] }).compile();
     expect(moduleRef.get(NODE_CONFIG).nodeId).toBe('x');
+  });
+
+  describe('peer trust settings', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peer-secret-'));
+    const file = (name: string, text: string) => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, text);
+      return p;
+    };
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('has no secret and a 30 s prepare timeout by default; an empty PEER_SECRET is unset', () => {
+      expect(loadConfig({})).toMatchObject({ peerSecret: null, deletePrepareTimeoutMs: 30_000 });
+      expect(loadConfig({ PEER_SECRET: '' }).peerSecret).toBeNull();
+    });
+
+    it('reads PEER_SECRET, or PEER_SECRET_FILE trimmed (a Docker secret ends in a newline)', () => {
+      expect(loadConfig({ PEER_SECRET: ' 0123456789abcdef0123 ' }).peerSecret).toBe('0123456789abcdef0123');
+      expect(loadConfig({ PEER_SECRET_FILE: file('ok', 'fedcba9876543210fedcba\n') }).peerSecret).toBe('fedcba9876543210fedcba');
+      expect(loadConfig({ DELETE_PREPARE_TIMEOUT: '1.5' }).deletePrepareTimeoutMs).toBe(1500);
+    });
+
+    it.each([
+      ['both set', { PEER_SECRET: '0123456789abcdef0123', PEER_SECRET_FILE: '/dev/null' }, 'PEER_SECRET', /PEER_SECRET_FILE are both set/],
+      ['an empty file', { PEER_SECRET_FILE: 'EMPTY' }, 'PEER_SECRET_FILE', /empty file/],
+      ['a missing file', { PEER_SECRET_FILE: '/no/such/secret' }, 'PEER_SECRET_FILE', /cannot be read \(ENOENT/],
+      ['a short secret', { PEER_SECRET: 'short' }, 'PEER_SECRET', /at least 16 characters/],
+      ['a bad timeout', { DELETE_PREPARE_TIMEOUT: 'never' }, 'DELETE_PREPARE_TIMEOUT', /seconds/],
+    ])('refuses %s, naming the variable', (_what, env, variable, problem) => {
+      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === 'EMPTY' ? file('empty', ' \n') : v]));
+      let error: unknown;
+      try {
+        loadConfig(resolved);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as Error).message).toMatch(problem);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { ConfigError } from './config-error';
 import type { LogFormat, LogLevelName, NodeConfig } from './node-config';
 import { isValidNodeId, parsePeerNodes } from './peer-nodes';
@@ -87,9 +88,11 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     wsPingIntervalMs: seconds('WS_PING_INTERVAL', 20),
     // --- client trust (issue 12) ---
     ...loadClientAuthSettings(env),
-    peerSecret: null, // PEER_SECRET/PEER_SECRET_FILE are read by the peer-trust branch
     // --- metrics (issue 14) ---
     metricsPort: optionalPort(read('METRICS_PORT', '0'), 'METRICS_PORT'),
+    // --- peer trust (issue 12) ---
+    peerSecret: peerSecret(env),
+    deletePrepareTimeoutMs: seconds('DELETE_PREPARE_TIMEOUT', 30),
   };
 }
 
@@ -107,4 +110,29 @@ function optionalPort(raw: string, name: string): number | null {
 function defaultClientUrl(host: string, port: number): string | null {
   if (host === '0.0.0.0' || host === '::' || host === '[::]') return null;
   return `ws://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}/`;
+}
+
+const MIN_SECRET_LENGTH = 16;
+
+/** PEER_SECRET, or the trimmed contents of PEER_SECRET_FILE (a Docker secret); null when neither is set. */
+function peerSecret(env: Env): string | null {
+  const inline = env.PEER_SECRET?.trim() ?? '';
+  const file = env.PEER_SECRET_FILE?.trim() ?? '';
+  if (inline && file) throw new ConfigError('PEER_SECRET', 'and PEER_SECRET_FILE are both set; set only one of them');
+  let secret = inline;
+  let name = 'PEER_SECRET';
+  if (file) {
+    name = 'PEER_SECRET_FILE';
+    try {
+      secret = fs.readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(name, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}: ${file})`);
+    }
+    if (!secret) throw new ConfigError(name, `names an empty file (${file}); put the cluster secret in it`);
+  }
+  if (!secret) return null;
+  if (secret.length < MIN_SECRET_LENGTH || /\s/.test(secret)) {
+    throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters without spaces (e.g. openssl rand -hex 32)`);
+  }
+  return secret;
 }

@@ -43,11 +43,14 @@ export interface NodeConfig {
   readonly authSecret: string | null;
   /** Browser origins allowed to open a WebSocket; null = any. Clients sending no Origin are always allowed. */
   readonly allowedOrigins: readonly string[] | null;
-  /** Cluster secret peers sign with (PEER_SECRET/PEER_SECRET_FILE, read by the peer-trust config); null when none is set. */
-  readonly peerSecret: string | null;
   // --- metrics (issue 14) ---
   /** METRICS_PORT: a second HTTP port serving only GET /metrics; null (0 or unset) = only the client port serves it. */
   readonly metricsPort: number | null;
+  // --- peer trust (issue 12) ---
+  /** Cluster secret that signs every XML-RPC call between nodes (PEER_SECRET / PEER_SECRET_FILE); null = unsigned. */
+  readonly peerSecret: string | null;
+  /** A prepared deletion with no commit or rollback from its host by then is rolled back here. */
+  readonly deletePrepareTimeoutMs: number;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

@@ -8,4 +8,8 @@ export const XmlRpcFaultCode = {
   InvalidParams: -32602,
   /** The handler failed or its result could not be encoded. */
   ApplicationError: -32500,
+  /** Not signed with the cluster's PEER_SECRET (or a bad, stale or replayed signature, or a claimed sender that is not the signer). */
+  PeerAuthRequired: -32401,
+  /** Signed, but the caller may not do this (e.g. replicate a room it does not host). */
+  PeerNotAuthorised: -32403,
 } as const;

@@ -16,6 +16,8 @@ export interface XmlRpcClientOptions {
   maxResponseBytes?: number;
   /** Concurrent connections to the peer (default 16); further calls queue in the agent. */
   maxSockets?: number;
+  /** Adds signature headers to every call (PEER_SECRET); none = unsigned calls. */
+  signer?: { headers(method: string, body: Buffer): Record<string, string> };
 }
 
 const gunzipAsync = promisify(gunzip);
@@ -27,6 +29,7 @@ export class XmlRpcClient extends ClientProxy {
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly agent: http.Agent;
+  private readonly signer: XmlRpcClientOptions['signer'];
 
   constructor(options: XmlRpcClientOptions) {
     super();
@@ -38,6 +41,7 @@ export class XmlRpcClient extends ClientProxy {
     this.url = this.endpoint.href;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+    this.signer = options.signer;
     const Agent = this.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
   }
@@ -83,7 +87,7 @@ export class XmlRpcClient extends ClientProxy {
       const req = transport.request(this.endpoint, {
         method: 'POST',
         agent: this.agent,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc' },
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc', ...this.signer?.headers(method, body) },
       });
       let settled = false;
       const settle = (outcome: () => void) => {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
@@ -17,6 +17,13 @@ export interface XmlRpcServerOptions {
   /** A handler that has not answered by then gets the caller a -32500 fault instead of a hung call. */
   handlerTimeoutMs?: number;
   logger?: LoggerService;
+  /** Checks who is calling before any handler runs; throws an XmlRpcFault to refuse the call. */
+  authenticator?: XmlRpcCallAuthenticator;
+}
+
+export interface XmlRpcCallAuthenticator {
+  /** The verified caller's id (handlers read it as XmlRpcContext.getPeer()), or null when unverified. */
+  authenticate(method: string, params: unknown[], body: Buffer, headers: IncomingHttpHeaders): string | null;
 }
 
 export const XMLRPC_TRANSPORT = Symbol.for('XMLRPC');
@@ -37,6 +44,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   private readonly port: number;
   private readonly maxBodyBytes: number;
   private readonly handlerTimeoutMs: number;
+  private readonly authenticator: XmlRpcCallAuthenticator | undefined;
 
   constructor(options: XmlRpcServerOptions) {
     super();
@@ -45,6 +53,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     this.maxBodyBytes = options.maxBodyBytes ?? XMLRPC_MAX_BODY_BYTES;
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 30_000;
     this.logger = options.logger ?? new Logger(XmlRpcServer.name);
+    this.authenticator = options.authenticator;
     this.httpServer = createServer((req, res) => void this.handleHttpRequest(req, res));
     // Bound slow senders; keep idle keep-alive connections longer than clients keep them.
     this.httpServer.headersTimeout = 10_000;
@@ -118,7 +127,8 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     try {
       const call = decodeMethodCall(body.toString('utf8'));
       method = call.method;
-      const result = await this.dispatch(call.method, call.params, req);
+      const peer = this.authenticator?.authenticate(call.method, call.params, body, req.headers) ?? null;
+      const result = await this.dispatch(call.method, call.params, req, peer);
       this.reply(res, 200, this.encodeResult(method, result));
     } catch (err) {
       const fault = toFault(err);
@@ -128,10 +138,10 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   }
 
   /** Runs the handler through Nest's processing hooks and resolves with its last value. */
-  private dispatch(method: string, params: unknown[], req: IncomingMessage): Promise<unknown> {
+  private dispatch(method: string, params: unknown[], req: IncomingMessage, peer: string | null): Promise<unknown> {
     const handler = METHOD_NAME.test(method) ? this.getHandlerByPattern(method) : null;
     if (!handler) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, `method "${method}" is not supported`);
-    const context = new XmlRpcContext([method, req]);
+    const context = new XmlRpcContext([method, req, peer]);
     if (handler.isEventHandler) return Promise.resolve(this.handleEvent(method, { pattern: method, data: params }, context)).then(() => null);
 
     return new Promise((resolve, reject) => {

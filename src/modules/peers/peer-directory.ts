@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PEER_BATCH_BYTES, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
+import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
@@ -62,7 +62,8 @@ export class PeerDirectory implements OnModuleDestroy {
     private readonly clock: Clock,
   ) {
     for (const { nodeId, url } of config.peers) {
-      const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs });
+      const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
+      const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
       const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
         (items) =>
@@ -71,6 +72,7 @@ export class PeerDirectory implements OnModuleDestroy {
             : this.forwardBatch(peer, items),
         { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
+      // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, structsOnly: false, outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(

@@ -120,3 +120,24 @@ export interface PeerMethodMap {
 export type PeerMethod = keyof PeerMethodMap;
 export type PeerParams<M extends PeerMethod> = PeerMethodMap[M]['params'];
 export type PeerResult<M extends PeerMethod> = PeerMethodMap[M]['result'];
+
+/**
+ * The param in which a method names its calling node: with PEER_SECRET it must be the signer, and
+ * without one it must at least be a configured peer (no per-caller state for invented ids).
+ */
+export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
+  join_room: 2,
+  leave_room: 2,
+  forward_message: 3,
+  notify_member_disconnect: 2,
+  prepare_delete_room: 2,
+  replicate_events: 0,
+  replicate_events_json: 0,
+  forward_messages: 0,
+  forward_messages_json: 0,
+  request_sync: 0,
+  delete_room: 2,
+};
+
+/** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */
+export const OPEN_METHODS: ReadonlySet<string> = new Set<PeerMethod>(['heartbeat']);

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { bootIdProvider } from './boot-id';
 import { ClusterController } from './cluster.controller';
+import { PeerAuthenticator } from './peer-authenticator';
 import { PeerDirectory } from './peer-directory';
 import { PeerHealthMonitor } from './peer-health.monitor';
 import { PeersRpcController } from './peers.rpc.controller';
 
 @Module({
   controllers: [PeersRpcController, ClusterController],
-  providers: [PeerDirectory, PeerHealthMonitor, bootIdProvider],
-  exports: [PeerDirectory, PeerHealthMonitor, bootIdProvider],
+  providers: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, bootIdProvider],
+  exports: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, bootIdProvider],
 })
 export class PeersModule {}

@@ -8,6 +8,7 @@ import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { ReplicationEvent } from '../peers/peer-wire';
 import { ReplicaService } from './replica.service';
+import { RoomHostAuthority } from './room-host-authority';
 
 const ROOM = {
   room_id: 'r1',
@@ -37,6 +38,7 @@ describe(ReplicaService.name, () => {
     store = ChatStore.inMemory();
     fetched.length = 0;
     const peers = {
+      has: (id: string) => id === 'node2' || id === 'node3',
       call: async (_node: string, method: string, params: unknown[]) => {
         fetched.push([method, ...params]);
         return { success: true, messages: [message(2)].map((e) => (e as Extract<ReplicationEvent, { kind: 'message' }>).message), first_sequence: 1, last_sequence: 2 };
@@ -45,6 +47,7 @@ describe(ReplicaService.name, () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         ReplicaService,
+        RoomHostAuthority,
         ClientRegistry,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
@@ -86,5 +89,26 @@ describe(ReplicaService.name, () => {
     apply.mockRestore();
     await sut.receive('node2', [message(1)]); // the retry goes through, and later batches still apply
     expect(store.getRoom('r1')?.lastSequence).toBe(1);
+  });
+
+  it('refuses a whole batch from a peer that is not the room host, and applies none of it', async () => {
+    const socket = new FakeSocket();
+    const conn = clients.connect(socket.asWebSocket());
+    await sut.receive('node2', [{ kind: 'room', room: ROOM }, message(1)]);
+    clients.register(conn, 'r1', 'bob', 1);
+    const forged = sut.receive('node3', [message(2), { kind: 'member', event_type: 'member_joined', event: { room_id: 'r1', username: 'mallory' } as never, node_id: 'node3' }]);
+    await expect(forged).rejects.toMatchObject({ code: -32403, faultString: expect.stringMatching(/hosted by node2, not by node3/) });
+    await expect(sut.receive('node3', [{ kind: 'room', room: { ...ROOM, host_node: 'node3' } }])).rejects.toMatchObject({ code: -32403 });
+    await expect(sut.receive('node2', [{ kind: 'room', room: { ...ROOM, room_id: 'r2', host_node: 'node3' } }])).rejects.toMatchObject({ code: -32403 });
+    expect(store.getRoom('r1')).toMatchObject({ hostNode: 'node2', lastSequence: 1 });
+    expect(store.getRoom('r2')).toBeNull();
+    expect(store.listMembers('r1')).toEqual([]);
+    expect(socket.sent('new_message')).toEqual([]);
+  });
+
+  it('keeps no state for a caller that is not a configured peer', async () => {
+    await expect(sut.receive('node9', [{ kind: 'room', room: { ...ROOM, host_node: 'node9' } }])).rejects.toMatchObject({ code: -32403, faultString: expect.stringMatching(/not in PEER_NODES/) });
+    expect(store.getRoom('r1')).toBeNull();
+    expect((sut as unknown as { chains: Map<string, unknown> }).chains.has('node9')).toBe(false);
   });
 });

@@ -7,6 +7,8 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { HostedRoomState, MessageWire, PeerResult, ReplicationEvent, RoomWire } from '../peers/peer-wire';
+import { BurstWarning } from '../../common/logging/burst-warning';
+import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
 import { SequenceWaiters } from './sequence-waiters';
 import type { MemberEvent } from './wire';
@@ -30,6 +32,7 @@ export class ReplicaService implements OnModuleDestroy {
   private readonly gapFetches = new Map<string, Promise<void>>();
   private readonly syncing = new Map<string, Promise<void>>();
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly refusals: BurstWarning;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -37,7 +40,10 @@ export class ReplicaService implements OnModuleDestroy {
     private readonly clock: Clock,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
-  ) {}
+    private readonly authority: RoomHostAuthority,
+  ) {
+    this.refusals = new BurstWarning(this.logger, () => clock.now());
+  }
 
   onModuleDestroy(): void {
     if (this.sweeper) clearInterval(this.sweeper);
@@ -49,10 +55,21 @@ export class ReplicaService implements OnModuleDestroy {
    * re-applying is harmless (messages already stored count as duplicates).
    */
   receive(fromNode: string, events: ReplicationEvent[]): Promise<void> {
+    // only configured peers get a chain: invented ids cannot grow this map
+    if (!this.peers.has(fromNode)) return Promise.reject(new PeerEventRefused(`node ${fromNode.slice(0, 64)} is not in PEER_NODES`));
     const previous = this.chains.get(fromNode) ?? Promise.resolve();
-    const run = previous.then(() => this.applyAll(events));
+    const run = previous.then(() => {
+      // checked when its turn comes, so rooms introduced by earlier batches are known
+      const refusal = this.authority.batchRefusal(fromNode, events);
+      if (refusal) throw new PeerEventRefused(`${refusal} (the whole batch of ${events.length} event(s) from ${fromNode} was not applied)`);
+      return this.applyAll(fromNode, events);
+    });
     this.chains.set(fromNode, run.catch(() => undefined));
     return run.catch((e: Error) => {
+      if (e instanceof PeerEventRefused) {
+        this.refusals.note(`Refused replication from ${fromNode}: ${e.faultString}`);
+        throw e;
+      }
       this.logger.error(`Applying replication from ${fromNode} failed: ${e.message}`);
       throw new RpcException(`replication batch not applied: ${e.message}`);
     });
@@ -62,12 +79,12 @@ export class ReplicaService implements OnModuleDestroy {
    * Applies a batch in order. Runs of events that need no fetching are applied in one SQLite
    * transaction; a message after a gap waits for the missing range from its host first.
    */
-  private async applyAll(events: ReplicationEvent[]): Promise<void> {
+  private async applyAll(fromNode: string, events: ReplicationEvent[]): Promise<void> {
     let next = 0;
     while (next < events.length) {
       next = this.store.transaction(() => {
         let i = next;
-        while (i < events.length && this.applyWithoutFetching(events[i])) i++;
+        while (i < events.length && this.applyWithoutFetching(fromNode, events[i])) i++;
         return i;
       });
       if (next < events.length) {
@@ -78,17 +95,15 @@ export class ReplicaService implements OnModuleDestroy {
   }
 
   /** Applies one event; false (nothing done) for a message that follows a gap. */
-  private applyWithoutFetching(event: ReplicationEvent): boolean {
+  private applyWithoutFetching(fromNode: string, event: ReplicationEvent): boolean {
     switch (event.kind) {
       case 'room':
         this.applyRoomMeta(event.room);
         return true;
       case 'message': {
         const message = fromMessageWire(event.message);
-        if (!this.store.getRoom(message.roomId)) {
-          this.clients.deliverMessage(toChatMessage(message));
-          return true;
-        }
+        // a room this node does not know has no verified host: nothing stored, nothing delivered
+        if (!this.store.getRoom(message.roomId)) return true;
         const result = this.store.applyReplicaMessage(message);
         if (result === 'gap') return false;
         if (result === 'applied') this.delivered(message);
@@ -98,7 +113,7 @@ export class ReplicaService implements OnModuleDestroy {
         this.applyMember(event.event_type, event.event, event.node_id);
         return true;
       case 'deleted':
-        this.applyDeleted(event.room_id, event.room_name, event.transaction_id);
+        this.applyDeleted(event.room_id, event.room_name, event.transaction_id, fromNode);
         return true;
       default:
         return true; // an event kind from a newer node: skipped, not fatal
@@ -135,11 +150,11 @@ export class ReplicaService implements OnModuleDestroy {
   }
 
   /** A room deleted by its host: drop the replica, tell local members, remember the tombstone. */
-  applyDeleted(roomId: string, roomName: string, transactionId: string | null): void {
+  applyDeleted(roomId: string, roomName: string, transactionId: string | null, fromHost?: string): void {
     const room = this.store.getRoom(roomId);
     if (!room && this.store.getTombstone(roomId)) return;
     const name = room?.roomName ?? roomName;
-    this.store.deleteRoom({ roomId, roomName: name, hostNode: room?.hostNode ?? 'unknown', deletedAt: this.clock.iso(), transactionId });
+    this.store.deleteRoom({ roomId, roomName: name, hostNode: room?.hostNode ?? fromHost ?? 'unknown', deletedAt: this.clock.iso(), transactionId });
     this.clients.broadcast(roomId, 'room_deleted', {
       room_id: roomId,
       room_name: name,
@@ -221,9 +236,10 @@ export class ReplicaService implements OnModuleDestroy {
     let cursor: string | null = null;
     do {
       const state: PeerResult<'get_room_states'> = await this.peers.call(nodeId, 'get_room_states', cursor === null ? [] : [cursor]);
-      for (const d of state.deleted) this.applyDeleted(d.room_id, d.room_name, d.transaction_id);
+      // a peer reports only its own rooms' deletions; anything else in the reply is not its to say
+      for (const d of state.deleted) if (!this.authority.refusal(d.room_id, nodeId)) this.applyDeleted(d.room_id, d.room_name, d.transaction_id, nodeId);
       for (const remote of state.rooms) {
-        if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
+        if (remote.host_node !== nodeId || this.authority.refusal(remote.room_id, nodeId) || this.store.getTombstone(remote.room_id)) continue;
         this.applyRoomState(remote);
         this.releaseGhosts(nodeId, remote);
         const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
@@ -8,7 +9,9 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { Vote } from '../peers/peer-wire';
+import { BurstWarning } from '../../common/logging/burst-warning';
 import { RoomEventPublisher } from './room-events.publisher';
+import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { ReplicaService } from './replica.service';
 
 export type DeletionOutcome = { success: true; transactionId: string } | { success: false; transactionId: string; reason: string };
@@ -19,8 +22,9 @@ export type DeletionOutcome = { success: true; transactionId: string } | { succe
  * deletion from the tombstone when it returns). Every member on every node sees the same events.
  */
 @Injectable()
-export class RoomDeletionService {
+export class RoomDeletionService implements OnApplicationBootstrap {
   private readonly logger = new Logger(RoomDeletionService.name);
+  private readonly refusals: BurstWarning;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -30,7 +34,11 @@ export class RoomDeletionService {
     private readonly peers: PeerDirectory,
     private readonly events: RoomEventPublisher,
     private readonly replica: ReplicaService,
-  ) {}
+    private readonly authority: RoomHostAuthority,
+    private readonly scheduler: SchedulerRegistry,
+  ) {
+    this.refusals = new BurstWarning(this.logger, () => clock.now());
+  }
 
   /**
    * Coordinator: validates, then runs PREPARE/COMMIT (or ROLLBACK). `onStarted` runs once the
@@ -90,13 +98,23 @@ export class RoomDeletionService {
 
   // --- participant side ------------------------------------------------------------------------
 
-  prepareParticipant(roomId: string, txn: string, initiator: string | undefined): Vote {
+  /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again; ScheduleModule clears the timers at shutdown. */
+  onApplicationBootstrap(): void {
+    for (const room of this.store.listRooms()) {
+      if (room.hostNode !== this.config.nodeId && room.state !== 'ACTIVE' && room.deletionTxn) this.expireLater(room.roomId, room.deletionTxn);
+    }
+  }
+
+  /** PREPARE from `coordinator`, which must be the room's host; the room waits for COMMIT or ROLLBACK, at most DELETE_PREPARE_TIMEOUT. */
+  prepareParticipant(roomId: string, txn: string, coordinator: string, initiator: string | undefined): Vote {
     const room = this.store.getRoom(roomId);
     if (room && room.hostNode === this.config.nodeId) {
       return { vote: 'ABORT', node_id: this.config.nodeId, transaction_id: txn, reason: `Room is hosted by ${this.config.nodeId}, not the coordinator` };
     }
+    this.authority.check('prepare_delete_room', roomId, coordinator);
     if (room) {
       this.store.setRoomState(roomId, 'DELETION_PENDING', txn);
+      this.expireLater(roomId, txn);
       this.clients.broadcast(roomId, 'delete_room_initiated', {
         room_id: roomId,
         status: 'in_progress',
@@ -107,19 +125,51 @@ export class RoomDeletionService {
     return { vote: 'READY', node_id: this.config.nodeId, transaction_id: txn };
   }
 
-  commitParticipant(roomId: string, txn: string, roomName: string | null): { success: boolean; node_id: string } {
+  /** COMMIT: only of the transaction the room's host prepared here (`sender` null = unsigned calls: the transaction id must still match). */
+  commitParticipant(roomId: string, txn: string, roomName: string | null, sender: string | null): { success: boolean; node_id: string } {
     const room = this.store.getRoom(roomId);
-    if (room && room.hostNode === this.config.nodeId) return { success: false, node_id: this.config.nodeId };
-    this.replica.applyDeleted(roomId, roomName ?? room?.roomName ?? 'Unknown', txn);
+    if (!room && this.store.getTombstone(roomId)?.transactionId === txn) return { success: true, node_id: this.config.nodeId }; // a repeated commit
+    this.authority.check('commit_delete_room', roomId, sender);
+    if (!room || room.state === 'ACTIVE' || room.deletionTxn !== txn) {
+      this.refusals.note(`Refused commit_delete_room for room ${roomId} from ${sender ?? 'an unsigned caller'}: no deletion prepared by its host under transaction ${txn}`);
+      throw new PeerEventRefused(`no deletion of room ${roomId} was prepared under transaction ${txn.slice(0, 64)}`);
+    }
+    this.cancelTimer(roomId);
+    this.replica.applyDeleted(roomId, roomName ?? room.roomName, txn);
     return { success: true, node_id: this.config.nodeId };
   }
 
-  rollbackParticipant(roomId: string, txn: string): { success: boolean; node_id: string } {
-    const room = this.store.getRoom(roomId);
-    if (room && room.hostNode !== this.config.nodeId && room.state !== 'ACTIVE') {
-      this.store.setRoomState(roomId, 'ACTIVE', null);
-      this.clients.broadcast(roomId, 'delete_room_cancelled', { room_id: roomId, transaction_id: txn });
-    }
+  /** ROLLBACK from the room's host; one for another transaction, or for a room not pending here, changes nothing. */
+  rollbackParticipant(roomId: string, txn: string, sender: string | null): { success: boolean; node_id: string } {
+    this.authority.check('rollback_delete_room', roomId, sender);
+    this.rollBack(roomId, txn);
     return { success: true, node_id: this.config.nodeId };
   }
+
+  private rollBack(roomId: string, txn: string): boolean {
+    const room = this.store.getRoom(roomId);
+    if (!room || room.hostNode === this.config.nodeId || room.state === 'ACTIVE' || room.deletionTxn !== txn) return false;
+    this.cancelTimer(roomId);
+    this.store.setRoomState(roomId, 'ACTIVE', null);
+    this.clients.broadcast(roomId, 'delete_room_cancelled', { room_id: roomId, transaction_id: txn });
+    return true;
+  }
+
+  private expireLater(roomId: string, txn: string): void {
+    this.cancelTimer(roomId);
+    const timer = setTimeout(() => {
+      this.scheduler.deleteTimeout(PREPARE_TIMER + roomId);
+      if (this.rollBack(roomId, txn)) {
+        this.logger.warn(`Deletion of room ${roomId} (transaction ${txn}) was prepared but neither committed nor rolled back within ${this.config.deletePrepareTimeoutMs / 1000} s; rolled back here`);
+      }
+    }, this.config.deletePrepareTimeoutMs);
+    this.scheduler.addTimeout(PREPARE_TIMER + roomId, timer);
+  }
+
+  private cancelTimer(roomId: string): void {
+    if (this.scheduler.doesExist('timeout', PREPARE_TIMER + roomId)) this.scheduler.deleteTimeout(PREPARE_TIMER + roomId);
+  }
 }
+
+/** SchedulerRegistry name prefix of a prepared deletion's rollback timer (one per room). */
+const PREPARE_TIMER = 'delete-prepare:';

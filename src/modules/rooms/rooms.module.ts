@@ -6,6 +6,7 @@ import { PeerFailureHandler } from './peer-failure.handler';
 import { ReplicaService } from './replica.service';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomEventPublisher } from './room-events.publisher';
+import { RoomHostAuthority } from './room-host-authority';
 import { RoomHostService } from './room-host.service';
 import { RoomLocator } from './room-locator';
 import { RoomsGateway } from './rooms.gateway';
@@ -16,7 +17,7 @@ import { UsernameGuard } from './username-guard';
 @Module({
   imports: [forwardRef(() => MembersModule), PeersModule],
   controllers: [RoomsRpcController],
-  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard],
+  providers: [ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
   exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

@@ -1,15 +1,16 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatError } from '../../common/errors/chat-error';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import { XmlRpcContext, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
 import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
 import { checkParams, checkReplicationEvents, messageWireProblem, parseJsonArray } from '../peers/rpc-params';
 import { LIMITS } from './dto/requests';
 import { codePoints, contentProblem } from './dto/text-rules';
 import { RoomDeletionService } from './room-deletion.service';
+import { RoomHostAuthority } from './room-host-authority';
 import { RoomHostService } from './room-host.service';
 import { messageWireBytes, withinBudget } from '../peers/reply-budget';
 import { fromMessageWire, toMessageWire, toRoomInfo } from './room-mappers';
@@ -39,6 +40,7 @@ export class RoomsRpcController {
     private readonly clients: ClientRegistry,
     private readonly roomStates: RoomStatePages,
     private readonly names: UsernameGuard,
+    private readonly authority: RoomHostAuthority,
   ) {}
 
   @MessagePattern('get_hosted_rooms')
@@ -71,9 +73,10 @@ export class RoomsRpcController {
 
   @MessagePattern('leave_room')
   leaveRoom(@Payload() params: unknown): PeerResult<'leave_room'> {
-    const [roomId, username] = checkParams<[string, string, string]>('leave_room', params, ['string', 'string', 'string']);
+    const [roomId, username, nodeId] = checkParams<[string, string, string]>('leave_room', params, ['string', 'string', 'string']);
     try {
-      this.host.leave(roomId, username);
+      // a peer can take out only the members connected through it (client_node_id is the signer)
+      this.host.leave(roomId, username, undefined, nodeId);
       return { success: true, message: 'Successfully left room' };
     } catch (e) {
       const err = this.refusal(e);
@@ -145,17 +148,19 @@ export class RoomsRpcController {
   }
 
   @MessagePattern('receive_message_broadcast')
-  async receiveMessageBroadcast(@Payload() params: unknown): Promise<boolean> {
+  async receiveMessageBroadcast(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): Promise<boolean> {
     const [roomId, message] = checkParams<[string, ChatMessage]>('receive_message_broadcast', params, ['string', 'struct']);
     const problem = message.room_id === roomId ? messageWireProblem(message) : 'message.room_id is not that room';
     if (problem) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `receive_message_broadcast: message_data is not a ChatMessage of that room (${problem})`);
+    this.authority.check('receive_message_broadcast', roomId, ctx.getPeer());
     await this.replica.applyMessage(fromMessageWire(message));
     return true;
   }
 
   @MessagePattern('receive_member_event_broadcast')
-  receiveMemberEventBroadcast(@Payload() params: unknown): boolean {
+  receiveMemberEventBroadcast(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): boolean {
     const [roomId, eventType, event] = checkParams<[string, string, MemberEvent]>('receive_member_event_broadcast', params, ['string', 'string', 'struct']);
+    this.authority.check('receive_member_event_broadcast', roomId, ctx.getPeer());
     // Only member events are relayed: a caller must not be able to inject arbitrary client frames.
     if (!MEMBER_EVENTS.has(eventType) || typeof event.username !== 'string') {
       throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'receive_member_event_broadcast: event_type must be member_joined or member_left');
@@ -166,20 +171,21 @@ export class RoomsRpcController {
 
   @MessagePattern('prepare_delete_room')
   prepareDeleteRoom(@Payload() params: unknown): PeerResult<'prepare_delete_room'> {
-    const [roomId, txn, , initiator] = checkParams<[string, string, string, string?]>('prepare_delete_room', params, ['string', 'string', 'string', 'string?']);
-    return this.deletion.prepareParticipant(roomId, txn, initiator ?? undefined);
+    // the authenticator has checked that coordinator_node is the signer (or a configured peer)
+    const [roomId, txn, coordinator, initiator] = checkParams<[string, string, string, string?]>('prepare_delete_room', params, ['string', 'string', 'string', 'string?']);
+    return this.deletion.prepareParticipant(roomId, txn, coordinator, initiator ?? undefined);
   }
 
   @MessagePattern('commit_delete_room')
-  commitDeleteRoom(@Payload() params: unknown): PeerResult<'commit_delete_room'> {
+  commitDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'commit_delete_room'> {
     const [roomId, txn, roomName] = checkParams<[string, string, string?]>('commit_delete_room', params, ['string', 'string', 'string?']);
-    return this.deletion.commitParticipant(roomId, txn, roomName ?? null);
+    return this.deletion.commitParticipant(roomId, txn, roomName ?? null, ctx.getPeer());
   }
 
   @MessagePattern('rollback_delete_room')
-  rollbackDeleteRoom(@Payload() params: unknown): PeerResult<'rollback_delete_room'> {
+  rollbackDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'rollback_delete_room'> {
     const [roomId, txn] = checkParams<[string, string]>('rollback_delete_room', params, ['string', 'string']);
-    return this.deletion.rollbackParticipant(roomId, txn);
+    return this.deletion.rollbackParticipant(roomId, txn, ctx.getPeer());
   }
 
   // --- our additions ---------------------------------------------------------------------------
