@@ -6,16 +6,17 @@
  *   node dist/healthcheck.js http://node2:9090 ... # any node(s) reachable from here, e.g. over the overlay
  *
  * It is a separate tiny program run by the image's HEALTHCHECK every few seconds, so it uses only
- * `node:http` (no Nest, no app modules) and, unlike the app, reads process.env itself
- * (XMLRPC_PORT only; the app's validated config lives in src/common/config/).
+ * `node:http` and the app's Nest-free XML-RPC codec (no Nest, no app modules) and, unlike the app,
+ * reads process.env itself (XMLRPC_PORT only; the app's validated config lives in src/common/config/).
  */
 import { request } from 'node:http';
+import { readMethodResponse } from './common/xmlrpc/xmlrpc-decode';
+import { encodeMethodCall } from './common/xmlrpc/xmlrpc-encode';
 
 const TIMEOUT_MS = 5000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-const HEARTBEAT_CALL =
-  '<?xml version="1.0"?>\n<methodCall><methodName>heartbeat</methodName><params></params></methodCall>\n';
+const HEARTBEAT_CALL = encodeMethodCall('heartbeat', []);
 
 export interface HeartbeatResult {
   readonly ok: boolean;
@@ -23,14 +24,28 @@ export interface HeartbeatResult {
   readonly detail: Record<string, string> | string;
 }
 
-/** Reads `<member><name>k</name><value><type>v</type></value></member>` pairs of a flat struct. */
-export function parseStructMembers(xml: string): Record<string, string> {
+/** The scalar members of a heartbeat's struct as strings (nested values are left out), or null if it is no struct. */
+export function heartbeatMembers(value: unknown): Record<string, string> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) return null;
   const members: Record<string, string> = {};
-  const memberRe = /<member>\s*<name>([^<]*)<\/name>\s*<value>\s*(?:<(\w+)>([^<]*)<\/\2>|([^<]*))\s*<\/value>\s*<\/member>/g;
-  for (const m of xml.matchAll(memberRe)) {
-    members[m[1]] = (m[3] ?? m[4] ?? '').trim();
+  for (const [name, member] of Object.entries(value)) {
+    if (member === null || typeof member !== 'object') members[name] = String(member);
   }
   return members;
+}
+
+/** What the probe concludes from a reply body with HTTP 200. */
+export function judgeHeartbeatReply(body: string): HeartbeatResult {
+  let response: ReturnType<typeof readMethodResponse>;
+  try {
+    response = readMethodResponse(body);
+  } catch (err) {
+    return { ok: false, detail: `not an XML-RPC methodResponse: ${(err as Error).message}` };
+  }
+  if ('fault' in response) return { ok: false, detail: `XML-RPC fault ${response.fault.code}: ${response.fault.faultString.slice(0, 300)}` };
+  const members = heartbeatMembers(response.value);
+  if (members?.status === 'ok') return { ok: true, detail: members };
+  return { ok: false, detail: `status is not ok: ${JSON.stringify(response.value).slice(0, 300)}` };
 }
 
 export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<HeartbeatResult> {
@@ -70,14 +85,7 @@ export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<Heartbea
         });
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            done({ ok: false, detail: `HTTP ${res.statusCode} from ${url}` });
-          } else if (body.includes('<fault>')) {
-            done({ ok: false, detail: `XML-RPC fault: ${body.replace(/\s+/g, ' ').slice(0, 300)}` });
-          } else {
-            const members = parseStructMembers(body);
-            done(members.status === 'ok' ? { ok: true, detail: members } : { ok: false, detail: `status is not ok: ${body.slice(0, 300)}` });
-          }
+          done(res.statusCode === 200 ? judgeHeartbeatReply(body) : { ok: false, detail: `HTTP ${res.statusCode} from ${url}` });
         });
         res.on('error', (err) => done({ ok: false, detail: `${url}: ${err.message}` }));
       },

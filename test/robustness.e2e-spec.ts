@@ -67,12 +67,16 @@ class Rng {
 
 // --- generators of hostile values --------------------------------------------------------------
 
+const CDATA_BREAKER = '<x]]>]]></string></value></param><param><value><string>injected';
+
 const SPECIAL_STRINGS = [
   '', ' ', '   ', '\u0000', '\u0007', '\u001b[31mred', '\u007f', '\ud800', '\udfff', 'a\ud800b', '\udc00\ud800', '\uffff', '\ufffe',
   '\ufeff', '\u200b', '\u202eevil', '😀', '👩‍👩‍👧‍👦', 'e\u0301', '𝕳𝖊𝖑𝖑𝖔', '\r\n', '\t', 'NaN', 'Infinity', '-Infinity', '-0', '1e309',
   'null', 'undefined', 'true', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '<script>alert(1)</script>',
   "'; DROP TABLE rooms; --", '%s%n%x', '../../etc/passwd', '${process.exit()}', '{{7*7}}', '\\', '"', ']]>', '&amp;', '&#0;',
   '<?xml version="1.0"?>', 'ﾟ･✿ヾ╲(｡◕‿◕｡)╱✿･ﾟ', '\u0085', '\u2028\u2029',
+  // what the xmlrpc package's serializer would put in CDATA: "\r" lost, a second "]]>" ending it early
+  CDATA_BREAKER, '<b>\r\n</b> & \r',
 ];
 const HUGE_NUMBERS = [2 ** 31, -(2 ** 31) - 1, 2 ** 53, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e21, -1e300, Number.MAX_VALUE, Number.MIN_VALUE, -0];
 /** Number literals JSON.stringify cannot produce: injected as raw text. */
@@ -640,6 +644,10 @@ function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
           '<?xml version="1.0"?>',
           '\u0000\u0001\u0002',
           '{"method":"heartbeat"}',
+          // well-formed for saxes, but we refuse any DOCTYPE; raw and referenced characters XML 1.0 forbids
+          '<!DOCTYPE methodCall><methodCall><methodName>heartbeat</methodName></methodCall>',
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><string>bell \u0007</string></value></param></params></methodCall>',
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><string>&#0;</string></value></param></params></methodCall>',
         ]),
         'fault:-32700',
       ),
@@ -655,6 +663,11 @@ function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
           '<methodCall><methodName>heartbeat</methodName><params><value><int>1</int></value></params></methodCall>',
           '<methodCall><methodName>heartbeat</methodName><params><param/></params></methodCall>',
           '<html><body>hi</body></html>',
+          // what the xmlrpc package's deserializer reads as something: 12, "9007199254740993", two params, a shifted struct
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><int>12abc</int></value></param></params></methodCall>',
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><i8>9007199254740993</i8></value></param></params></methodCall>',
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><int>1</int><int>2</int></value></param></params></methodCall>',
+          '<methodCall><methodName>heartbeat</methodName><params><param><value><struct><member><value>1</value></member></struct></value></param></params></methodCall>',
         ]),
         'fault:-32600',
       ),
@@ -927,10 +940,12 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
     expect((await a.request('join_room', { room_id: room, username: 'alice' }, 'join_room_success', 'join_room_error')).type).toBe('join_room_success');
     expect((await b.request('join_room', { room_id: room, username: 'bob' }, 'join_room_success', 'join_room_error')).type).toBe('join_room_success');
     const sent: number[] = [];
-    for (let i = 1; i <= 5; i++) sent.push((await a.request('send_message', { room_id: room, username: 'alice', content: `calm ${i}` }, 'message_sent', 'message_error')).data.sequence_number);
+    // markup, two "]]>" and "\r" must reach node2's replica unchanged (the codec never writes CDATA)
+    const contents = ['calm 1', CDATA_BREAKER, 'calm 3', '<b>\r\n</b> & \r', 'calm 5'];
+    for (const content of contents) sent.push((await a.request('send_message', { room_id: room, username: 'alice', content }, 'message_sent', 'message_error')).data.sequence_number);
     expect(sent).toEqual([1, 2, 3, 4, 5]);
     const received = (c: TestClient) => c.frames.filter((f) => f.type === 'new_message' && f.data.room_id === room).map((f) => [f.data.sequence_number, f.data.content]);
-    const expected = [1, 2, 3, 4, 5].map((i) => [i, `calm ${i}`]);
+    const expected = contents.map((content, i) => [i + 1, content]);
     await eventually(() => received(b).length >= 5, 10_000);
     expect(received(a)).toEqual(expected);
     expect(received(b)).toEqual(expected);

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { heartbeat, heartbeatUrl, parseStructMembers } from '../../src/healthcheck';
+import { heartbeat, heartbeatMembers, heartbeatUrl } from '../../src/healthcheck';
 
 /**
  * Offline checks of the deployment (no Docker engine needed): the stack file as Docker resolves it,
@@ -244,6 +244,8 @@ describe('container health probe (src/healthcheck.ts)', () => {
     ['a status other than ok', (res: import('node:http').ServerResponse) => res.end(okStruct('degraded')), /status is not ok/],
     ['an XML-RPC fault', (res: import('node:http').ServerResponse) => res.end('<methodResponse><fault><value><struct></struct></value></fault></methodResponse>'), /fault/],
     ['HTTP 500', (res: import('node:http').ServerResponse) => { res.statusCode = 500; res.end(); }, /HTTP 500/],
+    ['a truncated reply that still holds status ok', (res: import('node:http').ServerResponse) => res.end(okStruct('ok').slice(0, -40)), /not an XML-RPC methodResponse/],
+    ['status ok only inside a nested struct', (res: import('node:http').ServerResponse) => res.end(okStruct('ok').replace('<struct>', '<struct><member><name>inner</name><value><struct>').replace('</struct>', '</struct></value></member></struct>')), /status is not ok/],
   ])('fails on %s', async (_name, handler, why) => {
     reply = handler;
     const result = await heartbeat(`http://127.0.0.1:${port}/RPC2`);
@@ -271,7 +273,7 @@ describe('container health probe (src/healthcheck.ts)', () => {
     expect(heartbeatUrl('http://node2:9090')).toBe('http://node2:9090/RPC2');
     expect(heartbeatUrl('node3:9090')).toBe('http://node3:9090/RPC2');
     expect(heartbeatUrl('http://node2:9090/')).toBe('http://node2:9090/');
-    expect(parseStructMembers('<member><name>a</name><value><int>1</int></value></member>')).toEqual({ a: '1' });
+    expect(heartbeatMembers({ a: 1, b: true, c: 'x', nested: { status: 'ok' } })).toEqual({ a: '1', b: 'true', c: 'x' });
   });
 
   it('the compiled probe (dist/healthcheck.js) exits 0 on a healthy node and 1, saying why, on a dead one', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { decodeMethodCall, decodeMethodResponse, encodeFault, encodeMethodCall, encodeMethodResponse } from './xmlrpc-codec';
 import { XmlRpcEncodeError, XmlRpcParseError } from './xmlrpc-errors';
 import { XmlRpcFault } from './xmlrpc-fault';
@@ -46,6 +47,57 @@ describe('xmlrpc-codec', () => {
       const cycle: Record<string, unknown> = {};
       cycle.self = cycle;
       expect(() => encodeMethodCall('m', [cycle])).toThrow(/nested deeper/);
+    });
+  });
+
+  describe('guards around the xmlrpc package serializer', () => {
+    it('keeps text with "<" and two "]]>" as one string (the package alone splits CDATA once, so the second "]]>" would end it early)', () => {
+      const hostile = '<x]]>]]></string></value></param><param><value><string>injected';
+      const xml = encodeMethodCall('forward_message', ['room', hostile]);
+      expect(xml).not.toContain('CDATA');
+      expect(decodeMethodCall(xml).params).toEqual(['room', hostile]);
+    });
+
+    it('keeps "\\r" next to markup (CDATA would hand it to end-of-line normalisation)', () => {
+      expect(roundTrip('<b>\r\n</b> & \r')).toBe('<b>\r\n</b> & \r');
+    });
+
+    it('writes safe integers beyond 32 bits and bigints as <i8>, not <int>', () => {
+      const xml = encodeMethodCall('m', [-(2 ** 31) - 1, 2 ** 53 - 1, 2n ** 62n]);
+      expect(xml).toContain('<i8>-2147483649</i8>');
+      expect(xml).toContain('<i8>9007199254740991</i8>');
+      expect(xml).toContain('<i8>4611686018427387904</i8>');
+      expect(() => encodeMethodCall('m', [2n ** 63n])).toThrow(/64-bit range/);
+    });
+
+    it('refuses Infinity instead of writing <double>Infinity</double>', () => {
+      expect(() => encodeMethodCall('m', [[1, Infinity]])).toThrow(XmlRpcEncodeError);
+    });
+
+    it('refuses a symbol and a Map instead of writing an empty <value/> (read back as "")', () => {
+      expect(() => encodeMethodResponse({ a: Symbol('s') })).toThrow(XmlRpcEncodeError);
+      expect(() => encodeMethodResponse(new Map())).toThrow(/Map/);
+    });
+
+    it('refuses a lone surrogate in a struct member name and in the method name', () => {
+      expect(() => encodeMethodResponse({ ['k\uDC00']: 1 })).toThrow(/U\+DC00/);
+      expect(() => encodeMethodCall('m\uD800', [])).toThrow(XmlRpcEncodeError);
+    });
+
+    it('writes a member named __proto__ as a member', () => {
+      const value = JSON.parse('{"__proto__": {"x": 1}, "y": 2}') as object;
+      const sut = roundTrip(value) as Record<string, unknown>;
+      expect(Object.keys(sut)).toEqual(['__proto__', 'y']);
+      expect(Object.getPrototypeOf(sut)).toBe(Object.prototype);
+    });
+
+    it('writes an empty string as <string></string>, so a string costs its text plus a fixed tag', () => {
+      expect(encodeMethodResponse('')).toContain('<value><string></string></value>');
+      expect(roundTrip(['', { e: '' }])).toEqual(['', { e: '' }]);
+    });
+
+    it('writes a fault code outside 32 bits as -32500', () => {
+      expect(() => decodeMethodResponse(encodeFault(2 ** 40, 'x'))).toThrow(expect.objectContaining({ code: -32500 }));
     });
   });
 
@@ -159,6 +211,10 @@ describe('xmlrpc-codec', () => {
       ['two root elements', '<methodCall><methodName>x</methodName></methodCall><methodCall/>'],
       ['a truncated tag', '<methodCall><methodName'],
       ['an unterminated comment', '<methodCall><!-- '],
+      ['a DOCTYPE without entities', '<!DOCTYPE methodCall><methodCall><methodName>x</methodName></methodCall>'],
+      ['an external entity', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><methodCall><methodName>&e;</methodName></methodCall>'],
+      ['a character XML 1.0 forbids', '<methodCall><methodName>a\u0007</methodName></methodCall>'],
+      ['a reference to a forbidden character', '<methodCall><methodName>&#0;</methodName></methodCall>'],
     ])('throws a parse error (-32700) for %s', (_, xml) => {
       expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ name: XmlRpcParseError.name, code: -32700 }));
     });
@@ -169,8 +225,16 @@ describe('xmlrpc-codec', () => {
       ['an int that is not a number', '<methodCall><methodName>m</methodName><params><param><value><int>x</int></value></param></params></methodCall>'],
       ['a boolean that is not 0/1', '<methodCall><methodName>m</methodName><params><param><value><boolean>yes</boolean></value></param></params></methodCall>'],
       ['an unknown type', '<methodCall><methodName>m</methodName><params><param><value><float>1</float></value></param></params></methodCall>'],
+      ['an int with trailing garbage', '<methodCall><methodName>m</methodName><params><param><value><int>12abc</int></value></param></params></methodCall>'],
+      ['an i8 beyond what a double holds exactly', '<methodCall><methodName>m</methodName><params><param><value><i8>9007199254740993</i8></value></param></params></methodCall>'],
+      ['two values in one <value>', '<methodCall><methodName>m</methodName><params><param><value><int>1</int><int>2</int></value></param></params></methodCall>'],
+      ['a struct member without a name', '<methodCall><methodName>m</methodName><params><param><value><struct><member><value>1</value></member></struct></value></param></params></methodCall>'],
     ])('throws an invalid-request error (-32600) for %s', (_, xml) => {
       expect(() => decodeMethodCall(xml)).toThrow(expect.objectContaining({ name: XmlRpcParseError.name, code: -32600 }));
+    });
+
+    it('accepts a byte order mark and an XML declaration', () => {
+      expect(decodeMethodCall(`\uFEFF<?xml version="1.0" encoding="UTF-8"?>\n<methodCall><methodName>heartbeat</methodName></methodCall>`).method).toBe('heartbeat');
     });
 
     it('fails fast on deeply nested input instead of overflowing the stack', () => {
@@ -179,10 +243,44 @@ describe('xmlrpc-codec', () => {
       expect(() => decodeMethodCall(xml)).toThrow(/nested deeper/);
     });
 
+    it('decodes the deepest value the encoder writes (100 levels of arrays or structs) and refuses one level more', () => {
+      const nest = (levels: number, wrap: (inner: unknown) => unknown) => Array.from({ length: levels }).reduce<unknown>((inner) => wrap(inner), 'core');
+      for (const wrap of [(v: unknown) => [v], (v: unknown) => ({ k: v })]) {
+        expect(decodeMethodCall(encodeMethodCall('m', [nest(100, wrap)])).params).toEqual([nest(100, wrap)]);
+        expect(() => encodeMethodCall('m', [nest(101, wrap)])).toThrow(/nested deeper/);
+        const tooDeep = encodeMethodCall('m', [nest(100, wrap)]).replace('<string>core</string>', '<array><data><value>core</value></data></array>');
+        expect(() => decodeMethodCall(tooDeep)).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/nested deeper/) }));
+      }
+    });
+
+    it('keeps no tree past the nesting limit, yet refuses a malformed document as malformed first', () => {
+      const deep = '<a>'.repeat(300_000);
+      const call = (inner: string) => `<methodCall><methodName>m</methodName><params><param>${inner}</param></params></methodCall>`;
+      expect(() => decodeMethodCall(call(deep + '</a>'.repeat(300_000)))).toThrow(expect.objectContaining({ code: -32600, message: expect.stringMatching(/elements nested deeper than \d+ levels/) }));
+      expect(() => decodeMethodCall(call(deep))).toThrow(expect.objectContaining({ code: -32700 }));
+    });
+
     it('parses a large hostile tag in linear time', () => {
       const started = performance.now();
       expect(() => decodeMethodCall(`<methodCall${' '.repeat(1_000_000)}x`)).toThrow(XmlRpcParseError);
       expect(performance.now() - started).toBeLessThan(2000);
+    });
+  });
+
+  describe('interop with Python xmlrpc.client (a real third-party codec)', () => {
+    const python = (code: string, input: string) => execFileSync('/usr/bin/python3', ['-c', `import xmlrpc.client as x, sys, json\n${code}`], { input, encoding: 'utf8', timeout: 10_000 });
+
+    it('Python reads what we write: i8, nil, "\\r", two "]]>", empty strings and containers, unicode, base64, dateTime', () => {
+      const value = { big: 2 ** 40, low: -(2 ** 31) - 1, nil: null, cr: 'a\r\nb\rc', cdata: '<x]]>]]></string>y', empty: ['', [], {}], uni: '😀 聊 é', t: true, d: 2.5, bin: Buffer.from([0, 255]), at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) };
+      const out = python('v = x.loads(sys.stdin.read(), use_builtin_types=True)[0][0]\nprint(json.dumps(v, default=repr, ensure_ascii=False))', encodeMethodResponse(value));
+      expect(JSON.parse(out)).toEqual({ ...value, bin: "b'\\x00\\xff'", at: 'datetime.datetime(2026, 1, 2, 3, 4, 5)' });
+    });
+
+    it('we read what Python writes, including its faults', () => {
+      const call = python("sys.stdout.write(x.dumps((None, '<x]]>]]>', '', 2**31 - 1, 1.5, True, {'k': [1, {}]}, b'\\x00\\xff', 'caf\\u00e9 \\U0001F600'), 'm', allow_none=True))", '');
+      expect(decodeMethodCall(call)).toEqual({ method: 'm', params: [null, '<x]]>]]>', '', 2 ** 31 - 1, 1.5, true, { k: [1, {}] }, Buffer.from([0, 255]), 'café 😀'] });
+      const fault = python("sys.stdout.write(x.dumps(x.Fault(-32602, 'bad <params> & more'), methodresponse=True))", '');
+      expect(() => decodeMethodResponse(fault)).toThrow(expect.objectContaining({ code: -32602, faultString: 'bad <params> & more' }));
     });
   });
 });

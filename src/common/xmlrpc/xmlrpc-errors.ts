@@ -1,4 +1,4 @@
-import { XmlRpcFaultCode } from './xmlrpc-fault';
+import { XmlRpcFaultCode } from './xmlrpc-fault-code';
 
 /** Input is not well-formed XML (code -32700) or not valid XML-RPC (code -32600). */
 export class XmlRpcParseError extends Error {
