@@ -7,7 +7,7 @@ import { NODE_CONFIG } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { FakeClock, FakeSocket } from '../../testing/fakes';
 import { ChatService } from '../rooms/chat.service';
-import type { MemberLeftReason } from '../rooms/wire';
+import type { MemberLeftReason } from '../../common/protocol/client-wire';
 import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
 import { StaleMemberCleanupService } from './stale-member-cleanup.service';

@@ -3,7 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { BOOT_ID } from './boot-id';
-import type { PeerResult } from './peer-wire';
+import type { PeerResult } from '../../common/protocol/peer-wire';
 import { checkParams } from './rpc-params';
 
 /** `heartbeat()`: the peers' liveness check and the operators' health probe. */

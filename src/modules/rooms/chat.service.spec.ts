@@ -10,7 +10,7 @@ import { ChatError } from '../../common/errors/chat-error';
 import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { ReplicationEvent } from '../peers/peer-wire';
+import type { ReplicationEvent } from '../../common/protocol/peer-wire';
 import { BOOT_ID } from '../peers/boot-id';
 import { ChatService } from './chat.service';
 import { ReplicaService } from './replica.service';

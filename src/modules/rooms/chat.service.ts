@@ -11,7 +11,7 @@ import { ClientRegistry } from '../members/client-registry';
 import { RequestLimiter } from '../members/request-limiter';
 import { BOOT_ID } from '../peers/boot-id';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { PeerMethod, PeerParams, PeerResult } from '../peers/peer-wire';
+import type { PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomHostService } from './room-host.service';
@@ -20,7 +20,7 @@ import { RoomLocator } from './room-locator';
 import { fromMessageWire, toRoomInfo } from './room-mappers';
 import { ReplicaService } from './replica.service';
 import { UsernameGuard } from './username-guard';
-import type { MemberLeftReason, RoomInfo } from './wire';
+import type { MemberLeftReason, RoomInfo } from '../../common/protocol/client-wire';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;

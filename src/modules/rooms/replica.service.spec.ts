@@ -6,7 +6,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { FakeClock, FakeSocket } from '../../testing/fakes';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { ReplicationEvent } from '../peers/peer-wire';
+import type { ReplicationEvent } from '../../common/protocol/peer-wire';
 import { ReplicaService } from './replica.service';
 import { RoomHostAuthority } from './room-host-authority';
 

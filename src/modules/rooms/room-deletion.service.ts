@@ -8,7 +8,7 @@ import type { RoomRecord } from '../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import type { Vote } from '../peers/peer-wire';
+import type { Vote } from '../../common/protocol/peer-wire';
 import { BurstWarning } from '../../common/logging/burst-warning';
 import { RoomEventPublisher } from './room-events.publisher';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';

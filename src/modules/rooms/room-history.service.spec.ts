@@ -4,7 +4,7 @@ import type { ClientRegistry } from '../members/client-registry';
 import type { PeerDirectory } from '../peers/peer-directory';
 import type { RoomHostService } from './room-host.service';
 import { boundPage, RoomHistoryService } from './room-history.service';
-import type { ChatMessage } from './wire';
+import type { ChatMessage } from '../../common/protocol/client-wire';
 
 const message = (seq: number, size: number): ChatMessage => ({
   message_id: `m${seq}`,

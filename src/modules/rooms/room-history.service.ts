@@ -9,7 +9,7 @@ import { PeerDirectory } from '../peers/peer-directory';
 import type { GetHistoryRequest } from './dto/requests';
 import { pageHasMore, RoomHostService } from './room-host.service';
 import { fromMessageWire, toChatMessage } from './room-mappers';
-import type { ChatMessage } from './wire';
+import type { ChatMessage } from '../../common/protocol/client-wire';
 
 /** Messages read from the store per replay step. */
 const REPLAY_PIECE = 100;

@@ -8,7 +8,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { chatErrorCode, FakeClock } from '../../testing/fakes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
-import type { MemberEvent } from './wire';
+import type { MemberEvent } from '../../common/protocol/client-wire';
 
 /** Records what the host asked to be published instead of delivering and replicating it. */
 class RecordingPublisher {

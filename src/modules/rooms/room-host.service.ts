@@ -7,7 +7,7 @@ import type { MemberRecord, MessageRecord, RoomRecord } from '../../common/store
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { RoomEventPublisher } from './room-events.publisher';
 import { toRoomSummary } from './room-mappers';
-import type { MemberLeftReason, RoomSummary } from './wire';
+import type { MemberLeftReason, RoomSummary } from '../../common/protocol/client-wire';
 
 /** Messages replayed on a plain join, as in the reference. */
 export const JOIN_HISTORY = 100;

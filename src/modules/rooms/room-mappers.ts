@@ -1,6 +1,6 @@
 import type { MemberRecord, MessageRecord, RoomRecord, RoomState } from '../../common/store/chat-records';
-import type { HostedRoomState, MemberWire, MessageWire, RoomWire } from '../peers/peer-wire';
-import type { ChatMessage, RoomInfo, RoomSummary } from './wire';
+import type { HostedRoomState, MemberWire, MessageWire, RoomWire } from '../../common/protocol/peer-wire';
+import type { ChatMessage, RoomInfo, RoomSummary } from '../../common/protocol/client-wire';
 
 /** Conversions between store records (camelCase) and wire shapes (snake_case, reference key order). */
 export const toChatMessage = (m: MessageRecord): ChatMessage => ({

@@ -4,7 +4,7 @@ import { NODE_CONFIG } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { encodeMethodResponse, XmlRpcFault, XMLRPC_MAX_BODY_BYTES } from '../../common/xmlrpc';
 import { roomRecord } from '../../testing/records';
-import type { PeerResult } from '../peers/peer-wire';
+import type { PeerResult } from '../../common/protocol/peer-wire';
 import { RoomStatePages } from './room-state-pages';
 
 const id = (n: number) => `room-${String(n).padStart(5, '0')}`;

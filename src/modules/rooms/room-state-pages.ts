@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
-import type { PeerResult } from '../peers/peer-wire';
+import type { PeerResult } from '../../common/protocol/peer-wire';
 import { roomStateBytes, withinBudget } from '../peers/reply-budget';
 import { toHostedRoomState } from './room-mappers';
 

@@ -5,7 +5,7 @@ import { ChatError } from '../../common/errors/chat-error';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { XmlRpcContext, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { ClientRegistry } from '../members/client-registry';
-import type { ForwardItem, PeerResult, ReplicationEvent } from '../peers/peer-wire';
+import type { ForwardItem, PeerResult, ReplicationEvent } from '../../common/protocol/peer-wire';
 import { checkParams, checkReplicationEvents, messageWireProblem, parseJsonArray } from '../peers/rpc-params';
 import { LIMITS } from './dto/requests';
 import { codePoints, contentProblem } from './dto/text-rules';
@@ -17,7 +17,7 @@ import { fromMessageWire, toMessageWire, toRoomInfo } from './room-mappers';
 import { RoomStatePages } from './room-state-pages';
 import { ReplicaService } from './replica.service';
 import { UsernameGuard } from './username-guard';
-import type { ChatMessage, MemberEvent, MemberLeftReason } from './wire';
+import type { ChatMessage, MemberEvent, MemberLeftReason } from '../../common/protocol/client-wire';
 
 const MEMBER_EVENTS = new Set(['member_joined', 'member_left']);
 const LEAVE_REASONS = new Set<string>(['User disconnected', 'Node unreachable', 'Inactivity']);

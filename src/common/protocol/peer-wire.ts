@@ -3,7 +3,7 @@
  * result structs, so a reference node or Python's xmlrpc.client can call us) plus our own
  * methods for replication, catch-up and forwarded deletes. See docs/protocol.md.
  */
-import type { ChatMessage, MemberEvent, RoomInfo, RoomSummary } from '../rooms/wire';
+import type { ChatMessage, MemberEvent, RoomInfo, RoomSummary } from './client-wire';
 
 export interface MessageWire extends ChatMessage {
   client_message_id: string | null;
