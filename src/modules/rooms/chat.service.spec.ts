@@ -21,6 +21,7 @@ import { RoomLocator } from './room-locator';
 import { UsernameGuard } from './username-guard';
 import { RoomHistoryService } from './room-history.service';
 import { RequestLimiter } from '../members/request-limiter';
+import { StaleMemberCleanupService } from '../members/stale-member-cleanup.service';
 
 /** A client that has not read what was sent to it until the test says so. */
 class SlowSocket extends FakeSocket {
@@ -86,6 +87,7 @@ describe(ChatService.name, () => {
         { provide: BOOT_ID, useValue: 'boot-1' },
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionService, useValue: {} },
+        { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
         ChatMetrics,
         ClientErrorFrames,
       ],

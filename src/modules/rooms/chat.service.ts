@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatError, type ChatErrorCode } from '../../common/errors/chat-error';
@@ -9,6 +9,7 @@ import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
 import { RequestLimiter } from '../members/request-limiter';
+import { type InactiveMemberListener, StaleMemberCleanupService } from '../members/stale-member-cleanup.service';
 import { BOOT_ID } from '../peers/boot-id';
 import { PeerDirectory } from '../peers/peer-directory';
 import type { PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
@@ -30,7 +31,7 @@ const MAX_PENDING_SENDS_PER_CONNECTION = 64;
  * forwarded to their host. Replies and deliveries go out through the ClientRegistry.
  */
 @Injectable()
-export class ChatService {
+export class ChatService implements InactiveMemberListener, OnModuleInit {
   private readonly logger = new Logger(ChatService.name);
 
   constructor(
@@ -49,7 +50,17 @@ export class ChatService {
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
+    private readonly staleMembers: StaleMemberCleanupService,
   ) {}
+
+  onModuleInit(): void {
+    this.staleMembers.subscribe(this);
+  }
+
+  /** The cleanup already told the socket and unregistered it; the room's host announces member_left. */
+  onMemberInactive(conn: ClientConnection, roomId: string, username: string): Promise<void> {
+    return this.removeMember(conn, roomId, username, 'Inactivity');
+  }
 
   listRooms(conn: ClientConnection): void {
     const rooms = this.host.hostedRooms();

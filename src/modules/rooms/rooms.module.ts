@@ -1,4 +1,4 @@
-import { forwardRef, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module';
 import { RoomHistoryService } from './room-history.service';
 import { PeersModule } from '../peers/peers.module';
@@ -16,7 +16,7 @@ import { RoomsRpcController } from './rooms.rpc.controller';
 import { UsernameGuard } from './username-guard';
 
 @Module({
-  imports: [forwardRef(() => MembersModule), PeersModule],
+  imports: [MembersModule, PeersModule],
   controllers: [RoomsRpcController],
   providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
   exports: [ChatService, RoomHostService, RoomEventPublisher],
