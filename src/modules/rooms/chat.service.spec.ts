@@ -17,7 +17,8 @@ import { ReplicaService } from './replica.service';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
-import { RoomLocator } from './room-locator';
+import { RoomLocator } from './routing/room-locator';
+import { RoomHosts } from './routing/room-hosts';
 import { UsernameGuard } from './username-guard';
 import { RoomHistoryService } from './room-history.service';
 import { RequestLimiter } from '../members/request-limiter';
@@ -78,6 +79,7 @@ describe(ChatService.name, () => {
         RoomHostService,
         RoomEventPublisher,
         RoomLocator,
+        RoomHosts,
         ClientRegistry,
         UsernameGuard,
         { provide: NODE_CONFIG, useValue: config },

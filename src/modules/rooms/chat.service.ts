@@ -1,30 +1,24 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { ChatError, type ChatErrorCode } from '../../common/errors/chat-error';
+import { ChatError } from '../../common/errors/chat-error';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
-import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
 import { RequestLimiter } from '../members/request-limiter';
 import { type InactiveMemberListener, StaleMemberCleanupService } from '../members/stale-member-cleanup.service';
-import { BOOT_ID } from '../peers/boot-id';
-import { PeerDirectory } from '../peers/peer-directory';
-import type { PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
-import { RoomDeletionService } from './room-deletion.service';
 import { RoomHostService } from './room-host.service';
 import { RoomHistoryService } from './room-history.service';
-import { RoomLocator } from './room-locator';
-import { fromMessageWire, toRoomInfo } from './room-mappers';
+import { RoomLocator } from './routing/room-locator';
 import { ReplicaService } from './replica.service';
 import { UsernameGuard } from './username-guard';
-import type { MemberLeftReason, RoomInfo } from '../../common/protocol/client-wire';
-
-/** Forwarded sends one connection may have in flight before its next request waits. */
-const MAX_PENDING_SENDS_PER_CONNECTION = 64;
+import type { MemberLeftReason } from '../../common/protocol/client-wire';
+import type { RoomRecord } from '../../common/store/chat-records';
+import type { RoomHost, SentMessage } from './routing/room-host';
+import { RoomHosts } from './routing/room-hosts';
 
 /**
  * Client requests, whichever node hosts the room: local rooms go to RoomHostService, others are
@@ -39,15 +33,13 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly clock: Clock,
     private readonly clients: ClientRegistry,
-    private readonly peers: PeerDirectory,
     private readonly host: RoomHostService,
     private readonly replica: ReplicaService,
     private readonly locator: RoomLocator,
-    private readonly deletion: RoomDeletionService,
+    private readonly hosts: RoomHosts,
     private readonly names: UsernameGuard,
     private readonly history: RoomHistoryService,
     private readonly limits: RequestLimiter,
-    @Inject(BOOT_ID) private readonly bootId: string,
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
     private readonly staleMembers: StaleMemberCleanupService,
@@ -93,30 +85,14 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     this.limits.admitRoomMembership(conn, req.room_id);
     await this.assertIdentity(conn, req.username);
     const room = await this.activeRoom(req.room_id);
-    let info: RoomInfo;
-    let firstSequence: number;
-    let lastSequence: number;
-    let hostHistory: MessageRecord[] = [];
-    if (this.host.isHostOf(room)) {
-      const joined = this.host.join(room.roomId, req.username, this.config.nodeId);
-      info = toRoomInfo(joined.room, joined.members);
-      firstSequence = joined.firstSequence;
-      lastSequence = joined.room.lastSequence;
-    } else {
-      const reply = await this.callHost(room, 'join_room', [room.roomId, req.username, this.config.nodeId, this.bootId]);
-      if (!reply.success || !reply.room_info) throw new ChatError(asCode(reply.error_code, 'ROOM_NOT_FOUND'), reply.message || 'Room not found');
-      info = reply.room_info;
-      hostHistory = (reply.messages ?? []).map(fromMessageWire);
-      firstSequence = reply.first_sequence ?? (hostHistory[0]?.sequenceNumber ?? 0);
-      lastSequence = reply.last_sequence ?? (hostHistory.at(-1)?.sequenceNumber ?? 0);
-      // the replay comes from this node's replica: let it catch up with what the host just said
-      await this.replica.waitForSequence(room.roomId, lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
-    }
+    const joined = await this.hosts.for(room).join(req.username);
+    // the replay comes from this node's replica: let it catch up with what the host just said (at once on the host)
+    await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
     conn.username ??= req.username;
     this.clients.touch(conn);
-    conn.send('join_room_success', { ...info, creator_id: room.creatorId, first_sequence: firstSequence, last_sequence: lastSequence });
-    if (!this.store.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, hostHistory, lastSequence);
-    await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, firstSequence, lastSequence));
+    conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence });
+    if (!this.store.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
+    await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
   }
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
@@ -127,35 +103,29 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     const received = performance.now();
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
-    if (this.host.isHostOf(room)) {
-      const { message, duplicate } = this.host.send(room.roomId, req.username, req.content, clientMessageId);
-      this.acknowledge(conn, room.roomId, clientMessageId, { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate }, received);
-      return;
-    }
+    const target = this.hosts.for(room);
     // A forwarded send is not awaited: the connection's next request may go out while this one is
     // in flight (the per-host forward queue keeps their order), so one client is not limited to
     // one round trip per message. Its outcome is reported on its own.
-    const forwarded = this.forward(conn, room, req, clientMessageId, received);
-    conn.lastForwardedSend = forwarded;
-    if (++conn.pendingSends >= MAX_PENDING_SENDS_PER_CONNECTION) await forwarded;
+    const sending = this.answerSend(conn, target, room.roomId, target.send({ room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }), clientMessageId, received);
+    conn.lastForwardedSend = sending;
+    if (++conn.pendingSends >= target.maxSendsInFlight) await sending;
   }
 
-  private async forward(conn: ClientConnection, room: RoomRecord, req: SendMessageRequest, clientMessageId: string | null, received: number): Promise<void> {
+  /** Reports one send's outcome to the sender: message_sent once its new_message is here, else message_error. */
+  private async answerSend(conn: ClientConnection, target: RoomHost, roomId: string, sending: Promise<SentMessage>, clientMessageId: string | null, received: number): Promise<void> {
     try {
-      const reply = await this.viaHost(room, () =>
-        this.peers.forwardMessage(room.hostNode, { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }),
-      );
-      if (!reply.success) throw new ChatError(asCode(reply.error_code, 'INTERNAL_ERROR'), reply.error);
+      const sent = await sending;
       // The sender sees its new_message (through replication) before message_sent, as in the reference.
       // If the host went away after storing it, the message still counts: it arrives with the catch-up.
-      await this.replica.waitForSequence(room.roomId, reply.sequence_number).catch((e: Error) =>
-        this.logger.warn(`Message ${reply.sequence_number} in ${room.roomId} is stored on ${room.hostNode} but not here yet: ${e.message}`),
+      await this.replica.waitForSequence(roomId, sent.sequence_number).catch((e: Error) =>
+        this.logger.warn(`Message ${sent.sequence_number} in ${roomId} is stored on ${target.nodeId} but not here yet: ${e.message}`),
       );
-      this.acknowledge(conn, room.roomId, clientMessageId, reply, received);
+      this.acknowledge(conn, roomId, clientMessageId, sent, received);
     } catch (e) {
       const err = e instanceof ChatError ? e : new ChatError('INTERNAL_ERROR', 'Failed to send message');
-      if (!(e instanceof ChatError)) this.logger.error(`Forwarding a message failed: ${(e as Error)?.stack ?? e}`);
-      const frame = { type: 'message_error', data: { room_id: room.roomId, error: err.message, error_code: err.code } } as const;
+      if (!(e instanceof ChatError)) this.logger.error(`Sending a message failed: ${(e as Error)?.stack ?? e}`);
+      const frame = { type: 'message_error', data: { room_id: roomId, error: err.message, error_code: err.code, ...err.details } } as const;
       conn.sendFrame(this.errors.serialise('send_message', err.code, err.message, frame));
     } finally {
       conn.pendingSends--;
@@ -201,22 +171,11 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
-    if (this.host.isHostOf(room)) {
-      const outcome = await this.deletion.deleteRoom(room.roomId, req.username, (txn) =>
-        conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: txn, status: 'in_progress' }),
-      );
-      if (outcome.success) {
-        conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
-      } else {
-        throw new ChatError('DELETION_FAILED', outcome.reason, { transaction_id: outcome.transactionId });
-      }
-      return;
-    }
-    const reply = await this.callHost(room, 'delete_room', [room.roomId, req.username, this.config.nodeId]);
-    if (!reply.transaction_id) throw new ChatError(asCode(reply.error_code, 'DELETION_FAILED'), reply.reason ?? 'Deletion failed');
-    conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: reply.transaction_id, status: 'in_progress' });
-    if (!reply.success) throw new ChatError('DELETION_FAILED', reply.reason ?? 'Deletion failed', { transaction_id: reply.transaction_id });
-    conn.send('delete_room_success', { room_id: room.roomId, transaction_id: reply.transaction_id, message: 'Room deleted successfully' });
+    const outcome = await this.hosts.for(room).deleteRoom(req.username, (txn) =>
+      conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: txn, status: 'in_progress' }),
+    );
+    if (!outcome.success) throw new ChatError('DELETION_FAILED', outcome.reason, { transaction_id: outcome.transactionId });
+    conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
   }
 
   getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
@@ -235,17 +194,12 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     if (this.clients.usernameStillInRoom(roomId, username, conn)) return;
     const room = this.store.getRoom(roomId);
     if (!room) return;
+    const target = this.hosts.for(room);
     try {
-      if (this.host.isHostOf(room)) {
-        this.host.leave(roomId, username, reason, reason ? this.config.nodeId : undefined);
-      } else if (reason) {
-        await this.callHost(room, 'notify_member_disconnect', [roomId, username, this.config.nodeId, reason]);
-      } else {
-        await this.callHost(room, 'leave_room', [roomId, username, this.config.nodeId]);
-      }
+      await target.leave(username, reason);
     } catch (e) {
       if (!(e instanceof ChatError && e.code === 'NOT_IN_ROOM')) {
-        this.logger.warn(`Could not remove ${username} from room ${roomId} at ${room.hostNode}: ${(e as Error).message}`);
+        this.logger.warn(`Could not remove ${username} from room ${roomId} at ${target.nodeId}: ${(e as Error).message}`);
       }
     }
   }
@@ -267,24 +221,4 @@ export class ChatService implements InactiveMemberListener, OnModuleInit {
     if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
     return room;
   }
-
-  private callHost<M extends PeerMethod>(room: RoomRecord, method: M, params: PeerParams<M>): Promise<PeerResult<M>> {
-    return this.viaHost(room, () => this.peers.call(room.hostNode, method, params));
-  }
-
-  /** Runs a call to the room's host; a failed or unreachable host is ADMIN_NODE_UNAVAILABLE. */
-  private async viaHost<T>(room: RoomRecord, call: () => Promise<T>): Promise<T> {
-    if (this.peers.isFailed(room.hostNode) || !this.peers.has(room.hostNode)) {
-      throw new ChatError('ADMIN_NODE_UNAVAILABLE', 'Administrator node unavailable');
-    }
-    try {
-      return await call();
-    } catch (e) {
-      throw new ChatError('ADMIN_NODE_UNAVAILABLE', `Failed to contact administrator node: ${(e as Error).message}`);
-    }
-  }
 }
-
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED']);
-const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
-  code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

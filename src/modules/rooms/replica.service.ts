@@ -205,7 +205,8 @@ export class ReplicaService implements OnModuleDestroy {
   async fetchMissing(roomId: string, hostNode: string, upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
     for (;;) {
       const room = this.store.getRoom(roomId);
-      if (!room || room.lastSequence >= upTo || hostNode === this.config.nodeId) return;
+      // only the room's host supplies its messages (never this node for a room hosted here)
+      if (!room || room.lastSequence >= upTo || this.authority.refusal(roomId, hostNode) !== null) return;
       const page = await this.peers.call(hostNode, 'get_messages', [roomId, room.lastSequence, null, FETCH_PAGE]);
       if (!page.success || page.messages.length === 0) return;
       for (const wire of page.messages) {

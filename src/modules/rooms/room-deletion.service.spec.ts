@@ -12,6 +12,7 @@ import { ReplicaService } from './replica.service';
 import { RoomDeletionService } from './room-deletion.service';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostAuthority } from './room-host-authority';
+import { RoomHostService } from './room-host.service';
 
 const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'ACTIVE', deletionTxn: string | null = null): RoomRecord => ({
   roomId,
@@ -45,6 +46,7 @@ describe(`${RoomDeletionService.name} (participant side)`, () => {
         { provide: Clock, useValue: new FakeClock() },
         { provide: PeerDirectory, useValue: {} },
         { provide: RoomEventPublisher, useValue: {} },
+        { provide: RoomHostService, useValue: {} },
         { provide: ReplicaService, useValue: { applyDeleted: (roomId: string) => deleted.push(roomId) } },
       ],
     }).compile();

@@ -13,6 +13,7 @@ import { BurstWarning } from '../../common/logging/burst-warning';
 import { RoomEventPublisher } from './room-events.publisher';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { ReplicaService } from './replica.service';
+import { RoomHostService } from './room-host.service';
 
 export type DeletionOutcome = { success: true; transactionId: string } | { success: false; transactionId: string; reason: string };
 
@@ -34,6 +35,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
     private readonly peers: PeerDirectory,
     private readonly events: RoomEventPublisher,
     private readonly replica: ReplicaService,
+    private readonly host: RoomHostService,
     private readonly authority: RoomHostAuthority,
     private readonly scheduler: SchedulerRegistry,
   ) {
@@ -45,8 +47,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
    * transaction exists (the requester is told first, as in the reference).
    */
   async deleteRoom(roomId: string, username: string, onStarted: (transactionId: string) => void = () => undefined): Promise<DeletionOutcome> {
-    const room = this.store.getRoom(roomId);
-    if (!room || room.hostNode !== this.config.nodeId) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    const room = this.host.hostedRoom(roomId);
     if (room.creatorId !== username) throw new ChatError('UNAUTHORIZED', 'Only the room creator can delete the room');
     if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state, cannot delete`);
 
@@ -101,14 +102,14 @@ export class RoomDeletionService implements OnApplicationBootstrap {
   /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again; ScheduleModule clears the timers at shutdown. */
   onApplicationBootstrap(): void {
     for (const room of this.store.listRooms()) {
-      if (room.hostNode !== this.config.nodeId && room.state !== 'ACTIVE' && room.deletionTxn) this.expireLater(room.roomId, room.deletionTxn);
+      if (!this.authority.hostsHere(room) && room.state !== 'ACTIVE' && room.deletionTxn) this.expireLater(room.roomId, room.deletionTxn);
     }
   }
 
   /** PREPARE from `coordinator`, which must be the room's host; the room waits for COMMIT or ROLLBACK, at most DELETE_PREPARE_TIMEOUT. */
   prepareParticipant(roomId: string, txn: string, coordinator: string, initiator: string | undefined): Vote {
     const room = this.store.getRoom(roomId);
-    if (room && room.hostNode === this.config.nodeId) {
+    if (room && this.authority.hostsHere(room)) {
       return { vote: 'ABORT', node_id: this.config.nodeId, transaction_id: txn, reason: `Room is hosted by ${this.config.nodeId}, not the coordinator` };
     }
     this.authority.check('prepare_delete_room', roomId, coordinator);
@@ -148,7 +149,7 @@ export class RoomDeletionService implements OnApplicationBootstrap {
 
   private rollBack(roomId: string, txn: string): boolean {
     const room = this.store.getRoom(roomId);
-    if (!room || room.hostNode === this.config.nodeId || room.state === 'ACTIVE' || room.deletionTxn !== txn) return false;
+    if (!room || this.authority.hostsHere(room) || room.state === 'ACTIVE' || room.deletionTxn !== txn) return false;
     this.cancelTimer(roomId);
     this.store.setRoomState(roomId, 'ACTIVE', null);
     this.clients.broadcast(roomId, 'delete_room_cancelled', { room_id: roomId, transaction_id: txn });

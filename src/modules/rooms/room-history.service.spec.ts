@@ -1,7 +1,7 @@
 import { loadConfig } from '../../common/config/load-config';
 import type { ChatStore } from '../../common/store/chat-store';
 import type { ClientRegistry } from '../members/client-registry';
-import type { PeerDirectory } from '../peers/peer-directory';
+import type { RoomHosts } from './routing/room-hosts';
 import type { RoomHostService } from './room-host.service';
 import { boundPage, RoomHistoryService } from './room-history.service';
 import type { ChatMessage } from '../../common/protocol/client-wire';
@@ -36,7 +36,7 @@ describe(boundPage.name, () => {
 });
 
 describe(`${RoomHistoryService.name}.replayStart`, () => {
-  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as ChatStore, {} as ClientRegistry, {} as PeerDirectory, {} as RoomHostService);
+  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as ChatStore, {} as ClientRegistry, {} as RoomHosts, {} as RoomHostService);
 
   it('replays a room no longer than HISTORY_REPLAY_LIMIT from its first message, a longer one from its last N', () => {
     expect(sut.replayStart({}, 1, 40)).toBe(0);

@@ -5,10 +5,11 @@ import type { MessageRecord } from '../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import type { ClientConnection } from '../members/client-connection';
 import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
 import type { GetHistoryRequest } from './dto/requests';
-import { pageHasMore, RoomHostService } from './room-host.service';
-import { fromMessageWire, toChatMessage } from './room-mappers';
+import { RoomHostService } from './room-host.service';
+import { toChatMessage } from './room-mappers';
+import type { HostHistoryPage } from './routing/room-host';
+import { RoomHosts } from './routing/room-hosts';
 import type { ChatMessage } from '../../common/protocol/client-wire';
 
 /** Messages read from the store per replay step. */
@@ -31,7 +32,7 @@ export class RoomHistoryService {
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly clients: ClientRegistry,
-    private readonly peers: PeerDirectory,
+    private readonly hosts: RoomHosts,
     private readonly host: RoomHostService,
   ) {}
 
@@ -86,7 +87,9 @@ export class RoomHistoryService {
     const limit = req.limit ?? 50;
     const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };
     const forward = range.after !== undefined;
-    const page = (await this.fromHost(req.room_id, range, limit)) ?? this.fromReplica(req.room_id, range);
+    const room = this.store.getRoom(req.room_id);
+    // the host is authoritative (a replica may lag behind it under load); its store answers when the host cannot
+    const page = (room && (await this.hosts.for(room).history(range, limit))) || this.fromReplica(req.room_id, range);
     const bounded = boundPage(page.messages, forward);
     await conn.drained(LOW_WATER); // a client asking for pages faster than it reads them waits here (and its socket is paused)
     conn.send('history', {
@@ -98,34 +101,10 @@ export class RoomHistoryService {
     });
   }
 
-  /** The host is authoritative; a replica may lag behind it under load. Null: answer from the replica. */
-  private async fromHost(roomId: string, range: { after?: number; before?: number }, limit: number): Promise<HistoryPage | null> {
-    const room = this.store.getRoom(roomId);
-    if (!room || this.host.isHostOf(room) || this.peers.isFailed(room.hostNode)) return null;
-    try {
-      const before = range.after === undefined ? (range.before ?? room.lastSequence + 1_000_000_000) : null;
-      const page = await this.peers.call(room.hostNode, 'get_messages', [room.roomId, range.after ?? 0, before, limit]);
-      if (!page.success) return null;
-      const messages = page.messages.map((m) => toChatMessage(fromMessageWire(m)));
-      const hasMore = pageHasMore(messages.map((m) => m.sequence_number), range.after !== undefined, page.first_sequence, page.last_sequence);
-      return { messages, hasMore, firstSequence: page.first_sequence, lastSequence: page.last_sequence };
-    } catch (e) {
-      this.logger.debug(`History from ${room.hostNode} failed, answering from the replica: ${(e as Error).message}`);
-      return null;
-    }
-  }
-
-  private fromReplica(roomId: string, range: { after?: number; before?: number; limit: number }): HistoryPage {
+  private fromReplica(roomId: string, range: { after?: number; before?: number; limit: number }): HostHistoryPage {
     const page = this.host.page(roomId, range);
     return { messages: page.messages.map(toChatMessage), hasMore: page.hasMore, firstSequence: page.firstSequence, lastSequence: page.lastSequence };
   }
-}
-
-interface HistoryPage {
-  messages: ChatMessage[];
-  hasMore: boolean;
-  firstSequence: number;
-  lastSequence: number;
 }
 
 /**

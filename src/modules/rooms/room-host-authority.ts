@@ -37,12 +37,17 @@ export class RoomHostAuthority {
     return host === 'unknown' ? undefined : host;
   }
 
+  /** Whether this node is the room's host: no peer may change such a room, nor ask it to take part in its deletion. */
+  hostsHere(room: { hostNode: string }): boolean {
+    return room.hostNode === this.config.nodeId;
+  }
+
   /**
    * Why `sender` may not change a room whose host is `host`, or null if it may. A null sender
    * (unsigned calls, no PEER_SECRET) is unknown: only the "not hosted here" rule applies then.
    */
   refusal(roomId: string, sender: string | null, host = this.knownHost(roomId)): string | null {
-    if (host === this.config.nodeId) return `room ${roomId} is hosted by this node (${host})`;
+    if (host !== undefined && this.hostsHere({ hostNode: host })) return `room ${roomId} is hosted by this node (${host})`;
     if (host !== undefined && sender !== null && sender !== host) return `room ${roomId} is hosted by ${host}, not by ${sender}`;
     return null;
   }

@@ -66,12 +66,8 @@ export class RoomHostService implements OnApplicationBootstrap {
     for (const m of stale) this.leave(m.roomId, m.username, 'User disconnected');
   }
 
-  isHostOf(room: RoomRecord | null): boolean {
-    return room !== null && room.hostNode === this.config.nodeId;
-  }
-
-  /** A room this node hosts, or ROOM_NOT_FOUND. */
-  private hostedRoom(roomId: string): RoomRecord {
+  /** A room this node hosts, or ROOM_NOT_FOUND: the host's own refusal of rooms it does not serve. */
+  hostedRoom(roomId: string): RoomRecord {
     const room = this.store.getRoom(roomId);
     if (!room || room.hostNode !== this.config.nodeId) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
     return room;

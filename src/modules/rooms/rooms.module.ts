@@ -9,7 +9,8 @@ import { RoomDeletionService } from './room-deletion.service';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostAuthority } from './room-host-authority';
 import { RoomHostService } from './room-host.service';
-import { RoomLocator } from './room-locator';
+import { RoomLocator } from './routing/room-locator';
+import { RoomHosts } from './routing/room-hosts';
 import { RoomsGateway } from './rooms.gateway';
 import { RoomStatePages } from './room-state-pages';
 import { RoomsRpcController } from './rooms.rpc.controller';
@@ -18,7 +19,7 @@ import { UsernameGuard } from './username-guard';
 @Module({
   imports: [MembersModule, PeersModule],
   controllers: [RoomsRpcController],
-  providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
+  providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, RoomHosts, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
   exports: [ChatService, RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

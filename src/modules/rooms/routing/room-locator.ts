@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import type { RoomRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { PeerDirectory } from '../peers/peer-directory';
-import type { RoomSummary } from '../../common/protocol/client-wire';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { RoomSummary } from '../../../common/protocol/client-wire';
 
 /** Discovery's per-call bound, as in the reference. */
 const DISCOVERY_TIMEOUT_MS = 3000;
