@@ -1,9 +1,9 @@
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
-import type { RoomDeletionService } from '../room-deletion.service';
-import type { RoomHostService } from '../room-host.service';
-import { toRoomInfo } from '../room-mappers';
+import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import type { RoomHostService } from '../host/room-host.service';
+import { toRoomInfo } from '../../../common/protocol/record-mappers';
 import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
@@ -15,7 +15,7 @@ export class LocalRoomHost implements RoomHost {
     private readonly room: RoomRecord,
     readonly nodeId: string,
     private readonly host: RoomHostService,
-    private readonly deletion: RoomDeletionService,
+    private readonly deletion: RoomDeletionCoordinator,
   ) {}
 
   async join(username: string): Promise<HostJoin> {

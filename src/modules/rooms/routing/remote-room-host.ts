@@ -4,8 +4,8 @@ import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { PeerDirectory } from '../../peers/peer-directory';
-import { pageHasMore } from '../room-host.service';
-import { fromMessageWire, toChatMessage } from '../room-mappers';
+import { pageHasMore } from '../host/room-host.service';
+import { fromMessageWire, toChatMessage } from '../../../common/protocol/record-mappers';
 import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */

@@ -1,7 +1,7 @@
 import type { ChatMessage, MemberLeftReason, RoomInfo } from '../../../common/protocol/client-wire';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { MessageRecord } from '../../../common/store/chat-records';
-import type { DeletionOutcome } from '../room-deletion.service';
+import type { DeletionOutcome } from '../host/room-deletion.coordinator';
 
 export type { DeletionOutcome };
 

@@ -1,8 +1,8 @@
 import { ChatError } from '../../../common/errors/chat-error';
 import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
-import type { RoomDeletionService } from '../room-deletion.service';
-import type { RoomHostService } from '../room-host.service';
+import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import type { RoomHostService } from '../host/room-host.service';
 import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -29,7 +29,7 @@ describe(RoomHosts.name, () => {
 
   beforeEach(() => {
     peers = new FakePeers();
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionService);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator);
   });
 
   it('serves a room created here locally, answering each send before the next request, and any other room at its host', () => {

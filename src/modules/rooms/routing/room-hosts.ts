@@ -3,8 +3,8 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import type { RoomRecord } from '../../../common/store/chat-records';
 import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
-import { RoomDeletionService } from '../room-deletion.service';
-import { RoomHostService } from '../room-host.service';
+import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import { RoomHostService } from '../host/room-host.service';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
 import type { RoomHost } from './room-host';
@@ -20,7 +20,7 @@ export class RoomHosts {
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly peers: PeerDirectory,
     private readonly host: RoomHostService,
-    private readonly deletion: RoomDeletionService,
+    private readonly deletion: RoomDeletionCoordinator,
   ) {}
 
   for(room: RoomRecord): RoomHost {

@@ -1,8 +1,8 @@
-import { loadConfig } from '../../common/config/load-config';
-import type { RoomRecord } from '../../common/store/chat-records';
-import { ChatStore } from '../../common/store/chat-store';
-import type { ReplicationEvent, RoomWire } from '../../common/protocol/peer-wire';
-import { FakeClock } from '../../testing/fakes';
+import { loadConfig } from '../../../common/config/load-config';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import { ChatStore } from '../../../common/store/chat-store';
+import type { ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
+import { FakeClock } from '../../../testing/fakes';
 import { RoomHostAuthority } from './room-host-authority';
 
 const room = (roomId: string, hostNode: string): RoomRecord => ({

@@ -1,18 +1,15 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../common/clock/clock';
-import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG } from '../../common/config/node-config';
-import type { RoomRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { FakeClock, FakeSocket } from '../../testing/fakes';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
+import { Clock } from '../../../common/clock/clock';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG } from '../../../common/config/node-config';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
 import { ReplicaService } from './replica.service';
-import { RoomDeletionService } from './room-deletion.service';
-import { RoomEventPublisher } from './room-events.publisher';
+import { RoomDeletionParticipant } from './room-deletion.participant';
 import { RoomHostAuthority } from './room-host-authority';
-import { RoomHostService } from './room-host.service';
 
 const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'ACTIVE', deletionTxn: string | null = null): RoomRecord => ({
   roomId,
@@ -27,9 +24,9 @@ const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'AC
   deletionTxn,
 });
 
-describe(`${RoomDeletionService.name} (participant side)`, () => {
+describe(RoomDeletionParticipant.name, () => {
   let moduleRef: TestingModule;
-  let sut: RoomDeletionService;
+  let sut: RoomDeletionParticipant;
   let store: ChatStore;
   let socket: FakeSocket;
   const deleted: string[] = [];
@@ -37,20 +34,17 @@ describe(`${RoomDeletionService.name} (participant side)`, () => {
   const build = async () => {
     moduleRef = await Test.createTestingModule({
       providers: [
-        RoomDeletionService,
+        RoomDeletionParticipant,
         RoomHostAuthority,
         ClientRegistry,
         SchedulerRegistry,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1', DELETE_PREPARE_TIMEOUT: '5' }) },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: new FakeClock() },
-        { provide: PeerDirectory, useValue: {} },
-        { provide: RoomEventPublisher, useValue: {} },
-        { provide: RoomHostService, useValue: {} },
         { provide: ReplicaService, useValue: { applyDeleted: (roomId: string) => deleted.push(roomId) } },
       ],
     }).compile();
-    sut = moduleRef.get(RoomDeletionService);
+    sut = moduleRef.get(RoomDeletionParticipant);
     const clients = moduleRef.get(ClientRegistry);
     socket = new FakeSocket();
     clients.register(clients.connect(socket.asWebSocket()), 'r2', 'bob', 0);
@@ -71,7 +65,7 @@ describe(`${RoomDeletionService.name} (participant side)`, () => {
   });
 
   it('rolls a prepared deletion back by itself when the host sends neither commit nor rollback in time', () => {
-    expect(sut.prepareParticipant('r2', 't1', 'node2', 'alice').vote).toBe('READY');
+    expect(sut.prepare('r2', 't1', 'node2', 'alice').vote).toBe('READY');
     expect(store.getRoom('r2')).toMatchObject({ state: 'DELETION_PENDING', deletionTxn: 't1' });
     jest.advanceTimersByTime(4_999);
     expect(store.getRoom('r2')?.state).toBe('DELETION_PENDING');
@@ -81,25 +75,25 @@ describe(`${RoomDeletionService.name} (participant side)`, () => {
   });
 
   it('commits only the transaction the host prepared, and then no timer fires', () => {
-    expect(() => sut.commitParticipant('r2', 't1', 'r2', 'node2')).toThrow(/no deletion of room r2 was prepared/);
-    sut.prepareParticipant('r2', 't1', 'node2', undefined);
-    expect(() => sut.commitParticipant('r2', 'other', 'r2', 'node2')).toThrow(/prepared/);
-    expect(() => sut.commitParticipant('r2', 't1', 'r2', 'node3')).toThrow(/hosted by node2, not by node3/);
-    expect(sut.commitParticipant('r2', 't1', 'r2', 'node2')).toEqual({ success: true, node_id: 'node1' });
+    expect(() => sut.commit('r2', 't1', 'r2', 'node2')).toThrow(/no deletion of room r2 was prepared/);
+    sut.prepare('r2', 't1', 'node2', undefined);
+    expect(() => sut.commit('r2', 'other', 'r2', 'node2')).toThrow(/prepared/);
+    expect(() => sut.commit('r2', 't1', 'r2', 'node3')).toThrow(/hosted by node2, not by node3/);
+    expect(sut.commit('r2', 't1', 'r2', 'node2')).toEqual({ success: true, node_id: 'node1' });
     expect(deleted).toEqual(['r2']);
     jest.advanceTimersByTime(10_000);
     expect(socket.sent('delete_room_cancelled')).toEqual([]);
   });
 
   it('refuses prepare, commit and rollback from a node that is not the host, and never deletes a room hosted here', () => {
-    expect(() => sut.prepareParticipant('r2', 't1', 'node3', undefined)).toThrow(/hosted by node2/);
+    expect(() => sut.prepare('r2', 't1', 'node3', undefined)).toThrow(/hosted by node2/);
     expect(store.getRoom('r2')?.state).toBe('ACTIVE');
-    sut.prepareParticipant('r2', 't1', 'node2', undefined);
-    expect(() => sut.rollbackParticipant('r2', 't1', 'node3')).toThrow(/hosted by node2/);
+    sut.prepare('r2', 't1', 'node2', undefined);
+    expect(() => sut.rollback('r2', 't1', 'node3')).toThrow(/hosted by node2/);
     expect(store.getRoom('r2')?.state).toBe('DELETION_PENDING');
-    expect(sut.prepareParticipant('r1', 't2', 'node2', undefined).vote).toBe('ABORT');
-    expect(() => sut.commitParticipant('r1', 't2', 'r1', 'node2')).toThrow(/hosted by this node/);
-    expect(() => sut.commitParticipant('r1', 't2', 'r1', null)).toThrow(/hosted by this node/);
+    expect(sut.prepare('r1', 't2', 'node2', undefined).vote).toBe('ABORT');
+    expect(() => sut.commit('r1', 't2', 'r1', 'node2')).toThrow(/hosted by this node/);
+    expect(() => sut.commit('r1', 't2', 'r1', null)).toThrow(/hosted by this node/);
     expect(deleted).toEqual([]);
   });
 

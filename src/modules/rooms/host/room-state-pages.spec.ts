@@ -1,10 +1,10 @@
 import { Test } from '@nestjs/testing';
-import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { encodeMethodResponse, XmlRpcFault, XMLRPC_MAX_BODY_BYTES } from '../../common/xmlrpc';
-import { roomRecord } from '../../testing/records';
-import type { PeerResult } from '../../common/protocol/peer-wire';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { encodeMethodResponse, XmlRpcFault, XMLRPC_MAX_BODY_BYTES } from '../../../common/xmlrpc';
+import { roomRecord } from '../../../testing/records';
+import type { PeerResult } from '../../../common/protocol/peer-wire';
 import { RoomStatePages } from './room-state-pages';
 
 const id = (n: number) => `room-${String(n).padStart(5, '0')}`;

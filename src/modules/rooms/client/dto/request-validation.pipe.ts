@@ -1,6 +1,6 @@
 import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
-import { ChatError, type ChatErrorCode } from '../../../common/errors/chat-error';
+import { ChatError, type ChatErrorCode } from '../../../../common/errors/chat-error';
 import { NoParams } from './requests';
 
 /** Identity fields are checked before everything else, as the reference does. */

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { ChatError } from '../../common/errors/chat-error';
-import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
+import { ChatError } from '../../../common/errors/chat-error';
+import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 
 /**
  * Turns a refused request into the error frame of its request type (reference-protocol.md §1.4):

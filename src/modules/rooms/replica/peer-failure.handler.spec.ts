@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { RoomRecord } from '../../common/store/chat-records';
-import type { ClientRegistry } from '../members/client-registry';
-import type { PeerDirectory } from '../peers/peer-directory';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import type { ClientRegistry } from '../../members/client-registry';
+import type { PeerDirectory } from '../../peers/peer-directory';
 import { PeerFailureHandler } from './peer-failure.handler';
 import type { ReplicaService } from './replica.service';
-import type { RoomHostService } from './room-host.service';
+import type { RoomHostService } from '../host/room-host.service';
 
 const room = { roomId: 'r1', hostNode: 'node2' } as RoomRecord;
 

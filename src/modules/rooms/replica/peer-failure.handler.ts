@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory, type PeerStatusListener } from '../peers/peer-directory';
-import { RoomHostService } from './room-host.service';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
+import { RoomHostService } from '../host/room-host.service';
 import { ReplicaService } from './replica.service';
 
 /**

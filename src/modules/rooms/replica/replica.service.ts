@@ -1,17 +1,17 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { Clock } from '../../common/clock/clock';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
-import type { HostedRoomState, MessageWire, PeerResult, ReplicationEvent, RoomWire } from '../../common/protocol/peer-wire';
-import { BurstWarning } from '../../common/logging/burst-warning';
+import { Clock } from '../../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { HostedRoomState, MessageWire, PeerResult, ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
+import { BurstWarning } from '../../../common/logging/burst-warning';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
-import { fromMessageWire, fromRoomWire, toChatMessage } from './room-mappers';
+import { fromMessageWire, fromRoomWire, toChatMessage } from '../../../common/protocol/record-mappers';
 import { SequenceWaiters } from './sequence-waiters';
-import type { MemberEvent } from '../../common/protocol/client-wire';
+import type { MemberEvent } from '../../../common/protocol/client-wire';
 
 const FETCH_PAGE = 500;
 /** How long a sender's node waits for its own message to arrive by replication before fetching it. */

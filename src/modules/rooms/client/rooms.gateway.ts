@@ -1,15 +1,15 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { upgradeIdentityOf } from '../../common/ws/client-identity';
-import type { ClientConnection } from '../members/client-connection';
-import { ClientRegistry } from '../members/client-registry';
+import { upgradeIdentityOf } from '../../../common/ws/client-identity';
+import type { ClientConnection } from '../../members/client-connection';
+import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
-import { ChatService } from './chat.service';
+import { RoomRequestsService } from './room-requests.service';
 import { RequestValidationPipe } from './dto/request-validation.pipe';
 import { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, NoParams, SendMessageRequest } from './dto/requests';
 
-/** The client WebSocket protocol: each handler validates, calls one ChatService method. */
+/** The client WebSocket protocol: each handler validates, calls one RoomRequestsService method. */
 @WebSocketGateway()
 @UseFilters(ChatExceptionFilter)
 @UsePipes(RequestValidationPipe)
@@ -18,7 +18,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   constructor(
     private readonly clients: ClientRegistry,
-    private readonly chat: ChatService,
+    private readonly chat: RoomRequestsService,
   ) {}
 
   handleConnection(socket: WebSocket): void {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
-import { toChatMessage, toMessageWire, toRoomWire } from './room-mappers';
-import type { MemberEvent } from '../../common/protocol/client-wire';
+import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
+import { toChatMessage, toMessageWire, toRoomWire } from '../../../common/protocol/record-mappers';
+import type { MemberEvent } from '../../../common/protocol/client-wire';
 
 /**
  * What a room's host does after each change: deliver to its own sockets, then queue the change

@@ -1,35 +1,35 @@
 import { Logger } from '@nestjs/common';
-import { ChatMetrics } from '../../common/metrics/chat-metrics';
-import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
+import { ChatMetrics } from '../../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../common/clock/clock';
-import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { ChatError } from '../../common/errors/chat-error';
-import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
-import type { ReplicationEvent } from '../../common/protocol/peer-wire';
-import { BOOT_ID } from '../peers/boot-id';
-import { ChatService } from './chat.service';
-import { ReplicaService } from './replica.service';
-import { RoomDeletionService } from './room-deletion.service';
-import { RoomEventPublisher } from './room-events.publisher';
-import { RoomHostService } from './room-host.service';
-import { RoomLocator } from './routing/room-locator';
-import { RoomHosts } from './routing/room-hosts';
-import { UsernameGuard } from './username-guard';
+import { Clock } from '../../../common/clock/clock';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatError } from '../../../common/errors/chat-error';
+import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
+import { BOOT_ID } from '../../peers/boot-id';
+import { RoomRequestsService } from './room-requests.service';
+import { ReplicaService } from '../replica/replica.service';
+import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import { RoomEventPublisher } from '../host/room-events.publisher';
+import { RoomHostService } from '../host/room-host.service';
+import { RoomLocator } from '../routing/room-locator';
+import { RoomHosts } from '../routing/room-hosts';
+import { UsernameGuard } from '../identity/username-guard';
 import { RoomHistoryService } from './room-history.service';
-import { RequestLimiter } from '../members/request-limiter';
-import { StaleMemberCleanupService } from '../members/stale-member-cleanup.service';
+import { RequestLimiter } from '../../members/request-limiter';
+import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 
 /** A client that has not read what was sent to it until the test says so. */
 class SlowSocket extends FakeSocket {
   bufferedAmount = 1024 * 1024; // over the replay's high-water mark, under WS_MAX_BUFFERED_BYTES
 }
 
-/** The peers as ChatService sees them: node2 is configured; every call is recorded and goes unanswered. */
+/** The peers as RoomRequestsService sees them: node2 is configured; every call is recorded and goes unanswered. */
 class FakePeers {
   readonly nodeIds = ['node2'];
   readonly failed = new Set<string>();
@@ -55,13 +55,13 @@ class FakeReplica {
   async waitForSequence(): Promise<void> {}
 }
 
-describe(ChatService.name, () => {
+describe(RoomRequestsService.name, () => {
   let moduleRef: TestingModule;
   let store: ChatStore;
   let peers: FakePeers;
   let clients: ClientRegistry;
   let host: RoomHostService;
-  let sut: ChatService;
+  let sut: RoomRequestsService;
   /** Mutable so a test can switch to token mode (the services read it per request). */
   let config: { -readonly [K in keyof NodeConfig]: NodeConfig[K] };
 
@@ -73,7 +73,7 @@ describe(ChatService.name, () => {
     config = { ...loadConfig({ NODE_ID: 'node1' }) };
     moduleRef = await Test.createTestingModule({
       providers: [
-        ChatService,
+        RoomRequestsService,
         RoomHistoryService,
         RequestLimiter,
         RoomHostService,
@@ -88,13 +88,13 @@ describe(ChatService.name, () => {
         { provide: PeerDirectory, useValue: peers },
         { provide: BOOT_ID, useValue: 'boot-1' },
         { provide: ReplicaService, useValue: new FakeReplica() },
-        { provide: RoomDeletionService, useValue: {} },
+        { provide: RoomDeletionCoordinator, useValue: {} },
         { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
         ChatMetrics,
         ClientErrorFrames,
       ],
     }).compile();
-    sut = moduleRef.get(ChatService);
+    sut = moduleRef.get(RoomRequestsService);
     clients = moduleRef.get(ClientRegistry);
     host = moduleRef.get(RoomHostService);
   });

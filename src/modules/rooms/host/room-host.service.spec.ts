@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../common/clock/clock';
-import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG } from '../../common/config/node-config';
-import type { MessageRecord, RoomRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { chatErrorCode, FakeClock } from '../../testing/fakes';
+import { Clock } from '../../../common/clock/clock';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG } from '../../../common/config/node-config';
+import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { chatErrorCode, FakeClock } from '../../../testing/fakes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
-import type { MemberEvent } from '../../common/protocol/client-wire';
+import type { MemberEvent } from '../../../common/protocol/client-wire';
 
 /** Records what the host asked to be published instead of delivering and replicating it. */
 class RecordingPublisher {

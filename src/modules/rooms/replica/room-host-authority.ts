@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { BurstWarning } from '../../common/logging/burst-warning';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-import type { ReplicationEvent } from '../../common/protocol/peer-wire';
+import { Clock } from '../../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { BurstWarning } from '../../../common/logging/burst-warning';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
+import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
 
 /** A peer event this node will not apply: answered to the caller as a -32403 fault. */
 export class PeerEventRefused extends XmlRpcFault {

@@ -1,6 +1,6 @@
-import type { MemberRecord, MessageRecord, RoomRecord, RoomState } from '../../common/store/chat-records';
-import type { HostedRoomState, MemberWire, MessageWire, RoomWire } from '../../common/protocol/peer-wire';
-import type { ChatMessage, RoomInfo, RoomSummary } from '../../common/protocol/client-wire';
+import type { MemberRecord, MessageRecord, RoomRecord, RoomState } from '../store/chat-records';
+import type { HostedRoomState, MemberWire, MessageWire, RoomWire } from './peer-wire';
+import type { ChatMessage, RoomInfo, RoomSummary } from './client-wire';
 
 /** Conversions between store records (camelCase) and wire shapes (snake_case, reference key order). */
 export const toChatMessage = (m: MessageRecord): ChatMessage => ({

@@ -1,4 +1,4 @@
-import { ChatError } from '../../../common/errors/chat-error';
+import { ChatError } from '../../../../common/errors/chat-error';
 import { RequestValidationPipe } from './request-validation.pipe';
 import { CreateRoomRequest, GetHistoryRequest, JoinRoomRequest, SendMessageRequest } from './requests';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { ChatError } from '../../common/errors/chat-error';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import type { ClientConnection } from '../members/client-connection';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { ClientConnection } from '../../members/client-connection';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
 
 /** How long the node holding a name may take to say whether its connection is still open. */
 const HOLDER_CHECK_TIMEOUT_MS = 2000;

@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { ChatError } from '../../common/errors/chat-error';
-import type { MessageRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import type { ClientConnection } from '../members/client-connection';
-import { ClientRegistry } from '../members/client-registry';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import type { MessageRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { ClientConnection } from '../../members/client-connection';
+import { ClientRegistry } from '../../members/client-registry';
 import type { GetHistoryRequest } from './dto/requests';
-import { RoomHostService } from './room-host.service';
-import { toChatMessage } from './room-mappers';
-import type { HostHistoryPage } from './routing/room-host';
-import { RoomHosts } from './routing/room-hosts';
-import type { ChatMessage } from '../../common/protocol/client-wire';
+import { RoomHostService } from '../host/room-host.service';
+import { toChatMessage } from '../../../common/protocol/record-mappers';
+import type { HostHistoryPage } from '../routing/room-host';
+import { RoomHosts } from '../routing/room-hosts';
+import type { ChatMessage } from '../../../common/protocol/client-wire';
 
 /** Messages read from the store per replay step. */
 const REPLAY_PIECE = 100;

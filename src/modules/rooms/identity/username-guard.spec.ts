@@ -1,9 +1,9 @@
-import { loadConfig } from '../../common/config/load-config';
-import type { NodeConfig } from '../../common/config/node-config';
-import { ChatStore } from '../../common/store/chat-store';
-import { chatErrorCode, FakeClock, FakeSocket } from '../../testing/fakes';
-import { ClientRegistry } from '../members/client-registry';
-import type { PeerDirectory } from '../peers/peer-directory';
+import { loadConfig } from '../../../common/config/load-config';
+import type { NodeConfig } from '../../../common/config/node-config';
+import { ChatStore } from '../../../common/store/chat-store';
+import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
+import type { PeerDirectory } from '../../peers/peer-directory';
 import { UsernameGuard } from './username-guard';
 
 /** Peers that answer is_username_held from a table; node9 is known failed, node4 does not answer. */

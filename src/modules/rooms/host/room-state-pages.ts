@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
-import type { PeerResult } from '../../common/protocol/peer-wire';
-import { roomStateBytes, withinBudget } from '../peers/reply-budget';
-import { toHostedRoomState } from './room-mappers';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../../common/xmlrpc';
+import type { PeerResult } from '../../../common/protocol/peer-wire';
+import { roomStateBytes, withinBudget } from '../../peers/reply-budget';
+import { toHostedRoomState } from '../../../common/protocol/record-mappers';
 
 /** Rows read per page; the byte budget usually cuts a page of rooms with members shorter. */
 const PAGE_ROWS = 200;

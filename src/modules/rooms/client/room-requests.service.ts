@@ -1,32 +1,32 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { ChatError } from '../../common/errors/chat-error';
-import { ChatMetrics } from '../../common/metrics/chat-metrics';
-import { ClientErrorFrames } from '../../common/metrics/client-error-frames';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import type { ClientConnection } from '../members/client-connection';
-import { ClientRegistry } from '../members/client-registry';
-import { RequestLimiter } from '../members/request-limiter';
-import { type InactiveMemberListener, StaleMemberCleanupService } from '../members/stale-member-cleanup.service';
+import { Clock } from '../../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import { ChatMetrics } from '../../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { ClientConnection } from '../../members/client-connection';
+import { ClientRegistry } from '../../members/client-registry';
+import { RequestLimiter } from '../../members/request-limiter';
+import { type InactiveMemberListener, StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
-import { RoomHostService } from './room-host.service';
+import { RoomHostService } from '../host/room-host.service';
 import { RoomHistoryService } from './room-history.service';
-import { RoomLocator } from './routing/room-locator';
-import { ReplicaService } from './replica.service';
-import { UsernameGuard } from './username-guard';
-import type { MemberLeftReason } from '../../common/protocol/client-wire';
-import type { RoomRecord } from '../../common/store/chat-records';
-import type { RoomHost, SentMessage } from './routing/room-host';
-import { RoomHosts } from './routing/room-hosts';
+import { RoomLocator } from '../routing/room-locator';
+import { ReplicaService } from '../replica/replica.service';
+import { UsernameGuard } from '../identity/username-guard';
+import type { MemberLeftReason } from '../../../common/protocol/client-wire';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import type { RoomHost, SentMessage } from '../routing/room-host';
+import { RoomHosts } from '../routing/room-hosts';
 
 /**
  * Client requests, whichever node hosts the room: local rooms go to RoomHostService, others are
  * forwarded to their host. Replies and deliveries go out through the ClientRegistry.
  */
 @Injectable()
-export class ChatService implements InactiveMemberListener, OnModuleInit {
-  private readonly logger = new Logger(ChatService.name);
+export class RoomRequestsService implements InactiveMemberListener, OnModuleInit {
+  private readonly logger = new Logger(RoomRequestsService.name);
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,

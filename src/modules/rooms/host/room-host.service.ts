@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Clock } from '../../common/clock/clock';
-import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { ChatError } from '../../common/errors/chat-error';
-import type { MemberRecord, MessageRecord, RoomRecord } from '../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { Clock } from '../../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import type { MemberRecord, MessageRecord, RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { RoomEventPublisher } from './room-events.publisher';
-import { toRoomSummary } from './room-mappers';
-import type { MemberLeftReason, RoomSummary } from '../../common/protocol/client-wire';
+import { toRoomSummary } from '../../../common/protocol/record-mappers';
+import type { MemberLeftReason, RoomSummary } from '../../../common/protocol/client-wire';
 
 /** Messages replayed on a plain join, as in the reference. */
 export const JOIN_HISTORY = 100;
@@ -35,7 +35,7 @@ export interface HistoryPage {
 
 /**
  * The authority for the rooms this node hosts: membership, sequencing, history. The same
- * methods serve local clients (through ChatService) and peers (through RoomsRpcController).
+ * methods serve local clients (through RoomRequestsService) and peers (through HostPeerRequests).
  */
 @Injectable()
 export class RoomHostService implements OnApplicationBootstrap {

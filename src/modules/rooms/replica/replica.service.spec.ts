@@ -1,12 +1,12 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../common/clock/clock';
-import { loadConfig } from '../../common/config/load-config';
-import { NODE_CONFIG } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { FakeClock, FakeSocket } from '../../testing/fakes';
-import { ClientRegistry } from '../members/client-registry';
-import { PeerDirectory } from '../peers/peer-directory';
-import type { ReplicationEvent } from '../../common/protocol/peer-wire';
+import { Clock } from '../../../common/clock/clock';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
 import { ReplicaService } from './replica.service';
 import { RoomHostAuthority } from './room-host-authority';
 

@@ -1,10 +1,10 @@
-import { loadConfig } from '../../common/config/load-config';
-import type { ChatStore } from '../../common/store/chat-store';
-import type { ClientRegistry } from '../members/client-registry';
-import type { RoomHosts } from './routing/room-hosts';
-import type { RoomHostService } from './room-host.service';
+import { loadConfig } from '../../../common/config/load-config';
+import type { ChatStore } from '../../../common/store/chat-store';
+import type { ClientRegistry } from '../../members/client-registry';
+import type { RoomHosts } from '../routing/room-hosts';
+import type { RoomHostService } from '../host/room-host.service';
 import { boundPage, RoomHistoryService } from './room-history.service';
-import type { ChatMessage } from '../../common/protocol/client-wire';
+import type { ChatMessage } from '../../../common/protocol/client-wire';
 
 const message = (seq: number, size: number): ChatMessage => ({
   message_id: `m${seq}`,
