@@ -9,6 +9,7 @@ import { FakeClock, FakeSocket } from '../../testing/fakes';
 import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
 import { type InactiveMemberListener, StaleMemberCleanupService } from './stale-member-cleanup.service';
+import { roomRecord } from '../../testing/records';
 
 /** Stands in for the rooms module's subscriber: records the removals the cleanup reports. */
 class RecordingListener implements InactiveMemberListener {
@@ -33,18 +34,7 @@ describe(StaleMemberCleanupService.name, () => {
 
   beforeEach(async () => {
     store = ChatStore.inMemory();
-    store.insertRoom({
-      roomId: 'room-1',
-      roomName: 'general',
-      description: null,
-      creatorId: 'alice',
-      hostNode: 'node1',
-      hostEpoch: 1,
-      state: 'ACTIVE',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      lastSequence: 0,
-      deletionTxn: null,
-    });
+    store.insertRoom(roomRecord({ roomId: 'room-1' }));
     clock = new FakeClock();
     listener = new RecordingListener();
     moduleRef = await Test.createTestingModule({

@@ -23,6 +23,7 @@ import { UsernameGuard } from '../identity/username-guard';
 import { RoomHistoryService } from './room-history.service';
 import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
+import { roomRecord } from '../../../testing/records';
 
 /** A client that has not read what was sent to it until the test says so. */
 class SlowSocket extends FakeSocket {
@@ -111,18 +112,7 @@ describe(RoomRequestsService.name, () => {
   const localRoom = (name = 'general') => host.create(name, 'alice', null).roomId;
   /** A room this node knows (from its replica) to be hosted by node2. */
   const remoteRoom = () => {
-    store.insertRoom({
-      roomId: 'remote-room',
-      roomName: 'remote',
-      description: null,
-      creatorId: 'carol',
-      hostNode: 'node2',
-      hostEpoch: 1,
-      state: 'ACTIVE',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      lastSequence: 0,
-      deletionTxn: null,
-    });
+    store.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
     return 'remote-room';
   };
 

@@ -9,6 +9,7 @@ import { chatErrorCode, FakeClock } from '../../../testing/fakes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import type { MemberEvent } from '../../../common/protocol/client-wire';
+import { roomRecord as sharedRoomRecord } from '../../../testing/records';
 
 /** Records what the host asked to be published instead of delivering and replicating it. */
 class RecordingPublisher {
@@ -31,19 +32,7 @@ class RecordingPublisher {
   }
 }
 
-const roomRecord = (over: Partial<RoomRecord>): RoomRecord => ({
-  roomId: 'r-x',
-  roomName: 'x',
-  description: null,
-  creatorId: 'alice',
-  hostNode: 'node1',
-  hostEpoch: 1,
-  state: 'ACTIVE',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  lastSequence: 0,
-  deletionTxn: null,
-  ...over,
-});
+const roomRecord = (over: Partial<RoomRecord>): RoomRecord => sharedRoomRecord({ roomId: 'r-x', roomName: 'x', ...over });
 
 describe(RoomHostService.name, () => {
   let moduleRef: TestingModule;

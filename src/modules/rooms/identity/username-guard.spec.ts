@@ -5,6 +5,7 @@ import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
 import { ClientRegistry } from '../../members/client-registry';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { UsernameGuard } from './username-guard';
+import { roomRecord } from '../../../testing/records';
 
 /** Peers that answer is_username_held from a table; node9 is known failed, node4 does not answer. */
 class FakePeers {
@@ -32,7 +33,7 @@ describe(UsernameGuard.name, () => {
     const config = loadConfig({ NODE_ID: 'node1' });
     clients = new ClientRegistry(config, new FakeClock());
     sut = build(config);
-    store.insertRoom({ roomId: 'r', roomName: 'r', description: null, creatorId: 'x', hostNode: 'node1', hostEpoch: 1, state: 'ACTIVE', createdAt: 'now', lastSequence: 0, deletionTxn: null });
+    store.insertRoom(roomRecord({ roomId: 'r', roomName: 'r', creatorId: 'x' }));
   });
   afterEach(() => {
     clients.onModuleDestroy();

@@ -10,19 +10,10 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ReplicaService } from './replica.service';
 import { RoomDeletionParticipant } from './room-deletion.participant';
 import { RoomHostAuthority } from './room-host-authority';
+import { roomRecord } from '../../../testing/records';
 
-const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'ACTIVE', deletionTxn: string | null = null): RoomRecord => ({
-  roomId,
-  roomName: roomId,
-  description: null,
-  creatorId: 'alice',
-  hostNode,
-  hostEpoch: 1,
-  state,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  lastSequence: 0,
-  deletionTxn,
-});
+const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'ACTIVE', deletionTxn: string | null = null): RoomRecord =>
+  roomRecord({ roomId, roomName: roomId, hostNode, state, deletionTxn });
 
 describe(RoomDeletionParticipant.name, () => {
   let moduleRef: TestingModule;

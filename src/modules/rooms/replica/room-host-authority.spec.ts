@@ -4,19 +4,9 @@ import { ChatStore } from '../../../common/store/chat-store';
 import type { ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
 import { FakeClock } from '../../../testing/fakes';
 import { RoomHostAuthority } from './room-host-authority';
+import { roomRecord } from '../../../testing/records';
 
-const room = (roomId: string, hostNode: string): RoomRecord => ({
-  roomId,
-  roomName: roomId,
-  description: null,
-  creatorId: 'alice',
-  hostNode,
-  hostEpoch: 1,
-  state: 'ACTIVE',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  lastSequence: 0,
-  deletionTxn: null,
-});
+const room = (roomId: string, hostNode: string): RoomRecord => roomRecord({ roomId, roomName: roomId, hostNode });
 const wire = (roomId: string, host: string, creator = 'alice'): ReplicationEvent => ({
   kind: 'room',
   room: { room_id: roomId, room_name: roomId, description: null, creator_id: creator, host_node: host, host_epoch: 1, state: 'ACTIVE', created_at: 't', last_sequence: 0, deletion_txn: null } as RoomWire,
