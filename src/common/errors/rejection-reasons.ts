@@ -1,4 +1,4 @@
-import type { ChatErrorCode } from '../errors/chat-error';
+import type { ChatErrorCode } from './chat-error';
 
 /**
  * Label values of chat_rejected_total: every error code a client can be sent, known up front so

@@ -1,12 +1,12 @@
-// Browser entry point: wires the page's panels (in ui/) to a ChatSession (session.ts holds all
+// Browser entry point: wires the page's panels (in ui/) to a ChatSession (session/chat-session.ts holds all
 // protocol logic).
 
-import { initComposer } from './ui/composer';
-import { initConnectScreen, prefill, restoreSession } from './ui/connect-screen';
-import { initLobby } from './ui/lobby';
-import { page } from './ui/page-state';
-import { initRoomView } from './ui/room-view';
-import { saveSession } from './ui/saved-session';
+import { initComposer } from '../ui/composer';
+import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen';
+import { initLobby } from '../ui/lobby';
+import { page } from '../ui/page-state';
+import { initRoomView } from '../ui/room-view';
+import { saveSession } from '../ui/saved-session';
 
 initConnectScreen();
 initLobby();

@@ -3,25 +3,25 @@
 // outbox. No DOM access: the socket comes from a factory, so the same code runs in the browser and
 // in node tests.
 
-import { Connection, type SocketFactory } from './session/connection';
-import { PendingRequests } from './session/pending-requests';
-import { Outbox } from './session/outbox';
-import { RoomDeletion } from './session/room-deletion';
-import { RoomDirectory } from './session/room-directory';
-import { RoomEvents } from './session/room-events';
-import { RoomHistory } from './session/room-history';
-import { RoomMembership } from './session/room-membership';
-import type { RoomHint, RoomState } from './session/room-state';
-import type { SessionContext } from './session/session-context';
-import type { ConnStatus, SessionEvent } from './session/session-events';
-import { timersFrom } from './session/timers';
-import type { Backoff } from './reconnect';
-import type { GlobalRoomsList, RoomCreated } from './protocol';
+import { Connection, type SocketFactory } from './connection';
+import { PendingRequests } from './pending-requests';
+import { Outbox } from './outbox';
+import { RoomDeletion } from './room-deletion';
+import { RoomDirectory } from './room-directory';
+import { RoomEvents } from './room-events';
+import { RoomHistory } from './room-history';
+import { RoomMembership } from './room-membership';
+import type { RoomHint, RoomState } from './room-state';
+import type { SessionContext } from './session-context';
+import type { ConnStatus, SessionEvent } from './session-events';
+import { timersFrom } from './timers';
+import type { Backoff } from '../reconnect';
+import type { GlobalRoomsList, RoomCreated } from '../protocol';
 
-export type { SocketFactory, SocketLike } from './session/connection';
-export type { OutgoingMessage, RoomState, RoomStatus } from './session/room-state';
-export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session/session-events';
-export { DisconnectedError } from './session/pending-requests';
+export type { SocketFactory, SocketLike } from './connection';
+export type { OutgoingMessage, RoomState, RoomStatus } from './room-state';
+export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session-events';
+export { DisconnectedError } from './pending-requests';
 
 export interface SessionOptions {
   username: string;
