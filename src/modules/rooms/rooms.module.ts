@@ -12,6 +12,7 @@ import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
 import { IdentityRpcController } from './identity/identity.rpc.controller';
 import { UsernameGuard } from './identity/username-guard';
+import { PeerCatchUp } from './replica/peer-catch-up.service';
 import { PeerFailureHandler } from './replica/peer-failure.handler';
 import { ReferenceBroadcasts } from './replica/reference-broadcasts';
 import { ReplicaService } from './replica/replica.service';
@@ -37,6 +38,7 @@ import { RoomLocator } from './routing/room-locator';
     RoomDeletionCoordinator,
     RoomStatePages,
     ReplicaService,
+    PeerCatchUp,
     ReferenceBroadcasts,
     RoomDeletionParticipant,
     RoomHostAuthority,

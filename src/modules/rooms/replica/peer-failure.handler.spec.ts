@@ -3,6 +3,7 @@ import type { RoomRecord } from '../../../common/store/chat-records';
 import type { ClientRegistry } from '../../members/client-registry';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { PeerFailureHandler } from './peer-failure.handler';
+import type { PeerCatchUp } from './peer-catch-up.service';
 import type { ReplicaService } from './replica.service';
 import type { RoomHostService } from '../host/room-host.service';
 
@@ -19,10 +20,11 @@ describe(PeerFailureHandler.name, () => {
     roomsWithLocalMembers = jest.fn((_nodeId: string) => [room]);
     broadcast = jest.fn();
     warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const replica = { syncFrom: jest.fn(async () => undefined), roomsWithLocalMembers } as unknown as ReplicaService;
+    const replica = { roomsWithLocalMembers } as unknown as ReplicaService;
+    const catchUp = { syncFrom: jest.fn(async () => undefined) } as unknown as PeerCatchUp;
     host = { removeMembersOf: jest.fn(() => 0) };
     const peers = { health: (nodeId: string) => (nodeId === 'node2' ? { bootId: 'boot-new' } : undefined) } as unknown as PeerDirectory;
-    sut = new PeerFailureHandler(peers, host as unknown as RoomHostService, replica, { broadcast } as unknown as ClientRegistry);
+    sut = new PeerFailureHandler(peers, host as unknown as RoomHostService, replica, { broadcast } as unknown as ClientRegistry, catchUp);
   });
 
   afterEach(() => warn.mockRestore());

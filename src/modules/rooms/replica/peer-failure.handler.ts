@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
 import { RoomHostService } from '../host/room-host.service';
+import { PeerCatchUp } from './peer-catch-up.service';
 import { ReplicaService } from './replica.service';
 
 /**
@@ -19,6 +20,7 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
     private readonly host: RoomHostService,
     private readonly replica: ReplicaService,
     private readonly clients: ClientRegistry,
+    private readonly catchUp: PeerCatchUp,
   ) {}
 
   onModuleInit(): void {
@@ -40,7 +42,7 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
   /** Its connections were lost in the restart, so the users it had before are no longer in our rooms. */
   onPeerRestarted(nodeId: string): void {
     this.host.removeMembersOf(nodeId, 'User disconnected', this.peers.health(nodeId)?.bootId ?? undefined);
-    void this.replica.syncFrom(nodeId);
+    void this.catchUp.syncFrom(nodeId);
   }
 
   /**
@@ -49,7 +51,7 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
    * SIGTERM during the catch-up closes the store before the announcement reads it.
    */
   onPeerReachable(nodeId: string): Promise<void> {
-    return this.replica
+    return this.catchUp
       .syncFrom(nodeId)
       .then(() => {
         for (const room of this.replica.roomsWithLocalMembers(nodeId)) {

@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { XmlRpcContext, XmlRpcFaultCode } from '../../../common/xmlrpc';
+import { PeerCatchUp } from './peer-catch-up.service';
 import { ReferenceBroadcasts } from './reference-broadcasts';
 import { ReplicaService } from './replica.service';
 import { ReplicaRpcController } from './replica.rpc.controller';
@@ -20,7 +21,8 @@ describe(ReplicaRpcController.name, () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [ReplicaRpcController],
       providers: [
-        { provide: ReplicaService, useValue: recorder(calls, ['receive', 'syncFrom']) },
+        { provide: ReplicaService, useValue: recorder(calls, ['receive']) },
+        { provide: PeerCatchUp, useValue: recorder(calls, ['syncFrom']) },
         { provide: ReferenceBroadcasts, useValue: recorder(calls, ['message', 'memberEvent']) },
         { provide: RoomDeletionParticipant, useValue: recorder(calls, ['prepare', 'commit', 'rollback']) },
       ],

@@ -3,6 +3,7 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import type { PeerResult, ReplicationEvent } from '../../../common/protocol/peer-wire';
 import { XmlRpcContext, XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 import { checkReplicationEvents, messageWireProblem, parseJsonArray, peerParams } from '../../peers/rpc-params';
+import { PeerCatchUp } from './peer-catch-up.service';
 import { ReferenceBroadcasts } from './reference-broadcasts';
 import { ReplicaService } from './replica.service';
 import { RoomDeletionParticipant } from './room-deletion.participant';
@@ -18,6 +19,7 @@ export class ReplicaRpcController {
     private readonly replica: ReplicaService,
     private readonly broadcasts: ReferenceBroadcasts,
     private readonly deletion: RoomDeletionParticipant,
+    private readonly catchUp: PeerCatchUp,
   ) {}
 
   @MessagePattern('receive_message_broadcast')
@@ -73,7 +75,7 @@ export class ReplicaRpcController {
   @MessagePattern('request_sync')
   requestSync(@Payload() params: unknown): boolean {
     const [fromNode] = peerParams('request_sync', params);
-    void this.replica.syncFrom(fromNode);
+    void this.catchUp.syncFrom(fromNode);
     return true;
   }
 }

@@ -6,7 +6,7 @@ import type { MessageRecord, RoomRecord } from '../../../common/store/chat-recor
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
-import type { HostedRoomState, MessageWire, PeerResult, ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
+import type { MessageWire, ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
 import { BurstWarning } from '../../../common/logging/burst-warning';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { fromMessageWire, fromRoomWire, toChatMessage } from '../../../common/protocol/record-mappers';
@@ -20,8 +20,8 @@ const ARRIVAL_GRACE_MS = 300;
 
 /**
  * This node's copy of rooms hosted elsewhere. Applies the hosts' replication events in order,
- * fills gaps by fetching from the host, delivers to local sockets in sequence order, and pulls
- * whatever it missed from a peer that comes back.
+ * fills gaps by fetching from the host, and delivers to local sockets in sequence order
+ * (PeerCatchUp pulls whatever it missed from a peer that comes back).
  */
 @Injectable()
 export class ReplicaService implements OnModuleDestroy {
@@ -30,7 +30,6 @@ export class ReplicaService implements OnModuleDestroy {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly waiters = new SequenceWaiters();
   private readonly gapFetches = new Map<string, Promise<void>>();
-  private readonly syncing = new Map<string, Promise<void>>();
   private sweeper: NodeJS.Timeout | undefined;
   private readonly refusals: BurstWarning;
 
@@ -219,62 +218,8 @@ export class ReplicaService implements OnModuleDestroy {
     }
   }
 
-  /** Pulls a peer's hosted rooms, members, messages and deletions (at boot and when it comes back). */
-  syncFrom(nodeId: string): Promise<void> {
-    const running = this.syncing.get(nodeId);
-    if (running) return running;
-    const task = this.doSync(nodeId)
-      .catch((e) => this.logger.warn(`Catch-up from ${nodeId} failed: ${(e as Error).message}`))
-      .finally(() => this.syncing.delete(nodeId));
-    this.syncing.set(nodeId, task);
-    return task;
-  }
-
-  private async doSync(nodeId: string): Promise<void> {
-    let rooms = 0;
-    let deleted = 0;
-    let fetched = 0;
-    let cursor: string | null = null;
-    do {
-      const state: PeerResult<'get_room_states'> = await this.peers.call(nodeId, 'get_room_states', cursor === null ? [] : [cursor]);
-      // a peer reports only its own rooms' deletions; anything else in the reply is not its to say
-      for (const d of state.deleted) if (!this.authority.refusal(d.room_id, nodeId)) this.applyDeleted(d.room_id, d.room_name, d.transaction_id, nodeId);
-      for (const remote of state.rooms) {
-        if (remote.host_node !== nodeId || this.authority.refusal(remote.room_id, nodeId) || this.store.getTombstone(remote.room_id)) continue;
-        this.applyRoomState(remote);
-        this.releaseGhosts(nodeId, remote);
-        const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;
-        if (before < remote.last_sequence) {
-          await this.fetchMissing(remote.room_id, nodeId, remote.last_sequence);
-          fetched += (this.store.getRoom(remote.room_id)?.lastSequence ?? 0) - before;
-        }
-      }
-      rooms += state.rooms.length;
-      deleted += state.deleted.length;
-      const next: string | null = state.next_cursor || null;
-      // cursors only move forward; a peer that repeats one would otherwise keep us here forever
-      if (next !== null && cursor !== null && next <= cursor) throw new Error(`get_room_states from ${nodeId} repeated cursor ${next}`);
-      cursor = next;
-    } while (cursor !== null);
-    this.logger.log(`Caught up with ${nodeId}: ${rooms} room(s), ${fetched} message(s) fetched, ${deleted} deletion(s)`);
-  }
-
-  /**
-   * Members the host believes are connected through this node but have no socket here (their
-   * connection ended while the host was unreachable): tell the host they are gone.
-   */
-  private releaseGhosts(hostNode: string, remote: HostedRoomState): void {
-    for (const m of remote.members) {
-      if (m.node_id !== this.config.nodeId || this.clients.usernameInRoom(remote.room_id, m.username)) continue;
-      this.logger.log(`Releasing ${m.username} from room ${remote.room_id} at ${hostNode}: no connection here any more`);
-      this.peers
-        .call(hostNode, 'notify_member_disconnect', [remote.room_id, m.username, this.config.nodeId, 'User disconnected'])
-        .catch((e) => this.logger.warn(`Could not release ${m.username} at ${hostNode}: ${(e as Error).message}`));
-    }
-  }
-
   /** Host's room metadata; a deletion that was pending here and is over on the host was cancelled. */
-  private applyRoomMeta(wire: RoomWire): void {
+  applyRoomMeta(wire: RoomWire): void {
     if (this.store.getTombstone(wire.room_id)) return;
     const before = this.store.getRoom(wire.room_id);
     const after = fromRoomWire(wire);
@@ -282,14 +227,6 @@ export class ReplicaService implements OnModuleDestroy {
     if (before && before.state !== 'ACTIVE' && after.state === 'ACTIVE' && before.deletionTxn) {
       this.clients.broadcast(wire.room_id, 'delete_room_cancelled', { room_id: wire.room_id, transaction_id: before.deletionTxn });
     }
-  }
-
-  private applyRoomState(remote: HostedRoomState): void {
-    this.applyRoomMeta(remote);
-    this.store.replaceMembers(
-      remote.room_id,
-      remote.members.map((m) => ({ roomId: remote.room_id, username: m.username, nodeId: m.node_id, joinedAt: m.joined_at, bootId: null })),
-    );
   }
 
   /** Rooms hosted by `nodeId` that have sockets on this node. */
