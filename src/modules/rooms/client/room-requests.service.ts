@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
@@ -21,8 +20,8 @@ import type { RoomHost, SentMessage } from '../routing/room-host';
 import { RoomHosts } from '../routing/room-hosts';
 
 /**
- * Client requests, whichever node hosts the room: local rooms go to RoomHostService, others are
- * forwarded to their host. Replies and deliveries go out through the ClientRegistry.
+ * Client requests, whichever node hosts the room: each operation on a room asks RoomHosts.for(room)
+ * once, which serves it here or at the room's host. Replies go out on the client's connection.
  */
 @Injectable()
 export class RoomRequestsService implements InactiveMemberListener, OnModuleInit {
@@ -31,7 +30,6 @@ export class RoomRequestsService implements InactiveMemberListener, OnModuleInit
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(CHAT_STORE) private readonly store: ChatStore,
-    private readonly clock: Clock,
     private readonly clients: ClientRegistry,
     private readonly host: RoomHostService,
     private readonly replica: ReplicaService,
@@ -104,9 +102,10 @@ export class RoomRequestsService implements InactiveMemberListener, OnModuleInit
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     const target = this.hosts.for(room);
-    // A forwarded send is not awaited: the connection's next request may go out while this one is
-    // in flight (the per-host forward queue keeps their order), so one client is not limited to
-    // one round trip per message. Its outcome is reported on its own.
+    // A send to a remote host is not awaited (up to its maxSendsInFlight): the connection's next
+    // request may go out while this one is in flight (the per-host forward queue keeps their
+    // order), so one client is not limited to one round trip per message. Its outcome is reported
+    // on its own. A local send is answered before the next request is read, as before.
     const sending = this.answerSend(conn, target, room.roomId, target.send({ room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }), clientMessageId, received);
     conn.lastForwardedSend = sending;
     if (++conn.pendingSends >= target.maxSendsInFlight) await sending;

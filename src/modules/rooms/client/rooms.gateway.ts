@@ -18,7 +18,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   constructor(
     private readonly clients: ClientRegistry,
-    private readonly chat: RoomRequestsService,
+    private readonly requests: RoomRequestsService,
   ) {}
 
   handleConnection(socket: WebSocket): void {
@@ -27,7 +27,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   async handleDisconnect(socket: WebSocket): Promise<void> {
     const conn = this.connections.get(socket);
-    if (conn) await this.chat.disconnect(conn);
+    if (conn) await this.requests.disconnect(conn);
   }
 
   private conn(socket: WebSocket): ClientConnection {
@@ -36,41 +36,41 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   @SubscribeMessage('list_rooms')
   listRooms(@ConnectedSocket() socket: WebSocket, @MessageBody() _: NoParams): void {
-    this.chat.listRooms(this.conn(socket));
+    this.requests.listRooms(this.conn(socket));
   }
 
   @SubscribeMessage('discover_rooms')
   discoverRooms(@ConnectedSocket() socket: WebSocket, @MessageBody() _: NoParams): Promise<void> {
-    return this.chat.discoverRooms(this.conn(socket));
+    return this.requests.discoverRooms(this.conn(socket));
   }
 
   @SubscribeMessage('create_room')
   createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): Promise<void> {
-    return this.chat.createRoom(this.conn(socket), req);
+    return this.requests.createRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('join_room')
   joinRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: JoinRoomRequest): Promise<void> {
-    return this.chat.joinRoom(this.conn(socket), req);
+    return this.requests.joinRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('send_message')
   sendMessage(@ConnectedSocket() socket: WebSocket, @MessageBody() req: SendMessageRequest): Promise<void> {
-    return this.chat.sendMessage(this.conn(socket), req);
+    return this.requests.sendMessage(this.conn(socket), req);
   }
 
   @SubscribeMessage('leave_room')
   leaveRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: LeaveRoomRequest): Promise<void> {
-    return this.chat.leaveRoom(this.conn(socket), req);
+    return this.requests.leaveRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('delete_room')
   deleteRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: DeleteRoomRequest): Promise<void> {
-    return this.chat.deleteRoom(this.conn(socket), req);
+    return this.requests.deleteRoom(this.conn(socket), req);
   }
 
   @SubscribeMessage('get_history')
   getHistory(@ConnectedSocket() socket: WebSocket, @MessageBody() req: GetHistoryRequest): Promise<void> {
-    return this.chat.getHistory(this.conn(socket), req);
+    return this.requests.getHistory(this.conn(socket), req);
   }
 }
