@@ -28,7 +28,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: [join(web, 'src', 'main.ts')],
+  entryPoints: [join(web, 'src', 'app', 'main.ts')],
   outfile: join(out, 'app.js'),
   bundle: true,
   minify: true,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { decodeMethodCall, encodeFault, encodeMethodResponse, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
-import type { PeerResult } from '../src/modules/peers/peer-wire';
+import type { PeerResult } from '../src/common/protocol/peer-wire';
 import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
 import { peerClient } from './support/peer-rpc';

@@ -319,7 +319,7 @@ function replyProblem(frame: Frame): string | null {
 
 // --- XML-RPC calls -------------------------------------------------------------------------------
 
-/** Parameter kinds of each peer method (src/modules/peers/peer-wire.ts); '?' marks optional ones. */
+/** Parameter kinds of each peer method (src/common/protocol/peer-wire.ts); '?' marks optional ones. */
 const RPC_METHODS: Record<string, string[]> = {
   get_hosted_rooms: [],
   join_room: ['room', 'user', 'node', 'node?'],

@@ -2,7 +2,7 @@
 import type { WebSocket } from 'ws';
 import { Clock } from '../common/clock/clock';
 import { ChatError } from '../common/errors/chat-error';
-import type { ServerEventMap, ServerEventType } from '../modules/rooms/wire';
+import type { ServerEventMap, ServerEventType } from '../common/protocol/client-wire';
 
 /** A clock that only moves when the test says so. */
 export class FakeClock extends Clock {

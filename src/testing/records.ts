@@ -1,5 +1,5 @@
 /** Builders for store records in unit specs: sensible defaults, overridden per test. */
-import type { RoomRecord } from '../common/store/chat-records';
+import type { MemberRecord, MessageRecord, RoomRecord } from '../common/store/chat-records';
 
 export const roomRecord = (over: Partial<RoomRecord> = {}): RoomRecord => ({
   roomId: 'r1',
@@ -12,5 +12,27 @@ export const roomRecord = (over: Partial<RoomRecord> = {}): RoomRecord => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   lastSequence: 0,
   deletionTxn: null,
+  ...over,
+});
+
+/** Message `sequenceNumber` of room r1 by alice. */
+export const messageRecord = (sequenceNumber: number, over: Partial<MessageRecord> = {}): MessageRecord => ({
+  messageId: `m${sequenceNumber}`,
+  roomId: 'r1',
+  username: 'alice',
+  content: `hello ${sequenceNumber}`,
+  sequenceNumber,
+  timestamp: '2026-01-01T00:00:01.000Z',
+  clientMessageId: null,
+  ...over,
+});
+
+/** alice in room r1, connected through node1. */
+export const memberRecord = (over: Partial<MemberRecord> = {}): MemberRecord => ({
+  roomId: 'r1',
+  username: 'alice',
+  nodeId: 'node1',
+  joinedAt: '2026-01-01T00:00:00.000Z',
+  bootId: null,
   ...over,
 });

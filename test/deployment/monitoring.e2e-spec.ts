@@ -8,7 +8,7 @@ import type { ChatStore } from '../../src/common/store/chat-store';
 import type { ClientRegistry } from '../../src/modules/members/client-registry';
 import { NodeGauges } from '../../src/modules/metrics/node-gauges';
 import type { PeerDirectory } from '../../src/modules/peers/peer-directory';
-import type { RoomEventPublisher } from '../../src/modules/rooms/room-events.publisher';
+import type { RoomEventPublisher } from '../../src/modules/rooms/host/room-events.publisher';
 
 /** Offline checks of deployment/monitoring: the Grafana dashboard and the Prometheus config. */
 const MONITORING = join(__dirname, '..', '..', 'deployment', 'monitoring');

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../src/modules/rooms/wire';
+import type { ChatMessage } from '../../src/common/protocol/client-wire';
 import { TestCluster } from '../support/cluster';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';

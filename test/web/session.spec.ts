@@ -1,4 +1,4 @@
-import { ChatSession, type SessionEvent, type SocketLike } from '../../web/src/session';
+import { ChatSession, type SessionEvent, type SocketLike } from '../../web/src/session/chat-session';
 import { Backoff } from '../../web/src/reconnect';
 import type { ChatMessage, Frame } from '../../web/src/protocol';
 

@@ -1,9 +1,9 @@
 // Wire shapes of the client WebSocket protocol (docs/protocol.md, reference-protocol.md §1).
-// The payload types are the server's own (src/modules/rooms/wire.ts), so the two cannot drift.
+// The payload types are the server's own (src/common/protocol/client-wire.ts), so the two cannot drift.
 // Type-only imports: nothing from the server ends up in the bundle.
-import type { RoomSummary, ServerEventMap } from '../../src/modules/rooms/wire';
+import type { RoomSummary, ServerEventMap } from '../../src/common/protocol/client-wire';
 
-export type { ChatMessage, MemberEvent, RoomSummary } from '../../src/modules/rooms/wire';
+export type { ChatMessage, MemberEvent, RoomSummary } from '../../src/common/protocol/client-wire';
 export type JoinRoomSuccess = ServerEventMap['join_room_success'];
 export type RoomCreated = Exclude<ServerEventMap['room_created'], { success: false }>;
 export type HistoryReply = ServerEventMap['history'];

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LogFormat, LogLevelName } from '../config/node-config';
 import { ConfigError } from '../config/config-error';
-import { REJECTION_REASONS } from '../metrics/rejection-reasons';
+import { REJECTION_REASONS } from '../errors/rejection-reasons';
 import { inferLogFields, isFieldedMessage } from './log-fields';
 
 /** Python-style level names (what operators set in LOG_LEVEL) mapped onto Nest's levels. */

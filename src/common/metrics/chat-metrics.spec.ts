@@ -1,7 +1,7 @@
 import { parseExposition, sampleValue } from '../../testing/prometheus-text';
 import { ChatMetrics } from './chat-metrics';
 import { ClientErrorFrames } from './client-error-frames';
-import { REJECTION_REASONS } from './rejection-reasons';
+import { REJECTION_REASONS } from '../errors/rejection-reasons';
 
 describe(ChatMetrics.name, () => {
   let sut: ChatMetrics;

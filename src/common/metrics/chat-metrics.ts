@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { OTHER_REASON, REJECTION_REASONS, rejectionReason } from './rejection-reasons';
+import { OTHER_REASON, REJECTION_REASONS, rejectionReason } from '../errors/rejection-reasons';
 
 /** Buckets of chat_message_ack_seconds: a local send takes well under 1 ms, a forwarded one a few ms. */
 const ACK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -6,31 +6,10 @@ import { ConfigError } from '../config/config-error';
 import type { MessageRecord, RoomRecord } from './chat-records';
 import { ChatStore } from './chat-store';
 import { MIGRATIONS } from './schema';
+import { messageRecord, roomRecord } from '../../testing/records';
 
-const room = (over: Partial<RoomRecord> = {}): RoomRecord => ({
-  roomId: 'r1',
-  roomName: 'general',
-  description: null,
-  creatorId: 'alice',
-  hostNode: 'node1',
-  hostEpoch: 1,
-  state: 'ACTIVE',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  lastSequence: 0,
-  deletionTxn: null,
-  ...over,
-});
-
-const msg = (sequenceNumber: number, over: Partial<MessageRecord> = {}): MessageRecord => ({
-  messageId: `m${sequenceNumber}`,
-  roomId: 'r1',
-  username: 'alice',
-  content: `hello ${sequenceNumber}`,
-  sequenceNumber,
-  timestamp: '2026-01-01T00:00:01.000Z',
-  clientMessageId: null,
-  ...over,
-});
+const room = roomRecord;
+const msg = messageRecord;
 
 const append = (store: ChatStore, n: number, over: Partial<MessageRecord> = {}) => {
   const out: MessageRecord[] = [];

@@ -4,13 +4,13 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
 import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
+import { prepareStatements } from './store-statements';
 import { DatabaseFile } from './database-file';
 import { StoreTransactions } from './store-transactions';
 import { StoreWriteHealth, type WriteHealth } from './store-write-health';
 import { memberKey, toMember, toMessage, toRoom, toTombstone, type Row } from './store-rows';
 
 export const CHAT_STORE = Symbol('CHAT_STORE');
-
 
 /**
  * The node's durable state: rooms, members, messages and tombstones in one SQLite file (see
@@ -36,7 +36,7 @@ export class ChatStore {
       this.memberLookups.clear();
     });
     this.migrate();
-    this.sql = this.prepareStatements();
+    this.sql = prepareStatements(this.db);
   }
 
   get file(): string {
@@ -100,49 +100,6 @@ export class ChatStore {
     const check = this.db.prepare('PRAGMA quick_check').all() as Row[];
     const problems = check.map((r) => String(Object.values(r)[0])).filter((v) => v !== 'ok');
     if (problems.length > 0) throw new Error(`database disk image is malformed: ${problems.slice(0, 3).join('; ')}`);
-  }
-
-  private prepareStatements() {
-    const p = (s: string) => this.db.prepare(s);
-    return {
-      getRoom: p('SELECT * FROM rooms WHERE room_id = ?'),
-      roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
-      allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
-      countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
-      roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
-      roomsByHostPage: p('SELECT * FROM rooms WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
-      insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
-        VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
-      upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
-        VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, 0, @deletionTxn)
-        ON CONFLICT(room_id) DO UPDATE SET room_name = excluded.room_name, description = excluded.description,
-          creator_id = excluded.creator_id, created_at = excluded.created_at, host_node = excluded.host_node, host_epoch = excluded.host_epoch, state = excluded.state, deletion_txn = excluded.deletion_txn`),
-      setState: p('UPDATE rooms SET state = ?, deletion_txn = ? WHERE room_id = ?'),
-      nextSequence: p('UPDATE rooms SET last_sequence = last_sequence + 1 WHERE room_id = ? RETURNING last_sequence'),
-      setLastSequence: p('UPDATE rooms SET last_sequence = ? WHERE room_id = ?'),
-      insertMessage: p(`INSERT INTO messages (room_id, sequence_number, message_id, username, content, timestamp, client_message_id)
-        VALUES (@roomId, @sequenceNumber, @messageId, @username, @content, @timestamp, @clientMessageId)`),
-      byClientId: p('SELECT * FROM messages WHERE room_id = ? AND username = ? AND client_message_id = ?'),
-      after: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number > ? ORDER BY sequence_number LIMIT ?'),
-      before: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number < ? ORDER BY sequence_number DESC LIMIT ?'),
-      firstSeq: p('SELECT min(sequence_number) AS s FROM messages WHERE room_id = ?'),
-      addMember: p(`INSERT INTO members (room_id, username, node_id, joined_at, boot_id) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id, boot_id = excluded.boot_id`),
-      getMember: p('SELECT * FROM members WHERE room_id = ? AND username = ?'),
-      removeMember: p('DELETE FROM members WHERE room_id = ? AND username = ?'),
-      members: p('SELECT * FROM members WHERE room_id = ? ORDER BY joined_at, username'),
-      memberCount: p('SELECT count(*) AS n FROM members WHERE room_id = ?'),
-      membersOnNode: p(`SELECT m.* FROM members m JOIN rooms r ON r.room_id = m.room_id
-        WHERE m.node_id = ? AND r.host_node = ? ORDER BY m.room_id, m.username`),
-      clearMembers: p('DELETE FROM members WHERE room_id = ?'),
-      nodesOfUsername: p('SELECT DISTINCT node_id FROM members WHERE username = ?'),
-      deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
-      deleteRoom: p('DELETE FROM rooms WHERE room_id = ?'),
-      insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
-        VALUES (@roomId, @roomName, @hostNode, @deletedAt, @transactionId)`),
-      tombstone: p('SELECT * FROM tombstones WHERE room_id = ?'),
-      tombstonesByHostPage: p('SELECT * FROM tombstones WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
-    };
   }
 
   /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */

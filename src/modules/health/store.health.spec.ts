@@ -2,12 +2,13 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { randomUUID } from 'node:crypto';
 import { ChatStore } from '../../common/store/chat-store';
 import { StoreHealthIndicator } from './store.health';
+import { roomRecord } from '../../testing/records';
 
 describe(StoreHealthIndicator.name, () => {
   let store: ChatStore;
   let sut: StoreHealthIndicator;
   const db = () => (store as unknown as { db: { exec(sql: string): void } }).db;
-  const room = { roomId: 'r1', roomName: 'r1', description: null, creatorId: 'u', hostNode: 'node1', hostEpoch: 1, createdAt: '2026-01-01T00:00:00.000Z', state: 'ACTIVE' as const, deletionTxn: null, lastSequence: 0 };
+  const room = roomRecord({ roomName: 'r1', creatorId: 'u' });
   const append = () => store.appendMessage({ messageId: randomUUID(), roomId: 'r1', username: 'u', content: 'x'.repeat(2000), timestamp: '2026-01-01T00:00:00.000Z', clientMessageId: null });
 
   beforeEach(() => {

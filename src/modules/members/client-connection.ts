@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CLOSE_TOO_SLOW, tooSlowReason } from '../../common/ws/close-codes';
-import type { ServerEventMap, ServerEventType } from '../rooms/wire';
+import type { ServerEventMap, ServerEventType } from '../../common/protocol/client-wire';
 
 /** A room this connection is in, and the last sequence number delivered to it there. */
 export interface RoomRegistration {

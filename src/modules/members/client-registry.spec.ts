@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import { FakeClock, FakeSocket } from '../../testing/fakes';
-import type { ChatMessage } from '../rooms/wire';
+import type { ChatMessage } from '../../common/protocol/client-wire';
 import { ClientRegistry } from './client-registry';
 
 const config = loadConfig({ NODE_ID: 'node1', WS_PING_INTERVAL: '20' });

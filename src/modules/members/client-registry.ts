@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import type { ChatMessage, ServerEventMap, ServerEventType } from '../rooms/wire';
+import type { ChatMessage, ServerEventMap, ServerEventType } from '../../common/protocol/client-wire';
 import { ClientConnection, type BackpressurePolicy } from './client-connection';
 
 /**

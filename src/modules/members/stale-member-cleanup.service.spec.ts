@@ -6,17 +6,16 @@ import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { FakeClock, FakeSocket } from '../../testing/fakes';
-import { ChatService } from '../rooms/chat.service';
-import type { MemberLeftReason } from '../rooms/wire';
 import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
-import { StaleMemberCleanupService } from './stale-member-cleanup.service';
+import { type InactiveMemberListener, StaleMemberCleanupService } from './stale-member-cleanup.service';
+import { roomRecord } from '../../testing/records';
 
-/** Stands in for ChatService: records the removals the cleanup asks the room's host for. */
-class RecordingChat {
-  readonly removed: { conn: ClientConnection; roomId: string; username: string; reason?: MemberLeftReason }[] = [];
-  async removeMember(conn: ClientConnection, roomId: string, username: string, reason?: MemberLeftReason): Promise<void> {
-    this.removed.push({ conn, roomId, username, reason });
+/** Stands in for the rooms module's subscriber: records the removals the cleanup reports. */
+class RecordingListener implements InactiveMemberListener {
+  readonly removed: { conn: ClientConnection; roomId: string; username: string }[] = [];
+  async onMemberInactive(conn: ClientConnection, roomId: string, username: string): Promise<void> {
+    this.removed.push({ conn, roomId, username });
   }
 }
 
@@ -27,7 +26,7 @@ describe(StaleMemberCleanupService.name, () => {
   let store: ChatStore;
   let clock: FakeClock;
   let clients: ClientRegistry;
-  let chat: RecordingChat;
+  let listener: RecordingListener;
   let scheduler: SchedulerRegistry;
   let sut: StaleMemberCleanupService;
 
@@ -35,20 +34,9 @@ describe(StaleMemberCleanupService.name, () => {
 
   beforeEach(async () => {
     store = ChatStore.inMemory();
-    store.insertRoom({
-      roomId: 'room-1',
-      roomName: 'general',
-      description: null,
-      creatorId: 'alice',
-      hostNode: 'node1',
-      hostEpoch: 1,
-      state: 'ACTIVE',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      lastSequence: 0,
-      deletionTxn: null,
-    });
+    store.insertRoom(roomRecord({ roomId: 'room-1' }));
     clock = new FakeClock();
-    chat = new RecordingChat();
+    listener = new RecordingListener();
     moduleRef = await Test.createTestingModule({
       providers: [
         StaleMemberCleanupService,
@@ -57,10 +45,10 @@ describe(StaleMemberCleanupService.name, () => {
         { provide: NODE_CONFIG, useValue: config },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: clock },
-        { provide: ChatService, useValue: chat },
       ],
     }).compile();
     sut = moduleRef.get(StaleMemberCleanupService);
+    sut.subscribe(listener);
     clients = moduleRef.get(ClientRegistry);
     scheduler = moduleRef.get(SchedulerRegistry);
   });
@@ -82,7 +70,7 @@ describe(StaleMemberCleanupService.name, () => {
     return { socket, conn };
   };
 
-  it('removes an idle member: tells its socket member_left (Inactivity), unregisters it and asks the host to remove it', async () => {
+  it('removes an idle member: tells its socket member_left (Inactivity), unregisters it and tells its listeners', async () => {
     const idle = member('alice', 'room-1');
     const active = member('bob', 'room-1');
     clock.advance(30_000);
@@ -97,7 +85,7 @@ describe(StaleMemberCleanupService.name, () => {
     ]);
     expect(idle.conn.rooms.has('room-1')).toBe(false);
     expect(clients.inRoom('room-1')).toEqual([active.conn]);
-    expect(chat.removed).toEqual([{ conn: idle.conn, roomId: 'room-1', username: 'alice', reason: 'Inactivity' }]);
+    expect(listener.removed).toEqual([{ conn: idle.conn, roomId: 'room-1', username: 'alice' }]);
   });
 
   it('leaves an active member untouched', async () => {
@@ -107,7 +95,7 @@ describe(StaleMemberCleanupService.name, () => {
     expect(await sut.cleanup()).toBe(0);
     expect(active.socket.frames).toEqual([]);
     expect(active.conn.rooms.has('room-1')).toBe(true);
-    expect(chat.removed).toEqual([]);
+    expect(listener.removed).toEqual([]);
   });
 
   it('counts every room an idle connection is removed from, and ignores idle connections in no room', async () => {
@@ -118,7 +106,7 @@ describe(StaleMemberCleanupService.name, () => {
 
     expect(await sut.cleanup()).toBe(2);
     expect(idle.socket.sent('member_left').map((e) => e.room_id)).toEqual(['room-1', 'room-2']);
-    expect(chat.removed.map((r) => r.roomId)).toEqual(['room-1', 'room-2']);
+    expect(listener.removed.map((r) => r.roomId)).toEqual(['room-1', 'room-2']);
     expect(idle.conn.rooms.size).toBe(0);
   });
 
@@ -128,7 +116,7 @@ describe(StaleMemberCleanupService.name, () => {
     await sut.cleanup();
 
     expect(await sut.cleanup()).toBe(0);
-    expect(chat.removed).toHaveLength(1);
+    expect(listener.removed).toHaveLength(1);
   });
 
   it('registers its interval under INTERVAL_NAME on bootstrap and removes it on destroy', async () => {
@@ -149,6 +137,6 @@ describe(StaleMemberCleanupService.name, () => {
 
     await jest.advanceTimersByTimeAsync(config.cleanupIntervalMs);
 
-    expect(chat.removed.map((r) => r.username)).toEqual(['alice']);
+    expect(listener.removed.map((r) => r.username)).toEqual(['alice']);
   });
 });

@@ -1,10 +1,15 @@
-import { forwardRef, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import { ChatService } from '../rooms/chat.service';
+import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
+
+/** Told when an idle member was removed on this node, so the room's host can announce it (rooms subscribes: members never imports rooms). */
+export interface InactiveMemberListener {
+  onMemberInactive(conn: ClientConnection, roomId: string, username: string): Promise<void>;
+}
 
 /**
  * Every CLEANUP_INTERVAL, removes members whose connection on this node has been idle (no request,
@@ -15,15 +20,19 @@ import { ClientRegistry } from './client-registry';
 export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModuleDestroy {
   static readonly INTERVAL_NAME = 'stale-member-cleanup';
   private readonly logger = new Logger(StaleMemberCleanupService.name);
+  private readonly listeners: InactiveMemberListener[] = [];
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly clock: Clock,
     private readonly clients: ClientRegistry,
-    @Inject(forwardRef(() => ChatService)) private readonly chat: ChatService,
     private readonly scheduler: SchedulerRegistry,
   ) {}
+
+  subscribe(listener: InactiveMemberListener): void {
+    this.listeners.push(listener);
+  }
 
   onApplicationBootstrap(): void {
     const timer = setInterval(() => void this.cleanup(), this.config.cleanupIntervalMs);
@@ -56,7 +65,7 @@ export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModu
           reason: 'Inactivity',
         });
         this.clients.unregister(conn, roomId);
-        await this.chat.removeMember(conn, roomId, username, 'Inactivity');
+        for (const listener of this.listeners) await listener.onMemberInactive(conn, roomId, username);
         this.logger.log(`Stale member cleanup: removed ${username} from room ${roomId} after ${Math.round(idleMs / 1000)}s idle`);
         removed++;
       }

@@ -5,7 +5,7 @@ import { parseExposition, sampleValue } from '../../testing/prometheus-text';
 import type { ClientRegistry } from '../members/client-registry';
 import type { PeerCallObserver, PeerDirectory, ReplicationBacklog } from '../peers/peer-directory';
 import { PeerHealth } from '../peers/peer-health';
-import type { RoomEventPublisher } from '../rooms/room-events.publisher';
+import type { RoomEventPublisher } from '../rooms/host/room-events.publisher';
 import { NodeGauges } from './node-gauges';
 
 describe(NodeGauges.name, () => {

@@ -5,7 +5,7 @@ import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import { RoomEventPublisher } from '../rooms/room-events.publisher';
+import { RoomEventPublisher } from '../rooms/host/room-events.publisher';
 
 /** What this node holds right now, read from the services when a scrape or the status page asks. */
 export interface NodeSnapshot {

@@ -4,7 +4,7 @@ import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { PeerAuthError, PeerCallVerifier, XmlRpcFault, XmlRpcFaultCode, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
 import { BurstWarning } from '../../common/logging/burst-warning';
-import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from './peer-wire';
+import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from '../../common/protocol/peer-wire';
 
 /**
  * The one place incoming peer calls are authenticated (the XML-RPC server asks it before any

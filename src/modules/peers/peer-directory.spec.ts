@@ -6,7 +6,7 @@ import { NODE_CONFIG } from '../../common/config/node-config';
 import { FakeClock } from '../../testing/fakes';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
-import type { ForwardItem, ReplicationEvent } from './peer-wire';
+import type { ForwardItem, ReplicationEvent } from '../../common/protocol/peer-wire';
 
 async function eventually(probe: () => boolean, timeoutMs = 2000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !probe(); ) {

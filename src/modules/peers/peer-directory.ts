@@ -5,7 +5,7 @@ import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaul
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
-import type { ForwardItem, PeerMethod, PeerParams, PeerResult, ReplicationEvent } from './peer-wire';
+import type { ForwardItem, PeerMethod, PeerParams, PeerResult, ReplicationEvent } from '../../common/protocol/peer-wire';
 
 /** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
 export interface PeerStatusListener {

@@ -1,4 +1,4 @@
-import type { ReplicationEvent } from './peer-wire';
+import type { ReplicationEvent } from '../../common/protocol/peer-wire';
 
 /** A replication event encoded once for every peer: its JSON and what that weighs in XML. */
 export interface EncodedEvent {

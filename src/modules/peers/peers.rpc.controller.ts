@@ -3,8 +3,8 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { BOOT_ID } from './boot-id';
-import type { PeerResult } from './peer-wire';
-import { checkParams } from './rpc-params';
+import type { PeerResult } from '../../common/protocol/peer-wire';
+import { peerParams } from './rpc-params';
 
 /** `heartbeat()`: the peers' liveness check and the operators' health probe. */
 @Controller()
@@ -17,7 +17,7 @@ export class PeersRpcController {
 
   @MessagePattern('heartbeat')
   heartbeat(@Payload() params: unknown): PeerResult<'heartbeat'> {
-    checkParams('heartbeat', params, []);
+    peerParams('heartbeat', params);
     return { status: 'ok', node_id: this.config.nodeId, timestamp: this.clock.iso(), boot_id: this.bootId, client_url: this.config.clientUrl ?? '' };
   }
 }

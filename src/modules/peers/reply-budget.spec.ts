@@ -1,5 +1,5 @@
 import { encodeMethodCall, encodeMethodResponse, PEER_BATCH_BYTES, XMLRPC_MAX_BODY_BYTES, xmlTextBytes } from '../../common/xmlrpc';
-import type { MessageWire, ReplicationEvent } from './peer-wire';
+import type { MessageWire, ReplicationEvent } from '../../common/protocol/peer-wire';
 import { messageWireBytes, withinBudget } from './reply-budget';
 
 const MAX_CONTENT = 5000;

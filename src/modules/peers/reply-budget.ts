@@ -1,5 +1,5 @@
 import { PEER_REPLY_BYTES, xmlTextBytes } from '../../common/xmlrpc';
-import type { HostedRoomState, MessageWire } from './peer-wire';
+import type { HostedRoomState, MessageWire } from '../../common/protocol/peer-wire';
 
 /** XML-RPC struct markup around a message's or a room's fields (names, tags, ids, timestamps). */
 const STRUCT_OVERHEAD = 800;

@@ -1,6 +1,6 @@
+import { PEER_PARAM_KINDS, type PeerParamKind as Kind } from '../../common/protocol/peer-param-kinds';
+import type { PeerMethod, PeerParams } from '../../common/protocol/peer-wire';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-
-type Kind = 'string' | 'int' | 'struct' | 'array' | 'any' | 'string?' | 'int?';
 
 const matches = (value: unknown, kind: Kind): boolean => {
   if (kind.endsWith('?') && (value === undefined || value === null)) return true;
@@ -23,7 +23,7 @@ const matches = (value: unknown, kind: Kind): boolean => {
  * Checks a method's positional params (arity and types) and answers a -32602 fault otherwise,
  * so a bad peer call is refused with a reason instead of failing somewhere deeper.
  */
-export function checkParams<T extends unknown[]>(method: string, params: unknown, kinds: Kind[]): T {
+export function checkParams<T extends readonly unknown[]>(method: string, params: unknown, kinds: readonly Kind[]): T {
   const list = Array.isArray(params) ? params : [];
   // an optional param may sit before a required one (get_messages), so count up to the last required
   const required = kinds.reduce((n, k, i) => (k.endsWith('?') ? n : i + 1), 0);
@@ -35,7 +35,12 @@ export function checkParams<T extends unknown[]>(method: string, params: unknown
       throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `${method}: parameter ${i + 1} must be ${kinds[i].replace('?', ' or nil')}`);
     }
   });
-  return list as T;
+  return list as unknown as T;
+}
+
+/** A peer method's params checked against its row of PEER_PARAM_KINDS, typed as PeerMethodMap declares them. */
+export function peerParams<M extends PeerMethod>(method: M, params: unknown): PeerParams<M> {
+  return checkParams<PeerParams<M>>(method, params, [...PEER_PARAM_KINDS[method]] as Kind[]);
 }
 
 type Struct = Record<string, unknown>;

@@ -1,24 +1,50 @@
-import { forwardRef, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module';
-import { RoomHistoryService } from './room-history.service';
 import { PeersModule } from '../peers/peers.module';
-import { ChatService } from './chat.service';
-import { PeerFailureHandler } from './peer-failure.handler';
-import { ReplicaService } from './replica.service';
-import { RoomDeletionService } from './room-deletion.service';
-import { RoomEventPublisher } from './room-events.publisher';
-import { RoomHostAuthority } from './room-host-authority';
-import { RoomHostService } from './room-host.service';
-import { RoomLocator } from './room-locator';
-import { RoomsGateway } from './rooms.gateway';
-import { RoomStatePages } from './room-state-pages';
-import { RoomsRpcController } from './rooms.rpc.controller';
-import { UsernameGuard } from './username-guard';
+import { RoomHistoryService } from './client/room-history.service';
+import { RoomRequestsService } from './client/room-requests.service';
+import { RoomsGateway } from './client/rooms.gateway';
+import { HostPeerRequests } from './host/host-peer-requests.service';
+import { HostRpcController } from './host/host.rpc.controller';
+import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
+import { RoomEventPublisher } from './host/room-events.publisher';
+import { RoomHostService } from './host/room-host.service';
+import { RoomStatePages } from './host/room-state-pages';
+import { IdentityRpcController } from './identity/identity.rpc.controller';
+import { UsernameGuard } from './identity/username-guard';
+import { PeerCatchUp } from './replica/peer-catch-up.service';
+import { PeerFailureHandler } from './replica/peer-failure.handler';
+import { ReferenceBroadcasts } from './replica/reference-broadcasts';
+import { ReplicaService } from './replica/replica.service';
+import { ReplicaRpcController } from './replica/replica.rpc.controller';
+import { RoomDeletionParticipant } from './replica/room-deletion.participant';
+import { RoomHostAuthority } from './replica/room-host-authority';
+import { RoomHosts } from './routing/room-hosts';
+import { RoomLocator } from './routing/room-locator';
 
+/** Rooms by role: client (requests), routing (where a room is served), host (sequencing), replica (copies of rooms hosted elsewhere). */
 @Module({
-  imports: [forwardRef(() => MembersModule), PeersModule],
-  controllers: [RoomsRpcController],
-  providers: [RoomHistoryService, ChatService, RoomHostService, ReplicaService, RoomDeletionService, RoomEventPublisher, RoomLocator, PeerFailureHandler, RoomsGateway, RoomStatePages, UsernameGuard, RoomHostAuthority],
-  exports: [ChatService, RoomHostService, RoomEventPublisher],
+  imports: [MembersModule, PeersModule],
+  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController],
+  providers: [
+    RoomsGateway,
+    RoomRequestsService,
+    RoomHistoryService,
+    RoomLocator,
+    RoomHosts,
+    RoomHostService,
+    HostPeerRequests,
+    RoomEventPublisher,
+    RoomDeletionCoordinator,
+    RoomStatePages,
+    ReplicaService,
+    PeerCatchUp,
+    ReferenceBroadcasts,
+    RoomDeletionParticipant,
+    RoomHostAuthority,
+    PeerFailureHandler,
+    UsernameGuard,
+  ],
+  exports: [RoomHostService, RoomEventPublisher],
 })
 export class RoomsModule {}

@@ -4,7 +4,7 @@
 import { codePointLength } from '../format';
 import { MAX_USERNAME } from '../protocol';
 import { nodesFromCluster, normalizeNode, parseNodeList, tokenSubject } from '../reconnect';
-import { ChatSession, type SocketLike } from '../session';
+import { ChatSession, type SocketLike } from '../session/chat-session';
 import { setConn } from './connection-indicator';
 import { ui } from './dom';
 import { renderJoined } from './lobby';

@@ -1,6 +1,6 @@
 // The header's connection indicator: its status (for styling) and a sentence saying where we are.
 
-import type { StatusEvent } from '../session';
+import type { StatusEvent } from '../session/chat-session';
 import { ui } from './dom';
 
 export function setConn(status: string, text: string): void {

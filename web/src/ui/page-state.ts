@@ -1,7 +1,7 @@
 // What the page is showing: the session (null on the connect screen), the room on screen, and per
 // room its message log and unread count.
 
-import type { ChatSession, RoomState } from '../session';
+import type { ChatSession, RoomState } from '../session/chat-session';
 
 export const page = {
   session: null as ChatSession | null,

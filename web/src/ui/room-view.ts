@@ -3,7 +3,7 @@
 
 import { escapeHtml } from '../format';
 import { pendingHtml } from '../render';
-import type { RoomState } from '../session';
+import type { RoomState } from '../session/chat-session';
 import { updateComposer } from './composer';
 import { ui } from './dom';
 import { joinRoom, renderJoined } from './lobby';

@@ -2,7 +2,7 @@
 // sessionStorage (per tab, gone when the tab closes). After a reload the page connects again on
 // its own and re-joins those rooms, which replays their recent history like a fresh join.
 
-import type { ChatSession } from '../session';
+import type { ChatSession } from '../session/chat-session';
 import { page } from './page-state';
 import { showRoom } from './room-view';
 import { joinRoom } from './lobby';

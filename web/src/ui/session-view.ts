@@ -1,7 +1,7 @@
 // Renders what the session reports: each session event updates the panels it concerns.
 
 import { messageHtml, systemHtml } from '../render';
-import type { SessionEvent } from '../session';
+import type { SessionEvent } from '../session/chat-session';
 import { updateComposer } from './composer';
 import { showConnStatus, showKnownNodes } from './connection-indicator';
 import { ui } from './dom';

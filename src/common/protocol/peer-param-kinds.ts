@@ -1,0 +1,37 @@
+/**
+ * The XML-RPC kind of every positional param of every peer method, declared once beside
+ * PeerMethodMap and checked against it by the compiler: handlers validate with this table instead
+ * of repeating each method's kinds by hand.
+ */
+import type { PeerMethod, PeerParams } from './peer-wire';
+
+/** '?' marks a param that may be missing or nil; 'any' is checked later by the service (content). */
+export type PeerParamKind = 'string' | 'int' | 'struct' | 'array' | 'any' | 'string?' | 'int?';
+
+type Base<T> = [T] extends [string] ? 'string' : [T] extends [number] ? 'int' : [T] extends [readonly unknown[]] ? 'array' : [T] extends [object] ? 'struct' : never;
+/** The kinds a param of type T may be declared as: its own, optional when T admits undefined or null. */
+type KindOf<T> = 'any' | (undefined extends T ? `${Base<NonNullable<T>>}?` : null extends T ? `${Base<NonNullable<T>>}?` : Base<T>);
+type KindsOf<P extends readonly unknown[]> = { readonly [I in keyof P]-?: KindOf<P[I]> };
+
+export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<M>> } = {
+  get_hosted_rooms: [],
+  join_room: ['string', 'string', 'string', 'string?'],
+  leave_room: ['string', 'string', 'string'],
+  forward_message: ['string', 'string', 'any', 'string', 'string?'],
+  receive_message_broadcast: ['string', 'struct'],
+  receive_member_event_broadcast: ['string', 'string', 'struct'],
+  notify_member_disconnect: ['string', 'string', 'string', 'string?'],
+  heartbeat: [],
+  prepare_delete_room: ['string', 'string', 'string', 'string?'],
+  commit_delete_room: ['string', 'string', 'string?'],
+  rollback_delete_room: ['string', 'string'],
+  replicate_events: ['string', 'array'],
+  replicate_events_json: ['string', 'string'],
+  get_room_states: ['string?'],
+  get_messages: ['string', 'int', 'int?', 'int'],
+  forward_messages: ['string', 'array'],
+  forward_messages_json: ['string', 'string'],
+  request_sync: ['string'],
+  delete_room: ['string', 'string', 'string'],
+  is_username_held: ['string'],
+};

@@ -1,0 +1,143 @@
+/**
+ * The node-to-node XML-RPC interface: the reference's eleven methods (same positional params and
+ * result structs, so a reference node or Python's xmlrpc.client can call us) plus our own
+ * methods for replication, catch-up and forwarded deletes. See docs/protocol.md.
+ */
+import type { ChatMessage, MemberEvent, RoomInfo, RoomSummary } from './client-wire';
+
+export interface MessageWire extends ChatMessage {
+  client_message_id: string | null;
+}
+
+export interface MemberWire {
+  username: string;
+  node_id: string;
+  joined_at: string;
+}
+
+/** A room as replicated between nodes. */
+export interface RoomWire {
+  room_id: string;
+  room_name: string;
+  description: string | null;
+  creator_id: string;
+  host_node: string;
+  host_epoch: number;
+  state: string;
+  created_at: string;
+  last_sequence: number;
+  deletion_txn: string | null;
+}
+
+/** One change on a room's host, applied in order by every other node's replica. */
+export type ReplicationEvent =
+  | { kind: 'room'; room: RoomWire }
+  | { kind: 'message'; message: MessageWire }
+  | { kind: 'member'; event_type: 'member_joined' | 'member_left'; event: MemberEvent; node_id: string }
+  | { kind: 'deleted'; room_id: string; room_name: string; transaction_id: string | null };
+
+export interface HostedRoomState extends RoomWire {
+  members: MemberWire[];
+}
+
+/** One message in a batched forward (forward_messages). */
+export interface ForwardItem {
+  room_id: string;
+  username: string;
+  content: string;
+  client_message_id: string | null;
+}
+
+export interface Vote {
+  vote: 'READY' | 'ABORT';
+  node_id: string;
+  transaction_id: string;
+  reason?: string;
+}
+
+export interface PeerMethodMap {
+  // --- the reference's methods ---
+  get_hosted_rooms: { params: []; result: (RoomSummary & { node_address: string })[] };
+  join_room: {
+    params: [room_id: string, username: string, client_node_id: string, client_node_boot_id?: string];
+    result: {
+      success: boolean;
+      message: string;
+      error_code?: string;
+      room_info: RoomInfo | null;
+      messages?: MessageWire[];
+      creator_id?: string;
+      first_sequence?: number;
+      last_sequence?: number;
+    };
+  };
+  leave_room: { params: [room_id: string, username: string, client_node_id: string]; result: { success: boolean; message: string; error_code?: string } };
+  forward_message: {
+    params: [room_id: string, username: string, content: string, sender_node_id: string, client_message_id?: string | null];
+    result:
+      | { success: true; message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean }
+      | { success: false; error: string; error_code: string };
+  };
+  receive_message_broadcast: { params: [room_id: string, message_data: ChatMessage]; result: boolean };
+  receive_member_event_broadcast: { params: [room_id: string, event_type: string, event_data: MemberEvent]; result: boolean };
+  notify_member_disconnect: {
+    params: [room_id: string, username: string, member_node_id: string, reason?: string];
+    result: { success: boolean; message: string };
+  };
+  heartbeat: { params: []; result: { status: 'ok'; node_id: string; timestamp: string; boot_id: string; client_url: string } };
+  prepare_delete_room: { params: [room_id: string, transaction_id: string, coordinator_node: string, initiator?: string]; result: Vote };
+  commit_delete_room: { params: [room_id: string, transaction_id: string, room_name?: string | null]; result: { success: boolean; node_id: string } };
+  rollback_delete_room: { params: [room_id: string, transaction_id: string]; result: { success: boolean; node_id: string } };
+  // --- ours ---
+  replicate_events: { params: [from_node: string, events: ReplicationEvent[]]; result: boolean };
+  /** The same events as one JSON string: about ten times cheaper to encode and parse than XML-RPC structs. */
+  replicate_events_json: { params: [from_node: string, events_json: string]; result: boolean };
+  /** Paged: call again with `next_cursor` until it is null (a node of an earlier version answers one page without it). */
+  get_room_states: {
+    params: [cursor?: string];
+    result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[]; next_cursor?: string | null };
+  };
+  /** At most `limit` messages, fewer when they would not fit the reply budget (page on with the last sequence). */
+  get_messages: {
+    params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number];
+    result: { success: boolean; messages: MessageWire[]; first_sequence: number; last_sequence: number; error_code?: string };
+  };
+  forward_messages: {
+    params: [sender_node_id: string, items: ForwardItem[]];
+    result: PeerMethodMap['forward_message']['result'][];
+  };
+  /** forward_messages with the items and the results as JSON strings (cheaper than structs). */
+  forward_messages_json: { params: [sender_node_id: string, items_json: string]; result: string };
+  request_sync: { params: [from_node: string]; result: boolean };
+  delete_room: {
+    params: [room_id: string, username: string, node_id: string];
+    result: { success: boolean; transaction_id?: string; reason?: string; error_code?: string };
+  };
+  /** True when an open client connection on the called node is in some room as `username`. */
+  is_username_held: { params: [username: string]; result: boolean };
+}
+
+export type PeerMethod = keyof PeerMethodMap;
+export type PeerParams<M extends PeerMethod> = PeerMethodMap[M]['params'];
+export type PeerResult<M extends PeerMethod> = PeerMethodMap[M]['result'];
+
+/**
+ * The param in which a method names its calling node: with PEER_SECRET it must be the signer, and
+ * without one it must at least be a configured peer (no per-caller state for invented ids).
+ */
+export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
+  join_room: 2,
+  leave_room: 2,
+  forward_message: 3,
+  notify_member_disconnect: 2,
+  prepare_delete_room: 2,
+  replicate_events: 0,
+  replicate_events_json: 0,
+  forward_messages: 0,
+  forward_messages_json: 0,
+  request_sync: 0,
+  delete_room: 2,
+};
+
+/** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */
+export const OPEN_METHODS: ReadonlySet<string> = new Set<PeerMethod>(['heartbeat']);

@@ -1,0 +1,56 @@
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { ChatError, type ChatErrorCode } from '../../../../common/errors/chat-error';
+import { NoParams } from './requests';
+
+/** Identity fields are checked before everything else, as the reference does. */
+const IDENTITY_FIELDS = new Set(['room_id', 'username', 'room_name', 'creator_id']);
+const byCheckOrder = (a: ValidationError, b: ValidationError) =>
+  Number(!IDENTITY_FIELDS.has(a.property)) - Number(!IDENTITY_FIELDS.has(b.property));
+
+/**
+ * Validates a request's `data` against its DTO and turns the first broken rule into the
+ * ChatError (code + sentence) that rule carries, so the gateway's filter can answer in the
+ * request's own error frame.
+ */
+@Injectable()
+export class RequestValidationPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const dto = metadata.metatype;
+    if (metadata.type !== 'body' || !dto || dto === Object) return value;
+    if (dto === NoParams) return new NoParams();
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ChatError('INVALID_REQUEST', 'Request data must be a JSON object');
+    }
+    const instance = toDto(dto as new () => object, value as Record<string, unknown>);
+    const errors = validateSync(instance, { stopAtFirstError: true, forbidUnknownValues: false });
+    if (errors.length > 0) throw this.toChatError(errors.sort(byCheckOrder)[0]);
+    return instance;
+  }
+
+  private toChatError(error: ValidationError): ChatError {
+    const rule = Object.values(error.constraints ?? {})[0] ?? '';
+    const split = rule.indexOf('|');
+    if (split < 0) return new ChatError('INVALID_REQUEST', `Invalid ${error.property}`);
+    return new ChatError(rule.slice(0, split) as ChatErrorCode, rule.slice(split + 1));
+  }
+}
+
+const declaredFields = new Map<Function, string[]>();
+
+/**
+ * The DTO with the fields it declares, copied as they are (the DTOs are flat: each field is a value
+ * the validators type-check). Nothing else the client sent is kept or walked into: class-transformer
+ * recursed into every nested value, so thousands of nested arrays overflowed the stack and a nested
+ * "constructor" key made it throw, both answered as internal errors.
+ */
+function toDto(dto: new () => object, value: Record<string, unknown>): object {
+  let fields = declaredFields.get(dto);
+  if (!fields) {
+    fields = [...new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false).map((m) => m.propertyName))];
+    declaredFields.set(dto, fields);
+  }
+  const instance = new dto() as Record<string, unknown>;
+  for (const field of fields) if (Object.hasOwn(value, field)) instance[field] = value[field];
+  return instance;
+}

@@ -1,0 +1,394 @@
+import { Logger } from '@nestjs/common';
+import { ChatMetrics } from '../../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Clock } from '../../../common/clock/clock';
+import { loadConfig } from '../../../common/config/load-config';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatError } from '../../../common/errors/chat-error';
+import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
+import { BOOT_ID } from '../../peers/boot-id';
+import { RoomRequestsService } from './room-requests.service';
+import { ReplicaService } from '../replica/replica.service';
+import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import { RoomEventPublisher } from '../host/room-events.publisher';
+import { RoomHostService } from '../host/room-host.service';
+import { RoomLocator } from '../routing/room-locator';
+import { RoomHosts } from '../routing/room-hosts';
+import { UsernameGuard } from '../identity/username-guard';
+import { RoomHistoryService } from './room-history.service';
+import { RequestLimiter } from '../../members/request-limiter';
+import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
+import { roomRecord } from '../../../testing/records';
+
+/** A client that has not read what was sent to it until the test says so. */
+class SlowSocket extends FakeSocket {
+  bufferedAmount = 1024 * 1024; // over the replay's high-water mark, under WS_MAX_BUFFERED_BYTES
+}
+
+/** The peers as RoomRequestsService sees them: node2 is configured; every call is recorded and goes unanswered. */
+class FakePeers {
+  readonly nodeIds = ['node2'];
+  readonly failed = new Set<string>();
+  readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
+  readonly replicated: ReplicationEvent[] = [];
+
+  has(nodeId: string): boolean {
+    return this.nodeIds.includes(nodeId);
+  }
+  isFailed(nodeId: string): boolean {
+    return this.failed.has(nodeId);
+  }
+  async call(nodeId: string, method: string, params: unknown): Promise<never> {
+    this.calls.push({ nodeId, method, params });
+    throw new Error('no answer');
+  }
+  replicate(event: ReplicationEvent): void {
+    this.replicated.push(event);
+  }
+}
+
+class FakeReplica {
+  async waitForSequence(): Promise<void> {}
+}
+
+describe(RoomRequestsService.name, () => {
+  let moduleRef: TestingModule;
+  let store: ChatStore;
+  let peers: FakePeers;
+  let clients: ClientRegistry;
+  let host: RoomHostService;
+  let sut: RoomRequestsService;
+  /** Mutable so a test can switch to token mode (the services read it per request). */
+  let config: { -readonly [K in keyof NodeConfig]: NodeConfig[K] };
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(async () => {
+    store = ChatStore.inMemory();
+    peers = new FakePeers();
+    config = { ...loadConfig({ NODE_ID: 'node1' }) };
+    moduleRef = await Test.createTestingModule({
+      providers: [
+        RoomRequestsService,
+        RoomHistoryService,
+        RequestLimiter,
+        RoomHostService,
+        RoomEventPublisher,
+        RoomLocator,
+        RoomHosts,
+        ClientRegistry,
+        UsernameGuard,
+        { provide: NODE_CONFIG, useValue: config },
+        { provide: CHAT_STORE, useValue: store },
+        { provide: Clock, useValue: new FakeClock() },
+        { provide: PeerDirectory, useValue: peers },
+        { provide: BOOT_ID, useValue: 'boot-1' },
+        { provide: ReplicaService, useValue: new FakeReplica() },
+        { provide: RoomDeletionCoordinator, useValue: {} },
+        { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
+        ChatMetrics,
+        ClientErrorFrames,
+      ],
+    }).compile();
+    sut = moduleRef.get(RoomRequestsService);
+    clients = moduleRef.get(ClientRegistry);
+    host = moduleRef.get(RoomHostService);
+  });
+
+  afterEach(async () => {
+    await moduleRef.close();
+    store.close();
+  });
+
+  const connect = () => {
+    const socket = new FakeSocket();
+    return { socket, conn: clients.connect(socket.asWebSocket()) };
+  };
+  const localRoom = (name = 'general') => host.create(name, 'alice', null).roomId;
+  /** A room this node knows (from its replica) to be hosted by node2. */
+  const remoteRoom = () => {
+    store.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
+    return 'remote-room';
+  };
+
+  describe('identity', () => {
+    it('binds the connection to the username of its first successful join and refuses any other with UNAUTHORIZED', async () => {
+      const roomId = localRoom();
+      const { socket, conn } = connect();
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      const framesBefore = socket.frames.length;
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.createRoom(conn, { room_name: 'other', creator_id: 'bob' }))).toBe('UNAUTHORIZED');
+      expect(await chatErrorCode(() => sut.leaveRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('UNAUTHORIZED');
+
+      expect(conn.username).toBe('alice');
+      expect(store.listMembers(roomId).map((m) => m.username)).toEqual(['alice']);
+      expect(store.findRoomByName('other')).toBeNull();
+      expect(socket.frames.length).toBe(framesBefore);
+    });
+
+    it('a join that fails does not bind the username', async () => {
+      const roomId = localRoom();
+      const { conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: 'no-such-room', username: 'bob' }))).toBe('ROOM_NOT_FOUND');
+      expect(conn.username).toBeNull();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      expect(conn.username).toBe('alice');
+    });
+  });
+
+  describe('sendMessage', () => {
+    it('refuses with NOT_MEMBER when this connection is not in the room, even if the user is a member through another one', async () => {
+      config.authMode = 'token'; // one user on two sockets is only possible with a token proving the name
+      const roomA = localRoom('a');
+      const roomB = localRoom('b');
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(first.conn, { room_id: roomA, username: 'alice' });
+      await sut.joinRoom(second.conn, { room_id: roomB, username: 'alice' });
+
+      expect(await chatErrorCode(() => sut.sendMessage(first.conn, { room_id: roomB, username: 'alice', content: 'hi' }))).toBe('NOT_MEMBER');
+      expect(store.getRoom(roomB)?.lastSequence).toBe(0);
+      expect(second.socket.sent('new_message')).toEqual([]);
+    });
+
+    it('refuses every request of a second connection as a name a live connection holds (USERNAME_TAKEN), until the holder closes', async () => {
+      const roomA = localRoom('a');
+      const roomB = localRoom('b');
+      const holder = connect();
+      const intruder = connect();
+      await sut.joinRoom(holder.conn, { room_id: roomA, username: 'alice' });
+
+      expect(await chatErrorCode(() => sut.joinRoom(intruder.conn, { room_id: roomB, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.sendMessage(intruder.conn, { room_id: roomA, username: 'alice', content: 'hi' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.leaveRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.deleteRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(await chatErrorCode(() => sut.createRoom(intruder.conn, { room_name: 'c', creator_id: 'alice' }))).toBe('USERNAME_TAKEN');
+      expect(store.listMembers(roomA).map((m) => m.username)).toEqual(['alice']);
+      expect(store.getMember(roomB, 'alice')).toBeNull();
+      expect(intruder.conn.username).toBeNull();
+
+      await sut.disconnect(holder.conn);
+      await sut.joinRoom(intruder.conn, { room_id: roomB, username: 'alice' });
+      expect(store.getMember(roomB, 'alice')).not.toBeNull();
+    });
+
+    it('lets a connection that left all its rooms be replaced, and then refuses it the name', async () => {
+      const roomId = localRoom();
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(first.conn, { room_id: roomId, username: 'alice' });
+      await sut.leaveRoom(first.conn, { room_id: roomId, username: 'alice' });
+
+      await sut.joinRoom(second.conn, { room_id: roomId, username: 'alice' });
+      expect(await chatErrorCode(() => sut.joinRoom(first.conn, { room_id: roomId, username: 'alice' }))).toBe('USERNAME_TAKEN');
+    });
+
+    it('asks the node a name is a member through, and refuses only when that node says its connection is open', async () => {
+      const roomId = localRoom();
+      store.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
+      peers.call = async (nodeId: string, method: string, params: unknown) => {
+        peers.calls.push({ nodeId, method, params });
+        return true as never;
+      };
+      const { conn } = connect();
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'dave' }))).toBe('USERNAME_TAKEN');
+      expect(peers.calls).toEqual([{ nodeId: 'node2', method: 'is_username_held', params: ['dave'] }]);
+
+      peers.call = async () => false as never;
+      await sut.joinRoom(conn, { room_id: roomId, username: 'dave' });
+      expect(store.getMember(roomId, 'dave')?.nodeId).toBe('node1');
+    });
+
+    it('delivers new_message to every socket in the room, then confirms to the sender with message_sent', async () => {
+      const roomId = localRoom();
+      const alice = connect();
+      const bob = connect();
+      await sut.joinRoom(alice.conn, { room_id: roomId, username: 'alice' });
+      await sut.joinRoom(bob.conn, { room_id: roomId, username: 'bob' });
+
+      await sut.sendMessage(alice.conn, { room_id: roomId, username: 'alice', content: 'hello', client_message_id: 'c-1' });
+
+      expect(alice.socket.types.slice(-2)).toEqual(['new_message', 'message_sent']);
+      expect(alice.socket.sent('message_sent')[0]).toMatchObject({ room_id: roomId, sequence_number: 1, client_message_id: 'c-1' });
+      expect(bob.socket.sent('new_message')).toEqual([expect.objectContaining({ content: 'hello', sequence_number: 1, username: 'alice' })]);
+    });
+  });
+
+  describe('joinRoom (room hosted here)', () => {
+    let roomId: string;
+    let writer: ReturnType<typeof connect>;
+    beforeEach(async () => {
+      roomId = localRoom();
+      writer = connect();
+      await sut.joinRoom(writer.conn, { room_id: roomId, username: 'alice' });
+      for (const content of ['one', 'two', 'three']) await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content });
+    });
+
+    it('answers join_room_success, then replays the history in sequence order, then delivers live messages once', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content: 'four' });
+
+      expect(socket.types).toEqual(['join_room_success', 'new_message', 'new_message', 'new_message', 'new_message']);
+      expect(socket.sent('join_room_success')[0]).toEqual({
+        room_id: roomId,
+        room_name: 'general',
+        description: null,
+        members: ['alice', 'bob'],
+        member_count: 2,
+        admin_node: 'node1',
+        creator_id: 'alice',
+        first_sequence: 1,
+        last_sequence: 3,
+      });
+      expect(socket.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([
+        [1, 'one'],
+        [2, 'two'],
+        [3, 'three'],
+        [4, 'four'],
+      ]);
+    });
+
+    it('with since_sequence replays only the messages after it', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob', since_sequence: 1 });
+
+      expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual([2, 3]);
+    });
+
+    it('a plain join replays the whole room from its first message (the reference client shows nothing past a gap); history_limit asks for the last N', async () => {
+      for (let i = 4; i <= 250; i++) host.send(roomId, 'alice', `m${i}`, null); // the host path, below the sender's rate limit
+      const all = connect();
+      await sut.joinRoom(all.conn, { room_id: roomId, username: 'bob' });
+      expect(all.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+
+      const last = connect();
+      await sut.joinRoom(last.conn, { room_id: roomId, username: 'carol', history_limit: 100 });
+      expect(last.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 100 }, (_, i) => i + 151));
+    });
+
+    it('streams the replay in pieces that wait for the socket to drain; live messages sent meanwhile follow it once, in order', async () => {
+      for (let i = 4; i <= 300; i++) host.send(roomId, 'alice', `m${i}`, null);
+      const socket = new SlowSocket();
+      const conn = clients.connect(socket.asWebSocket());
+
+      const joining = sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      await new Promise((r) => setTimeout(r, 30));
+      const shownWhilePaused = socket.sent('new_message').length;
+      expect(shownWhilePaused).toBeGreaterThan(0);
+      expect(shownWhilePaused).toBeLessThan(300);
+      host.send(roomId, 'alice', 'live', null); // 301, while the replay waits
+      expect(socket.sent('new_message').length).toBe(shownWhilePaused);
+
+      expect(socket.closed).toBeNull();
+      socket.bufferedAmount = 0; // the client reads again
+      await joining;
+      expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    });
+
+    it('tells the members already in the room, but not the joiner, that someone joined', async () => {
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+
+      expect(writer.socket.sent('member_joined')).toEqual([expect.objectContaining({ room_id: roomId, username: 'bob', member_count: 2 })]);
+      expect(socket.sent('member_joined')).toEqual([]);
+    });
+  });
+
+  describe('limits', () => {
+    it('refuses a flood of sends with RATE_LIMITED and a retry hint; what was accepted before stays', async () => {
+      const roomId = localRoom();
+      const { socket, conn } = connect();
+      await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
+      const burst = loadConfig({}).limits.messageBurst;
+      for (let i = 0; i < burst; i++) await sut.sendMessage(conn, { room_id: roomId, username: 'alice', content: `m${i}` });
+
+      const refusal = await sut.sendMessage(conn, { room_id: roomId, username: 'alice', content: 'one too many' }).catch((e: ChatError) => e);
+      expect(refusal).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: expect.any(Number) } });
+      expect((refusal as ChatError).message).toMatch(/try again in \d+\.\d s/);
+      expect(store.getRoom(roomId)!.lastSequence).toBe(burst);
+      expect(socket.sent('message_sent')).toHaveLength(burst);
+    });
+
+    it('refuses joining more rooms than a connection may be in with LIMIT_EXCEEDED', async () => {
+      const max = loadConfig({}).limits.roomsPerConnection;
+      const limiter = moduleRef.get(RequestLimiter);
+      const { conn } = connect();
+      for (let i = 0; i < max; i++) conn.rooms.set(`room-${i}`, { username: 'alice', cursor: 0 });
+      expect(() => limiter.admitRoomMembership(conn, 'one-more')).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+      expect(() => limiter.admitRoomMembership(conn, 'room-0')).not.toThrow(); // joining a room it is in again is fine
+    });
+  });
+
+  describe('a room hosted on a failed peer', () => {
+    it('join is refused with ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
+      const roomId = remoteRoom();
+      peers.failed.add('node2');
+      const { socket, conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls).toEqual([]);
+      expect(conn.rooms.size).toBe(0);
+      expect(socket.frames).toEqual([]);
+    });
+
+    it('send is refused with a message_error ADMIN_NODE_UNAVAILABLE without calling the peer', async () => {
+      const roomId = remoteRoom();
+      peers.failed.add('node2');
+      const { socket, conn } = connect();
+      clients.register(conn, roomId, 'bob', 0);
+      conn.username = 'bob';
+
+      await sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' });
+      await sut.settled(conn); // forwarded sends report their outcome on their own
+      expect(socket.frames).toEqual([
+        { type: 'message_error', data: { room_id: roomId, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE' } },
+      ]);
+      expect(peers.calls).toEqual([]);
+    });
+
+    it('a host that is not known failed but does not answer also gives ADMIN_NODE_UNAVAILABLE', async () => {
+      const roomId = remoteRoom();
+      const { conn } = connect();
+
+      expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls.map((c) => [c.nodeId, c.method])).toEqual([['node2', 'join_room']]);
+      // the host learns which run of this node the membership belongs to (see removeMembersOf)
+      expect(peers.calls[0].params).toEqual([roomId, 'bob', 'node1', 'boot-1']);
+    });
+  });
+
+  describe('disconnect', () => {
+    it("removes the user from the room with 'User disconnected' unless it is still there on another socket", async () => {
+      config.authMode = 'token';
+      const roomId = localRoom();
+      const watcher = connect();
+      const first = connect();
+      const second = connect();
+      await sut.joinRoom(watcher.conn, { room_id: roomId, username: 'carol' });
+      await sut.joinRoom(first.conn, { room_id: roomId, username: 'bob' });
+      await sut.joinRoom(second.conn, { room_id: roomId, username: 'bob' });
+
+      await sut.disconnect(first.conn);
+      expect(store.getMember(roomId, 'bob')).not.toBeNull();
+      expect(watcher.socket.sent('member_left')).toEqual([]);
+
+      await sut.disconnect(second.conn);
+      expect(store.getMember(roomId, 'bob')).toBeNull();
+      expect(watcher.socket.sent('member_left')).toEqual([expect.objectContaining({ username: 'bob', reason: 'User disconnected', member_count: 1 })]);
+    });
+  });
+});

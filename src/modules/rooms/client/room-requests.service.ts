@@ -1,0 +1,223 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import { ChatMetrics } from '../../../common/metrics/chat-metrics';
+import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { ClientConnection } from '../../members/client-connection';
+import { ClientRegistry } from '../../members/client-registry';
+import { RequestLimiter } from '../../members/request-limiter';
+import { type InactiveMemberListener, StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
+import type { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, SendMessageRequest } from './dto/requests';
+import { RoomHostService } from '../host/room-host.service';
+import { RoomHistoryService } from './room-history.service';
+import { RoomLocator } from '../routing/room-locator';
+import { ReplicaService } from '../replica/replica.service';
+import { UsernameGuard } from '../identity/username-guard';
+import type { MemberLeftReason } from '../../../common/protocol/client-wire';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import type { RoomHost, SentMessage } from '../routing/room-host';
+import { RoomHosts } from '../routing/room-hosts';
+
+/**
+ * Client requests, whichever node hosts the room: each operation on a room asks RoomHosts.for(room)
+ * once, which serves it here or at the room's host. Replies go out on the client's connection.
+ */
+@Injectable()
+export class RoomRequestsService implements InactiveMemberListener, OnModuleInit {
+  private readonly logger = new Logger(RoomRequestsService.name);
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clients: ClientRegistry,
+    private readonly host: RoomHostService,
+    private readonly replica: ReplicaService,
+    private readonly locator: RoomLocator,
+    private readonly hosts: RoomHosts,
+    private readonly names: UsernameGuard,
+    private readonly history: RoomHistoryService,
+    private readonly limits: RequestLimiter,
+    private readonly metrics: ChatMetrics,
+    private readonly errors: ClientErrorFrames,
+    private readonly staleMembers: StaleMemberCleanupService,
+  ) {}
+
+  onModuleInit(): void {
+    this.staleMembers.subscribe(this);
+  }
+
+  /** The cleanup already told the socket and unregistered it; the room's host announces member_left. */
+  onMemberInactive(conn: ClientConnection, roomId: string, username: string): Promise<void> {
+    return this.removeMember(conn, roomId, username, 'Inactivity');
+  }
+
+  listRooms(conn: ClientConnection): void {
+    const rooms = this.host.hostedRooms();
+    conn.send('rooms_list', { rooms, total_count: rooms.length });
+  }
+
+  async discoverRooms(conn: ClientConnection): Promise<void> {
+    const own = this.host.hostedRooms();
+    const peers = await this.locator.discoverPeers();
+    const rooms = [...own, ...peers.rooms];
+    conn.send('global_rooms_list', {
+      rooms,
+      total_count: rooms.length,
+      nodes_queried: [this.config.nodeId, ...peers.queried],
+      nodes_available: [this.config.nodeId, ...peers.available],
+      nodes_unavailable: peers.unavailable,
+    });
+  }
+
+  async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
+    this.limits.admitRoomOp(conn);
+    await this.assertIdentity(conn, req.creator_id);
+    this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
+    const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
+  }
+
+  async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
+    this.limits.admitRoomOp(conn);
+    this.limits.admitRoomMembership(conn, req.room_id);
+    await this.assertIdentity(conn, req.username);
+    const room = await this.activeRoom(req.room_id);
+    const joined = await this.hosts.for(room).join(req.username);
+    // the replay comes from this node's replica: let it catch up with what the host just said (at once on the host)
+    await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
+    conn.username ??= req.username;
+    this.clients.touch(conn);
+    conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence });
+    if (!this.store.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
+    await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
+  }
+
+  async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
+    this.limits.admitMessage(conn);
+    await this.assertIdentity(conn, req.username);
+    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    this.clients.touch(conn);
+    const received = performance.now();
+    const room = await this.activeRoom(req.room_id);
+    const clientMessageId = req.client_message_id ?? null;
+    const target = this.hosts.for(room);
+    // A send to a remote host is not awaited (up to its maxSendsInFlight): the connection's next
+    // request may go out while this one is in flight (the per-host forward queue keeps their
+    // order), so one client is not limited to one round trip per message. Its outcome is reported
+    // on its own. A local send is answered before the next request is read, as before.
+    const sending = this.answerSend(conn, target, room.roomId, target.send({ room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }), clientMessageId, received);
+    conn.lastForwardedSend = sending;
+    if (++conn.pendingSends >= target.maxSendsInFlight) await sending;
+  }
+
+  /** Reports one send's outcome to the sender: message_sent once its new_message is here, else message_error. */
+  private async answerSend(conn: ClientConnection, target: RoomHost, roomId: string, sending: Promise<SentMessage>, clientMessageId: string | null, received: number): Promise<void> {
+    try {
+      const sent = await sending;
+      // The sender sees its new_message (through replication) before message_sent, as in the reference.
+      // If the host went away after storing it, the message still counts: it arrives with the catch-up.
+      await this.replica.waitForSequence(roomId, sent.sequence_number).catch((e: Error) =>
+        this.logger.warn(`Message ${sent.sequence_number} in ${roomId} is stored on ${target.nodeId} but not here yet: ${e.message}`),
+      );
+      this.acknowledge(conn, roomId, clientMessageId, sent, received);
+    } catch (e) {
+      const err = e instanceof ChatError ? e : new ChatError('INTERNAL_ERROR', 'Failed to send message');
+      if (!(e instanceof ChatError)) this.logger.error(`Sending a message failed: ${(e as Error)?.stack ?? e}`);
+      const frame = { type: 'message_error', data: { room_id: roomId, error: err.message, error_code: err.code, ...err.details } } as const;
+      conn.sendFrame(this.errors.serialise('send_message', err.code, err.message, frame));
+    } finally {
+      conn.pendingSends--;
+    }
+  }
+
+  private acknowledge(
+    conn: ClientConnection,
+    roomId: string,
+    clientMessageId: string | null,
+    sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean },
+    received: number,
+  ): void {
+    conn.send('message_sent', {
+      room_id: roomId,
+      message_id: sent.message_id,
+      sequence_number: sent.sequence_number,
+      timestamp: sent.timestamp,
+      ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
+      ...(sent.duplicate ? { duplicate: true } : {}),
+    });
+    // performance.now() is a monotonic duration source, not wall time, so it stays outside Clock
+    this.metrics.messageAcknowledged((performance.now() - received) / 1000);
+  }
+
+  /** Resolves when the connection's forwarded sends have been answered (used before leaving). */
+  settled(conn: ClientConnection): Promise<void> {
+    return conn.lastForwardedSend; // earlier forwards finish before it (one ordered queue per host)
+  }
+
+  async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
+    await this.assertIdentity(conn, req.username);
+    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    this.clients.touch(conn);
+    await this.settled(conn); // the member's messages in flight are delivered before it leaves
+    this.clients.unregister(conn, req.room_id);
+    await this.removeMember(conn, req.room_id, req.username);
+    conn.send('leave_room_success', { room_id: req.room_id, username: req.username });
+  }
+
+  async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
+    await this.assertIdentity(conn, req.username);
+    this.clients.touch(conn);
+    const room = await this.locator.locate(req.room_id);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    const outcome = await this.hosts.for(room).deleteRoom(req.username, (txn) =>
+      conn.send('delete_room_initiated', { room_id: room.roomId, transaction_id: txn, status: 'in_progress' }),
+    );
+    if (!outcome.success) throw new ChatError('DELETION_FAILED', outcome.reason, { transaction_id: outcome.transactionId });
+    conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
+  }
+
+  getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+    return this.history.getHistory(conn, req);
+  }
+
+  /** A socket closed: leave every room it was in (unless the same user is still there on another socket). */
+  async disconnect(conn: ClientConnection): Promise<void> {
+    const rooms = this.clients.disconnect(conn);
+    await this.settled(conn); // messages it sent before closing are sequenced before it leaves
+    await Promise.all([...rooms].map(([roomId, username]) => this.removeMember(conn, roomId, username, 'User disconnected')));
+  }
+
+  /** Removes `username` from the room at its host (locally or by a peer call); failures are logged, not thrown. */
+  async removeMember(conn: ClientConnection, roomId: string, username: string, reason?: MemberLeftReason): Promise<void> {
+    if (this.clients.usernameStillInRoom(roomId, username, conn)) return;
+    const room = this.store.getRoom(roomId);
+    if (!room) return;
+    const target = this.hosts.for(room);
+    try {
+      await target.leave(username, reason);
+    } catch (e) {
+      if (!(e instanceof ChatError && e.code === 'NOT_IN_ROOM')) {
+        this.logger.warn(`Could not remove ${username} from room ${roomId} at ${target.nodeId}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * A connection speaks for one user: the one it first joined as (or its token names), and only
+   * while no other live connection holds that name.
+   */
+  private async assertIdentity(conn: ClientConnection, username: string): Promise<void> {
+    if (conn.username !== null && conn.username !== username) {
+      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (${this.config.authMode === 'token' ? 'its token names' : 'joined as'} '${conn.username}')`);
+    }
+    await this.names.assertFreeFor(conn, username);
+  }
+
+  private async activeRoom(roomId: string): Promise<RoomRecord> {
+    const room = await this.locator.locate(roomId);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
+    return room;
+  }
+}

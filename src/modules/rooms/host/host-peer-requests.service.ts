@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
+import type { MemberLeftReason } from '../../../common/protocol/client-wire';
+import type { ForwardItem, PeerResult } from '../../../common/protocol/peer-wire';
+import { toMessageWire, toRoomInfo } from '../../../common/protocol/record-mappers';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { messageWireBytes, withinBudget } from '../../peers/reply-budget';
+import { LIMITS } from '../client/dto/requests';
+import { codePoints, contentProblem } from '../client/dto/text-rules';
+import { UsernameGuard } from '../identity/username-guard';
+import { RoomDeletionCoordinator } from './room-deletion.coordinator';
+import { RoomHostService } from './room-host.service';
+
+const LEAVE_REASONS = new Set<string>(['User disconnected', 'Node unreachable', 'Inactivity']);
+
+/**
+ * What a room's host does for a peer's request (reference-protocol.md §2.2 plus ours): the same
+ * RoomHostService methods the local client path uses, with the peer's checks and the reference's
+ * result structs. Refusals are results (success false + error_code), not faults.
+ */
+@Injectable()
+export class HostPeerRequests {
+  private readonly logger = new Logger(HostPeerRequests.name);
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly host: RoomHostService,
+    private readonly deletion: RoomDeletionCoordinator,
+    private readonly names: UsernameGuard,
+  ) {}
+
+  hostedRooms(): PeerResult<'get_hosted_rooms'> {
+    return this.host.hostedRooms().map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
+  }
+
+  async join(roomId: string, username: string, nodeId: string, bootId: string | null): Promise<PeerResult<'join_room'>> {
+    try {
+      this.validate('join_room', roomId, username);
+      await this.names.assertFreeForPeer(nodeId, username);
+      const r = this.host.join(roomId, username, nodeId, bootId);
+      return {
+        success: true,
+        message: r.joined ? 'Successfully joined room' : 'Already in room, re-registered',
+        room_info: toRoomInfo(r.room, r.members),
+        messages: withinBudget(r.history.map(toMessageWire), messageWireBytes, { fromEnd: true }),
+        creator_id: r.room.creatorId,
+        first_sequence: r.firstSequence,
+        last_sequence: r.room.lastSequence,
+      };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, message: err.message, error_code: err.code, room_info: null };
+    }
+  }
+
+  leave(roomId: string, username: string, nodeId: string): PeerResult<'leave_room'> {
+    try {
+      // a peer can take out only the members connected through it (client_node_id is the signer)
+      this.host.leave(roomId, username, undefined, nodeId);
+      return { success: true, message: 'Successfully left room' };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, message: err.message, error_code: err.code };
+    }
+  }
+
+  memberDisconnected(roomId: string, username: string, memberNode: string, reason: string | null): PeerResult<'notify_member_disconnect'> {
+    const why = (reason && LEAVE_REASONS.has(reason) ? reason : 'User disconnected') as MemberLeftReason;
+    try {
+      this.host.leave(roomId, username, why, memberNode);
+      return { success: true, message: 'Member removed successfully' };
+    } catch (e) {
+      const err = this.refusal(e);
+      if (err.code === 'NOT_IN_ROOM') return { success: true, message: 'User not in room' };
+      return { success: false, message: err.message };
+    }
+  }
+
+  /** Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a WAL write each). */
+  sequenceAll(items: ForwardItem[]): PeerResult<'forward_messages'> {
+    try {
+      return this.store.transaction(() => items.map((item) =>
+        typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
+          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
+          : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
+      ));
+    } catch (e) {
+      // the store cannot write: the whole batch was rolled back, so none of it is acknowledged
+      if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) throw e;
+      return items.map(() => ({ success: false as const, error: e.message, error_code: e.code }));
+    }
+  }
+
+  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
+    try {
+      // the same content rules as a client's send, without building a DTO per forwarded message
+      const problem = contentProblem(content);
+      if (problem) throw new ChatError('INVALID_CONTENT', problem);
+      if (clientMessageId !== null && (typeof clientMessageId !== 'string' || clientMessageId.length > LIMITS.clientMessageId)) {
+        throw new ChatError('INVALID_REQUEST', `client_message_id must be 1-${LIMITS.clientMessageId} characters`);
+      }
+      const { message, duplicate } = this.host.send(roomId, username, content as string, clientMessageId ?? null);
+      return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
+    } catch (e) {
+      if (e instanceof ChatError && e.code === 'STORE_UNAVAILABLE') throw e; // stops and rolls back the whole batch (sequenceAll)
+      const err = this.refusal(e);
+      return { success: false, error: err.message, error_code: err.code };
+    }
+  }
+
+  /** A page after `after`, or before `before` when that is given, cut to the reply budget. */
+  messages(roomId: string, after: number, before: number | null | undefined, limit: number): PeerResult<'get_messages'> {
+    try {
+      const backwards = before !== null && before !== undefined;
+      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
+      const messages = withinBudget(page.messages.map(toMessageWire), messageWireBytes, { fromEnd: backwards });
+      return { success: true, messages, first_sequence: page.firstSequence, last_sequence: page.lastSequence };
+    } catch (e) {
+      return { success: false, messages: [], first_sequence: 0, last_sequence: 0, error_code: this.refusal(e).code };
+    }
+  }
+
+  async deleteRoom(roomId: string, username: string, nodeId: string): Promise<PeerResult<'delete_room'>> {
+    try {
+      await this.names.assertFreeForPeer(nodeId, username);
+      const outcome = await this.deletion.deleteRoom(roomId, username);
+      return outcome.success
+        ? { success: true, transaction_id: outcome.transactionId }
+        : { success: false, transaction_id: outcome.transactionId, reason: outcome.reason, error_code: 'DELETION_FAILED' };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, reason: err.message, error_code: err.code };
+    }
+  }
+
+  private validate(method: string, roomId: string, username: string): void {
+    if (!roomId || !username) throw new ChatError('INVALID_REQUEST', `${method}: Missing room_id or username`);
+    if (codePoints(username) > LIMITS.username) {
+      throw new ChatError('INVALID_REQUEST', `${method}: username must be at most ${LIMITS.username} characters`);
+    }
+  }
+
+  private refusal(e: unknown): ChatError {
+    if (e instanceof ChatError) return e;
+    this.logger.error(`Peer request failed: ${(e as Error)?.stack ?? e}`);
+    return new ChatError('INTERNAL_ERROR', (e as Error)?.message ?? 'Internal error');
+  }
+}
+
+/** get_messages pages hold 1 to 1000 messages, whatever the caller asks. */
+const clamp = (limit: number) => Math.max(1, Math.min(limit, 1000));

@@ -1,0 +1,68 @@
+import { Test } from '@nestjs/testing';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
+import { HostPeerRequests } from './host-peer-requests.service';
+import { HostRpcController } from './host.rpc.controller';
+import { RoomStatePages } from './room-state-pages';
+
+/** A fake with methods `names` that record which was called, with what. */
+const recorder = (calls: unknown[][], names: string[]) =>
+  Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => (calls.push([name, ...args]), name === 'sequenceAll' ? [{ success: true }] : { success: true })]));
+
+describe(HostRpcController.name, () => {
+  let sut: HostRpcController;
+  let calls: unknown[][];
+
+  beforeEach(async () => {
+    calls = [];
+    const moduleRef = await Test.createTestingModule({
+      controllers: [HostRpcController],
+      providers: [
+        { provide: HostPeerRequests, useValue: recorder(calls, ['hostedRooms', 'join', 'leave', 'memberDisconnected', 'sequenceAll', 'messages', 'deleteRoom']) },
+        { provide: RoomStatePages, useValue: recorder(calls, ['page']) },
+      ],
+    }).compile();
+    sut = moduleRef.get(HostRpcController);
+  });
+
+  it('hands each method\'s checked params to one service call', async () => {
+    await sut.joinRoom(['r1', 'alice', 'node2']);
+    sut.leaveRoom(['r1', 'alice', 'node2']);
+    sut.notifyMemberDisconnect(['r1', 'alice', 'node2', null]);
+    sut.getMessages(['r1', 0, null, 50]);
+    sut.getRoomStates([]);
+    await sut.deleteRoom(['r1', 'alice', 'node2']);
+    expect(calls).toEqual([
+      ['join', 'r1', 'alice', 'node2', null],
+      ['leave', 'r1', 'alice', 'node2'],
+      ['memberDisconnected', 'r1', 'alice', 'node2', null],
+      ['messages', 'r1', 0, null, 50],
+      ['page', null],
+      ['deleteRoom', 'r1', 'alice', 'node2'],
+    ]);
+  });
+
+  it('sequences a single forward, a struct batch and a JSON batch through the same sequenceAll', () => {
+    const item = { room_id: 'r1', username: 'alice', content: 'hi', client_message_id: null };
+    expect(sut.forwardMessage(['r1', 'alice', 'hi', 'node2'])).toEqual({ success: true });
+    sut.forwardMessages(['node2', [item]]);
+    expect(JSON.parse(sut.forwardMessagesJson(['node2', JSON.stringify([item])]))).toEqual([{ success: true }]);
+    expect(calls).toEqual([['sequenceAll', [item]], ['sequenceAll', [item]], ['sequenceAll', [item]]]);
+  });
+
+  it('refuses mistyped params with -32602 before any service call', async () => {
+    const faults = [
+      () => sut.leaveRoom(['r1', 5, 'node2']),
+      () => sut.getMessages(['r1', 0, 50]),
+      () => sut.forwardMessagesJson(['node2', '{"not":"an array"}']),
+    ].map((fn) => {
+      try {
+        fn();
+      } catch (e) {
+        return e;
+      }
+    });
+    await expect(sut.joinRoom(['r1'])).rejects.toBeInstanceOf(XmlRpcFault);
+    for (const f of faults) expect(f).toMatchObject({ code: XmlRpcFaultCode.InvalidParams });
+    expect(calls).toEqual([]);
+  });
+});

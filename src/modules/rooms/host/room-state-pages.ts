@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../../common/xmlrpc';
+import type { PeerResult } from '../../../common/protocol/peer-wire';
+import { roomStateBytes, withinBudget } from '../../peers/reply-budget';
+import { toHostedRoomState } from '../../../common/protocol/record-mappers';
+
+/** Rows read per page; the byte budget usually cuts a page of rooms with members shorter. */
+const PAGE_ROWS = 200;
+const CURSOR = /^(deleted|rooms):(.*)$/s;
+
+type Tombstone = PeerResult<'get_room_states'>['deleted'][number];
+const tombstoneBytes = (t: Tombstone) => 300 + xmlTextBytes(t.room_name) + t.room_id.length + (t.transaction_id?.length ?? 0);
+
+/**
+ * The rooms this node hosts, as catch-up pages (`get_room_states`): first the deletions
+ * (tombstones), then the rooms with their members, in id order, each page within the reply
+ * budget. `next_cursor` names where the next page starts; null on the last one.
+ */
+@Injectable()
+export class RoomStatePages {
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+  ) {}
+
+  page(cursor: string | null): PeerResult<'get_room_states'> {
+    const match = cursor ? CURSOR.exec(cursor) : null;
+    if (cursor && !match) throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'get_room_states: cursor must be a next_cursor from an earlier page');
+    const [phase, after] = match ? [match[1], match[2]] : ['deleted', ''];
+    let deleted: Tombstone[] = [];
+    let budget = PEER_REPLY_BYTES;
+    if (phase === 'deleted') {
+      const rows = this.store.tombstonesHostedAfter(this.config.nodeId, after, PAGE_ROWS).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId }));
+      deleted = withinBudget(rows, tombstoneBytes);
+      if (deleted.length < rows.length || rows.length === PAGE_ROWS) return { rooms: [], deleted, next_cursor: `deleted:${deleted.at(-1)!.room_id}` };
+      budget -= deleted.reduce((n, t) => n + tombstoneBytes(t), 0);
+    }
+    const rows = this.store.roomsHostedAfter(this.config.nodeId, phase === 'rooms' ? after : '', PAGE_ROWS);
+    if (rows.length === 0) return { rooms: [], deleted, next_cursor: null };
+    const rooms = withinBudget(
+      rows.map((r) => toHostedRoomState(r, this.store.listMembers(r.roomId))),
+      roomStateBytes,
+      { budget: Math.max(budget, 1) },
+    );
+    const more = rooms.length < rows.length || rows.length === PAGE_ROWS;
+    return { rooms, deleted, next_cursor: more ? `rooms:${rooms.at(-1)!.room_id}` : null };
+  }
+}

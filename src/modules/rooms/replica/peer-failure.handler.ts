@@ -1,0 +1,64 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ClientRegistry } from '../../members/client-registry';
+import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
+import { RoomHostService } from '../host/room-host.service';
+import { PeerCatchUp } from './peer-catch-up.service';
+import { ReplicaService } from './replica.service';
+
+/**
+ * What rooms do when a peer's health changes: a failed member node's users leave the rooms hosted
+ * here; clients in rooms hosted by a failed node are told the room is unavailable, and told again
+ * (after catching up) when it answers.
+ */
+@Injectable()
+export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
+  private readonly logger = new Logger(PeerFailureHandler.name);
+  private readonly unavailable = new Set<string>();
+
+  constructor(
+    private readonly peers: PeerDirectory,
+    private readonly host: RoomHostService,
+    private readonly replica: ReplicaService,
+    private readonly clients: ClientRegistry,
+    private readonly catchUp: PeerCatchUp,
+  ) {}
+
+  onModuleInit(): void {
+    this.peers.subscribe(this);
+  }
+
+  onPeerFailed(nodeId: string): void {
+    this.host.removeMembersOf(nodeId, 'Node unreachable');
+    for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
+      this.unavailable.add(room.roomId);
+      this.clients.broadcast(room.roomId, 'room_unavailable', {
+        room_id: room.roomId,
+        admin_node: nodeId,
+        reason: `Host node ${nodeId} is unreachable; messages cannot be sent until it returns`,
+      });
+    }
+  }
+
+  /** Its connections were lost in the restart, so the users it had before are no longer in our rooms. */
+  onPeerRestarted(nodeId: string): void {
+    this.host.removeMembersOf(nodeId, 'User disconnected', this.peers.health(nodeId)?.bootId ?? undefined);
+    void this.catchUp.syncFrom(nodeId);
+  }
+
+  /**
+   * Resolves (never rejects) once the catch-up is over and the rooms are announced. Nobody awaits
+   * it, so a failure here must not become an unhandled rejection, which ends the process: e.g. a
+   * SIGTERM during the catch-up closes the store before the announcement reads it.
+   */
+  onPeerReachable(nodeId: string): Promise<void> {
+    return this.catchUp
+      .syncFrom(nodeId)
+      .then(() => {
+        for (const room of this.replica.roomsWithLocalMembers(nodeId)) {
+          if (!this.unavailable.delete(room.roomId)) continue;
+          this.clients.broadcast(room.roomId, 'room_available', { room_id: room.roomId, admin_node: nodeId });
+        }
+      })
+      .catch((e: unknown) => this.logger.warn(`Announcing the rooms of ${nodeId} as available failed: ${(e as Error)?.message ?? e}`));
+  }
+}

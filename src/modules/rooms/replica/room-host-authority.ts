@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../../common/clock/clock';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { BurstWarning } from '../../../common/logging/burst-warning';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
+import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
+
+/** A peer event this node will not apply: answered to the caller as a -32403 fault. */
+export class PeerEventRefused extends XmlRpcFault {
+  constructor(reason: string) {
+    super(XmlRpcFaultCode.PeerNotAuthorised, `peer event refused: ${reason}. Only a room's host may change it.`);
+  }
+}
+
+/**
+ * Who may change a room from outside: only the node this node knows as its host, and never a
+ * room hosted here. The one seam for "may this caller speak for this room" (host failover's
+ * epoch rules belong here too).
+ */
+@Injectable()
+export class RoomHostAuthority {
+  private readonly logger = new Logger(RoomHostAuthority.name);
+  private readonly refusals: BurstWarning;
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    clock: Clock,
+  ) {
+    this.refusals = new BurstWarning(this.logger, () => clock.now());
+  }
+
+  /** The room's host as this node knows it (its replica, else its tombstone); undefined for a room never seen. */
+  knownHost(roomId: string): string | undefined {
+    const host = this.store.getRoom(roomId)?.hostNode ?? this.store.getTombstone(roomId)?.hostNode;
+    return host === 'unknown' ? undefined : host;
+  }
+
+  /** Whether this node is the room's host: no peer may change such a room, nor ask it to take part in its deletion. */
+  hostsHere(room: { hostNode: string }): boolean {
+    return room.hostNode === this.config.nodeId;
+  }
+
+  /**
+   * Why `sender` may not change a room whose host is `host`, or null if it may. A null sender
+   * (unsigned calls, no PEER_SECRET) is unknown: only the "not hosted here" rule applies then.
+   */
+  refusal(roomId: string, sender: string | null, host = this.knownHost(roomId)): string | null {
+    if (host !== undefined && this.hostsHere({ hostNode: host })) return `room ${roomId} is hosted by this node (${host})`;
+    if (host !== undefined && sender !== null && sender !== host) return `room ${roomId} is hosted by ${host}, not by ${sender}`;
+    return null;
+  }
+
+  /** Throws PeerEventRefused (and logs it, once per burst) unless `sender` may change the room by `method`. */
+  check(method: string, roomId: string, sender: string | null): void {
+    const reason = this.refusal(roomId, sender);
+    if (!reason) return;
+    this.refusals.note(`Refused ${method} from ${sender ?? 'an unsigned caller'}: ${reason}`);
+    throw new PeerEventRefused(reason);
+  }
+
+  /**
+   * Checks a replication batch as a whole before any of it is applied (a refused batch has no
+   * effect): rooms it introduces must name the sender as host; every other event must come from
+   * its room's host; a room's host and creator never change.
+   */
+  batchRefusal(sender: string, events: readonly ReplicationEvent[]): string | null {
+    const introduced = new Map<string, string>();
+    const hostOf = (roomId: string) => introduced.get(roomId) ?? this.knownHost(roomId);
+    for (const event of events) {
+      const roomId = roomOf(event);
+      if (roomId === undefined) continue; // an event kind from a newer node: skipped when applied
+      const host = hostOf(roomId);
+      if (event.kind === 'room') {
+        if (host === undefined) {
+          if (event.room.host_node !== sender) return `new room ${roomId} names ${event.room.host_node} as its host, but ${sender} sent it`;
+          introduced.set(roomId, sender);
+          continue;
+        }
+        const reason = this.refusal(roomId, sender, host);
+        if (reason) return reason;
+        if (event.room.host_node !== host) return `room ${roomId} is hosted by ${host}; its host cannot be changed to ${event.room.host_node}`;
+        const creator = this.store.getRoom(roomId)?.creatorId;
+        if (creator !== undefined && event.room.creator_id !== creator) return `room ${roomId} was created by ${creator}; its creator cannot be changed`;
+        continue;
+      }
+      const reason = this.refusal(roomId, sender, host);
+      if (reason) return reason;
+    }
+    return null;
+  }
+}
+
+function roomOf(event: ReplicationEvent): string | undefined {
+  switch (event.kind) {
+    case 'room':
+      return event.room.room_id;
+    case 'message':
+      return event.message.room_id;
+    case 'member':
+      return event.event.room_id;
+    case 'deleted':
+      return event.room_id;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import type { MemberLeftReason } from '../../../common/protocol/client-wire';
+import type { ForwardItem } from '../../../common/protocol/peer-wire';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import type { RoomHostService } from '../host/room-host.service';
+import { toRoomInfo } from '../../../common/protocol/record-mappers';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
+
+/** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
+export class LocalRoomHost implements RoomHost {
+  // sequenced before the reply: each send is answered before the connection's next request is read
+  readonly maxSendsInFlight = 1;
+
+  constructor(
+    private readonly room: RoomRecord,
+    readonly nodeId: string,
+    private readonly host: RoomHostService,
+    private readonly deletion: RoomDeletionCoordinator,
+  ) {}
+
+  async join(username: string): Promise<HostJoin> {
+    const joined = this.host.join(this.room.roomId, username, this.nodeId);
+    return { info: toRoomInfo(joined.room, joined.members), firstSequence: joined.firstSequence, lastSequence: joined.room.lastSequence, hostHistory: [] };
+  }
+
+  async send(item: ForwardItem): Promise<SentMessage> {
+    const { message, duplicate } = this.host.send(this.room.roomId, item.username, item.content, item.client_message_id);
+    return { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
+  }
+
+  async leave(username: string, reason?: MemberLeftReason): Promise<void> {
+    // a removal this node decided is scoped to members connected through it; an explicit leave is not
+    this.host.leave(this.room.roomId, username, reason, reason ? this.nodeId : undefined);
+  }
+
+  deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {
+    return this.deletion.deleteRoom(this.room.roomId, username, onStarted);
+  }
+
+  async history(_range: HistoryRange, _limit: number): Promise<HostHistoryPage | null> {
+    return null; // the host's store is this node's store: the caller reads it directly
+  }
+}

@@ -1,0 +1,83 @@
+import { ChatError } from '../../../common/errors/chat-error';
+import { loadConfig } from '../../../common/config/load-config';
+import type { PeerDirectory } from '../../peers/peer-directory';
+import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import type { RoomHostService } from '../host/room-host.service';
+import { roomRecord } from '../../../testing/records';
+import { LocalRoomHost } from './local-room-host';
+import { RemoteRoomHost } from './remote-room-host';
+import { RoomHosts } from './room-hosts';
+
+/** node2 is configured; each test sets what its calls answer. */
+class FakePeers {
+  failed = false;
+  answer: () => Promise<unknown> = async () => undefined;
+  readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
+  has = (nodeId: string) => nodeId === 'node2';
+  isFailed = () => this.failed;
+  call = (nodeId: string, method: string, params: unknown) => {
+    this.calls.push({ nodeId, method, params });
+    return this.answer();
+  };
+  forwardMessage = (nodeId: string, item: unknown) => this.call(nodeId, 'forward_message', item);
+}
+
+describe(RoomHosts.name, () => {
+  let peers: FakePeers;
+  let sut: RoomHosts;
+  const item = { room_id: 'r1', username: 'alice', content: 'hi', client_message_id: null };
+
+  beforeEach(() => {
+    peers = new FakePeers();
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator);
+  });
+
+  it('serves a room created here locally, answering each send before the next request, and any other room at its host', () => {
+    const local = sut.for(roomRecord({ hostNode: 'node1' }));
+    const remote = sut.for(roomRecord({ hostNode: 'node2' }));
+
+    expect(local).toBeInstanceOf(LocalRoomHost);
+    expect(local.maxSendsInFlight).toBe(1);
+    expect(remote).toBeInstanceOf(RemoteRoomHost);
+    expect(remote.nodeId).toBe('node2');
+    expect(remote.maxSendsInFlight).toBeGreaterThan(1);
+  });
+
+  it('refuses with ADMIN_NODE_UNAVAILABLE, without calling, when the host is failed or not a configured peer', async () => {
+    peers.failed = true;
+    await expect(sut.for(roomRecord({ hostNode: 'node2' })).send(item)).rejects.toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE' });
+    peers.failed = false;
+    await expect(sut.for(roomRecord({ hostNode: 'node9' })).join('alice')).rejects.toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE' });
+    expect(peers.calls).toEqual([]);
+  });
+
+  it('maps a failed or timed-out call to ADMIN_NODE_UNAVAILABLE and keeps the host\'s own refusal codes', async () => {
+    const remote = sut.for(roomRecord({ hostNode: 'node2' }));
+    peers.answer = () => Promise.reject(new Error('timeout after 5000 ms'));
+    await expect(remote.send(item)).rejects.toEqual(new ChatError('ADMIN_NODE_UNAVAILABLE', 'Failed to contact administrator node: timeout after 5000 ms'));
+
+    peers.answer = async () => ({ success: false, error: 'You are not a member of this room', error_code: 'NOT_MEMBER' });
+    await expect(remote.send(item)).rejects.toMatchObject({ code: 'NOT_MEMBER' });
+    peers.answer = async () => ({ success: false, error: 'odd', error_code: 'SOMETHING_NEW' });
+    await expect(remote.send(item)).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+  });
+
+  it('tells a remote host of a removal this node decided with notify_member_disconnect, and of an explicit leave with leave_room', async () => {
+    const remote = sut.for(roomRecord({ hostNode: 'node2' }));
+    await remote.leave('alice', 'Inactivity');
+    await remote.leave('bob');
+    expect(peers.calls.map((c) => [c.method, c.params])).toEqual([
+      ['notify_member_disconnect', ['r1', 'alice', 'node1', 'Inactivity']],
+      ['leave_room', ['r1', 'bob', 'node1']],
+    ]);
+  });
+
+  it('answers history from the replica (null) when the host is failed or its call fails', async () => {
+    const remote = sut.for(roomRecord({ hostNode: 'node2' }));
+    peers.answer = () => Promise.reject(new Error('refused'));
+    expect(await remote.history({ after: 0 }, 10)).toBeNull();
+    peers.failed = true;
+    expect(await remote.history({ after: 0 }, 10)).toBeNull();
+    expect(await sut.for(roomRecord({ hostNode: 'node1' })).history({ after: 0 }, 10)).toBeNull();
+  });
+});

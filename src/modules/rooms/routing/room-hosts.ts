@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import { BOOT_ID } from '../../peers/boot-id';
+import { PeerDirectory } from '../../peers/peer-directory';
+import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
+import { RoomHostService } from '../host/room-host.service';
+import { LocalRoomHost } from './local-room-host';
+import { RemoteRoomHost } from './remote-room-host';
+import type { RoomHost } from './room-host';
+
+/**
+ * Where a room is served: the one place that decides between this node and another. Host
+ * failover changes only servingNode() (host node and epoch); every client request asks for().
+ */
+@Injectable()
+export class RoomHosts {
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(BOOT_ID) private readonly bootId: string,
+    private readonly peers: PeerDirectory,
+    private readonly host: RoomHostService,
+    private readonly deletion: RoomDeletionCoordinator,
+  ) {}
+
+  for(room: RoomRecord): RoomHost {
+    const node = this.servingNode(room);
+    return node === this.config.nodeId
+      ? new LocalRoomHost(room, node, this.host, this.deletion)
+      : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
+  }
+
+  /** The node that serves `room` today: the one it was created on. */
+  servingNode(room: RoomRecord): string {
+    return room.hostNode;
+  }
+}

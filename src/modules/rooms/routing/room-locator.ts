@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { RoomRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { RoomSummary } from '../../../common/protocol/client-wire';
+
+/** Discovery's per-call bound, as in the reference. */
+const DISCOVERY_TIMEOUT_MS = 3000;
+
+export interface Discovery {
+  rooms: RoomSummary[];
+  queried: string[];
+  available: string[];
+  unavailable: string[];
+}
+
+/**
+ * Knows which node hosts a room: from the local replica first, asking the peers only for a room
+ * this node has never heard of.
+ */
+@Injectable()
+export class RoomLocator {
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly peers: PeerDirectory,
+  ) {}
+
+  async locate(roomId: string): Promise<RoomRecord | null> {
+    const known = this.store.getRoom(roomId);
+    if (known || this.store.getTombstone(roomId)) return known;
+    await this.discoverPeers();
+    return this.store.getRoom(roomId);
+  }
+
+  /** Asks every peer not known to be failed for its rooms, in parallel and bounded in time. */
+  async discoverPeers(): Promise<Discovery> {
+    const result: Discovery = { rooms: [], queried: [], available: [], unavailable: [] };
+    const timeout = Math.min(DISCOVERY_TIMEOUT_MS, this.config.peerCallTimeoutMs);
+    await Promise.all(
+      this.peers.nodeIds.map(async (nodeId) => {
+        if (this.peers.isFailed(nodeId)) {
+          result.queried.push(nodeId);
+          result.unavailable.push(nodeId);
+          return;
+        }
+        try {
+          const rooms = await this.peers.call(nodeId, 'get_hosted_rooms', [], timeout);
+          result.queried.push(nodeId);
+          result.available.push(nodeId);
+          for (const r of Array.isArray(rooms) ? rooms : []) {
+            result.rooms.push(r);
+            this.remember(r, nodeId);
+          }
+        } catch {
+          result.queried.push(nodeId);
+          result.unavailable.push(nodeId);
+        }
+      }),
+    );
+    return result;
+  }
+
+  /** Keeps routing information for rooms learned through discovery (their replica fills in later). */
+  private remember(r: RoomSummary, nodeId: string): void {
+    if (typeof r?.room_id !== 'string' || r.admin_node !== nodeId) return;
+    if (this.store.getRoom(r.room_id) || this.store.getTombstone(r.room_id)) return;
+    this.store.upsertRoomMeta({
+      roomId: r.room_id,
+      roomName: String(r.room_name),
+      description: typeof r.description === 'string' ? r.description : null,
+      creatorId: String(r.creator_id ?? ''),
+      hostNode: nodeId,
+      hostEpoch: 1,
+      state: 'ACTIVE',
+      createdAt: new Date(0).toISOString(),
+      deletionTxn: null,
+    });
+  }
+}

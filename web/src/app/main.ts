@@ -1,0 +1,23 @@
+// Browser entry point: wires the page's panels (in ui/) to a ChatSession (session/chat-session.ts holds all
+// protocol logic).
+
+import { initComposer } from '../ui/composer';
+import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen';
+import { initLobby } from '../ui/lobby';
+import { page } from '../ui/page-state';
+import { initRoomView } from '../ui/room-view';
+import { saveSession } from '../ui/saved-session';
+
+initConnectScreen();
+initLobby();
+initRoomView();
+initComposer();
+
+// Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
+window.addEventListener('online', () => page.session?.reconnectNow());
+
+// A reload keeps the tab's session: the room on screen is saved as the page goes away.
+window.addEventListener('pagehide', () => saveSession());
+
+prefill();
+restoreSession();

@@ -1,0 +1,217 @@
+// The chat session: the public face of the protocol client. It wires together one connection (with
+// reconnect), request/reply matching, the rooms this user is in, ordered delivery per room and the
+// outbox. No DOM access: the socket comes from a factory, so the same code runs in the browser and
+// in node tests.
+
+import { Connection, type SocketFactory } from './connection';
+import { PendingRequests } from './pending-requests';
+import { Outbox } from './outbox';
+import { RoomDeletion } from './room-deletion';
+import { RoomDirectory } from './room-directory';
+import { RoomEvents } from './room-events';
+import { RoomHistory } from './room-history';
+import { RoomMembership } from './room-membership';
+import type { RoomHint, RoomState } from './room-state';
+import type { SessionContext } from './session-context';
+import type { ConnStatus, SessionEvent } from './session-events';
+import { timersFrom } from './timers';
+import type { Backoff } from '../reconnect';
+import type { GlobalRoomsList, RoomCreated } from '../protocol';
+
+export type { SocketFactory, SocketLike } from './connection';
+export type { OutgoingMessage, RoomState, RoomStatus } from './room-state';
+export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session-events';
+export { DisconnectedError } from './pending-requests';
+
+export interface SessionOptions {
+  username: string;
+  nodes: string[];
+  /** Node to connect to first (defaults to the first of `nodes`). */
+  start?: string;
+  createSocket: SocketFactory;
+  /** Asks a node for its cluster's client addresses (`GET /cluster`), so reconnects can go there too. */
+  discoverNodes?: (node: string) => Promise<string[]>;
+  secure?: boolean;
+  /** Client token (AUTH_MODE=token): its subject is the username. */
+  token?: string;
+  backoff?: Backoff;
+  requestTimeoutMs?: number;
+  gapRepairDelayMs?: number;
+  listRefreshMs?: number;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+  onEvent: (ev: SessionEvent) => void;
+}
+
+export class ChatSession {
+  readonly username: string;
+  readonly token: string | undefined;
+  readonly rooms = new Map<string, RoomState>();
+
+  private readonly connection: Connection;
+  private readonly requests: PendingRequests;
+  private readonly directory: RoomDirectory;
+  private readonly history: RoomHistory;
+  private readonly outbox: Outbox;
+  private readonly membership: RoomMembership;
+  private readonly deletion: RoomDeletion;
+  private readonly events: RoomEvents;
+  private readonly discoverNodes?: (node: string) => Promise<string[]>;
+
+  constructor(opts: SessionOptions) {
+    this.username = opts.username;
+    this.token = opts.token;
+    this.discoverNodes = opts.discoverNodes;
+    const timers = timersFrom(opts);
+    const emit = (ev: SessionEvent): void => {
+      try {
+        opts.onEvent(ev);
+      } catch (err) {
+        // A rendering bug must not break the protocol state machine.
+        setTimeout(() => {
+          throw err;
+        }, 0);
+      }
+    };
+    this.connection = new Connection(
+      { nodes: opts.nodes, start: opts.start, createSocket: opts.createSocket, secure: opts.secure, token: opts.token, backoff: opts.backoff, timers },
+      {
+        onStatus: emit,
+        onOpen: (node, resumed) => this.onOpen(node, resumed, emit),
+        onFrame: (frame) => {
+          if (!this.requests.settle(frame)) this.events.handle(frame);
+        },
+        onDisconnected: () => this.requests.failAll(),
+        onReconnectPlanned: () => {
+          for (const room of this.rooms.values()) if (room.status === 'joined') room.status = 'joining';
+        },
+      },
+    );
+    this.requests = new PendingRequests((frame) => this.connection.send(frame), timers, opts.requestTimeoutMs ?? 15000);
+    const ctx: SessionContext = {
+      username: this.username,
+      rooms: this.rooms,
+      timers,
+      emit,
+      isOpen: () => this.connection.isOpen,
+      send: (frame) => this.connection.send(frame),
+      request: (frame, expect) => this.requests.request(frame, expect),
+    };
+    this.directory = new RoomDirectory(ctx, opts.listRefreshMs ?? 10000);
+    this.history = new RoomHistory(ctx, opts.gapRepairDelayMs ?? 1000);
+    const listDeps = {
+      refreshListSoon: () => this.directory.refreshSoon(),
+      forgetListedRoom: (roomId: string) => this.directory.forget(roomId),
+    };
+    this.membership = new RoomMembership(ctx, {
+      ...listDeps,
+      cancelGapRepair: (roomId) => this.history.cancelGapRepair(roomId),
+      resendOutbox: (room) => this.outbox.resend(room),
+    });
+    const markGone = this.membership.markGone.bind(this.membership);
+    this.outbox = new Outbox(ctx, markGone);
+    this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
+    this.events = new RoomEvents(ctx, {
+      deletion: this.deletion,
+      acceptMessages: (room, messages) => this.history.accept(room, messages),
+      rejoin: (room) => this.membership.rejoin(room),
+      resendOutbox: (room) => this.outbox.resend(room),
+      refreshListSoon: listDeps.refreshListSoon,
+    });
+  }
+
+  get status(): ConnStatus {
+    return this.connection.status;
+  }
+
+  get node(): string {
+    return this.connection.node;
+  }
+
+  /** Every node this session may reconnect to (given at start, or learned from the cluster). */
+  get nodes(): readonly string[] {
+    return this.connection.nodes;
+  }
+
+  get lastRoomsList(): GlobalRoomsList | null {
+    return this.directory.last;
+  }
+
+  // ---- connection -------------------------------------------------------------------------
+
+  connect(): void {
+    this.connection.connect();
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.directory.stopRefresh();
+    this.history.cancelAll();
+    this.membership.cancelAllRejoins();
+    this.connection.close();
+  }
+
+  /** Skips the backoff wait: tries the next node at once (e.g. the browser came back online). */
+  reconnectNow(): void {
+    this.connection.reconnectNow();
+  }
+
+  /** Drops the current connection as if the network failed (used by the UI's "reconnect"). */
+  dropConnection(): void {
+    this.connection.drop();
+  }
+
+  // ---- rooms --------------------------------------------------------------------------------
+
+  discover(): Promise<GlobalRoomsList> {
+    return this.directory.discover();
+  }
+
+  createRoom(name: string, description: string | null): Promise<RoomCreated> {
+    return this.directory.createRoom(name, description);
+  }
+
+  /** Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. */
+  join(roomId: string, hint?: RoomHint): Promise<RoomState> {
+    return this.membership.join(roomId, hint);
+  }
+
+  leave(roomId: string): void {
+    this.membership.leave(roomId);
+  }
+
+  /** Starts the two-phase-commit deletion; the outcome arrives as events. */
+  deleteRoom(roomId: string): boolean {
+    return this.deletion.request(roomId);
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+
+  /** Loads a page of older history above the oldest message shown. */
+  loadOlder(roomId: string): Promise<number> {
+    return this.history.loadOlder(roomId);
+  }
+
+  /** Queues a message; it is (re)sent until the server confirms it. Returns the client id. */
+  sendMessage(roomId: string, content: string): string {
+    return this.outbox.send(roomId, content);
+  }
+
+  /** Removes a failed message from the outbox, or retries it. */
+  retryMessage(roomId: string, clientId: string, retry: boolean): void {
+    this.outbox.retry(roomId, clientId, retry);
+  }
+
+  private onOpen(node: string, resumed: boolean, emit: (ev: SessionEvent) => void): void {
+    if (resumed) emit({ kind: 'notice', level: 'success', text: `Reconnected to ${node}.` });
+    this.membership.resumeAll();
+    this.directory.discover().catch(() => undefined);
+    this.directory.scheduleRefresh();
+    this.discoverNodes?.(node)
+      .then((nodes) => {
+        const added = this.connection.learnNodes(nodes);
+        if (added.length > 0) emit({ kind: 'nodes', nodes: [...this.connection.nodes] });
+      })
+      .catch(() => undefined); // the list we have still works; the next connect asks again
+  }
+}
