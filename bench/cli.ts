@@ -38,6 +38,8 @@ Comparison and diagnosis:
       --ceiling          also run each scenario against the raw ws server, report the fraction reached
       --raw              run only against the raw ws server
       --profile          CPU-profile every chat node during the send phase (via --inspect), summarise
+      --node-env K=V     a setting for every node of the local cluster (repeatable), e.g. PEER_SECRET=
+                         (unsigned peer calls) or RATE_LIMITS=on, to measure what it costs
       --repeat N         run each target N times, alternating, and report the median run
       --drain-ms MS      stop waiting for deliveries after MS without progress (default 3000)
   -o, --output PATH      JSON file (single run, default bench-results/benchmark-results.json) or
@@ -58,6 +60,7 @@ interface Options {
   stageSeconds: number;
   contentSize: number;
   output?: string;
+  nodeEnv: Record<string, string>;
   verbose: boolean;
   repeat: number;
 }
@@ -84,6 +87,7 @@ function parseOptions(argv: string[]): Options {
       ceiling: { type: 'boolean' },
       raw: { type: 'boolean' },
       profile: { type: 'boolean' },
+      'node-env': { type: 'string', multiple: true },
       'drain-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean', short: 'v' },
@@ -120,7 +124,14 @@ function parseOptions(argv: string[]): Options {
   if (values.scenarios !== undefined) {
     scenarios = values.scenarios === '' ? DEFAULT_SUITE : values.scenarios === 'all' ? SCENARIO_NAMES : values.scenarios.split(',');
   }
+  const nodeEnv: Record<string, string> = {};
+  for (const kv of values['node-env'] ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new Error(`--node-env takes KEY=VALUE (got "${kv}")`);
+    nodeEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   return {
+    nodeEnv,
     urls,
     overrides,
     scenarios,
@@ -152,7 +163,7 @@ async function startTarget(kind: 'chat' | 'raw', sc: Scenario, opts: Options, in
       stop: async () => {},
     };
   }
-  return startChatCluster({ nodes: sc.nodes, inspect });
+  return startChatCluster({ nodes: sc.nodes, inspect, env: opts.nodeEnv });
 }
 
 function phaseConfig(sc: Scenario, opts: Options, overrides: Partial<PhaseConfig> = {}): PhaseConfig {

@@ -15,6 +15,8 @@ import { ConnectionsPerIp } from './connections-per-ip';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/** How long a shutdown waits for requests under way. */
+const SHUTDOWN_GRACE_MS = 3000;
 /** Frames a socket may have waiting for their turn; beyond it the node stops reading that socket. */
 export const MAX_QUEUED_FRAMES = 32;
 
@@ -41,6 +43,9 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly upgradeHandlers = new Map<HttpServer, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
 
   private readonly perIp: ConnectionsPerIp;
+  /** The request chains of every socket that has work queued (awaited on shutdown). */
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
   private readonly maxBufferedBytes: number;
 
   constructor(
@@ -110,14 +115,16 @@ export class ChatWsAdapter extends WsAdapter {
         paused = true;
         client.pause(); // TCP flow control then slows the sender; the rest of the node is unaffected
       }
-      queue = queue
-        .then(() => this.dispatch(client, raw, byType, transform))
+      const tail = (queue = queue
+        .then(() => (this.closing ? undefined : this.dispatch(client, raw, byType, transform)))
         .finally(() => {
+          this.inFlight.delete(tail);
           if (--queued <= MAX_QUEUED_FRAMES / 2 && paused) {
             paused = false;
             client.resume();
           }
-        });
+        }));
+      this.inFlight.add(tail);
     });
   }
 
@@ -172,9 +179,17 @@ export class ChatWsAdapter extends WsAdapter {
     return isObservable(value) ? value : EMPTY;
   }
 
+  /**
+   * On shutdown, requests not started yet are dropped and those under way may finish (for at most
+   * SHUTDOWN_GRACE_MS): the store closes after the app, and a handler still running then would fail.
+   */
   override async dispose(): Promise<void> {
+    this.closing = true;
     for (const [server, handler] of this.upgradeHandlers) server.off('upgrade', handler);
     this.upgradeHandlers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(timer);
     await super.dispose();
   }
 }
