@@ -18,6 +18,8 @@ export class ChatMetrics {
   private readonly rejections = new Map<string, number>();
   private readonly ackSeconds: Histogram;
   private readonly peerCallSeconds: Histogram<'peer' | 'method'>;
+  /** One child per peer and method, so a call's observation does not hash its labels again. */
+  private readonly peerCallChildren = new Map<string, ReturnType<Histogram<'peer' | 'method'>['labels']>>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: '' });
@@ -69,7 +71,10 @@ export class ChatMetrics {
 
   /** Peer ids come from PEER_NODES and methods from PeerMethodMap, so the label set is bounded. */
   peerCallDone(peer: string, method: string, seconds: number): void {
-    this.peerCallSeconds.observe({ peer, method }, seconds);
+    const key = `${peer}\n${method}`;
+    let child = this.peerCallChildren.get(key);
+    if (!child) this.peerCallChildren.set(key, (child = this.peerCallSeconds.labels(peer, method)));
+    child.observe(seconds);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -22,8 +22,14 @@ export function peerSignature(secret: string, method: string, sender: string, re
   return createHmac('sha256', secret).update(`${SCHEME}\n${method}\n${sender}\n${recipient}\n${timestamp}\n${nonce}\n`).update(body).digest();
 }
 
-/** Signs the calls one node makes to one peer. */
+/**
+ * Signs the calls one node makes to one peer. Nonces need to be unique, not secret (the HMAC
+ * covers them): a random prefix per signer and a counter, instead of random bytes per call.
+ */
 export class PeerCallSigner {
+  private readonly noncePrefix = randomBytes(12).toString('base64url');
+  private calls = 0;
+
   constructor(
     private readonly secret: string,
     private readonly sender: string,
@@ -33,7 +39,7 @@ export class PeerCallSigner {
 
   headers(method: string, body: Buffer): Record<string, string> {
     const timestamp = String(this.now());
-    const nonce = randomBytes(16).toString('base64url');
+    const nonce = `${this.noncePrefix}${(this.calls++).toString(36)}`;
     const signature = peerSignature(this.secret, method, this.sender, this.recipient, timestamp, nonce, body).toString('hex');
     return { 'X-Chat-Peer': this.sender, 'X-Chat-Timestamp': timestamp, 'X-Chat-Nonce': nonce, 'X-Chat-Signature': signature };
   }

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
+import { urlToHttpOptions } from 'node:url';
 import { gunzip } from 'node:zlib';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { decodeMethodResponse, encodeMethodCall } from './xmlrpc-codec';
@@ -26,6 +27,8 @@ const gunzipAsync = promisify(gunzip);
 export class XmlRpcClient extends ClientProxy {
   readonly url: string;
   private readonly endpoint: URL;
+  /** The endpoint as http.request options, parsed once instead of on every call. */
+  private readonly target: http.RequestOptions;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly agent: http.Agent;
@@ -39,6 +42,7 @@ export class XmlRpcClient extends ClientProxy {
     }
     if (this.endpoint.pathname === '/') this.endpoint.pathname = '/RPC2';
     this.url = this.endpoint.href;
+    this.target = urlToHttpOptions(this.endpoint);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.signer = options.signer;
@@ -84,7 +88,8 @@ export class XmlRpcClient extends ClientProxy {
     const failure = (problem: string, cause?: unknown) => new XmlRpcTransportError(`XML-RPC call ${method} to ${this.url} failed: ${problem}`, { cause });
 
     return new Promise<T>((resolve, reject) => {
-      const req = transport.request(this.endpoint, {
+      const req = transport.request({
+        ...this.target,
         method: 'POST',
         agent: this.agent,
         headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc', ...this.signer?.headers(method, body) },
