@@ -18,7 +18,7 @@ export function xmlTextBytes(text: string): number {
     const c = text.charCodeAt(i);
     if (c === 38) extra += 4; // &amp;
     else if (c === 60 || c === 62) extra += 3; // &lt; &gt;
-    else if (c === 13) extra += 4; // &#13;
+    else if (c === 13) extra += 4; // &#xD;
   }
   return Buffer.byteLength(text, 'utf8') + extra;
 }
