@@ -6,13 +6,11 @@
  *
  *   npm run bench:codec                                   # the codec in dist/
  *   npm run bench:codec -- --codec dist/codec-before/xmlrpc-codec.js --rounds 5
- *   npm run bench:codec -- --raw                          # also the xmlrpc package's own (de)serializer, unguarded
  *
  * Runs each case in rounds and prints the median µs per operation of every round, so noise from
  * a shared machine shows as a spread instead of hiding in one mean.
  */
 import { resolve } from 'node:path';
-import { Readable } from 'node:stream';
 
 interface Codec {
   encodeMethodCall(method: string, params: readonly unknown[]): string;
@@ -71,33 +69,6 @@ function cases(codec: Codec): Case[] {
   ];
 }
 
-/** The package's serializer and deserializer as they come, for comparison only (no guards). */
-function rawPackageCodec(): Codec {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const serializer = require('xmlrpc/lib/serializer') as { serializeMethodCall(m: string, p: unknown[]): string; serializeMethodResponse(v: unknown): string };
-  const Deserializer = require('xmlrpc/lib/deserializer') as new () => { deserializeMethodCall(s: Readable, cb: (e: unknown, m?: string, p?: unknown[]) => void): void; deserializeMethodResponse(s: Readable, cb: (e: unknown, v?: unknown) => void): void };
-  // It pipes a stream into its sax stream; writing that sax stream directly does the same work synchronously.
-  const runSync = (xml: string, start: (d: InstanceType<typeof Deserializer>, s: Readable) => void): unknown => {
-    const d = new Deserializer() as unknown as { parser: { write(x: string): void; end(): void }; callback: unknown };
-    let out: unknown;
-    start(d as never, { setEncoding() {}, on() {}, pipe() {} } as unknown as Readable);
-    const original = d.callback as (e: unknown, ...r: unknown[]) => void;
-    d.callback = (e: unknown, ...r: unknown[]) => {
-      out = e ?? r;
-      original(e, ...r);
-    };
-    d.parser.write(xml);
-    d.parser.end();
-    return out;
-  };
-  return {
-    encodeMethodCall: (m, p) => serializer.serializeMethodCall(m, [...p]),
-    encodeMethodResponse: (v) => serializer.serializeMethodResponse(v),
-    decodeMethodCall: (xml) => runSync(xml, (d, s) => d.deserializeMethodCall(s, () => undefined)) as never,
-    decodeMethodResponse: (xml) => runSync(xml, (d, s) => d.deserializeMethodResponse(s, () => undefined)),
-  };
-}
-
 /** Median µs per call of `fn` over one round of about `budgetMs`. */
 function measure(fn: () => unknown): number {
   const samples: number[] = [];
@@ -136,4 +107,3 @@ function run(label: string, codec: Codec): void {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 run(`codec ${codecPath} (${rounds} rounds of ${budgetMs} ms, median per round, min-max)`, require(codecPath) as Codec);
-if (args.includes('--raw')) run('xmlrpc package serializer/deserializer, unguarded (for comparison)', rawPackageCodec());

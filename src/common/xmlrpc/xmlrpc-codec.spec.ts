@@ -50,8 +50,8 @@ describe('xmlrpc-codec', () => {
     });
   });
 
-  describe('guards around the xmlrpc package serializer', () => {
-    it('keeps text with "<" and two "]]>" as one string (the package alone splits CDATA once, so the second "]]>" would end it early)', () => {
+  describe('guards of the writer', () => {
+    it('keeps text with "<" and two "]]>" as one string (never CDATA: a serializer that splits CDATA once lets the second "]]>" end it early)', () => {
       const hostile = '<x]]>]]></string></value></param><param><value><string>injected';
       const xml = encodeMethodCall('forward_message', ['room', hostile]);
       expect(xml).not.toContain('CDATA');

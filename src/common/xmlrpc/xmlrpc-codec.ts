@@ -1,6 +1,6 @@
 /**
- * The XML-RPC codec: encoding on the `xmlrpc` package's serializer (xmlrpc-encode.ts), decoding on
- * saxes (xmlrpc-decode.ts); both Nest-free, so src/healthcheck.ts uses them directly. This file adds
+ * The XML-RPC codec: encoding by our own string writer (xmlrpc-encode.ts), decoding on saxes
+ * (xmlrpc-decode.ts); both Nest-free, so src/healthcheck.ts uses them directly. This file adds
  * the one Nest-facing piece: a fault response thrown as XmlRpcFault.
  */
 import { readMethodResponse } from './xmlrpc-decode';

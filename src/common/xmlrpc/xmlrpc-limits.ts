@@ -17,7 +17,7 @@ export function xmlTextBytes(text: string): number {
   // most text has nothing to escape; regexes scan natively, far faster than a loop over characters
   if (!NEEDS_ESCAPE.test(text)) return bytes;
   let extra = 0;
-  for (const [c] of text.matchAll(ESCAPED)) extra += c === '&' || c === '\r' ? 4 : 3; // &amp; &#13; | &lt; &gt;
+  for (const [c] of text.matchAll(ESCAPED)) extra += c === '&' || c === '\r' ? 4 : 3; // &amp; &#xD; | &lt; &gt;
   return bytes + extra;
 }
 
