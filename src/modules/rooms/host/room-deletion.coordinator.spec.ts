@@ -35,7 +35,7 @@ class FakePeers {
     this.onCall(nodeId, method);
     const answer = this.answers.get(`${nodeId} ${method}`);
     if (answer) return answer(params);
-    if (method === 'prepare_delete_room') return { vote: 'READY', node_id: nodeId, transaction_id: params[1] } satisfies Vote;
+    if (method === 'prepare_delete_room') return { vote: 'READY', node_id: nodeId, transaction_id: String(params[1]) } satisfies Vote;
     return { success: true, node_id: nodeId };
   }
   replicate(event: ReplicationEvent): void {
@@ -148,7 +148,7 @@ describe(RoomDeletionCoordinator.name, () => {
 
   describe('when a participant votes ABORT', () => {
     it('sends rollback to every participant, puts the room back to ACTIVE, broadcasts the cancel and reports the reason', async () => {
-      peers.answers.set('node3 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node3', transaction_id: p[1], reason: 'Room is busy on node3' }));
+      peers.answers.set('node3 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node3', transaction_id: String(p[1]), reason: 'Room is busy on node3' }));
       let stateAtRollback: unknown;
       peers.onCall = (_nodeId, method) => {
         if (method === 'rollback_delete_room') stateAtRollback = store.getRoom('r1')?.state;
@@ -173,7 +173,7 @@ describe(RoomDeletionCoordinator.name, () => {
     });
 
     it('names the refusing node when its ABORT carries no reason, and the room can be deleted again afterwards', async () => {
-      peers.answers.set('node2 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node2', transaction_id: p[1] }));
+      peers.answers.set('node2 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node2', transaction_id: String(p[1]) }));
       expect(await sut.deleteRoom('r1', 'alice')).toMatchObject({ success: false, reason: 'Node node2 voted ABORT' });
 
       peers.answers.clear();
@@ -224,7 +224,7 @@ describe(RoomDeletionCoordinator.name, () => {
   });
 
   it('uses a fresh transaction id for each attempt', async () => {
-    peers.answers.set('node2 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node2', transaction_id: p[1], reason: 'no' }));
+    peers.answers.set('node2 prepare_delete_room', (p) => ({ vote: 'ABORT', node_id: 'node2', transaction_id: String(p[1]), reason: 'no' }));
     const first = await sut.deleteRoom('r1', 'alice');
     const second = await sut.deleteRoom('r1', 'alice');
     expect(first.transactionId).not.toBe(second.transactionId);
