@@ -27,28 +27,21 @@ if (!args.has('--no-typecheck')) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-await build({
-  entryPoints: [join(web, 'src', 'app', 'main.ts')],
-  outfile: join(out, 'app.js'),
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: ['chrome109', 'firefox115', 'safari16'],
-  sourcemap: args.has('--sourcemap') ? 'linked' : false,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-await build({
-  entryPoints: [join(web, 'src', 'status', 'main.ts')],
-  outfile: join(out, 'status.js'),
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: ['chrome109', 'firefox115', 'safari16'],
-  sourcemap: args.has('--sourcemap') ? 'linked' : false,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+// the chat page and the operators' status page: one bundle each, same settings
+const script = (entry, file) =>
+  build({
+    entryPoints: [entry],
+    outfile: join(out, file),
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['chrome109', 'firefox115', 'safari16'],
+    sourcemap: args.has('--sourcemap') ? 'linked' : false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+await script(join(web, 'src', 'app', 'main.ts'), 'app.js');
+await script(join(web, 'src', 'status', 'main.ts'), 'status.js');
 await build({
   entryPoints: [join(web, 'status.css')],
   outfile: join(out, 'status.css'),
