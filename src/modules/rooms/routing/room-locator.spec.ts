@@ -153,6 +153,8 @@ describe(RoomLocator.name, () => {
       const result = await sut.discoverPeers();
       expect(result.available.sort()).toEqual(['node2', 'node3', 'node4']);
       expect(store.listRooms('node3')).toEqual([]);
+      // nothing malformed is passed on to clients' room lists
+      expect(result.rooms.filter((r) => r.admin_node !== 'node4')).toEqual([]);
     });
 
     it('bounds every call in time: at most 3 s, or the peer call timeout when that is shorter', async () => {

@@ -49,7 +49,8 @@ export class RoomLocator {
           const rooms = await this.peers.call(nodeId, 'get_hosted_rooms', [], timeout);
           result.queried.push(nodeId);
           result.available.push(nodeId);
-          for (const r of Array.isArray(rooms) ? rooms : []) {
+          // a peer's answer reaches our clients' room lists: only entries shaped like a room summary
+          for (const r of Array.isArray(rooms) ? rooms.filter(isRoomSummary) : []) {
             result.rooms.push(r);
             this.remember(r, nodeId);
           }
@@ -79,3 +80,6 @@ export class RoomLocator {
     });
   }
 }
+
+const isRoomSummary = (r: unknown): r is RoomSummary =>
+  typeof r === 'object' && r !== null && typeof (r as RoomSummary).room_id === 'string' && typeof (r as RoomSummary).room_name === 'string' && typeof (r as RoomSummary).admin_node === 'string';
