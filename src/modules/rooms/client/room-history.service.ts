@@ -11,6 +11,7 @@ import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { HostHistoryPage } from '../routing/room-host';
 import { RoomHosts } from '../routing/room-hosts';
 import type { ChatMessage } from '../../../common/protocol/client-wire';
+import { withinBudget } from '../../peers/reply-budget';
 
 /** Messages read from the store per replay step. */
 const REPLAY_PIECE = 100;
@@ -112,14 +113,6 @@ export class RoomHistoryService {
  * pages from (the oldest when paging forward, the newest when paging back); at least one stays.
  */
 export function boundPage(messages: ChatMessage[], forward: boolean, maxBytes = HISTORY_PAGE_MAX_BYTES): { messages: ChatMessage[]; cut: boolean } {
-  const ordered = forward ? messages : [...messages].reverse();
-  let bytes = 0;
-  let kept = 0;
-  for (const m of ordered) {
-    bytes += Buffer.byteLength(JSON.stringify(m)) + 1;
-    if (kept > 0 && bytes > maxBytes) break;
-    kept++;
-  }
-  if (kept === messages.length) return { messages, cut: false };
-  return { messages: forward ? messages.slice(0, kept) : messages.slice(messages.length - kept), cut: true };
+  const kept = withinBudget(messages, (m) => Buffer.byteLength(JSON.stringify(m)) + 1, { fromEnd: !forward, budget: maxBytes });
+  return kept.length === messages.length ? { messages, cut: false } : { messages: kept, cut: true };
 }
