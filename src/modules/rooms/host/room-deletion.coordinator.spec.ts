@@ -12,10 +12,11 @@ import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
+import { CommitLedger } from './commit-ledger';
 
 type Answer = (params: unknown[]) => unknown;
 
-/** The peers as the coordinator sees them: who is configured, who is failed, and every call made. */
+/** The peers as the coordinator sees them: who is configured, who is failed, and every call made; replicated changes are stored by a majority at once. */
 class FakePeers {
   readonly calls: { nodeId: string; method: string; params: unknown[] }[] = [];
   readonly replicated: ReplicationEvent[] = [];
@@ -26,6 +27,10 @@ class FakePeers {
   onCall: (nodeId: string, method: string) => void = () => undefined;
 
   constructor(readonly nodeIds: string[]) {}
+
+  get majority(): number {
+    return Math.floor((this.nodeIds.length + 1) / 2) + 1;
+  }
 
   isFailed(nodeId: string): boolean {
     return this.failed.has(nodeId);
@@ -38,9 +43,11 @@ class FakePeers {
     if (method === 'prepare_delete_room') return { vote: 'READY', node_id: nodeId, transaction_id: String(params[1]) } satisfies Vote;
     return { success: true, node_id: nodeId };
   }
-  replicate(event: ReplicationEvent): void {
+  replicate(event: ReplicationEvent): Promise<void> {
     this.replicated.push(event);
+    return Promise.resolve();
   }
+  discardRoom(): void {}
   methodsTo(nodeId: string): string[] {
     return this.calls.filter((c) => c.nodeId === nodeId).map((c) => c.method);
   }
@@ -68,6 +75,7 @@ describe(RoomDeletionCoordinator.name, () => {
         RoomDeletionCoordinator,
         RoomHostService,
         RoomEventPublisher,
+        CommitLedger,
         ClientRegistry,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
@@ -76,6 +84,7 @@ describe(RoomDeletionCoordinator.name, () => {
       ],
     }).compile();
     sut = moduleRef.get(RoomDeletionCoordinator);
+    moduleRef.get(RoomHostService).startServing('r1'); // as a majority's grant at boot would
     const clients = moduleRef.get(ClientRegistry);
     member = new FakeSocket();
     clients.register(clients.connect(member.asWebSocket()), 'r1', 'alice', 0);
@@ -123,8 +132,9 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(stateAtCommit).toEqual({ node2: 'COMMITTING', node3: 'COMMITTING' });
       for (const nodeId of ['node2', 'node3']) {
         expect(peers.calls.filter((c) => c.nodeId === nodeId)).toEqual([
-          { nodeId, method: 'prepare_delete_room', params: ['r1', txn, 'node1', 'alice'] },
-          { nodeId, method: 'commit_delete_room', params: ['r1', txn, 'general'] },
+          // each phase names the host epoch, so a participant that promised a newer one refuses it
+          { nodeId, method: 'prepare_delete_room', params: ['r1', txn, 'node1', 'alice', 1] },
+          { nodeId, method: 'commit_delete_room', params: ['r1', txn, 'general', 1] },
         ]);
       }
       expect(store.getRoom('r1')).toBeNull();
@@ -132,7 +142,7 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(member.types).toEqual(['delete_room_initiated', 'room_deleted']);
       expect(member.sent('delete_room_initiated')).toEqual([{ room_id: 'r1', initiator: 'alice', status: 'in_progress', transaction_id: txn }]);
       expect(member.sent('room_deleted')).toEqual([{ room_id: 'r1', room_name: 'general', message: "Room 'general' has been deleted", transaction_id: txn }]);
-      expect(peers.replicated).toEqual([{ kind: 'deleted', room_id: 'r1', room_name: 'general', transaction_id: txn }]);
+      expect(peers.replicated).toEqual([{ kind: 'deleted', room_id: 'r1', room_name: 'general', transaction_id: txn, epoch: 1 }]);
     });
 
     it('still deletes when a commit call fails (the tombstone reaches that peer later)', async () => {
@@ -162,8 +172,8 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(peers.methodsTo('node2')).toEqual(['prepare_delete_room', 'rollback_delete_room']);
       expect(peers.methodsTo('node3')).toEqual(['prepare_delete_room', 'rollback_delete_room']);
       expect(peers.calls.filter((c) => c.method === 'rollback_delete_room').map((c) => c.params)).toEqual([
-        ['r1', txn],
-        ['r1', txn],
+        ['r1', txn, 1],
+        ['r1', txn, 1],
       ]);
       expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
       expect(store.getTombstone('r1')).toBeNull();
