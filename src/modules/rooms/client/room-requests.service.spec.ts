@@ -17,6 +17,7 @@ import { ReplicaService } from '../replica/replica.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomEventPublisher } from '../host/room-events.publisher';
 import { CommitLedger } from '../host/commit-ledger';
+import { LocalSendBatch } from '../host/local-send-batch';
 import { RoomHostService } from '../host/room-host.service';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHosts } from '../routing/room-hosts';
@@ -88,6 +89,7 @@ describe(RoomRequestsService.name, () => {
         RoomHostService,
         RoomEventPublisher,
         CommitLedger,
+        LocalSendBatch,
         RoomLocator,
         RoomHosts,
         ClientRegistry,
@@ -242,6 +244,7 @@ describe(RoomRequestsService.name, () => {
       writer = connect();
       await sut.joinRoom(writer.conn, { room_id: roomId, username: 'alice' });
       for (const content of ['one', 'two', 'three']) await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content });
+      await sut.settled(writer.conn); // local sends are sequenced together and answered at their majority
     });
 
     it('answers join_room_success, then replays the history in sequence order, then delivers live messages once', async () => {
@@ -280,7 +283,9 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('a plain join replays the whole room from its first message (the reference client shows nothing past a gap); history_limit asks for the last N', async () => {
-      for (let i = 4; i <= 250; i++) host.send(roomId, 'alice', `m${i}`, null); // the host path, below the sender's rate limit
+      const sent = [];
+      for (let i = 4; i <= 250; i++) sent.push(host.send(roomId, 'alice', `m${i}`, null).acked); // the host path, below the sender's rate limit
+      await Promise.all(sent); // committed: a join replays only what a majority stored
       const all = connect();
       await sut.joinRoom(all.conn, { room_id: roomId, username: 'bob' });
       expect(all.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));

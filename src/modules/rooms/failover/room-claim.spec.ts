@@ -43,9 +43,13 @@ class Cluster {
     startServing: (roomId: string) => this.steps.push(['startServing', roomId]),
     removeMembersOf: (node: string, reason: string) => this.steps.push(['removeMembersOf', node, reason]),
   };
-  readonly events = { roomChanged: async (room: unknown) => void this.steps.push(['roomChanged', room]) };
+  readonly events = {
+    roomChanged: async (room: unknown) => void this.steps.push(['roomChanged', room]),
+    messageResent: async (m: { sequenceNumber: number }, epoch: number) => void this.steps.push(['messageResent', m.sequenceNumber, epoch]),
+  };
   readonly replica = {
     applyDeleted: (roomId: string) => this.steps.push(['applyDeleted', roomId]),
+    deliverUnseen: (roomId: string, upTo: number) => this.steps.push(['deliverUnseen', roomId, upTo]),
     fetchMissing: async (roomId: string, from: string, upTo: number, anyCopy: boolean) => {
       this.steps.push(['fetchMissing', roomId, from, upTo, anyCopy]);
       for (const n of this.copyable) this.store.applyReplicaMessage(messageRecord(n, { roomId }));
@@ -102,10 +106,20 @@ describe(RoomClaim.name, () => {
 
   it('asks the live peers other than the old host for the next epoch, having voted for itself first', async () => {
     cluster.live = ['node2', 'node3']; // the old host is left out even while it still looks live here
-    cluster.refuse('node3');
+    let ownVote: number | undefined;
+    cluster.answers.set('node3', () => {
+      ownVote = store.getRoom('r1')?.promisedEpoch;
+      return Promise.reject(new Error('timeout'));
+    });
     expect(await sut.claim('r1')).toBe(false);
     expect(cluster.did('call')).toEqual([['call', 'node3', 'claim_room', 'r1', 2, 'node1']]);
-    expect(store.getRoom('r1')).toMatchObject({ promisedEpoch: 2, hostNode: 'node2', hostEpoch: 1 });
+    expect(ownVote).toBe(2);
+  });
+
+  it('withdraws its own vote when nobody granted, so a host that is fine after all is not fenced by it', async () => {
+    cluster.refuse('node3', { reason: 'the host node2 still answers node3' });
+    expect(await sut.claim('r1')).toBe(false);
+    expect(store.getRoom('r1')).toMatchObject({ promisedEpoch: 1, hostNode: 'node2', hostEpoch: 1 });
   });
 
   it('without a majority of grants it does not serve, announce or tell anyone', async () => {
@@ -121,6 +135,7 @@ describe(RoomClaim.name, () => {
     cluster.live = ['node3', 'node4'];
     cluster.grant('node3', { last_sequence: 5 });
     expect(await sut.claim('r1')).toBe(false); // node4 did not answer
+    expect(store.getRoom('r1')?.promisedEpoch).toBe(2); // node3 promised epoch 2: so does this node, it is not withdrawn
 
     cluster.grant('node4', { last_sequence: 5 });
     expect(await sut.claim('r1')).toBe(true);
@@ -140,6 +155,24 @@ describe(RoomClaim.name, () => {
     expect(history.list()).toEqual([expect.objectContaining({ room_id: 'r1', from_node: 'node2', to_node: 'node1', from_epoch: 1, to_epoch: 2, first_sequence: 6 })]);
     const body = (await metrics.exposition()).body;
     expect(body).toMatch(/^chat_failovers_total 1$/m);
+  });
+
+  it('shows local members at once what a grantor of the same log also holds; the rest is replicated again and shown at its commit', async () => {
+    cluster.grant('node3', { last_sequence: 3 }); // 4 and 5 were sequenced by node2 and reached only this node
+    expect(await sut.claim('r1')).toBe(true);
+    expect(cluster.did('deliverUnseen')).toEqual([['deliverUnseen', 'r1', 3]]);
+    expect(cluster.did('messageResent')).toEqual([
+      ['messageResent', 4, 2],
+      ['messageResent', 5, 2],
+    ]);
+    expect(store.getRoom('r1')).toMatchObject({ epochStart: 6, lastSequence: 5 }); // kept: only a later host's claim can drop them
+  });
+
+  it('replicates nothing again when a grantor holds its whole copy', async () => {
+    cluster.grant('node3', { last_sequence: 5 });
+    await sut.claim('r1');
+    expect(cluster.did('deliverUnseen')).toEqual([['deliverUnseen', 'r1', 5]]);
+    expect(cluster.did('messageResent')).toEqual([]);
   });
 
   it('starts serving before it announces the epoch (replicas follow the announcement straight to a serving host)', async () => {
