@@ -5,6 +5,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import { ChatError, hostUnavailable } from '../../../common/errors/chat-error';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 import type { MemberRecord, MessageRecord, RoomRecord } from '../../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { RoomEventPublisher } from './room-events.publisher';
@@ -66,6 +67,7 @@ export class RoomHostService implements OnApplicationBootstrap {
     private readonly events: RoomEventPublisher,
     private readonly ledger: CommitLedger,
     private readonly peers: PeerDirectory,
+    private readonly writes: LocalWrites,
   ) {}
 
   /** Without failover (or peers) nobody else can take a room over: everything hosted here is served at once. */
@@ -155,6 +157,13 @@ export class RoomHostService implements OnApplicationBootstrap {
 
   /** Resolves once a majority stored the new room (nobody is told of a room that a failover could lose). */
   async create(roomName: string, creatorId: string, description: string | null): Promise<RoomRecord> {
+    const room = await this.writes.run(() => this.insertRoom(roomName, creatorId, description));
+    this.logger.log(`Room '${roomName}' (${room.roomId}) created by ${creatorId}`);
+    await this.committed(this.events.roomChanged(room));
+    return room;
+  }
+
+  private insertRoom(roomName: string, creatorId: string, description: string | null): RoomRecord {
     if (this.store.findRoomByName(roomName)) {
       throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
     }
@@ -175,8 +184,6 @@ export class RoomHostService implements OnApplicationBootstrap {
     };
     this.store.insertRoom(room);
     this.serving.add(room.roomId);
-    this.logger.log(`Room '${roomName}' (${room.roomId}) created by ${creatorId}`);
-    await this.committed(this.events.roomChanged(room));
     return room;
   }
 
