@@ -266,16 +266,20 @@ export class RoomHostService implements OnApplicationBootstrap {
     return members.length;
   }
 
-  /** A page of a room's history from this node's store (host or replica). */
-  page(roomId: string, opts: { after?: number; before?: number; limit: number }): HistoryPage {
+  /**
+   * A page of a room's history from this node's store (host or replica). `visibleOnly`: for a
+   * client, without the host's messages no majority has stored yet (peers catching up get them).
+   */
+  page(roomId: string, opts: { after?: number; before?: number; limit: number }, visibleOnly = false): HistoryPage {
     const room = this.store.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    const last = visibleOnly ? this.ledger.visibleUpTo(roomId, room.lastSequence) : room.lastSequence;
     const firstSequence = this.store.firstSequence(roomId);
     const forward = opts.after !== undefined;
     const messages = forward
-      ? this.store.messagesAfter(roomId, opts.after!, opts.limit)
-      : this.store.messagesBefore(roomId, opts.before ?? room.lastSequence + 1, opts.limit);
-    return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, room.lastSequence), firstSequence, lastSequence: room.lastSequence };
+      ? this.store.messagesAfter(roomId, opts.after!, Math.max(0, Math.min(opts.limit, last - opts.after!)))
+      : this.store.messagesBefore(roomId, Math.min(opts.before ?? last + 1, last + 1), opts.limit);
+    return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, last), firstSequence, lastSequence: last };
   }
 
   private activeHostedRoom(roomId: string): RoomRecord {
