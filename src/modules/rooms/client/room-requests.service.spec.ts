@@ -17,8 +17,9 @@ import { ReplicaService } from '../replica/replica.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomEventPublisher } from '../host/room-events.publisher';
 import { CommitLedger } from '../host/commit-ledger';
-import { LocalSendBatch } from '../host/local-send-batch';
+import { LocalWrites } from '../host/local-writes';
 import { RoomHostService } from '../host/room-host.service';
+import { HostChanges } from '../replica/host-changes';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHosts } from '../routing/room-hosts';
 import { UsernameGuard } from '../identity/username-guard';
@@ -89,7 +90,7 @@ describe(RoomRequestsService.name, () => {
         RoomHostService,
         RoomEventPublisher,
         CommitLedger,
-        LocalSendBatch,
+        LocalWrites,
         RoomLocator,
         RoomHosts,
         ClientRegistry,
@@ -102,6 +103,7 @@ describe(RoomRequestsService.name, () => {
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionCoordinator, useValue: {} },
         { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
+        { provide: HostChanges, useValue: { subscribe: () => undefined } },
         ChatMetrics,
         ClientErrorFrames,
       ],
@@ -386,6 +388,27 @@ describe(RoomRequestsService.name, () => {
       expect(peers.calls.map((c) => [c.nodeId, c.method])).toEqual([['node2', 'join_room']]);
       // the host learns which run of this node the membership belongs to (see removeMembersOf), and the epoch this node knows it at
       expect(peers.calls[0].params).toEqual([roomId, 'bob', 'node1', 'boot-1', 1]);
+    });
+  });
+
+  describe('after this node stepped down as a room host', () => {
+    it('joins its connected members again at the new host (it removed them as members of a silent node)', async () => {
+      const roomId = remoteRoom(); // HostChanges already recorded node2 as the host
+      for (const username of ['bob', 'carol', 'bob']) clients.register(connect().conn, roomId, username, 0);
+      sut.onHostChanged(roomId, 'node1', true);
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls.map((c) => [c.nodeId, c.method, (c.params as unknown[])[1]])).toEqual([
+        ['node2', 'join_room', 'bob'],
+        ['node2', 'join_room', 'carol'],
+      ]);
+    });
+
+    it('does nothing when the room merely moved between other nodes', async () => {
+      const roomId = remoteRoom();
+      clients.register(connect().conn, roomId, 'bob', 0);
+      sut.onHostChanged(roomId, 'node3', false);
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls).toEqual([]);
     });
   });
 

@@ -12,6 +12,7 @@ import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { UsernameGuard } from '../identity/username-guard';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 import { HostEpochs } from './host-epochs';
 import { HostPeerRequests } from './host-peer-requests.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
@@ -49,6 +50,7 @@ describe(`${HostPeerRequests.name} (forwards answered at the majority)`, () => {
       providers: [
         HostPeerRequests,
         RoomHostService,
+        LocalWrites,
         RoomEventPublisher,
         CommitLedger,
         ClientRegistry,

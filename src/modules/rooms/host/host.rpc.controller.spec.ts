@@ -30,6 +30,7 @@ describe(HostRpcController.name, () => {
     sut.leaveRoom(['r1', 'alice', 'node2']);
     sut.notifyMemberDisconnect(['r1', 'alice', 'node2', null]);
     sut.getMessages(['r1', 0, null, 50]);
+    sut.getMessages(['r1', 0, null, 50, true]); // a client's history through its node: only what a majority stored
     sut.getRoomStates([]);
     await sut.deleteRoom(['r1', 'alice', 'node2']);
     expect(calls).toEqual([
@@ -37,7 +38,8 @@ describe(HostRpcController.name, () => {
       ['join', 'r1', 'alice', 'node2', 'boot-1', 3],
       ['leave', 'r1', 'alice', 'node2'],
       ['memberDisconnected', 'r1', 'alice', 'node2', null],
-      ['messages', 'r1', 0, null, 50],
+      ['messages', 'r1', 0, null, 50, false],
+      ['messages', 'r1', 0, null, 50, true],
       ['page', null],
       ['deleteRoom', 'r1', 'alice', 'node2'],
     ]);

@@ -13,6 +13,7 @@ import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 
 type Answer = (params: unknown[]) => unknown;
 
@@ -74,6 +75,7 @@ describe(RoomDeletionCoordinator.name, () => {
       providers: [
         RoomDeletionCoordinator,
         RoomHostService,
+        LocalWrites,
         RoomEventPublisher,
         CommitLedger,
         ClientRegistry,

@@ -11,6 +11,7 @@ import { roomRecord } from '../../../testing/records';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 
@@ -52,6 +53,7 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         RoomHostService,
+        LocalWrites,
         RoomEventPublisher,
         CommitLedger,
         ClientRegistry,
@@ -95,6 +97,7 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
 
     it('serves a room it creates at once (nobody else can hold it yet)', async () => {
       const creating = sut.create('general', 'alice', null);
+      await flushPromises(); // written with the turn's other local writes, then replicated
       peers.storeLast();
       const room = await creating;
       expect(sut.isServing(room.roomId)).toBe(true);
@@ -177,11 +180,7 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
       expect(sut.visibleUpTo('r1')).toBe(1);
     });
 
-    // BUG (reported): page() - behind a client's get_history on the host's node and a peer's
-    // get_messages - reads the store past visibleUpTo, so a message no majority stored yet is shown
-    // in history (and copied by a catching-up replica, which delivers it as new_message); a failover
-    // can then drop it.
-    it.failing('history pages stop before the first message no majority stored yet, like the join replay', async () => {
+    it("history pages for clients stop before the first message no majority stored yet; peers catching up still get it", async () => {
       hostedRoom();
       const committed = sut.send('r1', 'alice', 'one', null);
       await flushPromises();
@@ -190,8 +189,12 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
       sut.send('r1', 'alice', 'two', null); // sequenced, waiting for its majority
       await flushPromises();
       expect(sut.visibleUpTo('r1')).toBe(1);
-      expect(sut.page('r1', { limit: 10 }).messages.map((m) => m.sequenceNumber)).toEqual([1]);
-      expect(sut.page('r1', { after: 0, limit: 10 }).messages.map((m) => m.sequenceNumber)).toEqual([1]);
+      const seqs = (page: { messages: { sequenceNumber: number }[] }) => page.messages.map((m) => m.sequenceNumber);
+      expect(seqs(sut.page('r1', { limit: 10 }, true))).toEqual([1]);
+      expect(seqs(sut.page('r1', { after: 0, limit: 10 }, true))).toEqual([1]);
+      expect(seqs(sut.page('r1', { before: 5, limit: 10 }, true))).toEqual([1]);
+      expect(sut.page('r1', { limit: 10 }, true)).toMatchObject({ lastSequence: 1, hasMore: false });
+      expect(seqs(sut.page('r1', { after: 0, limit: 10 }))).toEqual([1, 2]);
     });
 
     it('a retry of a message still waiting for its majority replicates it again and answers once that is stored', async () => {

@@ -9,6 +9,7 @@ import { chatErrorCode, FakeClock } from '../../../testing/fakes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 import { PeerDirectory } from '../../peers/peer-directory';
 import type { ClientRegistry } from '../../members/client-registry';
 import type { MemberEvent } from '../../../common/protocol/client-wire';
@@ -65,6 +66,7 @@ describe(RoomHostService.name, () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         RoomHostService,
+        LocalWrites,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: clock },

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
-import type { LocalSendBatch } from '../host/local-send-batch';
+import type { LocalWrites } from '../host/local-writes';
 import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -32,7 +32,7 @@ describe(RoomHosts.name, () => {
 
   beforeEach(() => {
     peers = new FakePeers();
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, {} as LocalSendBatch);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, {} as LocalWrites);
   });
 
   it('serves a room created here locally, sequencing later sends while earlier ones wait for their majority, and any other room at its host', () => {
