@@ -5,9 +5,9 @@ import { NoQuorumError, QuorumAck } from './quorum-ack';
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A message event of `roomId` waiting for this one peer (needed 1 of 1 voter: the peer's ack alone decides). */
-function messageFor(roomId: string, n: number): EncodedEvent & { quorum: QuorumAck } {
+function messageFor(roomId: string, n: number, epoch = 1): EncodedEvent & { quorum: QuorumAck } {
   const message = { message_id: `${roomId}-m${n}`, room_id: roomId, username: 'alice', content: 'hi', sequence_number: n, timestamp: 't', client_message_id: null };
-  return { event: { kind: 'message', message, epoch: 1 }, json: '{}', bytes: 100, roomId, quorum: new QuorumAck(1, 1, Number.MAX_SAFE_INTEGER) };
+  return { event: { kind: 'message', message, epoch }, json: '{}', bytes: 100, roomId, quorum: new QuorumAck(1, 1, Number.MAX_SAFE_INTEGER) };
 }
 
 /** What the quorum of `e` says so far, read without waiting. */
@@ -120,6 +120,16 @@ describe(`${PeerOutbox.name} (quorum acks)`, () => {
       peer.calls[2].resolve();
       expect(await state(events[3])).toBe('stored');
       expect(sut.pending).toBe(0);
+    });
+
+    it('with an epoch, takes back only the events made before it (a peer refused those as stale)', async () => {
+      const events = [messageFor('r1', 1, 1), messageFor('r1', 2, 1), messageFor('r1', 3, 2), messageFor('r2', 1, 1)];
+      for (const e of events) sut.push(e);
+      sut.discardRoom('r1', 2);
+      expect(await Promise.all(events.map(state))).toEqual(['lost', 'lost', 'waiting', 'waiting']);
+      peer.calls[0].resolve(); // the call in flight (r1-m1) was refused or not: its quorum is already lost
+      await settle();
+      expect(peer.calls[1].ids).toEqual(['r1-m3', 'r2-m1']);
     });
 
     it('is a no-op for a room with nothing queued', async () => {

@@ -15,7 +15,12 @@ class Recorder {
   readonly stopped: unknown[][] = [];
   readonly broadcasts: unknown[][] = [];
   readonly serving = new Set<string>();
-  readonly peers = { subscribe: (l: PeerStatusListener) => this.listeners.push(l) };
+  /** Rooms whose queued events were taken out of the outboxes, with the epoch below which they went. */
+  readonly discarded: [string, number | undefined][] = [];
+  readonly peers = {
+    subscribe: (l: PeerStatusListener) => this.listeners.push(l),
+    discardRoom: (roomId: string, belowEpoch?: number) => void this.discarded.push([roomId, belowEpoch]),
+  };
   readonly host = {
     isServing: (roomId: string) => this.serving.has(roomId),
     stopServing: (roomId: string, moved: unknown) => {
@@ -114,6 +119,15 @@ describe(HostChanges.name, () => {
   });
 
   describe('onStaleEpoch (a peer refused this node as a stale host)', () => {
+    it('takes the refused events (older than the promised epoch) out of the outboxes, so they do not block the ones behind them', () => {
+      sut.onStaleEpoch({ roomId: 'mine', hostNode: 'node1', hostEpoch: 1, promisedEpoch: 2 }, 'node2');
+      sut.onStaleEpoch({ roomId: 'mine', hostNode: 'node3', hostEpoch: 3, promisedEpoch: 3 }, 'node2');
+      expect(node.discarded).toEqual([
+        ['mine', 2],
+        ['mine', 3],
+      ]);
+    });
+
     it('follows the newer host the refusal names, stepping down', () => {
       sut.onStaleEpoch({ roomId: 'mine', hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2 }, 'node2');
       expect(store.getRoom('mine')).toMatchObject({ hostNode: 'node3', hostEpoch: 2 });
