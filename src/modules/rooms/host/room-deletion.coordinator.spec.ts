@@ -7,6 +7,7 @@ import type { ReplicationEvent, Vote } from '../../../common/protocol/peer-wire'
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
 import { roomRecord } from '../../../testing/records';
+import { deferred, flushPromises, peek } from '../../../testing/deferred';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
@@ -44,9 +45,11 @@ class FakePeers {
     if (method === 'prepare_delete_room') return { vote: 'READY', node_id: nodeId, transaction_id: String(params[1]) } satisfies Vote;
     return { success: true, node_id: nodeId };
   }
+  /** How a replicated change fares: stored by a majority at once unless a test says otherwise. */
+  stored: () => Promise<void> = () => Promise.resolve();
   replicate(event: ReplicationEvent): Promise<void> {
     this.replicated.push(event);
-    return Promise.resolve();
+    return this.stored();
   }
   discardRoom(): void {}
   methodsTo(nodeId: string): string[] {
@@ -240,5 +243,24 @@ describe(RoomDeletionCoordinator.name, () => {
     const first = await sut.deleteRoom('r1', 'alice');
     const second = await sut.deleteRoom('r1', 'alice');
     expect(first.transactionId).not.toBe(second.transactionId);
+  });
+  describe('failover', () => {
+    it('refuses retryably, before any peer is asked, a room this node hosts but has not been confirmed to serve', async () => {
+      store.insertRoom(roomRecord({ roomId: 'r3', roomName: 'unconfirmed', creatorId: 'alice', hostNode: 'node1' }));
+      expect(await chatErrorCode(() => sut.deleteRoom('r3', 'alice'))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls).toEqual([]);
+      expect(store.getRoom('r3')?.state).toBe('ACTIVE');
+    });
+
+    it('reports the deletion only once a majority stored it', async () => {
+      const stored = deferred();
+      peers.stored = () => stored.promise;
+      const deleting = sut.deleteRoom('r1', 'alice');
+      await flushPromises();
+      expect(store.getRoom('r1')).toBeNull(); // decided: committed everywhere that answered
+      expect(await peek(deleting)).toBe('pending');
+      stored.resolve();
+      expect((await deleting).success).toBe(true);
+    });
   });
 });
