@@ -42,6 +42,7 @@ class Cluster {
   readonly host = {
     startServing: (roomId: string) => this.steps.push(['startServing', roomId]),
     removeMembersOf: (node: string, reason: string) => this.steps.push(['removeMembersOf', node, reason]),
+    finishDeletion: (room: { roomId: string; state: string }) => this.steps.push(['finishDeletion', room.roomId, room.state]),
   };
   readonly events = {
     roomChanged: async (room: unknown) => void this.steps.push(['roomChanged', room]),
@@ -168,6 +169,17 @@ describe(RoomClaim.name, () => {
     expect(store.getRoom('r1')).toMatchObject({ epochStart: 6, lastSequence: 5 }); // kept: only a later host's claim can drop them
   });
 
+  it('with five nodes, shows at once only what enough grantors hold for a majority (itself and two)', async () => {
+    cluster.peers.majority = 3;
+    cluster.live = ['node3', 'node4', 'node5'];
+    cluster.grant('node3', { last_sequence: 5 });
+    cluster.grant('node4', { last_sequence: 3 });
+    cluster.grant('node5', { last_sequence: 2 });
+    expect(await sut.claim('r1')).toBe(true);
+    expect(cluster.did('deliverUnseen')).toEqual([['deliverUnseen', 'r1', 3]]); // 1..3: this node, node3 and node4
+    expect(cluster.did('messageResent').map((s) => s[1])).toEqual([4, 5]);
+  });
+
   it('replicates nothing again when a grantor holds its whole copy', async () => {
     cluster.grant('node3', { last_sequence: 5 });
     await sut.claim('r1');
@@ -253,6 +265,23 @@ describe(RoomClaim.name, () => {
     expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
     expect(cluster.did('broadcast')).toContainEqual(['broadcast', 'r1', 'delete_room_cancelled', { room_id: 'r1', transaction_id: 'txn-7' }]);
     expect(cluster.did('roomChanged').at(-1)).toEqual(['roomChanged', expect.objectContaining({ state: 'ACTIVE', deletionTxn: null, hostEpoch: 2 })]);
+  });
+
+  it('a host back from a restart finishes the deletion it had decided (COMMITTING) once a majority confirms it', async () => {
+    store.setEpochs('r1', { ...store.getRoom('r1')!, hostNode: 'node1' });
+    store.setRoomState('r1', 'COMMITTING', 'txn-8');
+    cluster.grant('node3', { last_sequence: 5 });
+    expect(await sut.claim('r1')).toBe(true);
+    expect(cluster.did('finishDeletion')).toEqual([['finishDeletion', 'r1', 'COMMITTING']]);
+    expect(cluster.did('broadcast')).toEqual([]); // not cancelled
+  });
+
+  it("a new host cancels even a COMMITTING deletion of the old host: it cannot finish another node's transaction", async () => {
+    store.setRoomState('r1', 'COMMITTING', 'txn-9');
+    cluster.grant('node3', { last_sequence: 5 });
+    expect(await sut.claim('r1')).toBe(true);
+    expect(cluster.did('finishDeletion')).toEqual([]);
+    expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
   });
 
   it('claims nothing for a room it does not hold', async () => {

@@ -116,6 +116,19 @@ describe(CommitLedger.name, () => {
     expect(members.shown).toEqual(['r1#1']);
   });
 
+  it('keeps an older message resent later (a new epoch replicates it again) in sequence order', async () => {
+    const five = track(5);
+    const three = track(3);
+    expect(sut.visibleUpTo('r1', 5)).toBe(2);
+    three.stored.resolve();
+    await flushPromises();
+    expect(members.shown).toEqual(['r1#3']);
+    expect(await peek(five.told)).toBe('pending');
+    five.stored.resolve();
+    await flushPromises();
+    expect(members.shown).toEqual(['r1#3', 'r1#5']);
+  });
+
   // BUG (reported): gaveUp() rejects every waiter of the entry, including a retry's waiter that is
   // still waiting on its own, later replication: a retry tracked while the first wait is open is
   // refused when the first wait times out, although its own majority may still come.

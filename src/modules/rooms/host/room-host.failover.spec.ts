@@ -95,6 +95,20 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
       expect(sut.send('r1', 'alice', 'hi', null).message.sequenceNumber).toBe(1);
     });
 
+    it('leaves a deletion it had decided (COMMITTING) before the restart until a majority confirms this node', async () => {
+      hostedRoom(false);
+      store.setRoomState('r1', 'COMMITTING', 'txn-1');
+      await moduleRef.init();
+      expect(store.getRoom('r1')).toMatchObject({ state: 'COMMITTING', deletionTxn: 'txn-1' });
+      expect(sut.roomsToConfirm()).toEqual(['r1']);
+      expect(peers.replicated).toEqual([]);
+
+      sut.finishDeletion(store.getRoom('r1')!); // what RoomClaim does once confirmed
+      expect(store.getRoom('r1')).toBeNull();
+      expect(store.getTombstone('r1')).toMatchObject({ transactionId: 'txn-1' });
+      expect(peers.replicated.map((r) => r.event.kind)).toEqual(['deleted']);
+    });
+
     it('serves a room it creates at once (nobody else can hold it yet)', async () => {
       const creating = sut.create('general', 'alice', null);
       await flushPromises(); // written with the turn's other local writes, then replicated
