@@ -5,7 +5,8 @@ import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import type { ReplicationEvent } from '../../common/protocol/peer-wire';
 import { FakeClock } from '../../testing/fakes';
-import { peek } from '../../testing/deferred';
+import { deferred, peek } from '../../testing/deferred';
+import { StaleEpochRefused } from '../../common/protocol/stale-epoch';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
 import { PeerSuspicion } from './peer-suspicion';
 import { NoQuorumError } from './quorum-ack';
@@ -78,6 +79,26 @@ describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
 
     clock.advance(60_000); // past any quorum wait: the next sweep refuses it
     await expect(stored).rejects.toBeInstanceOf(NoQuorumError);
+  });
+
+  it('a change is stored once one of two peers applied its batch (the host and one peer are a majority of three)', async () => {
+    ({ moduleRef, sut } = await directory(2, clock));
+    const applied = deferred<unknown>();
+    jest.spyOn(sut, 'call').mockImplementation(((node: string) => (node === 'node2' ? applied.promise : new Promise(() => undefined))) as never);
+    const stored = sut.replicate(deleted);
+    expect(await peek(stored)).toBe('pending');
+    applied.resolve(true); // node2 answered replicate_events_json: on its disk
+    await expect(stored).resolves.toBeUndefined();
+  });
+
+  it('tells listeners when a peer refuses its replication as coming from a stale host epoch', async () => {
+    ({ moduleRef, sut } = await directory(2, clock));
+    const heard = deferred<unknown[]>();
+    sut.subscribe({ onStaleEpoch: (current, peer) => heard.resolve([current, peer]) });
+    const current = { roomId: 'r1', hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2 };
+    jest.spyOn(sut, 'call').mockImplementation(((node: string) => (node === 'node2' ? Promise.reject(new StaleEpochRefused(current, 1)) : new Promise(() => undefined))) as never);
+    void sut.replicate(deleted).catch(() => undefined);
+    expect(await heard.promise).toEqual([current, 'node2']);
   });
 
   describe('suspicion', () => {
