@@ -109,6 +109,16 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
       expect(peers.replicated.map((r) => r.event.kind)).toEqual(['deleted']);
     });
 
+    it('with failover off (FAILOVER_TIMEOUT=0) nobody else can take a room over: what is hosted here is served at boot', () => {
+      hostedRoom(false);
+      const config = loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '0' });
+      const off = new RoomHostService(config, store, new FakeClock(), moduleRef.get(RoomEventPublisher), moduleRef.get(CommitLedger), peers as unknown as PeerDirectory, moduleRef.get(LocalWrites));
+      expect(off.claimsAtBoot).toBe(false);
+      off.onApplicationBootstrap();
+      expect(off.isServing('r1')).toBe(true);
+      expect(off.roomsToConfirm()).toEqual([]);
+    });
+
     it('serves a room it creates at once (nobody else can hold it yet)', async () => {
       const creating = sut.create('general', 'alice', null);
       await flushPromises(); // written with the turn's other local writes, then replicated
