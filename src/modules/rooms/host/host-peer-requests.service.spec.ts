@@ -106,6 +106,20 @@ describe(`${HostPeerRequests.name} (forwards answered at the majority)`, () => {
     expect(store.getRoom('r1')?.lastSequence).toBe(2);
   });
 
+  // BUG (reported, CommitLedger.gaveUp): the first wait's timeout also refuses a retry that is still
+  // waiting on its own replication, so the sender's node is told to retry once more for nothing.
+  it.failing("a retry sent while the first forward still waits is answered by its own majority, not the first one's timeout", async () => {
+    const first = sut.sequenceAll([item('two', { client_message_id: 'c2' })]);
+    await flushPromises();
+    const retry = sut.sequenceAll([item('two', { client_message_id: 'c2' })]); // the sender's node gave up on the first call
+    await flushPromises();
+    peers.messages[0].reject(new Error('not stored by a majority in time'));
+    expect(await first).toEqual([expect.objectContaining({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' })]);
+    expect(await peek(retry)).toBe('pending');
+    peers.messages[1].resolve();
+    expect(await retry).toEqual([expect.objectContaining({ success: true, sequence_number: 1, duplicate: true })]);
+  });
+
   it('refuses a forward from a node that knows a newer epoch than this host (this host was replaced), sequencing nothing', async () => {
     const [answer] = await sut.sequenceAll([item('late', { host_epoch: 3 })]);
     expect(answer).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' });
