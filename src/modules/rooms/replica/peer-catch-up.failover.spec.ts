@@ -3,6 +3,7 @@ import { loadConfig } from '../../../common/config/load-config';
 import type { HostedRoomState } from '../../../common/protocol/peer-wire';
 import { ChatStore } from '../../../common/store/chat-store';
 import { FakeClock } from '../../../testing/fakes';
+import { flushPromises } from '../../../testing/deferred';
 import { roomRecord } from '../../../testing/records';
 import type { ClientRegistry } from '../../members/client-registry';
 import type { PeerDirectory } from '../../peers/peer-directory';
@@ -18,6 +19,8 @@ const reported = (over: Partial<HostedRoomState> = {}): HostedRoomState =>
 describe(`${PeerCatchUp.name} (host epochs)`, () => {
   let store: ChatStore;
   let steps: unknown[][];
+  /** The peers asked for their room states. */
+  let asked: string[];
   let rooms: HostedRoomState[];
   let sut: PeerCatchUp;
 
@@ -26,15 +29,20 @@ describe(`${PeerCatchUp.name} (host epochs)`, () => {
   beforeEach(() => {
     store = ChatStore.inMemory();
     steps = [];
+    asked = [];
     rooms = [];
     const config = loadConfig({ NODE_ID: 'node1' });
-    const peers = { call: async () => ({ rooms, deleted: [], next_cursor: '' }) };
+    const peers = {
+      has: (id: string) => id === 'node2' || id === 'node3',
+      call: async (node: string) => (asked.push(node), { rooms, deleted: [], next_cursor: '' }),
+    };
     const replica = {
       applyRoomMeta: (r: HostedRoomState) => steps.push(['applyRoomMeta', r.room_id, r.host_epoch]),
       fetchMissing: async (roomId: string, from: string, upTo: number) => void steps.push(['fetchMissing', roomId, from, upTo]),
       applyDeleted: (roomId: string) => steps.push(['applyDeleted', roomId]),
     };
     const changes = {
+      subscribe: () => undefined,
       follow: (roomId: string, host: string, epoch: number, epochStart: number) => {
         steps.push(['follow', roomId, host, epoch, epochStart]);
         const room = store.getRoom(roomId)!;
@@ -55,6 +63,16 @@ describe(`${PeerCatchUp.name} (host epochs)`, () => {
   });
 
   afterEach(() => store.close());
+
+  it('a host that stepped down catches up with the new host at once; other host changes wait for the usual catch-up', async () => {
+    store.insertRoom(roomRecord({ hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2 }));
+    sut.onHostChanged('r1', 'node2', false);
+    await flushPromises();
+    expect(asked).toEqual([]);
+    sut.onHostChanged('r1', 'node1', true);
+    await flushPromises();
+    expect(asked).toEqual(['node3']);
+  });
 
   it('skips a room its old host still reports at an epoch older than this node promised (the room moved)', async () => {
     store.insertRoom(roomRecord({ hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2, lastSequence: 0 }));

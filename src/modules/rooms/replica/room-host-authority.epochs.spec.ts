@@ -47,6 +47,14 @@ describe(`${RoomHostAuthority.name} (host epochs)`, () => {
       expect(sut.staleEpoch('never-seen', 1)).toBeNull();
     });
 
+    it('refuses an old host acting on a room a later host deleted, naming that host so the caller follows it', () => {
+      store.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node3', deletedAt: 't', transactionId: 'txn-1' });
+      const stale = sut.staleEpoch('gone', 1, 'node2');
+      expect(parseStaleEpoch(stale)).toEqual({ roomId: 'gone', hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2 });
+      expect(sut.staleEpoch('gone', 1, 'node3')).toBeNull(); // the host that deleted it (its late events are harmless)
+      expect(sut.staleEpoch('gone', 1, null)).toBeNull(); // an unsigned caller is nobody in particular
+    });
+
     it('check() throws the stale refusal itself (-32409), before the "who is the host" rule', () => {
       expect(() => sut.check('commit_delete_room', 'theirs', 'node2', 1)).toThrow(StaleEpochRefused);
       expect(() => sut.check('commit_delete_room', 'theirs', 'node2', 3)).not.toThrow();
