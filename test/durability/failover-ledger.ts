@@ -21,6 +21,8 @@ export interface AckRecord {
   username: string | undefined;
   /** The ledger label of the client that got it. */
   label: string;
+  /** Date.now() when it arrived. */
+  at: number;
 }
 
 /** One new_message a client was shown. */
@@ -117,7 +119,7 @@ export class AckLedger {
     const d = frame.data ?? {};
     if (frame.type === 'message_sent' && d.client_message_id) {
       const intent = this.intents.get(key(d.room_id, d.client_message_id));
-      const ack: AckRecord = { room_id: d.room_id, client_message_id: d.client_message_id, sequence_number: d.sequence_number, message_id: d.message_id, content: intent?.content, username: intent?.username, label };
+      const ack: AckRecord = { room_id: d.room_id, client_message_id: d.client_message_id, sequence_number: d.sequence_number, message_id: d.message_id, content: intent?.content, username: intent?.username, label, at: Date.now() };
       const first = this.acks.get(key(d.room_id, d.client_message_id));
       if (!first) this.acks.set(key(d.room_id, d.client_message_id), ack);
       else if (first.sequence_number !== ack.sequence_number || first.message_id !== ack.message_id) {

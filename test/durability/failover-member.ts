@@ -50,6 +50,8 @@ export class FailoverMember {
   readonly rooms = new Set<string>();
   /** How many times this member moved to a new connection. */
   reconnects = 0;
+  /** Attempts that got no reply within attemptTimeoutMs on an open connection (a silent drop, or a paused node). */
+  timeouts = 0;
   /** Each room's latest join_room_success. */
   readonly joined = new Map<string, Frame>();
   private sent = 0;
@@ -101,6 +103,7 @@ export class FailoverMember {
       if (typeof reply !== 'string' && reply.type === 'message_sent') return this.ledger.ackOf(room, cmid)!;
       if (typeof reply !== 'string' && !isRetryable(reply.data)) throw new Error(`${this.username}: send ${cmid} to ${room} refused: ${JSON.stringify(reply.data)}`);
       if (Date.now() > deadline) throw new Error(`${this.username}: ${cmid} not acknowledged within ${this.options.deadlineMs} ms (last: ${describeReply(reply)})`);
+      if (reply === 'timeout') this.timeouts++;
       if (typeof reply === 'string') await this.reconnect(deadline);
       else await this.backoff(reply);
     }
@@ -163,6 +166,7 @@ export class FailoverMember {
   private async joinHere(room: string, deadline: number): Promise<Frame | 'lost'> {
     for (;;) {
       const reply = await this.joinOnce(room);
+      if (reply === 'timeout') this.timeouts++;
       if (typeof reply === 'string') return 'lost';
       if (reply.type === 'join_room_success') return reply;
       if (!isRetryable(reply.data)) throw new Error(`${this.username} cannot join ${room}: ${JSON.stringify(reply.data)}`);
