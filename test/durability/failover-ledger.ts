@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually } from '../support/cluster';
-import { TestClient, type Frame } from '../support/test-client';
+import type { Frame, TestClient } from '../support/test-client';
+import { historyVia } from './failover-member';
 
 /**
  * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
@@ -53,6 +54,8 @@ export class AckLedger {
   readonly shown: ShownRecord[] = [];
   /** Every room_host_changed any watched client got. */
   readonly hostChanges: { label: string; room_id: string; admin_node: string; host_epoch: number; at: number }[] = [];
+  /** By room + epoch: the host each node's database named for it, and which node said so. */
+  readonly hostClaims = new Map<string, Map<string, string>>();
   /** Things that are wrong the moment they are seen (two different acks for one id, ...). */
   readonly violations: string[] = [];
   private readonly intents = new Map<string, { content: string; username: string }>();
@@ -76,6 +79,15 @@ export class AckLedger {
     const before = this.intents.get(key(room, cmid));
     if (before && (before.content !== content || before.username !== username)) this.violations.push(`client_message_id ${cmid} in ${room} reused for a different message`);
     this.intents.set(key(room, cmid), { content, username });
+  }
+
+  /** Notes that node `by` names `host` as the room's host at `epoch`; a different host for the same epoch is a violation. */
+  claim(room: string, epoch: number, host: string, by: string): void {
+    const claims = this.hostClaims.get(`${room}@${epoch}`) ?? new Map<string, string>();
+    this.hostClaims.set(`${room}@${epoch}`, claims);
+    const other = [...claims].find(([h]) => h !== host);
+    if (other && !claims.has(host)) this.violations.push(`TWO HOSTS IN ONE EPOCH: ${room} epoch ${epoch}: ${other[1]} said ${other[0]}, ${by} said ${host}`);
+    if (!claims.has(host)) claims.set(host, by);
   }
 
   /** The ack of a client_message_id in a room, if one arrived. */
@@ -137,16 +149,43 @@ export class AckLedger {
   }
 }
 
-/** A send or join reply that says "try again" (host dead, switch in progress, no majority). */
-export const isRetryable = (data: Record<string, any>): boolean => data.retryable === true || data.error_code === 'ADMIN_NODE_UNAVAILABLE';
+/**
+ * Samples every running node's rooms.host_node/host_epoch every `intervalMs` while it runs, into
+ * the ledger: two nodes naming different hosts for one room and epoch, at any moment, is a violation.
+ * Returns the function that stops it.
+ */
+export function watchHostClaims(ledger: AckLedger, nodes: NodeProcess[], roomIds: string[], intervalMs = 50): () => void {
+  const timer = setInterval(() => {
+    for (const n of nodes.filter((x) => x.running)) {
+      try {
+        for (const r of readHosts(n, roomIds)) ledger.claim(r.room_id, Number(r.host_epoch), r.host_node, n.spec.nodeId);
+      } catch {
+        // a node opening or migrating its database right now: the next sample reads it
+      }
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
 
-export { FailoverMember, type MemberOptions } from './failover-member';
+export { FailoverMember, historyVia, isRetryable, type MemberOptions } from './failover-member';
+export { failoverSeed, mulberry32, SeededRandom } from './seeded-random';
 
 export interface CheckOptions {
   /** How long to wait for the nodes to converge before failing with what still differs. */
   timeoutMs?: number;
   /** Node whose get_history is compared with the databases (default: the first node given). */
   historyNode?: NodeProcess;
+}
+
+/** Just the rooms' host columns (cheap enough to sample every few ms). */
+function readHosts(node: NodeProcess, roomIds: string[]): { room_id: string; host_node: string; host_epoch: number }[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    const q = db.prepare('SELECT room_id, host_node, host_epoch FROM rooms WHERE room_id = ?');
+    return roomIds.map((id) => q.get(id) as { room_id: string; host_node: string; host_epoch: number } | undefined).filter((r) => r !== undefined);
+  } finally {
+    db.close();
+  }
 }
 
 /** One node's view of a room, read from its chat.db. */
@@ -174,8 +213,9 @@ const row = (m: { sequence_number: number; message_id: string; content: string }
 
 /** Everything wrong with `roomIds` across `nodes` (databases only), as sentences; [] when consistent. */
 export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger): string[] {
-  const out = [...ledger.violations];
   const views = nodes.map((n) => readRooms(n, roomIds));
+  for (const v of views.flat()) if (v.room) ledger.claim(v.room.room_id, Number(v.room.host_epoch), v.room.host_node, v.node);
+  const out = [...ledger.violations];
   roomIds.forEach((roomId, i) => {
     const perNode = views.map((v) => v[i]);
     for (const v of perNode) {
@@ -195,8 +235,7 @@ export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledge
       const diff = v.messages.findIndex((m, at) => !first.messages[at] || row(m) !== row(first.messages[at]));
       if (diff >= 0) out.push(`${roomId}: ${first.node} and ${v.node} differ at sequence ${diff + 1}: ${first.messages[diff] ? row(first.messages[diff]) : '-'} vs ${row(v.messages[diff])}`);
       if (v.room!.host_node !== first.room!.host_node || Number(v.room!.host_epoch) !== Number(first.room!.host_epoch)) {
-        const clash = Number(v.room!.host_epoch) === Number(first.room!.host_epoch) ? 'TWO HOSTS IN ONE EPOCH: ' : 'not converged: ';
-        out.push(`${clash}${roomId} host ${first.node}=${first.room!.host_node}@${first.room!.host_epoch}, ${v.node}=${v.room!.host_node}@${v.room!.host_epoch}`);
+        out.push(`${roomId} host not agreed: ${first.node} says ${first.room!.host_node}@${first.room!.host_epoch}, ${v.node} ${v.room!.host_node}@${v.room!.host_epoch}`);
       }
     }
     out.push(...ledgerAgainst(roomId, first.messages, ledger));
@@ -229,30 +268,6 @@ function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLed
   return out;
 }
 
-/** Every message of a room through get_history pages (after_sequence) on `node`, by a throwaway member. */
-export async function historyVia(node: NodeProcess, roomId: string, timeoutMs = 15000): Promise<StoredMessage[]> {
-  const client = await TestClient.connect(node.url, { handshakeTimeout: 2000 });
-  client.ws.on('error', () => undefined);
-  try {
-    const username = `history-probe-${Math.random().toString(36).slice(2, 8)}`;
-    await eventually(async () => {
-      const r = await client.request('join_room', { room_id: roomId, username, history_limit: 0 }, 'join_room_success', 'join_room_error');
-      if (r.type === 'join_room_error' && !isRetryable(r.data)) throw new Error(`history probe cannot join ${roomId}: ${JSON.stringify(r.data)}`);
-      return r.type === 'join_room_success';
-    }, timeoutMs, 200);
-    const out: StoredMessage[] = [];
-    for (;;) {
-      const page = await client.request('get_history', { room_id: roomId, after_sequence: out.length, limit: 200 }, 'history', 'history_error');
-      if (page.type !== 'history') throw new Error(`get_history ${roomId} on ${node.spec.nodeId}: ${JSON.stringify(page.data)}`);
-      const msgs = (page.data.messages as Record<string, any>[]).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
-      out.push(...msgs);
-      if (!page.data.has_more || msgs.length === 0) return out;
-    }
-  } finally {
-    await client.close();
-  }
-}
-
 /**
  * The failover invariants, on every running node given: waits (bounded) until the databases agree
  * and hold every acked and shown message exactly once at its sequence, then checks get_history
@@ -269,42 +284,5 @@ export async function checkCluster(nodes: NodeProcess[], roomIds: string[], ledg
   for (const [i, roomId] of roomIds.entries()) {
     const viaHistory = await historyVia(historyNode, roomId);
     expect({ roomId, history: viaHistory.map(row) }).toEqual({ roomId, history: stored[i].messages.map(row) });
-  }
-}
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its printed seed. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The run's seed: env FAILOVER_SEED or `fallback`, printed so that a failure can be replayed. */
-export function failoverSeed(fallback = 20261201): number {
-  const raw = process.env.FAILOVER_SEED;
-  const seed = raw ? Number(raw) : fallback;
-  if (!Number.isSafeInteger(seed)) throw new Error(`FAILOVER_SEED must be an integer, got ${raw}`);
-  console.log(`failover seed ${seed} (replay with FAILOVER_SEED=${seed})`);
-  return seed;
-}
-
-/** A seeded random source with the helpers fault tests need. */
-export class SeededRandom {
-  private readonly next: () => number;
-  constructor(readonly seed: number) {
-    this.next = mulberry32(seed);
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  /** One element of `items`. */
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)];
   }
 }

@@ -1,7 +1,7 @@
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { TestClient, type Frame } from '../support/test-client';
-import type { AckLedger, AckRecord } from './failover-ledger';
-import { isRetryable } from './failover-ledger';
+import { eventually } from '../support/cluster';
+import type { AckLedger, AckRecord, StoredMessage } from './failover-ledger';
 
 export interface MemberOptions {
   /** A send (or join) is given up after this long in total (retries included). */
@@ -11,6 +11,9 @@ export interface MemberOptions {
   /** Longest pause between two retries (a reply's retry_after_ms is honoured up to this). */
   maxBackoffMs?: number;
 }
+
+/** A send or join reply that says "try again" (host dead, switch in progress, no majority). */
+export const isRetryable = (data: Record<string, any>): boolean => data.retryable === true || data.error_code === 'ADMIN_NODE_UNAVAILABLE';
 
 type Reply = Frame | 'closed' | 'timeout';
 
@@ -188,3 +191,27 @@ export class FailoverMember {
 }
 
 const describeReply = (r: Reply) => (typeof r === 'string' ? r : `${r.type} ${JSON.stringify(r.data)}`);
+
+/** Every message of a room through get_history pages (after_sequence) on `node`, by a throwaway member. */
+export async function historyVia(node: NodeProcess, roomId: string, timeoutMs = 15000): Promise<StoredMessage[]> {
+  const client = await TestClient.connect(node.url, { handshakeTimeout: 2000 });
+  client.ws.on('error', () => undefined);
+  try {
+    const username = `history-probe-${Math.random().toString(36).slice(2, 8)}`;
+    await eventually(async () => {
+      const r = await client.request('join_room', { room_id: roomId, username, history_limit: 0 }, 'join_room_success', 'join_room_error');
+      if (r.type === 'join_room_error' && !isRetryable(r.data)) throw new Error(`history probe cannot join ${roomId}: ${JSON.stringify(r.data)}`);
+      return r.type === 'join_room_success';
+    }, timeoutMs, 200);
+    const out: StoredMessage[] = [];
+    for (;;) {
+      const page = await client.request('get_history', { room_id: roomId, after_sequence: out.length, limit: 200 }, 'history', 'history_error');
+      if (page.type !== 'history') throw new Error(`get_history ${roomId} on ${node.spec.nodeId}: ${JSON.stringify(page.data)}`);
+      const msgs = (page.data.messages as Record<string, any>[]).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
+      out.push(...msgs);
+      if (!page.data.has_more || msgs.length === 0) return out;
+    }
+  } finally {
+    await client.close();
+  }
+}

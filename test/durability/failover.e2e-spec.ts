@@ -1,7 +1,7 @@
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually, TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { AckLedger, checkCluster, FailoverMember, failoverSeed, isRetryable, readRooms, SeededRandom, type AckRecord, type MemberOptions } from './failover-ledger';
+import { AckLedger, checkCluster, watchHostClaims, FailoverMember, failoverSeed, isRetryable, readRooms, SeededRandom, type AckRecord, type MemberOptions } from './failover-ledger';
 import { createRoom } from './support';
 
 /**
@@ -25,6 +25,7 @@ interface Scenario {
   members: FailoverMember[];
   /** The members whose connection started on node `n`. */
   on(n: number): FailoverMember[];
+  stopWatchingHosts: () => void;
 }
 
 let current: Scenario | undefined;
@@ -35,17 +36,19 @@ async function scenario(perNode: number[], options: (node: number) => MemberOpti
   const cluster = await TestCluster.start(3, FAILOVER_ENV);
   const ledger = new AckLedger();
   const members: FailoverMember[] = [];
-  const s: Scenario = { cluster, ledger, room: '', members, on: (n) => members.filter((m) => m.username.startsWith(`n${n}-`)) };
+  const s: Scenario = { cluster, ledger, room: '', members, on: (n) => members.filter((m) => m.username.startsWith(`n${n}-`)), stopWatchingHosts: () => undefined };
   current = s;
   for (const [i, count] of perNode.entries()) {
     for (let k = 0; k < count; k++) members.push(await FailoverMember.connect(ledger, `n${i + 1}-${'abcdef'[k]}`, cluster.nodes, cluster.node(i + 1), options(i + 1)));
   }
   s.room = await createRoom(members[0].client, 'failover-room', members[0].username);
   for (const m of members) await m.join(s.room);
+  s.stopWatchingHosts = watchHostClaims(ledger, cluster.nodes, [s.room]);
   return s;
 }
 
 afterEach(async () => {
+  current?.stopWatchingHosts();
   await Promise.all([...(current?.members ?? []).map((m) => m.close().catch(() => undefined)), ...extraClients.splice(0).map((c) => c.close().catch(() => undefined))]);
   for (const n of current?.cluster.nodes ?? []) if (n.running) process.kill(n.pid!, 'SIGCONT'); // a test that failed mid-pause leaves a stopped node
   await current?.cluster.stop();
