@@ -1,17 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { NetnsLab } from '../support/netns-lab';
-import { eventually, meshHealthy, TestCluster } from '../support/cluster';
-import { TestClient, type Frame } from '../support/test-client';
-import { createRoom, join, sleep } from './support';
+import { eventually, TestCluster } from '../support/cluster';
+import { AckLedger, checkCluster, FailoverMember, readRooms, watchHostClaims } from './failover-ledger';
+import { createRoom, meshHealthy, sleep } from './support';
 
 /**
  * Failover under real partitions: three nodes on three hosts (network namespaces), links cut in
- * the kernel, clients on every side sending with client_message_ids and retrying what is refused.
- * After healing, every node's database is checked against every acknowledgement and every message
- * a client was shown.
+ * the kernel (NetnsLab), members on every side sending one message after the other with
+ * client_message_ids and retrying what is refused. After healing, checkCluster holds every
+ * acknowledged and shown message against every node's chat.db and get_history.
  */
 
 const unavailable = NetnsLab.unavailable();
@@ -20,167 +19,63 @@ if (unavailable) console.warn(`failover partition e2e skipped: ${unavailable}`);
 
 /** After this long cut off from both peers, a host must have stopped acknowledging (2 x FAILOVER_TIMEOUT). */
 const FENCE_BOUND_MS = 2000;
-/** A failover (detection + promise round + adopting the copy) must be done within this long. */
+/** A failover (detection, claim round, adopting the most complete copy) must be done within this long. */
 const FAILOVER_DEADLINE_MS = 10_000;
+const CLUSTER_ENV = { FAILOVER_TIMEOUT: '1', HEARTBEAT_INTERVAL: '0.5', HEARTBEAT_TIMEOUT: '0.5', PEER_CALL_TIMEOUT: '1' };
 
-// --- interim sender and check (to be replaced by fo-faults' failover-ledger.ts) -----------------
-
-interface Ack {
-  user: string;
-  room: string;
-  cmid: string;
-  content: string;
-  seq: number;
-  messageId: string;
-  node: number;
-  at: number;
-}
-interface SendError {
-  user: string;
-  room: string;
-  code: string;
-  retryable: boolean;
-  node: number;
-  at: number;
-}
-
-/** One client connection sending to one room, one message in flight, retrying with the same client_message_id. */
-class RoomSender {
-  readonly acks: Ack[] = [];
-  readonly errors: SendError[] = [];
-  timeouts = 0;
-  private k = 0;
+/** A member sending to one room for as long as the scenario runs, one message in flight. */
+class Chatter {
+  /** Sends that ended without an ack (a refusal that is not retryable, or the member's deadline). */
+  readonly failures: string[] = [];
+  /** Joins again after the host dropped this member (its node was cut off from the host). */
+  rejoins = 0;
   private stopping = false;
-  private aborted = false;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly client: TestClient,
-    readonly node: number,
+    readonly member: FailoverMember,
     readonly room: string,
-    readonly user: string,
+    private readonly ledger: AckLedger,
   ) {}
 
+  get name(): string {
+    return this.member.username;
+  }
   start(): this {
     this.loop = this.run();
     return this;
   }
-  acksSince(t: number): Ack[] {
-    return this.acks.filter((a) => a.at >= t);
+  acksSince(t: number) {
+    return this.ledger.acksIn(this.room).filter((a) => a.label === this.name && a.at >= t);
   }
-  errorsSince(t: number): SendError[] {
-    return this.errors.filter((e) => e.at >= t);
-  }
-
-  /** Stops after the message in flight is acknowledged (retrying it as long as needed, bounded by the caller). */
+  /** Resolves once the message in flight is acknowledged (or its retries gave up). */
   finish(): Promise<void> {
     this.stopping = true;
     return this.loop;
   }
 
-  /** Gives up at once (the test is over, passed or not). */
-  abort(): void {
-    this.stopping = this.aborted = true;
-  }
-
   private async run(): Promise<void> {
-    while (!this.stopping) {
-      const cmid = `${this.user}-${this.room.slice(0, 6)}-${this.k++}`;
-      const content = `${cmid} from node${this.node}`;
-      while (!this.aborted) {
-        const from = this.client.frames.length;
-        this.client.send('send_message', { room_id: this.room, username: this.user, content, client_message_id: cmid });
-        const reply = await this.reply(cmid, from);
-        if (reply?.type === 'message_sent') {
-          this.acks.push({ user: this.user, room: this.room, cmid, content, seq: reply.data.sequence_number, messageId: reply.data.message_id, node: this.node, at: Date.now() });
+    for (let k = 0; !this.stopping; k++) {
+      const cmid = `${this.name}-${k}`;
+      const content = `${cmid} via ${this.member.node.spec.nodeId}`;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.member.send(this.room, content, cmid);
+          break;
+        } catch (e) {
+          // A host that saw this member's node fail dropped its membership: join again, send the same id again.
+          if (/NOT_MEMBER/.test((e as Error).message) && attempt < 5) {
+            this.rejoins++;
+            await this.member.join(this.room).catch((j: Error) => this.failures.push(j.message));
+            continue;
+          }
+          this.failures.push((e as Error).message);
           break;
         }
-        if (reply) this.errors.push({ user: this.user, room: this.room, code: reply.data.error_code, retryable: reply.data.retryable === true, node: this.node, at: Date.now() });
-        else this.timeouts++;
-        await sleep(Math.min(500, Math.max(50, Number(reply?.data.retry_after_ms) || 100)));
       }
       await sleep(20);
     }
   }
-
-  private async reply(cmid: string, from: number): Promise<Frame | null> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && this.client.closeCode === null) {
-      const frames = this.client.frames;
-      for (let i = from; i < frames.length; i++) {
-        const f = frames[i];
-        if (f.type === 'message_sent' && f.data.client_message_id === cmid) return f;
-        if (f.type === 'message_error' && f.data.room_id === this.room) return f;
-      }
-      from = frames.length;
-      await sleep(5);
-    }
-    return null;
-  }
-}
-
-interface StoredMessage {
-  sequence_number: number;
-  message_id: string;
-  content: string;
-  client_message_id: string | null;
-}
-interface StoredRoom {
-  host_node: string;
-  host_epoch: number;
-}
-
-function readStore(node: NodeProcess, roomId: string): { room: StoredRoom | undefined; messages: StoredMessage[] } {
-  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true });
-  try {
-    const room = db.prepare('SELECT host_node, host_epoch FROM rooms WHERE room_id = ?').get(roomId) as unknown as StoredRoom | undefined;
-    const messages = db.prepare('SELECT sequence_number, message_id, content, client_message_id FROM messages WHERE room_id = ? ORDER BY sequence_number').all(roomId) as unknown as StoredMessage[];
-    return { room: room && { host_node: room.host_node, host_epoch: Number(room.host_epoch) }, messages: messages.map((m) => ({ ...m, sequence_number: Number(m.sequence_number) })) };
-  } finally {
-    db.close();
-  }
-}
-
-/** What every node's store must show once healed; returns the problems found (empty = consistent). */
-function checkStores(nodes: NodeProcess[], rooms: string[], senders: RoomSender[], clients: TestClient[]): string[] {
-  const problems: string[] = [];
-  for (const room of rooms) {
-    const stores = nodes.map((n) => readStore(n, room));
-    const want = stores[0].messages.map((m) => `${m.sequence_number}|${m.message_id}|${m.content}`);
-    stores.forEach((s, i) => {
-      const got = s.messages.map((m) => `${m.sequence_number}|${m.message_id}|${m.content}`);
-      if (got.join('\n') !== want.join('\n')) problems.push(`node${i + 1} holds ${got.length} messages of ${room}, node1 ${want.length}; first difference at ${got.findIndex((g, j) => g !== want[j])}`);
-      if (s.room?.host_node !== stores[0].room?.host_node || s.room?.host_epoch !== stores[0].room?.host_epoch) problems.push(`node${i + 1} says ${room} is hosted by ${JSON.stringify(s.room)}, node1 ${JSON.stringify(stores[0].room)}`);
-      s.messages.forEach((m, j) => m.sequence_number !== j + 1 && problems.push(`node${i + 1}: ${room} #${j + 1} is numbered ${m.sequence_number}`));
-    });
-    const bySeq = new Map(stores[0].messages.map((m) => [m.sequence_number, m]));
-    const count = new Map<string, number>();
-    for (const m of stores[0].messages) count.set(m.content, (count.get(m.content) ?? 0) + 1);
-    for (const a of senders.flatMap((s) => s.acks).filter((a) => a.room === room)) {
-      const m = bySeq.get(a.seq);
-      if (m?.message_id !== a.messageId || m.content !== a.content) problems.push(`${a.cmid} acknowledged as #${a.seq} via node${a.node}, stored there: ${JSON.stringify(m)}`);
-      if (count.get(a.content) !== 1) problems.push(`${a.cmid} stored ${count.get(a.content) ?? 0} times`);
-    }
-    for (const c of clients) {
-      for (const f of c.frames.filter((x) => x.type === 'new_message' && x.data.room_id === room)) {
-        if (bySeq.get(f.data.sequence_number)?.message_id !== f.data.message_id) problems.push(`a client was shown #${f.data.sequence_number} ${f.data.message_id} in ${room}, which the stores do not hold`);
-      }
-    }
-  }
-  return problems;
-}
-
-// --- the scenarios ------------------------------------------------------------------------------
-
-/** (room, epoch) -> every admin_node a client was told for it; more than one is two hosts in one epoch. */
-function hostsPerEpoch(clients: TestClient[]): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const f of clients.flatMap((c) => c.frames).filter((x) => x.type === 'room_host_changed')) {
-    const key = `${f.data.room_id}@${f.data.host_epoch}`;
-    if (!out.has(key)) out.set(key, new Set());
-    out.get(key)!.add(f.data.admin_node);
-  }
-  return out;
 }
 
 /** `work`, or a failure naming `what` once `ms` have passed. */
@@ -194,150 +89,174 @@ async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T>
   }
 }
 
-/** The distinct kinds of refusal a sender got, e.g. ['ADMIN_NODE_UNAVAILABLE retryable']. */
-const refusalKinds = (errors: SendError[]) => [...new Set(errors.map((e) => `${e.code} ${e.retryable ? 'retryable' : 'final'}`))].sort();
-const hostChanges = (c: TestClient, room: string) => c.frames.filter((f) => f.type === 'room_host_changed' && f.data.room_id === room);
 const logOf = (n: NodeProcess) => {
   const file = path.join(n.env.LOG_DIR, `${n.spec.nodeId}.log`);
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : n.output;
 };
+const hostOf = (n: NodeProcess, room: string) => {
+  const r = readRooms(n, [room])[0].room;
+  return r ? `${r.host_node}@${r.host_epoch}` : 'none';
+};
 
 describeLab('failover under real network partitions (nodes in network namespaces)', () => {
-  jest.setTimeout(45_000);
+  jest.setTimeout(60_000);
   let lab: NetnsLab;
   let cluster: TestCluster | undefined;
-  let clients: TestClient[] = [];
-  let senders: RoomSender[] = [];
+  let ledger: AckLedger;
+  let chatters: Chatter[] = [];
+  let members: FailoverMember[] = [];
+  let stopWatching = () => undefined as void;
 
   beforeAll(() => {
     lab = NetnsLab.create(3);
   });
+  beforeEach(() => {
+    ledger = new AckLedger();
+  });
   afterEach(async () => {
-    for (const s of senders) s.abort();
+    stopWatching();
     lab.heal();
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    // a failed scenario's senders get their message in flight through once healed, or are cut off below
+    await within(Promise.all(chatters.map((c) => c.finish())), 20_000, 'senders ending').catch(() => undefined);
+    await Promise.all(members.map((m) => m.close().catch(() => undefined)));
     await cluster?.stop();
     cluster = undefined;
-    clients = [];
-    senders = [];
+    chatters = [];
+    members = [];
   });
   afterAll(() => lab?.destroy());
 
-  async function start(): Promise<TestCluster> {
-    cluster = await TestCluster.startIn(lab, { FAILOVER_TIMEOUT: '1', HEARTBEAT_INTERVAL: '0.5', HEARTBEAT_TIMEOUT: '0.5', PEER_CALL_TIMEOUT: '1' });
-    return cluster;
+  const node = (n: number) => cluster!.node(n);
+  async function start(): Promise<void> {
+    cluster = await TestCluster.startIn(lab, CLUSTER_ENV);
   }
-  async function open(node: number): Promise<TestClient> {
-    const c = await TestClient.connect(cluster!.node(node).url);
-    clients.push(c);
+  async function member(name: string, on: number): Promise<FailoverMember> {
+    // a member stays on its node: only a node that does not answer at all would send it elsewhere
+    const m = await FailoverMember.connect(ledger, name, cluster!.nodes, node(on), { deadlineMs: 40_000, attemptTimeoutMs: 8000 });
+    members.push(m);
+    return m;
+  }
+  async function room(name: string, on: number): Promise<string> {
+    const creator = await member(`creator-${name}`, on);
+    return createRoom(creator.client, name, creator.username);
+  }
+  async function chatter(name: string, on: number, roomId: string): Promise<Chatter> {
+    const m = await member(name, on);
+    await m.join(roomId);
+    const c = new Chatter(m, roomId, ledger).start();
+    chatters.push(c);
     return c;
   }
-  /** A new connection on `node` joined to `room` as `user`, sending until finished. */
-  async function sender(node: number, room: string, user: string): Promise<RoomSender> {
-    const c = await open(node);
-    await join(c, room, user);
-    const s = new RoomSender(c, node, room, user).start();
-    senders.push(s);
-    return s;
-  }
-  /** Every sender's message in flight acknowledged, then the stores converge and pass the check. */
-  async function finishAndCheck(rooms: string[]): Promise<void> {
-    await meshHealthy(cluster!.nodes, 20_000);
-    await within(Promise.all(senders.map((s) => s.finish())), 20_000, 'every sender acknowledged after healing');
-    await eventually(() => checkStores(cluster!.nodes, rooms, senders, clients).length === 0, 15_000, 200).catch(() => undefined);
-    expect(checkStores(cluster!.nodes, rooms, senders, clients)).toEqual([]);
-    for (const [key, hosts] of hostsPerEpoch(clients)) expect({ key, hosts: [...hosts] }).toEqual({ key, hosts: [...hosts].slice(0, 1) });
-    expect(senders.flatMap((s) => s.acks).length).toBeGreaterThan(0);
-  }
-  const whenAcked = (list: RoomSender[], n: number, since: number, timeoutMs = FAILOVER_DEADLINE_MS) =>
-    eventually(() => list.every((s) => s.acksSince(since).length >= n), timeoutMs, 20);
+  const acked = (list: Chatter[], n: number, since: number, timeoutMs = FAILOVER_DEADLINE_MS) =>
+    eventually(() => list.every((c) => c.acksSince(since).length >= n), timeoutMs, 20).catch(() => {
+      const lagging = list.filter((c) => c.acksSince(since).length < n);
+      const lastError = (c: Chatter) => JSON.stringify(ledger.errors.filter((e) => e.label === c.name).at(-1)?.data);
+      throw new Error(
+        `not every sender got ${n} acks within ${timeoutMs} ms: ${list.map((c) => `${c.name}=${c.acksSince(since).length}`).join(', ')}; ` +
+          `lagging: ${lagging.map((c) => `${c.name} on ${c.member.node.spec.nodeId} (${c.member.timeouts} timeouts, last refusal ${lastError(c)})`).join('; ')}; ` +
+          `hosts: ${cluster!.nodes.map((x) => `${x.spec.nodeId}=${hostOf(x, lagging[0]?.room ?? list[0].room)}`).join(' ')}`,
+      );
+    });
+  /** Refusals `label` got after the ledger held `from` errors, by kind, e.g. ['ADMIN_NODE_UNAVAILABLE retryable']. */
+  const refusals = (label: string, from: number) =>
+    [...new Set(ledger.errors.slice(from).filter((e) => e.label === label).map((e) => `${e.data.error_code} ${e.data.retryable === true ? 'retryable' : 'final'}`))].sort();
+  const refusalCount = (label: string, from: number) => ledger.errors.slice(from).filter((e) => e.label === label).length;
 
-  it('isolated host: the majority elects a new host at epoch 2 and keeps acknowledging; the old host acknowledges nothing, then steps down and converges', async () => {
+  /** Heals, waits for every sender's message in flight, then the full cluster check. */
+  async function healAndCheck(rooms: string[]): Promise<void> {
+    lab.heal();
+    await meshHealthy(cluster!.nodes, 20_000);
+    await within(Promise.all(chatters.map((c) => c.finish())), 30_000, 'every sender acknowledged after healing');
+    stopWatching();
+    expect(chatters.flatMap((c) => c.failures)).toEqual([]);
+    await checkCluster(cluster!.nodes, rooms, ledger);
+    expect(ledger.acks.size).toBeGreaterThan(0);
+  }
+
+  it('isolated host: the majority elects node2 at epoch 2 and keeps acknowledging; the old host acknowledges nothing, then steps down and converges', async () => {
     await start();
-    const admin = await open(1);
-    const room = await createRoom(admin, 'isolated-host', 'admin');
-    const [onHost, onPeer2, onPeer3] = [await sender(1, room, 'alice'), await sender(2, room, 'bob'), await sender(3, room, 'carol')];
-    await whenAcked([onHost, onPeer2, onPeer3], 3, 0);
+    const r = await room('isolated-host', 1);
+    stopWatching = watchHostClaims(ledger, cluster!.nodes, [r]);
+    const [alice, bob, carol] = [await chatter('alice', 1, r), await chatter('bob', 2, r), await chatter('carol', 3, r)];
+    await acked([alice, bob, carol], 3, 0);
 
     const isolatedAt = Date.now();
+    const errorsBefore = ledger.errors.length;
     lab.isolate(1);
-    await eventually(() => [onPeer2, onPeer3].every((s) => hostChanges(s.client, room).some((f) => f.data.host_epoch === 2)), FAILOVER_DEADLINE_MS, 50);
-    expect(hostChanges(onPeer2.client, room).map((f) => [f.data.admin_node, f.data.host_epoch])).toEqual([['node2', 2]]);
-    const failedOverAt = Date.now();
-    await whenAcked([onPeer2, onPeer3], 5, failedOverAt);
-    // the isolated side keeps being refused, retryably, well past the fence bound
-    await eventually(() => onHost.errorsSince(isolatedAt + FENCE_BOUND_MS).length >= 2, FAILOVER_DEADLINE_MS, 50);
+    await eventually(() => hostOf(node(2), r) === 'node2@2' && hostOf(node(3), r) === 'node2@2', FAILOVER_DEADLINE_MS, 50);
+    await acked([bob, carol], 5, Date.now());
+    // the isolated side keeps being refused, retryably, past the fence bound
+    await eventually(() => refusalCount('alice', errorsBefore) >= 3 && ledger.errors.slice(errorsBefore).some((e) => e.label === 'alice' && Date.now() - isolatedAt > FENCE_BOUND_MS), FAILOVER_DEADLINE_MS, 50);
 
-    // fencing, read before healing: nothing the isolated host acknowledged is missing on the majority side
-    const majority = readStore(cluster!.node(2), room);
-    const held = new Map(majority.messages.map((m) => [m.sequence_number, m.message_id]));
-    const fromOldHost = onHost.acksSince(isolatedAt);
-    expect(fromOldHost.filter((a) => held.get(a.seq) !== a.messageId)).toEqual([]);
+    // fencing, read before healing: whatever the isolated host acknowledged is on the majority side
+    const majority = new Map(readRooms(node(2), [r])[0].messages.map((m) => [Number(m.sequence_number), m.message_id]));
+    const fromOldHost = alice.acksSince(isolatedAt);
+    expect(fromOldHost.filter((a) => majority.get(a.sequence_number) !== a.message_id)).toEqual([]);
     expect(fromOldHost.filter((a) => a.at > isolatedAt + FENCE_BOUND_MS)).toEqual([]);
-    expect(refusalKinds(onHost.errorsSince(isolatedAt))).toEqual(['ADMIN_NODE_UNAVAILABLE retryable']);
-    expect(majority.room).toEqual({ host_node: 'node2', host_epoch: 2 });
-    expect(logOf(cluster!.node(2))).toMatch(/failed over from node1 \(epoch 1\) to node2 \(epoch 2\)/);
+    expect(refusals('alice', errorsBefore)).toEqual(['ADMIN_NODE_UNAVAILABLE retryable']);
+    expect({ timeouts: alice.member.timeouts, reconnects: alice.member.reconnects }).toEqual({ timeouts: 0, reconnects: 0 });
+    expect(ledger.hostChanges.filter((h) => h.label === 'bob' || h.label === 'carol').map((h) => `${h.admin_node}@${h.host_epoch}`)).toEqual(['node2@2', 'node2@2']);
+    expect(logOf(node(2))).toMatch(/failed over from node1 \(epoch 1\) to node2 \(epoch 2\)/);
 
     const healedAt = Date.now();
     lab.heal();
-    await eventually(() => hostChanges(onHost.client, room).some((f) => f.data.admin_node === 'node2' && f.data.host_epoch === 2), FAILOVER_DEADLINE_MS, 50);
-    await whenAcked([onHost], 3, healedAt, 15_000);
-    expect(readStore(cluster!.node(1), room).room).toEqual({ host_node: 'node2', host_epoch: 2 });
-    await finishAndCheck([room]);
+    await eventually(() => hostOf(node(1), r) === 'node2@2', FAILOVER_DEADLINE_MS, 50);
+    await eventually(() => ledger.hostChanges.some((h) => h.label === 'alice' && h.admin_node === 'node2' && h.host_epoch === 2), FAILOVER_DEADLINE_MS, 50);
+    await acked([alice], 3, healedAt, 15_000);
+    await healAndCheck([r]);
+    expect(alice.member.node.spec.nodeId).toBe('node1'); // its acks after healing came through node1, now a replica
   });
 
   it('isolated peer: the room keeps working on the host and the other peer with no failover; the peer catches up on heal', async () => {
     await start();
-    const admin = await open(1);
-    const room = await createRoom(admin, 'isolated-peer', 'admin');
-    const [onHost, onPeer2, onIsolated] = [await sender(1, room, 'alice'), await sender(2, room, 'bob'), await sender(3, room, 'carol')];
-    await whenAcked([onHost, onPeer2, onIsolated], 3, 0);
+    const r = await room('isolated-peer', 1);
+    stopWatching = watchHostClaims(ledger, cluster!.nodes, [r]);
+    const [alice, bob, carol] = [await chatter('alice', 1, r), await chatter('bob', 2, r), await chatter('carol', 3, r)];
+    await acked([alice, bob, carol], 3, 0);
 
     const isolatedAt = Date.now();
+    const errorsBefore = ledger.errors.length;
     lab.isolate(3);
     // three failure timeouts of traffic on the majority side, still under epoch 1
-    await eventually(() => [onHost, onPeer2].every((s) => s.acks.some((a) => a.at >= isolatedAt + 3000)), FAILOVER_DEADLINE_MS, 50);
-    await eventually(() => onIsolated.errorsSince(isolatedAt).length >= 2, FAILOVER_DEADLINE_MS, 50);
-    expect(refusalKinds(onIsolated.errorsSince(isolatedAt))).toEqual(['ADMIN_NODE_UNAVAILABLE retryable']);
-    for (const n of [1, 2]) expect(readStore(cluster!.node(n), room).room).toEqual({ host_node: 'node1', host_epoch: 1 });
+    await eventually(() => [alice, bob].every((c) => c.acksSince(isolatedAt + 3000).length > 0), FAILOVER_DEADLINE_MS, 50);
+    await eventually(() => refusalCount('carol', errorsBefore) >= 2, FAILOVER_DEADLINE_MS, 50);
+    expect(refusals('carol', errorsBefore)).toEqual(['ADMIN_NODE_UNAVAILABLE retryable']);
+    expect([hostOf(node(1), r), hostOf(node(2), r)]).toEqual(['node1@1', 'node1@1']);
 
     const healedAt = Date.now();
     lab.heal();
-    await whenAcked([onIsolated], 3, healedAt, 15_000);
-    await finishAndCheck([room]);
-    for (const n of [1, 2, 3]) expect(readStore(cluster!.node(n), room).room).toEqual({ host_node: 'node1', host_epoch: 1 });
-    expect(clients.flatMap((c) => hostChanges(c, room))).toEqual([]);
+    await acked([carol], 3, healedAt, 15_000);
+    await healAndCheck([r]);
+    expect([1, 2, 3].map((n) => hostOf(node(n), r))).toEqual(['node1@1', 'node1@1', 'node1@1']);
+    expect(ledger.hostChanges).toEqual([]);
     for (const n of cluster!.nodes) expect(logOf(n)).not.toMatch(/failed over from/);
   });
 
-  it('one against two, twice: clients on both sides keep sending; each room ends on one host per epoch, every acknowledgement kept', async () => {
+  it('one against two, twice: members on both sides keep sending; every room ends on one host per epoch with every ack kept', async () => {
     await start();
-    const rooms = [await createRoom(await open(1), 'split-a', 'admin1'), await createRoom(await open(2), 'split-b', 'admin2')];
-    const all: RoomSender[][] = [];
-    for (const node of [1, 2, 3]) all.push(await Promise.all(rooms.map((r, i) => sender(node, r, `u${node}r${i}`))));
-    const onNode = (n: number) => all[n - 1];
-    await whenAcked(all.flat(), 2, 0);
+    const rooms = [await room('split-a', 1), await room('split-b', 2)];
+    stopWatching = watchHostClaims(ledger, cluster!.nodes, rooms);
+    const byNode: Chatter[][] = [];
+    for (const n of [1, 2, 3]) byNode.push(await Promise.all(rooms.map((r, i) => chatter(`n${n}r${i}`, n, r))));
+    const on = (...ns: number[]) => ns.flatMap((n) => byNode[n - 1]);
+    await acked(on(1, 2, 3), 2, 0);
 
-    // node1 (host of split-a) alone: split-a moves to node2 at epoch 2; split-b (hosted on the majority side) stays
+    // node1 (host of split-a) alone: split-a moves to node2 at epoch 2; split-b, hosted on the majority side, stays
     let cutAt = Date.now();
     lab.partition([1], [2, 3]);
-    await whenAcked([...onNode(2), ...onNode(3)], 3, cutAt + FENCE_BOUND_MS);
-    expect(readStore(cluster!.node(2), rooms[0]).room).toEqual({ host_node: 'node2', host_epoch: 2 });
-    expect(readStore(cluster!.node(2), rooms[1]).room).toEqual({ host_node: 'node2', host_epoch: 1 });
-    expect(onNode(1).flatMap((s) => s.acksSince(cutAt + FENCE_BOUND_MS))).toEqual([]);
+    await acked(on(2, 3), 3, cutAt + FENCE_BOUND_MS);
+    expect(rooms.map((r) => hostOf(node(2), r))).toEqual(['node2@2', 'node2@1']);
+    expect(on(1).flatMap((c) => c.acksSince(cutAt + FENCE_BOUND_MS))).toEqual([]);
     lab.heal();
-    await whenAcked(onNode(1), 2, Date.now(), 15_000);
+    await acked(on(1), 2, Date.now(), 15_000);
 
     // now node2 (hosting both) alone: both move to node1, the lowest live id
     cutAt = Date.now();
     lab.partition([2], [1, 3]);
-    await whenAcked([...onNode(1), ...onNode(3)], 3, cutAt + FENCE_BOUND_MS);
-    expect(readStore(cluster!.node(1), rooms[0]).room).toEqual({ host_node: 'node1', host_epoch: 3 });
-    expect(readStore(cluster!.node(1), rooms[1]).room).toEqual({ host_node: 'node1', host_epoch: 2 });
-    expect(onNode(2).flatMap((s) => s.acksSince(cutAt + FENCE_BOUND_MS))).toEqual([]);
-    lab.heal();
-    await whenAcked(onNode(2), 2, Date.now(), 15_000);
-    await finishAndCheck(rooms);
-    for (const n of [1, 2, 3]) expect(readStore(cluster!.node(n), rooms[0]).room).toEqual({ host_node: 'node1', host_epoch: 3 });
+    await acked(on(1, 3), 3, cutAt + FENCE_BOUND_MS);
+    expect(rooms.map((r) => hostOf(node(1), r))).toEqual(['node1@3', 'node1@2']);
+    expect(on(2).flatMap((c) => c.acksSince(cutAt + FENCE_BOUND_MS))).toEqual([]);
+    await healAndCheck(rooms);
+    expect([1, 2, 3].map((n) => rooms.map((r) => hostOf(node(n), r)).join(' '))).toEqual(Array(3).fill('node1@3 node1@2'));
   });
 });
