@@ -34,7 +34,7 @@ import { readDb, type Msg } from './support';
  * CHAOS_SEED picks the fault plan and the senders' choices (printed at the start); CHAOS_ROUNDS
  * (default 8) and CHAOS_SENDERS (default 6) make a longer soak, e.g.
  *   CHAOS_SEED=7 CHAOS_ROUNDS=40 npx jest test/durability/chaos.e2e-spec.ts
- * CHAOS_NETNS=0 runs on loopback even as root (isolations then become pauses); CHAOS_KEEP_LOGS=dir
+ * CHAOS_NETNS=0 runs on loopback even as root (isolations then become pauses); CHAOS_LOGS=dir
  * keeps the node logs.
  * Timing still varies between runs, so a seed reproduces the plan, not the exact interleaving.
  */
@@ -523,22 +523,11 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
     for (const s of senders) s.abort();
     for (const ix of paused) resume(ix);
     lab?.heal();
-    keepLogs();
+    // CHAOS_LOGS=<dir> keeps the nodes' log files for a failed run (the cluster's folder is removed)
+    if (process.env.CHAOS_LOGS && cluster) fs.cpSync(cluster.root, process.env.CHAOS_LOGS, { recursive: true, filter: (f) => !f.includes('/data') });
     await cluster?.stop();
     lab?.destroy();
   });
-
-  /** CHAOS_KEEP_LOGS=dir: every node's log file (all its lifetimes) is copied there before the cluster's folder goes. */
-  function keepLogs(): void {
-    const dir = process.env.CHAOS_KEEP_LOGS;
-    if (!dir || !cluster) return;
-    fs.mkdirSync(dir, { recursive: true });
-    for (const n of cluster.nodes) {
-      const file = path.join(n.env.LOG_DIR, `${n.spec.nodeId}.log`);
-      if (fs.existsSync(file)) fs.copyFileSync(file, path.join(dir, `${n.spec.nodeId}.log`));
-    }
-    log(`node logs kept in ${dir}`);
-  }
 
   function pause(ix: number): void {
     const pid = cluster.node(ix).pid;
