@@ -171,6 +171,8 @@ describeLab('failover under real network partitions (nodes in network namespaces
     expect(chatters.flatMap((c) => c.failures)).toEqual([]);
     await checkCluster(cluster!.nodes, rooms, ledger);
     expect(ledger.acks.size).toBeGreaterThan(0);
+    const epochs = rooms.map((r) => hostOf(node(1), r)).join(' ');
+    process.stdout.write(`[partition] ${expect.getState().currentTestName}: ${ledger.acks.size} acks, ${ledger.errors.length} refusals, ${chatters.reduce((n, c) => n + c.rejoins, 0)} re-joins; rooms end on ${epochs}\n`);
   }
 
   it('isolated host: the majority elects node2 at epoch 2 and keeps acknowledging; the old host acknowledges nothing, then steps down and converges', async () => {
