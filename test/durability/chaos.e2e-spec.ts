@@ -4,14 +4,20 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually, meshHealthy, TestCluster } from '../support/cluster';
+import { NetnsLab } from '../support/netns-lab';
 import { TestClient, type Frame } from '../support/test-client';
+import { describeFault, envInt, planFaults, Rng, type Fault } from './chaos-plan';
+import { AckLedger, clusterViolations, readRooms, watchHostClaims } from './failover-ledger';
 import { readDb, type Msg } from './support';
 
 /**
- * Chaos: senders spread over a three-node cluster send to three rooms (one hosted on each node)
- * while random faults hit the nodes: kill -9 (sometimes SIGTERM) of one node, or of two in a row,
- * traffic going on while they are down, then a restart. Every node hosts one room, so each fault
- * takes down the host of one room and a member-only replica of the two others.
+ * Chaos: senders spread over a three-node cluster send to three rooms (one hosted on each node at
+ * first) while random faults hit the nodes (chaos-plan.ts): kill -9 (sometimes SIGTERM) of one node,
+ * or of two in a row, traffic going on while they are down, then a restart; kill -STOP of one node,
+ * mostly past FAILOVER_TIMEOUT, then -CONT; and, as root, one node cut off from both peers in
+ * real network namespaces (NetnsLab) with its clients still on it, then healed. A fault that
+ * silences a room's host past FAILOVER_TIMEOUT moves the room to a survivor at the next epoch, so
+ * the rooms wander between nodes as the run goes on.
  *
  * Senders behave like careful clients: unique contents and client_message_ids, the same
  * client_message_id again after an error, a timeout or a lost connection, reconnecting to whichever
@@ -21,98 +27,28 @@ import { readDb, type Msg } from './support';
  * Afterwards every room's history is read from every node (join replay from the node's replica,
  * get_history pages, and the database file after a clean stop) and checked: every acknowledged
  * message exactly once at its acknowledged sequence number, contiguous sequences, identical
- * replicas, no content twice, per-sender order, gapless live delivery, no error logged, no crash.
+ * replicas, no content twice, per-sender order, gapless live delivery, no error logged, no crash,
+ * and never two hosts for one room and epoch (every node's rooms table sampled throughout, and
+ * every room_host_changed a sender was told).
  *
  * CHAOS_SEED picks the fault plan and the senders' choices (printed at the start); CHAOS_ROUNDS
  * (default 8) and CHAOS_SENDERS (default 6) make a longer soak, e.g.
  *   CHAOS_SEED=7 CHAOS_ROUNDS=40 npx jest test/durability/chaos.e2e-spec.ts
+ * CHAOS_NETNS=0 runs on loopback even as root (isolations then become pauses); CHAOS_LOGS=dir
+ * keeps the node logs.
  * Timing still varies between runs, so a seed reproduces the plan, not the exact interleaving.
  */
 
 const SEED = envInt('CHAOS_SEED', 20240611);
 const ROUNDS = envInt('CHAOS_ROUNDS', 8);
 const SENDERS = envInt('CHAOS_SENDERS', 6);
+/** Isolations need network namespaces (root); CHAOS_NETNS=0 keeps the run on loopback. */
+const NETNS_UNAVAILABLE = process.env.CHAOS_NETNS === '0' ? 'CHAOS_NETNS=0' : NetnsLab.unavailable();
 const NODES = 3;
 /** No reply to a send or join within this long: the connection is given up and the request retried elsewhere. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
-  return n;
-}
-
-/** mulberry32: small, fast, good enough to make a chaos schedule reproducible. */
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  shuffle<T>(items: T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// --- the fault plan -----------------------------------------------------------------------------
-
-interface Fault {
-  /** Nodes (1-based) stopped one after the other, each with its signal. */
-  victims: { node: number; signal: 'SIGKILL' | 'SIGTERM' }[];
-  /** Between stopping the first and the second victim. */
-  gapMs: number;
-  /** Traffic goes on this long with the victims down (below or above failure detection, ~0.6-0.9 s). */
-  downMs: number;
-  /** Restart order, with a pause between two restarts. */
-  restart: number[];
-  restartGapMs: number;
-  /** Traffic with everything up before the next round. */
-  upMs: number;
-}
-
-function planFaults(rng: Rng, rounds: number): Fault[] {
-  const plan: Fault[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const nodes = rng.shuffle([1, 2, 3]);
-    const count = rng.chance(0.25) ? 2 : 1;
-    const victims = nodes.slice(0, count).map((node) => ({ node, signal: rng.chance(0.2) ? ('SIGTERM' as const) : ('SIGKILL' as const) }));
-    plan.push({
-      victims,
-      gapMs: rng.int(100, 700),
-      downMs: rng.int(200, 1600),
-      restart: rng.shuffle(victims.map((v) => v.node)),
-      restartGapMs: rng.int(0, 600),
-      upMs: rng.int(300, 1500),
-    });
-  }
-  return plan;
-}
-
-const describeFault = (f: Fault) =>
-  `${f.victims.map((v) => `${v.signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM'} node${v.node}`).join(`, +${f.gapMs} ms `)}; down ${f.downMs} ms; ` +
-  `restart ${f.restart.map((n) => `node${n}`).join(`, +${f.restartGapMs} ms `)}; up ${f.upMs} ms`;
 
 // --- what the senders saw -----------------------------------------------------------------------
 
@@ -139,6 +75,14 @@ class Ledger {
   readonly timeoutLog: string[] = [];
   reconnects = 0;
   readonly t0 = Date.now();
+  /** room@epoch -> every admin_node a room_host_changed named for it (more than one: two hosts in one epoch). */
+  readonly hostChanges = new Map<string, Set<string>>();
+
+  hostChanged(data: Record<string, any>): void {
+    const key = `${data.room_id}@${data.host_epoch}`;
+    if (!this.hostChanges.has(key)) this.hostChanges.set(key, new Set());
+    this.hostChanges.get(key)!.add(data.admin_node);
+  }
 
   timedOut(what: string): void {
     this.timeouts++;
@@ -253,6 +197,8 @@ class Sender {
   /** Per room: the batch in flight. */
   private readonly pending = new Map<string, Sent[]>();
   private readonly nextK = new Map<string, number>();
+  /** The longest retry_after_ms of the refusals since the last retry pause. */
+  private retryAfterMs = 0;
 
   constructor(
     readonly name: string,
@@ -337,7 +283,9 @@ class Sender {
       // A late disconnect notice from the node we left no longer does: it only removes a member
       // still connected through that node.)
       if (outcome.includes('NOT_MEMBER')) conn.joins.delete(room);
-      await sleep(this.rng.int(50, 250));
+      // as a careful client does: at least as long as the refusal asked (retry_after_ms), capped
+      await sleep(Math.max(this.rng.int(50, 250), Math.min(this.retryAfterMs, 1000)));
+      this.retryAfterMs = 0;
     }
   }
 
@@ -358,6 +306,7 @@ class Sender {
       } else if (f.type === 'message_error' && f.data.room_id === room) {
         this.ledger.error(`send:${f.data.error_code}`);
         codes.push(f.data.error_code as string);
+        this.retryAfterMs = Math.max(this.retryAfterMs, Number(f.data.retry_after_ms) || 0);
       } else {
         return false;
       }
@@ -423,6 +372,7 @@ class Sender {
   }
 
   private onFrame(conn: Conn, f: Frame): void {
+    if (f.type === 'room_host_changed') this.ledger.hostChanged(f.data);
     if (conn !== this.conn || f.type !== 'new_message') return;
     const m = f.data as Msg;
     const got = this.got.get(m.room_id);
@@ -490,7 +440,14 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
   jest.setTimeout(90_000 + ROUNDS * 20_000);
 
   let cluster: TestCluster;
+  let lab: NetnsLab | undefined;
   const ledger = new Ledger();
+  /** Every node's rooms table, sampled throughout: two hosts for one room and epoch at any moment is a violation. */
+  const hostClaims = new AckLedger();
+  let stopWatchingHosts = () => undefined as void;
+  /** Nodes kill -STOPped right now (continued before anything else touches them). */
+  const paused = new Set<number>();
+  const injected = { 'kill -9': 0, SIGTERM: 0, 'kill -STOP': 0, isolate: 0 };
   const senders: Sender[] = [];
   const rooms: string[] = [];
   const roomHost = new Map<string, number>();
@@ -506,6 +463,7 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
   const files = new Map<string, { sequence_number: number; message_id: string; content: string }[][]>();
   let converged = false;
   let drained = false;
+  const clusterProblems: string[] = [];
 
   const child = (n: NodeProcess) => (n as unknown as { child: ChildProcess | null }).child;
   const log = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
@@ -540,8 +498,12 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
   }
 
   beforeAll(async () => {
-    log(`seed ${SEED} (CHAOS_SEED), ${ROUNDS} rounds (CHAOS_ROUNDS), ${SENDERS} senders (CHAOS_SENDERS)`);
-    cluster = await TestCluster.start(NODES);
+    log(`seed ${SEED} (CHAOS_SEED), ${ROUNDS} rounds (CHAOS_ROUNDS), ${SENDERS} senders (CHAOS_SENDERS); ${NETNS_UNAVAILABLE ? `loopback (${NETNS_UNAVAILABLE}): isolations become pauses` : 'nodes in network namespaces'}`);
+    if (NETNS_UNAVAILABLE) cluster = await TestCluster.start(NODES);
+    else {
+      lab = NetnsLab.create(NODES);
+      cluster = await TestCluster.startIn(lab);
+    }
     for (let i = 1; i <= NODES; i++) expectedUp.add(i);
     monitor = setInterval(() => {
       for (const ix of [...expectedUp]) {
@@ -557,15 +519,58 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
 
   afterAll(async () => {
     if (monitor) clearInterval(monitor);
+    stopWatchingHosts();
     for (const s of senders) s.abort();
+    for (const ix of paused) resume(ix);
+    lab?.heal();
     // CHAOS_LOGS=<dir> keeps the nodes' log files for a failed run (the cluster's folder is removed)
     if (process.env.CHAOS_LOGS && cluster) fs.cpSync(cluster.root, process.env.CHAOS_LOGS, { recursive: true, filter: (f) => !f.includes('/data') });
     await cluster?.stop();
+    lab?.destroy();
   });
+
+  function pause(ix: number): void {
+    const pid = cluster.node(ix).pid;
+    if (!pid || !cluster.node(ix).running) return;
+    process.kill(pid, 'SIGSTOP');
+    paused.add(ix);
+  }
+  function resume(ix: number): void {
+    const pid = cluster.node(ix).pid;
+    paused.delete(ix);
+    if (pid && cluster.node(ix).running) process.kill(pid, 'SIGCONT');
+  }
+
+  /** Injects one round's fault and undoes it (restart, -CONT, heal), traffic going on throughout. */
+  async function inject(fault: Fault): Promise<void> {
+    if (fault.kind === 'pause') {
+      injected['kill -STOP']++;
+      pause(fault.node);
+      await sleep(fault.pausedMs);
+      resume(fault.node);
+    } else if (fault.kind === 'isolate') {
+      injected.isolate++;
+      lab!.isolate(fault.node);
+      await sleep(fault.isolatedMs);
+      lab!.heal();
+    } else {
+      for (const [i, v] of fault.victims.entries()) {
+        if (i > 0) await sleep(fault.gapMs);
+        injected[v.signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM']++;
+        await stopNode(v.node, v.signal);
+      }
+      await sleep(fault.downMs);
+      for (const [i, ix] of fault.restart.entries()) {
+        if (i > 0) await sleep(fault.restartGapMs);
+        await startNode(ix);
+      }
+    }
+    await sleep(fault.upMs);
+  }
 
   it('keeps the traffic going through every round of faults and recovers afterwards', async () => {
     const rng = new Rng(SEED);
-    const plan = planFaults(rng, ROUNDS);
+    const plan = planFaults(rng, ROUNDS, !NETNS_UNAVAILABLE);
     const started = Date.now();
 
     // one room hosted on each node
@@ -583,6 +588,7 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
       return true;
     }, 15000, 200);
 
+    stopWatchingHosts = watchHostClaims(hostClaims, cluster.nodes, rooms);
     const urls = cluster.nodes.map((n) => n.url);
     for (let i = 0; i < SENDERS; i++) senders.push(new Sender(`sender${i}`, (i % NODES) + 1, rooms, urls, ledger, i % 2 === 0 ? 1 : 6, SEED * 31 + i + 1));
     for (const s of senders) s.start();
@@ -590,16 +596,7 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
 
     for (const [r, fault] of plan.entries()) {
       log(`round ${r + 1}/${plan.length} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${describeFault(fault)}`);
-      for (const [i, v] of fault.victims.entries()) {
-        if (i > 0) await sleep(fault.gapMs);
-        await stopNode(v.node, v.signal);
-      }
-      await sleep(fault.downMs);
-      for (const [i, ix] of fault.restart.entries()) {
-        if (i > 0) await sleep(fault.restartGapMs);
-        await startNode(ix);
-      }
-      await sleep(fault.upMs);
+      await inject(fault);
     }
 
     // Recovery: everything up, a healthy mesh, every message in flight acknowledged.
@@ -632,6 +629,10 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
       () => true,
       () => false,
     );
+    // every database names the same host and epoch per room, and no sample ever showed two hosts in one epoch
+    clusterProblems.push(...clusterViolations(cluster.nodes, rooms, hostClaims));
+    stopWatchingHosts();
+    const finalHosts = readRooms(cluster.node(1), rooms).map((v) => `${v.room?.host_node}@${v.room?.host_epoch}`);
 
     // A clean stop of every node, then each database file is read directly.
     for (const s of senders) s.abort();
@@ -655,6 +656,7 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
         `room sizes ${rooms.map((r) => views.get(r)?.[0]?.last).join('/')}, ${ledger.reconnects} reconnects, ${ledger.timeouts} timeouts, ` +
         `errors ${JSON.stringify(Object.fromEntries(ledger.errors))}`,
     );
+    log(`faults injected ${JSON.stringify(injected)}; rooms ended on ${finalHosts.join(' ')} (host@epoch), ${[...ledger.hostChanges.keys()].length} host changes seen by senders`);
     for (const t of ledger.timeoutLog) log(`timeout at ${t}`);
     expect({ drained, converged }).toEqual({ drained: true, converged: true });
     expect(acked).toBeGreaterThan(0);
@@ -789,5 +791,11 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
       for (const line of text.split('\n')) if (bad.test(line) && !expected.test(line)) lines.push(`node${ix}: ${line}`);
     }
     expect(first([...new Set(lines)])).toEqual([]);
+  });
+
+  it('(9) never had two hosts for one room and epoch: rooms tables sampled throughout, room_host_changed, final agreement', () => {
+    expect(first(clusterProblems)).toEqual([]);
+    const twice = [...ledger.hostChanges].filter(([, hosts]) => hosts.size > 1).map(([k, hosts]) => `${k}: ${[...hosts].join(' and ')}`);
+    expect(twice).toEqual([]);
   });
 });

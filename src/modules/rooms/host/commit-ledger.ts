@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { hostUnavailable } from '../../../common/errors/chat-error';
 import { toChatMessage } from '../../../common/protocol/record-mappers';
-import type { MessageRecord } from '../../../common/store/chat-records';
+import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
 import { ClientRegistry } from '../../members/client-registry';
 
 interface Pending {
@@ -18,6 +18,12 @@ interface Pending {
 export class CommitLedger {
   /** Per room, in sequence order. Rooms with nothing pending have no entry. */
   private readonly pending = new Map<string, Pending[]>();
+  /**
+   * Rooms this node stopped hosting with messages still pending: the last sequence local members
+   * may be shown, until the copy follows a newer epoch's log (the reconciler then dropped or kept
+   * that tail). Without it a join on the old host would replay the tail in the meantime.
+   */
+  private readonly withdrawn = new Map<string, { upTo: number; logEpoch: number }>();
 
   constructor(private readonly clients: ClientRegistry) {}
 
@@ -45,19 +51,23 @@ export class CommitLedger {
   }
 
   /** The highest sequence of the room local members may be shown (replays and history stop there). */
-  visibleUpTo(roomId: string, lastSequence: number): number {
-    const first = this.pending.get(roomId)?.[0];
-    return first ? Math.min(lastSequence, first.message.sequenceNumber - 1) : lastSequence;
+  visibleUpTo(room: Pick<RoomRecord, 'roomId' | 'lastSequence' | 'logEpoch'>): number {
+    const withdrawn = this.withdrawn.get(room.roomId);
+    if (withdrawn && room.logEpoch <= withdrawn.logEpoch) return Math.min(room.lastSequence, withdrawn.upTo);
+    this.withdrawn.delete(room.roomId);
+    const first = this.pending.get(room.roomId)?.[0];
+    return first ? Math.min(room.lastSequence, first.message.sequenceNumber - 1) : room.lastSequence;
   }
 
   isPending(roomId: string, sequence: number): boolean {
     return (this.pending.get(roomId) ?? []).some((p) => p.message.sequenceNumber === sequence);
   }
 
-  /** This node no longer hosts the room: what is pending will never be shown; its senders are told to retry. */
-  dropRoom(roomId: string, why: string, moved?: { adminNode: string; hostEpoch: number }): void {
+  /** This node no longer hosts the room (its copy follows the log of epoch `logEpoch`): what is pending is not shown; its senders are told to retry. */
+  dropRoom(roomId: string, why: string, moved?: { adminNode: string; hostEpoch: number }, logEpoch = 0): void {
     const list = this.pending.get(roomId);
     this.pending.delete(roomId);
+    if (list?.length) this.withdrawn.set(roomId, { upTo: Math.min(list[0].message.sequenceNumber - 1, this.withdrawn.get(roomId)?.upTo ?? Infinity), logEpoch });
     for (const p of list ?? []) for (const w of p.waiters) w.reject(hostUnavailable(why, moved));
   }
 

@@ -105,14 +105,14 @@ export class RoomHostService implements OnApplicationBootstrap {
   stopServing(roomId: string, moved: { adminNode: string; hostEpoch: number }): void {
     this.serving.delete(roomId);
     if (moved.adminNode === this.config.nodeId) this.unconfirmed.add(roomId);
-    this.ledger.dropRoom(roomId, `Room moved to ${moved.adminNode} (epoch ${moved.hostEpoch}); retry`, moved);
+    this.ledger.dropRoom(roomId, `Room moved to ${moved.adminNode} (epoch ${moved.hostEpoch}); retry`, moved, this.store.getRoom(roomId)?.logEpoch);
     this.peers.discardRoom(roomId);
   }
 
   /** The highest sequence local members may be shown: the host's uncommitted messages are not. */
   visibleUpTo(roomId: string): number {
     const room = this.store.getRoom(roomId);
-    return room ? this.ledger.visibleUpTo(roomId, room.lastSequence) : 0;
+    return room ? this.ledger.visibleUpTo(room) : 0;
   }
 
   /** After a restart: our own clients' connections are gone, and no deletion can still be in flight (with failover: once confirmed). */
@@ -281,7 +281,7 @@ export class RoomHostService implements OnApplicationBootstrap {
   page(roomId: string, opts: { after?: number; before?: number; limit: number }, visibleOnly = false): HistoryPage {
     const room = this.store.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
-    const last = visibleOnly ? this.ledger.visibleUpTo(roomId, room.lastSequence) : room.lastSequence;
+    const last = visibleOnly ? this.ledger.visibleUpTo(room) : room.lastSequence;
     const firstSequence = this.store.firstSequence(roomId);
     const forward = opts.after !== undefined;
     const messages = forward

@@ -1,0 +1,288 @@
+import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { NodeProcess } from '../../src/cluster/node-process';
+import { eventually } from '../support/cluster';
+import type { Frame, TestClient } from '../support/test-client';
+import { historyVia } from './failover-member';
+
+/**
+ * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
+ * a member that retries sends with the same client_message_id across failovers and dead nodes
+ * (FailoverMember), and the cluster-wide check against every node's chat.db and get_history
+ * (checkCluster). Usage: test/durability/failover.e2e-spec.ts.
+ */
+
+/** One message_sent a client received, with what it had sent under that client_message_id. */
+export interface AckRecord {
+  room_id: string;
+  client_message_id: string;
+  sequence_number: number;
+  message_id: string;
+  content: string | undefined;
+  username: string | undefined;
+  /** The ledger label of the client that got it. */
+  label: string;
+  /** Date.now() when it arrived. */
+  at: number;
+}
+
+/** One new_message a client was shown. */
+export interface ShownRecord {
+  room_id: string;
+  sequence_number: number;
+  message_id: string;
+  content: string;
+  label: string;
+}
+
+/** A message row as every node must hold it. */
+export interface StoredMessage {
+  sequence_number: number;
+  message_id: string;
+  content: string;
+  client_message_id: string | null;
+}
+
+const key = (room: string, cmid: string) => `${room}\u0000${cmid}`;
+
+/** Records every acknowledgement, error, host change and new_message of the clients it watches. */
+export class AckLedger {
+  /** By room + client_message_id: the first ack (later acks must name the same sequence and message_id). */
+  readonly acks = new Map<string, AckRecord>();
+  /** Every message_error any watched client got, with its label. */
+  readonly errors: { label: string; data: Record<string, any> }[] = [];
+  readonly shown: ShownRecord[] = [];
+  /** Every room_host_changed any watched client got. */
+  readonly hostChanges: { label: string; room_id: string; admin_node: string; host_epoch: number; at: number }[] = [];
+  /** By room + epoch: the host each node's database named for it, and which node said so. */
+  readonly hostClaims = new Map<string, Map<string, string>>();
+  /** Things that are wrong the moment they are seen (two different acks for one id, ...). */
+  readonly violations: string[] = [];
+  private readonly intents = new Map<string, { content: string; username: string }>();
+
+  /** Starts recording `client`'s frames (and its outgoing send_message contents) under `label`; returns the client. */
+  watch(client: TestClient, label: string): TestClient {
+    // a reset connection (kill -9 of its node) emits 'error' after open; unhandled it would crash jest
+    client.ws.on('error', () => undefined);
+    const send = client.send.bind(client);
+    client.send = (type: string, data?: unknown) => {
+      const d = data as Record<string, any> | undefined;
+      if (type === 'send_message' && d?.client_message_id) this.intend(d.room_id, d.client_message_id, d.content, d.username);
+      send(type, data);
+    };
+    client.ws.on('message', (raw) => this.record(JSON.parse(raw.toString()) as Frame, label));
+    return client;
+  }
+
+  /** Notes what is sent under a client_message_id (watch does this for every send it sees). */
+  intend(room: string, cmid: string, content: string, username: string): void {
+    const before = this.intents.get(key(room, cmid));
+    if (before && (before.content !== content || before.username !== username)) this.violations.push(`client_message_id ${cmid} in ${room} reused for a different message`);
+    this.intents.set(key(room, cmid), { content, username });
+  }
+
+  /** Notes that node `by` names `host` as the room's host at `epoch`; a different host for the same epoch is a violation. */
+  claim(room: string, epoch: number, host: string, by: string): void {
+    const claims = this.hostClaims.get(`${room}@${epoch}`) ?? new Map<string, string>();
+    this.hostClaims.set(`${room}@${epoch}`, claims);
+    const other = [...claims].find(([h]) => h !== host);
+    if (other && !claims.has(host)) this.violations.push(`TWO HOSTS IN ONE EPOCH: ${room} epoch ${epoch}: ${other[1]} said ${other[0]}, ${by} said ${host}`);
+    if (!claims.has(host)) claims.set(host, by);
+  }
+
+  /** The ack of a client_message_id in a room, if one arrived. */
+  ackOf(room: string, cmid: string): AckRecord | undefined {
+    return this.acks.get(key(room, cmid));
+  }
+
+  /** Every ack of one room, ordered by sequence number. */
+  acksIn(room: string): AckRecord[] {
+    return [...this.acks.values()].filter((a) => a.room_id === room).sort((a, b) => a.sequence_number - b.sequence_number);
+  }
+
+  /** The sequence numbers `label` was shown in `room`, ascending, each once. */
+  shownTo(label: string, room: string): number[] {
+    return [...new Set(this.shown.filter((s) => s.label === label && s.room_id === room).map((s) => s.sequence_number))].sort((a, b) => a - b);
+  }
+
+  /** The highest sequence `label` was shown with nothing missing from its first shown one (since_sequence to resume with). */
+  resumePoint(label: string, room: string): number {
+    const seqs = this.shownTo(label, room);
+    let at = seqs.length > 0 ? seqs[0] - 1 : 0;
+    for (const s of seqs) if (s === at + 1) at = s;
+    return at;
+  }
+
+  /** Sequence numbers missing between the first and the last message `label` was shown in `room`. */
+  shownGaps(label: string, room: string): number[] {
+    const seqs = this.shownTo(label, room);
+    const have = new Set(seqs);
+    const gaps: number[] = [];
+    for (let s = seqs[0] ?? 1; s <= (seqs[seqs.length - 1] ?? 0); s++) if (!have.has(s)) gaps.push(s);
+    return gaps;
+  }
+
+  /** Every label that was shown anything in `room`. */
+  labelsIn(room: string): string[] {
+    return [...new Set(this.shown.filter((s) => s.room_id === room).map((s) => s.label))];
+  }
+
+  private record(frame: Frame, label: string): void {
+    const d = frame.data ?? {};
+    if (frame.type === 'message_sent' && d.client_message_id) {
+      const intent = this.intents.get(key(d.room_id, d.client_message_id));
+      const ack: AckRecord = { room_id: d.room_id, client_message_id: d.client_message_id, sequence_number: d.sequence_number, message_id: d.message_id, content: intent?.content, username: intent?.username, label, at: Date.now() };
+      const first = this.acks.get(key(d.room_id, d.client_message_id));
+      if (!first) this.acks.set(key(d.room_id, d.client_message_id), ack);
+      else if (first.sequence_number !== ack.sequence_number || first.message_id !== ack.message_id) {
+        this.violations.push(`${d.client_message_id} in ${d.room_id} acked twice differently: seq ${first.sequence_number}/${first.message_id} then ${ack.sequence_number}/${ack.message_id}`);
+      }
+    } else if (frame.type === 'message_error') {
+      this.errors.push({ label, data: d });
+    } else if (frame.type === 'new_message') {
+      this.shown.push({ room_id: d.room_id, sequence_number: d.sequence_number, message_id: d.message_id, content: d.content, label });
+    } else if (frame.type === 'room_host_changed') {
+      this.hostChanges.push({ label, room_id: d.room_id, admin_node: d.admin_node, host_epoch: d.host_epoch, at: Date.now() });
+      const clash = this.hostChanges.find((h) => h.room_id === d.room_id && h.host_epoch === d.host_epoch && h.admin_node !== d.admin_node);
+      if (clash) this.violations.push(`room_host_changed for ${d.room_id} epoch ${d.host_epoch} named both ${clash.admin_node} and ${d.admin_node}`);
+    }
+  }
+}
+
+/**
+ * Samples every running node's rooms.host_node/host_epoch every `intervalMs` while it runs, into
+ * the ledger: two nodes naming different hosts for one room and epoch, at any moment, is a violation.
+ * Returns the function that stops it.
+ */
+export function watchHostClaims(ledger: AckLedger, nodes: NodeProcess[], roomIds: string[], intervalMs = 50): () => void {
+  const timer = setInterval(() => {
+    for (const n of nodes.filter((x) => x.running)) {
+      try {
+        for (const r of readHosts(n, roomIds)) ledger.claim(r.room_id, Number(r.host_epoch), r.host_node, n.spec.nodeId);
+      } catch {
+        // a node opening or migrating its database right now: the next sample reads it
+      }
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
+export { FailoverMember, historyVia, isRetryable, type MemberOptions } from './failover-member';
+export { failoverSeed, mulberry32, SeededRandom } from './seeded-random';
+
+export interface CheckOptions {
+  /** How long to wait for the nodes to converge before failing with what still differs. */
+  timeoutMs?: number;
+  /** Node whose get_history is compared with the databases (default: the first node given). */
+  historyNode?: NodeProcess;
+}
+
+/** Just the rooms' host columns (cheap enough to sample every few ms). */
+function readHosts(node: NodeProcess, roomIds: string[]): { room_id: string; host_node: string; host_epoch: number }[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    const q = db.prepare('SELECT room_id, host_node, host_epoch FROM rooms WHERE room_id = ?');
+    return roomIds.map((id) => q.get(id) as { room_id: string; host_node: string; host_epoch: number } | undefined).filter((r) => r !== undefined);
+  } finally {
+    db.close();
+  }
+}
+
+/** One node's view of a room, read from its chat.db. */
+interface RoomOnNode {
+  node: string;
+  room: Record<string, any> | undefined;
+  messages: StoredMessage[];
+}
+
+/** Reads the rooms and messages of `roomIds` from a node's chat.db, read-only (safe while it runs: WAL). */
+export function readRooms(node: NodeProcess, roomIds: string[]): RoomOnNode[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    return roomIds.map((id) => ({
+      node: node.spec.nodeId,
+      room: db.prepare('SELECT * FROM rooms WHERE room_id = ?').get(id) as Record<string, any> | undefined,
+      messages: db.prepare('SELECT sequence_number, message_id, content, client_message_id FROM messages WHERE room_id = ? ORDER BY sequence_number').all(id) as unknown as StoredMessage[],
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+const row = (m: { sequence_number: number; message_id: string; content: string }) => `${m.sequence_number}|${m.message_id}|${m.content}`;
+
+/** Everything wrong with `roomIds` across `nodes` (databases only), as sentences; [] when consistent. */
+export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger): string[] {
+  const views = nodes.map((n) => readRooms(n, roomIds));
+  for (const v of views.flat()) if (v.room) ledger.claim(v.room.room_id, Number(v.room.host_epoch), v.room.host_node, v.node);
+  const out = [...ledger.violations];
+  roomIds.forEach((roomId, i) => {
+    const perNode = views.map((v) => v[i]);
+    for (const v of perNode) {
+      if (!v.room) {
+        out.push(`${v.node}: room ${roomId} missing`);
+        continue;
+      }
+      v.messages.forEach((m, at) => {
+        if (Number(m.sequence_number) !== at + 1) out.push(`${v.node} ${roomId}: sequence ${m.sequence_number} at position ${at + 1} (not contiguous from 1)`);
+      });
+      if (Number(v.room.last_sequence) !== v.messages.length) out.push(`${v.node} ${roomId}: last_sequence ${v.room.last_sequence} but ${v.messages.length} messages`);
+    }
+    const [first, ...rest] = perNode.filter((v) => v.room);
+    if (!first) return;
+    for (const v of rest) {
+      if (v.messages.length !== first.messages.length) out.push(`${roomId}: ${first.node} has ${first.messages.length} messages, ${v.node} ${v.messages.length}`);
+      const diff = v.messages.findIndex((m, at) => !first.messages[at] || row(m) !== row(first.messages[at]));
+      if (diff >= 0) out.push(`${roomId}: ${first.node} and ${v.node} differ at sequence ${diff + 1}: ${first.messages[diff] ? row(first.messages[diff]) : '-'} vs ${row(v.messages[diff])}`);
+      if (v.room!.host_node !== first.room!.host_node || Number(v.room!.host_epoch) !== Number(first.room!.host_epoch)) {
+        out.push(`${roomId} host not agreed: ${first.node} says ${first.room!.host_node}@${first.room!.host_epoch}, ${v.node} ${v.room!.host_node}@${v.room!.host_epoch}`);
+      }
+    }
+    out.push(...ledgerAgainst(roomId, first.messages, ledger));
+  });
+  return out;
+}
+
+/** The ledger's acks and shown messages of one room checked against one (agreed) history. */
+function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLedger): string[] {
+  const out: string[] = [];
+  const bySeq = new Map(messages.map((m) => [Number(m.sequence_number), m]));
+  const cmidCount = new Map<string, number>();
+  for (const m of messages) if (m.client_message_id) cmidCount.set(m.client_message_id, (cmidCount.get(m.client_message_id) ?? 0) + 1);
+  for (const a of ledger.acksIn(roomId)) {
+    const m = bySeq.get(a.sequence_number);
+    if (!m) out.push(`acked ${a.client_message_id} (seq ${a.sequence_number}) missing from ${roomId}`);
+    else if (m.message_id !== a.message_id || (a.content !== undefined && m.content !== a.content) || m.client_message_id !== a.client_message_id) {
+      out.push(`acked ${a.client_message_id} at seq ${a.sequence_number} (${a.message_id}) but the room holds ${m.client_message_id}/${m.message_id} there`);
+    }
+    if ((cmidCount.get(a.client_message_id) ?? 0) !== 1) out.push(`acked ${a.client_message_id} stored ${cmidCount.get(a.client_message_id) ?? 0} times in ${roomId}`);
+  }
+  for (const s of ledger.shown.filter((x) => x.room_id === roomId)) {
+    const m = bySeq.get(s.sequence_number);
+    if (!m || m.message_id !== s.message_id || m.content !== s.content) out.push(`${s.label} was shown seq ${s.sequence_number} (${s.message_id}) of ${roomId}, the room holds ${m ? m.message_id : 'nothing'} there`);
+  }
+  for (const label of ledger.labelsIn(roomId)) {
+    const gaps = ledger.shownGaps(label, roomId);
+    if (gaps.length > 0) out.push(`${label} was never shown ${roomId} seq ${gaps.slice(0, 10).join(',')}${gaps.length > 10 ? '...' : ''} (gap in live delivery)`);
+  }
+  return out;
+}
+
+/**
+ * The failover invariants, on every running node given: waits (bounded) until the databases agree
+ * and hold every acked and shown message exactly once at its sequence, then checks get_history
+ * on one node against them. Fails the test with every violation found.
+ */
+export async function checkCluster(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger, options: CheckOptions = {}): Promise<void> {
+  const live = nodes.filter((n) => n.running);
+  if (live.length === 0) throw new Error('checkCluster: no running node to check');
+  let violations: string[] = [];
+  await eventually(() => (violations = clusterViolations(live, roomIds, ledger)).length === 0, options.timeoutMs ?? 15000, 200).catch(() => undefined);
+  expect(violations).toEqual([]);
+  const historyNode = options.historyNode ?? live[0];
+  const stored = readRooms(historyNode, roomIds);
+  for (const [i, roomId] of roomIds.entries()) {
+    const viaHistory = await historyVia(historyNode, roomId);
+    expect({ roomId, history: viaHistory.map(row) }).toEqual({ roomId, history: stored[i].messages.map(row) });
+  }
+}
