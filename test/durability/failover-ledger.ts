@@ -122,6 +122,14 @@ export class AckLedger {
     return gaps;
   }
 
+  /** Sequence numbers `label` was shown more than once in `room` (a resume that replayed what it had). */
+  shownRepeats(label: string, room: string): number[] {
+    const seen = new Set<number>();
+    const twice = new Set<number>();
+    for (const s of this.shown) if (s.label === label && s.room_id === room) (seen.has(s.sequence_number) ? twice : seen).add(s.sequence_number);
+    return [...twice].sort((a, b) => a - b);
+  }
+
   /** Every label that was shown anything in `room`. */
   labelsIn(room: string): string[] {
     return [...new Set(this.shown.filter((s) => s.room_id === room).map((s) => s.label))];

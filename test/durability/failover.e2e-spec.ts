@@ -175,6 +175,8 @@ describe('failover: a room survives its host (3 real nodes, FAILOVER_TIMEOUT=1)'
     for (const m of s.on(1)) {
       expect({ who: m.username, movedToSurvivor: m.reconnects >= 1 && m.node !== n1, knowsHost: knowsHost(s, m, 'node2', epoch) }).toEqual({ who: m.username, movedToSurvivor: true, knowsHost: true });
     }
+    const health = (await (await fetch(`${n2.httpUrl}/health`)).json()) as { details: Record<string, Record<string, unknown>> };
+    expect(health.details.failover).toMatchObject({ failovers: 1, suspected: ['node1'] });
     expect(errorsOtherThanRetryable(s)).toEqual([]);
     // list_rooms shows the rooms a node hosts (now node2's); discover_rooms on any node names node2 as admin_node
     let listed: unknown[] = [];
@@ -186,6 +188,7 @@ describe('failover: a room survives its host (3 real nodes, FAILOVER_TIMEOUT=1)'
     // everyone, including those that moved off the dead node with since_sequence, was shown all of it
     const last = s.ledger.acks.size;
     await eventually(() => s.members.every((m) => s.ledger.resumePoint(m.username, s.room) === last), 10000);
+    for (const m of s.on(1)) expect({ who: m.username, repeated: s.ledger.shownRepeats(m.username, s.room) }).toEqual({ who: m.username, repeated: [] });
   });
 
   it('kill -STOP of the host past FAILOVER_TIMEOUT, then -CONT: the old host steps down, catches up, and its clients keep working', async () => {
