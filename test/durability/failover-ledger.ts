@@ -9,7 +9,12 @@ import { historyVia } from './failover-member';
  * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
  * a member that retries sends with the same client_message_id across failovers and dead nodes
  * (FailoverMember), and the cluster-wide check against every node's chat.db and get_history
- * (checkCluster). Usage: test/durability/failover.e2e-spec.ts.
+ * (checkCluster). In short (more in test/durability/failover.e2e-spec.ts):
+ *   const ledger = new AckLedger();
+ *   const m = await FailoverMember.connect(ledger, 'alice', cluster.nodes, cluster.node(2));
+ *   await m.join(room); await m.send(room, 'hi');           // retried with the same client_message_id
+ *   const stop = watchHostClaims(ledger, cluster.nodes, [room]); ... fault ... stop();
+ *   await checkCluster(survivors, [room], ledger);          // waits for convergence, then asserts
  */
 
 /** One message_sent a client received, with what it had sent under that client_message_id. */

@@ -213,6 +213,8 @@ describe('failover: a room survives its host (3 real nodes, FAILOVER_TIMEOUT=1)'
     await hostSettled([n1, n2, n3], s.room, 'node2', epoch - 1);
     await Promise.all(parked);
     await checkCluster([n1, n2, n3], [s.room], s.ledger, { historyNode: n1 });
+    // what it sequenced as a stale host after -CONT (the parked sends) no majority stored: dropped, and sent again by their clients
+    expect(n1.output).toMatch(/dropped [1-9]\d* message\(s\) after sequence \d+ that no majority stored/);
     // node1's own clients never left: what they sent while it was paused, and after, is acknowledged through it
     expect((await Promise.all(parked)).filter((r) => !r.ok)).toEqual([]);
     await phase(s, s.on(1), 5, 'after-cont', rng); // through node1, now forwarded to the new host
