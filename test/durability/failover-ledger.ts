@@ -202,11 +202,7 @@ function readHosts(node: NodeProcess, roomIds: string[]): { room_id: string; hos
 }
 
 /** One node's view of a room, read from its chat.db. */
-interface RoomOnNode {
-  node: string;
-  room: Record<string, any> | undefined;
-  messages: StoredMessage[];
-}
+type RoomOnNode = { node: string; room: Record<string, any> | undefined; messages: StoredMessage[] };
 
 /** Reads the rooms and messages of `roomIds` from a node's chat.db, read-only (safe while it runs: WAL). */
 export function readRooms(node: NodeProcess, roomIds: string[]): RoomOnNode[] {
