@@ -54,6 +54,7 @@ async function scenario(perNode: number[], options: (node: number) => MemberOpti
 
 afterEach(async () => {
   current?.stopWatchingHosts();
+  if (current) console.log(`${expect.getState().currentTestName}: ${current.ledger.summary()}, ${current.members.reduce((n, m) => n + m.reconnects, 0)} reconnects`);
   keepLogs(current, expect.getState().currentTestName ?? 'test');
   await Promise.all([...(current?.members ?? []), ...(current?.probes ?? [])].map((m) => m.close().catch(() => undefined)));
   for (const n of current?.cluster.nodes ?? []) if (n.running) process.kill(n.pid!, 'SIGCONT'); // a test that failed mid-pause leaves a stopped node
@@ -260,9 +261,11 @@ describe('failover: a room survives its host (3 real nodes, FAILOVER_TIMEOUT=1)'
     await eventually(() => readRooms(n3, [s.room])[0].messages.length === 18, 10000);
 
     await n3.stop('SIGTERM');
-    const bulk = 80 + rng.int(0, 40);
+    const bulk = 50 + rng.int(0, 30);
+    const bulkStart = Date.now();
     await Promise.all(s.members.map((m) => traffic(m, s.room, bulk, 'bulk', new SeededRandom(rng.int(0, 2 ** 31)))));
     const total = s.ledger.acks.size;
+    const bulkMs = Date.now() - bulkStart;
     // keep a trickle going while the replica comes and goes
     const trickle = phase(s, [s.members[0]], 20, 'trickle', rng);
 
@@ -274,10 +277,11 @@ describe('failover: a room survives its host (3 real nodes, FAILOVER_TIMEOUT=1)'
     }, 20000, 2);
     await n3.stop('SIGKILL');
     await starting;
-    console.log(`replica killed mid-catch-up holding ${heldAtKill} of ${total}+ messages`);
+    const restarted = Date.now();
     await n3.start();
     await trickle;
     await checkCluster([n1, n2, n3], [s.room], s.ledger, { historyNode: n3 });
+    console.log(`${total - 18} messages sent with the replica down in ${bulkMs} ms; replica killed mid-catch-up holding ${heldAtKill} of ${total}+; restarted and caught up in ${Date.now() - restarted} ms`);
   });
 });
 
