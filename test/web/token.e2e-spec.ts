@@ -14,7 +14,7 @@ const run = browserAvailable() ? describe : describe.skip;
 const SECRET = 'web-token-e2e-secret-0123456789abcdef';
 const tokens = new ClientTokens(SECRET);
 
-run('web client in token mode (Chromium, two real nodes)', () => {
+run('web client in token mode (Chromium, three real nodes)', () => {
   jest.setTimeout(90000);
   let cluster: TestCluster;
   let browser: Browser;
@@ -24,7 +24,8 @@ run('web client in token mode (Chromium, two real nodes)', () => {
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-web.mjs'), '--no-typecheck'], { stdio: 'pipe' });
-    cluster = await TestCluster.start(2, { AUTH_MODE: 'token', AUTH_SECRET: SECRET });
+    // three nodes: with node1 killed, node2 and node3 are the majority that acknowledges messages
+    cluster = await TestCluster.start(3, { AUTH_MODE: 'token', AUTH_SECRET: SECRET });
     browser = await launchBrowser();
   });
 
