@@ -79,6 +79,12 @@ export class RoomHostService implements OnApplicationBootstrap {
     return this.serving.has(roomId);
   }
 
+  /** Finishes a deletion this node decided (COMMITTING) before it stopped; the participants that missed the commit get the tombstone. */
+  finishDeletion(room: RoomRecord): void {
+    this.store.deleteRoom({ roomId: room.roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: room.deletionTxn });
+    void this.events.roomDeleted(room, room.deletionTxn);
+  }
+
   /** A majority granted this node the room's current epoch. */
   startServing(roomId: string): void {
     this.serving.add(roomId);
@@ -109,16 +115,18 @@ export class RoomHostService implements OnApplicationBootstrap {
     return room ? this.ledger.visibleUpTo(roomId, room.lastSequence) : 0;
   }
 
-  /** After a restart: our own clients' connections are gone, and no deletion can still be in flight. */
+  /** After a restart: our own clients' connections are gone, and no deletion can still be in flight (with failover: once confirmed). */
   onApplicationBootstrap(): void {
     for (const room of this.store.listRooms(this.config.nodeId)) {
-      if (room.state === 'COMMITTING') {
-        this.store.deleteRoom({ roomId: room.roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: room.deletionTxn });
-        void this.events.roomDeleted(room, room.deletionTxn);
+      if (this.claimsAtBoot) {
+        this.unconfirmed.add(room.roomId); // a deletion in flight is finished or cancelled once a majority confirms this node (RoomClaim)
         continue;
       }
-      if (this.claimsAtBoot) this.unconfirmed.add(room.roomId);
-      else this.serving.add(room.roomId);
+      if (room.state === 'COMMITTING') {
+        this.finishDeletion(room);
+        continue;
+      }
+      this.serving.add(room.roomId);
       if (room.state !== 'ACTIVE') {
         this.store.setRoomState(room.roomId, 'ACTIVE', null);
         void this.events.roomChanged({ ...room, state: 'ACTIVE', deletionTxn: null });
