@@ -68,6 +68,11 @@ export function describeError(code: string | undefined, serverText: string | und
   }
 }
 
+/** A room whose host is being replaced (a retryable refusal): what happens to what the user did. */
+export function describeSwitching(roomName: string, then: string): string {
+  return `Room “${roomName}” is switching to a new host: ${then}`;
+}
+
 /** Sentence for a member leaving, by the protocol's `reason`. */
 export function describeLeave(username: string, reason?: string): string {
   switch (reason) {
