@@ -94,7 +94,16 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     peerSecret: peerSecret(env),
     deletePrepareTimeoutMs: seconds('DELETE_PREPARE_TIMEOUT', 30),
     ...loadLimits(read),
+    // --- failover (issue 11) ---
+    ...loadFailover(seconds('FAILOVER_TIMEOUT', 2, 0), seconds('PEER_CALL_TIMEOUT', 5)),
   };
+}
+
+// --- failover (issue 11) ------------------------------------------------------------------
+
+/** A majority that does not answer within the failover timeout (or the peer call timeout when failover is off) is not coming soon. */
+function loadFailover(failoverTimeoutMs: number, peerCallTimeoutMs: number): Pick<NodeConfig, 'failoverTimeoutMs' | 'quorumTimeoutMs'> {
+  return { failoverTimeoutMs, quorumTimeoutMs: failoverTimeoutMs > 0 ? Math.max(failoverTimeoutMs, 1000) : peerCallTimeoutMs };
 }
 
 // --- limits (issue 13) ---------------------------------------------------------------------

@@ -59,6 +59,12 @@ export interface NodeConfig {
   readonly historyReplayLimit: number;
   /** Per-connection and per-IP limits; every field 0 = that limit off, all 0 when RATE_LIMITS=off. */
   readonly limits: ClientLimits;
+
+  // --- failover (issue 11) ---
+  /** A room's host silent this long is replaced by a majority-elected one (FAILOVER_TIMEOUT); 0 = never. */
+  readonly failoverTimeoutMs: number;
+  /** How long a host waits for a majority to store a change before the client is told to retry. */
+  readonly quorumTimeoutMs: number;
 }
 
 export interface ClientLimits {

@@ -27,3 +27,18 @@ export class ChatError extends Error {
     this.name = 'ChatError';
   }
 }
+
+/** How long a client is asked to wait before retrying a send the room's host could not take. */
+export const RETRY_AFTER_MS = 500;
+
+/**
+ * The room's host cannot take the request now (down, being replaced, or without a majority): the
+ * client may retry, with the same client_message_id for a send. `moved` names the new host.
+ */
+export function hostUnavailable(message: string, moved?: { adminNode: string; hostEpoch: number }): ChatError {
+  return new ChatError('ADMIN_NODE_UNAVAILABLE', message, {
+    retryable: true,
+    retry_after_ms: RETRY_AFTER_MS,
+    ...(moved ? { admin_node: moved.adminNode, host_epoch: moved.hostEpoch } : {}),
+  });
+}

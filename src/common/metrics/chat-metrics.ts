@@ -18,6 +18,7 @@ export class ChatMetrics {
   private readonly rejections = new Map<string, number>();
   private readonly ackSeconds: Histogram;
   private readonly peerCallSeconds: Histogram<'peer' | 'method'>;
+  private readonly failovers: Counter;
   /** One child per peer and method, so a call's observation does not hash its labels again. */
   private readonly peerCallChildren = new Map<string, ReturnType<Histogram<'peer' | 'method'>['labels']>>();
 
@@ -48,9 +49,9 @@ export class ChatMetrics {
       buckets: PEER_CALL_BUCKETS,
       registers: [this.registry],
     });
-    new Counter({
+    this.failovers = new Counter({
       name: 'chat_failovers_total',
-      help: 'Room host failovers this node took part in (host failover is not implemented yet: stays 0)',
+      help: 'Rooms this node took over from a host that stopped answering (one per room moved here)',
       registers: [this.registry],
     });
   }
@@ -63,6 +64,11 @@ export class ChatMetrics {
 
   rejectedCount(reason: string): number {
     return this.rejections.get(reason) ?? 0;
+  }
+
+  /** This node became the host of a room whose host stopped answering. */
+  failedOver(): void {
+    this.failovers.inc();
   }
 
   messageAcknowledged(seconds: number): void {

@@ -99,6 +99,8 @@ export interface ServerEventMap {
   delete_room_cancelled: { room_id: string; transaction_id: string };
   room_unavailable: { room_id: string; admin_node: string; reason: string };
   room_available: { room_id: string; admin_node: string };
+  /** The room moved to another host (failover): members keep chatting; admin_node serves it from now on. */
+  room_host_changed: { room_id: string; admin_node: string; host_epoch: number };
 }
 
 export type ServerEventType = keyof ServerEventMap;

@@ -15,16 +15,16 @@ type KindsOf<P extends readonly unknown[]> = { readonly [I in keyof P]-?: KindOf
 
 export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<M>> } = {
   get_hosted_rooms: [],
-  join_room: ['string', 'string', 'string', 'string?'],
+  join_room: ['string', 'string', 'string', 'string?', 'int?'],
   leave_room: ['string', 'string', 'string'],
-  forward_message: ['string', 'string', 'any', 'string', 'string?'],
+  forward_message: ['string', 'string', 'any', 'string', 'string?', 'int?'],
   receive_message_broadcast: ['string', 'struct'],
   receive_member_event_broadcast: ['string', 'string', 'struct'],
   notify_member_disconnect: ['string', 'string', 'string', 'string?'],
   heartbeat: [],
-  prepare_delete_room: ['string', 'string', 'string', 'string?'],
-  commit_delete_room: ['string', 'string', 'string?'],
-  rollback_delete_room: ['string', 'string'],
+  prepare_delete_room: ['string', 'string', 'string', 'string?', 'int?'],
+  commit_delete_room: ['string', 'string', 'string?', 'int?'],
+  rollback_delete_room: ['string', 'string', 'int?'],
   replicate_events: ['string', 'array'],
   replicate_events_json: ['string', 'string'],
   get_room_states: ['string?'],
@@ -34,4 +34,5 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   request_sync: ['string'],
   delete_room: ['string', 'string', 'string'],
   is_username_held: ['string'],
+  claim_room: ['string', 'int', 'string'],
 };

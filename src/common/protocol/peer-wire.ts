@@ -23,18 +23,43 @@ export interface RoomWire {
   creator_id: string;
   host_node: string;
   host_epoch: number;
+  /** First sequence of host_epoch (absent from nodes before failover: 1). */
+  epoch_start?: number;
   state: string;
   created_at: string;
   last_sequence: number;
   deletion_txn: string | null;
 }
 
-/** One change on a room's host, applied in order by every other node's replica. */
+/**
+ * One change on a room's host, applied in order by every other node's replica. `epoch` is the
+ * host epoch it was made in (a room event carries it as room.host_epoch); absent from nodes
+ * before failover, which count as epoch 1.
+ */
 export type ReplicationEvent =
   | { kind: 'room'; room: RoomWire }
-  | { kind: 'message'; message: MessageWire }
-  | { kind: 'member'; event_type: 'member_joined' | 'member_left'; event: MemberEvent; node_id: string }
-  | { kind: 'deleted'; room_id: string; room_name: string; transaction_id: string | null };
+  | { kind: 'message'; message: MessageWire; epoch?: number }
+  | { kind: 'member'; event_type: 'member_joined' | 'member_left'; event: MemberEvent; node_id: string; epoch?: number }
+  | { kind: 'deleted'; room_id: string; room_name: string; transaction_id: string | null; epoch?: number };
+
+/** The host epoch an event was made in. */
+export const epochOfEvent = (event: ReplicationEvent): number => (event.kind === 'room' ? Number(event.room.host_epoch) : Number(event.epoch)) || 1;
+
+/** The room an event is about; undefined for an event kind from a newer node. */
+export function roomOfEvent(event: ReplicationEvent): string | undefined {
+  switch (event.kind) {
+    case 'room':
+      return event.room.room_id;
+    case 'message':
+      return event.message.room_id;
+    case 'member':
+      return event.event.room_id;
+    case 'deleted':
+      return event.room_id;
+    default:
+      return undefined;
+  }
+}
 
 export interface HostedRoomState extends RoomWire {
   members: MemberWire[];
@@ -46,6 +71,8 @@ export interface ForwardItem {
   username: string;
   content: string;
   client_message_id: string | null;
+  /** The host epoch the sender knows (absent from nodes before failover). */
+  host_epoch?: number | null;
 }
 
 export interface Vote {
@@ -59,11 +86,14 @@ export interface PeerMethodMap {
   // --- the reference's methods ---
   get_hosted_rooms: { params: []; result: (RoomSummary & { node_address: string })[] };
   join_room: {
-    params: [room_id: string, username: string, client_node_id: string, client_node_boot_id?: string];
+    params: [room_id: string, username: string, client_node_id: string, client_node_boot_id?: string, host_epoch?: number];
     result: {
       success: boolean;
       message: string;
       error_code?: string;
+      /** With ADMIN_NODE_UNAVAILABLE after a failover: the room's host now, and its epoch. */
+      admin_node?: string;
+      host_epoch?: number;
       room_info: RoomInfo | null;
       messages?: MessageWire[];
       creator_id?: string;
@@ -73,10 +103,10 @@ export interface PeerMethodMap {
   };
   leave_room: { params: [room_id: string, username: string, client_node_id: string]; result: { success: boolean; message: string; error_code?: string } };
   forward_message: {
-    params: [room_id: string, username: string, content: string, sender_node_id: string, client_message_id?: string | null];
+    params: [room_id: string, username: string, content: string, sender_node_id: string, client_message_id?: string | null, host_epoch?: number];
     result:
       | { success: true; message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean }
-      | { success: false; error: string; error_code: string };
+      | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
   };
   receive_message_broadcast: { params: [room_id: string, message_data: ChatMessage]; result: boolean };
   receive_member_event_broadcast: { params: [room_id: string, event_type: string, event_data: MemberEvent]; result: boolean };
@@ -85,9 +115,9 @@ export interface PeerMethodMap {
     result: { success: boolean; message: string };
   };
   heartbeat: { params: []; result: { status: 'ok'; node_id: string; timestamp: string; boot_id: string; client_url: string } };
-  prepare_delete_room: { params: [room_id: string, transaction_id: string, coordinator_node: string, initiator?: string]; result: Vote };
-  commit_delete_room: { params: [room_id: string, transaction_id: string, room_name?: string | null]; result: { success: boolean; node_id: string } };
-  rollback_delete_room: { params: [room_id: string, transaction_id: string]; result: { success: boolean; node_id: string } };
+  prepare_delete_room: { params: [room_id: string, transaction_id: string, coordinator_node: string, initiator?: string, host_epoch?: number]; result: Vote };
+  commit_delete_room: { params: [room_id: string, transaction_id: string, room_name?: string | null, host_epoch?: number]; result: { success: boolean; node_id: string } };
+  rollback_delete_room: { params: [room_id: string, transaction_id: string, host_epoch?: number]; result: { success: boolean; node_id: string } };
   // --- ours ---
   replicate_events: { params: [from_node: string, events: ReplicationEvent[]]; result: boolean };
   /** The same events as one JSON string: about ten times cheaper to encode and parse than XML-RPC structs. */
@@ -115,6 +145,27 @@ export interface PeerMethodMap {
   };
   /** True when an open client connection on the called node is in some room as `username`. */
   is_username_held: { params: [username: string]; result: boolean };
+  /**
+   * A candidate asks for `host_epoch` of a room whose host it believes dead (failover). A grant is
+   * a promise: the callee refuses every older epoch from then on. It reports how complete its copy
+   * is, so the candidate can take the most complete one.
+   */
+  claim_room: { params: [room_id: string, host_epoch: number, candidate: string]; result: ClaimAnswer };
+}
+
+export interface ClaimAnswer {
+  granted: boolean;
+  node_id: string;
+  /** The epoch whose host's log the callee's copy follows, and its last sequence (compared in that order). */
+  log_epoch: number;
+  last_sequence: number;
+  /** What the callee knows now: its room's host and epoch, and the highest epoch it promised. */
+  host_node: string;
+  host_epoch: number;
+  promised_epoch: number;
+  /** The callee holds the room's tombstone: it was deleted, nothing to take over. */
+  deleted?: boolean;
+  reason?: string;
 }
 
 export type PeerMethod = keyof PeerMethodMap;
@@ -137,6 +188,7 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   forward_messages_json: 0,
   request_sync: 0,
   delete_room: 2,
+  claim_room: 2,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

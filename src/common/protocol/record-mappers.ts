@@ -1,4 +1,4 @@
-import type { MemberRecord, MessageRecord, RoomRecord, RoomState } from '../store/chat-records';
+import type { MemberRecord, MessageRecord, RoomMeta, RoomRecord, RoomState } from '../store/chat-records';
 import type { HostedRoomState, MemberWire, MessageWire, RoomWire } from './peer-wire';
 import type { ChatMessage, RoomInfo, RoomSummary } from './client-wire';
 
@@ -49,13 +49,14 @@ export const toRoomWire = (r: RoomRecord): RoomWire => ({
   creator_id: r.creatorId,
   host_node: r.hostNode,
   host_epoch: r.hostEpoch,
+  epoch_start: r.epochStart,
   state: r.state,
   created_at: r.createdAt,
   last_sequence: r.lastSequence,
   deletion_txn: r.deletionTxn,
 });
 
-export const fromRoomWire = (w: RoomWire): Omit<RoomRecord, 'lastSequence'> => ({
+export const fromRoomWire = (w: RoomWire): RoomMeta => ({
   roomId: String(w.room_id),
   roomName: String(w.room_name),
   description: w.description ?? null,

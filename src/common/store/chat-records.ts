@@ -10,6 +10,12 @@ export interface RoomRecord {
   hostNode: string;
   /** Incremented when another node takes the room over (failover). */
   hostEpoch: number;
+  /** Highest epoch this node has granted (>= hostEpoch): calls from older epochs are refused. */
+  promisedEpoch: number;
+  /** First sequence number of hostEpoch (1 for the first epoch). */
+  epochStart: number;
+  /** The epoch whose host's log this copy is a prefix of; compared with lastSequence in elections. */
+  logEpoch: number;
   state: RoomState;
   createdAt: string;
   /** Highest sequence number stored here; on the host, the last one assigned. */
@@ -47,3 +53,9 @@ export interface TombstoneRecord {
 }
 
 export type ReplicaApplyResult = 'applied' | 'duplicate' | 'gap';
+
+/** A room's failover fields (see RoomRecord). */
+export type RoomEpochs = Pick<RoomRecord, 'hostNode' | 'hostEpoch' | 'promisedEpoch' | 'epochStart' | 'logEpoch'>;
+
+/** A room as its host describes it to replicas: everything but this node's own sequence and epochs. */
+export type RoomMeta = Omit<RoomRecord, 'lastSequence' | 'promisedEpoch' | 'epochStart' | 'logEpoch'>;

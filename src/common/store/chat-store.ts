@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
-import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
+import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomEpochs, RoomMeta, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
 import { MIGRATIONS } from './schema';
 import { prepareStatements } from './store-statements';
 import { DatabaseFile } from './database-file';
@@ -143,10 +143,25 @@ export class ChatStore {
     this.transaction(() => this.sql.insertRoom.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
-  /** Creates or refreshes a replica's metadata; its messages and sequence are left alone. */
-  upsertRoomMeta(room: Omit<RoomRecord, 'lastSequence'>): void {
+  /** Creates or refreshes a replica's metadata; its messages, sequence and epochs are left alone. */
+  upsertRoomMeta(room: RoomMeta): void {
     this.transaction(() => this.sql.upsertRoomMeta.run({ ...room }));
     this.rooms.delete(room.roomId);
+  }
+  /** Who hosts the room at which epoch, what this node promised, and what its copy follows (failover). */
+  setEpochs(roomId: string, epochs: RoomEpochs): void {
+    const { hostNode, hostEpoch, promisedEpoch, epochStart, logEpoch } = epochs; // only the statement's named params
+    this.transaction(() => this.sql.setEpochs.run({ roomId, hostNode, hostEpoch, promisedEpoch, epochStart, logEpoch }));
+    this.rooms.delete(roomId);
+  }
+  /** Drops the messages after `sequence` (ones an old host sequenced that no majority ever stored). */
+  truncateAfter(roomId: string, sequence: number): number {
+    return this.transaction(() => {
+      const dropped = Number(this.sql.truncateMessages.run(roomId, sequence).changes);
+      this.sql.setLastSequence.run(sequence, roomId);
+      this.rooms.delete(roomId);
+      return dropped;
+    });
   }
   setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
     this.transaction(() => this.sql.setState.run(state, deletionTxn, roomId));

@@ -2,8 +2,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { WalCheckpointer } from './wal-checkpointer';
 
 /**
- * One SQLite database file as the node uses it: WAL with `synchronous=NORMAL`, checkpoints in a
- * worker thread, and a lock on a side file held for the life of the process, so a second node
+ * One SQLite database file as the node uses it: WAL with `synchronous=FULL` (a commit is on disk
+ * before it is acknowledged: quorum acks count it), checkpoints in a worker thread, and a lock on a side file held for the life of the process, so a second node
  * on the same DATA_DIR fails at boot (the OS releases the lock if the process dies).
  */
 export class DatabaseFile {
@@ -18,7 +18,7 @@ export class DatabaseFile {
     const lock = DatabaseFile.takeLock(`${path}.lock`);
     try {
       const db = new DatabaseSync(path, { timeout: 1000 });
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0');
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 0');
       return new DatabaseFile(path, db, lock, new WalCheckpointer(path, 500, onCheckpoint));
     } catch (e) {
       lock.close();

@@ -51,4 +51,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX members_by_username ON members(username);
   `,
+  // 4: host failover. promised_epoch: the highest epoch this node granted a candidate (it refuses
+  // older hosts from then on); epoch_start: the first sequence of host_epoch; log_epoch: the epoch
+  // whose host's log this copy is a prefix of (compared, with last_sequence, in elections).
+  `
+  ALTER TABLE rooms ADD COLUMN promised_epoch INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE rooms ADD COLUMN epoch_start INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE rooms ADD COLUMN log_epoch INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

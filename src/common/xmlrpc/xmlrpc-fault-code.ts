@@ -12,4 +12,6 @@ export const XmlRpcFaultCode = {
   PeerAuthRequired: -32401,
   /** Signed, but the caller may not do this (e.g. replicate a room it does not host). */
   PeerNotAuthorised: -32403,
+  /** From a room's host of an older epoch than the one the callee promised; the string names the current host and epoch. */
+  StaleEpoch: -32409,
 } as const;

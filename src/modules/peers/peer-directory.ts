@@ -5,13 +5,21 @@ import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaul
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
-import type { ForwardItem, PeerMethod, PeerParams, PeerResult, ReplicationEvent } from '../../common/protocol/peer-wire';
+import { QuorumAck, QuorumWaits } from './quorum-ack';
+import { parseStaleEpoch, type CurrentHost } from '../../common/protocol/stale-epoch';
+import { roomOfEvent, type ForwardItem, type PeerMethod, type PeerParams, type PeerResult, type ReplicationEvent } from '../../common/protocol/peer-wire';
 
 /** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
 export interface PeerStatusListener {
   onPeerFailed?(nodeId: string): void;
   onPeerReachable?(nodeId: string): void;
   onPeerRestarted?(nodeId: string): void;
+  /** Silent for FAILOVER_TIMEOUT (the failover probe; sooner than onPeerFailed with default settings). */
+  onPeerSuspected?(nodeId: string): void;
+  /** A suspected peer answers again. */
+  onPeerAnswering?(nodeId: string): void;
+  /** The peer refused this node's replication of a room as coming from an older host epoch. */
+  onStaleEpoch?(current: CurrentHost, peer: string): void;
 }
 
 /** Told how long each peer call took (answered, faulted or timed out). */
@@ -44,6 +52,11 @@ interface Peer {
   needsSync: boolean;
   /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
   structsOnly: boolean;
+  /** The failover probe's own connection: a busy heartbeat or data connection must not delay it. */
+  probes: XmlRpcClient;
+  /** When the peer last answered a probe or heartbeat (boot time until then). */
+  lastAnswer: number;
+  suspected: boolean;
 }
 
 /**
@@ -56,11 +69,13 @@ export class PeerDirectory implements OnModuleDestroy {
   private readonly peers = new Map<string, Peer>();
   private readonly listeners: PeerStatusListener[] = [];
   private callObserver: PeerCallObserver | null = null;
+  private readonly quorumWaits: QuorumWaits;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly clock: Clock,
   ) {
+    this.quorumWaits = new QuorumWaits(() => clock.now());
     for (const { nodeId, url } of config.peers) {
       const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
       const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
@@ -74,7 +89,8 @@ export class PeerDirectory implements OnModuleDestroy {
       );
       // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, health, forwards, needsSync: false, structsOnly: false, outbox: undefined as unknown as PeerOutbox };
+      const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, structsOnly: false, lastAnswer: clock.now(), suspected: false, outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.sendReplication(peer, batch),
         () => health.isFailed,
@@ -95,11 +111,55 @@ export class PeerDirectory implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.quorumWaits.close();
     for (const peer of this.peers.values()) {
       peer.outbox.close();
       peer.client.close();
       peer.heartbeats.close();
+      peer.probes.close();
     }
+  }
+
+  /** Nodes that make a majority of the cluster (this node and its peers): 1 alone, 2 of 2 or 3. */
+  get majority(): number {
+    return Math.floor((this.peers.size + 1) / 2) + 1;
+  }
+
+  /** Whether the failover probe has not heard from the peer for FAILOVER_TIMEOUT. */
+  isSuspected(nodeId: string): boolean {
+    return this.peers.get(nodeId)?.suspected ?? false;
+  }
+
+  /** Peers neither failed nor suspected. */
+  livePeers(): string[] {
+    return [...this.peers.values()].filter((p) => !p.suspected && !p.health.isFailed).map((p) => p.nodeId);
+  }
+
+  /** One probe on the peer's own connection; an answer counts, a miss is judged by checkSilence(). */
+  async probe(nodeId: string, timeoutMs: number): Promise<void> {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return;
+    await this.timed(nodeId, 'heartbeat', peer.probes.call('heartbeat', [], timeoutMs));
+    this.answered(peer);
+  }
+
+  /** Marks peers silent for longer than `timeoutMs` as suspected (and tells listeners, once). */
+  checkSilence(timeoutMs: number): void {
+    const now = this.clock.now();
+    for (const peer of this.peers.values()) {
+      if (peer.suspected || now - peer.lastAnswer < timeoutMs) continue;
+      peer.suspected = true;
+      this.logger.warn(`Peer ${peer.nodeId} has not answered for ${((now - peer.lastAnswer) / 1000).toFixed(1)} s: suspected down (FAILOVER_TIMEOUT)`);
+      this.emit((l) => l.onPeerSuspected?.(peer.nodeId));
+    }
+  }
+
+  private answered(peer: Peer): void {
+    peer.lastAnswer = this.clock.now();
+    if (!peer.suspected) return;
+    peer.suspected = false;
+    this.logger.log(`Peer ${peer.nodeId} answers again`);
+    this.emit((l) => l.onPeerAnswering?.(peer.nodeId));
   }
 
   get nodeIds(): string[] {
@@ -174,11 +234,18 @@ export class PeerDirectory implements OnModuleDestroy {
 
   /** One replication batch as JSON (`replicate_events_json`), from the events' JSON encoded once for all peers. */
   private async sendReplication(peer: Peer, batch: EncodedEvent[]): Promise<void> {
-    await this.jsonOrStructs(
-      peer,
-      () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, `[${batch.map((e) => e.json).join(',')}]`]),
-      () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch.map((e) => e.event)]),
-    );
+    try {
+      await this.jsonOrStructs(
+        peer,
+        () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, `[${batch.map((e) => e.json).join(',')}]`]),
+        () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch.map((e) => e.event)]),
+      );
+    } catch (e) {
+      // a newer host has the room: the listener steps this node down, which takes its events out of the queue
+      const current = parseStaleEpoch(e);
+      if (current) this.emit((l) => l.onStaleEpoch?.(current, peer.nodeId));
+      throw e;
+    }
   }
 
   /**
@@ -198,12 +265,23 @@ export class PeerDirectory implements OnModuleDestroy {
     return structs();
   }
 
-  /** Queues an event for every peer, in order. */
-  replicate(event: ReplicationEvent): void {
-    if (this.peers.size === 0) return;
+  /**
+   * Queues an event for every peer, in order. Resolves once a majority of the cluster (this node
+   * counts) has it on disk; rejects with NoQuorumError when that cannot happen within
+   * `quorumTimeoutMs`. Alone, this node is its own majority.
+   */
+  replicate(event: ReplicationEvent): Promise<void> {
+    const quorum = this.quorumWaits.track(new QuorumAck(this.majority - 1, this.peers.size, this.clock.now() + this.config.quorumTimeoutMs));
+    if (this.peers.size === 0) return quorum.promise;
     const json = JSON.stringify(event);
-    const encoded: EncodedEvent = { event, json, bytes: xmlTextBytes(json) };
+    const encoded: EncodedEvent = { event, json, bytes: xmlTextBytes(json), quorum, roomId: roomOfEvent(event) };
     for (const peer of this.peers.values()) peer.outbox.push(encoded);
+    return quorum.promise;
+  }
+
+  /** Takes back every queued event of a room this node no longer hosts. */
+  discardRoom(roomId: string): void {
+    for (const peer of this.peers.values()) peer.outbox.discardRoom(roomId);
   }
 
   /** Per peer: events waiting, the age of the oldest, and whether the peer keeps refusing them. */
@@ -221,6 +299,7 @@ export class PeerDirectory implements OnModuleDestroy {
   recordHeartbeat(nodeId: string, ok: boolean, bootId?: string, clientUrl?: string): void {
     const peer = this.peers.get(nodeId);
     if (!peer) return;
+    if (ok) this.answered(peer);
     const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), bootId, clientUrl) : [peer.health.failure()];
     for (const t of transitions) {
       if (t === 'failed') {

@@ -1,10 +1,15 @@
 import type { ReplicationEvent } from '../../common/protocol/peer-wire';
+import type { QuorumAck } from './quorum-ack';
 
 /** A replication event encoded once for every peer: its JSON and what that weighs in XML. */
 export interface EncodedEvent {
   event: ReplicationEvent;
   json: string;
   bytes: number;
+  /** Told when this peer has stored the event, or will not get it (set for changes that wait for a majority). */
+  quorum?: QuorumAck;
+  /** The room the event belongs to, so a host that steps down can take its room's events back. */
+  roomId?: string;
 }
 
 interface Queued extends EncodedEvent {
@@ -86,18 +91,35 @@ export class PeerOutbox {
   }
 
   push(event: EncodedEvent): void {
-    if (this.closed) return;
-    if (this.peerIsFailed() || this.queue.length >= this.maxQueued) return this.drop();
+    if (this.closed) return event.quorum?.lose('replication closed');
+    if (this.peerIsFailed() || this.queue.length >= this.maxQueued) {
+      event.quorum?.lose('peer failed or its queue is full');
+      return this.drop();
+    }
     this.queue.push({ ...event, queuedAt: this.now() });
     if (!this.running) void this.run();
   }
 
   close(): void {
     this.closed = true;
+    this.loseAll(this.queue, 'replication closed');
     this.queue = [];
   }
 
+  /** Takes back the queued events of `roomId` (its host stepped down: they will never be stored). */
+  discardRoom(roomId: string): void {
+    const kept = this.queue.filter((e) => e.roomId !== roomId);
+    if (kept.length === this.queue.length) return;
+    this.loseAll(this.queue.filter((e) => e.roomId === roomId), 'the host stepped down');
+    this.queue = kept;
+  }
+
+  private loseAll(events: Queued[], reason: string): void {
+    for (const e of events) e.quorum?.lose(reason);
+  }
+
   private drop(): void {
+    this.loseAll(this.queue, 'peer failed');
     this.queue = [];
     this.recovered();
     this.onDropped();
@@ -125,8 +147,10 @@ export class PeerOutbox {
         const batch = this.nextBatch(maxEvents);
         try {
           await this.sendBatch(batch);
-          // a drop while the call was in flight replaced the queue: events queued since then stay
+          for (const e of batch) e.quorum?.ack();
+          // a drop or discard while the call was in flight replaced the queue: what it holds now stays, less what was sent
           if (this.queue === queue) queue.splice(0, batch.length);
+          else this.queue = this.queue.filter((e) => !batch.includes(e));
           backoff = 50;
           maxEvents = Math.min(this.maxBatchEvents, maxEvents * 2);
           this.recovered();

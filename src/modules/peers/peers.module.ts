@@ -4,11 +4,12 @@ import { ClusterController } from './cluster.controller';
 import { PeerAuthenticator } from './peer-authenticator';
 import { PeerDirectory } from './peer-directory';
 import { PeerHealthMonitor } from './peer-health.monitor';
+import { FailoverProbe } from './failover-probe';
 import { PeersRpcController } from './peers.rpc.controller';
 
 @Module({
   controllers: [PeersRpcController, ClusterController],
-  providers: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, bootIdProvider],
+  providers: [PeerDirectory, PeerHealthMonitor, FailoverProbe, PeerAuthenticator, bootIdProvider],
   exports: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, bootIdProvider],
 })
 export class PeersModule {}

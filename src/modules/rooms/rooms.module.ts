@@ -21,11 +21,23 @@ import { RoomDeletionParticipant } from './replica/room-deletion.participant';
 import { RoomHostAuthority } from './replica/room-host-authority';
 import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
+import { CommitLedger } from './host/commit-ledger';
+import { HostEpochs } from './host/host-epochs';
+import { HostChanges } from './replica/host-changes';
+import { LogReconciler } from './replica/log-reconciler';
+import { ClaimGrants } from './failover/claim-grants';
+import { FailoverCoordinator } from './failover/failover-coordinator';
+import { FailoverHistory } from './failover/failover-history';
+import { FailoverRpcController } from './failover/failover.rpc.controller';
+import { RoomClaim } from './failover/room-claim';
 
-/** Rooms by role: client (requests), routing (where a room is served), host (sequencing), replica (copies of rooms hosted elsewhere). */
+/**
+ * Rooms by role: client (requests), routing (where a room is served), host (sequencing), replica
+ * (copies of rooms hosted elsewhere), failover (electing a new host when one stops answering).
+ */
 @Module({
   imports: [MembersModule, PeersModule],
-  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController],
+  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController, FailoverRpcController],
   providers: [
     RoomsGateway,
     RoomRequestsService,
@@ -44,7 +56,15 @@ import { RoomLocator } from './routing/room-locator';
     RoomHostAuthority,
     PeerFailureHandler,
     UsernameGuard,
+    CommitLedger,
+    HostEpochs,
+    HostChanges,
+    LogReconciler,
+    ClaimGrants,
+    RoomClaim,
+    FailoverCoordinator,
+    FailoverHistory,
   ],
-  exports: [RoomHostService, RoomEventPublisher],
+  exports: [RoomHostService, RoomEventPublisher, FailoverHistory],
 })
 export class RoomsModule {}

@@ -59,7 +59,10 @@ export class RoomHistoryService {
     try {
       for (;;) {
         if (!conn.isOpen || !conn.rooms.has(roomId)) return;
-        const page = this.store.messagesAfter(roomId, cursor, REPLAY_PIECE);
+        // a host's messages that no majority stored yet are not shown (they come live once committed)
+        const visible = this.host.visibleUpTo(roomId);
+        if (visible <= cursor) return;
+        const page = this.store.messagesAfter(roomId, cursor, Math.min(REPLAY_PIECE, visible - cursor));
         let sent = 0;
         for (const m of page) {
           this.clients.deliverTo(conn, toChatMessage(m));
@@ -67,7 +70,7 @@ export class RoomHistoryService {
           sent++;
           if (conn.bufferedBytes > HIGH_WATER) break;
         }
-        if (sent === page.length && page.length < REPLAY_PIECE) return; // caught up: live delivery takes over in this same tick
+        if (page.length === 0 || (sent === page.length && cursor >= this.host.visibleUpTo(roomId))) return; // caught up: live delivery takes over in this same tick
         await conn.drained(LOW_WATER);
       }
     } finally {

@@ -74,7 +74,7 @@ export class RoomRequestsService implements InactiveMemberListener, OnModuleInit
     this.limits.admitRoomOp(conn);
     await this.assertIdentity(conn, req.creator_id);
     this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
-    const room = this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 

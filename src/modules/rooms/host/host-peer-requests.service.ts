@@ -10,7 +10,17 @@ import { LIMITS } from '../client/dto/requests';
 import { codePoints, contentProblem } from '../client/dto/text-rules';
 import { UsernameGuard } from '../identity/username-guard';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
-import { RoomHostService } from './room-host.service';
+import { RoomHostService, type SentRecord } from './room-host.service';
+import { HostEpochs } from './host-epochs';
+
+interface SequencedItem {
+  sent: SentRecord;
+  acked: Promise<void>;
+}
+
+/** A refusal because the room moved names its new host and epoch, so the caller can follow. */
+const movedTo = (err: ChatError): { admin_node?: string; host_epoch?: number } =>
+  typeof err.details.admin_node === 'string' ? { admin_node: err.details.admin_node, host_epoch: Number(err.details.host_epoch) } : {};
 
 const LEAVE_REASONS = new Set<string>(['User disconnected', 'Node unreachable', 'Inactivity']);
 
@@ -29,17 +39,19 @@ export class HostPeerRequests {
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly names: UsernameGuard,
+    private readonly epochs: HostEpochs,
   ) {}
 
   hostedRooms(): PeerResult<'get_hosted_rooms'> {
     return this.host.hostedRooms().map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
   }
 
-  async join(roomId: string, username: string, nodeId: string, bootId: string | null): Promise<PeerResult<'join_room'>> {
+  async join(roomId: string, username: string, nodeId: string, bootId: string | null, epoch: number | null = null): Promise<PeerResult<'join_room'>> {
     try {
       this.validate('join_room', roomId, username);
+      this.epochs.checkCallerEpoch(roomId, epoch);
       await this.names.assertFreeForPeer(nodeId, username);
-      const r = this.host.join(roomId, username, nodeId, bootId);
+      const r = await this.host.join(roomId, username, nodeId, bootId);
       return {
         success: true,
         message: r.joined ? 'Successfully joined room' : 'Already in room, re-registered',
@@ -51,14 +63,14 @@ export class HostPeerRequests {
       };
     } catch (e) {
       const err = this.refusal(e);
-      return { success: false, message: err.message, error_code: err.code, room_info: null };
+      return { success: false, message: err.message, error_code: err.code, room_info: null, ...movedTo(err) };
     }
   }
 
-  leave(roomId: string, username: string, nodeId: string): PeerResult<'leave_room'> {
+  async leave(roomId: string, username: string, nodeId: string): Promise<PeerResult<'leave_room'>> {
     try {
       // a peer can take out only the members connected through it (client_node_id is the signer)
-      this.host.leave(roomId, username, undefined, nodeId);
+      await this.host.leave(roomId, username, undefined, nodeId);
       return { success: true, message: 'Successfully left room' };
     } catch (e) {
       const err = this.refusal(e);
@@ -66,10 +78,10 @@ export class HostPeerRequests {
     }
   }
 
-  memberDisconnected(roomId: string, username: string, memberNode: string, reason: string | null): PeerResult<'notify_member_disconnect'> {
+  async memberDisconnected(roomId: string, username: string, memberNode: string, reason: string | null): Promise<PeerResult<'notify_member_disconnect'>> {
     const why = (reason && LEAVE_REASONS.has(reason) ? reason : 'User disconnected') as MemberLeftReason;
     try {
-      this.host.leave(roomId, username, why, memberNode);
+      await this.host.leave(roomId, username, why, memberNode);
       return { success: true, message: 'Member removed successfully' };
     } catch (e) {
       const err = this.refusal(e);
@@ -78,12 +90,16 @@ export class HostPeerRequests {
     }
   }
 
-  /** Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a WAL write each). */
-  sequenceAll(items: ForwardItem[]): PeerResult<'forward_messages'> {
+  /**
+   * Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a
+   * WAL write each), and answers each once a majority stored it.
+   */
+  async sequenceAll(items: ForwardItem[]): Promise<PeerResult<'forward_messages'>> {
+    let sequenced: (SequencedItem | PeerResult<'forward_message'>)[];
     try {
-      return this.store.transaction(() => items.map((item) =>
+      sequenced = this.store.transaction(() => items.map((item) =>
         typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
-          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null)
+          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null, item.host_epoch ?? null)
           : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
       ));
     } catch (e) {
@@ -91,9 +107,21 @@ export class HostPeerRequests {
       if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) throw e;
       return items.map(() => ({ success: false as const, error: e.message, error_code: e.code }));
     }
+    return Promise.all(sequenced.map((r) => ('acked' in r ? this.answerWhenStored(r) : r)));
   }
 
-  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): PeerResult<'forward_message'> {
+  private async answerWhenStored({ sent, acked }: SequencedItem): Promise<PeerResult<'forward_message'>> {
+    try {
+      await acked;
+      const { message, duplicate } = sent;
+      return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, error: err.message, error_code: err.code, ...movedTo(err) };
+    }
+  }
+
+  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null, epoch: number | null): SequencedItem | PeerResult<'forward_message'> {
     try {
       // the same content rules as a client's send, without building a DTO per forwarded message
       const problem = contentProblem(content);
@@ -101,12 +129,13 @@ export class HostPeerRequests {
       if (clientMessageId !== null && (typeof clientMessageId !== 'string' || clientMessageId.length > LIMITS.clientMessageId)) {
         throw new ChatError('INVALID_REQUEST', `client_message_id must be 1-${LIMITS.clientMessageId} characters`);
       }
-      const { message, duplicate } = this.host.send(roomId, username, content as string, clientMessageId ?? null);
-      return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
+      this.epochs.checkCallerEpoch(roomId, epoch);
+      const sent = this.host.send(roomId, username, content as string, clientMessageId ?? null);
+      return { sent, acked: sent.acked };
     } catch (e) {
       if (e instanceof ChatError && e.code === 'STORE_UNAVAILABLE') throw e; // stops and rolls back the whole batch (sequenceAll)
       const err = this.refusal(e);
-      return { success: false, error: err.message, error_code: err.code };
+      return { success: false, error: err.message, error_code: err.code, ...movedTo(err) };
     }
   }
 

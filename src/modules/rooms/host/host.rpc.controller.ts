@@ -25,40 +25,40 @@ export class HostRpcController {
 
   @MessagePattern('join_room')
   async joinRoom(@Payload() params: unknown): Promise<PeerResult<'join_room'>> {
-    const [roomId, username, nodeId, bootId] = peerParams('join_room', params);
-    return this.requests.join(roomId, username, nodeId, bootId ?? null);
+    const [roomId, username, nodeId, bootId, epoch] = peerParams('join_room', params);
+    return this.requests.join(roomId, username, nodeId, bootId ?? null, epoch ?? null);
   }
 
   @MessagePattern('leave_room')
-  leaveRoom(@Payload() params: unknown): PeerResult<'leave_room'> {
+  leaveRoom(@Payload() params: unknown): Promise<PeerResult<'leave_room'>> {
     const [roomId, username, nodeId] = peerParams('leave_room', params);
     return this.requests.leave(roomId, username, nodeId);
   }
 
   @MessagePattern('notify_member_disconnect')
-  notifyMemberDisconnect(@Payload() params: unknown): PeerResult<'notify_member_disconnect'> {
+  notifyMemberDisconnect(@Payload() params: unknown): Promise<PeerResult<'notify_member_disconnect'>> {
     const [roomId, username, memberNode, reason] = peerParams('notify_member_disconnect', params);
     return this.requests.memberDisconnected(roomId, username, memberNode, reason ?? null);
   }
 
   @MessagePattern('forward_message')
-  forwardMessage(@Payload() params: unknown): PeerResult<'forward_message'> {
+  async forwardMessage(@Payload() params: unknown): Promise<PeerResult<'forward_message'>> {
     // content is checked like a client's (INVALID_CONTENT in the result), not faulted
-    const [roomId, username, content, , clientMessageId] = peerParams('forward_message', params);
-    return this.requests.sequenceAll([{ room_id: roomId, username, content, client_message_id: clientMessageId ?? null }])[0];
+    const [roomId, username, content, , clientMessageId, epoch] = peerParams('forward_message', params);
+    return (await this.requests.sequenceAll([{ room_id: roomId, username, content, client_message_id: clientMessageId ?? null, host_epoch: epoch ?? null }]))[0];
   }
 
   /** Several forwards from one node in one call, sequenced in the order given. */
   @MessagePattern('forward_messages')
-  forwardMessages(@Payload() params: unknown): PeerResult<'forward_messages'> {
+  forwardMessages(@Payload() params: unknown): Promise<PeerResult<'forward_messages'>> {
     const [, items] = peerParams('forward_messages', params);
     return this.requests.sequenceAll(items);
   }
 
   @MessagePattern('forward_messages_json')
-  forwardMessagesJson(@Payload() params: unknown): PeerResult<'forward_messages_json'> {
+  async forwardMessagesJson(@Payload() params: unknown): Promise<PeerResult<'forward_messages_json'>> {
     const [, json] = peerParams('forward_messages_json', params);
-    return JSON.stringify(this.requests.sequenceAll(parseJsonArray('forward_messages_json', 'items_json', json) as ForwardItem[]));
+    return JSON.stringify(await this.requests.sequenceAll(parseJsonArray('forward_messages_json', 'items_json', json) as ForwardItem[]));
   }
 
   @MessagePattern('get_room_states')

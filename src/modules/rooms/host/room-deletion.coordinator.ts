@@ -38,7 +38,7 @@ export class RoomDeletionCoordinator {
    * transaction exists (the requester is told first, as in the reference).
    */
   async deleteRoom(roomId: string, username: string, onStarted: (transactionId: string) => void = () => undefined): Promise<DeletionOutcome> {
-    const room = this.host.hostedRoom(roomId);
+    const room = this.host.servedRoom(roomId);
     if (room.creatorId !== username) throw new ChatError('UNAUTHORIZED', 'Only the room creator can delete the room');
     if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state, cannot delete`);
 
@@ -54,23 +54,25 @@ export class RoomDeletionCoordinator {
     if (refusal) {
       this.logger.warn(`Deletion of '${room.roomName}' aborted: ${refusal.reason}`);
       this.setState(room, 'ROLLING_BACK', txn);
-      await Promise.all(participants.map((id) => this.peers.call(id, 'rollback_delete_room', [roomId, txn]).catch(() => undefined)));
+      await Promise.all(participants.map((id) => this.peers.call(id, 'rollback_delete_room', [roomId, txn, room.hostEpoch]).catch(() => undefined)));
       this.setState(room, 'ACTIVE', null);
       this.clients.broadcast(roomId, 'delete_room_cancelled', { room_id: roomId, transaction_id: txn });
       return { success: false, transactionId: txn, reason: refusal.reason ?? 'Deletion failed' };
     }
 
     this.setState(room, 'COMMITTING', txn);
-    await Promise.all(participants.map((id) => this.peers.call(id, 'commit_delete_room', [roomId, txn, room.roomName]).catch(() => undefined)));
+    await Promise.all(participants.map((id) => this.peers.call(id, 'commit_delete_room', [roomId, txn, room.roomName, room.hostEpoch]).catch(() => undefined)));
     this.store.deleteRoom({ roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: txn });
-    this.events.roomDeleted(room, txn);
+    const stored = this.events.roomDeleted(room, txn);
     this.logger.log(`Room '${room.roomName}' (${roomId}) deleted by ${username} (transaction ${txn})`);
+    // the outcome is told only once a majority has it, so a failover cannot bring the room back
+    await stored.catch((e: Error) => this.logger.warn(`Deletion of '${room.roomName}' is decided, but not yet confirmed by a majority: ${e.message}`));
     return { success: true, transactionId: txn };
   }
 
   private async prepare(nodeId: string, room: RoomRecord, txn: string, initiator: string): Promise<Vote> {
     try {
-      const vote = await this.peers.call(nodeId, 'prepare_delete_room', [room.roomId, txn, this.config.nodeId, initiator]);
+      const vote = await this.peers.call(nodeId, 'prepare_delete_room', [room.roomId, txn, this.config.nodeId, initiator, room.hostEpoch]);
       return vote?.vote === 'READY' ? vote : { vote: 'ABORT', node_id: nodeId, transaction_id: txn, reason: vote?.reason ?? `Node ${nodeId} voted ABORT` };
     } catch (e) {
       const hasMembers = this.store.listMembers(room.roomId).some((m) => m.nodeId === nodeId);

@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
-import { toChatMessage, toMessageWire, toRoomWire } from '../../../common/protocol/record-mappers';
+import { toMessageWire, toRoomWire } from '../../../common/protocol/record-mappers';
 import type { MemberEvent } from '../../../common/protocol/client-wire';
+import { CommitLedger } from './commit-ledger';
 
 /**
- * What a room's host does after each change: deliver to its own sockets, then queue the change
- * for every peer's replica (ordered, batched; see PeerOutbox).
+ * What a room's host does after each change: queue it for every peer's replica (ordered,
+ * batched; see PeerOutbox) and tell its own sockets. Each method resolves once a majority of the
+ * cluster has the change on disk (rejects retryably when it cannot): only then is a client told
+ * it happened. Messages reach local sockets only then too (CommitLedger).
  */
 @Injectable()
 export class RoomEventPublisher {
@@ -17,20 +20,21 @@ export class RoomEventPublisher {
   constructor(
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
+    private readonly ledger: CommitLedger,
   ) {}
 
-  roomChanged(room: RoomRecord): void {
-    this.peers.replicate({ kind: 'room', room: toRoomWire(room) });
+  roomChanged(room: RoomRecord): Promise<void> {
+    return this.peers.replicate({ kind: 'room', room: toRoomWire(room) });
   }
 
-  messageSequenced(message: MessageRecord): void {
+  /** Resolves when the sender may be told: a majority stored it and local members were shown it. */
+  messageSequenced(message: MessageRecord, epoch: number): Promise<void> {
     this.sequencedMessages++;
-    this.clients.deliverMessage(toChatMessage(message));
-    this.peers.replicate({ kind: 'message', message: toMessageWire(message) });
+    return this.ledger.track(message, this.peers.replicate({ kind: 'message', message: toMessageWire(message), epoch }));
   }
 
   /** Tells local sockets and every replica that the room is gone, then forgets its sockets. */
-  roomDeleted(room: RoomRecord, transactionId: string | null): void {
+  roomDeleted(room: RoomRecord, transactionId: string | null): Promise<void> {
     this.clients.broadcast(room.roomId, 'room_deleted', {
       room_id: room.roomId,
       room_name: room.roomName,
@@ -38,11 +42,11 @@ export class RoomEventPublisher {
       ...(transactionId ? { transaction_id: transactionId } : {}),
     });
     this.clients.unregisterRoom(room.roomId);
-    this.peers.replicate({ kind: 'deleted', room_id: room.roomId, room_name: room.roomName, transaction_id: transactionId });
+    return this.peers.replicate({ kind: 'deleted', room_id: room.roomId, room_name: room.roomName, transaction_id: transactionId, epoch: room.hostEpoch });
   }
 
-  memberChanged(type: 'member_joined' | 'member_left', event: MemberEvent, memberNode: string): void {
+  memberChanged(type: 'member_joined' | 'member_left', event: MemberEvent, memberNode: string, epoch: number): Promise<void> {
     this.clients.broadcast(event.room_id, type, event, event.username);
-    this.peers.replicate({ kind: 'member', event_type: type, event, node_id: memberNode });
+    return this.peers.replicate({ kind: 'member', event_type: type, event, node_id: memberNode, epoch });
   }
 }

@@ -6,6 +6,7 @@ import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { ReplicaService } from './replica.service';
 import { RoomHostAuthority } from './room-host-authority';
+import { HostChanges } from './host-changes';
 
 /**
  * Catch-up with one peer (at boot, when it comes back, when it asks): its hosted rooms, members,
@@ -24,6 +25,7 @@ export class PeerCatchUp {
     private readonly peers: PeerDirectory,
     private readonly replica: ReplicaService,
     private readonly authority: RoomHostAuthority,
+    private readonly changes: HostChanges,
   ) {}
 
   /** Pulls a peer's hosted rooms, members, messages and deletions (at boot and when it comes back). */
@@ -47,7 +49,12 @@ export class PeerCatchUp {
       // a peer reports only its own rooms' deletions; anything else in the reply is not its to say
       for (const d of state.deleted) if (!this.authority.refusal(d.room_id, nodeId)) this.replica.applyDeleted(d.room_id, d.room_name, d.transaction_id, nodeId);
       for (const remote of state.rooms) {
-        if (remote.host_node !== nodeId || this.authority.refusal(remote.room_id, nodeId) || this.store.getTombstone(remote.room_id)) continue;
+        if (remote.host_node !== nodeId || this.store.getTombstone(remote.room_id)) continue;
+        const local = this.store.getRoom(remote.room_id);
+        // a host of an older epoch than we promised is not the host any more; a newer one is followed
+        if (local && Number(remote.host_epoch) < local.promisedEpoch) continue;
+        if (local) this.changes.follow(remote.room_id, nodeId, Number(remote.host_epoch), Number(remote.epoch_start) || 1);
+        if (this.authority.refusal(remote.room_id, nodeId)) continue;
         this.applyRoomState(remote);
         this.releaseGhosts(nodeId, remote);
         const before = this.store.getRoom(remote.room_id)?.lastSequence ?? 0;

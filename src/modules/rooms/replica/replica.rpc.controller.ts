@@ -39,20 +39,20 @@ export class ReplicaRpcController {
   @MessagePattern('prepare_delete_room')
   prepareDeleteRoom(@Payload() params: unknown): PeerResult<'prepare_delete_room'> {
     // the authenticator has checked that coordinator_node is the signer (or a configured peer)
-    const [roomId, txn, coordinator, initiator] = peerParams('prepare_delete_room', params);
-    return this.deletion.prepare(roomId, txn, coordinator, initiator ?? undefined);
+    const [roomId, txn, coordinator, initiator, epoch] = peerParams('prepare_delete_room', params);
+    return this.deletion.prepare(roomId, txn, coordinator, initiator ?? undefined, epoch ?? null);
   }
 
   @MessagePattern('commit_delete_room')
   commitDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'commit_delete_room'> {
-    const [roomId, txn, roomName] = peerParams('commit_delete_room', params);
-    return this.deletion.commit(roomId, txn, roomName ?? null, ctx.getPeer());
+    const [roomId, txn, roomName, epoch] = peerParams('commit_delete_room', params);
+    return this.deletion.commit(roomId, txn, roomName ?? null, ctx.getPeer(), epoch ?? null);
   }
 
   @MessagePattern('rollback_delete_room')
   rollbackDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'rollback_delete_room'> {
-    const [roomId, txn] = peerParams('rollback_delete_room', params);
-    return this.deletion.rollback(roomId, txn, ctx.getPeer());
+    const [roomId, txn, epoch] = peerParams('rollback_delete_room', params);
+    return this.deletion.rollback(roomId, txn, ctx.getPeer(), epoch ?? null);
   }
 
   @MessagePattern('replicate_events')

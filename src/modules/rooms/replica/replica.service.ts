@@ -9,6 +9,10 @@ import { PeerDirectory } from '../../peers/peer-directory';
 import type { MessageWire, ReplicationEvent, RoomWire } from '../../../common/protocol/peer-wire';
 import { BurstWarning } from '../../../common/logging/burst-warning';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
+import { StaleEpochRefused } from '../../../common/protocol/stale-epoch';
+import { epochOfEvent } from '../../../common/protocol/peer-wire';
+import { LogReconciler } from './log-reconciler';
+import { HostChanges } from './host-changes';
 import { fromMessageWire, fromRoomWire, toChatMessage } from '../../../common/protocol/record-mappers';
 import { SequenceWaiters } from './sequence-waiters';
 import type { MemberEvent } from '../../../common/protocol/client-wire';
@@ -40,6 +44,8 @@ export class ReplicaService implements OnModuleDestroy {
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
     private readonly authority: RoomHostAuthority,
+    private readonly reconciler: LogReconciler,
+    private readonly changes: HostChanges,
   ) {
     this.refusals = new BurstWarning(this.logger, () => clock.now());
   }
@@ -60,12 +66,13 @@ export class ReplicaService implements OnModuleDestroy {
     const run = previous.then(() => {
       // checked when its turn comes, so rooms introduced by earlier batches are known
       const refusal = this.authority.batchRefusal(fromNode, events);
+      if (refusal instanceof StaleEpochRefused) throw refusal;
       if (refusal) throw new PeerEventRefused(`${refusal} (the whole batch of ${events.length} event(s) from ${fromNode} was not applied)`);
       return this.applyAll(fromNode, events);
     });
     this.chains.set(fromNode, run.catch(() => undefined));
     return run.catch((e: Error) => {
-      if (e instanceof PeerEventRefused) {
+      if (e instanceof PeerEventRefused || e instanceof StaleEpochRefused) {
         this.refusals.note(`Refused replication from ${fromNode}: ${e.faultString}`);
         throw e;
       }
@@ -88,7 +95,7 @@ export class ReplicaService implements OnModuleDestroy {
       });
       if (next < events.length) {
         const event = events[next++] as Extract<ReplicationEvent, { kind: 'message' }>;
-        await this.applyMessage(fromMessageWire(event.message));
+        await this.applyMessage(fromMessageWire(event.message), epochOfEvent(event));
       }
     }
   }
@@ -102,7 +109,9 @@ export class ReplicaService implements OnModuleDestroy {
       case 'message': {
         const message = fromMessageWire(event.message);
         // a room this node does not know has no verified host: nothing stored, nothing delivered
-        if (!this.store.getRoom(message.roomId)) return true;
+        const room = this.store.getRoom(message.roomId);
+        if (!room) return true;
+        if (this.reconciler.needsAlignment(room)) return false; // a new host's first message: align the copy first
         const result = this.store.applyReplicaMessage(message);
         if (result === 'gap') return false;
         if (result === 'applied') this.delivered(message);
@@ -120,13 +129,17 @@ export class ReplicaService implements OnModuleDestroy {
   }
 
   /** Stores and delivers one message from its host, fetching anything missing before it first. */
-  async applyMessage(message: MessageRecord): Promise<void> {
-    const room = this.store.getRoom(message.roomId);
+  async applyMessage(message: MessageRecord, epoch = 1): Promise<void> {
+    let room = this.store.getRoom(message.roomId);
     if (!room) {
       // A room we do not know (e.g. a reference node's): nothing to store, but its members here still get it.
       this.clients.deliverMessage(toChatMessage(message));
       return;
     }
+    if (epoch < room.hostEpoch) return; // from a host since replaced (the batch passed before the new one was known)
+    await this.reconciler.alignWithHost(room.roomId);
+    room = this.store.getRoom(message.roomId);
+    if (!room) return;
     let result = this.store.applyReplicaMessage(message);
     if (result === 'gap') {
       await this.fetchMissing(room.roomId, room.hostNode, message.sequenceNumber - 1);
@@ -138,6 +151,7 @@ export class ReplicaService implements OnModuleDestroy {
   private delivered(message: MessageRecord): void {
     this.clients.deliverMessage(toChatMessage(message));
     this.waiters.reached(message.roomId, message.sequenceNumber, this.clock.now());
+    this.reconciler.advanceLogEpoch(message.roomId);
   }
 
   private applyMember(type: 'member_joined' | 'member_left', event: MemberEvent, nodeId: string): void {
@@ -200,12 +214,17 @@ export class ReplicaService implements OnModuleDestroy {
     }
   }
 
-  /** Fetches messages after our last one up to `upTo` (or to the host's end) and applies them in order. */
-  async fetchMissing(roomId: string, hostNode: string, upTo = Number.MAX_SAFE_INTEGER): Promise<void> {
+  /**
+   * Fetches messages after our last one up to `upTo` (or to the source's end) and applies them in
+   * order. The source is the room's host; `anyCopy` lets a failover candidate copy from the peer
+   * with the most complete copy instead.
+   */
+  async fetchMissing(roomId: string, hostNode: string, upTo = Number.MAX_SAFE_INTEGER, anyCopy = false): Promise<void> {
+    if (!anyCopy) await this.reconciler.alignWithHost(roomId);
     for (;;) {
       const room = this.store.getRoom(roomId);
       // only the room's host supplies its messages (never this node for a room hosted here)
-      if (!room || room.lastSequence >= upTo || this.authority.refusal(roomId, hostNode) !== null) return;
+      if (!room || room.lastSequence >= upTo || (!anyCopy && this.authority.refusal(roomId, hostNode) !== null)) return;
       const page = await this.peers.call(hostNode, 'get_messages', [roomId, room.lastSequence, null, FETCH_PAGE]);
       if (!page.success || page.messages.length === 0) return;
       for (const wire of page.messages) {
@@ -218,9 +237,11 @@ export class ReplicaService implements OnModuleDestroy {
     }
   }
 
-  /** Host's room metadata; a deletion that was pending here and is over on the host was cancelled. */
+  /** Host's room metadata (a newer epoch: the room moved); a deletion that was pending here and is over on the host was cancelled. */
   applyRoomMeta(wire: RoomWire): void {
     if (this.store.getTombstone(wire.room_id)) return;
+    const known = this.store.getRoom(wire.room_id);
+    if (known && Number(wire.host_epoch) >= known.hostEpoch) this.changes.follow(wire.room_id, String(wire.host_node), Number(wire.host_epoch), Number(wire.epoch_start) || 1);
     const before = this.store.getRoom(wire.room_id);
     const after = fromRoomWire(wire);
     this.store.upsertRoomMeta(after);

@@ -4,7 +4,8 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import { BurstWarning } from '../../../common/logging/burst-warning';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
-import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
+import { epochOfEvent, roomOfEvent, type ReplicationEvent } from '../../../common/protocol/peer-wire';
+import { StaleEpochRefused } from '../../../common/protocol/stale-epoch';
 
 /** A peer event this node will not apply: answered to the caller as a -32403 fault. */
 export class PeerEventRefused extends XmlRpcFault {
@@ -52,8 +53,21 @@ export class RoomHostAuthority {
     return null;
   }
 
-  /** Throws PeerEventRefused (and logs it, once per burst) unless `sender` may change the room by `method`. */
-  check(method: string, roomId: string, sender: string | null): void {
+  /** StaleEpochRefused when `epoch` is older than what this node promised for the room (null: the caller names none). */
+  staleEpoch(roomId: string, epoch: number | null): StaleEpochRefused | null {
+    if (epoch === null) return null;
+    const room = this.store.getRoom(roomId);
+    if (!room || epoch >= room.promisedEpoch) return null;
+    return new StaleEpochRefused({ roomId, hostNode: room.hostNode, hostEpoch: room.hostEpoch, promisedEpoch: room.promisedEpoch }, epoch);
+  }
+
+  /** Throws PeerEventRefused (and logs it, once per burst) unless `sender` may change the room by `method` at `epoch`. */
+  check(method: string, roomId: string, sender: string | null, epoch: number | null = null): void {
+    const stale = this.staleEpoch(roomId, epoch);
+    if (stale) {
+      this.refusals.note(`Refused ${method} from ${sender ?? 'an unsigned caller'}: ${stale.faultString}`);
+      throw stale;
+    }
     const reason = this.refusal(roomId, sender);
     if (!reason) return;
     this.refusals.note(`Refused ${method} from ${sender ?? 'an unsigned caller'}: ${reason}`);
@@ -62,47 +76,52 @@ export class RoomHostAuthority {
 
   /**
    * Checks a replication batch as a whole before any of it is applied (a refused batch has no
-   * effect): rooms it introduces must name the sender as host; every other event must come from
-   * its room's host; a room's host and creator never change.
+   * effect): an event from an epoch older than this node promised is stale (StaleEpochRefused);
+   * rooms it introduces must name the sender as host; every other event must come from its
+   * room's host; a room's host changes only to the sender, at a newer epoch (a failover), and its
+   * creator never.
    */
-  batchRefusal(sender: string, events: readonly ReplicationEvent[]): string | null {
+  batchRefusal(sender: string, events: readonly ReplicationEvent[]): string | StaleEpochRefused | null {
     const introduced = new Map<string, string>();
     const hostOf = (roomId: string) => introduced.get(roomId) ?? this.knownHost(roomId);
     for (const event of events) {
-      const roomId = roomOf(event);
+      const roomId = roomOfEvent(event);
       if (roomId === undefined) continue; // an event kind from a newer node: skipped when applied
+      const stale = this.staleEpoch(roomId, epochOfEvent(event));
+      if (stale) return stale;
       const host = hostOf(roomId);
+      const room = this.store.getRoom(roomId);
+      if (event.kind === 'room' && room && event.room.host_node === sender && epochOfEvent(event) > room.hostEpoch && !this.hostsHereAt(room, epochOfEvent(event))) {
+        introduced.set(roomId, sender); // a new host announces itself (failover): it holds a majority's grant of that epoch
+        continue;
+      }
+      const refused = this.eventRefusal(sender, event, roomId, host, introduced);
+      if (refused) return refused;
+    }
+    return null;
+  }
+
+  /** This node hosts the room at `epoch` or later: nobody else can announce that epoch. */
+  private hostsHereAt(room: { hostNode: string; hostEpoch: number }, epoch: number): boolean {
+    return this.hostsHere(room) && room.hostEpoch >= epoch;
+  }
+
+  private eventRefusal(sender: string, event: ReplicationEvent, roomId: string, host: string | undefined, introduced: Map<string, string>): string | null {
+    {
       if (event.kind === 'room') {
         if (host === undefined) {
           if (event.room.host_node !== sender) return `new room ${roomId} names ${event.room.host_node} as its host, but ${sender} sent it`;
           introduced.set(roomId, sender);
-          continue;
+          return null;
         }
         const reason = this.refusal(roomId, sender, host);
         if (reason) return reason;
         if (event.room.host_node !== host) return `room ${roomId} is hosted by ${host}; its host cannot be changed to ${event.room.host_node}`;
         const creator = this.store.getRoom(roomId)?.creatorId;
         if (creator !== undefined && event.room.creator_id !== creator) return `room ${roomId} was created by ${creator}; its creator cannot be changed`;
-        continue;
+        return null;
       }
-      const reason = this.refusal(roomId, sender, host);
-      if (reason) return reason;
+      return this.refusal(roomId, sender, host);
     }
-    return null;
-  }
-}
-
-function roomOf(event: ReplicationEvent): string | undefined {
-  switch (event.kind) {
-    case 'room':
-      return event.room.room_id;
-    case 'message':
-      return event.message.room_id;
-    case 'member':
-      return event.event.room_id;
-    case 'deleted':
-      return event.room_id;
-    default:
-      return undefined;
   }
 }

@@ -8,8 +8,8 @@ import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
 export class LocalRoomHost implements RoomHost {
-  // sequenced before the reply: each send is answered before the connection's next request is read
-  readonly maxSendsInFlight = 1;
+  // the next send is sequenced while earlier ones wait for their majority, in the order they were read
+  readonly maxSendsInFlight = 64;
 
   constructor(
     private readonly room: RoomRecord,
@@ -19,18 +19,19 @@ export class LocalRoomHost implements RoomHost {
   ) {}
 
   async join(username: string): Promise<HostJoin> {
-    const joined = this.host.join(this.room.roomId, username, this.nodeId);
+    const joined = await this.host.join(this.room.roomId, username, this.nodeId);
     return { info: toRoomInfo(joined.room, joined.members), firstSequence: joined.firstSequence, lastSequence: joined.room.lastSequence, hostHistory: [] };
   }
 
   async send(item: ForwardItem): Promise<SentMessage> {
-    const { message, duplicate } = this.host.send(this.room.roomId, item.username, item.content, item.client_message_id);
+    const { message, duplicate, acked } = this.host.send(this.room.roomId, item.username, item.content, item.client_message_id);
+    await acked; // a majority has it: only now may the sender be told
     return { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
   }
 
   async leave(username: string, reason?: MemberLeftReason): Promise<void> {
     // a removal this node decided is scoped to members connected through it; an explicit leave is not
-    this.host.leave(this.room.roomId, username, reason, reason ? this.nodeId : undefined);
+    await this.host.leave(this.room.roomId, username, reason, reason ? this.nodeId : undefined);
   }
 
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ChatError, type ChatErrorCode } from '../../../common/errors/chat-error';
+import { ChatError, hostUnavailable, type ChatErrorCode } from '../../../common/errors/chat-error';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
@@ -30,8 +30,8 @@ export class RemoteRoomHost implements RoomHost {
   ) {}
 
   async join(username: string): Promise<HostJoin> {
-    const reply = await this.call('join_room', [this.room.roomId, username, this.selfId, this.bootId]);
-    if (!reply.success || !reply.room_info) throw new ChatError(asCode(reply.error_code, 'ROOM_NOT_FOUND'), reply.message || 'Room not found');
+    const reply = await this.call('join_room', [this.room.roomId, username, this.selfId, this.bootId, this.room.hostEpoch]);
+    if (!reply.success || !reply.room_info) throw refusal(reply.error_code, 'ROOM_NOT_FOUND', reply.message || 'Room not found');
     const hostHistory = (reply.messages ?? []).map(fromMessageWire);
     return {
       info: reply.room_info,
@@ -42,8 +42,8 @@ export class RemoteRoomHost implements RoomHost {
   }
 
   async send(item: ForwardItem): Promise<SentMessage> {
-    const reply = await this.viaHost(() => this.peers.forwardMessage(this.nodeId, item));
-    if (!reply.success) throw new ChatError(asCode(reply.error_code, 'INTERNAL_ERROR'), reply.error);
+    const reply = await this.viaHost(() => this.peers.forwardMessage(this.nodeId, { ...item, host_epoch: this.room.hostEpoch }));
+    if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
     return reply;
   }
 
@@ -82,18 +82,24 @@ export class RemoteRoomHost implements RoomHost {
     return this.viaHost(() => this.peers.call(this.nodeId, method, params));
   }
 
-  /** Runs a call to the room's host; a failed or unreachable host is ADMIN_NODE_UNAVAILABLE. */
+  /**
+   * Runs a call to the room's host; a failed, suspected or unreachable host is a retryable
+   * ADMIN_NODE_UNAVAILABLE (a failover may be under way: the retry goes to the new host).
+   */
   private async viaHost<T>(call: () => Promise<T>): Promise<T> {
-    if (this.peers.isFailed(this.nodeId) || !this.peers.has(this.nodeId)) {
-      throw new ChatError('ADMIN_NODE_UNAVAILABLE', 'Administrator node unavailable');
-    }
+    if (!this.peers.has(this.nodeId)) throw new ChatError('ADMIN_NODE_UNAVAILABLE', 'Administrator node unavailable');
+    if (this.peers.isFailed(this.nodeId) || this.peers.isSuspected(this.nodeId)) throw hostUnavailable('Administrator node unavailable');
     try {
       return await call();
     } catch (e) {
-      throw new ChatError('ADMIN_NODE_UNAVAILABLE', `Failed to contact administrator node: ${(e as Error).message}`);
+      throw hostUnavailable(`Failed to contact administrator node: ${(e as Error).message}`);
     }
   }
 }
+
+/** The host's refusal as a ChatError; ADMIN_NODE_UNAVAILABLE from a host stays retryable. */
+const refusal = (code: string | undefined, fallback: ChatErrorCode, message: string): ChatError =>
+  code === 'ADMIN_NODE_UNAVAILABLE' ? hostUnavailable(message) : new ChatError(asCode(code, fallback), message);
 
 const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED']);
 /** A host's error_code as ours, when it is one we know; `fallback` otherwise. */
