@@ -61,9 +61,9 @@ describe('ChatSession room failover', () => {
     await flush();
     const out = room.outbox.get(cid)!;
     expect(out.state).toBe('sending');
-    expect(out.note).toMatch(/new host/);
+    expect(out.note).toMatch(/waiting for the room’s host/);
     expect(room.status).toBe('joined'); // the composer stays usable
-    expect(t.events.filter((e) => e.kind === 'notice').pop()).toMatchObject({ level: 'info', text: expect.stringMatching(/switching to a new host/) });
+    expect(t.events.filter((e) => e.kind === 'notice').pop()).toMatchObject({ level: 'info', text: expect.stringMatching(/waiting for its host/) });
     expect(sends(t)).toHaveLength(1);
     t.clock.advance(199);
     expect(sends(t)).toHaveLength(1);
@@ -96,6 +96,23 @@ describe('ChatSession room failover', () => {
     expect(sends(t)).toHaveLength(2);
   });
 
+  it('follows a retryable refusal that names the new host: shows it and resends there at once', async () => {
+    const t = setup();
+    const room = await joined(t, 0, []);
+    const cid = t.session.sendMessage(ROOM, 'to wherever the room is');
+    t.sock().push('message_error', { ...switching, retry_after_ms: 1000, admin_node: 'node3', host_epoch: 2, client_message_id: cid });
+    await flush();
+    expect(room.adminNode).toBe('node3');
+    expect(t.notices().pop()).toBe('Room “general” moved to node3.');
+    expect(sends(t)).toHaveLength(2); // resent without waiting retry_after_ms
+    // The same news again is no news: the next refusal waits as usual.
+    t.sock().push('message_error', { ...switching, retry_after_ms: 1000, admin_node: 'node3', host_epoch: 2, client_message_id: cid });
+    await flush();
+    expect(sends(t)).toHaveLength(2);
+    t.clock.advance(1000);
+    expect(sends(t)).toHaveLength(3);
+  });
+
   it('ignores a late retryable refusal of a message another attempt already got confirmed', async () => {
     const t = setup();
     const room = await joined(t, 0, []);
@@ -108,7 +125,7 @@ describe('ChatSession room failover', () => {
     expect(room.outbox.size).toBe(0);
     t.clock.advance(5000);
     expect(sends(t)).toHaveLength(2);
-    expect(t.notices().some((n) => /switching/.test(n))).toBe(false);
+    expect(t.notices().some((n) => /waiting for its host/.test(n))).toBe(false);
   });
 
   it('gives up after a minute of retryable refusals and marks the message failed (the user can retry)', async () => {
@@ -145,7 +162,7 @@ describe('ChatSession room failover', () => {
     t.sock().push('join_room_error', { room_id: ROOM, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true, retry_after_ms: 250 });
     await flush();
     expect(room.status).toBe('unavailable');
-    expect(room.notice).toMatch(/switching to a new host/);
+    expect(room.notice).toMatch(/waiting for its host/);
     const joins = () => t.sock().sent.filter((f) => f.type === 'join_room').length;
     t.clock.advance(249);
     expect(joins()).toBe(1);

@@ -68,9 +68,9 @@ export function describeError(code: string | undefined, serverText: string | und
   }
 }
 
-/** A room whose host is being replaced (a retryable refusal): what happens to what the user did. */
-export function describeSwitching(roomName: string, then: string): string {
-  return `Room “${roomName}” is switching to a new host: ${then}`;
+/** A room whose host cannot take requests for now (a retryable refusal): what happens to what the user did. */
+export function describeWaitingForHost(roomName: string, then: string): string {
+  return `Room “${roomName}” is waiting for its host (down or being replaced): ${then}`;
 }
 
 /** Sentence for a member leaving, by the protocol's `reason`. */

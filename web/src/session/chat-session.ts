@@ -117,7 +117,7 @@ export class ChatSession {
       resendOutbox: (room) => this.outbox.resend(room),
     });
     const markGone = this.membership.markGone.bind(this.membership);
-    this.outbox = new Outbox(ctx, markGone);
+    this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
     this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
     this.events = new RoomEvents(ctx, {
       deletion: this.deletion,

@@ -2,12 +2,15 @@
 // server de-duplicates by client id), resent after a short wait when the server says the refusal
 // is temporary (the room's host is switching), and marked failed, with the reason, when refused.
 
-import { describeError, describeSwitching, makeClientMessageId } from '../format';
+import { describeError, describeWaitingForHost, makeClientMessageId } from '../format';
 import type { Frame } from '../protocol';
 import { DisconnectedError } from './pending-requests';
 import type { OutgoingMessage, RoomState } from './room-state';
 import type { MarkGone, SessionContext } from './session-context';
 import { KeyedTimers } from './timers';
+
+/** A refusal that names the room's new host (admin_node, host_epoch) moves the room; true if that was news. */
+export type HostMoved = (room: RoomState, refusal: Record<string, unknown>) => boolean;
 
 /** Wait before resending after a retryable refusal: the server's retry_after_ms, kept in bounds. */
 const RETRY_DEFAULT_MS = 500;
@@ -15,17 +18,19 @@ const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 3000;
 /** Retryable refusals for this long in a row: the room is not coming back soon, say so. */
 const RETRY_GIVE_UP_MS = 60000;
-const SWITCHING_NOTE = 'waiting for the room’s new host…';
+const WAITING_NOTE = 'waiting for the room’s host (retrying)…';
 
 export class Outbox {
   private readonly ctx: SessionContext;
   private readonly markGone: MarkGone;
+  private readonly hostMoved: HostMoved;
   /** One pending resend per message (keyed by client id). */
   private readonly retries: KeyedTimers;
 
-  constructor(ctx: SessionContext, markGone: MarkGone) {
+  constructor(ctx: SessionContext, markGone: MarkGone, hostMoved: HostMoved) {
     this.ctx = ctx;
     this.markGone = markGone;
+    this.hostMoved = hostMoved;
     this.retries = new KeyedTimers(ctx.timers);
   }
 
@@ -94,7 +99,10 @@ export class Outbox {
       return;
     }
     if (room.outbox.get(out.clientId) !== out) return; // a late refusal: another attempt was confirmed
-    if (frame.type === 'message_error' && d.retryable === true && this.retryLater(room, out, d.retry_after_ms)) return;
+    if (frame.type === 'message_error' && d.retryable === true) {
+      if (this.hostMoved(room, d)) return; // the room moved: what waits for it (this one too) was just resent there
+      if (this.retryLater(room, out, d.retry_after_ms)) return;
+    }
     const code = d.error_code as string | undefined;
     const text =
       frame.type === 'message_error'
@@ -128,12 +136,12 @@ export class Outbox {
     if (waited > RETRY_GIVE_UP_MS) return false;
     out.retryWaitedMs = waited;
     if (out.note === undefined) {
-      out.note = SWITCHING_NOTE;
+      out.note = WAITING_NOTE;
       this.ctx.emit({ kind: 'room', room });
       this.ctx.emit({
         kind: 'notice',
         level: 'info',
-        text: describeSwitching(room.name, 'your messages will be sent in a moment.'),
+        text: describeWaitingForHost(room.name, 'your messages will be sent as soon as it can take them.'),
         roomId: room.id,
         key: `avail:${room.id}`,
       });

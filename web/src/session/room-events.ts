@@ -47,7 +47,7 @@ export class RoomEvents {
         if (room && !this.deps.host.isStaleOutage(room, d)) this.onUnavailable(room, d);
         return;
       case 'room_host_changed':
-        if (room) this.deps.host.onHostChanged(room, d);
+        if (room) void this.deps.host.onHostChanged(room, d);
         return;
       case 'room_available':
         if (room) this.onAvailable(room);

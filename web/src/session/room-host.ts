@@ -29,11 +29,14 @@ export class RoomHost {
     if (e > 0) room.hostEpoch = e;
   }
 
-  /** `room_host_changed`: the room now lives on another node; sends waiting for it go there. */
-  onHostChanged(room: RoomState, d: Record<string, unknown>): void {
+  /**
+   * `room_host_changed` (or a refusal naming the new host): the room now lives on another node;
+   * sends waiting for it go there. False if it was no news (a repeat, or older than what we know).
+   */
+  onHostChanged(room: RoomState, d: Record<string, unknown>): boolean {
     const adminNode = typeof d.admin_node === 'string' ? d.admin_node : '';
     const epoch = typeof d.host_epoch === 'number' ? d.host_epoch : 0;
-    if (!adminNode || (epoch > 0 && epoch <= room.hostEpoch)) return; // a repeat, or older than what we know
+    if (!adminNode || (epoch > 0 && epoch <= room.hostEpoch)) return false;
     const moved = adminNode !== room.adminNode;
     room.adminNode = adminNode;
     if (epoch > 0) room.hostEpoch = epoch;
@@ -46,6 +49,7 @@ export class RoomHost {
     this.deps.showListedHost(room.id, adminNode);
     this.deps.resendOutbox(room);
     this.deps.refreshListSoon();
+    return true;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Which rooms we are in: joining (fresh, or resuming from the last sequence shown), joining again
 // after a reconnect or while a room's host is down, leaving, and letting go of rooms that are gone.
 
-import { describeError, describeSwitching } from '../format';
+import { describeError, describeWaitingForHost } from '../format';
 import type { Frame, JoinRoomSuccess } from '../protocol';
 import { DisconnectedError } from './pending-requests';
 import { newRoomState, type RoomHint, type RoomState } from './room-state';
@@ -126,7 +126,7 @@ export class RoomMembership {
         room.status = 'unavailable';
         room.notice =
           d.retryable === true
-            ? describeSwitching(room.name, 'joining again in a moment.')
+            ? describeWaitingForHost(room.name, 'joining again in a moment.')
             : describeError(code, undefined, { roomName: room.name, adminNode: room.adminNode });
         this.ctx.emit({ kind: 'room', room });
         this.scheduleRejoin(room, rejoinDelay(d));
