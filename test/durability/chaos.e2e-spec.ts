@@ -558,6 +558,8 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
   afterAll(async () => {
     if (monitor) clearInterval(monitor);
     for (const s of senders) s.abort();
+    // CHAOS_LOGS=<dir> keeps the nodes' log files for a failed run (the cluster's folder is removed)
+    if (process.env.CHAOS_LOGS && cluster) fs.cpSync(cluster.root, process.env.CHAOS_LOGS, { recursive: true, filter: (f) => !f.includes('/data') });
     await cluster?.stop();
   });
 

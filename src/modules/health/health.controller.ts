@@ -6,6 +6,7 @@ import { ClientsHealthIndicator } from './clients.health';
 import { HealthAccess } from './health-access';
 import { withDegraded, type NodeHealth } from './health-status';
 import { PeersHealthIndicator } from './peers.health';
+import { FailoverHealthIndicator } from './failover.health';
 import { StoreHealthIndicator } from './store.health';
 import { XmlRpcHealthIndicator } from './xmlrpc.health';
 
@@ -18,6 +19,7 @@ export class HealthController {
     private readonly xmlrpc: XmlRpcHealthIndicator,
     private readonly peers: PeersHealthIndicator,
     private readonly clients: ClientsHealthIndicator,
+    private readonly failover: FailoverHealthIndicator,
     private readonly access: HealthAccess,
   ) {}
 
@@ -30,7 +32,7 @@ export class HealthController {
   async check(@Req() req: IncomingMessage): Promise<NodeHealth | { status: NodeHealth['status'] }> {
     const detailed = this.access.mayReadDetails(req);
     try {
-      const result = withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check()]));
+      const result = withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check(), () => this.failover.check()]));
       return detailed ? result : { status: result.status };
     } catch (e) {
       if (!detailed && e instanceof ServiceUnavailableException) throw new ServiceUnavailableException({ status: 'error' });

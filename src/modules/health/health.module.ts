@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MembersModule } from '../members/members.module';
 import { PeersModule } from '../peers/peers.module';
+import { RoomsModule } from '../rooms/rooms.module';
+import { FailoverHealthIndicator } from './failover.health';
 import { ClientsHealthIndicator } from './clients.health';
 import { HealthAccess } from './health-access';
 import { HealthController } from './health.controller';
@@ -10,8 +12,8 @@ import { StoreHealthIndicator } from './store.health';
 import { XmlRpcHealthIndicator } from './xmlrpc.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), PeersModule, MembersModule],
+  imports: [TerminusModule.forRoot({ logger: false }), PeersModule, MembersModule, RoomsModule],
   controllers: [HealthController],
-  providers: [HealthAccess, StoreHealthIndicator, XmlRpcHealthIndicator, PeersHealthIndicator, ClientsHealthIndicator],
+  providers: [HealthAccess, StoreHealthIndicator, XmlRpcHealthIndicator, PeersHealthIndicator, ClientsHealthIndicator, FailoverHealthIndicator],
 })
 export class HealthModule {}

@@ -19,7 +19,7 @@ export interface NodeStatusView {
   peers: { node_id: string; status: PeerStatus; last_seen: string | null }[];
   replication: { peer: string; pending: number; oldest_pending_s: number | null; failing: boolean }[];
   rates: RateSeries;
-  /** Host failovers this node took part in; failover is not implemented yet, so always empty. */
+  /** Rooms this node took over from a host that stopped answering (the latest 20). */
   failovers: { room_id: string; at: string; from_node: string; to_node: string }[];
 }
 

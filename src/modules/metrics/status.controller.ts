@@ -2,6 +2,7 @@ import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { PeerDirectory } from '../peers/peer-directory';
+import { FailoverHistory } from '../rooms/failover/failover-history';
 import { NodeGauges } from './node-gauges';
 import { PeerStatusFetcher } from './peer-status.fetcher';
 import { RateHistory } from './rate-history';
@@ -26,6 +27,7 @@ export class StatusController {
     private readonly rates: RateHistory,
     private readonly fetcher: PeerStatusFetcher,
     private readonly clock: Clock,
+    private readonly failovers: FailoverHistory,
   ) {}
 
   @Get()
@@ -74,7 +76,7 @@ export class StatusController {
         failing: b.failing,
       })),
       rates: this.rates.series(),
-      failovers: [],
+      failovers: this.failovers.list().map((f) => ({ room_id: f.room_id, at: f.at, from_node: f.from_node, to_node: f.to_node })),
     };
   }
 }

@@ -8,17 +8,16 @@ import { RoomClaim } from './room-claim';
 
 /**
  * When to claim rooms: those of a host the failover probe suspects (only the lowest live node id
- * claims, so candidates do not compete), and, after a restart, those this node hosted (a
- * majority must confirm them before it serves them again). Claims are retried on a timer while
+ * claims, so candidates do not compete), and rooms hosted here that this node does not serve
+ * (after a restart, or when a peer promised a newer epoch that no host took): a majority must
+ * confirm them first. Claims are retried on a timer while
  * any such room is left; at most one claim per room runs at a time.
  */
 @Injectable()
 export class FailoverCoordinator implements PeerStatusListener, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   static readonly INTERVAL_NAME = 'failover-claims';
   private readonly logger = new Logger(FailoverCoordinator.name);
-  private readonly claiming = new Map<string, Promise<boolean>>();
-  /** Rooms hosted here before this run, not confirmed yet. */
-  private readonly unconfirmed = new Set<string>();
+  private readonly claiming = new Map<string, Promise<unknown>>();
   private noMajorityLogged = false;
 
   constructor(
@@ -36,7 +35,6 @@ export class FailoverCoordinator implements PeerStatusListener, OnModuleInit, On
 
   onApplicationBootstrap(): void {
     if (!this.host.claimsAtBoot) return;
-    for (const room of this.store.listRooms(this.config.nodeId)) if (!this.host.isServing(room.roomId)) this.unconfirmed.add(room.roomId);
     const every = Math.max(100, Math.round(this.config.failoverTimeoutMs / 4));
     this.scheduler.addInterval(FailoverCoordinator.INTERVAL_NAME, setInterval(() => this.sweep(), every));
     this.sweep();
@@ -59,7 +57,7 @@ export class FailoverCoordinator implements PeerStatusListener, OnModuleInit, On
       return;
     }
     this.noMajorityLogged = false;
-    for (const roomId of this.unconfirmed) this.start(roomId);
+    for (const roomId of this.host.roomsToConfirm()) this.start(roomId);
     for (const suspect of this.peers.nodeIds.filter((p) => this.peers.isSuspected(p))) {
       const candidate = live.filter((n) => n !== suspect).sort()[0];
       if (candidate !== this.config.nodeId) continue;
@@ -71,10 +69,6 @@ export class FailoverCoordinator implements PeerStatusListener, OnModuleInit, On
     if (this.claiming.has(roomId)) return;
     const run = this.claim
       .claim(roomId)
-      .then((served) => {
-        if (served || !this.store.getRoom(roomId) || this.store.getRoom(roomId)!.hostNode !== this.config.nodeId) this.unconfirmed.delete(roomId);
-        return served;
-      })
       .catch((e: Error) => {
         this.logger.warn(`Claiming room ${roomId} failed: ${e.message}`);
         return false;

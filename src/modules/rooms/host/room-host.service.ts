@@ -56,6 +56,8 @@ export class RoomHostService implements OnApplicationBootstrap {
    * it was away, so it serves nothing before a majority confirms its epoch.
    */
   private readonly serving = new Set<string>();
+  /** Rooms still hosted here that this node stopped serving (a restart, or a newer epoch promised elsewhere): they need a claim. */
+  private readonly unconfirmed = new Set<string>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -78,11 +80,23 @@ export class RoomHostService implements OnApplicationBootstrap {
   /** A majority granted this node the room's current epoch. */
   startServing(roomId: string): void {
     this.serving.add(roomId);
+    this.unconfirmed.delete(roomId);
   }
 
-  /** Another node hosts the room now: what this node sequenced and no majority stored is never shown. */
+  /** Rooms hosted here that wait for a majority to confirm this node (FailoverCoordinator claims them). */
+  roomsToConfirm(): string[] {
+    for (const roomId of this.unconfirmed) if (this.store.getRoom(roomId)?.hostNode !== this.config.nodeId) this.unconfirmed.delete(roomId);
+    return [...this.unconfirmed];
+  }
+
+  /**
+   * Another node hosts the room now, or a newer epoch was promised to one: what this node
+   * sequenced and no majority stored is never shown. If no other host is known yet, the room
+   * waits for a claim (this node's, or the one the promise was for).
+   */
   stopServing(roomId: string, moved: { adminNode: string; hostEpoch: number }): void {
     this.serving.delete(roomId);
+    if (moved.adminNode === this.config.nodeId) this.unconfirmed.add(roomId);
     this.ledger.dropRoom(roomId, `Room moved to ${moved.adminNode} (epoch ${moved.hostEpoch}); retry`, moved);
     this.peers.discardRoom(roomId);
   }
@@ -101,7 +115,8 @@ export class RoomHostService implements OnApplicationBootstrap {
         void this.events.roomDeleted(room, room.deletionTxn);
         continue;
       }
-      if (!this.claimsAtBoot) this.serving.add(room.roomId);
+      if (this.claimsAtBoot) this.unconfirmed.add(room.roomId);
+      else this.serving.add(room.roomId);
       if (room.state !== 'ACTIVE') {
         this.store.setRoomState(room.roomId, 'ACTIVE', null);
         void this.events.roomChanged({ ...room, state: 'ACTIVE', deletionTxn: null });
