@@ -2,7 +2,7 @@
 // real three-node cluster, creates a room hosted by node1 with members on every node, sends
 // steadily, `kill -9`s node1 and times kill -> first acknowledged send on a survivor: a client on
 // node2 that sends one message every ~50 ms with one client_message_id until it is acknowledged.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -19,6 +19,8 @@ const HELP = `Usage: npm run bench:failover -- [--runs N] [--settings LIST] [--r
                      test-fast  HEARTBEAT_INTERVAL=2 HEARTBEAT_TIMEOUT=1 FAILOVER_TIMEOUT=1
   --rate R         steady messages/s of each of the three members before and after the kill (default 20)
   --retry-ms MS    the probe's resend interval (default 50)
+  --log-level L    the nodes' LOG_LEVEL (default INFO; DEBUG shows every claim and grant)
+  --keep-logs DIR  keep each run's node output under DIR/<setting>-<run>/
   -o FILE          JSON results (default bench-results/failover-<time>.json)`;
 
 const SETTINGS: Record<string, Record<string, string>> = {
@@ -97,8 +99,16 @@ interface RunResult {
   failover_log: string | null;
 }
 
-async function oneRun(setting: string, run: number, rate: number, retryMs: number): Promise<RunResult> {
-  const target = await startChatCluster({ nodes: 3, env: { LOG_LEVEL: 'INFO', ...SETTINGS[setting] } });
+interface RunOptions {
+  rate: number;
+  retryMs: number;
+  logLevel: string;
+  keepLogs?: string;
+}
+
+async function oneRun(setting: string, run: number, opts: RunOptions): Promise<RunResult> {
+  const { rate, retryMs } = opts;
+  const target = await startChatCluster({ nodes: 3, env: { LOG_LEVEL: opts.logLevel, ...SETTINGS[setting] } });
   const members: Member[] = [];
   let stopSteady: () => void = () => undefined;
   try {
@@ -156,6 +166,7 @@ async function oneRun(setting: string, run: number, rate: number, retryMs: numbe
   } finally {
     stopSteady();
     for (const m of members) m.close();
+    if (opts.keepLogs && target.logDir) cpSync(target.logDir, join(opts.keepLogs, `${setting}-${run}`), { recursive: true, filter: (src) => !/chat\.db/.test(src) });
     await target.stop();
   }
 }
@@ -214,6 +225,8 @@ async function main(): Promise<void> {
       settings: { type: 'string', default: Object.keys(SETTINGS).join(',') },
       rate: { type: 'string', default: '20' },
       'retry-ms': { type: 'string', default: '50' },
+      'log-level': { type: 'string', default: 'INFO' },
+      'keep-logs': { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -226,7 +239,7 @@ async function main(): Promise<void> {
   // Settings alternate run by run, so a slow spell on the shared machine hits each of them alike.
   for (let run = 1; run <= runs; run++) {
     for (const setting of settings) {
-      const r = await oneRun(setting, run, Number(values.rate), Number(values['retry-ms']));
+      const r = await oneRun(setting, run, { rate: Number(values.rate), retryMs: Number(values['retry-ms']), logLevel: values['log-level'], keepLogs: values['keep-logs'] });
       all.push(r);
       console.log(
         `${setting.padEnd(10)} run ${run}: writable after ${r.writable_ms ?? 'NEVER'} ms` +
