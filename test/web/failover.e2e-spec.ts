@@ -66,7 +66,18 @@ run('web client: a room survives the kill -9 of its host', () => {
       expect(await hostShown(alice)).toBe('node1');
       for (const p of [dan, alice, carol]) await send(p, `${p.name} before the kill`);
       for (const p of [dan, alice, carol]) for (const q of [dan, alice, carol]) await waitForText(p, `${q.name} before the kill`);
-      await Promise.all(pages.map((p) => p.page.evaluate(() => (window.__notReloaded = true))));
+      await Promise.all(
+        pages.map((p) =>
+          p.page.evaluate(() => {
+            window.__notReloaded = true;
+            // Counts how often a queued message showed the "waiting for the room's host" state (informational).
+            window.__waitingSeen = 0;
+            new (window as any).MutationObserver(() => {
+              if (document.querySelector('#messages li.pending .state')?.textContent?.startsWith('waiting for')) window.__waitingSeen += 1;
+            }).observe(document.querySelector('#messages'), { childList: true, subtree: true });
+          }),
+        ),
+      );
 
       const killedAt = Date.now();
       await cluster.killNode(node1);
@@ -116,7 +127,8 @@ run('web client: a room survives the kill -9 of its host', () => {
       for (const node of [node2, node3]) await eventually(() => JSON.stringify(stored(node)) === JSON.stringify(expected), 10000, 100);
       for (const p of pages) expect(await p.page.evaluate(() => window.__notReloaded === true)).toBe(true);
       await screenshot(dan, 'failover-02-resumed');
-      console.log(`failover in the browser: room moved to ${newHost}, shown ${switchMs} ms after the kill; ${shown[0].length} messages, identical on 3 pages and 2 nodes`);
+      const waiting = await Promise.all(pages.map(async (p) => `${p.name} ${await p.page.evaluate(() => window.__waitingSeen)}`));
+      console.log(`failover in the browser: room moved to ${newHost}, shown ${switchMs} ms after the kill; ${shown[0].length} messages, identical on 3 pages and 2 nodes; renders with a message waiting for the host: ${waiting.join(', ')}`);
     } catch (err) {
       for (const p of pages) await screenshot(p, 'failover-fail').catch(() => undefined);
       throw err;
