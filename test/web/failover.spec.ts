@@ -148,6 +148,48 @@ describe('ChatSession room failover', () => {
     expect(room.outbox.get(cid)!.retryWaitedMs).toBe(0);
   });
 
+  it('a first join refused as retryable during the switch is tried again and then succeeds; a plain refusal is not', async () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    const joins = () => t.sock().sent.filter((f) => f.type === 'join_room').length;
+    const p = t.session.join(ROOM, { name: 'general', adminNode: 'node1' });
+    t.sock().push('join_room_error', { room_id: ROOM, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true, retry_after_ms: 500 });
+    await flush();
+    expect(joins()).toBe(1);
+    t.clock.advance(500);
+    await flush();
+    expect(joins()).toBe(2);
+    expect(t.sock().last('join_room').data).toEqual({ room_id: ROOM, username: 'alice', history_limit: 100 });
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice'], member_count: 1, admin_node: 'node2', host_epoch: 2, first_sequence: 0, last_sequence: 0 });
+    const room = await p;
+    expect(room.adminNode).toBe('node2');
+    expect(room.status).toBe('joined');
+
+    const OTHER = '22222222-2222-4222-8222-222222222222';
+    const q = t.session.join(OTHER, { name: 'gone' });
+    t.sock().push('join_room_error', { room_id: OTHER, error: 'Room not found', error_code: 'ROOM_NOT_FOUND' });
+    await expect(q).rejects.toThrow(/no longer exists/);
+  });
+
+  it('gives up a retryable first join after about ten seconds and says why', async () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    const p = t.session.join(ROOM, { name: 'general', adminNode: 'node1' });
+    let settled = false;
+    p.catch(() => undefined).finally(() => (settled = true));
+    for (let i = 0; i < 30 && !settled; i++) {
+      t.sock().push('join_room_error', { room_id: ROOM, error: 'no majority', error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true, retry_after_ms: 1000 });
+      await flush();
+      t.clock.advance(1000);
+      await flush();
+    }
+    await expect(p).rejects.toThrow(/host node node1 is down/);
+    expect(t.sock().sent.filter((f) => f.type === 'join_room')).toHaveLength(11);
+    expect(t.session.rooms.has(ROOM)).toBe(false);
+  });
+
   it('after its own node dies, resumes on another node from since_sequence, waits out a retryable join refusal and shows the new host', async () => {
     const t = setup();
     const room = await joined(t, 3, [1, 2, 3]);

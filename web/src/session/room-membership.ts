@@ -12,6 +12,8 @@ import { KeyedTimers } from './timers';
 const JOIN_HISTORY = 100;
 /** How long to wait before joining again a room whose host was down. */
 const REJOIN_UNAVAILABLE_MS = 3000;
+/** How long a first join refused as retryable keeps trying before the user is told. */
+const FIRST_JOIN_RETRY_MS = 10000;
 /** A refusal marked retryable (the room's host is switching) comes back sooner: its retry_after_ms, at least this. */
 const REJOIN_RETRYABLE_MIN_MS = 100;
 
@@ -36,8 +38,25 @@ export class RoomMembership {
     this.rejoins = new KeyedTimers(ctx.timers);
   }
 
-  /** Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. */
+  /**
+   * Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. A
+   * first join refused as retryable (the room's host is switching) is tried again for a while, so
+   * a click during a failover just takes a little longer; a rejoin has its own retry (scheduleRejoin).
+   */
   async join(roomId: string, hint?: RoomHint): Promise<RoomState> {
+    for (let waited = 0; ; ) {
+      try {
+        return await this.joinOnce(roomId, hint);
+      } catch (err) {
+        const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+        if (retryAfterMs === undefined || waited >= FIRST_JOIN_RETRY_MS || this.ctx.rooms.has(roomId)) throw err;
+        await new Promise<void>((resolve) => this.ctx.timers.set(resolve, retryAfterMs));
+        waited += retryAfterMs;
+      }
+    }
+  }
+
+  private async joinOnce(roomId: string, hint?: RoomHint): Promise<RoomState> {
     let room = this.ctx.rooms.get(roomId);
     if (!room) {
       room = newRoomState(roomId, hint);
@@ -65,7 +84,7 @@ export class RoomMembership {
       frame.type === 'join_room_error'
         ? describeError(d.error_code as string, d.error as string, { roomName: r.name, adminNode: r.adminNode })
         : describeError(d.error_code as string, d.message as string);
-    throw Object.assign(new Error(text), { code: d.error_code });
+    throw Object.assign(new Error(text), { code: d.error_code, ...(d.retryable === true ? { retryAfterMs: rejoinDelay(d) } : {}) });
   }
 
   /** After a reconnect: joins again every room we are still in. */
