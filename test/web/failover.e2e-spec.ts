@@ -101,6 +101,7 @@ run('web client: a room survives the kill -9 of its host', () => {
         await p.page.waitForSelector(`.notice >> text=moved to ${newHost}`, { timeout: 10000 });
         await p.page.waitForSelector(`#room-list .room-item:has-text("${ROOM}") .info:has-text("host ${newHost}")`, { timeout: 10000 });
         expect(await p.page.textContent('#room-banner')).not.toMatch(/is down/);
+        expect(await p.page.textContent('#messages')).toContain(`The room moved to ${newHost} (its host node1 stopped answering)`);
       }
       await screenshot(alice, 'failover-01-moved');
 

@@ -30,6 +30,8 @@ describe('ChatSession room failover', () => {
     const notice = t.events.filter((e) => e.kind === 'notice').pop();
     // Same key as the outage toast, so "host is down" is replaced rather than left standing.
     expect(notice).toMatchObject({ level: 'info', text: 'Room “general” moved to node2.', key: `avail:${ROOM}` });
+    // ...and a line in the room's log stays after the toast is gone.
+    expect(t.events.filter((e) => e.kind === 'system').map((e) => (e as { text: string }).text)).toEqual(['The room moved to node2 (its host node1 stopped answering)']);
     expect(t.session.lastRoomsList?.rooms[0].admin_node).toBe('node2');
     expect(t.events.filter((e) => e.kind === 'rooms').pop()).toMatchObject({ list: { rooms: [{ admin_node: 'node2' }] } });
   });

@@ -38,6 +38,7 @@ export class RoomHost {
     const epoch = typeof d.host_epoch === 'number' ? d.host_epoch : 0;
     if (!adminNode || (epoch > 0 && epoch <= room.hostEpoch)) return false;
     const moved = adminNode !== room.adminNode;
+    const from = room.adminNode;
     room.adminNode = adminNode;
     if (epoch > 0) room.hostEpoch = epoch;
     if (room.status === 'unavailable') room.status = 'joined';
@@ -45,7 +46,11 @@ export class RoomHost {
     for (const out of room.outbox.values()) out.note = undefined;
     this.ctx.emit({ kind: 'room', room });
     // Same key as "unavailable": the toast saying the host is down is replaced, not stacked.
-    if (moved) this.ctx.emit({ kind: 'notice', level: 'info', text: `Room “${room.name}” moved to ${adminNode}.`, roomId: room.id, key: `avail:${room.id}` });
+    if (moved) {
+      this.ctx.emit({ kind: 'notice', level: 'info', text: `Room “${room.name}” moved to ${adminNode}.`, roomId: room.id, key: `avail:${room.id}` });
+      const text = `The room moved to ${adminNode}${from ? ` (its host ${from} stopped answering)` : ''}`;
+      this.ctx.emit({ kind: 'system', room, text, timestamp: new Date().toISOString() });
+    }
     this.deps.showListedHost(room.id, adminNode);
     this.deps.resendOutbox(room);
     this.deps.refreshListSoon();
