@@ -109,6 +109,8 @@ run('web client: a room survives the kill -9 of its host', () => {
       await dan.page.waitForSelector('#conn[data-status="open"]', { timeout: 20000 });
       expect(await dan.page.textContent('#conn')).not.toContain(node1.address);
       await dan.page.waitForFunction((h) => document.querySelector('#room-meta')?.dataset.host === h, newHost, { timeout: 20000 });
+      // Its lobby too, well before the 10 s periodic refresh (the list it got on reconnecting predates the move).
+      await dan.page.waitForSelector(`#room-list .room-item:has-text("${ROOM}") .info:has-text("host ${newHost}")`, { timeout: 3000 });
 
       for (const p of pages) for (const text of during) await waitForText(p, text, 20000);
       for (const p of [alice, carol, dan]) await send(p, `${p.name} after the failover`);
@@ -134,6 +136,23 @@ run('web client: a room survives the kill -9 of its host', () => {
       for (const p of pages) await screenshot(p, 'failover-fail').catch(() => undefined);
       throw err;
     }
+  });
+
+  it('the old host comes back as a replica: the pages keep the new host and it catches up', async () => {
+    expect(pages).toHaveLength(3);
+    const [node1, node2] = cluster.nodes;
+    const newHost = (await hostShown(pages[1]))!;
+    await cluster.startNode(node1);
+    await pages[1].page.click('#refresh');
+    await send(pages[1], 'alice after node1 returned');
+    for (const p of pages) await waitForText(p, 'alice after node1 returned', 15000);
+    for (const p of pages) {
+      expect(await hostShown(p)).toBe(newHost);
+      await p.page.waitForSelector(`#room-list .room-item:has-text("${ROOM}") .info:has-text("host ${newHost}")`, { timeout: 10000 });
+    }
+    const expected = JSON.stringify(stored(node2));
+    expect(JSON.parse(expected).at(-1)).toMatchObject({ text: 'alice after node1 returned' });
+    await eventually(() => JSON.stringify(stored(node1)) === expected, 15000, 200);
   });
 
   it('had no console errors on any page', () => {

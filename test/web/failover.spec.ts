@@ -222,6 +222,11 @@ describe('ChatSession room failover', () => {
     expect(room.notice).toBeNull();
     expect(t.shown()).toEqual([1, 2, 3, 4]);
     expect(t.sock().last('send_message').data).toMatchObject({ content: 'typed as the node died', client_message_id: cid });
+    // The room list fetched on reconnect, while the room was between hosts, lacked it: it is fetched again.
+    const discovers = () => t.sock().sent.filter((f) => f.type === 'discover_rooms').length;
+    const before = discovers();
+    t.clock.advance(200);
+    expect(discovers()).toBe(before + 1);
     // A late announcement of the epoch the join already reported changes nothing.
     t.sock().push('room_host_changed', { room_id: ROOM, admin_node: 'node2', host_epoch: 2 });
     expect(t.notices().some((n) => /moved to/.test(n))).toBe(false);

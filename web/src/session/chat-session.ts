@@ -107,6 +107,7 @@ export class ChatSession {
     };
     this.host = new RoomHost(ctx, {
       showListedHost: (roomId, adminNode) => this.directory.showHost(roomId, adminNode),
+      listedHost: (roomId) => this.directory.hostOf(roomId),
       resendOutbox: (room) => this.outbox.resend(room),
       refreshListSoon: listDeps.refreshListSoon,
     });

@@ -8,6 +8,8 @@ import type { SessionContext } from './session-context';
 export interface RoomHostDeps {
   /** The lobby's list shows the room under its new host at once (the next refresh confirms it). */
   showListedHost(roomId: string, adminNode: string): void;
+  /** The host the lobby's list shows for the room; undefined if the list does not have it. */
+  listedHost(roomId: string): string | undefined;
   resendOutbox(room: RoomState): void;
   refreshListSoon(): void;
 }
@@ -27,6 +29,11 @@ export class RoomHost {
     if (e > 0 && e < room.hostEpoch) return;
     if (adminNode) room.adminNode = adminNode;
     if (e > 0) room.hostEpoch = e;
+    // A list fetched while the room was between hosts lacks it (or names the old one): fetch it again.
+    if (adminNode && this.deps.listedHost(room.id) !== adminNode) {
+      this.deps.showListedHost(room.id, adminNode);
+      this.deps.refreshListSoon();
+    }
   }
 
   /**
