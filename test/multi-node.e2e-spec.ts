@@ -160,10 +160,17 @@ describe('multi-node: failures', () => {
       const b2 = await connect(cluster, 2);
       await b2.request('join_room', { room_id: hosted3, username: 'bob' }, 'join_room_success');
       await cluster.node(3).stop('SIGKILL');
-      const moved = await b2.nextOf('room_host_changed', 8000).catch((e) => { for (const n of cluster.nodes) console.log(n.spec.nodeId, n.output.split('\n').filter((l) => !/DEBUG/.test(l) || /Claim|claim|epoch/.test(l)).slice(-40).join('\n')); throw e; });
+      const moved = await b2.nextOf('room_host_changed', 8000);
       expect(moved.data).toEqual({ room_id: hosted3, admin_node: 'node1', host_epoch: 2 });
-      const sent = await b2.request('send_message', { room_id: hosted3, username: 'bob', content: 'still here' }, 'message_error', 'message_sent');
-      expect(sent.data).toMatchObject({ room_id: hosted3, sequence_number: 1 });
+      // a send the new host cannot confirm yet is refused as retryable; the retry (same client_message_id) counts once
+      const sendUntilAcked = (content: string) =>
+        eventually(async () => {
+          const r = await b2.request('send_message', { room_id: hosted3, username: 'bob', content, client_message_id: content }, 'message_error', 'message_sent');
+          if (r.type === 'message_error' && r.data.retryable !== true) throw new Error(`not retryable: ${JSON.stringify(r.data)}`);
+          return r.type === 'message_sent' ? r : null;
+        }, 8000, 100);
+      const sent = await sendUntilAcked('still here');
+      expect(sent!.data).toMatchObject({ room_id: hosted3, sequence_number: 1 });
       // the old host returns as a replica: it lists the room no more, and sends keep going to node1
       await cluster.node(3).start();
       const c2 = await connect(cluster, 3);
@@ -171,8 +178,8 @@ describe('multi-node: failures', () => {
         const list = await c2.request('list_rooms', undefined, 'rooms_list');
         return !(list.data.rooms as { room_id: string }[]).some((r) => r.room_id === hosted3);
       }, 8000);
-      const again = await b2.request('send_message', { room_id: hosted3, username: 'bob', content: 'back' }, 'message_error', 'message_sent');
-      expect(again.data).toMatchObject({ room_id: hosted3, sequence_number: 2 });
+      const again = await sendUntilAcked('back');
+      expect(again!.data).toMatchObject({ room_id: hosted3, sequence_number: 2 });
     } finally {
       await cluster.stop();
     }

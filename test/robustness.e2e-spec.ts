@@ -840,14 +840,9 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
           problems.push(`${where}: ${replies.length} of ${burst.length} replies (${(e as Error).message})`);
           return;
         }
-        // node1 hosts every room its connections use, so its replies come in request order; node2
-        // answers a forwarded send when the host has, possibly after the replies to later requests
-        const inOrder = node === 1;
-        replies.forEach((reply, i) => {
-          const sent = inOrder ? String(burst[i].payload) : 'one of the burst frames';
-          if (inOrder && !burst[i].expect.includes(reply.type)) problems.push(`${where} frame ${i} [${burst[i].label}]: got ${reply.type}, expected ${burst[i].expect.join('/')}`);
-          record(`${where}${inOrder ? ` frame ${i} [${burst[i].label}]` : ''}`, reply, sent, ctx);
-        });
+        // a send is answered once a majority stored it (on the host too), possibly after the replies
+        // to later requests: the burst is checked as a whole, one reply per frame
+        for (const reply of replies) record(where, reply, 'one of the burst frames', ctx);
         const extra = (await client.drain(200)).filter((f) => ANY_REPLY.has(f.type));
         if (extra.length > 0) problems.push(`${where}: ${extra.length} replies more than requests: ${extra.map((f) => f.type).join(', ')}`);
         expect(client.closeCode).toBeNull();

@@ -13,20 +13,32 @@ export type Msg = ChatMessage;
 
 export const connect = (node: NodeProcess) => TestClient.connect(node.url);
 
+/** How long the helpers below retry a request refused as retryable (a failover or a majority being confirmed). */
+const RETRY_FOR_MS = 10000;
+
+const isRetryable = (f: Frame) => f.data?.retryable === true || /majority|retry/i.test(String(f.data?.message ?? ''));
+
+/** Sends `request` until its reply is not a retryable refusal, as a client does during a host switch (bounded). */
+async function retrying(request: () => Promise<Frame>): Promise<Frame> {
+  const deadline = Date.now() + RETRY_FOR_MS;
+  for (;;) {
+    const reply = await request();
+    if (!isRetryable(reply) || Date.now() > deadline) return reply;
+    await new Promise((r) => setTimeout(r, Number(reply.data?.retry_after_ms ?? 200)));
+  }
+}
+
 /** Creates a room through `client` (the room is hosted by the client's node); returns its id. */
 export async function createRoom(client: TestClient, roomName: string, creatorId: string): Promise<string> {
-  const reply = await client.request('create_room', { room_name: roomName, creator_id: creatorId }, 'room_created');
+  const reply = await retrying(() => client.request('create_room', { room_name: roomName, creator_id: creatorId }, 'room_created'));
   if (!reply.data.room_id) throw new Error(`create_room failed: ${JSON.stringify(reply.data)}`);
   return reply.data.room_id as string;
 }
 
-/** join_room (optionally resuming); returns join_room_success or throws with the error frame. */
+/** join_room (optionally resuming), retried while refused as retryable; returns join_room_success or throws with the error frame. */
 export async function join(client: TestClient, roomId: string, username: string, since?: number): Promise<Frame> {
-  const reply = await client.request(
-    'join_room',
-    { room_id: roomId, username, ...(since !== undefined ? { since_sequence: since } : {}) },
-    'join_room_success',
-    'join_room_error',
+  const reply = await retrying(() =>
+    client.request('join_room', { room_id: roomId, username, ...(since !== undefined ? { since_sequence: since } : {}) }, 'join_room_success', 'join_room_error'),
   );
   if (reply.type !== 'join_room_success') throw new Error(`join_room failed: ${JSON.stringify(reply.data)}`);
   return reply;

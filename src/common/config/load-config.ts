@@ -101,9 +101,13 @@ export function loadConfig(env: Env = process.env): NodeConfig {
 
 // --- failover (issue 11) ------------------------------------------------------------------
 
-/** A majority that does not answer within the failover timeout (or the peer call timeout when failover is off) is not coming soon. */
+/**
+ * A majority that has not stored a change within twice the failover timeout (at least the peer
+ * call timeout and 2 s) is not coming soon: the client is told to retry. Without failover, the
+ * peer call timeout.
+ */
 function loadFailover(failoverTimeoutMs: number, peerCallTimeoutMs: number): Pick<NodeConfig, 'failoverTimeoutMs' | 'quorumTimeoutMs'> {
-  return { failoverTimeoutMs, quorumTimeoutMs: failoverTimeoutMs > 0 ? Math.max(failoverTimeoutMs, 1000) : peerCallTimeoutMs };
+  return { failoverTimeoutMs, quorumTimeoutMs: failoverTimeoutMs > 0 ? Math.max(2 * failoverTimeoutMs, peerCallTimeoutMs, 2000) : peerCallTimeoutMs };
 }
 
 // --- limits (issue 13) ---------------------------------------------------------------------

@@ -136,6 +136,16 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     return (this.byRoom.get(roomId)?.size ?? 0) > 0;
   }
 
+  /** The lowest sequence a socket in the room has been sent (null: no socket here), to deliver what some have not seen. */
+  lowestCursor(roomId: string): number | null {
+    let lowest: number | null = null;
+    for (const conn of this.byRoom.get(roomId) ?? []) {
+      const cursor = conn.rooms.get(roomId)?.cursor;
+      if (cursor !== undefined && (lowest === null || cursor < lowest)) lowest = cursor;
+    }
+    return lowest;
+  }
+
   /** True when some socket on this node is in the room under `username`. */
   usernameInRoom(roomId: string, username: string): boolean {
     for (const c of this.byRoom.get(roomId) ?? []) if (c.rooms.get(roomId)?.username === username) return true;

@@ -6,21 +6,13 @@ import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
 import { QuorumAck, QuorumWaits } from './quorum-ack';
-import { parseStaleEpoch, type CurrentHost } from '../../common/protocol/stale-epoch';
+import { parseStaleEpoch } from '../../common/protocol/stale-epoch';
+import type { PeerStatusListener } from './peer-status-listener';
+import { PeerSuspicion } from './peer-suspicion';
+import { forwardItemBytes, JsonBatchFallback } from './json-batch-fallback';
 import { roomOfEvent, type ForwardItem, type PeerMethod, type PeerParams, type PeerResult, type ReplicationEvent } from '../../common/protocol/peer-wire';
 
-/** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
-export interface PeerStatusListener {
-  onPeerFailed?(nodeId: string): void;
-  onPeerReachable?(nodeId: string): void;
-  onPeerRestarted?(nodeId: string): void;
-  /** Silent for FAILOVER_TIMEOUT (the failover probe; sooner than onPeerFailed with default settings). */
-  onPeerSuspected?(nodeId: string): void;
-  /** A suspected peer answers again. */
-  onPeerAnswering?(nodeId: string): void;
-  /** The peer refused this node's replication of a room as coming from an older host epoch. */
-  onStaleEpoch?(current: CurrentHost, peer: string): void;
-}
+export type { PeerStatusListener };
 
 /** Told how long each peer call took (answered, faulted or timed out). */
 export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
@@ -30,8 +22,6 @@ export interface ReplicationBacklog extends OutboxBacklog {
   peer: string;
 }
 
-/** An upper bound of a forwarded item's encoded size: no character takes more than 6 bytes escaped in JSON in XML. */
-const forwardItemBytes = (item: ForwardItem) => 256 + item.room_id.length + item.username.length * 6 + (typeof item.content === 'string' ? item.content.length * 6 : 0) + (item.client_message_id?.length ?? 0) * 6;
 
 export class UnknownPeerError extends Error {
   constructor(nodeId: string) {
@@ -51,12 +41,10 @@ interface Peer {
   /** Set when the outbox dropped events: the peer is asked to pull from us once it answers. */
   needsSync: boolean;
   /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
-  structsOnly: boolean;
+  batches: JsonBatchFallback;
   /** The failover probe's own connection: a busy heartbeat or data connection must not delay it. */
   probes: XmlRpcClient;
-  /** When the peer last answered a probe or heartbeat (boot time until then). */
-  lastAnswer: number;
-  suspected: boolean;
+  suspicion: PeerSuspicion;
 }
 
 /**
@@ -90,7 +78,7 @@ export class PeerDirectory implements OnModuleDestroy {
       // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, structsOnly: false, lastAnswer: clock.now(), suspected: false, outbox: undefined as unknown as PeerOutbox };
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.sendReplication(peer, batch),
         () => health.isFailed,
@@ -127,12 +115,12 @@ export class PeerDirectory implements OnModuleDestroy {
 
   /** Whether the failover probe has not heard from the peer for FAILOVER_TIMEOUT. */
   isSuspected(nodeId: string): boolean {
-    return this.peers.get(nodeId)?.suspected ?? false;
+    return this.peers.get(nodeId)?.suspicion.suspected ?? false;
   }
 
   /** Peers neither failed nor suspected. */
   livePeers(): string[] {
-    return [...this.peers.values()].filter((p) => !p.suspected && !p.health.isFailed).map((p) => p.nodeId);
+    return [...this.peers.values()].filter((p) => !p.suspicion.suspected && !p.health.isFailed).map((p) => p.nodeId);
   }
 
   /** One probe on the peer's own connection; an answer counts, a miss is judged by checkSilence(). */
@@ -145,19 +133,16 @@ export class PeerDirectory implements OnModuleDestroy {
 
   /** Marks peers silent for longer than `timeoutMs` as suspected (and tells listeners, once). */
   checkSilence(timeoutMs: number): void {
-    const now = this.clock.now();
     for (const peer of this.peers.values()) {
-      if (peer.suspected || now - peer.lastAnswer < timeoutMs) continue;
-      peer.suspected = true;
-      this.logger.warn(`Peer ${peer.nodeId} has not answered for ${((now - peer.lastAnswer) / 1000).toFixed(1)} s: suspected down (FAILOVER_TIMEOUT)`);
+      const silentMs = peer.suspicion.silentFor(this.clock.now(), timeoutMs);
+      if (silentMs === null) continue;
+      this.logger.warn(`Peer ${peer.nodeId} has not answered for ${(silentMs / 1000).toFixed(1)} s: suspected down (FAILOVER_TIMEOUT)`);
       this.emit((l) => l.onPeerSuspected?.(peer.nodeId));
     }
   }
 
   private answered(peer: Peer): void {
-    peer.lastAnswer = this.clock.now();
-    if (!peer.suspected) return;
-    peer.suspected = false;
+    if (!peer.suspicion.answered(this.clock.now())) return;
     this.logger.log(`Peer ${peer.nodeId} answers again`);
     this.emit((l) => l.onPeerAnswering?.(peer.nodeId));
   }
@@ -225,8 +210,7 @@ export class PeerDirectory implements OnModuleDestroy {
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */
   private forwardBatch(peer: Peer, items: ForwardItem[]): Promise<PeerResult<'forward_message'>[]> {
-    return this.jsonOrStructs(
-      peer,
+    return peer.batches.run(
       async () => JSON.parse(await this.call(peer.nodeId, 'forward_messages_json', [this.config.nodeId, JSON.stringify(items)])) as PeerResult<'forward_message'>[],
       () => this.call(peer.nodeId, 'forward_messages', [this.config.nodeId, items]),
     );
@@ -235,8 +219,7 @@ export class PeerDirectory implements OnModuleDestroy {
   /** One replication batch as JSON (`replicate_events_json`), from the events' JSON encoded once for all peers. */
   private async sendReplication(peer: Peer, batch: EncodedEvent[]): Promise<void> {
     try {
-      await this.jsonOrStructs(
-        peer,
+      await peer.batches.run(
         () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, `[${batch.map((e) => e.json).join(',')}]`]),
         () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch.map((e) => e.event)]),
       );
@@ -246,23 +229,6 @@ export class PeerDirectory implements OnModuleDestroy {
       if (current) this.emit((l) => l.onStaleEpoch?.(current, peer.nodeId));
       throw e;
     }
-  }
-
-  /**
-   * Batches travel as JSON inside XML-RPC (about ten times cheaper than structs). A peer of an
-   * earlier version answers "unknown method": it gets the struct form until it restarts.
-   */
-  private async jsonOrStructs<T>(peer: Peer, json: () => Promise<T>, structs: () => Promise<T>): Promise<T> {
-    if (!peer.structsOnly) {
-      try {
-        return await json();
-      } catch (e) {
-        if (!(e instanceof XmlRpcFault && e.code === XmlRpcFaultCode.MethodNotFound)) throw e;
-        this.logger.warn(`Peer ${peer.nodeId} does not know the JSON batch methods (an earlier version); using XML-RPC structs with it`);
-        peer.structsOnly = true;
-      }
-    }
-    return structs();
   }
 
   /**
@@ -307,7 +273,7 @@ export class PeerDirectory implements OnModuleDestroy {
         this.emit((l) => l.onPeerFailed?.(nodeId));
       } else if (t === 'restarted') {
         this.logger.warn(`Peer ${nodeId} restarted (new boot id)`);
-        peer.structsOnly = false; // it may have been upgraded (a rolling update): try the JSON methods again
+        peer.batches.retryJson(); // it may have been upgraded (a rolling update)
         this.emit((l) => l.onPeerRestarted?.(nodeId));
       } else if (t === 'reachable') {
         this.logger.log(`Peer ${nodeId} is reachable`);

@@ -61,7 +61,11 @@ export class RoomClaim {
       return false;
     }
     const grants = answers.filter((a) => a.granted);
-    if (grants.length + 1 < this.peers.majority) return this.refused(room, epoch, answers);
+    if (grants.length + 1 < this.peers.majority) {
+      // nobody else promised it: our own vote is withdrawn, so it does not fence a host that is fine after all
+      if (grants.length === 0) this.withdraw(roomId, epoch, room.promisedEpoch);
+      return this.refused(room, epoch, answers);
+    }
 
     const mine: Copy = { node: self, logEpoch: room.logEpoch, lastSequence: room.lastSequence };
     const best = grants.map((g): Copy => ({ node: g.node_id, logEpoch: Number(g.log_epoch), lastSequence: Number(g.last_sequence) })).reduce((a, b) => (moreComplete(b, a) ? b : a), mine);
@@ -74,11 +78,13 @@ export class RoomClaim {
       this.logger.warn(`Claim of room ${roomId} at epoch ${epoch} abandoned: ${!now ? 'the room is gone' : now.promisedEpoch !== epoch ? `epoch ${now.promisedEpoch} was promised meanwhile` : `could copy only up to ${now.lastSequence} of ${best.lastSequence} from ${best.node}`}`);
       return false;
     }
-    this.become(now, epoch);
+    // our messages up to `stored` are also on a grantor whose copy follows the same log: on a majority
+    const stored = Math.max(0, ...grants.filter((g) => Number(g.log_epoch) === now.logEpoch || g.node_id === best.node).map((g) => Math.min(Number(g.last_sequence), now.lastSequence)));
+    this.become(now, epoch, stored);
     return true;
   }
 
-  private become(room: RoomRecord, epoch: number): void {
+  private become(room: RoomRecord, epoch: number, stored: number): void {
     const self = this.config.nodeId;
     const next = room.lastSequence + 1;
     const served: RoomRecord = { ...room, hostNode: self, hostEpoch: epoch, promisedEpoch: epoch, epochStart: next, logEpoch: epoch };
@@ -92,6 +98,9 @@ export class RoomClaim {
       this.history.record({ room_id: room.roomId, room_name: room.roomName, from_node: previous, to_node: self, from_epoch: room.hostEpoch, to_epoch: epoch, first_sequence: next });
     }
     void this.events.roomChanged(served); // the announcement: replicas follow the new epoch
+    // local members get what is on a majority now; the rest is replicated again and shown at its commit
+    this.replica.deliverUnseen(room.roomId, stored);
+    for (const m of this.store.messagesAfter(room.roomId, stored, room.lastSequence - stored)) void this.events.messageResent(m, epoch).catch(() => undefined);
     if (room.state !== 'ACTIVE') this.cancelDeletion(served);
     if (previous !== self) {
       this.host.removeMembersOf(previous, 'Node unreachable');
@@ -105,6 +114,11 @@ export class RoomClaim {
     this.store.setRoomState(room.roomId, 'ACTIVE', null);
     void this.events.roomChanged({ ...room, state: 'ACTIVE', deletionTxn: null });
     if (txn) this.clients.broadcast(room.roomId, 'delete_room_cancelled', { room_id: room.roomId, transaction_id: txn });
+  }
+
+  private withdraw(roomId: string, epoch: number, before: number): void {
+    const now = this.store.getRoom(roomId);
+    if (now && now.promisedEpoch === epoch) this.store.setEpochs(roomId, { ...now, promisedEpoch: Math.max(before, now.hostEpoch) });
   }
 
   /** No majority: a refusal may name a newer host this node has not heard of yet. */

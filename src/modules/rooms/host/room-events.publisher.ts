@@ -33,6 +33,11 @@ export class RoomEventPublisher {
     return this.ledger.track(message, this.peers.replicate({ kind: 'message', message: toMessageWire(message), epoch }));
   }
 
+  /** A message sequenced earlier that no majority is known to hold yet (a retry, a new epoch): replicated again, shown at commit. */
+  messageResent(message: MessageRecord, epoch: number): Promise<void> {
+    return this.ledger.track(message, this.peers.replicate({ kind: 'message', message: toMessageWire(message), epoch }));
+  }
+
   /** Tells local sockets and every replica that the room is gone, then forgets its sockets. */
   roomDeleted(room: RoomRecord, transactionId: string | null): Promise<void> {
     this.clients.broadcast(room.roomId, 'room_deleted', {

@@ -228,7 +228,7 @@ export class RoomHostService implements OnApplicationBootstrap {
     if (clientMessageId) {
       const earlier = this.store.findByClientMessageId(roomId, username, clientMessageId);
       if (earlier) {
-        const acked = this.ledger.isPending(roomId, earlier.sequenceNumber) ? this.events.messageSequenced(earlier, room.hostEpoch) : Promise.resolve();
+        const acked = this.ledger.isPending(roomId, earlier.sequenceNumber) ? this.events.messageResent(earlier, room.hostEpoch) : Promise.resolve();
         return { message: earlier, duplicate: true, acked };
       }
     }

@@ -137,7 +137,7 @@ export class ReplicaService implements OnModuleDestroy {
       return;
     }
     if (epoch < room.hostEpoch) return; // from a host since replaced (the batch passed before the new one was known)
-    await this.reconciler.alignWithHost(room.roomId);
+    await this.alignWithHost(room.roomId);
     room = this.store.getRoom(message.roomId);
     if (!room) return;
     let result = this.store.applyReplicaMessage(message);
@@ -146,6 +146,29 @@ export class ReplicaService implements OnModuleDestroy {
       result = this.store.applyReplicaMessage(message);
     }
     if (result === 'applied') this.delivered(message);
+  }
+
+  /**
+   * A new host's log: this copy keeps only what that log holds. What is left is on a majority
+   * (this node and the new host), so local sockets get what they have not seen of it (an old
+   * host's messages whose majority it had not heard of before it stepped down).
+   */
+  private async alignWithHost(roomId: string): Promise<void> {
+    const room = this.store.getRoom(roomId);
+    if (!room || !this.reconciler.needsAlignment(room)) return;
+    await this.reconciler.alignWithHost(roomId);
+    this.deliverUnseen(roomId, this.store.getRoom(roomId)?.lastSequence ?? 0);
+  }
+
+  /** Sends local sockets the room's messages up to `upTo` that they have not had (each socket's cursor skips the rest). */
+  deliverUnseen(roomId: string, upTo: number): void {
+    let after = this.clients.lowestCursor(roomId);
+    while (after !== null && after < upTo) {
+      const page = this.store.messagesAfter(roomId, after, Math.min(FETCH_PAGE, upTo - after));
+      if (page.length === 0) return;
+      for (const m of page) this.clients.deliverMessage(toChatMessage(m));
+      after = page.at(-1)!.sequenceNumber;
+    }
   }
 
   private delivered(message: MessageRecord): void {
@@ -220,7 +243,7 @@ export class ReplicaService implements OnModuleDestroy {
    * with the most complete copy instead.
    */
   async fetchMissing(roomId: string, hostNode: string, upTo = Number.MAX_SAFE_INTEGER, anyCopy = false): Promise<void> {
-    if (!anyCopy) await this.reconciler.alignWithHost(roomId);
+    if (!anyCopy) await this.alignWithHost(roomId);
     for (;;) {
       const room = this.store.getRoom(roomId);
       // only the room's host supplies its messages (never this node for a room hosted here)

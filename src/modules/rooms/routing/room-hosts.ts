@@ -5,13 +5,15 @@ import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
+import { LocalSendBatch } from '../host/local-send-batch';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
 import type { RoomHost } from './room-host';
 
 /**
- * Where a room is served: the one place that decides between this node and another. Host
- * failover changes only servingNode() (host node and epoch); every client request asks for().
+ * Where a room is served: the one place that decides between this node and another; every
+ * client request asks for(). A failover changes the room's host_node and host_epoch in the store
+ * (RoomClaim on the new host, HostChanges elsewhere), so the next request goes there.
  */
 @Injectable()
 export class RoomHosts {
@@ -21,16 +23,17 @@ export class RoomHosts {
     private readonly peers: PeerDirectory,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
+    private readonly sends: LocalSendBatch,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.host, this.deletion)
+      ? new LocalRoomHost(room, node, this.host, this.deletion, this.sends)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 
-  /** The node that serves `room` today: the one it was created on. */
+  /** The node that serves `room` now: the host of its latest epoch this node knows. */
   servingNode(room: RoomRecord): string {
     return room.hostNode;
   }
