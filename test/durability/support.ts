@@ -138,11 +138,11 @@ export { meshHealthy } from '../support/cluster';
  * One real cluster per suite, started before its tests and stopped after them; `open` connects a
  * client to node N that is closed with the cluster.
  */
-export function useCluster(count: number) {
+export function useCluster(count: number, env: Record<string, string> = {}) {
   let cluster: TestCluster | undefined;
   const clients: TestClient[] = [];
   beforeAll(async () => {
-    cluster = await TestCluster.start(count);
+    cluster = await TestCluster.start(count, env);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

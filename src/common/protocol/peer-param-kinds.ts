@@ -6,9 +6,9 @@
 import type { PeerMethod, PeerParams } from './peer-wire';
 
 /** '?' marks a param that may be missing or nil; 'any' is checked later by the service (content). */
-export type PeerParamKind = 'string' | 'int' | 'struct' | 'array' | 'any' | 'string?' | 'int?';
+export type PeerParamKind = 'string' | 'int' | 'boolean' | 'struct' | 'array' | 'any' | 'string?' | 'int?' | 'boolean?';
 
-type Base<T> = [T] extends [string] ? 'string' : [T] extends [number] ? 'int' : [T] extends [readonly unknown[]] ? 'array' : [T] extends [object] ? 'struct' : never;
+type Base<T> = [T] extends [string] ? 'string' : [T] extends [number] ? 'int' : [T] extends [boolean] ? 'boolean' : [T] extends [readonly unknown[]] ? 'array' : [T] extends [object] ? 'struct' : never;
 /** The kinds a param of type T may be declared as: its own, optional when T admits undefined or null. */
 type KindOf<T> = 'any' | (undefined extends T ? `${Base<NonNullable<T>>}?` : null extends T ? `${Base<NonNullable<T>>}?` : Base<T>);
 type KindsOf<P extends readonly unknown[]> = { readonly [I in keyof P]-?: KindOf<P[I]> };
@@ -28,7 +28,7 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   replicate_events: ['string', 'array'],
   replicate_events_json: ['string', 'string'],
   get_room_states: ['string?'],
-  get_messages: ['string', 'int', 'int?', 'int'],
+  get_messages: ['string', 'int', 'int?', 'int', 'boolean?'],
   forward_messages: ['string', 'array'],
   forward_messages_json: ['string', 'string'],
   request_sync: ['string'],

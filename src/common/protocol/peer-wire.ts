@@ -127,9 +127,9 @@ export interface PeerMethodMap {
     params: [cursor?: string];
     result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[]; next_cursor?: string | null };
   };
-  /** At most `limit` messages, fewer when they would not fit the reply budget (page on with the last sequence). */
+  /** At most `limit` messages, fewer when they would not fit the reply budget (page on with the last sequence); `visible_only`: none a majority has not stored yet (for clients). */
   get_messages: {
-    params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number];
+    params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number, visible_only?: boolean];
     result: { success: boolean; messages: MessageWire[]; first_sequence: number; last_sequence: number; error_code?: string };
   };
   forward_messages: {

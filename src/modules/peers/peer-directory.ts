@@ -245,9 +245,9 @@ export class PeerDirectory implements OnModuleDestroy {
     return quorum.promise;
   }
 
-  /** Takes back every queued event of a room this node no longer hosts. */
-  discardRoom(roomId: string): void {
-    for (const peer of this.peers.values()) peer.outbox.discardRoom(roomId);
+  /** Takes back the queued events of a room made before `belowEpoch` (default: all; this node no longer hosts it). */
+  discardRoom(roomId: string, belowEpoch?: number): void {
+    for (const peer of this.peers.values()) peer.outbox.discardRoom(roomId, belowEpoch);
   }
 
   /** Per peer: events waiting, the age of the oldest, and whether the peer keeps refusing them. */

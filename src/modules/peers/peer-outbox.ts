@@ -1,4 +1,4 @@
-import type { ReplicationEvent } from '../../common/protocol/peer-wire';
+import { epochOfEvent, type ReplicationEvent } from '../../common/protocol/peer-wire';
 import type { QuorumAck } from './quorum-ack';
 
 /** A replication event encoded once for every peer: its JSON and what that weighs in XML. */
@@ -106,12 +106,12 @@ export class PeerOutbox {
     this.queue = [];
   }
 
-  /** Takes back the queued events of `roomId` (its host stepped down: they will never be stored). */
-  discardRoom(roomId: string): void {
-    const kept = this.queue.filter((e) => e.roomId !== roomId);
-    if (kept.length === this.queue.length) return;
-    this.loseAll(this.queue.filter((e) => e.roomId === roomId), 'the host stepped down');
-    this.queue = kept;
+  /** Takes back the queued events of `roomId` made before `belowEpoch` (all of them by default): a newer host epoch refuses them. */
+  discardRoom(roomId: string, belowEpoch = Number.MAX_SAFE_INTEGER): void {
+    const stale = (e: Queued) => e.roomId === roomId && epochOfEvent(e.event) < belowEpoch;
+    if (!this.queue.some(stale)) return;
+    this.loseAll(this.queue.filter(stale), 'a newer host epoch exists');
+    this.queue = this.queue.filter((e) => !stale(e));
   }
 
   private loseAll(events: Queued[], reason: string): void {

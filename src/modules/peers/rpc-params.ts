@@ -11,6 +11,8 @@ const matches = (value: unknown, kind: Kind): boolean => {
       return typeof value === 'string';
     case 'int':
       return Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
     case 'struct':
       return typeof value === 'object' && value !== null && !Array.isArray(value);
     case 'array':

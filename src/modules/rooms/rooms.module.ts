@@ -23,7 +23,7 @@ import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
 import { CommitLedger } from './host/commit-ledger';
 import { HostEpochs } from './host/host-epochs';
-import { LocalSendBatch } from './host/local-send-batch';
+import { LocalWrites } from './host/local-writes';
 import { HostChanges } from './replica/host-changes';
 import { LogReconciler } from './replica/log-reconciler';
 import { ClaimGrants } from './failover/claim-grants';
@@ -58,7 +58,7 @@ import { RoomClaim } from './failover/room-claim';
     PeerFailureHandler,
     UsernameGuard,
     CommitLedger,
-    LocalSendBatch,
+    LocalWrites,
     HostEpochs,
     HostChanges,
     LogReconciler,

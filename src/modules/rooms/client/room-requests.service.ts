@@ -18,13 +18,14 @@ import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import { RoomHosts } from '../routing/room-hosts';
+import { HostChanges, type HostChangeListener } from '../replica/host-changes';
 
 /**
  * Client requests, whichever node hosts the room: each operation on a room asks RoomHosts.for(room)
  * once, which serves it here or at the room's host. Replies go out on the client's connection.
  */
 @Injectable()
-export class RoomRequestsService implements InactiveMemberListener, OnModuleInit {
+export class RoomRequestsService implements InactiveMemberListener, HostChangeListener, OnModuleInit {
   private readonly logger = new Logger(RoomRequestsService.name);
 
   constructor(
@@ -41,10 +42,27 @@ export class RoomRequestsService implements InactiveMemberListener, OnModuleInit
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
     private readonly staleMembers: StaleMemberCleanupService,
+    private readonly hostChanges: HostChanges,
   ) {}
 
   onModuleInit(): void {
     this.staleMembers.subscribe(this);
+    this.hostChanges.subscribe(this);
+  }
+
+  /**
+   * This node stepped down as the room's host while its clients stayed connected (a pause or a
+   * partition): the new host removed them as members of a node that did not answer, so they join
+   * again there and keep chatting without doing anything.
+   */
+  onHostChanged(roomId: string, _previousHost: string, steppedDown: boolean): void {
+    const room = this.store.getRoom(roomId);
+    if (!steppedDown || !room) return;
+    const names = new Set(this.clients.inRoom(roomId).map((c) => c.rooms.get(roomId)?.username).filter((u): u is string => u !== undefined));
+    const target = this.hosts.for(room);
+    for (const username of names) {
+      target.join(username).catch((e: Error) => this.logger.warn(`Could not join ${username} again to room ${roomId} at its new host ${target.nodeId}: ${e.message}`));
+    }
   }
 
   /** The cleanup already told the socket and unregistered it; the room's host announces member_left. */
@@ -102,10 +120,10 @@ export class RoomRequestsService implements InactiveMemberListener, OnModuleInit
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     const target = this.hosts.for(room);
-    // A send to a remote host is not awaited (up to its maxSendsInFlight): the connection's next
-    // request may go out while this one is in flight (the per-host forward queue keeps their
-    // order), so one client is not limited to one round trip per message. Its outcome is reported
-    // on its own. A local send is answered before the next request is read, as before.
+    // A send is not awaited (up to the host's maxSendsInFlight): the connection's next request may
+    // go out while this one waits for its majority (the per-host forward queue, or the local send
+    // batch, keeps their order), so one client is not limited to one round trip per message. Its
+    // outcome is reported on its own.
     const sending = this.answerSend(conn, target, room.roomId, target.send({ room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }), clientMessageId, received);
     conn.lastForwardedSend = sending;
     if (++conn.pendingSends >= target.maxSendsInFlight) await sending;

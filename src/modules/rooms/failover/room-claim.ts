@@ -78,8 +78,9 @@ export class RoomClaim {
       this.logger.warn(`Claim of room ${roomId} at epoch ${epoch} abandoned: ${!now ? 'the room is gone' : now.promisedEpoch !== epoch ? `epoch ${now.promisedEpoch} was promised meanwhile` : `could copy only up to ${now.lastSequence} of ${best.lastSequence} from ${best.node}`}`);
       return false;
     }
-    // our messages up to `stored` are also on a grantor whose copy follows the same log: on a majority
-    const stored = Math.max(0, ...grants.filter((g) => Number(g.log_epoch) === now.logEpoch || g.node_id === best.node).map((g) => Math.min(Number(g.last_sequence), now.lastSequence)));
+    // grantors whose copy follows the same log as ours hold a prefix of it: what enough of them hold is on a majority
+    const held = grants.filter((g) => Number(g.log_epoch) === best.logEpoch).map((g) => Math.min(Number(g.last_sequence), now.lastSequence));
+    const stored = held.sort((a, b) => b - a)[this.peers.majority - 2] ?? 0;
     this.become(now, epoch, stored);
     return true;
   }
@@ -101,7 +102,9 @@ export class RoomClaim {
     // local members get what is on a majority now; the rest is replicated again and shown at its commit
     this.replica.deliverUnseen(room.roomId, stored);
     for (const m of this.store.messagesAfter(room.roomId, stored, room.lastSequence - stored)) void this.events.messageResent(m, epoch).catch(() => undefined);
-    if (room.state !== 'ACTIVE') this.cancelDeletion(served);
+    // a deletion this node decided before a restart is finished; one its old host left undecided is off
+    if (room.state === 'COMMITTING' && previous === self) this.host.finishDeletion(served);
+    else if (room.state !== 'ACTIVE') this.cancelDeletion(served);
     if (previous !== self) {
       this.host.removeMembersOf(previous, 'Node unreachable');
       this.clients.broadcast(room.roomId, 'room_host_changed', { room_id: room.roomId, admin_node: self, host_epoch: epoch });

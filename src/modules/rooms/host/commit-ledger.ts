@@ -25,10 +25,14 @@ export class CommitLedger {
   track(message: MessageRecord, stored: Promise<void>): Promise<void> {
     let list = this.pending.get(message.roomId);
     if (!list) this.pending.set(message.roomId, (list = []));
-    let entry = list.find((p) => p.message.sequenceNumber === message.sequenceNumber);
+    // a new message comes after every pending one; only a resend looks further back
+    const last = list.at(-1);
+    let entry = last && last.message.sequenceNumber >= message.sequenceNumber ? list.find((p) => p.message.sequenceNumber === message.sequenceNumber) : undefined;
     if (!entry) {
       entry = { message, waiters: [] };
-      list.push(entry);
+      let at = list.length;
+      while (at > 0 && list[at - 1].message.sequenceNumber > message.sequenceNumber) at--;
+      list.splice(at, 0, entry); // kept in sequence order (a resend may be older than what is pending)
     }
     const waiting = entry;
     return new Promise<void>((resolve, reject) => {

@@ -140,10 +140,10 @@ export class HostPeerRequests {
   }
 
   /** A page after `after`, or before `before` when that is given, cut to the reply budget. */
-  messages(roomId: string, after: number, before: number | null | undefined, limit: number): PeerResult<'get_messages'> {
+  messages(roomId: string, after: number, before: number | null | undefined, limit: number, visibleOnly = false): PeerResult<'get_messages'> {
     try {
       const backwards = before !== null && before !== undefined;
-      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
+      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) }, visibleOnly);
       const messages = withinBudget(page.messages.map(toMessageWire), messageWireBytes, { fromEnd: backwards });
       return { success: true, messages, first_sequence: page.firstSequence, last_sequence: page.lastSequence };
     } catch (e) {

@@ -69,8 +69,8 @@ export class HostRpcController {
 
   @MessagePattern('get_messages')
   getMessages(@Payload() params: unknown): PeerResult<'get_messages'> {
-    const [roomId, after, before, limit] = peerParams('get_messages', params);
-    return this.requests.messages(roomId, after, before, limit);
+    const [roomId, after, before, limit, visibleOnly] = peerParams('get_messages', params);
+    return this.requests.messages(roomId, after, before, limit, visibleOnly === true);
   }
 
   @MessagePattern('delete_room')

@@ -5,6 +5,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import { ChatError, hostUnavailable } from '../../../common/errors/chat-error';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 import type { MemberRecord, MessageRecord, RoomRecord } from '../../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { RoomEventPublisher } from './room-events.publisher';
@@ -66,6 +67,7 @@ export class RoomHostService implements OnApplicationBootstrap {
     private readonly events: RoomEventPublisher,
     private readonly ledger: CommitLedger,
     private readonly peers: PeerDirectory,
+    private readonly writes: LocalWrites,
   ) {}
 
   /** Without failover (or peers) nobody else can take a room over: everything hosted here is served at once. */
@@ -75,6 +77,12 @@ export class RoomHostService implements OnApplicationBootstrap {
 
   isServing(roomId: string): boolean {
     return this.serving.has(roomId);
+  }
+
+  /** Finishes a deletion this node decided (COMMITTING) before it stopped; the participants that missed the commit get the tombstone. */
+  finishDeletion(room: RoomRecord): void {
+    this.store.deleteRoom({ roomId: room.roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: room.deletionTxn });
+    void this.events.roomDeleted(room, room.deletionTxn);
   }
 
   /** A majority granted this node the room's current epoch. */
@@ -107,16 +115,18 @@ export class RoomHostService implements OnApplicationBootstrap {
     return room ? this.ledger.visibleUpTo(roomId, room.lastSequence) : 0;
   }
 
-  /** After a restart: our own clients' connections are gone, and no deletion can still be in flight. */
+  /** After a restart: our own clients' connections are gone, and no deletion can still be in flight (with failover: once confirmed). */
   onApplicationBootstrap(): void {
     for (const room of this.store.listRooms(this.config.nodeId)) {
-      if (room.state === 'COMMITTING') {
-        this.store.deleteRoom({ roomId: room.roomId, roomName: room.roomName, hostNode: room.hostNode, deletedAt: this.clock.iso(), transactionId: room.deletionTxn });
-        void this.events.roomDeleted(room, room.deletionTxn);
+      if (this.claimsAtBoot) {
+        this.unconfirmed.add(room.roomId); // a deletion in flight is finished or cancelled once a majority confirms this node (RoomClaim)
         continue;
       }
-      if (this.claimsAtBoot) this.unconfirmed.add(room.roomId);
-      else this.serving.add(room.roomId);
+      if (room.state === 'COMMITTING') {
+        this.finishDeletion(room);
+        continue;
+      }
+      this.serving.add(room.roomId);
       if (room.state !== 'ACTIVE') {
         this.store.setRoomState(room.roomId, 'ACTIVE', null);
         void this.events.roomChanged({ ...room, state: 'ACTIVE', deletionTxn: null });
@@ -155,6 +165,13 @@ export class RoomHostService implements OnApplicationBootstrap {
 
   /** Resolves once a majority stored the new room (nobody is told of a room that a failover could lose). */
   async create(roomName: string, creatorId: string, description: string | null): Promise<RoomRecord> {
+    const room = await this.writes.run(() => this.insertRoom(roomName, creatorId, description));
+    this.logger.log(`Room '${roomName}' (${room.roomId}) created by ${creatorId}`);
+    await this.committed(this.events.roomChanged(room));
+    return room;
+  }
+
+  private insertRoom(roomName: string, creatorId: string, description: string | null): RoomRecord {
     if (this.store.findRoomByName(roomName)) {
       throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
     }
@@ -175,8 +192,6 @@ export class RoomHostService implements OnApplicationBootstrap {
     };
     this.store.insertRoom(room);
     this.serving.add(room.roomId);
-    this.logger.log(`Room '${roomName}' (${room.roomId}) created by ${creatorId}`);
-    await this.committed(this.events.roomChanged(room));
     return room;
   }
 
@@ -259,16 +274,20 @@ export class RoomHostService implements OnApplicationBootstrap {
     return members.length;
   }
 
-  /** A page of a room's history from this node's store (host or replica). */
-  page(roomId: string, opts: { after?: number; before?: number; limit: number }): HistoryPage {
+  /**
+   * A page of a room's history from this node's store (host or replica). `visibleOnly`: for a
+   * client, without the host's messages no majority has stored yet (peers catching up get them).
+   */
+  page(roomId: string, opts: { after?: number; before?: number; limit: number }, visibleOnly = false): HistoryPage {
     const room = this.store.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    const last = visibleOnly ? this.ledger.visibleUpTo(roomId, room.lastSequence) : room.lastSequence;
     const firstSequence = this.store.firstSequence(roomId);
     const forward = opts.after !== undefined;
     const messages = forward
-      ? this.store.messagesAfter(roomId, opts.after!, opts.limit)
-      : this.store.messagesBefore(roomId, opts.before ?? room.lastSequence + 1, opts.limit);
-    return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, room.lastSequence), firstSequence, lastSequence: room.lastSequence };
+      ? this.store.messagesAfter(roomId, opts.after!, Math.max(0, Math.min(opts.limit, last - opts.after!)))
+      : this.store.messagesBefore(roomId, Math.min(opts.before ?? last + 1, last + 1), opts.limit);
+    return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, last), firstSequence, lastSequence: last };
   }
 
   private activeHostedRoom(roomId: string): RoomRecord {

@@ -41,6 +41,8 @@ export class HostChanges implements PeerStatusListener, OnModuleInit {
   onStaleEpoch(current: CurrentHost, peer: string): void {
     const room = this.store.getRoom(current.roomId);
     if (!room) return;
+    // refused for good: left in the queue they would block everything behind them
+    this.peers.discardRoom(current.roomId, current.promisedEpoch);
     if (current.hostEpoch > room.hostEpoch && current.hostNode !== this.config.nodeId) {
       this.follow(current.roomId, current.hostNode, current.hostEpoch, room.epochStart);
       return;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import type { HostedRoomState, PeerResult } from '../../../common/protocol/peer-wire';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
@@ -6,14 +6,14 @@ import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { ReplicaService } from './replica.service';
 import { RoomHostAuthority } from './room-host-authority';
-import { HostChanges } from './host-changes';
+import { HostChanges, type HostChangeListener } from './host-changes';
 
 /**
  * Catch-up with one peer (at boot, when it comes back, when it asks): its hosted rooms, members,
  * messages after ours and deletions, page by page, applied through ReplicaService.
  */
 @Injectable()
-export class PeerCatchUp {
+export class PeerCatchUp implements HostChangeListener, OnModuleInit {
   private readonly logger = new Logger(PeerCatchUp.name);
   /** One catch-up per peer at a time; a second request joins the running one. */
   private readonly syncing = new Map<string, Promise<void>>();
@@ -27,6 +27,16 @@ export class PeerCatchUp {
     private readonly authority: RoomHostAuthority,
     private readonly changes: HostChanges,
   ) {}
+
+  onModuleInit(): void {
+    this.changes.subscribe(this);
+  }
+
+  /** A host that stepped down catches up with the new one at once (what it missed, deletions included). */
+  onHostChanged(roomId: string, _previousHost: string, steppedDown: boolean): void {
+    const host = this.store.getRoom(roomId)?.hostNode;
+    if (steppedDown && host && this.peers.has(host)) void this.syncFrom(host);
+  }
 
   /** Pulls a peer's hosted rooms, members, messages and deletions (at boot and when it comes back). */
   syncFrom(nodeId: string): Promise<void> {

@@ -54,10 +54,16 @@ export class RoomHostAuthority {
   }
 
   /** StaleEpochRefused when `epoch` is older than what this node promised for the room (null: the caller names none). */
-  staleEpoch(roomId: string, epoch: number | null): StaleEpochRefused | null {
+  staleEpoch(roomId: string, epoch: number | null, sender: string | null = null): StaleEpochRefused | null {
     if (epoch === null) return null;
     const room = this.store.getRoom(roomId);
-    if (!room || epoch >= room.promisedEpoch) return null;
+    if (!room) {
+      // deleted by a later host while the caller still acted as the old one: it is told to follow that host
+      const tombstone = this.store.getTombstone(roomId);
+      if (!tombstone || sender === null || tombstone.hostNode === sender || tombstone.hostNode === 'unknown') return null;
+      return new StaleEpochRefused({ roomId, hostNode: tombstone.hostNode, hostEpoch: epoch + 1, promisedEpoch: epoch + 1 }, epoch);
+    }
+    if (epoch >= room.promisedEpoch) return null;
     return new StaleEpochRefused({ roomId, hostNode: room.hostNode, hostEpoch: room.hostEpoch, promisedEpoch: room.promisedEpoch }, epoch);
   }
 
@@ -87,7 +93,7 @@ export class RoomHostAuthority {
     for (const event of events) {
       const roomId = roomOfEvent(event);
       if (roomId === undefined) continue; // an event kind from a newer node: skipped when applied
-      const stale = this.staleEpoch(roomId, epochOfEvent(event));
+      const stale = this.staleEpoch(roomId, epochOfEvent(event), sender);
       if (stale) return stale;
       const host = hostOf(roomId);
       const room = this.store.getRoom(roomId);

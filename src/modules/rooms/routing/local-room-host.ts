@@ -3,7 +3,7 @@ import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
-import type { LocalSendBatch } from '../host/local-send-batch';
+import type { LocalWrites } from '../host/local-writes';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
 import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
 
@@ -17,7 +17,7 @@ export class LocalRoomHost implements RoomHost {
     readonly nodeId: string,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
-    private readonly sends: LocalSendBatch,
+    private readonly writes: LocalWrites,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -26,7 +26,7 @@ export class LocalRoomHost implements RoomHost {
   }
 
   async send(item: ForwardItem): Promise<SentMessage> {
-    const { message, duplicate, acked } = await this.sends.submit(this.room.roomId, item);
+    const { message, duplicate, acked } = await this.writes.run(() => this.host.send(this.room.roomId, item.username, item.content, item.client_message_id));
     await acked; // a majority has it: only now may the sender be told
     return { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
   }

@@ -67,7 +67,7 @@ export class RemoteRoomHost implements RoomHost {
     if (this.peers.isFailed(this.nodeId)) return null;
     try {
       const before = range.after === undefined ? (range.before ?? this.room.lastSequence + 1_000_000_000) : null;
-      const page = await this.peers.call(this.nodeId, 'get_messages', [this.room.roomId, range.after ?? 0, before, limit]);
+      const page = await this.peers.call(this.nodeId, 'get_messages', [this.room.roomId, range.after ?? 0, before, limit, true]);
       if (!page.success) return null;
       const messages = page.messages.map((m) => toChatMessage(fromMessageWire(m)));
       const hasMore = pageHasMore(messages.map((m) => m.sequence_number), range.after !== undefined, page.first_sequence, page.last_sequence);

@@ -5,7 +5,7 @@ import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
-import { LocalSendBatch } from '../host/local-send-batch';
+import { LocalWrites } from '../host/local-writes';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
 import type { RoomHost } from './room-host';
@@ -23,13 +23,13 @@ export class RoomHosts {
     private readonly peers: PeerDirectory,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
-    private readonly sends: LocalSendBatch,
+    private readonly writes: LocalWrites,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.host, this.deletion, this.sends)
+      ? new LocalRoomHost(room, node, this.host, this.deletion, this.writes)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 
