@@ -156,6 +156,25 @@ describe(CommitLedger.name, () => {
       expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 2, logEpoch: 1 })).toBe(2);
     });
 
+    it('keeps the dropped tail hidden (joins, history) until the copy follows a newer epoch, which kept or dropped it', () => {
+      track(3);
+      track(4);
+      sut.dropRoom('r1', 'moved', { adminNode: 'node2', hostEpoch: 2 }, 1); // the copy still follows epoch 1's log
+      expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 4, logEpoch: 1 })).toBe(2);
+      expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 4, logEpoch: 1 })).toBe(2); // asking does not end it
+      // aligned with epoch 2: what is left of the tail is on a majority now
+      expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 3, logEpoch: 2 })).toBe(3);
+      expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 3, logEpoch: 1 })).toBe(3); // over for good
+    });
+
+    it('a second step-down keeps the lower of the two limits', () => {
+      track(5);
+      sut.dropRoom('r1', 'moved', undefined, 1);
+      track(3); // claimed again, a resend of an older message, dropped again before the copy moved on
+      sut.dropRoom('r1', 'moved', undefined, 1);
+      expect(sut.visibleUpTo({ roomId: 'r1', lastSequence: 5, logEpoch: 1 })).toBe(2);
+    });
+
     it('leaves other rooms alone', async () => {
       track(1, 'r1');
       const other = track(1, 'r2');
