@@ -155,6 +155,7 @@ describe(`${RoomHostService.name} (quorum and serving)`, () => {
       peers.storeLast(); // a late ack changes nothing: members were never shown it
       await flushPromises();
       expect(member.sent('new_message')).toEqual([]);
+      expect(sut.visibleUpTo('r1')).toBe(0); // nor does a join replay it, until the copy follows a newer epoch
     });
 
     it('after stepping down to another host it does not try to re-claim the room', () => {
