@@ -163,6 +163,37 @@ describe('ChatStore (in memory)', () => {
     });
   });
 
+  describe('host epochs (failover)', () => {
+    it('a new room starts at epoch 1 everywhere: hosted, promised, from sequence 1, following its own log', () => {
+      expect(store.getRoom('r1')).toMatchObject({ hostEpoch: 1, promisedEpoch: 1, epochStart: 1, logEpoch: 1 });
+    });
+
+    it('setEpochs changes who hosts at which epoch and nothing else', () => {
+      append(store, 3);
+      store.getRoom('r1'); // cached
+      store.setEpochs('r1', { hostNode: 'node3', hostEpoch: 2, promisedEpoch: 3, epochStart: 4, logEpoch: 1 });
+      expect(store.getRoom('r1')).toMatchObject({ roomName: 'general', lastSequence: 3, hostNode: 'node3', hostEpoch: 2, promisedEpoch: 3, epochStart: 4, logEpoch: 1 });
+      expect(store.listRooms('node3').map((r) => r.roomId)).toEqual(['r1']);
+    });
+
+    it('truncateAfter drops the tail and the next message continues right after what was kept', () => {
+      append(store, 5);
+      expect(store.truncateAfter('r1', 3)).toBe(2);
+      expect(store.getRoom('r1')?.lastSequence).toBe(3);
+      expect(store.messagesAfter('r1', 0, 10).map((m) => m.sequenceNumber)).toEqual([1, 2, 3]);
+      expect(append(store, 1)[0].sequenceNumber).toBe(4);
+      expect(store.applyReplicaMessage(msg(5, { messageId: 'from-new-host' }))).toBe('applied');
+    });
+
+    it('a replica message after a truncation is applied at the freed sequence, not refused as a duplicate', () => {
+      store.insertRoom(room({ roomId: 'rep', roomName: 'rep', hostNode: 'node2' }));
+      for (let n = 1; n <= 3; n++) store.applyReplicaMessage(msg(n, { roomId: 'rep', messageId: `old-${n}` }));
+      store.truncateAfter('rep', 1);
+      expect(store.applyReplicaMessage(msg(2, { roomId: 'rep', messageId: 'new-2' }))).toBe('applied');
+      expect(store.messagesAfter('rep', 0, 10).map((m) => m.messageId)).toEqual(['old-1', 'new-2']);
+    });
+  });
+
   describe('deletion tombstones and 2PC state', () => {
     it('stores the deletion state of a room', () => {
       store.setRoomState('r1', 'COMMITTING', 'txn-1');
