@@ -9,7 +9,12 @@ import { historyVia } from './failover-member';
  * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
  * a member that retries sends with the same client_message_id across failovers and dead nodes
  * (FailoverMember), and the cluster-wide check against every node's chat.db and get_history
- * (checkCluster). Usage: test/durability/failover.e2e-spec.ts.
+ * (checkCluster). In short (more in test/durability/failover.e2e-spec.ts):
+ *   const ledger = new AckLedger();
+ *   const m = await FailoverMember.connect(ledger, 'alice', cluster.nodes, cluster.node(2));
+ *   await m.join(room); await m.send(room, 'hi');           // retried with the same client_message_id
+ *   const stop = watchHostClaims(ledger, cluster.nodes, [room]); ... fault ... stop();
+ *   await checkCluster(survivors, [room], ledger);          // waits for convergence, then asserts
  */
 
 /** One message_sent a client received, with what it had sent under that client_message_id. */
@@ -56,6 +61,8 @@ export class AckLedger {
   readonly hostChanges: { label: string; room_id: string; admin_node: string; host_epoch: number; at: number }[] = [];
   /** By room + epoch: the host each node's database named for it, and which node said so. */
   readonly hostClaims = new Map<string, Map<string, string>>();
+  /** message_sent frames that said duplicate: true (a retry of something already stored). */
+  duplicateAcks = 0;
   /** Things that are wrong the moment they are seen (two different acks for one id, ...). */
   readonly violations: string[] = [];
   private readonly intents = new Map<string, { content: string; username: string }>();
@@ -90,6 +97,11 @@ export class AckLedger {
     if (!claims.has(host)) claims.set(host, by);
   }
 
+  /** One line for a test's log: acks, retryable errors, duplicates. */
+  summary(): string {
+    return `${this.acks.size} acked, ${this.errors.length} message_error (retried), ${this.duplicateAcks} duplicate acks, ${this.shown.length} new_message shown`;
+  }
+
   /** The ack of a client_message_id in a room, if one arrived. */
   ackOf(room: string, cmid: string): AckRecord | undefined {
     return this.acks.get(key(room, cmid));
@@ -122,6 +134,14 @@ export class AckLedger {
     return gaps;
   }
 
+  /** Sequence numbers `label` was shown more than once in `room` (a resume that replayed what it had). */
+  shownRepeats(label: string, room: string): number[] {
+    const seen = new Set<number>();
+    const twice = new Set<number>();
+    for (const s of this.shown) if (s.label === label && s.room_id === room) (seen.has(s.sequence_number) ? twice : seen).add(s.sequence_number);
+    return [...twice].sort((a, b) => a - b);
+  }
+
   /** Every label that was shown anything in `room`. */
   labelsIn(room: string): string[] {
     return [...new Set(this.shown.filter((s) => s.room_id === room).map((s) => s.label))];
@@ -132,6 +152,7 @@ export class AckLedger {
     if (frame.type === 'message_sent' && d.client_message_id) {
       const intent = this.intents.get(key(d.room_id, d.client_message_id));
       const ack: AckRecord = { room_id: d.room_id, client_message_id: d.client_message_id, sequence_number: d.sequence_number, message_id: d.message_id, content: intent?.content, username: intent?.username, label, at: Date.now() };
+      if (d.duplicate) this.duplicateAcks++;
       const first = this.acks.get(key(d.room_id, d.client_message_id));
       if (!first) this.acks.set(key(d.room_id, d.client_message_id), ack);
       else if (first.sequence_number !== ack.sequence_number || first.message_id !== ack.message_id) {
@@ -149,26 +170,9 @@ export class AckLedger {
   }
 }
 
-/**
- * Samples every running node's rooms.host_node/host_epoch every `intervalMs` while it runs, into
- * the ledger: two nodes naming different hosts for one room and epoch, at any moment, is a violation.
- * Returns the function that stops it.
- */
-export function watchHostClaims(ledger: AckLedger, nodes: NodeProcess[], roomIds: string[], intervalMs = 50): () => void {
-  const timer = setInterval(() => {
-    for (const n of nodes.filter((x) => x.running)) {
-      try {
-        for (const r of readHosts(n, roomIds)) ledger.claim(r.room_id, Number(r.host_epoch), r.host_node, n.spec.nodeId);
-      } catch {
-        // a node opening or migrating its database right now: the next sample reads it
-      }
-    }
-  }, intervalMs);
-  return () => clearInterval(timer);
-}
-
 export { FailoverMember, historyVia, isRetryable, type MemberOptions } from './failover-member';
 export { failoverSeed, mulberry32, SeededRandom } from './seeded-random';
+export { watchHostClaims } from './host-claims';
 
 export interface CheckOptions {
   /** How long to wait for the nodes to converge before failing with what still differs. */
@@ -177,23 +181,8 @@ export interface CheckOptions {
   historyNode?: NodeProcess;
 }
 
-/** Just the rooms' host columns (cheap enough to sample every few ms). */
-function readHosts(node: NodeProcess, roomIds: string[]): { room_id: string; host_node: string; host_epoch: number }[] {
-  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
-  try {
-    const q = db.prepare('SELECT room_id, host_node, host_epoch FROM rooms WHERE room_id = ?');
-    return roomIds.map((id) => q.get(id) as { room_id: string; host_node: string; host_epoch: number } | undefined).filter((r) => r !== undefined);
-  } finally {
-    db.close();
-  }
-}
-
 /** One node's view of a room, read from its chat.db. */
-interface RoomOnNode {
-  node: string;
-  room: Record<string, any> | undefined;
-  messages: StoredMessage[];
-}
+type RoomOnNode = { node: string; room: Record<string, any> | undefined; messages: StoredMessage[] };
 
 /** Reads the rooms and messages of `roomIds` from a node's chat.db, read-only (safe while it runs: WAL). */
 export function readRooms(node: NodeProcess, roomIds: string[]): RoomOnNode[] {

@@ -43,7 +43,9 @@ run('web client in Chromium against a real three-node cluster', () => {
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-web.mjs'), '--no-typecheck'], { stdio: 'pipe' });
-    cluster = await TestCluster.start(3);
+    // Failover off: this file covers a host that is down and comes back (the room waits for it);
+    // failover.e2e-spec.ts covers the room moving to a survivor.
+    cluster = await TestCluster.start(3, { FAILOVER_TIMEOUT: '0' });
     browser = await launchBrowser();
   });
 

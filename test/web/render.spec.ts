@@ -45,6 +45,14 @@ describe('escaping and rendering', () => {
     expect(p).toContain('al&lt;ice');
     expect(p).toContain('Retry');
   });
+
+  it('says why a queued message is still waiting (the room is switching hosts), escaped, without Retry', () => {
+    const p = pendingHtml('c1', 'hi', 'alice', undefined, 'waiting for <the> new host…');
+    expect(p).toContain('waiting for &lt;the&gt; new host…');
+    expect(p).not.toContain('sending…');
+    expect(p).not.toContain('Retry');
+    expect(pendingHtml('c1', 'hi', 'alice')).toContain('sending…');
+  });
 });
 
 describe('text helpers', () => {

@@ -68,6 +68,11 @@ export function describeError(code: string | undefined, serverText: string | und
   }
 }
 
+/** A room whose host cannot take requests for now (a retryable refusal): what happens to what the user did. */
+export function describeWaitingForHost(roomName: string, then: string): string {
+  return `Room “${roomName}” is waiting for its host (down or being replaced): ${then}`;
+}
+
 /** Sentence for a member leaving, by the protocol's `reason`. */
 export function describeLeave(username: string, reason?: string): string {
   switch (reason) {

@@ -26,11 +26,11 @@ export function systemHtml(text: string, timestamp: string | undefined, opts: Re
   return `<li class="sys">${escapeHtml(text)}${time}</li>`;
 }
 
-/** A message of ours not yet confirmed by the server. */
-export function pendingHtml(clientId: string, content: string, self: string, error?: string): string {
+/** A message of ours not yet confirmed by the server; `note` says why it is still waiting. */
+export function pendingHtml(clientId: string, content: string, self: string, error?: string, note?: string): string {
   const state = error
     ? `<span class="state err">${escapeHtml(error)} <button type="button" data-retry="${escapeHtml(clientId)}">Retry</button> <button type="button" data-discard="${escapeHtml(clientId)}">Discard</button></span>`
-    : `<span class="state">sending…</span>`;
+    : `<span class="state">${escapeHtml(note ?? 'sending…')}</span>`;
   return (
     `<li class="msg mine pending${error ? ' failed' : ''}" data-client-id="${escapeHtml(clientId)}">` +
     `<span class="who">${escapeHtml(self)}</span>${state}<p class="text">${escapeHtml(content)}</p></li>`

@@ -41,7 +41,7 @@ describe(ChatMetrics.name, () => {
     expect(parsed.filter((s) => s.name === 'chat_rejected_total')).toHaveLength(REJECTION_REASONS.length + 1);
   });
 
-  it('records ack latencies and peer call durations as histograms, and failovers at 0', async () => {
+  it('records ack latencies and peer call durations as histograms, and failovers from 0', async () => {
     sut.messageAcknowledged(0.0004);
     sut.messageAcknowledged(0.2);
     sut.peerCallDone('node2', 'replicate_events_json', 0.004);
@@ -51,6 +51,14 @@ describe(ChatMetrics.name, () => {
     expect(sampleValue(parsed, 'chat_message_ack_seconds_bucket', { le: '0.25' })).toBe(2);
     expect(sampleValue(parsed, 'chat_peer_call_seconds_count', { peer: 'node2', method: 'replicate_events_json' })).toBe(1);
     expect(sampleValue(parsed, 'chat_failovers_total')).toBe(0);
+  });
+
+  it('counts each room this node took over from a host that stopped answering', async () => {
+    sut.failedOver();
+    sut.failedOver();
+    const { body } = await sut.exposition();
+    expect(sampleValue(parseExposition(body), 'chat_failovers_total')).toBe(2);
+    expect(body).toContain('# HELP chat_failovers_total Rooms this node took over from a host that stopped answering');
   });
 });
 

@@ -155,7 +155,7 @@ describe('ChatStore (in memory)', () => {
 
     it('keeps messages and sequence when the room metadata is refreshed', () => {
       store.applyReplicaMessage(msg(1, { roomId: 'rep' }));
-      const { lastSequence: _l, ...meta } = room({ roomId: 'rep', roomName: 'renamed', hostNode: 'node2', state: 'DELETION_PENDING', deletionTxn: 't1' });
+      const { lastSequence: _l, promisedEpoch: _p, epochStart: _s, logEpoch: _e, ...meta } = room({ roomId: 'rep', roomName: 'renamed', hostNode: 'node2', state: 'DELETION_PENDING', deletionTxn: 't1' });
       store.upsertRoomMeta(meta);
       const r = store.getRoom('rep')!;
       expect(r).toMatchObject({ roomName: 'renamed', lastSequence: 1, state: 'DELETION_PENDING', deletionTxn: 't1' });

@@ -5,6 +5,8 @@ import { PeerHealth } from '../peers/peer-health';
 import type { NodeGauges } from './node-gauges';
 import type { PeerStatusFetcher } from './peer-status.fetcher';
 import type { RateHistory } from './rate-history';
+import { FailoverHistory } from '../rooms/failover/failover-history';
+import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import { StatusController } from './status.controller';
 import type { ClusterStatusView, NodeStatusView } from './status-view';
 
@@ -14,6 +16,7 @@ describe(StatusController.name, () => {
   let fetched: string[];
   let sut: StatusController;
   let clock: FakeClock;
+  let failovers: FailoverHistory;
 
   beforeEach(() => {
     health = ['node2', 'node3', 'node4'].map((id) => new PeerHealth(id, 1));
@@ -33,7 +36,8 @@ describe(StatusController.name, () => {
       },
     };
     clock = new FakeClock();
-    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, clock);
+    failovers = new FailoverHistory(clock, new ChatMetrics());
+    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, clock, failovers);
   });
 
   it('answers ?scope=node with this node only, without asking any peer', async () => {
@@ -42,6 +46,12 @@ describe(StatusController.name, () => {
     expect(own.replication).toEqual([{ peer: 'node2', pending: 5, oldest_pending_s: 1.5, failing: false }]); // no error texts
     expect(own.peers.map((p) => [p.node_id, p.status])).toEqual([['node2', 'healthy'], ['node3', 'healthy'], ['node4', 'failed']]);
     expect(fetched).toEqual([]);
+  });
+
+  it('lists the rooms this node took over, without their names or epochs', async () => {
+    failovers.record({ room_id: 'r1', room_name: 'general', from_node: 'node2', to_node: 'node1', from_epoch: 1, to_epoch: 2, first_sequence: 8 });
+    const own = (await sut.status('node')) as NodeStatusView;
+    expect(own.failovers).toEqual([{ room_id: 'r1', at: '2026-01-01T00:00:00.000Z', from_node: 'node2', to_node: 'node1' }]);
   });
 
   it('lists every node: itself first, reachable peers with their own view, the others with the reason', async () => {

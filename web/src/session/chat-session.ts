@@ -10,6 +10,7 @@ import { RoomDeletion } from './room-deletion';
 import { RoomDirectory } from './room-directory';
 import { RoomEvents } from './room-events';
 import { RoomHistory } from './room-history';
+import { RoomHost } from './room-host';
 import { RoomMembership } from './room-membership';
 import type { RoomHint, RoomState } from './room-state';
 import type { SessionContext } from './session-context';
@@ -56,6 +57,7 @@ export class ChatSession {
   private readonly membership: RoomMembership;
   private readonly deletion: RoomDeletion;
   private readonly events: RoomEvents;
+  private readonly host: RoomHost;
   private readonly discoverNodes?: (node: string) => Promise<string[]>;
 
   constructor(opts: SessionOptions) {
@@ -103,16 +105,24 @@ export class ChatSession {
       refreshListSoon: () => this.directory.refreshSoon(),
       forgetListedRoom: (roomId: string) => this.directory.forget(roomId),
     };
+    this.host = new RoomHost(ctx, {
+      showListedHost: (roomId, adminNode) => this.directory.showHost(roomId, adminNode),
+      listedHost: (roomId) => this.directory.hostOf(roomId),
+      resendOutbox: (room) => this.outbox.resend(room),
+      refreshListSoon: listDeps.refreshListSoon,
+    });
     this.membership = new RoomMembership(ctx, {
       ...listDeps,
+      hostJoined: (room, adminNode, epoch) => this.host.onJoined(room, adminNode, epoch),
       cancelGapRepair: (roomId) => this.history.cancelGapRepair(roomId),
       resendOutbox: (room) => this.outbox.resend(room),
     });
     const markGone = this.membership.markGone.bind(this.membership);
-    this.outbox = new Outbox(ctx, markGone);
+    this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
     this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
     this.events = new RoomEvents(ctx, {
       deletion: this.deletion,
+      host: this.host,
       acceptMessages: (room, messages) => this.history.accept(room, messages),
       rejoin: (room) => this.membership.rejoin(room),
       resendOutbox: (room) => this.outbox.resend(room),
@@ -148,6 +158,7 @@ export class ChatSession {
     this.directory.stopRefresh();
     this.history.cancelAll();
     this.membership.cancelAllRejoins();
+    this.outbox.cancelAll();
     this.connection.close();
   }
 

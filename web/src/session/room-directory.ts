@@ -65,4 +65,17 @@ export class RoomDirectory {
     this.last.rooms = this.last.rooms.filter((r) => r.room_id !== roomId);
     this.ctx.emit({ kind: 'rooms', list: this.last });
   }
+
+  /** The host the list shows for a room; undefined if it is not listed (or no list yet). */
+  hostOf(roomId: string): string | undefined {
+    return this.last?.rooms.find((r) => r.room_id === roomId)?.admin_node;
+  }
+
+  /** Shows a room under the host it moved to (until the next refresh confirms it). */
+  showHost(roomId: string, adminNode: string): void {
+    const listed = this.last?.rooms.find((r) => r.room_id === roomId);
+    if (!this.last || !listed || listed.admin_node === adminNode) return;
+    listed.admin_node = adminNode;
+    this.ctx.emit({ kind: 'rooms', list: this.last });
+  }
 }

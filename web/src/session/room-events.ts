@@ -1,14 +1,17 @@
 // Frames the server pushes unasked: new messages, members joining and leaving, a room's host going
-// down and coming back, deletion progress, errors. Each one updates the room and tells the UI.
+// down, coming back or moving to another node, deletion progress, errors. Each one updates the
+// room and tells the UI.
 
 import { describeError, describeLeave } from '../format';
 import type { ChatMessage, Frame, MemberEvent } from '../protocol';
 import type { RoomDeletion } from './room-deletion';
+import type { RoomHost } from './room-host';
 import type { RoomState } from './room-state';
 import type { SessionContext } from './session-context';
 
 export interface RoomEventDeps {
   deletion: RoomDeletion;
+  host: RoomHost;
   acceptMessages(room: RoomState, messages: ChatMessage[]): void;
   rejoin(room: RoomState): void;
   resendOutbox(room: RoomState): void;
@@ -41,7 +44,10 @@ export class RoomEvents {
         if (room) this.onMember(room, frame.type === 'member_joined', d as unknown as MemberEvent);
         return;
       case 'room_unavailable':
-        if (room) this.onUnavailable(room, d);
+        if (room && !this.deps.host.isStaleOutage(room, d)) this.onUnavailable(room, d);
+        return;
+      case 'room_host_changed':
+        if (room) void this.deps.host.onHostChanged(room, d);
         return;
       case 'room_available':
         if (room) this.onAvailable(room);

@@ -1,7 +1,7 @@
 // Which rooms we are in: joining (fresh, or resuming from the last sequence shown), joining again
 // after a reconnect or while a room's host is down, leaving, and letting go of rooms that are gone.
 
-import { describeError } from '../format';
+import { describeError, describeWaitingForHost } from '../format';
 import type { Frame, JoinRoomSuccess } from '../protocol';
 import { DisconnectedError } from './pending-requests';
 import { newRoomState, type RoomHint, type RoomState } from './room-state';
@@ -12,8 +12,14 @@ import { KeyedTimers } from './timers';
 const JOIN_HISTORY = 100;
 /** How long to wait before joining again a room whose host was down. */
 const REJOIN_UNAVAILABLE_MS = 3000;
+/** How long a first join refused as retryable keeps trying before the user is told. */
+const FIRST_JOIN_RETRY_MS = 10000;
+/** A refusal marked retryable (the room's host is switching) comes back sooner: its retry_after_ms, at least this. */
+const REJOIN_RETRYABLE_MIN_MS = 100;
 
 export interface RoomMembershipDeps {
+  /** Records the host (and epoch) a join reply names. */
+  hostJoined(room: RoomState, adminNode: string | undefined, epoch: unknown): void;
   cancelGapRepair(roomId: string): void;
   resendOutbox(room: RoomState): void;
   refreshListSoon(): void;
@@ -32,8 +38,25 @@ export class RoomMembership {
     this.rejoins = new KeyedTimers(ctx.timers);
   }
 
-  /** Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. */
+  /**
+   * Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. A
+   * first join refused as retryable (the room's host is switching) is tried again for a while, so
+   * a click during a failover just takes a little longer; a rejoin has its own retry (scheduleRejoin).
+   */
   async join(roomId: string, hint?: RoomHint): Promise<RoomState> {
+    for (let waited = 0; ; ) {
+      try {
+        return await this.joinOnce(roomId, hint);
+      } catch (err) {
+        const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+        if (retryAfterMs === undefined || waited >= FIRST_JOIN_RETRY_MS || this.ctx.rooms.has(roomId)) throw err;
+        await new Promise<void>((resolve) => this.ctx.timers.set(resolve, retryAfterMs));
+        waited += retryAfterMs;
+      }
+    }
+  }
+
+  private async joinOnce(roomId: string, hint?: RoomHint): Promise<RoomState> {
     let room = this.ctx.rooms.get(roomId);
     if (!room) {
       room = newRoomState(roomId, hint);
@@ -61,7 +84,7 @@ export class RoomMembership {
       frame.type === 'join_room_error'
         ? describeError(d.error_code as string, d.error as string, { roomName: r.name, adminNode: r.adminNode })
         : describeError(d.error_code as string, d.message as string);
-    throw Object.assign(new Error(text), { code: d.error_code });
+    throw Object.assign(new Error(text), { code: d.error_code, ...(d.retryable === true ? { retryAfterMs: rejoinDelay(d) } : {}) });
   }
 
   /** After a reconnect: joins again every room we are still in. */
@@ -120,9 +143,12 @@ export class RoomMembership {
       } else if ((code === 'ADMIN_NODE_UNAVAILABLE' || code === 'USERNAME_TAKEN') && room.buffer.isAnchored) {
         // USERNAME_TAKEN on a rejoin: our previous socket is not yet seen closed; it will be soon.
         room.status = 'unavailable';
-        room.notice = describeError(code, undefined, { roomName: room.name, adminNode: room.adminNode });
+        room.notice =
+          d.retryable === true
+            ? describeWaitingForHost(room.name, 'joining again in a moment.')
+            : describeError(code, undefined, { roomName: room.name, adminNode: room.adminNode });
         this.ctx.emit({ kind: 'room', room });
-        this.scheduleRejoin(room, REJOIN_UNAVAILABLE_MS);
+        this.scheduleRejoin(room, rejoinDelay(d));
       } else if (!room.buffer.isAnchored) {
         this.ctx.rooms.delete(room.id);
       }
@@ -131,7 +157,7 @@ export class RoomMembership {
     const s = d as unknown as JoinRoomSuccess;
     room.name = s.room_name ?? room.name;
     room.description = s.description ?? null;
-    room.adminNode = s.admin_node ?? room.adminNode;
+    this.deps.hostJoined(room, s.admin_node, (d as { host_epoch?: unknown }).host_epoch);
     if (s.creator_id !== undefined) room.creatorId = s.creator_id;
     room.members = new Set(Array.isArray(s.members) ? s.members : []);
     room.members.add(this.ctx.username);
@@ -164,4 +190,11 @@ export class RoomMembership {
     this.deps.cancelGapRepair(roomId);
     this.rejoins.cancel(roomId);
   }
+}
+
+/** When to join again after a refused rejoin: soon if the server says the refusal is temporary. */
+function rejoinDelay(d: Record<string, unknown>): number {
+  if (d.retryable !== true) return REJOIN_UNAVAILABLE_MS;
+  const asked = typeof d.retry_after_ms === 'number' && Number.isFinite(d.retry_after_ms) ? d.retry_after_ms : 500;
+  return Math.min(REJOIN_UNAVAILABLE_MS, Math.max(REJOIN_RETRYABLE_MIN_MS, asked));
 }

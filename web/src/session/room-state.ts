@@ -10,6 +10,10 @@ export interface OutgoingMessage {
   content: string;
   state: 'sending' | 'failed';
   error?: string;
+  /** While the room's host is switching: why the message is still waiting (shown instead of "sending…"). */
+  note?: string;
+  /** Time spent waiting between retryable refusals, so a room that never comes back ends in "failed". */
+  retryWaitedMs?: number;
 }
 
 export interface RoomState {
@@ -17,6 +21,8 @@ export interface RoomState {
   name: string;
   description: string | null;
   adminNode: string;
+  /** The host's epoch as last announced (join reply or room_host_changed); 0 = not known yet. */
+  hostEpoch: number;
   creatorId: string | null;
   members: Set<string>;
   status: RoomStatus;
@@ -46,6 +52,7 @@ export function newRoomState(roomId: string, hint?: RoomHint): RoomState {
     name: hint?.name ?? roomId,
     description: hint?.description ?? null,
     adminNode: hint?.adminNode ?? '',
+    hostEpoch: 0,
     creatorId: hint?.creatorId ?? null,
     members: new Set(),
     status: 'joining',

@@ -14,6 +14,8 @@ export type SessionEvent =
   | { kind: 'messages'; room: RoomState; messages: ChatMessage[] }
   | { kind: 'older'; room: RoomState; messages: ChatMessage[] }
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
+  /** A line about the room itself in its log (e.g. it moved to another host). */
+  | { kind: 'system'; room: RoomState; text: string; timestamp: string }
   /** `key`: a later notice with the same key replaces the earlier one (e.g. unavailable -> available). */
   | { kind: 'notice'; level: Level; text: string; roomId?: string; key?: string }
   | { kind: 'gone'; room: RoomState }

@@ -85,6 +85,7 @@ export function renderRoomHead(room: RoomState): void {
   ui.roomTitle.textContent = room.name;
   ui.roomDesc.textContent = room.description ?? '';
   const members = [...room.members].sort((a, b) => a.localeCompare(b));
+  ui.roomMeta.dataset.host = room.adminNode;
   ui.roomMeta.textContent = `host ${room.adminNode || '?'} · ${members.length} member${members.length === 1 ? '' : 's'}`;
   ui.membersTitle.textContent = `Members (${members.length})`;
   ui.membersToggle.textContent = `Members (${members.length})`;
@@ -123,7 +124,7 @@ export function renderOutbox(room: RoomState): void {
   const me = page.session?.username ?? '';
   log.insertAdjacentHTML(
     'beforeend',
-    [...room.outbox.values()].map((o) => pendingHtml(o.clientId, o.content, me, o.state === 'failed' ? o.error ?? 'Not sent.' : undefined)).join(''),
+    [...room.outbox.values()].map((o) => pendingHtml(o.clientId, o.content, me, o.state === 'failed' ? o.error ?? 'Not sent.' : undefined, o.note)).join(''),
   );
 }
 

@@ -68,6 +68,7 @@ function render(ev: SessionEvent): void {
       }
       return;
     }
+    case 'system':
     case 'member': {
       const log = logFor(ev.room.id);
       const stick = ev.room.id === page.current && nearBottom();

@@ -16,7 +16,10 @@ import { RoomRequestsService } from './room-requests.service';
 import { ReplicaService } from '../replica/replica.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomEventPublisher } from '../host/room-events.publisher';
+import { CommitLedger } from '../host/commit-ledger';
+import { LocalWrites } from '../host/local-writes';
 import { RoomHostService } from '../host/room-host.service';
+import { HostChanges } from '../replica/host-changes';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHosts } from '../routing/room-hosts';
 import { UsernameGuard } from '../identity/username-guard';
@@ -30,10 +33,12 @@ class SlowSocket extends FakeSocket {
   bufferedAmount = 1024 * 1024; // over the replay's high-water mark, under WS_MAX_BUFFERED_BYTES
 }
 
-/** The peers as RoomRequestsService sees them: node2 is configured; every call is recorded and goes unanswered. */
+/** The peers as RoomRequestsService sees them: node2 is configured and stores each replicated change at once; every call is recorded and goes unanswered. */
 class FakePeers {
   readonly nodeIds = ['node2'];
+  readonly majority = 2;
   readonly failed = new Set<string>();
+  readonly suspected = new Set<string>();
   readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
   readonly replicated: ReplicationEvent[] = [];
 
@@ -43,13 +48,18 @@ class FakePeers {
   isFailed(nodeId: string): boolean {
     return this.failed.has(nodeId);
   }
+  isSuspected(nodeId: string): boolean {
+    return this.suspected.has(nodeId);
+  }
   async call(nodeId: string, method: string, params: unknown): Promise<never> {
     this.calls.push({ nodeId, method, params });
     throw new Error('no answer');
   }
-  replicate(event: ReplicationEvent): void {
+  replicate(event: ReplicationEvent): Promise<void> {
     this.replicated.push(event);
+    return Promise.resolve();
   }
+  discardRoom(): void {}
 }
 
 class FakeReplica {
@@ -79,6 +89,8 @@ describe(RoomRequestsService.name, () => {
         RequestLimiter,
         RoomHostService,
         RoomEventPublisher,
+        CommitLedger,
+        LocalWrites,
         RoomLocator,
         RoomHosts,
         ClientRegistry,
@@ -91,6 +103,7 @@ describe(RoomRequestsService.name, () => {
         { provide: ReplicaService, useValue: new FakeReplica() },
         { provide: RoomDeletionCoordinator, useValue: {} },
         { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
+        { provide: HostChanges, useValue: { subscribe: () => undefined } },
         ChatMetrics,
         ClientErrorFrames,
       ],
@@ -109,7 +122,7 @@ describe(RoomRequestsService.name, () => {
     const socket = new FakeSocket();
     return { socket, conn: clients.connect(socket.asWebSocket()) };
   };
-  const localRoom = (name = 'general') => host.create(name, 'alice', null).roomId;
+  const localRoom = async (name = 'general') => (await host.create(name, 'alice', null)).roomId;
   /** A room this node knows (from its replica) to be hosted by node2. */
   const remoteRoom = () => {
     store.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
@@ -118,7 +131,7 @@ describe(RoomRequestsService.name, () => {
 
   describe('identity', () => {
     it('binds the connection to the username of its first successful join and refuses any other with UNAUTHORIZED', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const { socket, conn } = connect();
       await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
       const framesBefore = socket.frames.length;
@@ -135,7 +148,7 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('a join that fails does not bind the username', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const { conn } = connect();
 
       expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: 'no-such-room', username: 'bob' }))).toBe('ROOM_NOT_FOUND');
@@ -149,8 +162,8 @@ describe(RoomRequestsService.name, () => {
   describe('sendMessage', () => {
     it('refuses with NOT_MEMBER when this connection is not in the room, even if the user is a member through another one', async () => {
       config.authMode = 'token'; // one user on two sockets is only possible with a token proving the name
-      const roomA = localRoom('a');
-      const roomB = localRoom('b');
+      const roomA = await localRoom('a');
+      const roomB = await localRoom('b');
       const first = connect();
       const second = connect();
       await sut.joinRoom(first.conn, { room_id: roomA, username: 'alice' });
@@ -162,8 +175,8 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('refuses every request of a second connection as a name a live connection holds (USERNAME_TAKEN), until the holder closes', async () => {
-      const roomA = localRoom('a');
-      const roomB = localRoom('b');
+      const roomA = await localRoom('a');
+      const roomB = await localRoom('b');
       const holder = connect();
       const intruder = connect();
       await sut.joinRoom(holder.conn, { room_id: roomA, username: 'alice' });
@@ -183,7 +196,7 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('lets a connection that left all its rooms be replaced, and then refuses it the name', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const first = connect();
       const second = connect();
       await sut.joinRoom(first.conn, { room_id: roomId, username: 'alice' });
@@ -194,7 +207,7 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('asks the node a name is a member through, and refuses only when that node says its connection is open', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       store.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
       peers.call = async (nodeId: string, method: string, params: unknown) => {
         peers.calls.push({ nodeId, method, params });
@@ -210,13 +223,14 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('delivers new_message to every socket in the room, then confirms to the sender with message_sent', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const alice = connect();
       const bob = connect();
       await sut.joinRoom(alice.conn, { room_id: roomId, username: 'alice' });
       await sut.joinRoom(bob.conn, { room_id: roomId, username: 'bob' });
 
       await sut.sendMessage(alice.conn, { room_id: roomId, username: 'alice', content: 'hello', client_message_id: 'c-1' });
+      await sut.settled(alice.conn); // a local send is answered once a majority stored it, while the next request is read
 
       expect(alice.socket.types.slice(-2)).toEqual(['new_message', 'message_sent']);
       expect(alice.socket.sent('message_sent')[0]).toMatchObject({ room_id: roomId, sequence_number: 1, client_message_id: 'c-1' });
@@ -228,10 +242,11 @@ describe(RoomRequestsService.name, () => {
     let roomId: string;
     let writer: ReturnType<typeof connect>;
     beforeEach(async () => {
-      roomId = localRoom();
+      roomId = await localRoom();
       writer = connect();
       await sut.joinRoom(writer.conn, { room_id: roomId, username: 'alice' });
       for (const content of ['one', 'two', 'three']) await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content });
+      await sut.settled(writer.conn); // local sends are sequenced together and answered at their majority
     });
 
     it('answers join_room_success, then replays the history in sequence order, then delivers live messages once', async () => {
@@ -239,6 +254,7 @@ describe(RoomRequestsService.name, () => {
 
       await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
       await sut.sendMessage(writer.conn, { room_id: roomId, username: 'alice', content: 'four' });
+      await sut.settled(writer.conn);
 
       expect(socket.types).toEqual(['join_room_success', 'new_message', 'new_message', 'new_message', 'new_message']);
       expect(socket.sent('join_room_success')[0]).toEqual({
@@ -269,7 +285,9 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('a plain join replays the whole room from its first message (the reference client shows nothing past a gap); history_limit asks for the last N', async () => {
-      for (let i = 4; i <= 250; i++) host.send(roomId, 'alice', `m${i}`, null); // the host path, below the sender's rate limit
+      const sent = [];
+      for (let i = 4; i <= 250; i++) sent.push(host.send(roomId, 'alice', `m${i}`, null).acked); // the host path, below the sender's rate limit
+      await Promise.all(sent); // committed: a join replays only what a majority stored
       const all = connect();
       await sut.joinRoom(all.conn, { room_id: roomId, username: 'bob' });
       expect(all.socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
@@ -310,7 +328,7 @@ describe(RoomRequestsService.name, () => {
 
   describe('limits', () => {
     it('refuses a flood of sends with RATE_LIMITED and a retry hint; what was accepted before stays', async () => {
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const { socket, conn } = connect();
       await sut.joinRoom(conn, { room_id: roomId, username: 'alice' });
       const burst = loadConfig({}).limits.messageBurst;
@@ -319,6 +337,7 @@ describe(RoomRequestsService.name, () => {
       const refusal = await sut.sendMessage(conn, { room_id: roomId, username: 'alice', content: 'one too many' }).catch((e: ChatError) => e);
       expect(refusal).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: expect.any(Number) } });
       expect((refusal as ChatError).message).toMatch(/try again in \d+\.\d s/);
+      await sut.settled(conn);
       expect(store.getRoom(roomId)!.lastSequence).toBe(burst);
       expect(socket.sent('message_sent')).toHaveLength(burst);
     });
@@ -355,7 +374,8 @@ describe(RoomRequestsService.name, () => {
       await sut.sendMessage(conn, { room_id: roomId, username: 'bob', content: 'hi' });
       await sut.settled(conn); // forwarded sends report their outcome on their own
       expect(socket.frames).toEqual([
-        { type: 'message_error', data: { room_id: roomId, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE' } },
+        // retryable: a failover may be under way, and the retry goes to the new host
+        { type: 'message_error', data: { room_id: roomId, error: 'Administrator node unavailable', error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true, retry_after_ms: expect.any(Number) } },
       ]);
       expect(peers.calls).toEqual([]);
     });
@@ -366,15 +386,36 @@ describe(RoomRequestsService.name, () => {
 
       expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('ADMIN_NODE_UNAVAILABLE');
       expect(peers.calls.map((c) => [c.nodeId, c.method])).toEqual([['node2', 'join_room']]);
-      // the host learns which run of this node the membership belongs to (see removeMembersOf)
-      expect(peers.calls[0].params).toEqual([roomId, 'bob', 'node1', 'boot-1']);
+      // the host learns which run of this node the membership belongs to (see removeMembersOf), and the epoch this node knows it at
+      expect(peers.calls[0].params).toEqual([roomId, 'bob', 'node1', 'boot-1', 1]);
+    });
+  });
+
+  describe('after this node stepped down as a room host', () => {
+    it('joins its connected members again at the new host (it removed them as members of a silent node)', async () => {
+      const roomId = remoteRoom(); // HostChanges already recorded node2 as the host
+      for (const username of ['bob', 'carol', 'bob']) clients.register(connect().conn, roomId, username, 0);
+      sut.onHostChanged(roomId, 'node1', true);
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls.map((c) => [c.nodeId, c.method, (c.params as unknown[])[1]])).toEqual([
+        ['node2', 'join_room', 'bob'],
+        ['node2', 'join_room', 'carol'],
+      ]);
+    });
+
+    it('does nothing when the room merely moved between other nodes', async () => {
+      const roomId = remoteRoom();
+      clients.register(connect().conn, roomId, 'bob', 0);
+      sut.onHostChanged(roomId, 'node3', false);
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls).toEqual([]);
     });
   });
 
   describe('disconnect', () => {
     it("removes the user from the room with 'User disconnected' unless it is still there on another socket", async () => {
       config.authMode = 'token';
-      const roomId = localRoom();
+      const roomId = await localRoom();
       const watcher = connect();
       const first = connect();
       const second = connect();

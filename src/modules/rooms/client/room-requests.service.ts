@@ -17,6 +17,7 @@ import { UsernameGuard } from '../identity/username-guard';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomHost, SentMessage } from '../routing/room-host';
+import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
 import { HostChanges, type HostChangeListener } from '../replica/host-changes';
 
@@ -27,6 +28,8 @@ import { HostChanges, type HostChangeListener } from '../replica/host-changes';
 @Injectable()
 export class RoomRequestsService implements InactiveMemberListener, HostChangeListener, OnModuleInit {
   private readonly logger = new Logger(RoomRequestsService.name);
+  /** Per connection and room: the join again at the host in flight (see sendAsMember). */
+  private readonly rejoins = new WeakMap<ClientConnection, Map<string, Promise<unknown>>>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -124,9 +127,36 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     // go out while this one waits for its majority (the per-host forward queue, or the local send
     // batch, keeps their order), so one client is not limited to one round trip per message. Its
     // outcome is reported on its own.
-    const sending = this.answerSend(conn, target, room.roomId, target.send({ room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId }), clientMessageId, received);
+    const item = { room_id: room.roomId, username: req.username, content: req.content, client_message_id: clientMessageId };
+    const sending = this.answerSend(conn, target, room.roomId, this.sendAsMember(conn, target, item), clientMessageId, received);
     conn.lastForwardedSend = sending;
     if (++conn.pendingSends >= target.maxSendsInFlight) await sending;
+  }
+
+  /**
+   * The join again of onHostChanged can fail (a node resumed from a pause still suspects the new
+   * host for a moment), and a send can overtake it: a forwarded send refused NOT_MEMBER for a
+   * connection still registered here joins that host again and is retried once. One join per
+   * connection and room, so pipelined sends keep their order.
+   */
+  private async sendAsMember(conn: ClientConnection, target: RoomHost, item: ForwardItem): Promise<SentMessage> {
+    try {
+      return await target.send(item);
+    } catch (e) {
+      if (!(e instanceof ChatError) || e.code !== 'NOT_MEMBER' || target.nodeId === this.config.nodeId || !conn.rooms.has(item.room_id)) throw e;
+      const pending = this.rejoins.get(conn) ?? new Map<string, Promise<unknown>>();
+      this.rejoins.set(conn, pending);
+      let rejoin = pending.get(item.room_id);
+      if (!rejoin) {
+        this.logger.warn(`${item.username} is no longer a member of ${item.room_id} at ${target.nodeId} but still connected here: joining again`);
+        rejoin = target.join(item.username);
+        pending.set(item.room_id, rejoin);
+        const done = () => pending.delete(item.room_id);
+        rejoin.then(done, done);
+      }
+      await rejoin;
+      return target.send(item);
+    }
   }
 
   /** Reports one send's outcome to the sender: message_sent once its new_message is here, else message_error. */

@@ -6,7 +6,7 @@ import { RoomStatePages } from './room-state-pages';
 
 /** A fake with methods `names` that record which was called, with what. */
 const recorder = (calls: unknown[][], names: string[]) =>
-  Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => (calls.push([name, ...args]), name === 'sequenceAll' ? [{ success: true }] : { success: true })]));
+  Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => (calls.push([name, ...args]), name === 'sequenceAll' ? Promise.resolve([{ success: true }]) : { success: true })]));
 
 describe(HostRpcController.name, () => {
   let sut: HostRpcController;
@@ -26,34 +26,43 @@ describe(HostRpcController.name, () => {
 
   it('hands each method\'s checked params to one service call', async () => {
     await sut.joinRoom(['r1', 'alice', 'node2']);
+    await sut.joinRoom(['r1', 'alice', 'node2', 'boot-1', 3]);
     sut.leaveRoom(['r1', 'alice', 'node2']);
     sut.notifyMemberDisconnect(['r1', 'alice', 'node2', null]);
     sut.getMessages(['r1', 0, null, 50]);
+    sut.getMessages(['r1', 0, null, 50, true]); // a client's history through its node: only what a majority stored
     sut.getRoomStates([]);
     await sut.deleteRoom(['r1', 'alice', 'node2']);
     expect(calls).toEqual([
-      ['join', 'r1', 'alice', 'node2', null],
+      ['join', 'r1', 'alice', 'node2', null, null],
+      ['join', 'r1', 'alice', 'node2', 'boot-1', 3],
       ['leave', 'r1', 'alice', 'node2'],
       ['memberDisconnected', 'r1', 'alice', 'node2', null],
-      ['messages', 'r1', 0, null, 50],
+      ['messages', 'r1', 0, null, 50, false],
+      ['messages', 'r1', 0, null, 50, true],
       ['page', null],
       ['deleteRoom', 'r1', 'alice', 'node2'],
     ]);
   });
 
-  it('sequences a single forward, a struct batch and a JSON batch through the same sequenceAll', () => {
+  it('sequences a single forward, a struct batch and a JSON batch through the same sequenceAll', async () => {
     const item = { room_id: 'r1', username: 'alice', content: 'hi', client_message_id: null };
-    expect(sut.forwardMessage(['r1', 'alice', 'hi', 'node2'])).toEqual({ success: true });
-    sut.forwardMessages(['node2', [item]]);
-    expect(JSON.parse(sut.forwardMessagesJson(['node2', JSON.stringify([item])]))).toEqual([{ success: true }]);
-    expect(calls).toEqual([['sequenceAll', [item]], ['sequenceAll', [item]], ['sequenceAll', [item]]]);
+    expect(await sut.forwardMessage(['r1', 'alice', 'hi', 'node2'])).toEqual({ success: true });
+    await sut.forwardMessages(['node2', [item]]);
+    expect(JSON.parse(await sut.forwardMessagesJson(['node2', JSON.stringify([item])]))).toEqual([{ success: true }]);
+    // a single forward names the host epoch it knows (null: a node that names none)
+    expect(calls).toEqual([['sequenceAll', [{ ...item, host_epoch: null }]], ['sequenceAll', [item]], ['sequenceAll', [item]]]);
+  });
+
+  it('passes the host epoch a single forward names on to sequenceAll', async () => {
+    await sut.forwardMessage(['r1', 'alice', 'hi', 'node2', 'c1', 4]);
+    expect(calls).toEqual([['sequenceAll', [{ room_id: 'r1', username: 'alice', content: 'hi', client_message_id: 'c1', host_epoch: 4 }]]]);
   });
 
   it('refuses mistyped params with -32602 before any service call', async () => {
     const faults = [
       () => sut.leaveRoom(['r1', 5, 'node2']),
       () => sut.getMessages(['r1', 0, 50]),
-      () => sut.forwardMessagesJson(['node2', '{"not":"an array"}']),
     ].map((fn) => {
       try {
         fn();
@@ -62,6 +71,7 @@ describe(HostRpcController.name, () => {
       }
     });
     await expect(sut.joinRoom(['r1'])).rejects.toBeInstanceOf(XmlRpcFault);
+    await expect(sut.forwardMessagesJson(['node2', '{"not":"an array"}'])).rejects.toMatchObject({ code: XmlRpcFaultCode.InvalidParams });
     for (const f of faults) expect(f).toMatchObject({ code: XmlRpcFaultCode.InvalidParams });
     expect(calls).toEqual([]);
   });

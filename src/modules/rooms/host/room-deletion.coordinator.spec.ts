@@ -7,15 +7,18 @@ import type { ReplicationEvent, Vote } from '../../../common/protocol/peer-wire'
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
 import { roomRecord } from '../../../testing/records';
+import { deferred, flushPromises, peek } from '../../../testing/deferred';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
+import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
 
 type Answer = (params: unknown[]) => unknown;
 
-/** The peers as the coordinator sees them: who is configured, who is failed, and every call made. */
+/** The peers as the coordinator sees them: who is configured, who is failed, and every call made; replicated changes are stored by a majority at once. */
 class FakePeers {
   readonly calls: { nodeId: string; method: string; params: unknown[] }[] = [];
   readonly replicated: ReplicationEvent[] = [];
@@ -26,6 +29,10 @@ class FakePeers {
   onCall: (nodeId: string, method: string) => void = () => undefined;
 
   constructor(readonly nodeIds: string[]) {}
+
+  get majority(): number {
+    return Math.floor((this.nodeIds.length + 1) / 2) + 1;
+  }
 
   isFailed(nodeId: string): boolean {
     return this.failed.has(nodeId);
@@ -38,9 +45,13 @@ class FakePeers {
     if (method === 'prepare_delete_room') return { vote: 'READY', node_id: nodeId, transaction_id: String(params[1]) } satisfies Vote;
     return { success: true, node_id: nodeId };
   }
-  replicate(event: ReplicationEvent): void {
+  /** How a replicated change fares: stored by a majority at once unless a test says otherwise. */
+  stored: () => Promise<void> = () => Promise.resolve();
+  replicate(event: ReplicationEvent): Promise<void> {
     this.replicated.push(event);
+    return this.stored();
   }
+  discardRoom(): void {}
   methodsTo(nodeId: string): string[] {
     return this.calls.filter((c) => c.nodeId === nodeId).map((c) => c.method);
   }
@@ -67,7 +78,9 @@ describe(RoomDeletionCoordinator.name, () => {
       providers: [
         RoomDeletionCoordinator,
         RoomHostService,
+        LocalWrites,
         RoomEventPublisher,
+        CommitLedger,
         ClientRegistry,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
@@ -76,6 +89,7 @@ describe(RoomDeletionCoordinator.name, () => {
       ],
     }).compile();
     sut = moduleRef.get(RoomDeletionCoordinator);
+    moduleRef.get(RoomHostService).startServing('r1'); // as a majority's grant at boot would
     const clients = moduleRef.get(ClientRegistry);
     member = new FakeSocket();
     clients.register(clients.connect(member.asWebSocket()), 'r1', 'alice', 0);
@@ -123,8 +137,9 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(stateAtCommit).toEqual({ node2: 'COMMITTING', node3: 'COMMITTING' });
       for (const nodeId of ['node2', 'node3']) {
         expect(peers.calls.filter((c) => c.nodeId === nodeId)).toEqual([
-          { nodeId, method: 'prepare_delete_room', params: ['r1', txn, 'node1', 'alice'] },
-          { nodeId, method: 'commit_delete_room', params: ['r1', txn, 'general'] },
+          // each phase names the host epoch, so a participant that promised a newer one refuses it
+          { nodeId, method: 'prepare_delete_room', params: ['r1', txn, 'node1', 'alice', 1] },
+          { nodeId, method: 'commit_delete_room', params: ['r1', txn, 'general', 1] },
         ]);
       }
       expect(store.getRoom('r1')).toBeNull();
@@ -132,7 +147,7 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(member.types).toEqual(['delete_room_initiated', 'room_deleted']);
       expect(member.sent('delete_room_initiated')).toEqual([{ room_id: 'r1', initiator: 'alice', status: 'in_progress', transaction_id: txn }]);
       expect(member.sent('room_deleted')).toEqual([{ room_id: 'r1', room_name: 'general', message: "Room 'general' has been deleted", transaction_id: txn }]);
-      expect(peers.replicated).toEqual([{ kind: 'deleted', room_id: 'r1', room_name: 'general', transaction_id: txn }]);
+      expect(peers.replicated).toEqual([{ kind: 'deleted', room_id: 'r1', room_name: 'general', transaction_id: txn, epoch: 1 }]);
     });
 
     it('still deletes when a commit call fails (the tombstone reaches that peer later)', async () => {
@@ -162,8 +177,8 @@ describe(RoomDeletionCoordinator.name, () => {
       expect(peers.methodsTo('node2')).toEqual(['prepare_delete_room', 'rollback_delete_room']);
       expect(peers.methodsTo('node3')).toEqual(['prepare_delete_room', 'rollback_delete_room']);
       expect(peers.calls.filter((c) => c.method === 'rollback_delete_room').map((c) => c.params)).toEqual([
-        ['r1', txn],
-        ['r1', txn],
+        ['r1', txn, 1],
+        ['r1', txn, 1],
       ]);
       expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
       expect(store.getTombstone('r1')).toBeNull();
@@ -228,5 +243,24 @@ describe(RoomDeletionCoordinator.name, () => {
     const first = await sut.deleteRoom('r1', 'alice');
     const second = await sut.deleteRoom('r1', 'alice');
     expect(first.transactionId).not.toBe(second.transactionId);
+  });
+  describe('failover', () => {
+    it('refuses retryably, before any peer is asked, a room this node hosts but has not been confirmed to serve', async () => {
+      store.insertRoom(roomRecord({ roomId: 'r3', roomName: 'unconfirmed', creatorId: 'alice', hostNode: 'node1' }));
+      expect(await chatErrorCode(() => sut.deleteRoom('r3', 'alice'))).toBe('ADMIN_NODE_UNAVAILABLE');
+      expect(peers.calls).toEqual([]);
+      expect(store.getRoom('r3')?.state).toBe('ACTIVE');
+    });
+
+    it('reports the deletion only once a majority stored it', async () => {
+      const stored = deferred();
+      peers.stored = () => stored.promise;
+      const deleting = sut.deleteRoom('r1', 'alice');
+      await flushPromises();
+      expect(store.getRoom('r1')).toBeNull(); // decided: committed everywhere that answered
+      expect(await peek(deleting)).toBe('pending');
+      stored.resolve();
+      expect((await deleting).success).toBe(true);
+    });
   });
 });

@@ -8,27 +8,43 @@ import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { chatErrorCode, FakeClock } from '../../../testing/fakes';
 import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
+import { CommitLedger } from './commit-ledger';
+import { LocalWrites } from './local-writes';
+import { PeerDirectory } from '../../peers/peer-directory';
+import type { ClientRegistry } from '../../members/client-registry';
 import type { MemberEvent } from '../../../common/protocol/client-wire';
 import { roomRecord as sharedRoomRecord } from '../../../testing/records';
 
-/** Records what the host asked to be published instead of delivering and replicating it. */
+/** Records what the host asked to be published instead of delivering and replicating it; every change is stored by a majority at once. */
 class RecordingPublisher {
   readonly roomsChanged: RoomRecord[] = [];
   readonly sequenced: MessageRecord[] = [];
   readonly deleted: { room: RoomRecord; transactionId: string | null }[] = [];
   readonly memberEvents: { type: 'member_joined' | 'member_left'; event: MemberEvent; memberNode: string }[] = [];
 
-  roomChanged(room: RoomRecord): void {
+  roomChanged(room: RoomRecord): Promise<void> {
     this.roomsChanged.push(room);
+    return Promise.resolve();
   }
-  messageSequenced(message: MessageRecord): void {
+  messageSequenced(message: MessageRecord): Promise<void> {
     this.sequenced.push(message);
+    return Promise.resolve();
   }
-  roomDeleted(room: RoomRecord, transactionId: string | null): void {
+  roomDeleted(room: RoomRecord, transactionId: string | null): Promise<void> {
     this.deleted.push({ room, transactionId });
+    return Promise.resolve();
   }
-  memberChanged(type: 'member_joined' | 'member_left', event: MemberEvent, memberNode: string): void {
+  memberChanged(type: 'member_joined' | 'member_left', event: MemberEvent, memberNode: string): Promise<void> {
     this.memberEvents.push({ type, event, memberNode });
+    return Promise.resolve();
+  }
+}
+
+/** The ledger's only use of the registry: showing committed messages to local members. */
+class RecordingClients {
+  readonly delivered: unknown[] = [];
+  deliverMessage(message: unknown): void {
+    this.delivered.push(message);
   }
 }
 
@@ -50,10 +66,14 @@ describe(RoomHostService.name, () => {
     moduleRef = await Test.createTestingModule({
       providers: [
         RoomHostService,
+        LocalWrites,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: clock },
         { provide: RoomEventPublisher, useValue: events },
+        { provide: CommitLedger, useValue: new CommitLedger(new RecordingClients() as unknown as ClientRegistry) },
+        // a node without peers is its own majority, and serves what it hosts at once
+        { provide: PeerDirectory, useValue: { nodeIds: [], discardRoom: () => undefined } },
       ],
     }).compile();
     sut = moduleRef.get(RoomHostService);
@@ -68,8 +88,8 @@ describe(RoomHostService.name, () => {
     Array.from({ length: n }, (_, i) => sut.send(roomId, username, `message ${i + 1}`, null).message);
 
   describe('create', () => {
-    it('stores an ACTIVE room hosted here, stamped by the clock, and announces it', () => {
-      const room = sut.create('general', 'alice', 'talk');
+    it('stores an ACTIVE room hosted here, stamped by the clock, and announces it', async () => {
+      const room = await sut.create('general', 'alice', 'talk');
 
       expect(room).toMatchObject({ roomName: 'general', creatorId: 'alice', description: 'talk', hostNode: 'node1', state: 'ACTIVE', lastSequence: 0 });
       expect(room.createdAt).toBe('2026-03-01T12:00:00.000Z');
@@ -78,7 +98,7 @@ describe(RoomHostService.name, () => {
     });
 
     it('refuses a name that is already taken with ROOM_EXISTS and publishes nothing more', async () => {
-      sut.create('general', 'alice', null);
+      await sut.create('general', 'alice', null);
 
       expect(await chatErrorCode(() => sut.create('general', 'bob', null))).toBe('ROOM_EXISTS');
       expect(events.roomsChanged).toHaveLength(1);
@@ -87,10 +107,10 @@ describe(RoomHostService.name, () => {
   });
 
   describe('join', () => {
-    it('adds the member and publishes member_joined once, naming the member node', () => {
-      const room = sut.create('general', 'alice', null);
+    it('adds the member and publishes member_joined once, naming the member node', async () => {
+      const room = await sut.create('general', 'alice', null);
 
-      const result = sut.join(room.roomId, 'bob', 'node2');
+      const result = await sut.join(room.roomId, 'bob', 'node2');
 
       expect(result.joined).toBe(true);
       expect(result.members.map((m) => m.username)).toEqual(['bob']);
@@ -99,23 +119,23 @@ describe(RoomHostService.name, () => {
       ]);
     });
 
-    it('publishes nothing when the user re-joins', () => {
-      const room = sut.create('general', 'alice', null);
-      sut.join(room.roomId, 'bob', 'node1');
+    it('publishes nothing when the user re-joins', async () => {
+      const room = await sut.create('general', 'alice', null);
+      await sut.join(room.roomId, 'bob', 'node1');
 
-      const again = sut.join(room.roomId, 'bob', 'node1');
+      const again = await sut.join(room.roomId, 'bob', 'node1');
 
       expect(again.joined).toBe(false);
       expect(again.members).toHaveLength(1);
       expect(events.memberEvents).toHaveLength(1);
     });
 
-    it('replays the last 100 messages, oldest first, and reports the first sequence of the room', () => {
-      const room = sut.create('general', 'alice', null);
-      sut.join(room.roomId, 'alice', 'node1');
+    it('replays the last 100 messages, oldest first, and reports the first sequence of the room', async () => {
+      const room = await sut.create('general', 'alice', null);
+      await sut.join(room.roomId, 'alice', 'node1');
       sendMany(room.roomId, 'alice', 105);
 
-      const result = sut.join(room.roomId, 'bob', 'node1');
+      const result = await sut.join(room.roomId, 'bob', 'node1');
 
       expect(result.history).toHaveLength(100);
       expect(result.history[0].sequenceNumber).toBe(6);
@@ -124,10 +144,10 @@ describe(RoomHostService.name, () => {
       expect(result.room.lastSequence).toBe(105);
     });
 
-    it('reports firstSequence 0 and no history for an empty room', () => {
-      const room = sut.create('general', 'alice', null);
+    it('reports firstSequence 0 and no history for an empty room', async () => {
+      const room = await sut.create('general', 'alice', null);
 
-      const result = sut.join(room.roomId, 'bob', 'node1');
+      const result = await sut.join(room.roomId, 'bob', 'node1');
 
       expect(result.history).toEqual([]);
       expect(result.firstSequence).toBe(0);
@@ -135,7 +155,7 @@ describe(RoomHostService.name, () => {
 
     it('refuses a room that is not hosted here, and a room being deleted', async () => {
       store.insertRoom(roomRecord({ roomId: 'elsewhere', roomName: 'elsewhere', hostNode: 'node2' }));
-      const room = sut.create('general', 'alice', null);
+      const room = await sut.create('general', 'alice', null);
       store.setRoomState(room.roomId, 'DELETION_PENDING', 'txn-1');
 
       expect(await chatErrorCode(() => sut.join('elsewhere', 'bob', 'node1'))).toBe('ROOM_NOT_FOUND');
@@ -146,12 +166,12 @@ describe(RoomHostService.name, () => {
 
   describe('send', () => {
     let roomId: string;
-    beforeEach(() => {
-      roomId = sut.create('general', 'alice', null).roomId;
-      sut.join(roomId, 'alice', 'node1');
+    beforeEach(async () => {
+      roomId = (await sut.create('general', 'alice', null)).roomId;
+      await sut.join(roomId, 'alice', 'node1');
     });
 
-    it('numbers messages 1..n without gaps and publishes each once, in order', () => {
+    it('numbers messages 1..n without gaps and publishes each once, in order', async () => {
       const sent = sendMany(roomId, 'alice', 5);
 
       expect(sent.map((m) => m.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
@@ -160,7 +180,7 @@ describe(RoomHostService.name, () => {
       expect(store.getRoom(roomId)?.lastSequence).toBe(5);
     });
 
-    it('stamps the message with the clock', () => {
+    it('stamps the message with the clock', async () => {
       clock.advance(1500);
       const { message } = sut.send(roomId, 'alice', 'hi', null);
       expect(message.timestamp).toBe('2026-03-01T12:00:01.500Z');
@@ -182,19 +202,21 @@ describe(RoomHostService.name, () => {
       expect(store.getRoom(roomId)?.lastSequence).toBe(0);
     });
 
-    it('returns the original message for a repeated client_message_id and publishes nothing', () => {
+    it('returns the original message for a repeated client_message_id and publishes nothing', async () => {
       const first = sut.send(roomId, 'alice', 'hi', 'c-1');
+      await first.acked;
 
       const repeat = sut.send(roomId, 'alice', 'hi again', 'c-1');
 
       expect(first.duplicate).toBe(false);
-      expect(repeat).toEqual({ message: first.message, duplicate: true });
+      expect(repeat).toMatchObject({ message: first.message, duplicate: true });
+      await expect(repeat.acked).resolves.toBeUndefined(); // already stored by a majority: answered at once
       expect(events.sequenced).toHaveLength(1);
       expect(store.getRoom(roomId)?.lastSequence).toBe(1);
     });
 
-    it('treats the same client_message_id from another user as a new message', () => {
-      sut.join(roomId, 'bob', 'node1');
+    it('treats the same client_message_id from another user as a new message', async () => {
+      await sut.join(roomId, 'bob', 'node1');
       sut.send(roomId, 'alice', 'hi', 'c-1');
 
       const bobs = sut.send(roomId, 'bob', 'hi', 'c-1');
@@ -206,15 +228,15 @@ describe(RoomHostService.name, () => {
 
   describe('leave', () => {
     let roomId: string;
-    beforeEach(() => {
-      roomId = sut.create('general', 'alice', null).roomId;
-      sut.join(roomId, 'alice', 'node1');
-      sut.join(roomId, 'bob', 'node2');
+    beforeEach(async () => {
+      roomId = (await sut.create('general', 'alice', null)).roomId;
+      await sut.join(roomId, 'alice', 'node1');
+      await sut.join(roomId, 'bob', 'node2');
       events.memberEvents.length = 0;
     });
 
-    it('publishes member_left without a reason for an explicit leave', () => {
-      sut.leave(roomId, 'bob');
+    it('publishes member_left without a reason for an explicit leave', async () => {
+      await sut.leave(roomId, 'bob');
 
       expect(events.memberEvents).toHaveLength(1);
       const { type, event, memberNode } = events.memberEvents[0];
@@ -225,8 +247,8 @@ describe(RoomHostService.name, () => {
       expect(store.getMember(roomId, 'bob')).toBeNull();
     });
 
-    it('includes the reason when one is given', () => {
-      sut.leave(roomId, 'bob', 'Inactivity');
+    it('includes the reason when one is given', async () => {
+      await sut.leave(roomId, 'bob', 'Inactivity');
       expect(events.memberEvents[0].event.reason).toBe('Inactivity');
     });
 
@@ -236,10 +258,10 @@ describe(RoomHostService.name, () => {
     });
 
     it('removes a disconnected member only through the node it is connected through', async () => {
-      sut.join(roomId, 'bob', 'node3'); // bob's node2 connection ended and his client joined again via node3
+      await sut.join(roomId, 'bob', 'node3'); // bob's node2 connection ended and his client joined again via node3
       // the move is replicated, so every node knows which node now holds the name
       expect(events.memberEvents).toEqual([expect.objectContaining({ type: 'member_joined', memberNode: 'node3' })]);
-      sut.join(roomId, 'bob', 'node3');
+      await sut.join(roomId, 'bob', 'node3');
       expect(events.memberEvents).toHaveLength(1); // joining again through the same node changes nothing
       events.memberEvents.length = 0;
 
@@ -247,20 +269,20 @@ describe(RoomHostService.name, () => {
       expect(store.getMember(roomId, 'bob')?.nodeId).toBe('node3');
       expect(events.memberEvents).toEqual([]);
 
-      sut.leave(roomId, 'bob', 'User disconnected', 'node3');
+      await sut.leave(roomId, 'bob', 'User disconnected', 'node3');
       expect(store.getMember(roomId, 'bob')).toBeNull();
       expect(events.memberEvents.map((e) => e.event.reason)).toEqual(['User disconnected']);
     });
   });
 
   describe('removeMembersOf', () => {
-    it("removes exactly the given node's members from the rooms hosted here, with the reason", () => {
-      const a = sut.create('a', 'alice', null).roomId;
-      const b = sut.create('b', 'alice', null).roomId;
-      sut.join(a, 'alice', 'node1');
-      sut.join(a, 'bob', 'node2');
-      sut.join(b, 'carol', 'node2');
-      sut.join(b, 'dave', 'node3');
+    it("removes exactly the given node's members from the rooms hosted here, with the reason", async () => {
+      const a = (await sut.create('a', 'alice', null)).roomId;
+      const b = (await sut.create('b', 'alice', null)).roomId;
+      await sut.join(a, 'alice', 'node1');
+      await sut.join(a, 'bob', 'node2');
+      await sut.join(b, 'carol', 'node2');
+      await sut.join(b, 'dave', 'node3');
       // A replica of a room hosted by node3: its members are node3's business.
       store.insertRoom(roomRecord({ roomId: 'replica', roomName: 'replica', hostNode: 'node3' }));
       store.addMember('replica', 'erin', 'node2', clock.iso());
@@ -281,11 +303,11 @@ describe(RoomHostService.name, () => {
       expect(events.memberEvents).toHaveLength(2);
     });
 
-    it('after a restart, keeps the members who joined through the node\'s new run', () => {
-      const a = sut.create('a', 'alice', null).roomId;
-      sut.join(a, 'bob', 'node2', 'boot-old'); // a ghost: his connection died with node2's old run
-      sut.join(a, 'carol', 'node2', 'boot-new'); // joined again through node2 before we saw the restart
-      sut.join(a, 'dave', 'node2'); // a reference node says no boot id: removed, as before
+    it('after a restart, keeps the members who joined through the node\'s new run', async () => {
+      const a = (await sut.create('a', 'alice', null)).roomId;
+      await sut.join(a, 'bob', 'node2', 'boot-old'); // a ghost: his connection died with node2's old run
+      await sut.join(a, 'carol', 'node2', 'boot-new'); // joined again through node2 before we saw the restart
+      await sut.join(a, 'dave', 'node2'); // a reference node says no boot id: removed, as before
       events.memberEvents.length = 0;
 
       expect(sut.removeMembersOf('node2', 'User disconnected', 'boot-new')).toBe(2);
@@ -294,8 +316,8 @@ describe(RoomHostService.name, () => {
       expect(events.memberEvents.map((e) => e.event.username).sort()).toEqual(['bob', 'dave']);
     });
 
-    it('returns 0 and publishes nothing when the node has no members here', () => {
-      sut.join(sut.create('a', 'alice', null).roomId, 'alice', 'node1');
+    it('returns 0 and publishes nothing when the node has no members here', async () => {
+      await sut.join((await sut.create('a', 'alice', null)).roomId, 'alice', 'node1');
       events.memberEvents.length = 0;
 
       expect(sut.removeMembersOf('node2', 'Node unreachable')).toBe(0);
@@ -305,21 +327,21 @@ describe(RoomHostService.name, () => {
 
   describe('page', () => {
     let roomId: string;
-    beforeEach(() => {
-      roomId = sut.create('general', 'alice', null).roomId;
-      sut.join(roomId, 'alice', 'node1');
+    beforeEach(async () => {
+      roomId = (await sut.create('general', 'alice', null)).roomId;
+      await sut.join(roomId, 'alice', 'node1');
       sendMany(roomId, 'alice', 10);
     });
 
     const seqs = (messages: MessageRecord[]) => messages.map((m) => m.sequenceNumber);
 
-    it('without a bound returns the newest messages, ascending, with has_more', () => {
+    it('without a bound returns the newest messages, ascending, with has_more', async () => {
       const page = sut.page(roomId, { limit: 4 });
       expect(seqs(page.messages)).toEqual([7, 8, 9, 10]);
       expect(page).toMatchObject({ hasMore: true, firstSequence: 1, lastSequence: 10 });
     });
 
-    it('before: the messages just below the bound; has_more until the first message is reached', () => {
+    it('before: the messages just below the bound; has_more until the first message is reached', async () => {
       const middle = sut.page(roomId, { before: 6, limit: 3 });
       expect(seqs(middle.messages)).toEqual([3, 4, 5]);
       expect(middle.hasMore).toBe(true);
@@ -329,7 +351,7 @@ describe(RoomHostService.name, () => {
       expect(start.hasMore).toBe(false);
     });
 
-    it('after: the messages just above the bound; has_more until the last message is reached', () => {
+    it('after: the messages just above the bound; has_more until the last message is reached', async () => {
       const middle = sut.page(roomId, { after: 6, limit: 2 });
       expect(seqs(middle.messages)).toEqual([7, 8]);
       expect(middle.hasMore).toBe(true);
@@ -350,9 +372,9 @@ describe(RoomHostService.name, () => {
 
   describe('onApplicationBootstrap (recovery after a restart)', () => {
     it("removes the members that were connected to this node and announces 'User disconnected'", async () => {
-      const roomId = sut.create('general', 'alice', null).roomId;
-      sut.join(roomId, 'alice', 'node1');
-      sut.join(roomId, 'bob', 'node2');
+      const roomId = (await sut.create('general', 'alice', null)).roomId;
+      await sut.join(roomId, 'alice', 'node1');
+      await sut.join(roomId, 'bob', 'node2');
       // A room hosted by node2 in which a user of ours is a member: not this host's to change.
       store.insertRoom(roomRecord({ roomId: 'replica', roomName: 'replica', hostNode: 'node2' }));
       store.addMember('replica', 'carol', 'node1', clock.iso());
@@ -372,7 +394,7 @@ describe(RoomHostService.name, () => {
     });
 
     it.each(['DELETION_PENDING', 'ROLLING_BACK'] as const)('puts a room left in %s back to ACTIVE and announces it', async (state) => {
-      const room = sut.create('general', 'alice', null);
+      const room = await sut.create('general', 'alice', null);
       store.setRoomState(room.roomId, state, 'txn-1');
       events.roomsChanged.length = 0;
 
@@ -384,8 +406,8 @@ describe(RoomHostService.name, () => {
     });
 
     it('completes a deletion that was COMMITTING: room gone, tombstone kept, deletion announced', async () => {
-      const room = sut.create('general', 'alice', null);
-      sut.join(room.roomId, 'bob', 'node2');
+      const room = await sut.create('general', 'alice', null);
+      await sut.join(room.roomId, 'bob', 'node2');
       sut.send(room.roomId, 'bob', 'hi', null);
       store.setRoomState(room.roomId, 'COMMITTING', 'txn-9');
 
@@ -398,7 +420,7 @@ describe(RoomHostService.name, () => {
     });
 
     it('leaves ACTIVE rooms and other hosts\u2019 rooms alone', async () => {
-      const room = sut.create('general', 'alice', null);
+      const room = await sut.create('general', 'alice', null);
       store.insertRoom(roomRecord({ roomId: 'replica', roomName: 'replica', hostNode: 'node2', state: 'DELETION_PENDING', deletionTxn: 'txn-2' }));
       events.roomsChanged.length = 0;
 

@@ -37,13 +37,20 @@ describe(ReplicaRpcController.name, () => {
     sut.rollbackDeleteRoom(['r1', 'txn'], signedBy(null));
     await sut.replicateEventsJson(['node1', '[]']);
     sut.requestSync(['node1']);
+    // the 2PC calls may name the coordinator's host epoch (null: a node that names none)
+    sut.prepareDeleteRoom(['r1', 'txn', 'node1', 'alice', 2]);
+    sut.commitDeleteRoom(['r1', 'txn', 'general', 2], signedBy('node1'));
+    sut.rollbackDeleteRoom(['r1', 'txn', 2], signedBy('node1'));
     expect(calls).toEqual([
       ['message', 'r1', message, 'node1'],
-      ['prepare', 'r1', 'txn', 'node1', undefined],
-      ['commit', 'r1', 'txn', null, 'node1'],
-      ['rollback', 'r1', 'txn', null],
+      ['prepare', 'r1', 'txn', 'node1', undefined, null],
+      ['commit', 'r1', 'txn', null, 'node1', null],
+      ['rollback', 'r1', 'txn', null, null],
       ['receive', 'node1', []],
       ['syncFrom', 'node1'],
+      ['prepare', 'r1', 'txn', 'node1', 'alice', 2],
+      ['commit', 'r1', 'txn', 'general', 'node1', 2],
+      ['rollback', 'r1', 'txn', 'node1', 2],
     ]);
   });
 

@@ -9,6 +9,9 @@ import { PeerDirectory } from '../../peers/peer-directory';
 import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
 import { ReplicaService } from './replica.service';
 import { RoomHostAuthority } from './room-host-authority';
+import { LogReconciler } from './log-reconciler';
+import { HostChanges } from './host-changes';
+import { RoomHostService } from '../host/room-host.service';
 
 const ROOM = {
   room_id: 'r1',
@@ -39,6 +42,7 @@ describe(ReplicaService.name, () => {
     fetched.length = 0;
     const peers = {
       has: (id: string) => id === 'node2' || id === 'node3',
+      subscribe: () => undefined,
       call: async (_node: string, method: string, params: unknown[]) => {
         fetched.push([method, ...params]);
         return { success: true, messages: [message(2)].map((e) => (e as Extract<ReplicationEvent, { kind: 'message' }>).message), first_sequence: 1, last_sequence: 2 };
@@ -48,7 +52,10 @@ describe(ReplicaService.name, () => {
       providers: [
         ReplicaService,
         RoomHostAuthority,
+        LogReconciler,
+        HostChanges,
         ClientRegistry,
+        { provide: RoomHostService, useValue: { stopServing: () => undefined } }, // this node hosts none of these rooms
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
         { provide: CHAT_STORE, useValue: store },
         { provide: Clock, useValue: new FakeClock() },

@@ -3,6 +3,7 @@ import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
+import type { LocalWrites } from '../host/local-writes';
 import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -11,10 +12,12 @@ import { RoomHosts } from './room-hosts';
 /** node2 is configured; each test sets what its calls answer. */
 class FakePeers {
   failed = false;
+  suspected = false;
   answer: () => Promise<unknown> = async () => undefined;
   readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
   has = (nodeId: string) => nodeId === 'node2';
   isFailed = () => this.failed;
+  isSuspected = () => this.suspected;
   call = (nodeId: string, method: string, params: unknown) => {
     this.calls.push({ nodeId, method, params });
     return this.answer();
@@ -29,15 +32,15 @@ describe(RoomHosts.name, () => {
 
   beforeEach(() => {
     peers = new FakePeers();
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, {} as LocalWrites);
   });
 
-  it('serves a room created here locally, answering each send before the next request, and any other room at its host', () => {
+  it('serves a room created here locally, sequencing later sends while earlier ones wait for their majority, and any other room at its host', () => {
     const local = sut.for(roomRecord({ hostNode: 'node1' }));
     const remote = sut.for(roomRecord({ hostNode: 'node2' }));
 
     expect(local).toBeInstanceOf(LocalRoomHost);
-    expect(local.maxSendsInFlight).toBe(1);
+    expect(local.maxSendsInFlight).toBeGreaterThan(1);
     expect(remote).toBeInstanceOf(RemoteRoomHost);
     expect(remote.nodeId).toBe('node2');
     expect(remote.maxSendsInFlight).toBeGreaterThan(1);
@@ -51,10 +54,33 @@ describe(RoomHosts.name, () => {
     expect(peers.calls).toEqual([]);
   });
 
+  it('refuses retryably, without calling, while the failover probe suspects the host (a failover may be under way)', async () => {
+    peers.suspected = true;
+    await expect(sut.for(roomRecord({ hostNode: 'node2' })).send(item)).rejects.toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', details: { retryable: true } });
+    expect(peers.calls).toEqual([]);
+  });
+
+  it('names the host epoch this node knows in joins and forwards, so a replaced host can tell', async () => {
+    const remote = sut.for(roomRecord({ hostNode: 'node2', hostEpoch: 3 }));
+    peers.answer = async () => ({ success: true, message_id: 'm1', sequence_number: 1, timestamp: 't' });
+    await remote.send(item);
+    await remote.join('alice').catch(() => undefined); // the answer is no join reply: only the call matters here
+    expect(peers.calls).toEqual([
+      { nodeId: 'node2', method: 'forward_message', params: { ...item, host_epoch: 3 } },
+      { nodeId: 'node2', method: 'join_room', params: ['r1', 'alice', 'node1', 'boot-1', 3] },
+    ]);
+  });
+
   it('maps a failed or timed-out call to ADMIN_NODE_UNAVAILABLE and keeps the host\'s own refusal codes', async () => {
     const remote = sut.for(roomRecord({ hostNode: 'node2' }));
     peers.answer = () => Promise.reject(new Error('timeout after 5000 ms'));
-    await expect(remote.send(item)).rejects.toEqual(new ChatError('ADMIN_NODE_UNAVAILABLE', 'Failed to contact administrator node: timeout after 5000 ms'));
+    const timedOut = await remote.send(item).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(ChatError);
+    expect(timedOut).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', message: 'Failed to contact administrator node: timeout after 5000 ms', details: { retryable: true } });
+
+    // the host's own "not now" (no majority, switch in progress) stays retryable for the client
+    peers.answer = async () => ({ success: false, error: 'Not confirmed by a majority of nodes', error_code: 'ADMIN_NODE_UNAVAILABLE' });
+    await expect(remote.send(item)).rejects.toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', details: { retryable: true } });
 
     peers.answer = async () => ({ success: false, error: 'You are not a member of this room', error_code: 'NOT_MEMBER' });
     await expect(remote.send(item)).rejects.toMatchObject({ code: 'NOT_MEMBER' });

@@ -1,0 +1,43 @@
+import type { Logger } from '@nestjs/common';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import { JsonBatchFallback } from './json-batch-fallback';
+
+describe(JsonBatchFallback.name, () => {
+  const warnings: string[] = [];
+  const logger = { warn: (m: string) => void warnings.push(m) } as unknown as Logger;
+  let sut: JsonBatchFallback;
+  let used: string[];
+  const json = (outcome: () => Promise<string>) => () => (used.push('json'), outcome());
+  const structs = () => (used.push('structs'), Promise.resolve('structs'));
+
+  beforeEach(() => {
+    warnings.length = 0;
+    used = [];
+    sut = new JsonBatchFallback('node2', logger);
+  });
+
+  it('sends JSON while the peer knows the JSON methods', async () => {
+    expect(await sut.run(json(async () => 'json'), structs)).toBe('json');
+    expect(used).toEqual(['json']);
+  });
+
+  it('falls back to structs for a peer that does not know them (an earlier version), and stays there, warning once', async () => {
+    const unknown = json(() => Promise.reject(new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'unknown method')));
+    expect(await sut.run(unknown, structs)).toBe('structs');
+    expect(await sut.run(unknown, structs)).toBe('structs');
+    expect(used).toEqual(['json', 'structs', 'structs']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('passes any other failure on (a stale-epoch refusal must reach the outbox, not be retried as structs)', async () => {
+    const stale = new XmlRpcFault(XmlRpcFaultCode.StaleEpoch, 'stale host epoch 1 for room r1: current host node3 epoch 2 promised 2');
+    await expect(sut.run(json(() => Promise.reject(stale)), structs)).rejects.toBe(stale);
+    expect(used).toEqual(['json']);
+  });
+
+  it('tries JSON again after the peer restarted (it may have been upgraded)', async () => {
+    await sut.run(json(() => Promise.reject(new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'unknown method'))), structs);
+    sut.retryJson();
+    expect(await sut.run(json(async () => 'json'), structs)).toBe('json');
+  });
+});
