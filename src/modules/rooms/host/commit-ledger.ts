@@ -42,10 +42,11 @@ export class CommitLedger {
     }
     const waiting = entry;
     return new Promise<void>((resolve, reject) => {
-      waiting.waiters.push({ resolve, reject });
+      const waiter = { resolve, reject };
+      waiting.waiters.push(waiter);
       stored.then(
         () => this.committed(message.roomId, message.sequenceNumber),
-        (e: Error) => this.gaveUp(waiting, e),
+        (e: Error) => this.gaveUp(waiting, waiter, e),
       );
     });
   }
@@ -85,9 +86,11 @@ export class CommitLedger {
   }
 
   /** This send's wait is over; the message stays pending, shown if a later one commits (it then did too). */
-  private gaveUp(entry: Pending, e: Error): void {
-    const waiters = entry.waiters;
-    entry.waiters = [];
-    for (const w of waiters) w.reject(hostUnavailable(`The message was not confirmed by a majority of nodes (${e.message}); retry with the same client_message_id`));
+  private gaveUp(entry: Pending, waiter: Pending['waiters'][number], e: Error): void {
+    // only the wait this replication was for: a retry waiting on its own replication stays
+    const i = entry.waiters.indexOf(waiter);
+    if (i === -1) return;
+    entry.waiters.splice(i, 1);
+    waiter.reject(hostUnavailable(`The message was not confirmed by a majority of nodes (${e.message}); retry with the same client_message_id`));
   }
 }

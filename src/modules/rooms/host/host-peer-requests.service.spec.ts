@@ -106,9 +106,7 @@ describe(`${HostPeerRequests.name} (forwards answered at the majority)`, () => {
     expect(store.getRoom('r1')?.lastSequence).toBe(2);
   });
 
-  // BUG (reported, CommitLedger.gaveUp): the first wait's timeout also refuses a retry that is still
-  // waiting on its own replication, so the sender's node is told to retry once more for nothing.
-  it.failing("a retry sent while the first forward still waits is answered by its own majority, not the first one's timeout", async () => {
+  it("a retry sent while the first forward still waits is answered by its own majority, not the first one's timeout", async () => {
     const first = sut.sequenceAll([item('two', { client_message_id: 'c2' })]);
     await flushPromises();
     const retry = sut.sequenceAll([item('two', { client_message_id: 'c2' })]); // the sender's node gave up on the first call
