@@ -32,7 +32,7 @@ import { readDb, type Msg } from './support';
  * every room_host_changed a sender was told).
  *
  * CHAOS_SEED picks the fault plan and the senders' choices (printed at the start); CHAOS_ROUNDS
- * (default 8) and CHAOS_SENDERS (default 6) make a longer soak, e.g.
+ * (default 7, ~40-60 s here) and CHAOS_SENDERS (default 6) make a longer soak, e.g.
  *   CHAOS_SEED=7 CHAOS_ROUNDS=40 npx jest test/durability/chaos.e2e-spec.ts
  * CHAOS_NETNS=0 runs on loopback even as root (isolations then become pauses); CHAOS_LOGS=dir
  * keeps the node logs.
@@ -40,7 +40,7 @@ import { readDb, type Msg } from './support';
  */
 
 const SEED = envInt('CHAOS_SEED', 20240611);
-const ROUNDS = envInt('CHAOS_ROUNDS', 8);
+const ROUNDS = envInt('CHAOS_ROUNDS', 7);
 const SENDERS = envInt('CHAOS_SENDERS', 6);
 /** Isolations need network namespaces (root); CHAOS_NETNS=0 keeps the run on loopback. */
 const NETNS_UNAVAILABLE = process.env.CHAOS_NETNS === '0' ? 'CHAOS_NETNS=0' : NetnsLab.unavailable();

@@ -163,7 +163,7 @@ describeLab('failover under real network partitions (nodes in network namespaces
   const refusalCount = (label: string, from: number) => ledger.errors.slice(from).filter((e) => e.label === label).length;
 
   /** Heals, waits for every sender's message in flight, then the full cluster check. */
-  async function healAndCheck(rooms: string[]): Promise<void> {
+  async function healAndCheck(scenario: string, rooms: string[]): Promise<void> {
     lab.heal();
     await meshHealthy(cluster!.nodes, 20_000);
     await within(Promise.all(chatters.map((c) => c.finish())), 30_000, 'every sender acknowledged after healing');
@@ -172,7 +172,7 @@ describeLab('failover under real network partitions (nodes in network namespaces
     await checkCluster(cluster!.nodes, rooms, ledger);
     expect(ledger.acks.size).toBeGreaterThan(0);
     const epochs = rooms.map((r) => hostOf(node(1), r)).join(' ');
-    process.stdout.write(`[partition] ${expect.getState().currentTestName}: ${ledger.acks.size} acks, ${ledger.errors.length} refusals, ${chatters.reduce((n, c) => n + c.rejoins, 0)} re-joins; rooms end on ${epochs}\n`);
+    process.stdout.write(`[partition] ${scenario}: ${ledger.acks.size} acks, ${ledger.errors.length} refusals, ${chatters.reduce((n, c) => n + c.rejoins, 0)} re-joins; rooms end on ${epochs}\n`);
   }
 
   it('isolated host: the majority elects node2 at epoch 2 and keeps acknowledging; the old host acknowledges nothing, then steps down and converges', async () => {
@@ -207,7 +207,7 @@ describeLab('failover under real network partitions (nodes in network namespaces
     await eventually(() => hostOf(node(1), r) === 'node2@2', FAILOVER_DEADLINE_MS, 50);
     await eventually(() => ledger.hostChanges.some((h) => h.label === 'alice' && h.admin_node === 'node2' && h.host_epoch === 2), FAILOVER_DEADLINE_MS, 50);
     await acked([alice], 3, healedAt, 15_000);
-    await healAndCheck([r]);
+    await healAndCheck('isolated host', [r]);
     expect(alice.member.node.spec.nodeId).toBe('node1'); // its acks after healing came through node1, now a replica
   });
 
@@ -230,7 +230,7 @@ describeLab('failover under real network partitions (nodes in network namespaces
     const healedAt = Date.now();
     lab.heal();
     await acked([carol], 3, healedAt, 15_000);
-    await healAndCheck([r]);
+    await healAndCheck('isolated peer', [r]);
     expect([1, 2, 3].map((n) => hostOf(node(n), r))).toEqual(['node1@1', 'node1@1', 'node1@1']);
     expect(ledger.hostChanges).toEqual([]);
     for (const n of cluster!.nodes) expect(logOf(n)).not.toMatch(/failed over from/);
@@ -260,7 +260,7 @@ describeLab('failover under real network partitions (nodes in network namespaces
     await acked(on(1, 3), 3, cutAt + FENCE_BOUND_MS);
     expect(rooms.map((r) => hostOf(node(1), r))).toEqual(['node1@3', 'node1@2']);
     expect(on(2).flatMap((c) => c.acksSince(cutAt + FENCE_BOUND_MS))).toEqual([]);
-    await healAndCheck(rooms);
+    await healAndCheck('one against two, twice', rooms);
     expect([1, 2, 3].map((n) => rooms.map((r) => hostOf(node(n), r)).join(' '))).toEqual(Array(3).fill('node1@3 node1@2'));
   });
 });

@@ -112,6 +112,12 @@ run('web client: a room survives the kill -9 of its host', () => {
       // Its lobby too, well before the 10 s periodic refresh (the list it got on reconnecting predates the move).
       await dan.page.waitForSelector(`#room-list .room-item:has-text("${ROOM}") .info:has-text("host ${newHost}")`, { timeout: 3000 });
 
+      // The operators' status page, served by a survivor, lists the move.
+      const ops = await openPage(browser, 'ops', `${node3.url}status`);
+      await ops.page.waitForSelector(`#failover-list li:has-text("moved from node1 to ${newHost}")`, { timeout: 10000 });
+      expect(appErrors(ops)).toEqual([]);
+      await ops.context.close();
+
       for (const p of pages) for (const text of during) await waitForText(p, text, 20000);
       for (const p of [alice, carol, dan]) await send(p, `${p.name} after the failover`);
       for (const p of pages) for (const q of pages) await waitForText(p, `${q.name} after the failover`, 15000);

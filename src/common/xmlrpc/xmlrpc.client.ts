@@ -51,8 +51,9 @@ export class XmlRpcClient extends ClientProxy {
   }
 
   /** Resolves with the result; rejects with XmlRpcFault, XmlRpcTimeoutError or XmlRpcTransportError. */
-  call<T = unknown>(method: string, params: unknown[], timeoutMs = this.timeoutMs): Promise<T> {
-    return this.request<T>(method, params, timeoutMs, new AbortController().signal);
+  /** `signal` ends the call early (e.g. its peer is suspected down), as a transport error. */
+  call<T = unknown>(method: string, params: unknown[], timeoutMs = this.timeoutMs, signal: AbortSignal = new AbortController().signal): Promise<T> {
+    return this.request<T>(method, params, timeoutMs, signal);
   }
 
   /** Nothing to open: connections are made per call and kept alive by the agent. */

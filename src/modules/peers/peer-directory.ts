@@ -1,14 +1,15 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
-import { PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
+import { loggedFailures, PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
 import { QuorumAck, QuorumWaits } from './quorum-ack';
 import { parseStaleEpoch } from '../../common/protocol/stale-epoch';
 import type { PeerStatusListener } from './peer-status-listener';
 import { PeerSuspicion } from './peer-suspicion';
+import { UnknownPeerError } from './unknown-peer-error';
 import { forwardItemBytes, JsonBatchFallback } from './json-batch-fallback';
 import { roomOfEvent, type ForwardItem, type PeerMethod, type PeerParams, type PeerResult, type ReplicationEvent } from '../../common/protocol/peer-wire';
 
@@ -22,12 +23,6 @@ export interface ReplicationBacklog extends OutboxBacklog {
   peer: string;
 }
 
-
-export class UnknownPeerError extends Error {
-  constructor(nodeId: string) {
-    super(`Node ${nodeId} is not in PEER_NODES`);
-  }
-}
 
 interface Peer {
   nodeId: string;
@@ -45,6 +40,8 @@ interface Peer {
   /** The failover probe's own connection: a busy heartbeat or data connection must not delay it. */
   probes: XmlRpcClient;
   suspicion: PeerSuspicion;
+  /** Aborted when the peer becomes suspected: calls waiting on a dead peer end at once, not at their timeout. */
+  calls: AbortController;
 }
 
 /**
@@ -52,12 +49,13 @@ interface Peer {
  * Every outgoing peer call goes through `call`, which always has a timeout.
  */
 @Injectable()
-export class PeerDirectory implements OnModuleDestroy {
+export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger(PeerDirectory.name);
   private readonly peers = new Map<string, Peer>();
   private readonly listeners: PeerStatusListener[] = [];
   private callObserver: PeerCallObserver | null = null;
   private readonly quorumWaits: QuorumWaits;
+  private stopping = false;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -78,7 +76,7 @@ export class PeerDirectory implements OnModuleDestroy {
       // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), outbox: undefined as unknown as PeerOutbox };
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), calls: new AbortController(), outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.sendReplication(peer, batch),
         () => health.isFailed,
@@ -86,16 +84,15 @@ export class PeerDirectory implements OnModuleDestroy {
           if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
           peer.needsSync = true;
         },
-        {
-          maxBatchBytes: PEER_BATCH_BYTES,
-          now: () => clock.now(),
-          onFailing: (b) =>
-            this.logger.warn(`Replication to ${nodeId} is stuck: ${b.failures} calls in a row refused or unanswered, ${b.pending} event(s) pending, oldest ${Math.round((b.oldestPendingMs ?? 0) / 1000)} s; last error: ${b.lastError}`),
-          onRecovered: (failures) => this.logger.log(`Replication to ${nodeId} flows again after ${failures} failed call(s)`),
-        },
+        { maxBatchBytes: PEER_BATCH_BYTES, now: () => clock.now(), ...loggedFailures(this.logger, nodeId) },
       );
       this.peers.set(nodeId, peer);
     }
+  }
+
+  /** Shutting down: the store may close before the last heartbeat answers, so listeners hear nothing more. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   onModuleDestroy(): void {
@@ -136,6 +133,8 @@ export class PeerDirectory implements OnModuleDestroy {
     for (const peer of this.peers.values()) {
       const silentMs = peer.suspicion.silentFor(this.clock.now(), timeoutMs);
       if (silentMs === null) continue;
+      peer.calls.abort();
+      peer.calls = new AbortController();
       this.logger.warn(`Peer ${peer.nodeId} has not answered for ${(silentMs / 1000).toFixed(1)} s: suspected down (FAILOVER_TIMEOUT)`);
       this.emit((l) => l.onPeerSuspected?.(peer.nodeId));
     }
@@ -175,7 +174,7 @@ export class PeerDirectory implements OnModuleDestroy {
   call<M extends PeerMethod>(nodeId: string, method: M, params: PeerParams<M>, timeoutMs?: number): Promise<PeerResult<M>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return this.timed(nodeId, method, peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs));
+    return this.timed(nodeId, method, peer.client.call<PeerResult<M>>(method, params as unknown[], timeoutMs ?? this.config.peerCallTimeoutMs, peer.calls.signal));
   }
 
   observeCalls(observer: PeerCallObserver): void {
@@ -287,6 +286,7 @@ export class PeerDirectory implements OnModuleDestroy {
   }
 
   private emit(fn: (l: PeerStatusListener) => void): void {
+    if (this.stopping) return;
     for (const l of this.listeners) {
       try {
         fn(l);

@@ -41,6 +41,13 @@ export interface OutboxOptions {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The outbox callbacks that log, once each, when replication to `peer` gets stuck and when it flows again. */
+export const loggedFailures = (logger: { warn(m: string): void; log(m: string): void }, peer: string): Pick<OutboxOptions, 'onFailing' | 'onRecovered'> => ({
+  onFailing: (b) =>
+    logger.warn(`Replication to ${peer} is stuck: ${b.failures} calls in a row refused or unanswered, ${b.pending} event(s) pending, oldest ${Math.round((b.oldestPendingMs ?? 0) / 1000)} s; last error: ${b.lastError}`),
+  onRecovered: (failures) => logger.log(`Replication to ${peer} flows again after ${failures} failed call(s)`),
+});
+
 /**
  * Ordered delivery of replication events to one peer: one call in flight at a time, later events
  * batched into the next call (bounded by count and by encoded bytes, so a batch always fits the
