@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import * as net from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
@@ -99,6 +100,32 @@ describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
     jest.spyOn(sut, 'call').mockImplementation(((node: string) => (node === 'node2' ? Promise.reject(new StaleEpochRefused(current, 1)) : new Promise(() => undefined))) as never);
     void sut.replicate(deleted).catch(() => undefined);
     expect(await heard.promise).toEqual([current, 'node2']);
+  });
+
+  it('ends the calls waiting on a peer as soon as it is suspected, not at their timeout', async () => {
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      ({ moduleRef, sut } = await directory(0, clock, { PEER_NODES: `node2:http://127.0.0.1:${port}`, PEER_CALL_TIMEOUT: '60' }));
+      const waiting = sut.call('node2', 'get_hosted_rooms', []);
+      expect(await peek(waiting)).toBe('pending');
+      clock.advance(1000);
+      sut.checkSilence(1000);
+      await expect(waiting).rejects.toThrow(); // at once: the jest timeout is far below PEER_CALL_TIMEOUT
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('tells listeners nothing once the application is shutting down (the store may be closed)', async () => {
+    ({ moduleRef, sut } = await directory(2, clock));
+    const heard: string[] = [];
+    sut.subscribe({ onPeerSuspected: (id) => void heard.push(id) });
+    sut.beforeApplicationShutdown();
+    clock.advance(1000);
+    sut.checkSilence(1000);
+    expect(heard).toEqual([]);
   });
 
   describe('suspicion', () => {
