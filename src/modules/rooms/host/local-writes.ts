@@ -11,8 +11,8 @@ interface Queued {
 /**
  * The host's writes for local clients (sends, room creations), run together once per turn of the
  * event loop in one commit: with synchronous=FULL every commit is an fsync, so a burst costs one
- * instead of one per request (forwarded sends get the same from forward_messages). Each write is
- * a savepoint of its own, so one that fails undoes only itself; they run in submission order.
+ * instead of one per request (forwarded sends get the same from forward_messages). A write that
+ * fails undoes only itself (ChatStore's writes are savepoints); they run in submission order.
  */
 @Injectable()
 export class LocalWrites {
@@ -39,9 +39,10 @@ export class LocalWrites {
     outcomes.forEach((o, i) => ('value' in o ? batch[i].resolve(o.value) : batch[i].reject(o.error)));
   }
 
+  /** `work` must be atomic on its own (the store's writes are: each is a savepoint inside the batch). */
   private attempt(q: Queued): { value: unknown } | { error: unknown } {
     try {
-      return { value: this.store.transaction(q.work) };
+      return { value: q.work() };
     } catch (e) {
       if (e instanceof ChatError && e.code === 'STORE_UNAVAILABLE') throw e; // rolls back the whole batch
       return { error: e };
