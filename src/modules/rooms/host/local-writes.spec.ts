@@ -14,7 +14,7 @@ describe(LocalWrites.name, () => {
     const transaction = store.transaction.bind(store);
     commits = 0;
     let depth = 0;
-    // counts outermost transactions only: the commits (each write is a savepoint inside one)
+    // counts outermost transactions only: the commits (a store write inside one is a savepoint)
     jest.spyOn(store, 'transaction').mockImplementation(<T>(fn: () => T): T => {
       if (depth === 0) commits++;
       depth++;
@@ -52,16 +52,17 @@ describe(LocalWrites.name, () => {
     expect(contents()).toEqual(['one', 'two']);
   });
 
-  it('a write that fails undoes only itself; the others of its turn are kept', async () => {
-    const failing = () => {
-      append('half-done')(); // written, then refused: its savepoint is rolled back
+  it('a write that is refused fails alone; the others of its turn are kept', async () => {
+    // writes are atomic on their own (each store write is a savepoint): a refusal comes before it writes, as in RoomHostService.send
+    const refused = () => {
       throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     };
-    const outcomes = await Promise.allSettled([sut.run(append('one')), sut.run(failing), sut.run(append('two'))]);
+    const outcomes = await Promise.allSettled([sut.run(append('one')), sut.run(refused), sut.run(append('two'))]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'NOT_MEMBER' });
     expect(contents()).toEqual(['one', 'two']);
     expect(store.getRoom('r1')?.lastSequence).toBe(2);
+    expect(commits).toBe(1);
   });
 
   it('a store that cannot write rolls the whole turn back: every write of it is refused', async () => {
