@@ -308,7 +308,7 @@ function storeCeiling(opts: Options): { perSecond: number; count: number } {
   const dir = mkdtempSync(join(tmpdir(), 'chat-store-bench-'));
   const store = ChatStore.open(dir);
   try {
-    store.insertRoom({ roomId: 'r', roomName: 'bench', description: null, creatorId: 'b', hostNode: 'n', hostEpoch: 1, state: 'ACTIVE', createdAt: new Date().toISOString(), lastSequence: 0, deletionTxn: null });
+    store.insertRoom({ roomId: 'r', roomName: 'bench', description: null, creatorId: 'b', hostNode: 'n', hostEpoch: 1, promisedEpoch: 1, epochStart: 1, logEpoch: 1, state: 'ACTIVE', createdAt: new Date().toISOString(), lastSequence: 0, deletionTxn: null });
     const content = 'm'.repeat(opts.size);
     const deadline = performance.now() + opts.seconds * 1000;
     const t0 = performance.now();
