@@ -24,7 +24,8 @@ export class FailoverHealthIndicator {
     const suspected = this.peers.nodeIds.filter((p) => this.peers.isSuspected(p));
     const live = 1 + this.peers.livePeers().length;
     const degraded: string[] = [];
-    if (this.config.failoverTimeoutMs > 0 && live < this.peers.majority) {
+    // acknowledgements need a majority with failover off too
+    if (live < this.peers.majority) {
       degraded.push(`no majority: ${live} of ${this.peers.nodeIds.length + 1} nodes answer (${this.peers.majority} needed); no change can be acknowledged`);
     }
     for (const s of suspected) {
