@@ -779,16 +779,13 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
     expect(crashes).toEqual([]);
     expect(badStops).toEqual([]);
     const bad = /( - (ERROR|CRITICAL|FATAL) - |Unhandled|uncaught|Node failed to start|WAL checkpointer failed|log file .* failed)/i;
-    // The one ERROR the faults cause by themselves: a replica filling a gap from a host that was just
-    // killed (or the replica's own shutdown aborting the fetch). The batch is refused (the host's
-    // outbox sends it again) or the replica catches up when the host is back; (1)-(3) check that
-    // nothing was lost by it. Any other cause still fails here.
-    const expected = /^\S+ - node\d - ReplicaService - ERROR - Applying replication from node\d failed: XML-RPC call get_messages to \S+ (failed: (socket hang up|aborted|connect ECONNREFUSED \S+|read ECONNRESET|write EPIPE)|got no answer within \d+ ms)$/;
+    // A replica whose gap fetch from a killed or paused host fails logs a WARNING (the host sends the
+    // batch again; (1)-(3) check nothing was lost by it): every ERROR here is a defect.
     const lines: string[] = [];
     for (let ix = 1; ix <= NODES; ix++) {
       const file = path.join(cluster.node(ix).env.LOG_DIR, `node${ix}.log`);
       const text = [fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '', ...lifetimes[ix - 1]].join('\n');
-      for (const line of text.split('\n')) if (bad.test(line) && !expected.test(line)) lines.push(`node${ix}: ${line}`);
+      for (const line of text.split('\n')) if (bad.test(line)) lines.push(`node${ix}: ${line}`);
     }
     expect(first([...new Set(lines)])).toEqual([]);
   });

@@ -10,6 +10,7 @@ import type { MessageWire, ReplicationEvent, RoomWire } from '../../../common/pr
 import { BurstWarning } from '../../../common/logging/burst-warning';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
 import { StaleEpochRefused } from '../../../common/protocol/stale-epoch';
+import { XmlRpcTransportError } from '../../../common/xmlrpc';
 import { epochOfEvent } from '../../../common/protocol/peer-wire';
 import { LogReconciler } from './log-reconciler';
 import { HostChanges } from './host-changes';
@@ -76,7 +77,9 @@ export class ReplicaService implements OnModuleDestroy {
         this.refusals.note(`Refused replication from ${fromNode}: ${e.faultString}`);
         throw e;
       }
-      this.logger.error(`Applying replication from ${fromNode} failed: ${e.message}`);
+      // a peer that did not answer a gap fetch is a fault of the cluster, not of this node: the host sends the batch again
+      if (e instanceof XmlRpcTransportError) this.logger.warn(`Applying replication from ${fromNode} waits: ${e.message}`);
+      else this.logger.error(`Applying replication from ${fromNode} failed: ${e.message}`);
       throw new RpcException(`replication batch not applied: ${e.message}`);
     });
   }
