@@ -17,6 +17,8 @@ export class LogReconciler {
   /** `room@epoch` whose copy was aligned with that epoch's host in this run. */
   private readonly aligned = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Aligned rooms whose log epoch has not moved yet: advanceLogEpoch, called per applied message, looks at nothing else. */
+  private readonly behind = new Set<string>();
 
   constructor(
     @Inject(CHAT_STORE) private readonly store: ChatStore,
@@ -37,6 +39,7 @@ export class LogReconciler {
       run = this.alignWith(roomId, room.hostNode)
         .then(() => {
           this.aligned.add(`${roomId}@${room.hostEpoch}`);
+          this.behind.add(roomId);
           this.advanceLogEpoch(roomId);
         })
         .finally(() => this.running.delete(roomId));
@@ -47,10 +50,12 @@ export class LogReconciler {
 
   /** The copy now follows its host's epoch once it holds everything before that epoch's first sequence. */
   advanceLogEpoch(roomId: string): void {
+    if (!this.behind.has(roomId)) return;
     const room = this.store.getRoom(roomId);
-    if (!room || room.logEpoch >= room.hostEpoch || !this.aligned.has(`${roomId}@${room.hostEpoch}`)) return;
-    if (room.lastSequence < room.epochStart - 1) return;
+    if (!room || room.logEpoch >= room.hostEpoch) return void this.behind.delete(roomId);
+    if (!this.aligned.has(`${roomId}@${room.hostEpoch}`) || room.lastSequence < room.epochStart - 1) return;
     this.store.setEpochs(roomId, { ...room, logEpoch: room.hostEpoch });
+    this.behind.delete(roomId);
   }
 
   /** Drops this node's messages after the last one `source` holds identically; returns how many. */
