@@ -99,7 +99,7 @@ export class HostPeerRequests {
     try {
       sequenced = this.store.transaction(() => items.map((item) =>
         typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
-          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null, item.host_epoch ?? null)
+          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null, Number.isInteger(item.host_epoch) ? (item.host_epoch as number) : null)
           : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
       ));
     } catch (e) {
