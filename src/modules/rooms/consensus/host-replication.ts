@@ -1,0 +1,115 @@
+import type { CoreConfig } from './core-types';
+import { MESSAGE, PROMOTE, type Entry, type PromoteData } from './log-entry';
+import { Progress } from './progress';
+import { majorityIndex } from './quorum';
+import type { RaftLog } from './raft-log';
+import type { AppendResult, RoomMessage } from './room-messages';
+
+/**
+ * The host's side of one room's log at one epoch: what each follower holds, when an index
+ * commits, and which appends go out. Created when a node wins an election, dropped when it is
+ * no longer host.
+ */
+export class HostReplication {
+  private readonly progress: Map<string, Progress>;
+
+  constructor(
+    private readonly cfg: CoreConfig,
+    private readonly log: RaftLog,
+    private readonly epoch: number,
+    private readonly down: ReadonlySet<string>,
+    private readonly send: (m: RoomMessage) => void,
+    private readonly now: () => number,
+  ) {
+    const last = log.lastIndex();
+    this.progress = new Map(cfg.voters.filter((v) => v !== cfg.self).map((v) => [v, new Progress(last)]));
+  }
+
+  /** Every follower holds everything and knows the commit: ticks change nothing. */
+  get settled(): boolean {
+    const last = this.log.lastIndex();
+    for (const pr of this.progress.values()) if (pr.match < last || pr.inflight > 0 || pr.sentCommit < this.log.commit) return false;
+    return true;
+  }
+
+  append(kind: string, data: unknown, clientKey: string | null): Entry {
+    const entry: Entry = { index: this.log.lastIndex() + 1, epoch: this.epoch, kind, sequence: this.log.lastSequence() + (kind === MESSAGE ? 1 : 0), clientKey, data };
+    this.log.append(entry);
+    return entry;
+  }
+
+  takeResult(m: AppendResult): void {
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    if (pr.disk !== null && pr.disk !== m.disk) pr.reset(this.log.lastIndex()); // another disk: what it held is gone
+    pr.disk = m.disk;
+    pr.learner = m.learner;
+    if (!m.ok) {
+      const hint = m.hint ?? { index: pr.next - 2, epoch: this.log.epochAt(pr.next - 2) ?? 0 };
+      pr.backTo(this.log.lastIndexWithEpochAtMost(hint.index, hint.epoch) + 1);
+    } else {
+      pr.acknowledged(m.match);
+      // a learner that holds everything becomes a voter once this entry, written after it came back, commits
+      if (pr.learner && pr.match >= this.log.lastIndex() && pr.promotedAt === 0) {
+        pr.promotedAt = this.append(PROMOTE, { node: m.from, disk: m.disk } satisfies PromoteData, null).index;
+      }
+      this.maybeCommit();
+    }
+    this.sendAppends();
+  }
+
+  /** Commits the highest index a majority stored, if this host wrote it: earlier epochs' entries commit with it (Raft §5.4.2). */
+  maybeCommit(): boolean {
+    const matches = this.cfg.voters.map((v) => {
+      if (v === this.cfg.self) return this.log.stableIndex(); // the host counts what is on its own disk, like anyone
+      const pr = this.progress.get(v);
+      return pr && !pr.learner ? pr.match : 0;
+    });
+    const index = majorityIndex(matches);
+    if (index <= this.log.commit || this.log.epochAt(index) !== this.epoch) return false;
+    this.log.commit = index;
+    return true;
+  }
+
+  /** Appends unanswered for resendTicks were lost on the way: send them again. */
+  tick(): void {
+    for (const pr of this.progress.values()) {
+      if (pr.inflight > 0 && this.now() - pr.lastSent >= this.cfg.resendTicks) pr.backTo(pr.match + 1);
+    }
+    this.sendAppends();
+  }
+
+  /** What was sent while `node` was unreachable may be lost. */
+  resume(node: string): void {
+    const pr = this.progress.get(node);
+    if (pr) pr.backTo(pr.match + 1);
+    this.sendAppends();
+  }
+
+  /** `node` restarted: it may hold less than it said. */
+  restarted(node: string): void {
+    this.progress.get(node)?.reset(this.log.lastIndex());
+    this.sendAppends();
+  }
+
+  sendAppends(): void {
+    const last = this.log.lastIndex();
+    for (const [to, pr] of this.progress) {
+      if (this.down.has(to)) continue;
+      while (pr.next <= last && pr.canSend(this.cfg.maxInflight)) {
+        const entries = this.log.slice(pr.next, last, this.cfg.maxAppendEntries, this.cfg.maxAppendBytes, this.cfg.entryBytes);
+        this.sendAppend(to, pr, entries);
+        pr.next += entries.length;
+      }
+      if (pr.inflight === 0 && pr.sentCommit < this.log.commit && pr.match >= pr.next - 1) this.sendAppend(to, pr, []); // the commit travels on
+    }
+  }
+
+  private sendAppend(to: string, pr: Progress, entries: Entry[]): void {
+    const prevIndex = pr.next - 1;
+    this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit });
+    pr.inflight++;
+    pr.lastSent = this.now();
+    pr.sentCommit = this.log.commit;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The host's view of one follower: what it is known to hold on disk (`match`), what to send it
+ * next, and the appends on their way. `probing`: one append at a time until it says where its log
+ * stands (after a refusal, a restart, or at the start of an epoch).
+ */
+export class Progress {
+  match = 0;
+  next: number;
+  probing = true;
+  inflight = 0;
+  /** Tick of the last append sent (resent when unanswered for too long). */
+  lastSent = -Infinity;
+  /** The commit index the follower was last sent. */
+  sentCommit = 0;
+  /** It answered as a learner: its answers do not count yet. */
+  learner = false;
+  /** Its disk identity as last seen. */
+  disk: string | null = null;
+  /** A promote entry for it is in the log at this index (0: none yet). */
+  promotedAt = 0;
+
+  constructor(lastIndex: number) {
+    this.next = lastIndex + 1;
+  }
+
+  /** Forget what it held (it restarted, or came back with another disk) and find out again. */
+  reset(lastIndex: number): void {
+    this.match = 0;
+    this.next = lastIndex + 1;
+    this.probing = true;
+    this.inflight = 0;
+    this.sentCommit = 0;
+    this.promotedAt = 0;
+  }
+
+  /** It holds the host's log up to `match`. */
+  acknowledged(match: number): void {
+    this.match = Math.max(this.match, match);
+    this.next = Math.max(this.next, this.match + 1);
+    this.inflight = Math.max(0, this.inflight - 1);
+    this.probing = false;
+    if (this.inflight === 0) this.next = this.match + 1; // nothing else on its way: go on right after what it holds
+  }
+
+  /** It refused an append; try again from `next` (never below what it is known to hold). */
+  backTo(next: number): void {
+    this.next = Math.max(this.match + 1, next);
+    this.inflight = 0;
+    this.probing = true;
+  }
+
+  canSend(maxInflight: number): boolean {
+    return this.inflight < (this.probing ? 1 : maxInflight);
+  }
+}
