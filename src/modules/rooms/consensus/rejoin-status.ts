@@ -1,0 +1,35 @@
+/**
+ * Whether this node's disk is new to a cluster that knew it with another one (it was wiped or
+ * replaced). Such a node forgot the votes it gave and the entries it acknowledged, so it must be a
+ * learner in every room until each room's host promotes it. Peers remember every node's disk
+ * identity; a fresh disk asks them before it takes part in anything.
+ */
+export class RejoinStatus {
+  private readonly answers = new Map<string, string | null>();
+
+  constructor(
+    /** The disk was created in this run (an empty DATA_DIR). */
+    private readonly freshDisk: boolean,
+    private readonly disk: string,
+    private readonly peers: readonly string[],
+  ) {}
+
+  /** `peer` remembers this node with `disk` (null: it never heard of it). */
+  heard(peer: string, disk: string | null): void {
+    if (this.peers.includes(peer)) this.answers.set(peer, disk);
+  }
+
+  /** Undecided: a fresh disk that has not heard from a majority of its peers yet takes part in nothing new. */
+  get decided(): boolean {
+    if (!this.freshDisk || this.rejoining) return true;
+    const needed = Math.floor(this.peers.length / 2) + (this.peers.length === 0 ? 0 : 1);
+    return this.answers.size >= Math.min(needed, this.peers.length);
+  }
+
+  /** A peer knew this node with another disk: every room it learns now starts as a learner. */
+  get rejoining(): boolean {
+    if (!this.freshDisk) return false;
+    for (const d of this.answers.values()) if (d !== null && d !== this.disk) return true;
+    return false;
+  }
+}
