@@ -19,11 +19,13 @@ export class RejoinStatus {
     if (this.peers.includes(peer)) this.answers.set(peer, disk);
   }
 
-  /** Undecided: a fresh disk that has not heard from a majority of its peers yet takes part in nothing new. */
+  /**
+   * Undecided: a fresh disk takes part in nothing new until it has heard from enough peers to make
+   * a majority with itself (any one that knew it would say so: peers keep what they learn on disk).
+   */
   get decided(): boolean {
     if (!this.freshDisk || this.rejoining) return true;
-    const needed = Math.floor(this.peers.length / 2) + (this.peers.length === 0 ? 0 : 1);
-    return this.answers.size >= Math.min(needed, this.peers.length);
+    return this.answers.size + 1 >= Math.floor((this.peers.length + 1) / 2) + 1;
   }
 
   /** A peer knew this node with another disk: every room it learns now starts as a learner. */
