@@ -185,7 +185,7 @@ describe('multi-node: failures', () => {
     }
   });
 
-  it('bounds discovery and sends when a peer is black-holed, and deletes with a peer down that learns of it later', async () => {
+  it('bounds discovery and sends when a peer is black-holed, and acknowledges nothing once two of its four nodes are unreachable', async () => {
     const blackHole = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, never answers
     const port = await freePort();
     await new Promise<void>((r) => blackHole.listen(port, '127.0.0.1', () => r()));
@@ -207,7 +207,23 @@ describe('multi-node: failures', () => {
       for (let i = 0; i < 20; i++) await b.request('send_message', { room_id: roomId, username: 'bob', content: `m${i}` }, 'message_sent');
       expect(Date.now() - t1).toBeLessThan(3000);
 
-      // node3 goes down; deletion still succeeds (node3 has no members; node9 never answers)
+      // node3 goes down too: two of the four configured nodes answer, no majority, so nothing is acknowledged (retryable)
+      await cluster.node(3).stop('SIGKILL');
+      const refused = await b.request('send_message', { room_id: roomId, username: 'bob', content: 'no majority', client_message_id: 'nm-1' }, 'message_sent', 'message_error');
+      expect(refused.type).toBe('message_error');
+      expect(refused.data).toMatchObject({ error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true });
+    } finally {
+      await cluster.stop();
+      blackHole.close();
+    }
+  });
+
+  it('deletes a room while a node is down; that node learns of the deletion when it returns', async () => {
+    const cluster = await TestCluster.start(3);
+    try {
+      const a = await connect(cluster, 1);
+      const roomId = (await a.request('create_room', { room_name: 'gone-later', creator_id: 'alice' }, 'room_created')).data.room_id;
+      await a.request('join_room', { room_id: roomId, username: 'alice' }, 'join_room_success');
       await cluster.node(3).stop('SIGKILL');
       const del = await a.request('delete_room', { room_id: roomId, username: 'alice' }, 'delete_room_success', 'delete_room_failed');
       expect(del.type).toBe('delete_room_success');
@@ -216,7 +232,6 @@ describe('multi-node: failures', () => {
       await eventually(async () => (await c.request('join_room', { room_id: roomId, username: 'carol' }, 'join_room_error', 'join_room_success')).data.error_code === 'ROOM_NOT_FOUND', 8000, 300);
     } finally {
       await cluster.stop();
-      blackHole.close();
     }
   });
 });

@@ -31,36 +31,6 @@ export interface RoomWire {
   deletion_txn: string | null;
 }
 
-/**
- * One change on a room's host, applied in order by every other node's replica. `epoch` is the
- * host epoch it was made in (a room event carries it as room.host_epoch); absent from nodes
- * before failover, which count as epoch 1.
- */
-export type ReplicationEvent =
-  | { kind: 'room'; room: RoomWire }
-  | { kind: 'message'; message: MessageWire; epoch?: number }
-  | { kind: 'member'; event_type: 'member_joined' | 'member_left'; event: MemberEvent; node_id: string; epoch?: number }
-  | { kind: 'deleted'; room_id: string; room_name: string; transaction_id: string | null; epoch?: number };
-
-/** The host epoch an event was made in. */
-export const epochOfEvent = (event: ReplicationEvent): number => (event.kind === 'room' ? Number(event.room.host_epoch) : Number(event.epoch)) || 1;
-
-/** The room an event is about; undefined for an event kind from a newer node. */
-export function roomOfEvent(event: ReplicationEvent): string | undefined {
-  switch (event.kind) {
-    case 'room':
-      return event.room.room_id;
-    case 'message':
-      return event.message.room_id;
-    case 'member':
-      return event.event.room_id;
-    case 'deleted':
-      return event.room_id;
-    default:
-      return undefined;
-  }
-}
-
 export interface HostedRoomState extends RoomWire {
   members: MemberWire[];
 }
@@ -114,20 +84,37 @@ export interface PeerMethodMap {
     params: [room_id: string, username: string, member_node_id: string, reason?: string];
     result: { success: boolean; message: string };
   };
-  heartbeat: { params: []; result: { status: 'ok'; node_id: string; timestamp: string; boot_id: string; client_url: string } };
+  heartbeat: {
+    params: [];
+    result: {
+      status: 'ok';
+      node_id: string;
+      timestamp: string;
+      boot_id: string;
+      client_url: string;
+      /** This node's disk identity, and every peer's as it remembers them (a node back with a new disk learns it was known with another). */
+      disk_id?: string;
+      disks?: Record<string, { disk: string; replaced: string | null }>;
+      /** A hash of the node list (own id + PEER_NODES): nodes that disagree never count each other. */
+      cluster_view?: string;
+    };
+  };
   prepare_delete_room: { params: [room_id: string, transaction_id: string, coordinator_node: string, initiator?: string, host_epoch?: number]; result: Vote };
   commit_delete_room: { params: [room_id: string, transaction_id: string, room_name?: string | null, host_epoch?: number]; result: { success: boolean; node_id: string } };
   rollback_delete_room: { params: [room_id: string, transaction_id: string, host_epoch?: number]; result: { success: boolean; node_id: string } };
   // --- ours ---
-  replicate_events: { params: [from_node: string, events: ReplicationEvent[]]; result: boolean };
-  /** The same events as one JSON string: about ten times cheaper to encode and parse than XML-RPC structs. */
-  replicate_events_json: { params: [from_node: string, events_json: string]; result: boolean };
+  /**
+   * Rooms' log messages (Raft: appends, their answers, votes) from `from_node`, as one JSON array
+   * of `[room_id, message]`; answered, once what the answers say is on disk, with the callee's
+   * messages for the caller in the same form. See docs/protocol.md.
+   */
+  room_log_json: { params: [from_node: string, batch_json: string]; result: string };
   /** Paged: call again with `next_cursor` until it is null (a node of an earlier version answers one page without it). */
   get_room_states: {
     params: [cursor?: string];
     result: { rooms: HostedRoomState[]; deleted: { room_id: string; room_name: string; transaction_id: string | null }[]; next_cursor?: string | null };
   };
-  /** At most `limit` messages, fewer when they would not fit the reply budget (page on with the last sequence); `visible_only`: none a majority has not stored yet (for clients). */
+  /** At most `limit` committed messages, fewer when they would not fit the reply budget (page on with the last sequence); `visible_only` is accepted for older callers (every message here is committed). */
   get_messages: {
     params: [room_id: string, after_sequence: number, before_sequence: number | null, limit: number, visible_only?: boolean];
     result: { success: boolean; messages: MessageWire[]; first_sequence: number; last_sequence: number; error_code?: string };
@@ -138,34 +125,12 @@ export interface PeerMethodMap {
   };
   /** forward_messages with the items and the results as JSON strings (cheaper than structs). */
   forward_messages_json: { params: [sender_node_id: string, items_json: string]; result: string };
-  request_sync: { params: [from_node: string]; result: boolean };
   delete_room: {
     params: [room_id: string, username: string, node_id: string];
     result: { success: boolean; transaction_id?: string; reason?: string; error_code?: string };
   };
   /** True when an open client connection on the called node is in some room as `username`. */
   is_username_held: { params: [username: string]; result: boolean };
-  /**
-   * A candidate asks for `host_epoch` of a room whose host it believes dead (failover). A grant is
-   * a promise: the callee refuses every older epoch from then on. It reports how complete its copy
-   * is, so the candidate can take the most complete one.
-   */
-  claim_room: { params: [room_id: string, host_epoch: number, candidate: string]; result: ClaimAnswer };
-}
-
-export interface ClaimAnswer {
-  granted: boolean;
-  node_id: string;
-  /** The epoch whose host's log the callee's copy follows, and its last sequence (compared in that order). */
-  log_epoch: number;
-  last_sequence: number;
-  /** What the callee knows now: its room's host and epoch, and the highest epoch it promised. */
-  host_node: string;
-  host_epoch: number;
-  promised_epoch: number;
-  /** The callee holds the room's tombstone: it was deleted, nothing to take over. */
-  deleted?: boolean;
-  reason?: string;
 }
 
 export type PeerMethod = keyof PeerMethodMap;
@@ -182,13 +147,10 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   forward_message: 3,
   notify_member_disconnect: 2,
   prepare_delete_room: 2,
-  replicate_events: 0,
-  replicate_events_json: 0,
+  room_log_json: 0,
   forward_messages: 0,
   forward_messages_json: 0,
-  request_sync: 0,
   delete_room: 2,
-  claim_room: 2,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

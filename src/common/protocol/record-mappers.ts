@@ -49,7 +49,6 @@ export const toRoomWire = (r: RoomRecord): RoomWire => ({
   creator_id: r.creatorId,
   host_node: r.hostNode,
   host_epoch: r.hostEpoch,
-  epoch_start: r.epochStart,
   state: r.state,
   created_at: r.createdAt,
   last_sequence: r.lastSequence,

@@ -6,19 +6,13 @@ export interface RoomRecord {
   roomName: string;
   description: string | null;
   creatorId: string;
-  /** NODE_ID of the node that sequences this room. */
+  /** NODE_ID of the room's host as this node last knew it (where requests for the room go). */
   hostNode: string;
-  /** Incremented when another node takes the room over (failover). */
+  /** The epoch of that host (the room's log epoch; 1 for the node that created it). */
   hostEpoch: number;
-  /** Highest epoch this node has granted (>= hostEpoch): calls from older epochs are refused. */
-  promisedEpoch: number;
-  /** First sequence number of hostEpoch (1 for the first epoch). */
-  epochStart: number;
-  /** The epoch whose host's log this copy is a prefix of; compared with lastSequence in elections. */
-  logEpoch: number;
   state: RoomState;
   createdAt: string;
-  /** Highest sequence number stored here; on the host, the last one assigned. */
+  /** The last message applied here: committed, shown to members (sequence numbers have no gaps). */
   lastSequence: number;
   /** Transaction id of the deletion in progress, if any. */
   deletionTxn: string | null;
@@ -52,10 +46,5 @@ export interface TombstoneRecord {
   transactionId: string | null;
 }
 
-export type ReplicaApplyResult = 'applied' | 'duplicate' | 'gap';
-
-/** A room's failover fields (see RoomRecord). */
-export type RoomEpochs = Pick<RoomRecord, 'hostNode' | 'hostEpoch' | 'promisedEpoch' | 'epochStart' | 'logEpoch'>;
-
-/** A room as its host describes it to replicas: everything but this node's own sequence and epochs. */
-export type RoomMeta = Omit<RoomRecord, 'lastSequence' | 'promisedEpoch' | 'epochStart' | 'logEpoch'>;
+/** A room's description without this node's own progress through its messages. */
+export type RoomMeta = Omit<RoomRecord, 'lastSequence'>;

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
-import type { MemberRecord, MessageRecord, ReplicaApplyResult, RoomEpochs, RoomMeta, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
+import type { MemberRecord, MessageRecord, RoomMeta, RoomRecord, RoomState, TombstoneRecord } from './chat-records';
+import { RoomLogRepository } from './room-log.repository';
 import { MIGRATIONS } from './schema';
 import { prepareStatements } from './store-statements';
 import { DatabaseFile } from './database-file';
@@ -25,6 +26,10 @@ export class ChatStore {
   private readonly rooms = new Map<string, RoomRecord>();
   /** Membership is checked on every send: cached lookups, dropped on any membership change. */
   private readonly memberLookups = new Map<string, MemberRecord | null>();
+  /** Rooms' replicated logs (written inside this store's transactions). */
+  readonly logs: RoomLogRepository;
+  /** The database was created by this process (an empty DATA_DIR). */
+  private createdNow = false;
 
   private constructor(
     private readonly database: DatabaseFile,
@@ -37,6 +42,12 @@ export class ChatStore {
     });
     this.migrate();
     this.sql = prepareStatements(this.db);
+    this.logs = new RoomLogRepository(this.db);
+  }
+
+  /** True when this run created the database: nothing this node knew before survived (see RoomLogRepository.diskIdentity). */
+  get createdInThisRun(): boolean {
+    return this.createdNow;
   }
 
   get file(): string {
@@ -87,6 +98,7 @@ export class ChatStore {
 
   private migrate(): void {
     const version = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+    this.createdNow = version === 0 && !this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").get();
     if (version > MIGRATIONS.length) {
       throw new Error(`schema version ${version} is newer than this build knows (${MIGRATIONS.length})`);
     }
@@ -102,9 +114,13 @@ export class ChatStore {
     if (problems.length > 0) throw new Error(`database disk image is malformed: ${problems.slice(0, 3).join('; ')}`);
   }
 
-  /** Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its part. */
-  transaction<T>(work: () => T): T {
-    return this.tx.run(work);
+  /**
+   * Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its
+   * part. `durable` false: the commit is not fsynced (what it writes can be rebuilt from the log;
+   * a power cut may lose it, a process crash cannot).
+   */
+  transaction<T>(work: () => T, durable = true): T {
+    return this.tx.run(work, durable);
   }
 
   /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */
@@ -148,33 +164,24 @@ export class ChatStore {
     this.transaction(() => this.sql.upsertRoomMeta.run({ ...room }));
     this.rooms.delete(room.roomId);
   }
-  /** Who hosts the room at which epoch, what this node promised, and what its copy follows (failover). */
-  setEpochs(roomId: string, epochs: RoomEpochs): void {
-    const { hostNode, hostEpoch, promisedEpoch, epochStart, logEpoch } = epochs; // only the statement's named params
-    this.transaction(() => this.sql.setEpochs.run({ roomId, hostNode, hostEpoch, promisedEpoch, epochStart, logEpoch }));
+  /** The room's host as this node knows it now (routing). */
+  setHost(roomId: string, hostNode: string, hostEpoch: number): void {
+    this.transaction(() => this.sql.setHost.run(hostNode, hostEpoch, roomId));
     this.rooms.delete(roomId);
-  }
-  /** Drops the messages after `sequence` (ones an old host sequenced that no majority ever stored). */
-  truncateAfter(roomId: string, sequence: number): number {
-    return this.transaction(() => {
-      const dropped = Number(this.sql.truncateMessages.run(roomId, sequence).changes);
-      this.sql.setLastSequence.run(sequence, roomId);
-      this.rooms.delete(roomId);
-      return dropped;
-    });
   }
   setRoomState(roomId: string, state: RoomState, deletionTxn: string | null): void {
     this.transaction(() => this.sql.setState.run(state, deletionTxn, roomId));
     this.rooms.delete(roomId);
   }
 
-  /** Removes a room with its members and messages and leaves a tombstone for peers that missed it. */
+  /** Removes a room with its members, messages and log, and leaves a tombstone for peers that missed it. */
   deleteRoom(tombstone: TombstoneRecord): void {
     this.transaction(() => {
       this.sql.clearMembers.run(tombstone.roomId);
       this.memberLookups.clear();
       this.sql.deleteMessages.run(tombstone.roomId);
       this.sql.deleteRoom.run(tombstone.roomId);
+      this.logs.drop(tombstone.roomId);
       this.sql.insertTombstone.run({ ...tombstone });
       this.rooms.delete(tombstone.roomId);
     });
@@ -183,37 +190,20 @@ export class ChatStore {
     const row = this.sql.tombstone.get(roomId) as Row | undefined;
     return row ? toTombstone(row) : null;
   }
-  tombstonesHostedAfter(hostNode: string, afterRoomId: string, limit: number): TombstoneRecord[] {
-    return (this.sql.tombstonesByHostPage.all(hostNode, afterRoomId, limit) as Row[]).map(toTombstone);
+  tombstonesAfter(afterRoomId: string, limit: number): TombstoneRecord[] {
+    return (this.sql.tombstonesPage.all(afterRoomId, limit) as Row[]).map(toTombstone);
   }
 
 
   // --- messages ------------------------------------------------------------------------------
 
-  /** Host side: assigns the next sequence number and stores the message in one transaction. */
-  appendMessage(message: Omit<MessageRecord, 'sequenceNumber'>): MessageRecord {
-    return this.transaction(() => {
-      const row = this.sql.nextSequence.get(message.roomId) as Row | undefined;
-      if (!row) throw new Error(`room ${message.roomId} does not exist`);
-      const stored = { ...message, sequenceNumber: Number(row.last_sequence) };
-      this.sql.insertMessage.run({ ...stored });
-      const cached = this.rooms.get(message.roomId);
-      if (cached) cached.lastSequence = stored.sequenceNumber;
-      return stored;
-    });
-  }
-
-  /** Replica side: stores the host's message only if it is the next one in sequence. */
-  applyReplicaMessage(message: MessageRecord): ReplicaApplyResult {
-    return this.transaction(() => {
-      const room = this.getRoom(message.roomId);
-      if (!room || message.sequenceNumber <= room.lastSequence) return 'duplicate';
-      if (message.sequenceNumber > room.lastSequence + 1) return 'gap';
+  /** A committed message, applied in sequence order: stored and counted as the room's last. */
+  insertMessage(message: MessageRecord): void {
+    this.transaction(() => {
       this.sql.insertMessage.run({ ...message });
       this.sql.setLastSequence.run(message.sequenceNumber, message.roomId);
       const cached = this.rooms.get(message.roomId);
       if (cached) cached.lastSequence = message.sequenceNumber;
-      return 'applied';
     });
   }
 

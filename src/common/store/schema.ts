@@ -59,4 +59,58 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE rooms ADD COLUMN epoch_start INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE rooms ADD COLUMN log_epoch INTEGER NOT NULL DEFAULT 1;
   `,
+  // 5: one replicated log per room (Raft; src/modules/rooms/consensus). room_logs: the node's hard
+  // state per room (epoch, vote, commit) and the host it last knew; log_entries: the log itself;
+  // rooms, members and messages become what the committed entries made of them. The epochs of
+  // version 4 go. Existing rooms get a log made from what they hold (the same on every node of a
+  // cluster that was caught up when it stopped: upgrade a quiet cluster, all nodes at once).
+  // node_disk: this database's identity; peer_disks: the identity each peer's disk had when last
+  // seen (a peer back with a new one has forgotten its votes: it rejoins as a learner).
+  `
+  CREATE TABLE room_logs (
+    room_id TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    vote TEXT,
+    commit_index INTEGER NOT NULL DEFAULT 0,
+    applied_index INTEGER NOT NULL DEFAULT 0,
+    learner INTEGER NOT NULL DEFAULT 0,
+    host_node TEXT,
+    host_epoch INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX room_logs_by_host ON room_logs(host_node);
+  CREATE TABLE log_entries (
+    room_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    client_key TEXT,
+    data TEXT,
+    PRIMARY KEY (room_id, idx)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX log_entries_by_client_key ON log_entries(room_id, client_key) WHERE client_key IS NOT NULL;
+  CREATE TABLE node_disk (disk_id TEXT NOT NULL, created_at TEXT NOT NULL, rejoining INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE peer_disks (node_id TEXT PRIMARY KEY, disk_id TEXT NOT NULL, replaced_disk_id TEXT) WITHOUT ROWID;
+
+  INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, client_key, data)
+    SELECT room_id, 1, 1, 'room', 0, NULL,
+      json_object('room_name', room_name, 'description', description, 'creator_id', creator_id, 'created_at', created_at)
+    FROM rooms;
+  INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, client_key, data)
+    SELECT room_id, sequence_number + 1, 1, 'message', sequence_number,
+      CASE WHEN client_message_id IS NULL THEN NULL ELSE username || char(0) || client_message_id END,
+      json_object('message_id', message_id, 'username', username, 'content', content, 'timestamp', timestamp, 'client_message_id', client_message_id)
+    FROM messages;
+  INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, client_key, data)
+    SELECT m.room_id, r.last_sequence + 1 + row_number() OVER (PARTITION BY m.room_id ORDER BY m.username), 1, 'member_joined', r.last_sequence, NULL,
+      json_object('username', m.username, 'node_id', m.node_id, 'joined_at', r.created_at)
+    FROM members m JOIN rooms r ON r.room_id = m.room_id;
+  INSERT INTO room_logs (room_id, epoch, vote, commit_index, applied_index, learner, host_node, host_epoch)
+    SELECT r.room_id, max(r.host_epoch, r.promised_epoch), NULL, e.last, e.last, 0, r.host_node, r.host_epoch
+    FROM rooms r JOIN (SELECT room_id, max(idx) AS last FROM log_entries GROUP BY room_id) e ON e.room_id = r.room_id;
+  UPDATE members SET joined_at = (SELECT created_at FROM rooms r WHERE r.room_id = members.room_id);
+  ALTER TABLE rooms DROP COLUMN promised_epoch;
+  ALTER TABLE rooms DROP COLUMN epoch_start;
+  ALTER TABLE rooms DROP COLUMN log_epoch;
+  `,
 ];

@@ -10,17 +10,14 @@ export function prepareStatements(db: DatabaseSync): Record<string, StatementSyn
     countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
     roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
     roomsByHostPage: p('SELECT * FROM rooms WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
-    insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, promised_epoch, epoch_start, log_epoch, state, created_at, last_sequence, deletion_txn)
-      VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @promisedEpoch, @epochStart, @logEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
+    insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
+      VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
     upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
       VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, 0, @deletionTxn)
       ON CONFLICT(room_id) DO UPDATE SET room_name = excluded.room_name, description = excluded.description,
         creator_id = excluded.creator_id, created_at = excluded.created_at, host_node = excluded.host_node, host_epoch = excluded.host_epoch, state = excluded.state, deletion_txn = excluded.deletion_txn`),
-    setEpochs: p(`UPDATE rooms SET host_node = @hostNode, host_epoch = @hostEpoch, promised_epoch = @promisedEpoch, epoch_start = @epochStart, log_epoch = @logEpoch
-      WHERE room_id = @roomId`),
-    truncateMessages: p('DELETE FROM messages WHERE room_id = ? AND sequence_number > ?'),
+    setHost: p('UPDATE rooms SET host_node = ?, host_epoch = ? WHERE room_id = ?'),
     setState: p('UPDATE rooms SET state = ?, deletion_txn = ? WHERE room_id = ?'),
-    nextSequence: p('UPDATE rooms SET last_sequence = last_sequence + 1 WHERE room_id = ? RETURNING last_sequence'),
     setLastSequence: p('UPDATE rooms SET last_sequence = ? WHERE room_id = ?'),
     insertMessage: p(`INSERT INTO messages (room_id, sequence_number, message_id, username, content, timestamp, client_message_id)
       VALUES (@roomId, @sequenceNumber, @messageId, @username, @content, @timestamp, @clientMessageId)`),
@@ -43,6 +40,6 @@ export function prepareStatements(db: DatabaseSync): Record<string, StatementSyn
     insertTombstone: p(`INSERT OR REPLACE INTO tombstones (room_id, room_name, host_node, deleted_at, transaction_id)
       VALUES (@roomId, @roomName, @hostNode, @deletedAt, @transactionId)`),
     tombstone: p('SELECT * FROM tombstones WHERE room_id = ?'),
-    tombstonesByHostPage: p('SELECT * FROM tombstones WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
+    tombstonesPage: p('SELECT * FROM tombstones WHERE room_id > ? ORDER BY room_id LIMIT ?'),
   };
 }

@@ -8,7 +8,7 @@ import { isStorageFailure, StoreWriteHealth } from './store-write-health';
  */
 export class StoreTransactions {
   /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
-  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint', StatementSync>;
+  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint' | 'lazySync' | 'fullSync', StatementSync>;
   /** Announcements of changes made in the open transaction (see afterCommit). */
   private hooks: (() => void)[] = [];
 
@@ -26,11 +26,24 @@ export class StoreTransactions {
       savepoint: p('SAVEPOINT nested'),
       release: p('RELEASE nested'),
       rollbackToSavepoint: p('ROLLBACK TO nested'),
+      lazySync: p('PRAGMA synchronous = NORMAL'),
+      fullSync: p('PRAGMA synchronous = FULL'),
     };
   }
 
-  run<T>(work: () => T): T {
+  /** `durable` false (outermost only): committed without an fsync (WAL with synchronous=NORMAL). */
+  run<T>(work: () => T, durable = true): T {
     const nested = this.db.isTransaction;
+    const lazy = !durable && !nested;
+    if (lazy) this.tx.lazySync.run();
+    try {
+      return this.runOnce(work, nested);
+    } finally {
+      if (lazy) this.tx.fullSync.run();
+    }
+  }
+
+  private runOnce<T>(work: () => T, nested: boolean): T {
     const hooksBefore = this.hooks.length;
     let result: T;
     try {

@@ -5,7 +5,8 @@ import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
-import { RoomEventPublisher } from '../rooms/host/room-events.publisher';
+import { LogApplier } from '../rooms/replication/log-applier';
+import { RoomLogOutbox } from '../rooms/replication/room-log-outbox';
 
 /** What this node holds right now, read from the services when a scrape or the status page asks. */
 export interface NodeSnapshot {
@@ -27,7 +28,8 @@ export class NodeGauges {
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
-    private readonly events: RoomEventPublisher,
+    private readonly applier: LogApplier,
+    private readonly outbox: RoomLogOutbox,
     metrics: ChatMetrics,
   ) {
     const registers = [metrics.registry];
@@ -54,11 +56,11 @@ export class NodeGauges {
     });
     new Counter({
       name: 'chat_messages_total',
-      help: 'Messages sequenced by this node as the host of their room',
+      help: 'Messages committed in rooms this node hosted when they were committed',
       registers,
       collect() {
         this.reset();
-        this.inc(self.events.sequencedMessages);
+        this.inc(self.applier.hostedMessages);
       },
     });
     new Counter({
@@ -81,26 +83,26 @@ export class NodeGauges {
     });
     new Gauge({
       name: 'chat_replication_pending',
-      help: 'Replication events queued for the peer and not yet acknowledged by it',
+      help: 'Room log messages queued for the peer and not yet sent to it',
       labelNames: ['peer'],
       registers,
       collect() {
-        for (const b of self.peers.replicationBacklog()) this.set({ peer: b.peer }, b.pending);
+        for (const b of self.outbox.backlog()) this.set({ peer: b.peer }, b.pending);
       },
     });
     new Gauge({
       name: 'chat_replication_oldest_pending_seconds',
-      help: 'Age of the oldest replication event still queued for the peer (0 when none is)',
+      help: 'Age of the oldest room log message still queued for the peer (0 when none is)',
       labelNames: ['peer'],
       registers,
       collect() {
-        for (const b of self.peers.replicationBacklog()) this.set({ peer: b.peer }, (b.oldestPendingMs ?? 0) / 1000);
+        for (const b of self.outbox.backlog()) this.set({ peer: b.peer }, (b.oldestPendingMs ?? 0) / 1000);
       },
     });
   }
 
   counters(): Pick<NodeSnapshot, 'messagesTotal' | 'deliveriesTotal'> {
-    return { messagesTotal: this.events.sequencedMessages, deliveriesTotal: this.clients.deliveredMessages };
+    return { messagesTotal: this.applier.hostedMessages, deliveriesTotal: this.clients.deliveredMessages };
   }
 
   snapshot(): NodeSnapshot {
@@ -110,6 +112,6 @@ export class NodeGauges {
       if (room.hostNode === this.config.nodeId) roomsHosted++;
       else roomsReplica++;
     }
-    return { connections: this.clients.size, roomsHosted, roomsReplica, messagesTotal: this.events.sequencedMessages, deliveriesTotal: this.clients.deliveredMessages };
+    return { connections: this.clients.size, roomsHosted, roomsReplica, messagesTotal: this.applier.hostedMessages, deliveriesTotal: this.clients.deliveredMessages };
   }
 }

@@ -3,6 +3,7 @@ import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { PeerDirectory } from '../peers/peer-directory';
 import { FailoverHistory } from '../rooms/failover/failover-history';
+import { RoomLogOutbox } from '../rooms/replication/room-log-outbox';
 import { NodeGauges } from './node-gauges';
 import { PeerStatusFetcher } from './peer-status.fetcher';
 import { RateHistory } from './rate-history';
@@ -28,6 +29,7 @@ export class StatusController {
     private readonly fetcher: PeerStatusFetcher,
     private readonly clock: Clock,
     private readonly failovers: FailoverHistory,
+    private readonly outbox: RoomLogOutbox,
   ) {}
 
   @Get()
@@ -69,7 +71,7 @@ export class StatusController {
       messages_total: s.messagesTotal,
       deliveries_total: s.deliveriesTotal,
       peers: this.peers.allHealth().map((h) => ({ node_id: h.nodeId, status: h.status, last_seen: h.lastSeen === null ? null : this.clock.iso(h.lastSeen) })),
-      replication: this.peers.replicationBacklog().map((b) => ({
+      replication: this.outbox.backlog().map((b) => ({
         peer: b.peer,
         pending: b.pending,
         oldest_pending_s: b.oldestPendingMs === null ? null : Math.round(b.oldestPendingMs / 100) / 10,

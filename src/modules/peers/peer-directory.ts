@@ -1,27 +1,20 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
+import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient } from '../../common/xmlrpc';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
-import { loggedFailures, PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
-import { QuorumAck, QuorumWaits } from './quorum-ack';
-import { parseStaleEpoch } from '../../common/protocol/stale-epoch';
 import type { PeerStatusListener } from './peer-status-listener';
 import { PeerSuspicion } from './peer-suspicion';
 import { UnknownPeerError } from './unknown-peer-error';
 import { forwardItemBytes, JsonBatchFallback } from './json-batch-fallback';
-import { roomOfEvent, type ForwardItem, type PeerMethod, type PeerParams, type PeerResult, type ReplicationEvent } from '../../common/protocol/peer-wire';
+import { NodeDisk } from './node-disk';
+import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
 
 export type { PeerStatusListener };
 
 /** Told how long each peer call took (answered, faulted or timed out). */
 export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
-
-/** One peer's replication backlog, as /health and /metrics show it. */
-export interface ReplicationBacklog extends OutboxBacklog {
-  peer: string;
-}
 
 
 interface Peer {
@@ -32,9 +25,6 @@ interface Peer {
   url: string;
   client: XmlRpcClient;
   health: PeerHealth;
-  outbox: PeerOutbox;
-  /** Set when the outbox dropped events: the peer is asked to pull from us once it answers. */
-  needsSync: boolean;
   /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
   batches: JsonBatchFallback;
   /** The failover probe's own connection: a busy heartbeat or data connection must not delay it. */
@@ -42,6 +32,8 @@ interface Peer {
   suspicion: PeerSuspicion;
   /** Aborted when the peer becomes suspected: calls waiting on a dead peer end at once, not at their timeout. */
   calls: AbortController;
+  /** Its node list differs from ours (a different cluster view): it never counts, and nothing goes to it. */
+  otherView: string | null;
 }
 
 /**
@@ -54,14 +46,13 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   private readonly peers = new Map<string, Peer>();
   private readonly listeners: PeerStatusListener[] = [];
   private callObserver: PeerCallObserver | null = null;
-  private readonly quorumWaits: QuorumWaits;
   private stopping = false;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly clock: Clock,
+    private readonly disk: NodeDisk,
   ) {
-    this.quorumWaits = new QuorumWaits(() => clock.now());
     for (const { nodeId, url } of config.peers) {
       const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
       const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
@@ -76,16 +67,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
       // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), calls: new AbortController(), outbox: undefined as unknown as PeerOutbox };
-      peer.outbox = new PeerOutbox(
-        (batch) => this.sendReplication(peer, batch),
-        () => health.isFailed,
-        () => {
-          if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
-          peer.needsSync = true;
-        },
-        { maxBatchBytes: PEER_BATCH_BYTES, now: () => clock.now(), ...loggedFailures(this.logger, nodeId) },
-      );
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), calls: new AbortController(), otherView: null };
       this.peers.set(nodeId, peer);
     }
   }
@@ -96,9 +78,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   }
 
   onModuleDestroy(): void {
-    this.quorumWaits.close();
     for (const peer of this.peers.values()) {
-      peer.outbox.close();
       peer.client.close();
       peer.heartbeats.close();
       peer.probes.close();
@@ -110,22 +90,57 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     return Math.floor((this.peers.size + 1) / 2) + 1;
   }
 
-  /** Whether the failover probe has not heard from the peer for FAILOVER_TIMEOUT. */
+  /** Whether the failover probe has not heard from the peer for FAILOVER_TIMEOUT (or it belongs to another cluster view). */
   isSuspected(nodeId: string): boolean {
-    return this.peers.get(nodeId)?.suspicion.suspected ?? false;
+    const peer = this.peers.get(nodeId);
+    return (peer?.suspicion.suspected ?? false) || peer?.otherView != null;
   }
 
   /** Peers neither failed nor suspected. */
   livePeers(): string[] {
-    return [...this.peers.values()].filter((p) => !p.suspicion.suspected && !p.health.isFailed).map((p) => p.nodeId);
+    return [...this.peers.values()].filter((p) => !p.suspicion.suspected && !p.health.isFailed && p.otherView === null).map((p) => p.nodeId);
+  }
+
+  /** Peers whose node list differs from this node's (never counted; /health names them). */
+  otherViews(): { peer: string; view: string }[] {
+    return [...this.peers.values()].filter((p) => p.otherView !== null).map((p) => ({ peer: p.nodeId, view: p.otherView! }));
   }
 
   /** One probe on the peer's own connection; an answer counts, a miss is judged by checkSilence(). */
   async probe(nodeId: string, timeoutMs: number): Promise<void> {
     const peer = this.peers.get(nodeId);
     if (!peer) return;
-    await this.timed(nodeId, 'heartbeat', peer.probes.call('heartbeat', [], timeoutMs));
-    this.answered(peer);
+    const beat = await this.timed(nodeId, 'heartbeat', peer.probes.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
+    if (this.identify(peer, beat)) this.answered(peer);
+  }
+
+  /**
+   * What a heartbeat answer says of the peer beyond being alive: a new boot (it restarted: its
+   * rooms need a host again), a new disk, or another cluster view. False when it must not count.
+   */
+  private identify(peer: Peer, beat: PeerResult<'heartbeat'> | undefined): boolean {
+    if (typeof beat !== 'object' || beat === null) return true;
+    const view = typeof beat.cluster_view === 'string' ? beat.cluster_view : null;
+    if (view !== null && view !== this.disk.clusterView) {
+      if (peer.otherView !== view) {
+        this.logger.error(`Peer ${peer.nodeId} is configured with another list of nodes (view ${view}, ours ${this.disk.clusterView}): it is not counted towards any majority until PEER_NODES agree`);
+        peer.otherView = view;
+        this.emit((l) => l.onPeerSuspected?.(peer.nodeId));
+      }
+      return false;
+    }
+    if (peer.otherView !== null) {
+      peer.otherView = null;
+      this.logger.log(`Peer ${peer.nodeId} now has the same list of nodes as this node`);
+    }
+    const memory = beat.disks && typeof beat.disks === 'object' ? beat.disks[this.config.nodeId] : undefined;
+    this.disk.heard(peer.nodeId, typeof beat.disk_id === 'string' ? beat.disk_id : undefined, beat.disks ? (memory ?? null) : undefined);
+    if (typeof beat.boot_id === 'string' && peer.health.noteBoot(beat.boot_id)) {
+      this.logger.warn(`Peer ${peer.nodeId} restarted (new boot id)`);
+      peer.batches.retryJson(); // it may have been upgraded (a rolling update)
+      this.emit((l) => l.onPeerRestarted?.(peer.nodeId));
+    }
+    return true;
   }
 
   /** Marks peers silent for longer than `timeoutMs` as suspected (and tells listeners, once). */
@@ -215,73 +230,22 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     );
   }
 
-  /** One replication batch as JSON (`replicate_events_json`), from the events' JSON encoded once for all peers. */
-  private async sendReplication(peer: Peer, batch: EncodedEvent[]): Promise<void> {
-    try {
-      await peer.batches.run(
-        () => this.call(peer.nodeId, 'replicate_events_json', [this.config.nodeId, `[${batch.map((e) => e.json).join(',')}]`]),
-        () => this.call(peer.nodeId, 'replicate_events', [this.config.nodeId, batch.map((e) => e.event)]),
-      );
-    } catch (e) {
-      // a newer host has the room: the listener steps this node down, which takes its events out of the queue
-      const current = parseStaleEpoch(e);
-      if (current) this.emit((l) => l.onStaleEpoch?.(current, peer.nodeId));
-      throw e;
-    }
-  }
-
-  /**
-   * Queues an event for every peer, in order. Resolves once a majority of the cluster (this node
-   * counts) has it on disk; rejects with NoQuorumError when that cannot happen within
-   * `quorumTimeoutMs`. Alone, this node is its own majority.
-   */
-  replicate(event: ReplicationEvent): Promise<void> {
-    const quorum = this.quorumWaits.track(new QuorumAck(this.majority - 1, this.peers.size, this.clock.now() + this.config.quorumTimeoutMs));
-    if (this.peers.size === 0) return quorum.promise;
-    const json = JSON.stringify(event);
-    const encoded: EncodedEvent = { event, json, bytes: xmlTextBytes(json), quorum, roomId: roomOfEvent(event) };
-    for (const peer of this.peers.values()) peer.outbox.push(encoded);
-    return quorum.promise;
-  }
-
-  /** Takes back the queued events of a room made before `belowEpoch` (default: all; this node no longer hosts it). */
-  discardRoom(roomId: string, belowEpoch?: number): void {
-    for (const peer of this.peers.values()) peer.outbox.discardRoom(roomId, belowEpoch);
-  }
-
-  /** Per peer: events waiting, the age of the oldest, and whether the peer keeps refusing them. */
-  replicationBacklog(): ReplicationBacklog[] {
-    return [...this.peers.values()].map((p) => ({ peer: p.nodeId, ...p.outbox.backlog() }));
-  }
-
-  pendingReplication(): number {
-    let n = 0;
-    for (const peer of this.peers.values()) n += peer.outbox.pending;
-    return n;
-  }
-
   /** Feeds a heartbeat outcome into the peer's health and tells listeners about transitions. */
-  recordHeartbeat(nodeId: string, ok: boolean, bootId?: string, clientUrl?: string): void {
+  recordHeartbeat(nodeId: string, ok: boolean, beat?: PeerResult<'heartbeat'>): void {
     const peer = this.peers.get(nodeId);
     if (!peer) return;
+    if (ok && !this.identify(peer, beat)) ok = false;
     if (ok) this.answered(peer);
-    const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), bootId, clientUrl) : [peer.health.failure()];
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined); // a reference peer sends neither
+    const transitions: PeerTransition[] = ok ? peer.health.success(this.clock.now(), text(beat?.boot_id), text(beat?.client_url)) : [peer.health.failure()];
     for (const t of transitions) {
       if (t === 'failed') {
         this.logger.warn(`Peer ${nodeId} marked FAILED after ${peer.health.consecutiveFailures} missed heartbeats`);
         this.emit((l) => l.onPeerFailed?.(nodeId));
-      } else if (t === 'restarted') {
-        this.logger.warn(`Peer ${nodeId} restarted (new boot id)`);
-        peer.batches.retryJson(); // it may have been upgraded (a rolling update)
-        this.emit((l) => l.onPeerRestarted?.(nodeId));
       } else if (t === 'reachable') {
         this.logger.log(`Peer ${nodeId} is reachable`);
         this.emit((l) => l.onPeerReachable?.(nodeId));
       }
-    }
-    if (ok && peer.needsSync) {
-      peer.needsSync = false;
-      this.call(nodeId, 'request_sync', [this.config.nodeId]).catch(() => (peer.needsSync = true));
     }
   }
 

@@ -84,8 +84,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnModuleDestro
       const beat = await this.peers.heartbeat(nodeId, this.config.heartbeatTimeoutMs);
       const ok = beat?.status === 'ok';
       if (!ok) this.logger.debug(`Heartbeat to ${nodeId} returned ${JSON.stringify(beat)}`);
-      const text = (v: unknown) => (typeof v === 'string' ? v : undefined); // a reference peer sends neither
-      if (ok || countMiss) this.peers.recordHeartbeat(nodeId, ok, text(beat?.boot_id), text(beat?.client_url));
+      if (ok || countMiss) this.peers.recordHeartbeat(nodeId, ok, beat);
     } catch (e) {
       this.logger.debug(`Heartbeat to ${nodeId} failed: ${(e as Error).message}`);
       if (countMiss) this.peers.recordHeartbeat(nodeId, false);

@@ -24,10 +24,16 @@ export class PeerHealth {
     return this.status === 'failed';
   }
 
-  /** Records an answer; returns `restarted` if the peer's boot id changed, else `reachable` when it was not healthy. */
+  /** The peer's boot id in an answer; true when it changed (the peer restarted). Probes and heartbeats both report it. */
+  noteBoot(bootId: string): boolean {
+    const restarted = this.bootId !== null && bootId !== this.bootId;
+    this.bootId = bootId;
+    return restarted;
+  }
+
+  /** Records a heartbeat answer; `reachable` when the peer was not healthy (restarts are noteBoot's). */
   success(now: number, bootId?: string, clientUrl?: string): PeerTransition[] {
     const transitions: PeerTransition[] = [];
-    if (bootId && this.bootId && bootId !== this.bootId) transitions.push('restarted');
     const wasDown = this.status === 'unknown' || this.status === 'failed';
     this.status = 'healthy';
     this.consecutiveFailures = 0;

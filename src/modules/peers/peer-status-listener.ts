@@ -1,5 +1,3 @@
-import type { CurrentHost } from '../../common/protocol/stale-epoch';
-
 /** Reacts to peers going down, coming (back) up, or restarting with a new boot id. */
 export interface PeerStatusListener {
   onPeerFailed?(nodeId: string): void;
@@ -9,6 +7,4 @@ export interface PeerStatusListener {
   onPeerSuspected?(nodeId: string): void;
   /** A suspected peer answers again. */
   onPeerAnswering?(nodeId: string): void;
-  /** The peer refused this node's replication of a room as coming from an older host epoch. */
-  onStaleEpoch?(current: CurrentHost, peer: string): void;
 }

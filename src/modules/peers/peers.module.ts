@@ -6,10 +6,11 @@ import { PeerDirectory } from './peer-directory';
 import { PeerHealthMonitor } from './peer-health.monitor';
 import { FailoverProbe } from './failover-probe';
 import { PeersRpcController } from './peers.rpc.controller';
+import { NodeDisk } from './node-disk';
 
 @Module({
   controllers: [PeersRpcController, ClusterController],
-  providers: [PeerDirectory, PeerHealthMonitor, FailoverProbe, PeerAuthenticator, bootIdProvider],
-  exports: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, bootIdProvider],
+  providers: [PeerDirectory, PeerHealthMonitor, FailoverProbe, PeerAuthenticator, NodeDisk, bootIdProvider],
+  exports: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, NodeDisk, bootIdProvider],
 })
 export class PeersModule {}

@@ -5,6 +5,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { BOOT_ID } from './boot-id';
 import type { PeerResult } from '../../common/protocol/peer-wire';
 import { peerParams } from './rpc-params';
+import { NodeDisk } from './node-disk';
 
 /** `heartbeat()`: the peers' liveness check and the operators' health probe. */
 @Controller()
@@ -13,11 +14,21 @@ export class PeersRpcController {
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly clock: Clock,
+    private readonly disk: NodeDisk,
   ) {}
 
   @MessagePattern('heartbeat')
   heartbeat(@Payload() params: unknown): PeerResult<'heartbeat'> {
     peerParams('heartbeat', params);
-    return { status: 'ok', node_id: this.config.nodeId, timestamp: this.clock.iso(), boot_id: this.bootId, client_url: this.config.clientUrl ?? '' };
+    return {
+      status: 'ok',
+      node_id: this.config.nodeId,
+      timestamp: this.clock.iso(),
+      boot_id: this.bootId,
+      client_url: this.config.clientUrl ?? '',
+      disk_id: this.disk.diskId,
+      disks: this.disk.memory(),
+      cluster_view: this.disk.clusterView,
+    };
   }
 }

@@ -4,10 +4,11 @@ import { PeersModule } from '../peers/peers.module';
 import { RoomHistoryService } from './client/room-history.service';
 import { RoomRequestsService } from './client/room-requests.service';
 import { RoomsGateway } from './client/rooms.gateway';
+import { FailoverHistory } from './failover/failover-history';
+import { HostChanges } from './failover/host-changes';
 import { HostPeerRequests } from './host/host-peer-requests.service';
 import { HostRpcController } from './host/host.rpc.controller';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
-import { RoomEventPublisher } from './host/room-events.publisher';
 import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
 import { IdentityRpcController } from './identity/identity.rpc.controller';
@@ -19,26 +20,23 @@ import { ReplicaService } from './replica/replica.service';
 import { ReplicaRpcController } from './replica/replica.rpc.controller';
 import { RoomDeletionParticipant } from './replica/room-deletion.participant';
 import { RoomHostAuthority } from './replica/room-host-authority';
+import { LogApplier } from './replication/log-applier';
+import { LogWriter } from './replication/log-writer';
+import { RoomLogOutbox } from './replication/room-log-outbox';
+import { RoomLogRpcController } from './replication/room-log.rpc.controller';
+import { RoomLogs } from './replication/room-logs.service';
 import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
-import { CommitLedger } from './host/commit-ledger';
-import { HostEpochs } from './host/host-epochs';
-import { LocalWrites } from './host/local-writes';
-import { HostChanges } from './replica/host-changes';
-import { LogReconciler } from './replica/log-reconciler';
-import { ClaimGrants } from './failover/claim-grants';
-import { FailoverCoordinator } from './failover/failover-coordinator';
-import { FailoverHistory } from './failover/failover-history';
-import { FailoverRpcController } from './failover/failover.rpc.controller';
-import { RoomClaim } from './failover/room-claim';
 
 /**
- * Rooms by role: client (requests), routing (where a room is served), host (sequencing), replica
- * (copies of rooms hosted elsewhere), failover (electing a new host when one stops answering).
+ * Rooms by role: client (requests), routing (where a room is served), host (what the host of a
+ * room does), replica (what every node does for rooms hosted elsewhere), replication (every
+ * room's log on this node: the consensus cores, their disk and wire), failover (what changes
+ * when a room's host changes). consensus/ is the pure core the replication layer runs.
  */
 @Module({
   imports: [MembersModule, PeersModule],
-  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController, FailoverRpcController],
+  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController, RoomLogRpcController],
   providers: [
     RoomsGateway,
     RoomRequestsService,
@@ -47,7 +45,6 @@ import { RoomClaim } from './failover/room-claim';
     RoomHosts,
     RoomHostService,
     HostPeerRequests,
-    RoomEventPublisher,
     RoomDeletionCoordinator,
     RoomStatePages,
     ReplicaService,
@@ -57,16 +54,13 @@ import { RoomClaim } from './failover/room-claim';
     RoomHostAuthority,
     PeerFailureHandler,
     UsernameGuard,
-    CommitLedger,
-    LocalWrites,
-    HostEpochs,
+    RoomLogs,
+    LogWriter,
+    LogApplier,
+    RoomLogOutbox,
     HostChanges,
-    LogReconciler,
-    ClaimGrants,
-    RoomClaim,
-    FailoverCoordinator,
     FailoverHistory,
   ],
-  exports: [RoomHostService, RoomEventPublisher, FailoverHistory],
+  exports: [RoomHostService, LogApplier, RoomLogOutbox, RoomLogs, FailoverHistory],
 })
 export class RoomsModule {}

@@ -106,7 +106,7 @@ export class RoomHistoryService {
   }
 
   private fromReplica(roomId: string, range: { after?: number; before?: number; limit: number }): HostHistoryPage {
-    const page = this.host.page(roomId, range, true);
+    const page = this.host.page(roomId, range);
     return { messages: page.messages.map(toChatMessage), hasMore: page.hasMore, firstSequence: page.firstSequence, lastSequence: page.lastSequence };
   }
 }

@@ -19,15 +19,18 @@ import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
-import { HostChanges, type HostChangeListener } from '../replica/host-changes';
+import type { Leadership } from '../consensus/core-types';
+import { RoomLogs, type LeadershipListener } from '../replication/room-logs.service';
 
 /**
  * Client requests, whichever node hosts the room: each operation on a room asks RoomHosts.for(room)
  * once, which serves it here or at the room's host. Replies go out on the client's connection.
  */
 @Injectable()
-export class RoomRequestsService implements InactiveMemberListener, HostChangeListener, OnModuleInit {
+export class RoomRequestsService implements InactiveMemberListener, LeadershipListener, OnModuleInit {
   private readonly logger = new Logger(RoomRequestsService.name);
+  /** Rooms this node stopped hosting whose new host is not known yet: its clients join there once it is. */
+  private readonly steppedDown = new Set<string>();
   /** Per connection and room: the join again at the host in flight (see sendAsMember). */
   private readonly rejoins = new WeakMap<ClientConnection, Map<string, Promise<unknown>>>();
 
@@ -45,12 +48,12 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     private readonly metrics: ChatMetrics,
     private readonly errors: ClientErrorFrames,
     private readonly staleMembers: StaleMemberCleanupService,
-    private readonly hostChanges: HostChanges,
+    private readonly logs: RoomLogs,
   ) {}
 
   onModuleInit(): void {
     this.staleMembers.subscribe(this);
-    this.hostChanges.subscribe(this);
+    this.logs.subscribe(this);
   }
 
   /**
@@ -58,9 +61,13 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
    * partition): the new host removed them as members of a node that did not answer, so they join
    * again there and keep chatting without doing anything.
    */
-  onHostChanged(roomId: string, _previousHost: string, steppedDown: boolean): void {
+  onLeadership(roomId: string, now: Leadership, was: Leadership): void {
+    if (was.role === 'leader' && now.role !== 'leader') this.steppedDown.add(roomId);
+    if (now.role === 'leader') this.steppedDown.delete(roomId);
+    if (!this.steppedDown.has(roomId) || !now.leader || now.leader === this.config.nodeId) return;
+    this.steppedDown.delete(roomId);
     const room = this.store.getRoom(roomId);
-    if (!steppedDown || !room) return;
+    if (!room) return;
     const names = new Set(this.clients.inRoom(roomId).map((c) => c.rooms.get(roomId)?.username).filter((u): u is string => u !== undefined));
     const target = this.hosts.for(room);
     for (const username of names) {

@@ -23,6 +23,8 @@ export interface CoreConfig {
   readonly entryBytes: (e: Entry) => number;
   /** [0, 1): Math.random in production, seeded in the simulator. */
   readonly random: () => number;
+  /** False (FAILOVER_TIMEOUT=0): a node never campaigns on its own; only campaign() starts an election. */
+  readonly failover?: boolean;
 }
 
 /** What a client (through the host) asks the room's log to hold. */

@@ -265,6 +265,7 @@ export class RoomLogCore {
 
   /** Live voters take turns by id (without a host, the lowest campaigns first), so candidates rarely split a vote. */
   private scheduleCampaign(formerLeader: string | null, extra = 0): void {
+    if (this.cfg.failover === false) return void (this.campaignAt = Infinity);
     const live = this.cfg.voters.filter((v) => v !== formerLeader && (v === this.cfg.self || !this.down.has(v))).sort();
     const rank = Math.max(0, live.indexOf(this.cfg.self));
     const turn = Math.ceil(this.cfg.electionTicks / 2);
@@ -274,10 +275,15 @@ export class RoomLogCore {
   private startElection(type: 'preVote' | 'vote', epoch: number): void {
     this.tally = new VoteTally(this.cfg.voters.length);
     this.tally.record(this.cfg.self, true);
-    this.electionEndsAt = this.ticks + this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks);
+    this.electionEndsAt = this.ticks + (type === 'preVote' ? this.preVoteTicks() : this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks));
     const last = this.log.lastPosition();
     const out = type === 'vote' ? this.afterPersist : this.messages; // our own vote is on disk before we ask for others'
     for (const to of this.cfg.voters) if (to !== this.cfg.self) out.push({ type, from: this.cfg.self, to, epoch, last });
+  }
+
+  /** A pre-vote asks and changes nothing: it is given up (and tried again) after a few ticks. */
+  private preVoteTicks(): number {
+    return Math.max(2, Math.round(this.cfg.electionTicks / 5));
   }
 
   private takeVoteResult(m: VoteResult): void {
@@ -312,7 +318,8 @@ export class RoomLogCore {
     this.tally = null;
     this.host = null;
     this.electionEndsAt = Infinity;
-    if (leader === null) this.scheduleCampaign(was.leader, was.role === 'follower' ? 0 : this.cfg.electionTicks);
+    // a pre-vote that failed (a voter still hears the host: detectors disagree for a moment) is cheap to try again soon
+    if (leader === null) this.scheduleCampaign(was.leader, was.role === 'follower' ? 0 : was.role === 'precandidate' ? this.preVoteTicks() : this.cfg.electionTicks);
     else this.campaignAt = Infinity;
     if (was.role !== this.role || was.leader !== leader || was.epoch !== this.epoch) this.leadershipChanged = true;
   }

@@ -11,12 +11,6 @@ import { codePoints, contentProblem } from '../client/dto/text-rules';
 import { UsernameGuard } from '../identity/username-guard';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService, type SentRecord } from './room-host.service';
-import { HostEpochs } from './host-epochs';
-
-interface SequencedItem {
-  sent: SentRecord;
-  acked: Promise<void>;
-}
 
 /** A refusal because the room moved names its new host and epoch, so the caller can follow. */
 const movedTo = (err: ChatError): { admin_node?: string; host_epoch?: number } =>
@@ -39,17 +33,16 @@ export class HostPeerRequests {
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly names: UsernameGuard,
-    private readonly epochs: HostEpochs,
   ) {}
 
   hostedRooms(): PeerResult<'get_hosted_rooms'> {
     return this.host.hostedRooms().map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
   }
 
-  async join(roomId: string, username: string, nodeId: string, bootId: string | null, epoch: number | null = null): Promise<PeerResult<'join_room'>> {
+  /** The caller's host epoch is not needed: this node answers only while it hosts the room (RoomLogs). */
+  async join(roomId: string, username: string, nodeId: string, bootId: string | null): Promise<PeerResult<'join_room'>> {
     try {
       this.validate('join_room', roomId, username);
-      this.epochs.checkCallerEpoch(roomId, epoch);
       await this.names.assertFreeForPeer(nodeId, username);
       const r = await this.host.join(roomId, username, nodeId, bootId);
       return {
@@ -91,29 +84,20 @@ export class HostPeerRequests {
   }
 
   /**
-   * Sequences a batch of forwarded messages in order, in one commit (per-message commits cost a
-   * WAL write each), and answers each once a majority stored it.
+   * Writes a batch of forwarded messages into their rooms' logs in the order given (all in this
+   * turn, so one write stores them all), and answers each once it is committed.
    */
-  async sequenceAll(items: ForwardItem[]): Promise<PeerResult<'forward_messages'>> {
-    let sequenced: (SequencedItem | PeerResult<'forward_message'>)[];
-    try {
-      sequenced = this.store.transaction(() => items.map((item) =>
-        typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
-          ? this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null, Number.isInteger(item.host_epoch) ? (item.host_epoch as number) : null)
-          : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
-      ));
-    } catch (e) {
-      // the store cannot write: the whole batch was rolled back, so none of it is acknowledged
-      if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) throw e;
-      return items.map(() => ({ success: false as const, error: e.message, error_code: e.code }));
-    }
-    return Promise.all(sequenced.map((r) => ('acked' in r ? this.answerWhenStored(r) : r)));
+  sequenceAll(items: ForwardItem[]): Promise<PeerResult<'forward_messages'>> {
+    return Promise.all(items.map((item) =>
+      typeof item === 'object' && item !== null && typeof item.room_id === 'string' && typeof item.username === 'string'
+        ? this.answer(this.sequence(item.room_id, item.username, item.content, item.client_message_id ?? null))
+        : { success: false as const, error: 'Each item needs room_id, username and content', error_code: 'INVALID_REQUEST' },
+    ));
   }
 
-  private async answerWhenStored({ sent, acked }: SequencedItem): Promise<PeerResult<'forward_message'>> {
+  private async answer(sending: Promise<SentRecord>): Promise<PeerResult<'forward_message'>> {
     try {
-      await acked;
-      const { message, duplicate } = sent;
+      const { message, duplicate } = await sending;
       return { success: true, message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, ...(duplicate ? { duplicate } : {}) };
     } catch (e) {
       const err = this.refusal(e);
@@ -121,7 +105,8 @@ export class HostPeerRequests {
     }
   }
 
-  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null, epoch: number | null): SequencedItem | PeerResult<'forward_message'> {
+  /** Proposes at once (not after an await), so a batch keeps its order; refusals come back as rejected promises. */
+  private sequence(roomId: string, username: string, content: unknown, clientMessageId: string | null): Promise<SentRecord> {
     try {
       // the same content rules as a client's send, without building a DTO per forwarded message
       const problem = contentProblem(content);
@@ -129,21 +114,17 @@ export class HostPeerRequests {
       if (clientMessageId !== null && (typeof clientMessageId !== 'string' || clientMessageId.length > LIMITS.clientMessageId)) {
         throw new ChatError('INVALID_REQUEST', `client_message_id must be 1-${LIMITS.clientMessageId} characters`);
       }
-      this.epochs.checkCallerEpoch(roomId, epoch);
-      const sent = this.host.send(roomId, username, content as string, clientMessageId ?? null);
-      return { sent, acked: sent.acked };
+      return this.host.send(roomId, username, content as string, clientMessageId ?? null);
     } catch (e) {
-      if (e instanceof ChatError && e.code === 'STORE_UNAVAILABLE') throw e; // stops and rolls back the whole batch (sequenceAll)
-      const err = this.refusal(e);
-      return { success: false, error: err.message, error_code: err.code, ...movedTo(err) };
+      return Promise.reject(e);
     }
   }
 
   /** A page after `after`, or before `before` when that is given, cut to the reply budget. */
-  messages(roomId: string, after: number, before: number | null | undefined, limit: number, visibleOnly = false): PeerResult<'get_messages'> {
+  messages(roomId: string, after: number, before: number | null | undefined, limit: number): PeerResult<'get_messages'> {
     try {
       const backwards = before !== null && before !== undefined;
-      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) }, visibleOnly);
+      const page = this.host.page(roomId, backwards ? { before, limit: clamp(limit) } : { after, limit: clamp(limit) });
       const messages = withinBudget(page.messages.map(toMessageWire), messageWireBytes, { fromEnd: backwards });
       return { success: true, messages, first_sequence: page.firstSequence, last_sequence: page.lastSequence };
     } catch (e) {

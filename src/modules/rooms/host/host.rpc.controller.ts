@@ -25,8 +25,8 @@ export class HostRpcController {
 
   @MessagePattern('join_room')
   async joinRoom(@Payload() params: unknown): Promise<PeerResult<'join_room'>> {
-    const [roomId, username, nodeId, bootId, epoch] = peerParams('join_room', params);
-    return this.requests.join(roomId, username, nodeId, bootId ?? null, epoch ?? null);
+    const [roomId, username, nodeId, bootId] = peerParams('join_room', params);
+    return this.requests.join(roomId, username, nodeId, bootId ?? null);
   }
 
   @MessagePattern('leave_room')
@@ -44,8 +44,8 @@ export class HostRpcController {
   @MessagePattern('forward_message')
   async forwardMessage(@Payload() params: unknown): Promise<PeerResult<'forward_message'>> {
     // content is checked like a client's (INVALID_CONTENT in the result), not faulted
-    const [roomId, username, content, , clientMessageId, epoch] = peerParams('forward_message', params);
-    return (await this.requests.sequenceAll([{ room_id: roomId, username, content, client_message_id: clientMessageId ?? null, host_epoch: epoch ?? null }]))[0];
+    const [roomId, username, content, , clientMessageId] = peerParams('forward_message', params);
+    return (await this.requests.sequenceAll([{ room_id: roomId, username, content, client_message_id: clientMessageId ?? null }]))[0];
   }
 
   /** Several forwards from one node in one call, sequenced in the order given. */
@@ -69,8 +69,8 @@ export class HostRpcController {
 
   @MessagePattern('get_messages')
   getMessages(@Payload() params: unknown): PeerResult<'get_messages'> {
-    const [roomId, after, before, limit, visibleOnly] = peerParams('get_messages', params);
-    return this.requests.messages(roomId, after, before, limit, visibleOnly === true);
+    const [roomId, after, before, limit] = peerParams('get_messages', params);
+    return this.requests.messages(roomId, after, before, limit);
   }
 
   @MessagePattern('delete_room')

@@ -32,7 +32,8 @@ export class RoomStatePages {
     let deleted: Tombstone[] = [];
     let budget = PEER_REPLY_BYTES;
     if (phase === 'deleted') {
-      const rows = this.store.tombstonesHostedAfter(this.config.nodeId, after, PAGE_ROWS).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId }));
+      // every tombstone here: each was written when a committed deletion was applied, so any node may pass it on
+      const rows = this.store.tombstonesAfter(after, PAGE_ROWS).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId }));
       deleted = withinBudget(rows, tombstoneBytes);
       if (deleted.length < rows.length || rows.length === PAGE_ROWS) return { rooms: [], deleted, next_cursor: `deleted:${deleted.at(-1)!.room_id}` };
       budget -= deleted.reduce((n, t) => n + tombstoneBytes(t), 0);

@@ -22,7 +22,7 @@ export class ReferenceBroadcasts {
 
   async message(roomId: string, message: ChatMessage, sender: string | null): Promise<boolean> {
     this.authority.check('receive_message_broadcast', roomId, sender);
-    await this.replica.applyMessage(fromMessageWire(message));
+    this.replica.deliverForeign(fromMessageWire(message));
     return true;
   }
 

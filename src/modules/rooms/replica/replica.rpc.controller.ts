@@ -1,25 +1,22 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
-import type { PeerResult, ReplicationEvent } from '../../../common/protocol/peer-wire';
+import type { PeerResult } from '../../../common/protocol/peer-wire';
 import { XmlRpcContext, XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
-import { checkReplicationEvents, messageWireProblem, parseJsonArray, peerParams } from '../../peers/rpc-params';
-import { PeerCatchUp } from './peer-catch-up.service';
+import { messageWireProblem, peerParams } from '../../peers/rpc-params';
 import { ReferenceBroadcasts } from './reference-broadcasts';
-import { ReplicaService } from './replica.service';
 import { RoomDeletionParticipant } from './room-deletion.participant';
 
 /**
- * The peer methods every replica serves: a host's replication batches and broadcasts, its
- * deletion transactions (2PC participant), and a peer's request to catch up. Each handler checks
- * its params (PEER_PARAM_KINDS), calls one service method and returns its result.
+ * The reference's peer methods a node serves for rooms a reference node hosts: its broadcasts and
+ * its two-phase deletion (participant). Rooms of our own nodes never use them (their logs carry
+ * everything). Each handler checks its params (PEER_PARAM_KINDS), calls one service method and
+ * returns its result.
  */
 @Controller()
 export class ReplicaRpcController {
   constructor(
-    private readonly replica: ReplicaService,
     private readonly broadcasts: ReferenceBroadcasts,
     private readonly deletion: RoomDeletionParticipant,
-    private readonly catchUp: PeerCatchUp,
   ) {}
 
   @MessagePattern('receive_message_broadcast')
@@ -39,43 +36,19 @@ export class ReplicaRpcController {
   @MessagePattern('prepare_delete_room')
   prepareDeleteRoom(@Payload() params: unknown): PeerResult<'prepare_delete_room'> {
     // the authenticator has checked that coordinator_node is the signer (or a configured peer)
-    const [roomId, txn, coordinator, initiator, epoch] = peerParams('prepare_delete_room', params);
-    return this.deletion.prepare(roomId, txn, coordinator, initiator ?? undefined, epoch ?? null);
+    const [roomId, txn, coordinator, initiator] = peerParams('prepare_delete_room', params);
+    return this.deletion.prepare(roomId, txn, coordinator, initiator ?? undefined);
   }
 
   @MessagePattern('commit_delete_room')
   commitDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'commit_delete_room'> {
-    const [roomId, txn, roomName, epoch] = peerParams('commit_delete_room', params);
-    return this.deletion.commit(roomId, txn, roomName ?? null, ctx.getPeer(), epoch ?? null);
+    const [roomId, txn, roomName] = peerParams('commit_delete_room', params);
+    return this.deletion.commit(roomId, txn, roomName ?? null, ctx.getPeer());
   }
 
   @MessagePattern('rollback_delete_room')
   rollbackDeleteRoom(@Payload() params: unknown, @Ctx() ctx: XmlRpcContext): PeerResult<'rollback_delete_room'> {
-    const [roomId, txn, epoch] = peerParams('rollback_delete_room', params);
-    return this.deletion.rollback(roomId, txn, ctx.getPeer(), epoch ?? null);
-  }
-
-  @MessagePattern('replicate_events')
-  async replicateEvents(@Payload() params: unknown): Promise<boolean> {
-    const [fromNode, events] = peerParams('replicate_events', params);
-    checkReplicationEvents(events);
-    await this.replica.receive(fromNode, events);
-    return true;
-  }
-
-  @MessagePattern('replicate_events_json')
-  async replicateEventsJson(@Payload() params: unknown): Promise<boolean> {
-    const [fromNode, json] = peerParams('replicate_events_json', params);
-    const events = parseJsonArray('replicate_events_json', 'events_json', json);
-    checkReplicationEvents(events);
-    await this.replica.receive(fromNode, events as ReplicationEvent[]);
-    return true;
-  }
-
-  @MessagePattern('request_sync')
-  requestSync(@Payload() params: unknown): boolean {
-    const [fromNode] = peerParams('request_sync', params);
-    void this.catchUp.syncFrom(fromNode);
-    return true;
+    const [roomId, txn] = peerParams('rollback_delete_room', params);
+    return this.deletion.rollback(roomId, txn, ctx.getPeer());
   }
 }

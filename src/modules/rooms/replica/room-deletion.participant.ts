@@ -39,12 +39,12 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
   }
 
   /** PREPARE from `coordinator`, which must be the room's host; the room waits for COMMIT or ROLLBACK, at most DELETE_PREPARE_TIMEOUT. */
-  prepare(roomId: string, txn: string, coordinator: string, initiator: string | undefined, epoch: number | null = null): Vote {
+  prepare(roomId: string, txn: string, coordinator: string, initiator: string | undefined): Vote {
     const room = this.store.getRoom(roomId);
     if (room && this.authority.hostsHere(room)) {
       return { vote: 'ABORT', node_id: this.config.nodeId, transaction_id: txn, reason: `Room is hosted by ${this.config.nodeId}, not the coordinator` };
     }
-    this.authority.check('prepare_delete_room', roomId, coordinator, epoch);
+    this.authority.check('prepare_delete_room', roomId, coordinator);
     if (room) {
       this.store.setRoomState(roomId, 'DELETION_PENDING', txn);
       this.expireLater(roomId, txn);
@@ -59,10 +59,10 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
   }
 
   /** COMMIT: only of the transaction the room's host prepared here (`sender` null = unsigned calls: the transaction id must still match). */
-  commit(roomId: string, txn: string, roomName: string | null, sender: string | null, epoch: number | null = null): { success: boolean; node_id: string } {
+  commit(roomId: string, txn: string, roomName: string | null, sender: string | null): { success: boolean; node_id: string } {
     const room = this.store.getRoom(roomId);
     if (!room && this.store.getTombstone(roomId)?.transactionId === txn) return { success: true, node_id: this.config.nodeId }; // a repeated commit
-    this.authority.check('commit_delete_room', roomId, sender, epoch);
+    this.authority.check('commit_delete_room', roomId, sender);
     if (!room || room.state === 'ACTIVE' || room.deletionTxn !== txn) {
       this.refusals.note(`Refused commit_delete_room for room ${roomId} from ${sender ?? 'an unsigned caller'}: no deletion prepared by its host under transaction ${txn}`);
       throw new PeerEventRefused(`no deletion of room ${roomId} was prepared under transaction ${txn.slice(0, 64)}`);
@@ -73,8 +73,8 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
   }
 
   /** ROLLBACK from the room's host; one for another transaction, or for a room not pending here, changes nothing. */
-  rollback(roomId: string, txn: string, sender: string | null, epoch: number | null = null): { success: boolean; node_id: string } {
-    this.authority.check('rollback_delete_room', roomId, sender, epoch);
+  rollback(roomId: string, txn: string, sender: string | null): { success: boolean; node_id: string } {
+    this.authority.check('rollback_delete_room', roomId, sender);
     this.rollBack(roomId, txn);
     return { success: true, node_id: this.config.nodeId };
   }

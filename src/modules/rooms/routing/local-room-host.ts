@@ -3,7 +3,6 @@ import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
-import type { LocalWrites } from '../host/local-writes';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
 import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
 
@@ -17,7 +16,6 @@ export class LocalRoomHost implements RoomHost {
     readonly nodeId: string,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
-    private readonly writes: LocalWrites,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -26,8 +24,7 @@ export class LocalRoomHost implements RoomHost {
   }
 
   async send(item: ForwardItem): Promise<SentMessage> {
-    const { message, duplicate, acked } = await this.writes.run(() => this.host.send(this.room.roomId, item.username, item.content, item.client_message_id));
-    await acked; // a majority has it: only now may the sender be told
+    const { message, duplicate } = await this.host.send(this.room.roomId, item.username, item.content, item.client_message_id); // committed: a majority has it
     return { message_id: message.messageId, sequence_number: message.sequenceNumber, timestamp: message.timestamp, duplicate };
   }
 

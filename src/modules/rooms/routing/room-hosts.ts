@@ -5,7 +5,7 @@ import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
-import { LocalWrites } from '../host/local-writes';
+import { RoomLogs } from '../replication/room-logs.service';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
 import type { RoomHost } from './room-host';
@@ -23,18 +23,18 @@ export class RoomHosts {
     private readonly peers: PeerDirectory,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
-    private readonly writes: LocalWrites,
+    private readonly logs: RoomLogs,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.host, this.deletion, this.writes)
+      ? new LocalRoomHost(room, node, this.host, this.deletion)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 
-  /** The node that serves `room` now: the host of its latest epoch this node knows. */
+  /** The node that serves `room` now: the host its log names (the last one known while an election runs). */
   servingNode(room: RoomRecord): string {
-    return room.hostNode;
+    return this.logs.hostOf(room.roomId)?.node ?? room.hostNode;
   }
 }

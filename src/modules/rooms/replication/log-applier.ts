@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { MemberEvent } from '../../../common/protocol/client-wire';
+import { toChatMessage } from '../../../common/protocol/record-mappers';
+import type { MessageRecord } from '../../../common/store/chat-records';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ClientRegistry } from '../../members/client-registry';
+import type { Entry } from '../consensus/log-entry';
+import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData } from './room-entries';
+import { SequenceWaiters } from './sequence-waiters';
+
+/** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
+export interface HostHint {
+  node: string;
+  epoch: number;
+}
+
+/**
+ * The room as its committed entries made it: every node applies the same entries in the same
+ * order to rooms, members and messages, inside the write that records how far it applied. Local
+ * members see what was applied once that write has committed (store.afterCommit), in order:
+ * nobody is ever shown an entry that is not committed.
+ */
+@Injectable()
+export class LogApplier {
+  private readonly logger = new Logger(LogApplier.name);
+  /** Clients on this node waiting to be told of their own message after they saw it (message_sent after new_message). */
+  readonly sequences = new SequenceWaiters();
+  /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
+  hostedMessages = 0;
+
+  constructor(
+    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly clients: ClientRegistry,
+  ) {}
+
+  /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
+  apply(roomId: string, entry: Entry, host: HostHint): boolean {
+    switch (entry.kind) {
+      case ROOM:
+        this.applyRoom(roomId, entry.data as RoomData, host);
+        return false;
+      case MESSAGE:
+        if (this.applyMessage(roomId, entry) && host.node === this.config.nodeId) this.hostedMessages++;
+        return false;
+      case MEMBER_JOINED:
+        this.applyJoin(roomId, entry.data as MemberJoinedData);
+        return false;
+      case MEMBER_LEFT:
+        this.applyLeave(roomId, entry.data as MemberLeftData);
+        return false;
+      case ROOM_DELETED:
+        this.applyDeletion(roomId, entry.data as RoomDeletedData, host);
+        return true;
+      default:
+        return false; // noop, promote, or a kind from a newer node: nothing to show
+    }
+  }
+
+  private applyRoom(roomId: string, d: RoomData, host: HostHint): void {
+    const known = this.store.getRoom(roomId);
+    this.store.upsertRoomMeta({
+      roomId,
+      roomName: d.room_name,
+      description: d.description,
+      creatorId: d.creator_id,
+      hostNode: known?.hostNode ?? host.node,
+      hostEpoch: known?.hostEpoch ?? host.epoch,
+      state: 'ACTIVE',
+      createdAt: d.created_at,
+      deletionTxn: null,
+    });
+  }
+
+  private applyMessage(roomId: string, entry: Entry): boolean {
+    const d = entry.data as MessageData;
+    const message: MessageRecord = {
+      messageId: d.message_id,
+      roomId,
+      username: d.username,
+      content: d.content,
+      sequenceNumber: entry.sequence,
+      timestamp: d.timestamp,
+      clientMessageId: d.client_message_id ?? null,
+    };
+    const room = this.store.getRoom(roomId);
+    if (!room || room.lastSequence >= message.sequenceNumber) return false; // applied before a crash undid only the applied mark
+    this.store.insertMessage(message);
+    this.store.afterCommit(() => {
+      this.clients.deliverMessage(toChatMessage(message));
+      this.sequences.reached(roomId, message.sequenceNumber, 0);
+    });
+    return true;
+  }
+
+  private applyJoin(roomId: string, d: MemberJoinedData): void {
+    if (!this.store.getRoom(roomId)) return;
+    const before = this.store.getMember(roomId, d.username);
+    this.store.addMember(roomId, d.username, d.node_id, before?.joinedAt ?? d.joined_at, d.boot_id);
+    if (before && before.nodeId === d.node_id) return; // joined again through the same node: nothing new to tell
+    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.store.memberCount(roomId), timestamp: d.joined_at };
+    this.store.afterCommit(() => this.clients.broadcast(roomId, 'member_joined', event, d.username));
+  }
+
+  private applyLeave(roomId: string, d: MemberLeftData): void {
+    if (!this.store.removeMember(roomId, d.username)) return;
+    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.store.memberCount(roomId), timestamp: d.timestamp, ...(d.reason ? { reason: d.reason } : {}) };
+    this.store.afterCommit(() => this.clients.broadcast(roomId, 'member_left', event, d.username));
+  }
+
+  private applyDeletion(roomId: string, d: RoomDeletedData, host: HostHint): void {
+    const room = this.store.getRoom(roomId);
+    const name = room?.roomName ?? '';
+    this.store.deleteRoom({ roomId, roomName: name, hostNode: host.node, deletedAt: d.deleted_at, transactionId: d.transaction_id });
+    this.logger.log(`Room '${name}' (${roomId}) deleted by ${d.initiator} (transaction ${d.transaction_id})`);
+    this.store.afterCommit(() => {
+      // every member on every node hears the same two events, now that the deletion is committed
+      this.clients.broadcast(roomId, 'delete_room_initiated', { room_id: roomId, initiator: d.initiator, status: 'in_progress', transaction_id: d.transaction_id });
+      this.clients.broadcast(roomId, 'room_deleted', { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, transaction_id: d.transaction_id });
+      this.clients.unregisterRoom(roomId);
+      this.sequences.release(roomId);
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ChatError } from '../../../common/errors/chat-error';
+import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { Leadership, Ready } from '../consensus/core-types';
+import type { LoadedRoom } from './loaded-room';
+import { LogApplier } from './log-applier';
+import { RoomLogOutbox } from './room-log-outbox';
+
+/** Rounds of writes per turn before the rest waits for the next one (a core that keeps producing work cannot starve the event loop). */
+const MAX_ROUNDS = 32;
+
+/** A room's host change, as the writer saw it: now, just before, and the last host known before (null: none). */
+export interface LeadershipChange {
+  now: Leadership;
+  was: Leadership;
+  previousHost: { node: string; epoch: number } | null;
+}
+
+type Written = (room: LoadedRoom, leadership: LeadershipChange | null) => void;
+
+/**
+ * Writes what the rooms' cores want stored, all rooms of one event-loop turn in one transaction
+ * (one fsync for every append, vote and commit of the turn), then lets their messages go and
+ * their committed entries reach clients. An epoch or vote change, or new entries, are fsynced
+ * before anyone hears of them; a write that only records progress (commit, applied entries) is
+ * not (it is rebuilt from the log after a power cut).
+ */
+@Injectable()
+export class LogWriter {
+  private readonly logger = new Logger(LogWriter.name);
+  private readonly queued = new Map<string, LoadedRoom>();
+  private pending: { promise: Promise<void>; resolve: () => void } | null = null;
+  private written: Written = () => undefined;
+  private gone: (roomId: string) => void = () => undefined;
+
+  constructor(
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly applier: LogApplier,
+    private readonly outbox: RoomLogOutbox,
+  ) {}
+
+  onRoomWritten(fn: Written): void {
+    this.written = fn;
+  }
+
+  /** A room whose log was deleted (its last entry applied): its core goes. */
+  onRoomGone(fn: (roomId: string) => void): void {
+    this.gone = fn;
+  }
+
+  /** The room has a Ready: it is written in this turn's transaction. */
+  queue(room: LoadedRoom): void {
+    this.queued.set(room.roomId, room);
+    void this.flushSoon();
+  }
+
+  /** Resolves once everything queued so far is on disk and its messages are sent. */
+  flushSoon(): Promise<void> {
+    if (!this.pending) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.pending = { promise, resolve };
+      setImmediate(() => this.flush());
+    }
+    return this.pending.promise;
+  }
+
+  private flush(): void {
+    const pending = this.pending;
+    this.pending = null;
+    try {
+      for (let round = 0; this.queued.size > 0 && round < MAX_ROUNDS; round++) this.writeRound();
+      if (this.queued.size > 0) void this.flushSoon();
+    } catch (e) {
+      this.logger.error(`Writing room logs failed: ${(e as Error)?.stack ?? e}`);
+    } finally {
+      pending?.resolve();
+    }
+  }
+
+  private writeRound(): void {
+    const rooms = [...this.queued.values()].filter((r) => r.core.hasReady());
+    this.queued.clear();
+    const readies = rooms.map((room) => ({ room, ready: room.core.ready(), was: room.leadership, previousHost: room.lastHost }));
+    const deleted: string[] = [];
+    const durable = readies.some(({ room, ready }) => ready.persist !== null || room.mustSync(ready.hardState));
+    try {
+      this.store.transaction(() => {
+        for (const { room, ready } of readies) if (this.write(room, ready)) deleted.push(room.roomId);
+      }, durable);
+    } catch (e) {
+      // nothing of this round is on disk: the cores start again from what is (as after a crash)
+      const why = e instanceof ChatError ? e.message : (e as Error).message;
+      this.logger.warn(`Room log write failed (${why}); ${readies.length} room(s) reload from disk`);
+      for (const { room } of readies) this.gone(room.roomId);
+      return;
+    }
+    for (const { room, ready, was, previousHost } of readies) {
+      if (ready.hardState) room.written = ready.hardState;
+      room.core.persisted(ready.mark);
+      for (const m of ready.messages) this.outbox.send(room.roomId, m);
+      for (const m of ready.afterPersist) this.outbox.send(room.roomId, m);
+      room.waits.committed(ready.committed);
+      if (!deleted.includes(room.roomId)) this.written(room, ready.leadership ? { now: ready.leadership, was, previousHost } : null);
+    }
+    for (const roomId of deleted) this.gone(roomId);
+  }
+
+  /** One room's part of the transaction; true when it applied the room's deletion. */
+  private write(room: LoadedRoom, ready: Ready): boolean {
+    if (ready.leadership) {
+      room.leadership = ready.leadership;
+      if (ready.leadership.leader) room.lastHost = { node: ready.leadership.leader, epoch: ready.leadership.epoch };
+    }
+    if (ready.persist) this.store.logs.replaceFrom(room.roomId, ready.persist.from, ready.persist.entries);
+    const host = room.host() ?? { node: room.leadership.leader ?? this.store.getRoom(room.roomId)?.hostNode ?? 'unknown', epoch: room.leadership.epoch };
+    for (const entry of ready.committed) {
+      room.applied = entry.index;
+      if (this.applier.apply(room.roomId, entry, host)) return true;
+    }
+    if (ready.hardState || ready.leadership || ready.committed.length > 0) this.store.logs.saveState(room.state(ready.hardState));
+    if (ready.leadership?.leader) this.store.setHost(room.roomId, ready.leadership.leader, ready.leadership.epoch);
+    return false;
+  }
+}

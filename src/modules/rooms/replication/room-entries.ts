@@ -1,0 +1,52 @@
+import type { MemberLeftReason } from '../../../common/protocol/client-wire';
+export { MESSAGE } from '../consensus/log-entry';
+
+/**
+ * The room's own entry kinds (the core adds `noop` and `promote`): whatever changes a room goes
+ * through its log, and every node applies the committed entries the same way (LogApplier). Every
+ * payload carries the host's timestamps, so every copy is identical.
+ */
+export const ROOM = 'room';
+export const MEMBER_JOINED = 'member_joined';
+export const MEMBER_LEFT = 'member_left';
+export const ROOM_DELETED = 'room_deleted';
+
+/** The first entry of every room. */
+export interface RoomData {
+  room_name: string;
+  description: string | null;
+  creator_id: string;
+  created_at: string;
+}
+
+export interface MessageData {
+  message_id: string;
+  username: string;
+  content: string;
+  timestamp: string;
+  client_message_id: string | null;
+}
+
+export interface MemberJoinedData {
+  username: string;
+  /** The node the member's connection is on. */
+  node_id: string;
+  joined_at: string;
+  /** That node's boot id at the join (a host told it restarted removes only memberships of its previous run). */
+  boot_id: string | null;
+}
+
+export interface MemberLeftData {
+  username: string;
+  timestamp: string;
+  reason?: MemberLeftReason;
+}
+
+export interface RoomDeletedData {
+  transaction_id: string;
+  initiator: string;
+  deleted_at: string;
+}
+
+/** The key a retried message is found by: one per user and client_message_id. */
+export const clientKeyOf = (username: string, clientMessageId: string | null): string | null => (clientMessageId ? `${username}\u0000${clientMessageId}` : null);
