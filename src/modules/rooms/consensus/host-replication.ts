@@ -101,7 +101,8 @@ export class HostReplication {
         this.sendAppend(to, pr, entries);
         pr.next += entries.length;
       }
-      if (pr.inflight === 0 && pr.sentCommit < this.log.commit && pr.match >= pr.next - 1) this.sendAppend(to, pr, []); // the commit travels on
+      // nothing new to send: an empty append carries the commit on, or asks a follower whose log is unknown where it stands
+      if (pr.inflight === 0 && (pr.sentCommit < this.log.commit || pr.match < last)) this.sendAppend(to, pr, []);
     }
   }
 

@@ -196,6 +196,8 @@ export class RoomLogCore {
   // --- followers -------------------------------------------------------------------------------
 
   private takeAppend(m: Append): void {
+    // one host per epoch: an append from another node at the epoch whose host this node knows is forged or a bug
+    if (this.leader !== null && this.leader !== m.from && this.leader !== this.cfg.self) return this.answer(m, false, 0, undefined, false);
     if (this.leader !== m.from) {
       this.leader = m.from;
       this.leadershipChanged = true;
@@ -240,7 +242,7 @@ export class RoomLogCore {
   private refuse(m: RoomMessage): void {
     const base = { from: this.cfg.self, to: m.from, epoch: this.epoch };
     if (m.type === 'append') this.messages.push({ ...base, type: 'appendResult', ok: false, match: 0, learner: this.isLearner, disk: this.cfg.disk });
-    else if (isVoteRequest(m)) this.messages.push({ ...base, type: m.type === 'preVote' ? 'preVoteResult' : 'voteResult', granted: false });
+    else if (isVoteRequest(m)) this.messages.push({ ...base, type: m.type === 'preVote' ? 'preVoteResult' : 'voteResult', granted: false, ...(this.leader ? { leader: this.leader } : {}) });
   }
 
   private applyPromote(p: PromoteData): void {
@@ -287,6 +289,8 @@ export class RoomLogCore {
   }
 
   private takeVoteResult(m: VoteResult): void {
+    // refused by a node that hears this epoch's host: that is the host (one per epoch); follow it
+    if (!m.granted && m.leader && m.epoch === this.epoch && m.leader !== this.cfg.self && this.role !== 'leader') return this.becomeFollower(this.epoch, m.leader);
     const expected = this.role === 'precandidate' ? 'preVoteResult' : this.role === 'candidate' ? 'voteResult' : null;
     if (m.type !== expected || !this.tally) return;
     this.tally.record(m.from, m.granted);

@@ -46,6 +46,8 @@ export interface VoteRequest extends Addressed {
 export interface VoteResult extends Addressed {
   readonly type: 'preVoteResult' | 'voteResult';
   readonly granted: boolean;
+  /** A refusal from a node that hears the host of its epoch names it, so a node that lost track of the host finds it again. */
+  readonly leader?: string;
 }
 
 export type RoomMessageType = RoomMessage['type'];

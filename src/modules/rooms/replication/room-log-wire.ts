@@ -78,7 +78,7 @@ function message(v: unknown, where: string): RoomMessage {
     case 'preVoteResult':
     case 'voteResult':
       if (typeof m.granted !== 'boolean') fail(where, 'granted must be a boolean');
-      return { ...base, type: m.type, granted: m.granted as boolean };
+      return { ...base, type: m.type, granted: m.granted as boolean, ...(m.leader === undefined ? {} : { leader: text(m.leader, `${where}.leader`, MAX_ID) }) };
     default:
       return fail(`${where}.type`, `unknown message type ${JSON.stringify(m.type)?.slice(0, 40)}`);
   }

@@ -143,6 +143,11 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
       const why = r.reason === 'no-majority' ? 'The room\'s host does not hear a majority of nodes' : moved ? `Room is hosted by ${r.leader} now` : 'The room has no host right now (an election is under way)';
       return Promise.reject(hostUnavailable(`${why}; retry shortly`, moved));
     }
+    if (r.duplicate && r.index <= room.applied) {
+      // a retry of an entry already committed and applied here: answered at once with it
+      const entry = this.store.logs.entry(room.roomId, r.index);
+      if (entry && entry.epoch === r.epoch) return Promise.resolve({ entry, duplicate: true });
+    }
     return new Promise<Committed>((resolve, reject) => {
       let open = true;
       const cancel = this.deadlines.add(this.clock.now() + this.config.quorumTimeoutMs, () => {
@@ -186,14 +191,18 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
 
   /** A peer's batch of room log messages; answers, once this node's answers are on disk, with its messages for that peer. */
   async receive(from: string, json: string): Promise<string> {
-    for (const [roomId, m] of parseWireBatch(json, from, this.config.nodeId)) this.deliver(roomId, m);
+    const batch = parseWireBatch(json, from, this.config.nodeId);
+    this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
+    for (const [roomId, m] of batch) this.deliver(roomId, m);
     await this.writer.flushSoon();
     return this.outbox.takeFor(from);
   }
 
   private receiveReplies(from: string, json: string): void {
     try {
-      for (const [roomId, m] of parseWireBatch(json, from, this.config.nodeId)) this.deliver(roomId, m);
+      const batch = parseWireBatch(json, from, this.config.nodeId);
+      this.logger.debug(`room_log reply from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
+      for (const [roomId, m] of batch) this.deliver(roomId, m);
     } catch (e) {
       this.logger.warn(`Ignored a malformed reply from ${from}: ${(e as Error).message}`);
     }
@@ -268,7 +277,9 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
     if (loaded) return loaded;
     const state = this.store.logs.state(roomId);
     if (!state) return null;
-    const core = new RoomLogCore(this.coreConfig(), new SqlStableLog(this.store.logs, roomId), state, state.applied, state.hostNode);
+    // the host last known is followed only if it is the host of this node's epoch (it may have voted for a newer one since)
+    const host = state.hostEpoch === state.epoch ? state.hostNode : null;
+    const core = new RoomLogCore(this.coreConfig(), new SqlStableLog(this.store.logs, roomId), state, state.applied, host);
     for (const peer of this.peers.nodeIds) if (this.config.failoverTimeoutMs > 0 && this.peers.isSuspected(peer)) core.peerDown(peer);
     const room = new LoadedRoom(roomId, core, state, this.config.nodeId);
     this.rooms.set(roomId, room);
@@ -322,6 +333,16 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
       this.touch(roomId);
     }
   }
+}
+
+/** "append x3, voteResult x1": what a batch holds, for debug logs. */
+function summary(messages: readonly RoomMessage[]): string {
+  const counts = new Map<string, number>();
+  for (const m of messages) {
+    const key = m.type === 'appendResult' ? `appendResult(${m.ok ? 'ok' : 'refused'})` : m.type;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k} x${n}`).join(', ');
 }
 
 /** Size of an entry on the wire, for append budgets (computed once per entry). */
