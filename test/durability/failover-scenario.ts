@@ -88,18 +88,21 @@ export function hostIn(node: NodeProcess, room: string): string {
 }
 
 /**
- * Waits until `nodes` all name `host` as the room's host at an epoch above `after`; returns that
- * epoch. (Not necessarily after + 1: a claim refused by a peer that still heard the old host burns
- * its epoch, and the retry takes the next.)
+ * Waits until `nodes` all name the same host, one of `hosts`, at an epoch above `after`; returns
+ * it and that epoch. Which survivor wins is Raft's choice: one whose log is at least as complete
+ * as a majority's (not necessarily the lowest id), at an epoch that may skip one (a pre-vote or
+ * vote that lost).
  */
-export async function hostSettled(nodes: NodeProcess[], room: string, host: string, after: number, timeoutMs = 10000): Promise<number> {
+export async function hostSettled(nodes: NodeProcess[], room: string, hosts: string | string[], after: number, timeoutMs = 10000): Promise<{ host: string; epoch: number }> {
+  const allowed = Array.isArray(hosts) ? hosts : [hosts];
   const agreed = () => {
     const seen = new Set(nodes.map((n) => hostIn(n, room)));
     const [only] = seen;
-    return seen.size === 1 && only.startsWith(`${host}@`) && Number(only.split('@')[1]) > after ? Number(only.split('@')[1]) : 0;
+    const [host, epoch] = only.split('@');
+    return seen.size === 1 && allowed.includes(host) && Number(epoch) > after ? { host, epoch: Number(epoch) } : null;
   };
-  return eventually(agreed, timeoutMs, 50).catch(() => {
-    throw new Error(`host of ${room} not ${host} above epoch ${after} everywhere: ${nodes.map((n) => `${n.spec.nodeId}=${hostIn(n, room)}`).join(', ')}`);
+  return (eventually(agreed, timeoutMs, 50) as Promise<{ host: string; epoch: number }>).catch(() => {
+    throw new Error(`host of ${room} not one of ${allowed.join(', ')} above epoch ${after} everywhere: ${nodes.map((n) => `${n.spec.nodeId}=${hostIn(n, room)}`).join(', ')}`);
   });
 }
 

@@ -229,7 +229,10 @@ export class RoomLogCore {
     if (m.from === this.leader) this.loseLeader(m.from); // the host itself campaigns: it lost what it was (a restart)
     const pre = m.type === 'preVote';
     const free = pre ? m.epoch > this.epoch : this.vote === null || this.vote === m.from;
-    const granted = !this.isLearner && free && atLeastAsUpToDate(m.last, this.log.lastPosition());
+    const upToDate = atLeastAsUpToDate(m.last, this.log.lastPosition());
+    const granted = !this.isLearner && free && upToDate;
+    // a candidate behind this node cannot win; without a live host, this node runs at once instead of waiting its turn
+    if (!upToDate && this.role === 'follower' && this.leader === null && !this.isLearner) this.campaignAt = Math.min(this.campaignAt, this.ticks + 1);
     if (granted && !pre) {
       this.vote = m.from;
       this.hardStateDirty = true;
@@ -270,7 +273,7 @@ export class RoomLogCore {
     if (this.cfg.failover === false) return void (this.campaignAt = Infinity);
     const live = this.cfg.voters.filter((v) => v !== formerLeader && (v === this.cfg.self || !this.down.has(v))).sort();
     const rank = Math.max(0, live.indexOf(this.cfg.self));
-    const turn = Math.ceil(this.cfg.electionTicks / 2);
+    const turn = this.cfg.electionTicks; // a full failover timeout each: the lowest live node has time to win first
     this.campaignAt = this.ticks + extra + rank * turn + Math.floor(this.cfg.random() * 2);
   }
 
@@ -285,7 +288,7 @@ export class RoomLogCore {
 
   /** A pre-vote asks and changes nothing: it is given up (and tried again) after a few ticks. */
   private preVoteTicks(): number {
-    return Math.max(2, Math.round(this.cfg.electionTicks / 5));
+    return Math.max(1, Math.round(this.cfg.electionTicks / 10));
   }
 
   private takeVoteResult(m: VoteResult): void {

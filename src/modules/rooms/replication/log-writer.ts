@@ -106,13 +106,23 @@ export class LogWriter {
     for (const roomId of deleted) this.gone(roomId);
   }
 
+  /** New entries; a conflicting tail an earlier host wrote (no majority stored it, nobody was shown it) goes first. */
+  private storeEntries(room: LoadedRoom, persist: NonNullable<Ready['persist']>): void {
+    const stored = this.store.logs.lastIndex(room.roomId);
+    if (persist.from <= stored) {
+      const host = room.leadership.leader ?? 'the new host';
+      this.logger.warn(`Room ${room.roomId}: dropped ${stored - persist.from + 1} entr${stored === persist.from ? 'y' : 'ies'} from index ${persist.from} that no majority stored (an earlier host wrote them); following ${host}`);
+    }
+    this.store.logs.replaceFrom(room.roomId, persist.from, persist.entries);
+  }
+
   /** One room's part of the transaction; true when it applied the room's deletion. */
   private write(room: LoadedRoom, ready: Ready): boolean {
     if (ready.leadership) {
       room.leadership = ready.leadership;
       if (ready.leadership.leader) room.lastHost = { node: ready.leadership.leader, epoch: ready.leadership.epoch };
     }
-    if (ready.persist) this.store.logs.replaceFrom(room.roomId, ready.persist.from, ready.persist.entries);
+    if (ready.persist) this.storeEntries(room, ready.persist);
     const host = room.host() ?? { node: room.leadership.leader ?? this.store.getRoom(room.roomId)?.hostNode ?? 'unknown', epoch: room.leadership.epoch };
     for (const entry of ready.committed) {
       room.applied = entry.index;
