@@ -91,6 +91,11 @@ export class ChatStore {
     this.database.close();
   }
 
+  /** Writes are failing right now (disk full, I/O errors): nothing new should be attempted until they work again. */
+  get writesFailing(): boolean {
+    return this.health.failing;
+  }
+
   /** Whether the store can write right now (disk full, I/O errors, failing WAL checkpoints). */
   writeHealth(): WriteHealth {
     return this.health.snapshot();

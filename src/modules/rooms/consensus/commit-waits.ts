@@ -1,7 +1,7 @@
 import type { Entry } from './log-entry';
 
 /** How a wait for one entry ended: committed where it was written, or not (its host lost the room, or another entry won its place). */
-export type CommitOutcome = { committed: true; entry: Entry } | { committed: false; reason: 'replaced' | 'host-lost' };
+export type CommitOutcome = { committed: true; entry: Entry } | { committed: false; reason: 'replaced' | 'host-lost' | 'not-stored' };
 
 interface Wait {
   epoch: number;
@@ -36,10 +36,10 @@ export class CommitWaits {
     }
   }
 
-  /** This node stopped hosting the room: nobody here can say when (or whether) the entries commit; clients retry. */
-  hostLost(): void {
+  /** This node stopped hosting the room (or could not store its entries): nobody here can say when, or whether, they commit; clients retry. */
+  hostLost(reason: 'host-lost' | 'not-stored' = 'host-lost'): void {
     const all = [...this.byIndex.values()].flat();
     this.byIndex.clear();
-    for (const w of all) w.done({ committed: false, reason: 'host-lost' });
+    for (const w of all) w.done({ committed: false, reason });
   }
 }

@@ -7,6 +7,7 @@ import type { MemberLeftReason, RoomSummary } from '../../../common/protocol/cli
 import { toRoomSummary } from '../../../common/protocol/record-mappers';
 import type { MemberRecord, MessageRecord, RoomRecord } from '../../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
 import { clientKeyOf, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
 
@@ -66,6 +67,7 @@ export class RoomHostService {
   hostedRoom(roomId: string): RoomRecord {
     const room = this.store.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (this.store.writesFailing) throw new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE); // not "host unavailable": this node is the host, its disk is not
     if (!this.logs.hosts(roomId)) {
       const host = this.logs.hostOf(roomId);
       if (host && host.node !== this.config.nodeId) throw hostUnavailable(`Room is hosted by ${host.node} now`, { adminNode: host.node, hostEpoch: host.epoch });

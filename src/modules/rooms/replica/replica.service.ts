@@ -48,16 +48,7 @@ export class ReplicaService {
   applyDeleted(roomId: string, roomName: string, transactionId: string | null, fromHost?: string): void {
     const room = this.store.getRoom(roomId);
     if (!room && this.store.getTombstone(roomId)) return;
-    const name = room?.roomName ?? roomName;
-    this.logs.forget(roomId);
-    this.store.deleteRoom({ roomId, roomName: name, hostNode: room?.hostNode ?? fromHost ?? 'unknown', deletedAt: this.clock.iso(), transactionId });
-    this.clients.broadcast(roomId, 'room_deleted', {
-      room_id: roomId,
-      room_name: name,
-      message: `Room '${name}' has been deleted`,
-      ...(transactionId ? { transaction_id: transactionId } : {}),
-    });
-    this.clients.unregisterRoom(roomId);
+    this.logs.applyTombstone(roomId, room?.roomName ?? roomName, transactionId, room?.hostNode ?? fromHost ?? 'unknown');
   }
 
   /** Rooms hosted by `nodeId` that have sockets on this node. */

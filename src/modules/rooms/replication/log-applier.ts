@@ -110,16 +110,29 @@ export class LogApplier {
   }
 
   private applyDeletion(roomId: string, d: RoomDeletedData, host: HostHint): void {
-    const room = this.store.getRoom(roomId);
-    const name = room?.roomName ?? '';
-    this.store.deleteRoom({ roomId, roomName: name, hostNode: host.node, deletedAt: d.deleted_at, transactionId: d.transaction_id });
+    const name = this.store.getRoom(roomId)?.roomName ?? '';
     this.logger.log(`Room '${name}' (${roomId}) deleted by ${d.initiator} (transaction ${d.transaction_id})`);
+    this.deleteHere(roomId, name, d.transaction_id, host.node, d.deleted_at, d.initiator);
+  }
+
+  /**
+   * A room deleted elsewhere, known from a tombstone (a peer's catch-up page or its answer to this
+   * node's messages about the room): tombstones exist only for committed deletions.
+   */
+  applyTombstone(roomId: string, roomName: string, transactionId: string | null, hostNode: string, deletedAt: string): void {
+    if (!this.store.getRoom(roomId) && this.store.getTombstone(roomId)) return;
+    this.deleteHere(roomId, this.store.getRoom(roomId)?.roomName ?? roomName, transactionId, hostNode, deletedAt, null);
+  }
+
+  /** The room, its members, messages and log go; a tombstone stays; local members are told (both deletion events, as everywhere). */
+  private deleteHere(roomId: string, name: string, transactionId: string | null, hostNode: string, deletedAt: string, initiator: string | null): void {
+    this.store.deleteRoom({ roomId, roomName: name, hostNode, deletedAt, transactionId });
     this.store.afterCommit(() => {
-      // every member on every node hears the same two events, now that the deletion is committed
-      this.clients.broadcast(roomId, 'delete_room_initiated', { room_id: roomId, initiator: d.initiator, status: 'in_progress', transaction_id: d.transaction_id });
-      this.clients.broadcast(roomId, 'room_deleted', { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, transaction_id: d.transaction_id });
+      if (initiator !== null && transactionId) this.clients.broadcast(roomId, 'delete_room_initiated', { room_id: roomId, initiator, status: 'in_progress', transaction_id: transactionId });
+      this.clients.broadcast(roomId, 'room_deleted', { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, ...(transactionId ? { transaction_id: transactionId } : {}) });
       this.clients.unregisterRoom(roomId);
       this.sequences.release(roomId);
     });
   }
+
 }

@@ -17,6 +17,7 @@ export interface LeadershipChange {
 }
 
 type Written = (room: LoadedRoom, leadership: LeadershipChange | null) => void;
+type Gone = (roomId: string, why: 'deleted' | 'not-stored') => void;
 
 /**
  * Writes what the rooms' cores want stored, all rooms of one event-loop turn in one transaction
@@ -31,7 +32,7 @@ export class LogWriter {
   private readonly queued = new Map<string, LoadedRoom>();
   private pending: { promise: Promise<void>; resolve: () => void } | null = null;
   private written: Written = () => undefined;
-  private gone: (roomId: string) => void = () => undefined;
+  private gone: Gone = () => undefined;
 
   constructor(
     @Inject(CHAT_STORE) private readonly store: ChatStore,
@@ -43,8 +44,8 @@ export class LogWriter {
     this.written = fn;
   }
 
-  /** A room whose log was deleted (its last entry applied): its core goes. */
-  onRoomGone(fn: (roomId: string) => void): void {
+  /** A room whose log was deleted (its last entry applied), or whose write failed: its core goes (reloaded from disk when next needed). */
+  onRoomGone(fn: Gone): void {
     this.gone = fn;
   }
 
@@ -90,20 +91,20 @@ export class LogWriter {
       }, durable);
     } catch (e) {
       // nothing of this round is on disk: the cores start again from what is (as after a crash)
-      const why = e instanceof ChatError ? e.message : (e as Error).message;
-      this.logger.warn(`Room log write failed (${why}); ${readies.length} room(s) reload from disk`);
-      for (const { room } of readies) this.gone(room.roomId);
+      if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) this.logger.error(`Room log write failed: ${(e as Error)?.stack ?? e}`);
+      this.logger.debug(`${readies.length} room(s) reload from disk after a failed write`);
+      for (const { room } of readies) this.gone(room.roomId, 'not-stored');
       return;
     }
     for (const { room, ready, was, previousHost } of readies) {
       if (ready.hardState) room.written = ready.hardState;
       room.core.persisted(ready.mark);
-      for (const m of ready.messages) this.outbox.send(room.roomId, m);
-      for (const m of ready.afterPersist) this.outbox.send(room.roomId, m);
+      for (const m of ready.messages) this.outbox.send([room.roomId, m]);
+      for (const m of ready.afterPersist) this.outbox.send([room.roomId, m]);
       room.waits.committed(ready.committed);
       if (!deleted.includes(room.roomId)) this.written(room, ready.leadership ? { now: ready.leadership, was, previousHost } : null);
     }
-    for (const roomId of deleted) this.gone(roomId);
+    for (const roomId of deleted) this.gone(roomId, 'deleted');
   }
 
   /** New entries; a conflicting tail an earlier host wrote (no majority stored it, nobody was shown it) goes first. */

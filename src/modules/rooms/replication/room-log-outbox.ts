@@ -3,7 +3,7 @@ import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { PEER_BATCH_BYTES, PEER_REPLY_BYTES, xmlTextBytes } from '../../../common/xmlrpc';
 import { PeerDirectory } from '../../peers/peer-directory';
-import type { RoomMessage } from '../consensus/room-messages';
+import type { WireItem } from './room-log-wire';
 
 /** Messages queued for one peer beyond which the oldest are dropped (Raft sends again what matters). */
 const MAX_QUEUED = 20_000;
@@ -63,13 +63,13 @@ export class RoomLogOutbox implements OnModuleDestroy {
     this.replies = handler;
   }
 
-  send(roomId: string, m: RoomMessage): void {
-    const lane = this.lanes.get(m.to);
+  send(item: WireItem): void {
+    const lane = this.lanes.get(item[1].to);
     if (!lane || this.closed) return;
-    const json = JSON.stringify([roomId, m]);
+    const json = JSON.stringify(item);
     lane.queue.push({ json, bytes: xmlTextBytes(json) + 1, at: this.clock.now() });
     if (lane.queue.length > MAX_QUEUED) lane.queue.splice(0, lane.queue.length - MAX_QUEUED);
-    if (!lane.running) void this.run(m.to, lane);
+    if (!lane.running) void this.run(item[1].to, lane);
   }
 
   /** Takes what is queued for `peer` (up to the reply budget) to answer its call with, as a JSON array. */

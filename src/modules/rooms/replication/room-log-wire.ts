@@ -1,8 +1,23 @@
 import type { Entry, LogPosition } from '../consensus/log-entry';
 import type { RoomMessage } from '../consensus/room-messages';
 
+/**
+ * Sent instead of an answer by a node that holds the room's tombstone: the room's deletion was
+ * committed (a tombstone is written only then), so the receiver deletes its copy too. A node that
+ * missed the deletion's commit would otherwise ask for votes forever in a room no one else has.
+ */
+export interface RoomDeletedNotice {
+  readonly type: 'roomDeleted';
+  readonly from: string;
+  readonly to: string;
+  /** Not an epoch of the room's (it has none left): 0. */
+  readonly epoch: 0;
+  readonly room_name: string;
+  readonly transaction_id: string | null;
+}
+
 /** One room's message as it travels: `[room_id, message]`. */
-export type WireItem = readonly [roomId: string, message: RoomMessage];
+export type WireItem = readonly [roomId: string, message: RoomMessage | RoomDeletedNotice];
 
 const MAX_ITEMS = 20_000;
 const MAX_ENTRIES = 10_000;
@@ -75,6 +90,8 @@ function message(v: unknown, where: string): RoomMessage {
     case 'preVote':
     case 'vote':
       return { ...base, type: m.type, last: position(m.last, `${where}.last`) };
+    case 'roomDeleted':
+      return { ...base, epoch: 0, type: 'roomDeleted', room_name: typeof m.room_name === 'string' ? m.room_name.slice(0, 400) : '', transaction_id: typeof m.transaction_id === 'string' ? m.transaction_id.slice(0, MAX_ID) : null } as never;
     case 'preVoteResult':
     case 'voteResult':
       if (typeof m.granted !== 'boolean') fail(where, 'granted must be a boolean');

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError, hostUnavailable } from '../../../common/errors/chat-error';
+import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { NodeDisk } from '../../peers/node-disk';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
@@ -15,7 +16,8 @@ import { Deadlines } from './deadlines';
 import { LoadedRoom } from './loaded-room';
 import { LogWriter, type LeadershipChange } from './log-writer';
 import { RoomLogOutbox } from './room-log-outbox';
-import { parseWireBatch } from './room-log-wire';
+import { parseWireBatch, type RoomDeletedNotice } from './room-log-wire';
+import { LogApplier } from './log-applier';
 import { SqlStableLog } from './sql-stable-log';
 
 /** Told when a room's host or epoch changes as this node sees it (`previousHost`: the last host known before, null if none). */
@@ -61,13 +63,14 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
     private readonly disk: NodeDisk,
     private readonly outbox: RoomLogOutbox,
     private readonly writer: LogWriter,
+    private readonly applier: LogApplier,
     private readonly scheduler: SchedulerRegistry,
   ) {
     this.deadlines = new Deadlines(() => clock.now());
     this.rejoin = new RejoinStatus(disk.identity.fresh, disk.diskId, peers.nodeIds);
     this.tickMs = Math.max(20, Math.round((config.failoverTimeoutMs || 2000) / TICKS_PER_TIMEOUT));
     this.writer.onRoomWritten((room, leadership) => this.written(room, leadership));
-    this.writer.onRoomGone((roomId) => this.unload(roomId));
+    this.writer.onRoomGone((roomId, why) => this.unload(roomId, why === 'not-stored' ? 'not-stored' : 'host-lost'));
   }
 
   onModuleInit(): void {
@@ -76,9 +79,8 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
   }
 
   onApplicationBootstrap(): void {
-    // rooms this node hosted before it stopped: it asks for them back at once (a majority must agree)
-    for (const roomId of this.store.logs.roomsHostedBy(this.config.nodeId)) this.load(roomId)?.core.campaign();
-    for (const roomId of this.store.logs.roomsHostedBy(this.config.nodeId)) this.touch(roomId);
+    // rooms this node hosted before it stopped: it asks for them back at once (load() campaigns; a majority must agree)
+    for (const roomId of this.store.logs.roomsHostedBy(this.config.nodeId)) this.load(roomId);
     this.scheduler.addInterval(RoomLogs.TICK_NAME, setInterval(() => this.tick(), this.tickMs));
   }
 
@@ -121,6 +123,7 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
 
   /** A new room, hosted here from its first entry (epoch 1, no election needed); resolves once a majority stored it. */
   found(roomId: string, first: Proposal): Promise<Committed> {
+    if (this.store.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
     this.store.logs.saveState({ roomId, epoch: 0, vote: null, commit: 0, applied: 0, learner: false, hostNode: null, hostEpoch: 0 });
     const room = this.load(roomId)!;
     const result = room.core.found(first);
@@ -130,6 +133,7 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
 
   /** Appends to the room's log here (this node must host it); resolves once the entry committed where it was written. */
   propose(roomId: string, proposal: Proposal): Promise<Committed> {
+    if (this.store.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
     const room = this.load(roomId);
     if (!room) return Promise.reject(new ChatError('ROOM_NOT_FOUND', 'Room not found'));
     const result = room.core.propose(proposal);
@@ -160,16 +164,12 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
         open = false;
         cancel();
         if (outcome.committed) return resolve({ entry: outcome.entry, duplicate: r.duplicate });
+        if (outcome.reason === 'not-stored') return reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
         const host = room.host();
         const moved = host && host.node !== this.config.nodeId ? { adminNode: host.node, hostEpoch: host.epoch } : undefined;
         reject(hostUnavailable(outcome.reason === 'replaced' ? 'Another host replaced this change before a majority stored it; retry' : 'This node stopped hosting the room before a majority confirmed the change; retry', moved));
       });
     });
-  }
-
-  /** The room was deleted elsewhere (a tombstone): its core goes. */
-  forget(roomId: string): void {
-    this.unload(roomId);
   }
 
   /** A peer lists a room this node has no log of: while rejoining, it is learned now, as a learner. */
@@ -192,6 +192,7 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
   /** A peer's batch of room log messages; answers, once this node's answers are on disk, with its messages for that peer. */
   async receive(from: string, json: string): Promise<string> {
     const batch = parseWireBatch(json, from, this.config.nodeId);
+    if (this.store.writesFailing) return '[]'; // nothing can be stored: the sender sends again
     this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
     for (const [roomId, m] of batch) this.deliver(roomId, m);
     await this.writer.flushSoon();
@@ -208,11 +209,29 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
     }
   }
 
-  private deliver(roomId: string, m: RoomMessage): void {
+  private deliver(roomId: string, m: RoomMessage | RoomDeletedNotice): void {
+    if (m.type === 'roomDeleted') return this.deletedElsewhere(roomId, m);
     const room = this.load(roomId) ?? this.create(roomId, m);
-    if (!room) return;
-    room.core.step(m);
-    this.touch(roomId);
+    if (room) {
+      room.core.step(m);
+      return this.touch(roomId);
+    }
+    const tombstone = this.store.getTombstone(roomId);
+    if (tombstone) this.outbox.send([roomId, { type: 'roomDeleted', from: this.config.nodeId, to: m.from, epoch: 0, room_name: tombstone.roomName, transaction_id: tombstone.transactionId }]);
+  }
+
+  /** A peer holds the room's tombstone: its deletion was committed, this copy goes too. */
+  private deletedElsewhere(roomId: string, notice: RoomDeletedNotice): void {
+    if (this.store.getTombstone(roomId)) return;
+    this.unload(roomId);
+    this.store.transaction(() => this.applier.applyTombstone(roomId, notice.room_name, notice.transaction_id, notice.from, this.clock.iso()));
+    this.logger.log(`Room ${roomId}: ${notice.from} holds its tombstone (its deletion was committed while this node missed it); deleted here too`);
+  }
+
+  /** A room deleted elsewhere, known from a peer's catch-up page: its core and log go with it. */
+  applyTombstone(roomId: string, roomName: string, transactionId: string | null, from: string): void {
+    this.unload(roomId);
+    this.store.transaction(() => this.applier.applyTombstone(roomId, roomName, transactionId, from, this.clock.iso()));
   }
 
   /** A room this node has not heard of: created when a host or candidate writes to it (as a learner while the node rejoins). */
@@ -283,11 +302,13 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
     for (const peer of this.peers.nodeIds) if (this.config.failoverTimeoutMs > 0 && this.peers.isSuspected(peer)) core.peerDown(peer);
     const room = new LoadedRoom(roomId, core, state, this.config.nodeId);
     this.rooms.set(roomId, room);
+    if (room.ownedBefore) core.campaign(); // it hosted the room before it stopped (or before a failed write): it asks for it back
+    this.touch(roomId);
     return room;
   }
 
-  private unload(roomId: string): void {
-    this.rooms.get(roomId)?.waits.hostLost();
+  private unload(roomId: string, why: 'host-lost' | 'not-stored' = 'host-lost'): void {
+    this.rooms.get(roomId)?.waits.hostLost(why);
     this.rooms.delete(roomId);
     this.active.delete(roomId);
   }
@@ -324,6 +345,7 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
   }
 
   private tick(): void {
+    if (this.store.writesFailing) return; // an election or an append now would only fail to be stored
     for (const roomId of [...this.active]) {
       const room = this.rooms.get(roomId);
       if (!room) continue;
@@ -336,7 +358,7 @@ export class RoomLogs implements PeerStatusListener, OnModuleInit, OnApplication
 }
 
 /** "append x3, voteResult x1": what a batch holds, for debug logs. */
-function summary(messages: readonly RoomMessage[]): string {
+function summary(messages: readonly (RoomMessage | RoomDeletedNotice)[]): string {
   const counts = new Map<string, number>();
   for (const m of messages) {
     const key = m.type === 'appendResult' ? `appendResult(${m.ok ? 'ok' : 'refused'})` : m.type;
