@@ -1,5 +1,8 @@
 import { LOG_ORIGIN, positionOf, type Entry, type LogPosition, type StableLog } from './log-entry';
 
+/** Stored, unapplied entries kept in memory at most (a host whose followers lag reads older ones from disk). */
+const MAX_RECENT = 4096;
+
 /**
  * One room's log as the core sees it: what is on disk (StableLog) with the entries not on disk yet
  * laid over it. A follower that drops a conflicting tail does so here first; the stored entries
@@ -8,6 +11,11 @@ import { LOG_ORIGIN, positionOf, type Entry, type LogPosition, type StableLog } 
 export class RaftLog {
   /** Entries from `offset` on that are not known to be on disk. */
   private unstable: Entry[] = [];
+  /**
+   * Entries just stored (below `offset`) that are not applied yet, kept so that applying them and
+   * sending them to followers does not read them back from disk. Contiguous, ending at offset - 1.
+   */
+  private recent: Entry[] = [];
   private offset: number;
   /** The lowest index changed since the adapter was last handed what to store (Infinity: nothing). */
   private dirtyFrom = Infinity;
@@ -35,7 +43,9 @@ export class RaftLog {
 
   entry(index: number): Entry | undefined {
     if (index <= 0 || index > this.lastIndex()) return undefined;
-    return index >= this.offset ? this.unstable[index - this.offset] : this.stable.entry(index);
+    if (index >= this.offset) return this.unstable[index - this.offset];
+    const first = this.recent[0]?.index ?? Infinity;
+    return index >= first ? this.recent[index - first] : this.stable.entry(index);
   }
 
   /** The epoch of the entry at `index` (0 for index 0), undefined when the log does not reach it. */
@@ -60,14 +70,23 @@ export class RaftLog {
     if (from > last) return [];
     const out: Entry[] = [];
     let bytes = 0;
-    if (from < this.offset) {
+    const firstRecent = this.recent[0]?.index ?? Infinity;
+    if (from >= firstRecent && from < this.offset) {
+      // just stored: from memory, then on into the entries not stored yet
+      for (let i = from; i < this.offset && i <= last; i++) {
+        const e = this.recent[i - firstRecent];
+        bytes += sizeOf(e);
+        if (out.length > 0 && bytes > maxBytes) return out;
+        out.push(e);
+      }
+    } else if (from < this.offset) {
       for (const e of this.stable.entries(from, Math.min(last, this.offset - 1), maxBytes)) {
         out.push(e);
         bytes += sizeOf(e);
       }
       if (out.length < Math.min(last, this.offset - 1) - from + 1) return out; // the byte budget ran out in the stored part
     }
-    for (let i = Math.max(from, this.offset); i <= last; i++) {
+    for (let i = Math.max(from, this.offset, out.length > 0 ? out[out.length - 1].index + 1 : 0); i <= last; i++) {
       const e = this.unstable[i - this.offset];
       bytes += sizeOf(e);
       if (out.length > 0 && bytes > maxBytes) break;
@@ -120,6 +139,7 @@ export class RaftLog {
     } else {
       this.unstable = [];
       this.offset = index; // the stored entries from here on are hidden until rewritten
+      this.recent = this.recent.filter((e) => e.index < index);
     }
   }
 
@@ -139,8 +159,19 @@ export class RaftLog {
   stableTo(upTo: LogPosition): void {
     if (upTo.index < this.offset || this.epochAt(upTo.index) !== upTo.epoch) return;
     if (this.dirtyFrom <= upTo.index) return; // rewritten after that write was handed out: the next one covers it
-    this.unstable = this.unstable.slice(upTo.index - this.offset + 1);
+    const stored = this.unstable.slice(0, upTo.index - this.offset + 1);
+    this.unstable = this.unstable.slice(stored.length);
     this.offset = upTo.index + 1;
+    const contiguous = this.recent.length === 0 || this.recent[this.recent.length - 1].index + 1 === stored[0]?.index;
+    this.recent = contiguous ? this.recent.concat(stored) : stored;
+    this.trimRecent();
+  }
+
+  /** Keeps only what is not applied yet, and not too much of it (the rest is read from disk when needed). */
+  private trimRecent(): void {
+    let drop = 0;
+    while (drop < this.recent.length && (this.recent[drop].index <= this.applied || this.recent.length - drop > MAX_RECENT)) drop++;
+    if (drop > 0) this.recent = this.recent.slice(drop);
   }
 
   /** Committed entries on disk here that were not handed out yet, up to `maxBytes`; marks them applied. */
@@ -149,6 +180,7 @@ export class RaftLog {
     if (upTo <= this.applied) return [];
     const out = this.slice(this.applied + 1, upTo, maxCount, maxBytes, sizeOf);
     if (out.length > 0) this.applied = out[out.length - 1].index;
+    this.trimRecent();
     return out;
   }
 
