@@ -1,16 +1,6 @@
 import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { contentProblem, IsChatName, IsChatText, MAX_CONTENT } from './text-rules';
-
-/** Limits documented in docs/protocol.md. */
-export const LIMITS = {
-  username: 64,
-  roomName: 100,
-  description: 1000,
-  content: MAX_CONTENT,
-  roomId: 64,
-  clientMessageId: 64,
-  historyPage: 200,
-} as const;
+import { contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
+import { IsChatName, IsChatText } from './text-rules';
 
 /** Each rule carries the error code and sentence the client gets when it fails, as "CODE|sentence". */
 const reject = (code: string, message: string): ValidationOptions => ({ message: `${code}|${message}` });
