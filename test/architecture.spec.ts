@@ -3,15 +3,19 @@
  * web/src/; spec files aside), no forwardRef, no source file over 300 lines (spec files are exempt: a spec may hold
  * many cases of one idea), and module imports that point one way:
  * health, metrics -> rooms -> {members, peers} -> common, and inside a module the folder arrows of
- * INNER_IMPORTS (rooms: client -> routing -> host, replica; failover above them).
+ * INNER_IMPORTS (rooms: client -> routing -> host, replica; failover above them); and the design
+ * docs (CHECKED_DOCS) name no class, member or file that does not exist.
  * Imports are read with a regex over import/export-from lines (TypeScript 7's compiler has no JS
  * API); ARCH_ROOT points it at another checkout (e.g. to see it fail on an older tree).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DocReferences } from './support/doc-references';
 
 const ROOT = path.resolve(process.env.ARCH_ROOT ?? path.join(__dirname, '..'));
 const MAX_LINES = 300;
+/** Documents that must name only classes, members and paths that exist (test/support/doc-references.ts). */
+const CHECKED_DOCS = ['docs/architecture.md'];
 /** Layer of each module under src/modules (and of src/common): a file may import only lower layers, or its own module. */
 const LAYERS: Record<string, number> = { common: 0, members: 1, peers: 1, rooms: 2, health: 3, metrics: 3 };
 
@@ -224,5 +228,17 @@ describe('architecture', () => {
 
   it('imports between the folders of a module only as INNER_IMPORTS allows (rooms: client -> routing -> host, replica; failover above)', () => {
     expect(innerImportProblems(src)).toEqual([]);
+  });
+
+  describe('docs name only what exists', () => {
+    const refs = new DocReferences(ROOT);
+
+    it('reads the code it checks the docs against', () => {
+      expect(refs.declaredNames).toBeGreaterThan(200);
+    });
+
+    it.each(CHECKED_DOCS)('%s: every class, Class.member and path it names exists', (doc) => {
+      expect(refs.problems(doc)).toEqual([]);
+    });
   });
 });
