@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { freePort } from '../src/cluster/ports';
 import { parseExposition, sampleValue, type Sample } from '../src/testing/prometheus-text';
 import { eventually, TestCluster } from './support/cluster';
-import { PROMETHEUS_BIN, PrometheusProcess } from './support/prometheus';
+import { PrometheusProcess } from './support/prometheus';
+import { describeWithTool } from './support/system-tools';
 import { TestClient } from './support/test-client';
 
 const scrape = async (url: string): Promise<Sample[]> => {
@@ -15,8 +15,7 @@ const scrape = async (url: string): Promise<Sample[]> => {
 };
 
 /** Three real nodes scraped by a real Prometheus; counters must move by exactly what the test did. */
-describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
-  if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} is missing: apt-get install -y prometheus (.ci/run does)`);
+describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Prometheus', () => {
   let cluster: TestCluster;
   let prometheus: PrometheusProcess;
   let metricsPort: number;

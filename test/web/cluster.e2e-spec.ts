@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import {
   appErrors,
   ARTIFACTS,
-  browserAvailable,
+  describeWithBrowser,
   connect,
   createRoom,
   joinRoom,
@@ -29,7 +29,7 @@ import { TestCluster } from './support/cluster';
 declare const document: any;
 declare const performance: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 
 run('web client in Chromium against a real three-node cluster', () => {
   jest.setTimeout(90000);
