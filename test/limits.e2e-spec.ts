@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import WebSocket from 'ws';
 import { eventually, TestCluster } from './support/cluster';
 import { TestClient, type Frame } from './support/test-client';
-import { createRoom, framesOf, join, received } from './durability/support';
+import { createRoom, framesOf, join, received } from './support/rooms';
 
 /**
  * Issue 13's client-side limits on real nodes: a reader that never reads is closed (4008) and the

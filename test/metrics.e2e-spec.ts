@@ -5,7 +5,7 @@ import { parseExposition, sampleValue, type Sample } from '../src/testing/promet
 import { eventually, TestCluster } from './support/cluster';
 import { PrometheusProcess } from './support/prometheus';
 import { describeWithTool } from './support/system-tools';
-import { TestClient } from './support/test-client';
+import { ClientPool } from './support/test-client';
 
 const scrape = async (url: string): Promise<Sample[]> => {
   const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -19,7 +19,7 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
   let cluster: TestCluster;
   let prometheus: PrometheusProcess;
   let metricsPort: number;
-  const open: TestClient[] = [];
+  const clients = new ClientPool();
   const metricsUrl = (n: number) => `${cluster.node(n).httpUrl}/metrics`;
 
   beforeAll(async () => {
@@ -34,16 +34,12 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
     ]);
   }, 60000);
   afterAll(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await prometheus?.stop();
     await cluster?.stop();
   });
 
-  const connect = async (n: number) => {
-    const c = await TestClient.connect(cluster.node(n).url);
-    open.push(c);
-    return c;
-  };
+  const connect = (n: number) => clients.connect(cluster.node(n).url);
 
   it('counts n messages once on the host and n x members deliveries, and Prometheus sees the same', async () => {
     const [a, b, c] = [await connect(1), await connect(2), await connect(3)];

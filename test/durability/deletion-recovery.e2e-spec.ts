@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createRoom, eventually, framesOf, join, readDb, meshHealthy, useCluster } from './support';
+import { readDb } from '../support/chat-db';
+import { eventually, meshHealthy } from '../support/cluster';
+import { createRoom, framesOf, join, useCluster } from '../support/rooms';
 
 /**
  * The two-phase-commit state is durable: a host killed in the middle of a deletion finishes it

@@ -97,3 +97,22 @@ export class TestClient {
     return this.closed;
   }
 }
+
+/** The clients a suite opens, closed together (from its afterEach or afterAll). */
+export class ClientPool {
+  private readonly clients: TestClient[] = [];
+
+  async connect(url: string, options?: WebSocket.ClientOptions): Promise<TestClient> {
+    return this.add(await TestClient.connect(url, options));
+  }
+
+  /** A client opened elsewhere, to be closed with the others. */
+  add(client: TestClient): TestClient {
+    this.clients.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
+  }
+}
