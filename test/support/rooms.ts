@@ -2,8 +2,8 @@
 // says to retry, as clients do during a host switch), send, collect what arrived, and a barrier
 // that replaces "wait a while, then expect nothing more arrived".
 import type { ChatMessage } from '../../src/common/protocol/client-wire';
-import { sleep, type NodeProcess } from '../../src/cluster/node-process';
-import { eventually, TestCluster } from './cluster';
+import type { NodeProcess } from '../../src/cluster/node-process';
+import { eventually, sleep, TestCluster } from './cluster';
 import { ClientPool, TestClient, type Frame } from './test-client';
 
 /** A new_message payload, as the server defines it. */

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { sleep } from '../../src/cluster/node-process';
 
 export interface Frame {
   type: string;
@@ -76,7 +77,7 @@ export class TestClient {
 
   /** Resolves with every frame that arrives within `ms` (for asserting that nothing else comes). */
   async drain(ms = 300): Promise<Frame[]> {
-    await new Promise((r) => setTimeout(r, ms));
+    await sleep(ms);
     const out = this.queue;
     this.queue = [];
     return out;

@@ -24,6 +24,7 @@ import {
   waitForText,
   type ChatPage,
 } from './support/browser';
+import { sleep } from '../support/cluster';
 import { TestCluster } from './support/cluster';
 
 declare const document: any;
@@ -179,7 +180,7 @@ run('web client in Chromium against a real three-node cluster', () => {
       const deadline = Date.now() + 20000;
       while (!frames.some(pred)) {
         if (Date.now() > deadline) throw new Error(`bulkSend: timed out; got ${JSON.stringify(frames.slice(-3))}`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return frames.find(pred);
     };
