@@ -2,17 +2,39 @@
  * The house's shape, checked on every `npm test`: no import cycle between folders (of src/ and of
  * web/src/; spec files aside), no forwardRef, no source file over 300 lines (spec files are exempt: a spec may hold
  * many cases of one idea), and module imports that point one way:
- * health, metrics -> rooms -> {members, peers} -> common.
+ * health, metrics -> rooms -> {members, peers} -> common, and inside a module the folder arrows of
+ * INNER_IMPORTS (rooms: client -> routing -> host, replica; failover above them); and the design
+ * docs (CHECKED_DOCS) name no class, member or file that does not exist.
  * Imports are read with a regex over import/export-from lines (TypeScript 7's compiler has no JS
  * API); ARCH_ROOT points it at another checkout (e.g. to see it fail on an older tree).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DocReferences } from './support/doc-references';
 
 const ROOT = path.resolve(process.env.ARCH_ROOT ?? path.join(__dirname, '..'));
 const MAX_LINES = 300;
+/** Documents that must name only classes, members and paths that exist (test/support/doc-references.ts). */
+const CHECKED_DOCS = ['docs/architecture.md'];
 /** Layer of each module under src/modules (and of src/common): a file may import only lower layers, or its own module. */
 const LAYERS: Record<string, number> = { common: 0, members: 1, peers: 1, rooms: 2, health: 3, metrics: 3 };
+
+/**
+ * The folders inside a module and which of its other folders each may import (a folder may always
+ * import itself; files directly in the module's folder, like rooms.module.ts, wire everything).
+ * Edit a row to add, remove or re-wire a folder: a folder on disk without a row, or a row without a
+ * folder, fails the check too. Rooms: client -> routing -> host, replica; failover above host and replica.
+ */
+const INNER_IMPORTS: Record<string, Record<string, readonly string[]>> = {
+  'src/modules/rooms': {
+    client: ['routing', 'host', 'replica', 'identity'],
+    failover: ['host', 'replica'],
+    routing: ['host'],
+    replica: ['host'],
+    host: ['identity'],
+    identity: [],
+  },
+};
 
 interface SourceFile {
   file: string; // relative to ROOT, forward slashes
@@ -130,6 +152,35 @@ function moduleOf(file: string): string | null {
   return m ? m[1] : null;
 }
 
+/** The folder of `file` directly under `moduleDir` ('client' for .../rooms/client/dto/x.ts), or null outside it or at its top. */
+function innerFolderOf(moduleDir: string, file: string): string | null {
+  if (!file.startsWith(`${moduleDir}/`)) return null;
+  const rest = file.slice(moduleDir.length + 1).split('/');
+  return rest.length > 1 ? rest[0] : null;
+}
+
+/** Imports between a module's folders that its INNER_IMPORTS row does not allow, and rows that do not match the folders on disk. */
+function innerImportProblems(files: SourceFile[], table = INNER_IMPORTS, root = ROOT): string[] {
+  const problems: string[] = [];
+  for (const [moduleDir, rows] of Object.entries(table)) {
+    const onDisk = fs.existsSync(path.join(root, moduleDir))
+      ? fs.readdirSync(path.join(root, moduleDir), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+      : [];
+    for (const folder of onDisk) if (!(folder in rows)) problems.push(`${moduleDir}/${folder} has no row in INNER_IMPORTS`);
+    for (const folder of Object.keys(rows)) if (!onDisk.includes(folder)) problems.push(`INNER_IMPORTS names ${moduleDir}/${folder}, which does not exist`);
+    for (const f of files) {
+      const from = innerFolderOf(moduleDir, f.file);
+      if (from === null) continue;
+      for (const target of f.imports) {
+        const to = innerFolderOf(moduleDir, `${target}.ts`);
+        if (to === null || to === from || rows[from]?.includes(to)) continue;
+        problems.push(`${f.file} imports ${target} (${from} -> ${to})`);
+      }
+    }
+  }
+  return problems;
+}
+
 describe('architecture', () => {
   const src = load(['src']);
   const web = load(['web/src']);
@@ -173,5 +224,21 @@ describe('architecture', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('imports between the folders of a module only as INNER_IMPORTS allows (rooms: client -> routing -> host, replica; failover above)', () => {
+    expect(innerImportProblems(src)).toEqual([]);
+  });
+
+  describe('docs name only what exists', () => {
+    const refs = new DocReferences(ROOT);
+
+    it('reads the code it checks the docs against', () => {
+      expect(refs.declaredNames).toBeGreaterThan(200);
+    });
+
+    it.each(CHECKED_DOCS)('%s: every class, Class.member and path it names exists', (doc) => {
+      expect(refs.problems(doc)).toEqual([]);
+    });
   });
 });

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { ClientTokens } from '../src/common/auth/client-tokens';
 import { eventually, TestCluster } from './support/cluster';
-import { TestClient } from './support/test-client';
+import { ClientPool } from './support/test-client';
 
 const SECRET = 'e2e-client-auth-secret-0123456789abcdef';
 const ALLOWED = 'http://chat.example.test';
@@ -31,20 +31,14 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ s
 /** AUTH_MODE=token and ALLOWED_ORIGINS on two real nodes. */
 describe('token mode and origins: who may open a client WebSocket', () => {
   let cluster: TestCluster;
-  const open: TestClient[] = [];
+  const clients = new ClientPool();
   const url = (node: number, token?: string) => `${cluster.node(node).url}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
-  const connect = async (node: number, token: string) => {
-    const c = await TestClient.connect(url(node, token));
-    open.push(c);
-    return c;
-  };
+  const connect = (node: number, token: string) => clients.connect(url(node, token));
 
   beforeAll(async () => {
     cluster = await TestCluster.start(2, { AUTH_MODE: 'token', AUTH_SECRET: SECRET, ALLOWED_ORIGINS: `${ALLOWED}, http://other.example.test:8443` });
   });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
+  afterEach(() => clients.closeAll());
   afterAll(() => cluster?.stop());
 
   it('refuses the upgrade with 401 for a missing, expired, wrongly signed, unsigned or exp-less token', async () => {

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import WebSocket from 'ws';
-import { eventually, TestCluster } from './support/cluster';
+import { eventually, sleep, TestCluster } from './support/cluster';
 import { TestClient, type Frame } from './support/test-client';
-import { createRoom, framesOf, join, received } from './durability/support';
+import { createRoom, framesOf, join, received } from './support/rooms';
 
 /**
  * Issue 13's client-side limits on real nodes: a reader that never reads is closed (4008) and the
@@ -63,7 +63,7 @@ describe('limits: slow readers', () => {
       while (sent < total) {
         const acked = framesOf(sender, 'message_sent').length + framesOf(sender, 'message_error').length;
         while (sent < total && sent - acked < window) sender.send('send_message', { room_id: room, username: 'sender', content: content(++sent) });
-        await new Promise((r) => setTimeout(r, 2));
+        await sleep(2);
       }
       await eventually(() => framesOf(sender, 'message_sent').length === total, 30000);
       await eventually(() => received(reader, room).length === total, 30000);
@@ -125,7 +125,7 @@ describe('limits: a client that sends but never reads', () => {
     // 2000 requests of ~10 KB (20 MB): each answer is a 512 KiB page the flooder does not read
     const pad = 'q'.repeat(10_000);
     for (let i = 0; i < 2000; i++) flooder.send('get_history', { room_id: room, limit: 200, pad });
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     // the node stopped reading: most of the 20 MB still waits on the flooder's side
     const unsent = flooder.ws.bufferedAmount;
     expect(unsent).toBeGreaterThan(10 * MiB);
@@ -202,7 +202,7 @@ describe('limits: rate and admission (defaults, MAX_CONNECTIONS_PER_IP lowered t
       const reply = await paced.request('send_message', { room_id: room, username: 'paced', content: `paced ${i}` }, 'message_sent', 'message_error');
       expect(reply.type).toBe('message_sent');
       latencies.push(Date.now() - started);
-      await new Promise((r) => setTimeout(r, 100)); // 10 messages/s, under the default rate
+      await sleep(100); // 10 messages/s, under the default rate
     }
     await eventually(() => framesOf(flooder, 'message_sent').length + framesOf(flooder, 'message_error').length === flood, 20000);
 

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { freePort } from '../src/cluster/ports';
 import { parseExposition, sampleValue, type Sample } from '../src/testing/prometheus-text';
 import { eventually, TestCluster } from './support/cluster';
-import { PROMETHEUS_BIN, PrometheusProcess } from './support/prometheus';
-import { TestClient } from './support/test-client';
+import { PrometheusProcess } from './support/prometheus';
+import { describeWithTool } from './support/system-tools';
+import { ClientPool } from './support/test-client';
 
 const scrape = async (url: string): Promise<Sample[]> => {
   const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -15,12 +15,11 @@ const scrape = async (url: string): Promise<Sample[]> => {
 };
 
 /** Three real nodes scraped by a real Prometheus; counters must move by exactly what the test did. */
-describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
-  if (!fs.existsSync(PROMETHEUS_BIN)) throw new Error(`${PROMETHEUS_BIN} is missing: apt-get install -y prometheus (.ci/run does)`);
+describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Prometheus', () => {
   let cluster: TestCluster;
   let prometheus: PrometheusProcess;
   let metricsPort: number;
-  const open: TestClient[] = [];
+  const clients = new ClientPool();
   const metricsUrl = (n: number) => `${cluster.node(n).httpUrl}/metrics`;
 
   beforeAll(async () => {
@@ -35,16 +34,12 @@ describe('metrics: /metrics on three nodes, scraped by Prometheus', () => {
     ]);
   }, 60000);
   afterAll(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await prometheus?.stop();
     await cluster?.stop();
   });
 
-  const connect = async (n: number) => {
-    const c = await TestClient.connect(cluster.node(n).url);
-    open.push(c);
-    return c;
-  };
+  const connect = (n: number) => clients.connect(cluster.node(n).url);
 
   it('counts n messages once on the host and n x members deliveries, and Prometheus sees the same', async () => {
     const [a, b, c] = [await connect(1), await connect(2), await connect(3)];

@@ -2,32 +2,20 @@ import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { freePort } from '../src/cluster/ports';
 import { eventually, TestCluster } from './support/cluster';
-import { TestClient, type Frame } from './support/test-client';
+import { createFreshRoom, received, requestJoin } from './support/rooms';
+import { ClientPool, TestClient, type Frame } from './support/test-client';
 
 /** Three real node processes talking XML-RPC over real sockets (FAST_FAILURE_DETECTION settings). */
 describe('multi-node: one chat system across three nodes', () => {
   let cluster: TestCluster;
-  const open: TestClient[] = [];
-  let counter = 0;
-  const connect = async (node: number) => {
-    const c = await TestClient.connect(cluster.node(node).url);
-    open.push(c);
-    return c;
-  };
-  const newRoom = async (c: TestClient, creator: string) => {
-    const r = await c.request('create_room', { room_name: `mesh-${++counter}`, creator_id: creator, description: 'shared' }, 'room_created');
-    return r.data.room_id as string;
-  };
-  const join = (c: TestClient, roomId: string, username: string, extra = {}) =>
-    c.request('join_room', { room_id: roomId, username, ...extra }, 'join_room_success', 'join_room_error');
-  const messagesOf = (c: TestClient, roomId: string) => c.frames.filter((f) => f.type === 'new_message' && f.data.room_id === roomId).map((f) => f.data);
+  const clients = new ClientPool();
+  const connect = (node: number) => clients.connect(cluster.node(node).url);
+  const newRoom = async (c: TestClient, creator: string) => (await createFreshRoom(c, creator, 'shared', 'mesh')).roomId;
 
   beforeAll(async () => {
     cluster = await TestCluster.start(3);
   });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
+  afterEach(() => clients.closeAll());
   afterAll(() => cluster?.stop());
 
   it('discovers, joins, chats, leaves and disconnects across nodes', async () => {
@@ -41,11 +29,11 @@ describe('multi-node: one chat system across three nodes', () => {
     expect(found.data.nodes_unavailable).toEqual([]);
     expect(found.data.rooms).toContainEqual(expect.objectContaining({ room_id: roomId, admin_node: 'node1', creator_id: 'alice', description: 'shared', node_address: cluster.node(1).rpcUrl }));
 
-    await join(a, roomId, 'alice');
-    const jb = await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    const jb = await requestJoin(b, roomId, 'bob');
     expect(jb.data).toMatchObject({ room_id: roomId, admin_node: 'node1', member_count: 2 });
     expect(await a.nextOf('member_joined')).toMatchObject({ data: { username: 'bob', member_count: 2 } });
-    await join(c, roomId, 'carol');
+    await requestJoin(c, roomId, 'carol');
     expect((await b.nextOf('member_joined')).data.username).toBe('carol');
 
     b.send('send_message', { room_id: roomId, username: 'bob', content: 'hi from node2' });
@@ -68,12 +56,12 @@ describe('multi-node: one chat system across three nodes', () => {
   it('gives three concurrent senders on three nodes one identical, contiguous order, each message exactly once', async () => {
     const clients = [await connect(1), await connect(2), await connect(3)];
     const roomId = await newRoom(clients[0], 'u1');
-    for (const [i, c] of clients.entries()) await join(c, roomId, `u${i + 1}`);
+    for (const [i, c] of clients.entries()) await requestJoin(c, roomId, `u${i + 1}`);
     const perSender = 40;
     for (let n = 0; n < perSender; n++) for (const [i, c] of clients.entries()) c.send('send_message', { room_id: roomId, username: `u${i + 1}`, content: `u${i + 1}-${n}` });
-    await eventually(() => clients.every((c) => messagesOf(c, roomId).length >= perSender * 3), 15000);
+    await eventually(() => clients.every((c) => received(c, roomId).length >= perSender * 3), 15000);
     await clients[0].drain(300);
-    const orders = clients.map((c) => messagesOf(c, roomId));
+    const orders = clients.map((c) => received(c, roomId));
     for (const order of orders) {
       expect(order).toHaveLength(perSender * 3);
       expect(order.map((m) => m.sequence_number)).toEqual(Array.from({ length: perSender * 3 }, (_, i) => i + 1));
@@ -91,9 +79,9 @@ describe('multi-node: one chat system across three nodes', () => {
     const c = await connect(3);
     // the creator is not online (a live 'alice' elsewhere would make this a takeover: USERNAME_TAKEN)
     const roomId = await newRoom(await connect(1), 'alice');
-    await join(a, roomId, 'ann');
-    await join(b, roomId, 'bob');
-    await join(c, roomId, 'carol');
+    await requestJoin(a, roomId, 'ann');
+    await requestJoin(b, roomId, 'bob');
+    await requestJoin(c, roomId, 'carol');
     const requester = await connect(3);
     requester.send('delete_room', { room_id: roomId, username: 'alice' });
     const initiated = await requester.nextOf('delete_room_initiated');
@@ -105,7 +93,7 @@ describe('multi-node: one chat system across three nodes', () => {
     }
     for (const n of [1, 2, 3]) {
       const probe = await connect(n);
-      expect((await join(probe, roomId, `probe${n}`)).data.error_code).toBe('ROOM_NOT_FOUND');
+      expect((await requestJoin(probe, roomId, `probe${n}`)).data.error_code).toBe('ROOM_NOT_FOUND');
     }
   });
 
@@ -123,15 +111,9 @@ describe('multi-node: one chat system across three nodes', () => {
 });
 
 describe('multi-node: failures', () => {
-  const open: TestClient[] = [];
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  const connect = async (cluster: TestCluster, node: number) => {
-    const c = await TestClient.connect(cluster.node(node).url);
-    open.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  afterEach(() => clients.closeAll());
+  const connect = (cluster: TestCluster, node: number) => clients.connect(cluster.node(node).url);
 
   it('removes the users of a dead member node, moves a dead host\'s room to a survivor, and the old host returns as a replica', async () => {
     const cluster = await TestCluster.start(3);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { NodeProcess } from '../src/cluster/node-process';
 import type { ReplicationEvent, RoomWire } from '../src/common/protocol/peer-wire';
-import { readDb } from './durability/support';
+import { readDb } from './support/chat-db';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
 import { faultOf, peerClient, postCall, signedCall, unsignedClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';

@@ -5,7 +5,8 @@ import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
 import { peerClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';
-import { connect, createRoom, join, readDb, received } from './durability/support';
+import { readDb } from './support/chat-db';
+import { connect, createRoom, join, received } from './support/rooms';
 
 /** The largest content the client protocol accepts, half of it `&` (five bytes each once XML-escaped). */
 const maximal = (i: number) => `${i}:`.padEnd(2500, 'x') + '&'.repeat(2500);

@@ -4,7 +4,7 @@ import { decodeMethodResponse } from '../src/common/xmlrpc/xmlrpc-codec';
 import { PeerCallSigner } from '../src/common/xmlrpc/peer-signature';
 import { XmlRpcFault } from '../src/common/xmlrpc/xmlrpc-fault';
 import { eventually, TestCluster } from './support/cluster';
-import { TestClient, type Frame } from './support/test-client';
+import { ClientPool, type TestClient, type Frame } from './support/test-client';
 
 /**
  * Fuzzes real node processes with deterministic pseudo-random input and checks the project's rule:
@@ -743,7 +743,7 @@ const CRASH_SIGNS = [/unhandled/i, /uncaught/i, /^\s+at .+:\d+:\d+\)?\s*$/m, /FA
 
 describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
   let cluster: TestCluster;
-  const open: TestClient[] = [];
+  const clients = new ClientPool();
   let keeperRoom = '';
   let victimRoom = '';
   /** Each WebSocket fuzzing connection's state; the XML-RPC fuzz may use (and delete) the rooms they created. */
@@ -752,11 +752,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
   const acked = new Map<string, number>();
   const stats = { wsFrames: 0, wsErrors: 0, wsAcks: 0, rpcCalls: 0, rpcFaults: 0, rpcResults: 0, faultCodes: {} as Record<number, number> };
 
-  const connect = async (node: number) => {
-    const c = await TestClient.connect(cluster.node(node).url);
-    open.push(c);
-    return c;
-  };
+  const connect = (node: number) => clients.connect(cluster.node(node).url);
 
   beforeAll(async () => {
     cluster = await TestCluster.start(2, { LOG_LEVEL: 'INFO' });
@@ -774,7 +770,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     console.log(`robustness fuzz, seed ${SEED}: ${JSON.stringify(stats)}`);
     if (cluster && process.env.FUZZ_KEEP_OUTPUT) for (const n of cluster.nodes) console.log(`--- ${n.spec.nodeId}\n${n.output.slice(-20_000)}`);
     await cluster?.stop();

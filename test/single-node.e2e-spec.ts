@@ -1,33 +1,23 @@
 import { TestCluster } from './support/cluster';
-import { TestClient, type Frame } from './support/test-client';
+import { createFreshRoom, requestJoin } from './support/rooms';
+import { ClientPool, TestClient, type Frame } from './support/test-client';
 import { httpStatus } from '../src/cluster/node-process';
 
 /** One real node process, real `ws` clients: the reference client protocol (reference-protocol.md §1). */
 describe('single node: client protocol', () => {
   let cluster: TestCluster;
   let url: string;
-  const open: TestClient[] = [];
-  let roomCounter = 0;
+  const clients = new ClientPool();
 
-  const connect = async () => {
-    const c = await TestClient.connect(url);
-    open.push(c);
-    return c;
-  };
-  const createRoom = async (c: TestClient, creator = 'alice', description: string | null = 'about things') => {
-    const name = `room-${++roomCounter}`;
-    const reply = await c.request('create_room', { room_name: name, creator_id: creator, description }, 'room_created');
-    return { roomId: reply.data.room_id as string, name, reply };
-  };
-  const join = (c: TestClient, roomId: string, username: string, extra = {}) =>
-    c.request('join_room', { room_id: roomId, username, ...extra }, 'join_room_success', 'join_room_error');
+  const connect = () => clients.connect(url);
+  const createRoom = (c: TestClient) => createFreshRoom(c, 'alice', 'about things');
 
   beforeAll(async () => {
     cluster = await TestCluster.start(1);
     url = cluster.node(1).url;
   });
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    await clients.closeAll();
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -42,8 +32,7 @@ describe('single node: client protocol', () => {
 
   it('accepts the WebSocket upgrade on any path, like the reference', async () => {
     for (const suffix of ['ws', 'any/deep/path?x=1']) {
-      const c = await TestClient.connect(url + suffix);
-      open.push(c);
+      const c = await clients.connect(url + suffix);
       expect((await c.request('list_rooms', undefined, 'rooms_list')).type).toBe('rooms_list');
     }
   });
@@ -73,23 +62,23 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    const ja = await join(a, roomId, 'alice');
+    const ja = await requestJoin(a, roomId, 'alice');
     expect(ja).toEqual({
       type: 'join_room_success',
       data: { room_id: roomId, room_name: expect.any(String), description: 'about things', members: ['alice'], member_count: 1, admin_node: 'node1', creator_id: 'alice', first_sequence: 0, last_sequence: 0 },
     });
-    const jb = await join(b, roomId, 'bob');
+    const jb = await requestJoin(b, roomId, 'bob');
     expect(jb.data.members.sort()).toEqual(['alice', 'bob']);
     const joined = await a.next();
     expect(joined).toEqual({ type: 'member_joined', data: { room_id: roomId, username: 'bob', member_count: 2, timestamp: expect.stringMatching(/Z$/) } });
     expect(await b.drain(150)).toEqual([]); // the joiner does not see its own join
-    await join(b, roomId, 'bob');
+    await requestJoin(b, roomId, 'bob');
     expect(await a.drain(150)).toEqual([]);
   });
 
   it('answers join errors with join_room_error and the echoed room_id', async () => {
     const c = await connect();
-    expect(await join(c, 'no-such-room', 'bob')).toEqual({ type: 'join_room_error', data: { room_id: 'no-such-room', error: 'Room not found', error_code: 'ROOM_NOT_FOUND' } });
+    expect(await requestJoin(c, 'no-such-room', 'bob')).toEqual({ type: 'join_room_error', data: { room_id: 'no-such-room', error: 'Room not found', error_code: 'ROOM_NOT_FOUND' } });
     expect((await c.request('join_room', { username: 'bob' }, 'join_room_error')).data).toEqual({ room_id: '', error: 'Missing room_id or username', error_code: 'INVALID_REQUEST' });
     expect((await c.request('join_room', null, 'join_room_error')).data.error_code).toBe('INVALID_REQUEST');
   });
@@ -98,8 +87,8 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    await requestJoin(b, roomId, 'bob');
     await a.nextOf('member_joined');
     for (let i = 1; i <= 3; i++) {
       a.send('send_message', { room_id: roomId, username: 'alice', content: `m${i}` });
@@ -124,7 +113,7 @@ describe('single node: client protocol', () => {
   ])('refuses a send with %s (%s)', async (_label, overrides, code, message) => {
     const a = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
+    await requestJoin(a, roomId, 'alice');
     const reply = await a.request('send_message', { room_id: roomId, username: 'alice', ...overrides }, 'message_error', 'message_sent');
     expect(reply).toEqual({ type: 'message_error', data: { room_id: roomId, error: message, error_code: code } });
   });
@@ -132,7 +121,7 @@ describe('single node: client protocol', () => {
   it('accepts 5000 code points even when they are 10000 UTF-16 units', async () => {
     const a = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
+    await requestJoin(a, roomId, 'alice');
     const reply = await a.request('send_message', { room_id: roomId, username: 'alice', content: '😀'.repeat(5000) }, 'message_error', 'message_sent');
     expect(reply.type).toBe('message_sent');
   });
@@ -141,7 +130,7 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
+    await requestJoin(a, roomId, 'alice');
     const reply = await b.request('send_message', { room_id: roomId, username: 'bob', content: 'hi' }, 'message_error');
     expect(reply.data).toEqual({ room_id: roomId, error: 'You are not a member of this room', error_code: 'NOT_MEMBER' });
     const takeover = await b.request('send_message', { room_id: roomId, username: 'alice', content: 'hi' }, 'message_error');
@@ -151,8 +140,8 @@ describe('single node: client protocol', () => {
   it('binds the username at the first join: impersonation is refused on join, leave and delete too', async () => {
     const a = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    expect((await join(a, roomId, 'carol')).data.error_code).toBe('UNAUTHORIZED');
+    await requestJoin(a, roomId, 'alice');
+    expect((await requestJoin(a, roomId, 'carol')).data.error_code).toBe('UNAUTHORIZED');
     expect((await a.request('leave_room', { room_id: roomId, username: 'carol' }, 'error')).data.error_code).toBe('UNAUTHORIZED');
     expect((await a.request('delete_room', { room_id: roomId, username: 'carol' }, 'delete_room_failed')).data.error_code).toBe('UNAUTHORIZED');
   });
@@ -161,8 +150,8 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    await requestJoin(b, roomId, 'bob');
     await a.nextOf('member_joined');
     expect(await b.request('leave_room', { room_id: roomId, username: 'bob' }, 'leave_room_success')).toEqual({ type: 'leave_room_success', data: { room_id: roomId, username: 'bob' } });
     expect(await a.next()).toEqual({ type: 'member_left', data: { room_id: roomId, username: 'bob', member_count: 1, timestamp: expect.any(String) } });
@@ -177,8 +166,8 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    await requestJoin(b, roomId, 'bob');
     await a.nextOf('member_joined');
     await b.close();
     expect(await a.next()).toEqual({ type: 'member_left', data: { room_id: roomId, username: 'bob', member_count: 1, timestamp: expect.any(String), reason: 'User disconnected' } });
@@ -188,8 +177,8 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId, name } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    await requestJoin(b, roomId, 'bob');
     await a.nextOf('member_joined');
     expect((await b.request('delete_room', { room_id: roomId, username: 'bob' }, 'delete_room_failed')).data).toEqual({ room_id: roomId, reason: 'Only the room creator can delete the room', error_code: 'UNAUTHORIZED' });
     expect((await b.request('delete_room', { room_id: 'nope', username: 'bob' }, 'delete_room_failed')).data.error_code).toBe('ROOM_NOT_FOUND');
@@ -207,22 +196,22 @@ describe('single node: client protocol', () => {
     expect(await b.nextOf('delete_room_initiated')).toMatchObject({ data: { room_id: roomId, initiator: 'alice', transaction_id: txn } });
     expect(await b.nextOf('room_deleted')).toEqual({ type: 'room_deleted', data: { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, transaction_id: txn } });
     expect((await a.request('list_rooms', undefined, 'rooms_list')).data.rooms.map((r: { room_id: string }) => r.room_id)).not.toContain(roomId);
-    expect((await join(b, roomId, 'bob')).data.error_code).toBe('ROOM_NOT_FOUND');
+    expect((await requestJoin(b, roomId, 'bob')).data.error_code).toBe('ROOM_NOT_FOUND');
   });
 
   it('replays the whole room on a plain join (history_limit: the last N), with the room sequence bounds, and pages older history', async () => {
     const a = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
+    await requestJoin(a, roomId, 'alice');
     for (let i = 1; i <= 105; i++) a.send('send_message', { room_id: roomId, username: 'alice', content: `n${i}` });
     for (let i = 1; i <= 105; i++) await a.nextOf('message_sent');
     const whole = await connect();
-    await join(whole, roomId, 'carol');
+    await requestJoin(whole, roomId, 'carol');
     const all = [];
     for (let i = 0; i < 105; i++) all.push(await whole.next());
     expect(all.map((f) => f.data.sequence_number)).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
     const b = await connect();
-    const jb = await join(b, roomId, 'bob', { history_limit: 100 });
+    const jb = await requestJoin(b, roomId, 'bob', { history_limit: 100 });
     expect(jb.data).toMatchObject({ first_sequence: 1, last_sequence: 105 });
     const replay = [];
     for (let i = 0; i < 100; i++) replay.push(await b.next());
@@ -232,7 +221,7 @@ describe('single node: client protocol', () => {
     expect(page.data).toMatchObject({ has_more: true, first_sequence: 1, last_sequence: 105 });
     await b.close(); // bob reconnects: the name is free once the old connection has closed
     const resume = await connect();
-    await join(resume, roomId, 'bob', { since_sequence: 101 });
+    await requestJoin(resume, roomId, 'bob', { since_sequence: 101 });
     const resumed = [];
     for (let i = 0; i < 4; i++) resumed.push((await resume.next()).data.sequence_number);
     expect(resumed).toEqual([102, 103, 104, 105]);
@@ -243,8 +232,8 @@ describe('single node: client protocol', () => {
     const a = await connect();
     const b = await connect();
     const { roomId } = await createRoom(a);
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    await requestJoin(a, roomId, 'alice');
+    await requestJoin(b, roomId, 'bob');
     const first = await a.request('send_message', { room_id: roomId, username: 'alice', content: 'once', client_message_id: 'c-1' }, 'message_sent');
     const again = await a.request('send_message', { room_id: roomId, username: 'alice', content: 'once', client_message_id: 'c-1' }, 'message_sent');
     expect(again.data).toEqual({ ...first.data, duplicate: true });

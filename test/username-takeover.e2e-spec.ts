@@ -1,4 +1,6 @@
-import { createRoom, eventually, join, readDb, useCluster } from './durability/support';
+import { readDb } from './support/chat-db';
+import { eventually } from './support/cluster';
+import { createRoom, join, useCluster } from './support/rooms';
 import type { TestClient } from './support/test-client';
 
 /**

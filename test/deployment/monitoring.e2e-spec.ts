@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { itWithTool, requireTool } from '../support/system-tools';
 import { loadConfig } from '../../src/common/config/load-config';
 import { ChatMetrics } from '../../src/common/metrics/chat-metrics';
 import type { ChatStore } from '../../src/common/store/chat-store';
@@ -12,7 +13,6 @@ import type { RoomEventPublisher } from '../../src/modules/rooms/host/room-event
 
 /** Offline checks of deployment/monitoring: the Grafana dashboard and the Prometheus config. */
 const MONITORING = join(__dirname, '..', '..', 'deployment', 'monitoring');
-const PROMTOOL = '/usr/bin/promtool';
 
 interface Panel {
   title: string;
@@ -50,16 +50,15 @@ describe('deployment/monitoring: Grafana dashboard and Prometheus config', () =>
     expect(unknown).toEqual([]);
   });
 
-  const withPromtool = spawnSync(PROMTOOL, ['--version']).status === 0 ? it : it.skip;
-  withPromtool('every dashboard query is valid PromQL, and the scrape config is valid (promtool)', () => {
+  itWithTool('promtool')('every dashboard query is valid PromQL, and the scrape config is valid (promtool)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dash-'));
     try {
       // Grafana variables are not PromQL: substitute what Grafana would
       const rules = exprs.map(({ expr }, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(expr.replace(/\$\w+/g, '.*'))}`).join('\n');
       writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
-      const r = spawnSync(PROMTOOL, ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
+      const r = spawnSync(requireTool('promtool'), ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
       expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining('SUCCESS') });
-      const c = spawnSync(PROMTOOL, ['check', 'config', join(MONITORING, 'prometheus.yml')], { encoding: 'utf8' });
+      const c = spawnSync(requireTool('promtool'), ['check', 'config', join(MONITORING, 'prometheus.yml')], { encoding: 'utf8' });
       expect({ status: c.status, out: c.stdout + c.stderr }).toEqual({ status: 0, out: expect.stringContaining('SUCCESS') });
       expect(readFileSync(join(MONITORING, 'prometheus.yml'), 'utf8').match(/targets: \['node[123]:8080'\]/g)).toHaveLength(3);
     } finally {

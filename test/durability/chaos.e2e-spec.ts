@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import type { NodeProcess } from '../../src/cluster/node-process';
-import { eventually, meshHealthy, TestCluster } from '../support/cluster';
+import { eventually, meshHealthy, sleep, TestCluster } from '../support/cluster';
 import { NetnsLab } from '../support/netns-lab';
 import { TestClient, type Frame } from '../support/test-client';
 import { describeFault, envInt, planFaults, Rng, type Fault } from './chaos-plan';
 import { AckLedger, clusterViolations, readRooms, watchHostClaims } from './failover-ledger';
-import { readDb, type Msg } from './support';
+import { readDb } from '../support/chat-db';
+import type { Msg } from '../support/rooms';
 
 /**
  * Chaos: senders spread over a three-node cluster send to three rooms (one hosted on each node at
@@ -47,8 +48,6 @@ const NETNS_UNAVAILABLE = process.env.CHAOS_NETNS === '0' ? 'CHAOS_NETNS=0' : Ne
 const NODES = 3;
 /** No reply to a send or join within this long: the connection is given up and the request retried elsewhere. */
 const REQUEST_TIMEOUT_MS = 10_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- what the senders saw -----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import type { TestClient } from '../support/test-client';
-import { createRoom, expectContiguous, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, sleep, useCluster } from './support';
+import { sleep } from '../support/cluster';
+import { barrier, createRoom, expectContiguous, fullHistory, join, received, receivedUpTo, sendPipelined, sendSequential, useCluster } from '../support/rooms';
 
 /** Resume after reconnect (join_room since_sequence), idempotent sends (client_message_id), get_history paging. */
 describe('durability: client extensions across three nodes', () => {
@@ -11,6 +12,8 @@ describe('durability: client extensions across three nodes', () => {
   describe('resume after reconnect (join_room since_sequence)', () => {
     let room: string;
     let bob: TestClient;
+    /** The room's last sequence number, as the test before left it. */
+    let last = 0;
 
     beforeAll(async () => {
       bob = await open(1);
@@ -39,16 +42,16 @@ describe('durability: client extensions across three nodes', () => {
       await sendSequential(bob, room, 'bob', 1, 'live');
       const after = await receivedUpTo(again, room, 51);
       expectContiguous(after, lastSeen + 1, 51);
-      await sleep(200);
-      expectContiguous(received(again, room), lastSeen + 1, 51); // nothing arrived twice
+      last = await barrier(bob, room, 'bob', [again]);
+      expectContiguous(received(again, room), lastSeen + 1, last); // nothing arrived twice before the marker
     });
 
     it('replays nothing when nothing was missed', async () => {
       const c = await open(2);
-      const joined = await join(c, room, 'carol', 51);
-      expect(joined.data.last_sequence).toBe(51);
-      await sleep(300);
-      expect(received(c, room)).toEqual([]);
+      const joined = await join(c, room, 'carol', last);
+      expect(joined.data.last_sequence).toBe(last);
+      last = await barrier(bob, room, 'bob', [c]);
+      expect(received(c, room).map((m) => m.sequence_number)).toEqual([last]); // the marker, nothing replayed before it
     });
 
     it('misses nothing and duplicates nothing when resuming while a burst is being sent', async () => {
@@ -111,9 +114,7 @@ describe('durability: client extensions across three nodes', () => {
         expect(fourth.data).toMatchObject({ message_id: first.data.message_id, sequence_number: first.data.sequence_number, duplicate: true });
 
         // other members got exactly one new_message for it
-        await receivedUpTo(watcher1, room, first.data.sequence_number);
-        await receivedUpTo(watcher3, room, first.data.sequence_number);
-        await sleep(300);
+        await barrier(watcher1, room, 'w1', [watcher1, watcher3]); // later than every copy of it that could come
         for (const w of [watcher1, watcher3]) {
           expect(received(w, room).filter((m) => m.message_id === first.data.message_id)).toHaveLength(1);
           expect(received(w, room).filter((m) => m.username === user)).toHaveLength(1);

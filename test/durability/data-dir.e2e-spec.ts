@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../src/cluster/ports';
 import { TestCluster } from '../support/cluster';
-import { connect, createRoom, join, sendPipelined } from './support';
+import { connect, createRoom, join, sendPipelined } from '../support/rooms';
 
 const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'main.js');
 

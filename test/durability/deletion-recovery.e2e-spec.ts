@@ -1,4 +1,6 @@
-import { createRoom, eventually, framesOf, join, readDb, meshHealthy, useCluster } from './support';
+import { readDb } from '../support/chat-db';
+import { eventually, meshHealthy } from '../support/cluster';
+import { createRoom, framesOf, join, useCluster } from '../support/rooms';
 
 /**
  * A deletion is one entry in the room's log: a host killed in the middle of one leaves a cluster

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TestCluster } from '../support/cluster';
+import { eventually, TestCluster } from '../support/cluster';
 import { TestClient, type Frame } from '../support/test-client';
-import { createRoom, eventually, join } from './support';
+import { createRoom, join } from '../support/rooms';
 
 /**
  * A node whose DATA_DIR is a small tmpfs that fills up: sends are refused (STORE_UNAVAILABLE, not

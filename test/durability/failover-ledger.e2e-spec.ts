@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { TestCluster } from '../support/cluster';
 import { AckLedger, checkCluster, clusterViolations, FailoverMember } from './failover-ledger';
-import { createRoom } from './support';
+import { createRoom } from '../support/rooms';
 
 /**
  * The failover checker itself: quiet on a healthy cluster, loud on each kind of damage it is there

@@ -1,6 +1,6 @@
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { TestClient, type Frame } from '../support/test-client';
-import { eventually } from '../support/cluster';
+import { eventually, sleep } from '../support/cluster';
 import type { AckLedger, AckRecord, StoredMessage } from './failover-ledger';
 
 export interface MemberOptions {
@@ -16,8 +16,6 @@ export interface MemberOptions {
 export const isRetryable = (data: Record<string, any>): boolean => data.retryable === true || data.error_code === 'ADMIN_NODE_UNAVAILABLE';
 
 type Reply = Frame | 'closed' | 'timeout';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The first frame `client` receives that `match` takes, 'closed' if the connection ends first, 'timeout'. */
 function awaitFrame(client: TestClient, match: (f: Frame) => boolean, timeoutMs: number): Promise<Reply> {

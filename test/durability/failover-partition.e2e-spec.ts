@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { NetnsLab } from '../support/netns-lab';
-import { eventually, TestCluster } from '../support/cluster';
+import { eventually, meshHealthy, sleep, TestCluster } from '../support/cluster';
 import { AckLedger, checkCluster, FailoverMember, readRooms, watchHostClaims } from './failover-ledger';
-import { createRoom, meshHealthy, sleep } from './support';
+import { createRoom } from '../support/rooms';
 
 /**
  * Failover under real partitions: three nodes on three hosts (network namespaces), links cut in
@@ -13,9 +13,7 @@ import { createRoom, meshHealthy, sleep } from './support';
  * acknowledged and shown message against every node's chat.db and get_history.
  */
 
-const unavailable = NetnsLab.unavailable();
-const describeLab = unavailable ? describe.skip : describe;
-if (unavailable) console.warn(`failover partition e2e skipped: ${unavailable}`);
+const describeLab = NetnsLab.describeOrSkip('failover partition e2e');
 
 /** After this long cut off from both peers, a host must have stopped acknowledging (2 x FAILOVER_TIMEOUT). */
 const FENCE_BOUND_MS = 2000;

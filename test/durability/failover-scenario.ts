@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually, TestCluster } from '../support/cluster';
 import { AckLedger, FailoverMember, isRetryable, readRooms, SeededRandom, watchHostClaims, type AckRecord, type MemberOptions } from './failover-ledger';
-import { createRoom } from './support';
+import { createRoom } from '../support/rooms';
 
 /** The scenario kit of failover.e2e-spec.ts: a cluster with members on every node, traffic, and what to wait for. */
 

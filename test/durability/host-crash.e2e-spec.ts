@@ -1,5 +1,6 @@
 import type { TestClient } from '../support/test-client';
-import { createRoom, eventually, expectContiguous, framesOf, fullHistory, join, receivedUpTo, meshHealthy, useCluster } from './support';
+import { eventually, meshHealthy } from '../support/cluster';
+import { createRoom, expectContiguous, framesOf, fullHistory, join, receivedUpTo, useCluster } from '../support/rooms';
 
 /**
  * kill -9 of a room's host in the middle of a burst of sends: every acknowledged message survives

@@ -1,8 +1,8 @@
 // A member node restarts faster than its peers' heartbeats notice: its clients come back to it and
 // join again before the host learns of the restart. The host must then remove only the memberships
 // of the node's previous run (the ghosts), not the ones just made again.
-import { TestCluster } from '../support/cluster';
-import { connect, createRoom, eventually, framesOf, join } from './support';
+import { eventually, TestCluster } from '../support/cluster';
+import { connect, createRoom, framesOf, join } from '../support/rooms';
 
 describe('member node restarted before the host notices', () => {
   let cluster: TestCluster;

@@ -1,11 +1,9 @@
 import { NetnsLab } from '../support/netns-lab';
-import { peerStatuses, TestCluster } from '../support/cluster';
+import { eventually, meshHealthy, peerStatuses, TestCluster } from '../support/cluster';
 import type { TestClient } from '../support/test-client';
-import { connect, createRoom, eventually, fullHistory, join, meshHealthy, received, sendSequential } from './support';
+import { connect, createRoom, fullHistory, join, received, sendSequential } from '../support/rooms';
 
-const unavailable = NetnsLab.unavailable();
-const describeLab = unavailable ? describe.skip : describe;
-if (unavailable) console.warn(`partition e2e skipped: ${unavailable}`);
+const describeLab = NetnsLab.describeOrSkip('partition e2e');
 
 // /health shows peer details to loopback callers only: the nodes here are on other hosts
 const peerStatus = async (url: string, peer: string) => (await peerStatuses(url))[peer];

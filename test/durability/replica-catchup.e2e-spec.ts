@@ -1,4 +1,6 @@
-import { createRoom, eventually, expectContiguous, framesOf, fullHistory, join, readDb, sendPipelined, meshHealthy, useCluster } from './support';
+import { readDb } from '../support/chat-db';
+import { eventually, meshHealthy } from '../support/cluster';
+import { createRoom, expectContiguous, framesOf, fullHistory, join, sendPipelined, useCluster } from '../support/rooms';
 
 /**
  * A member node (hosting none of the rooms involved) is killed with SIGKILL while traffic goes on

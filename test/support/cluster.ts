@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clusterEnv, NodeProcess, type NodeSpec } from '../../src/cluster/node-process';
+import { clusterEnv, NodeProcess, sleep, type NodeSpec } from '../../src/cluster/node-process';
 import { freePort } from '../../src/cluster/ports';
 import type { NetnsLab } from './netns-lab';
+
+/** Waits `ms` (the one sleep of the tests; prefer `eventually` or a barrier where there is something to wait for). */
+export { sleep } from '../../src/cluster/node-process';
 
 /** Settings that make failure detection fast enough for tests. */
 export const FAST_FAILURE_DETECTION = {
@@ -105,6 +108,6 @@ export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 500
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }

@@ -30,6 +30,14 @@ export class NetnsLab {
     }
   }
 
+  /** `describe` where labs work, else `describe.skip` after a warning that says why (`<suite> skipped: <why>`). */
+  static describeOrSkip(suite: string): jest.Describe {
+    const unavailable = NetnsLab.unavailable();
+    if (!unavailable) return describe;
+    console.warn(`${suite} skipped: ${unavailable}`);
+    return describe.skip;
+  }
+
   static create(count: number): NetnsLab {
     const tag = randomBytes(3).toString('hex');
     // a /24 of its own per lab, so labs of concurrent runs never share addresses

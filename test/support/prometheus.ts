@@ -4,8 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../src/cluster/ports';
 import { eventually } from './cluster';
-
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+import { requireTool } from './system-tools';
 
 export interface ScrapeTarget {
   /** host:port serving GET /metrics */
@@ -31,7 +30,7 @@ export class PrometheusProcess {
       `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: chat\n    static_configs:\n${staticConfigs}\n`,
     );
     const child = spawn(
-      PROMETHEUS_BIN,
+      requireTool('prometheus'),
       [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { sleep } from '../../src/cluster/node-process';
 
 export interface Frame {
   type: string;
@@ -76,7 +77,7 @@ export class TestClient {
 
   /** Resolves with every frame that arrives within `ms` (for asserting that nothing else comes). */
   async drain(ms = 300): Promise<Frame[]> {
-    await new Promise((r) => setTimeout(r, ms));
+    await sleep(ms);
     const out = this.queue;
     this.queue = [];
     return out;
@@ -95,5 +96,24 @@ export class TestClient {
   close(): Promise<number> {
     if (this.closeCode === null) this.ws.close();
     return this.closed;
+  }
+}
+
+/** The clients a suite opens, closed together (from its afterEach or afterAll). */
+export class ClientPool {
+  private readonly clients: TestClient[] = [];
+
+  async connect(url: string, options?: WebSocket.ClientOptions): Promise<TestClient> {
+    return this.add(await TestClient.connect(url, options));
+  }
+
+  /** A client opened elsewhere, to be closed with the others. */
+  add(client: TestClient): TestClient {
+    this.clients.push(client);
+    return client;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((c) => c.close().catch(() => undefined)));
   }
 }

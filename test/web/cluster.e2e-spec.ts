@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import {
   appErrors,
   ARTIFACTS,
-  browserAvailable,
+  describeWithBrowser,
   connect,
   createRoom,
   joinRoom,
@@ -24,12 +24,13 @@ import {
   waitForText,
   type ChatPage,
 } from './support/browser';
+import { sleep } from '../support/cluster';
 import { TestCluster } from './support/cluster';
 
 declare const document: any;
 declare const performance: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 
 run('web client in Chromium against a real three-node cluster', () => {
   jest.setTimeout(90000);
@@ -179,7 +180,7 @@ run('web client in Chromium against a real three-node cluster', () => {
       const deadline = Date.now() + 20000;
       while (!frames.some(pred)) {
         if (Date.now() > deadline) throw new Error(`bulkSend: timed out; got ${JSON.stringify(frames.slice(-3))}`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return frames.find(pred);
     };

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Browser } from 'playwright-core';
 import { eventually } from '../support/cluster';
-import { appErrors, ARTIFACTS, browserAvailable, connect, createRoom, joinRoom, launchBrowser, openPage, screenshot, send, shownMessages, waitForText, type ChatPage } from './support/browser';
+import { appErrors, ARTIFACTS, describeWithBrowser, connect, createRoom, joinRoom, launchBrowser, openPage, screenshot, send, shownMessages, waitForText, type ChatPage } from './support/browser';
 import { TestCluster, type TestNode } from './support/cluster';
 
 declare const document: any;
 declare const window: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 
 run('web client: a room survives the kill -9 of its host', () => {
   jest.setTimeout(60000);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import {
   appErrors,
-  browserAvailable,
+  describeWithBrowser,
   connect,
   createRoom,
   joinRoom,
@@ -23,7 +23,7 @@ import { FakeCluster } from './support/fake-cluster';
 
 declare const document: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 
 run('web client in Chromium (fake cluster)', () => {
   jest.setTimeout(60000);

@@ -4,13 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { appErrors, browserAvailable, launchBrowser, openPage, screenshot, type ChatPage } from './support/browser';
+import { appErrors, describeWithBrowser, launchBrowser, openPage, screenshot, type ChatPage } from './support/browser';
 import { TestCluster } from '../support/cluster';
 import { TestClient } from '../support/test-client';
 
 declare const document: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 const STRICT_CSP = "default-src 'self'";
 
 run('status page in Chromium against a real three-node cluster', () => {

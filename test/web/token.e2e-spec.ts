@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ClientTokens } from '../../src/common/auth/client-tokens';
 import { TestClient } from '../support/test-client';
-import { appErrors, browserAvailable, joinRoom, launchBrowser, openPage, screenshot, send, waitForText, type ChatPage } from './support/browser';
+import { appErrors, describeWithBrowser, joinRoom, launchBrowser, openPage, screenshot, send, waitForText, type ChatPage } from './support/browser';
 import { TestCluster } from './support/cluster';
 
 declare const location: any;
 
-const run = browserAvailable() ? describe : describe.skip;
+const run = describeWithBrowser();
 const SECRET = 'web-token-e2e-secret-0123456789abcdef';
 const tokens = new ClientTokens(SECRET);
 

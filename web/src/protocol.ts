@@ -1,14 +1,16 @@
 // Wire shapes of the client WebSocket protocol (docs/protocol.md, reference-protocol.md §1).
-// The payload types are the server's own (src/common/protocol/client-wire.ts), so the two cannot drift.
-// Type-only imports: nothing from the server ends up in the bundle.
+// The request and payload types are the server's own (src/common/protocol/client-wire.ts), and so are
+// the limits (text-limits.ts, plain constants that the bundle carries), so the two cannot drift.
 import type { RoomSummary, ServerEventMap } from '../../src/common/protocol/client-wire';
+import { LIMITS } from '../../src/common/protocol/text-limits';
 
-export type { ChatMessage, MemberEvent, RoomSummary } from '../../src/common/protocol/client-wire';
+export type { ChatMessage, ClientRequestFrame as RequestFrame, ClientRequestMap, MemberEvent, RoomSummary, ServerEventType } from '../../src/common/protocol/client-wire';
 export type JoinRoomSuccess = ServerEventMap['join_room_success'];
 export type RoomCreated = Exclude<ServerEventMap['room_created'], { success: false }>;
 export type HistoryReply = ServerEventMap['history'];
 export type MessageSent = ServerEventMap['message_sent'];
 
+/** A frame as received from the server (checked field by field where it is used). */
 export interface Frame {
   type: string;
   data?: Record<string, unknown>;
@@ -23,8 +25,8 @@ export interface GlobalRoomsList {
 }
 
 /** Maximum message length in Unicode code points (server rule). */
-export const MAX_CONTENT = 5000;
+export const MAX_CONTENT = LIMITS.content;
 /** Maximum username length in code points (server rule). */
-export const MAX_USERNAME = 64;
-export const MAX_ROOM_NAME = 100;
-export const MAX_DESCRIPTION = 1000;
+export const MAX_USERNAME = LIMITS.username;
+export const MAX_ROOM_NAME = LIMITS.roomName;
+export const MAX_DESCRIPTION = LIMITS.description;

@@ -1,7 +1,8 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LIMITS } from '../protocol/text-limits';
 
-/** The protocol's username limit (LIMITS.username in the rooms DTOs); a token naming more could never join. */
-const MAX_USERNAME = 64;
+/** The protocol's username limit; a token naming more could never join. */
+const MAX_USERNAME = LIMITS.username;
 
 export type TokenCheck = { valid: true; username: string } | { valid: false; reason: string };
 

@@ -1,7 +1,7 @@
 /**
  * The client wire format: payload shapes (snake_case, exactly as the reference sends them) and
- * the map of server-to-client frame types to payloads. Everything sent to a client goes through
- * ClientConnection.send, which is typed by ServerEventMap.
+ * the maps of frame types to payloads, both ways. Everything sent to a client goes through
+ * ClientConnection.send, which is typed by ServerEventMap; what a client may send is ClientRequestMap.
  */
 export interface RoomSummary {
   room_id: string;
@@ -105,15 +105,49 @@ export interface ServerEventMap {
 
 export type ServerEventType = keyof ServerEventMap;
 
-/** The request types a client may send. */
-export const CLIENT_REQUEST_TYPES = [
-  'list_rooms',
-  'discover_rooms',
-  'create_room',
-  'join_room',
-  'send_message',
-  'leave_room',
-  'delete_room',
-  'get_history',
-] as const;
-export type ClientRequestType = (typeof CLIENT_REQUEST_TYPES)[number];
+/** list_rooms and discover_rooms take no parameters; whatever `data` holds is ignored. */
+export type NoRequestData = Record<never, never>;
+
+/**
+ * The client-to-server requests: frame type -> `data` payload, as docs/protocol.md lists them. The
+ * gateway's handlers (one per type, `@ClientRequest(type)`), the validation DTOs (each implements its
+ * entry; REQUEST_DTOS maps every type to one) and the web client's request frames all come from it.
+ */
+export interface ClientRequestMap {
+  list_rooms: NoRequestData;
+  discover_rooms: NoRequestData;
+  create_room: { room_name: string; creator_id: string; description?: string | null };
+  join_room: {
+    room_id: string;
+    username: string;
+    /** Resume after a reconnect: replay from this sequence on. */
+    since_sequence?: number;
+    /** Replay only the last N messages instead of the room from its start. */
+    history_limit?: number;
+  };
+  send_message: { room_id: string; username: string; content: string; client_message_id?: string };
+  leave_room: { room_id: string; username: string };
+  delete_room: { room_id: string; username: string };
+  get_history: { room_id: string; before_sequence?: number; after_sequence?: number; limit?: number };
+}
+
+export type ClientRequestType = keyof ClientRequestMap;
+export type ClientRequestData<K extends ClientRequestType> = ClientRequestMap[K];
+
+/** One request frame of each type; `data` may be left out where the type takes none. */
+export type ClientRequestFrame = {
+  [K in ClientRequestType]: NoRequestData extends ClientRequestMap[K] ? { type: K; data?: ClientRequestMap[K] } : { type: K; data: ClientRequestMap[K] };
+}[ClientRequestType];
+
+/** Every request type once (a record, so the compiler fails when a type of the map is missing here). */
+const REQUEST_TYPE_SET: Record<ClientRequestType, true> = {
+  list_rooms: true,
+  discover_rooms: true,
+  create_room: true,
+  join_room: true,
+  send_message: true,
+  leave_room: true,
+  delete_room: true,
+  get_history: true,
+};
+export const CLIENT_REQUEST_TYPES = Object.keys(REQUEST_TYPE_SET) as readonly ClientRequestType[];

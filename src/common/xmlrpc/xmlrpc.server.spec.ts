@@ -282,12 +282,13 @@ describe(`${XmlRpcServer.name} lifecycle`, () => {
 
   it('close() also cuts a connection stuck mid-request', async () => {
     const { app, sut } = await startMicroservice();
+    const requestStarted = new Promise((resolve) => sut.on('request', resolve));
     const socket = net.connect(sut.boundPort!, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write('POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<methodCall>');
     const socketClosed = new Promise((resolve) => socket.once('close', resolve));
     socket.on('error', () => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await requestStarted; // the server holds the request, waiting for the rest of its body
 
     const closing = Promise.all([app.close(), socketClosed]);
     const tooLate = new Promise((_, reject) => setTimeout(() => reject(new Error('close() waited for the stuck request')), 1000).unref());

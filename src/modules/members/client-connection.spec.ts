@@ -36,14 +36,20 @@ describe(ClientConnection.name, () => {
   });
 
   it('drained() waits until the client has taken what was sent', async () => {
-    const { socket, sut } = setup();
-    socket.bufferedAmount = 600_000;
-    let done = false;
-    const waiting = sut.drained(100_000).then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 40));
-    expect(done).toBe(false);
-    socket.bufferedAmount = 50_000;
-    await waiting;
-    expect(done).toBe(true);
+    jest.useFakeTimers();
+    try {
+      const { socket, sut } = setup();
+      socket.bufferedAmount = 600_000;
+      let done = false;
+      const waiting = sut.drained(100_000).then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(done).toBe(false);
+      socket.bufferedAmount = 50_000;
+      await jest.advanceTimersByTimeAsync(1000);
+      await waiting;
+      expect(done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
+import { deferred } from '../../testing/deferred';
 import { FakeClock } from '../../testing/fakes';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
@@ -183,9 +184,10 @@ describe(PeerDirectory.name, () => {
 
   it('forwards a batch as JSON, and as structs to a peer that does not know that method', async () => {
     const calls: string[] = [];
+    let inFlight = deferred();
     jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
       calls.push(`${nodeId} ${method}`);
-      await new Promise((r) => setTimeout(r, 5)); // in flight long enough for the next items to queue up
+      await inFlight.promise; // the first call stays in flight until the next items have queued up
       if (method === 'forward_message') return { success: true, sequence_number: 1 } as never;
       if (nodeId === 'node3' && method === 'forward_messages_json') throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
       const items = (method === 'forward_messages_json' ? JSON.parse((params as string[])[1]) : (params as unknown[])[1]) as ForwardItem[];
@@ -195,7 +197,10 @@ describe(PeerDirectory.name, () => {
     const item = (n: number): ForwardItem => ({ room_id: 'r', username: 'u', content: `m${n}`, client_message_id: null });
 
     for (const node of ['node2', 'node3']) {
-      const results = await Promise.all([1, 2, 3].map((n) => sut.forwardMessage(node, item(n))));
+      inFlight = deferred();
+      const forwarded = Promise.all([1, 2, 3].map((n) => sut.forwardMessage(node, item(n))));
+      inFlight.resolve();
+      const results = await forwarded;
       expect(results.map((r) => (r.success ? r.sequence_number : r.error))).toEqual([1, 2, 3]);
     }
     expect(calls).toEqual(['node2 forward_message', 'node2 forward_messages_json', 'node3 forward_message', 'node3 forward_messages_json', 'node3 forward_messages']);

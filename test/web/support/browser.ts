@@ -1,30 +1,24 @@
 // Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, for the web e2e tests.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { describeWithTool, requireTool } from '../../support/system-tools';
 
 // Page callbacks run in the browser; the root tsconfig has no DOM lib, so declare what they use.
 declare const document: any;
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts', 'web');
 export const PUBLIC_DIR = join(__dirname, '..', '..', '..', 'dist', 'public');
 
 /**
- * Whether browser tests can run. In CI (CI=true) a missing Chromium is an error, so the suite
- * fails loudly instead of passing without testing anything; locally the suite is skipped.
+ * `describe` for a suite that drives Chromium: skipped, with one line saying what to install, where
+ * it is missing; under CI (CI=true) a missing Chromium is an error, so nothing passes untested.
  */
-export function browserAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const msg = `\n*** ${CHROMIUM} not found: install it with "apt-get install -y chromium" ***\n`;
-  if (process.env.CI) throw new Error(msg);
-  console.warn(`${msg}*** web e2e tests SKIPPED ***`);
-  return false;
-}
+export const describeWithBrowser = (): jest.Describe => describeWithTool('chromium');
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: requireTool('chromium'),
     headless: true,
     args: [
       '--no-sandbox',

@@ -2,7 +2,7 @@
 // reconnects (to the next node after a backoff) until closed for good.
 
 import { Backoff, NodeRotation, ReconnectPlanner, wsUrl } from '../reconnect';
-import type { Frame } from '../protocol';
+import type { Frame, RequestFrame } from '../protocol';
 import type { ConnStatus, StatusEvent } from './session-events';
 import type { Timers } from './timers';
 
@@ -122,7 +122,7 @@ export class Connection {
   }
 
   /** Sends if open; false if not (the frame is not queued). */
-  send(frame: Frame): boolean {
+  send(frame: RequestFrame): boolean {
     const s = this.socket;
     if (!s || s.readyState !== OPEN || this.currentStatus !== 'open') return false;
     s.send(JSON.stringify(frame));

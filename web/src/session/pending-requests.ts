@@ -1,7 +1,7 @@
 // Request/reply matching: a request waits for the first frame of a type it expects (for its room
 // and client message id); it fails on timeout, or at once when the connection drops.
 
-import type { Frame } from '../protocol';
+import type { Frame, RequestFrame, ServerEventType } from '../protocol';
 import type { Timers } from './timers';
 
 export class DisconnectedError extends Error {
@@ -12,7 +12,7 @@ export class DisconnectedError extends Error {
 
 /** The reply a request waits for. */
 export interface Expectation {
-  types: readonly string[];
+  types: readonly ServerEventType[];
   roomId?: string;
   clientId?: string;
   /** Runs synchronously on the reply, before any frame that follows it. */
@@ -27,17 +27,17 @@ interface Pending extends Expectation {
 
 export class PendingRequests {
   private readonly pending: Pending[] = [];
-  private readonly send: (frame: Frame) => boolean;
+  private readonly send: (frame: RequestFrame) => boolean;
   private readonly timers: Timers;
   private readonly timeoutMs: number;
 
-  constructor(send: (frame: Frame) => boolean, timers: Timers, timeoutMs: number) {
+  constructor(send: (frame: RequestFrame) => boolean, timers: Timers, timeoutMs: number) {
     this.send = send;
     this.timers = timers;
     this.timeoutMs = timeoutMs;
   }
 
-  request(frame: Frame, expect: Expectation): Promise<Frame> {
+  request(frame: RequestFrame, expect: Expectation): Promise<Frame> {
     return new Promise<Frame>((resolve, reject) => {
       if (!this.send(frame)) {
         reject(new DisconnectedError());
@@ -77,7 +77,7 @@ export class PendingRequests {
     if (frame.type === 'error') return this.pending[0];
     return this.pending.find(
       (p) =>
-        p.types.includes(frame.type) &&
+        (p.types as readonly string[]).includes(frame.type) &&
         (p.roomId === undefined || d.room_id === undefined || d.room_id === p.roomId) &&
         (p.clientId === undefined || d.client_message_id === undefined || d.client_message_id === p.clientId),
     );

@@ -2,7 +2,7 @@
 // after a reconnect or while a room's host is down, leaving, and letting go of rooms that are gone.
 
 import { describeError, describeWaitingForHost } from '../format';
-import type { Frame, JoinRoomSuccess } from '../protocol';
+import type { ClientRequestMap, Frame, JoinRoomSuccess } from '../protocol';
 import { DisconnectedError } from './pending-requests';
 import { newRoomState, type RoomHint, type RoomState } from './room-state';
 import type { SessionContext } from './session-context';
@@ -65,7 +65,7 @@ export class RoomMembership {
     room.status = 'joining';
     const r = room;
     const resume = r.buffer.isAnchored && r.buffer.lastSeq > 0 ? r.buffer.lastSeq : undefined;
-    const data: Record<string, unknown> = { room_id: roomId, username: this.ctx.username };
+    const data: ClientRequestMap['join_room'] = { room_id: roomId, username: this.ctx.username };
     if (resume !== undefined) data.since_sequence = resume;
     else data.history_limit = JOIN_HISTORY; // a plain join replays the whole room (for the reference client); we page older ones on demand
     let frame: Frame;

@@ -1,6 +1,6 @@
 // What the parts of one session share: who we are, the rooms we are in, the clock, the wire, the UI.
 
-import type { Frame } from '../protocol';
+import type { Frame, RequestFrame } from '../protocol';
 import type { Expectation } from './pending-requests';
 import type { RoomState } from './room-state';
 import type { SessionEvent } from './session-events';
@@ -15,8 +15,8 @@ export interface SessionContext {
   /** True while connected, i.e. frames can be sent. */
   isOpen(): boolean;
   /** Sends without waiting for a reply; false if not connected. */
-  send(frame: Frame): boolean;
-  request(frame: Frame, expect: Expectation): Promise<Frame>;
+  send(frame: RequestFrame): boolean;
+  request(frame: RequestFrame, expect: Expectation): Promise<Frame>;
 }
 
 export type MarkGone = (room: RoomState, status: 'deleted' | 'removed', text: string | null) => void;

@@ -114,6 +114,7 @@ describe(RoomRequestsService.name, () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers(); // a spec that faked them and failed midway
     await moduleRef.close();
     store.close();
   });
@@ -302,8 +303,9 @@ describe(RoomRequestsService.name, () => {
       const socket = new SlowSocket();
       const conn = clients.connect(socket.asWebSocket());
 
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] }); // the replay polls the socket's buffer on a timer
       const joining = sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
-      await new Promise((r) => setTimeout(r, 30));
+      await jest.advanceTimersByTimeAsync(1000);
       const shownWhilePaused = socket.sent('new_message').length;
       expect(shownWhilePaused).toBeGreaterThan(0);
       expect(shownWhilePaused).toBeLessThan(300);
@@ -312,6 +314,8 @@ describe(RoomRequestsService.name, () => {
 
       expect(socket.closed).toBeNull();
       socket.bufferedAmount = 0; // the client reads again
+      await jest.advanceTimersByTimeAsync(1000);
+      jest.useRealTimers();
       await joining;
       expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
     });

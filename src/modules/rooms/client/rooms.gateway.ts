@@ -1,18 +1,17 @@
-import { UseFilters, UsePipes } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { UseFilters } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { upgradeIdentityOf } from '../../../common/ws/client-identity';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
 import { RoomRequestsService } from './room-requests.service';
-import { RequestValidationPipe } from './dto/request-validation.pipe';
+import { ClientRequest } from './client-request.decorator';
 import { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, NoParams, SendMessageRequest } from './dto/requests';
 
-/** The client WebSocket protocol: each handler validates, calls one RoomRequestsService method. */
+/** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one RoomRequestsService method. */
 @WebSocketGateway()
 @UseFilters(ChatExceptionFilter)
-@UsePipes(RequestValidationPipe)
 export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   private readonly connections = new WeakMap<WebSocket, ClientConnection>();
 
@@ -34,42 +33,42 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return this.connections.get(socket) ?? this.clients.connect(socket);
   }
 
-  @SubscribeMessage('list_rooms')
+  @ClientRequest('list_rooms')
   listRooms(@ConnectedSocket() socket: WebSocket, @MessageBody() _: NoParams): void {
     this.requests.listRooms(this.conn(socket));
   }
 
-  @SubscribeMessage('discover_rooms')
+  @ClientRequest('discover_rooms')
   discoverRooms(@ConnectedSocket() socket: WebSocket, @MessageBody() _: NoParams): Promise<void> {
     return this.requests.discoverRooms(this.conn(socket));
   }
 
-  @SubscribeMessage('create_room')
+  @ClientRequest('create_room')
   createRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: CreateRoomRequest): Promise<void> {
     return this.requests.createRoom(this.conn(socket), req);
   }
 
-  @SubscribeMessage('join_room')
+  @ClientRequest('join_room')
   joinRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: JoinRoomRequest): Promise<void> {
     return this.requests.joinRoom(this.conn(socket), req);
   }
 
-  @SubscribeMessage('send_message')
+  @ClientRequest('send_message')
   sendMessage(@ConnectedSocket() socket: WebSocket, @MessageBody() req: SendMessageRequest): Promise<void> {
     return this.requests.sendMessage(this.conn(socket), req);
   }
 
-  @SubscribeMessage('leave_room')
+  @ClientRequest('leave_room')
   leaveRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: LeaveRoomRequest): Promise<void> {
     return this.requests.leaveRoom(this.conn(socket), req);
   }
 
-  @SubscribeMessage('delete_room')
+  @ClientRequest('delete_room')
   deleteRoom(@ConnectedSocket() socket: WebSocket, @MessageBody() req: DeleteRoomRequest): Promise<void> {
     return this.requests.deleteRoom(this.conn(socket), req);
   }
 
-  @SubscribeMessage('get_history')
+  @ClientRequest('get_history')
   getHistory(@ConnectedSocket() socket: WebSocket, @MessageBody() req: GetHistoryRequest): Promise<void> {
     return this.requests.getHistory(this.conn(socket), req);
   }

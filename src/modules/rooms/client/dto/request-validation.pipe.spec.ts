@@ -1,13 +1,13 @@
 import { ChatError } from '../../../../common/errors/chat-error';
+import type { ClientRequestType } from '../../../../common/protocol/client-wire';
 import { RequestValidationPipe } from './request-validation.pipe';
-import { CreateRoomRequest, GetHistoryRequest, JoinRoomRequest, SendMessageRequest } from './requests';
+import { NoParams, SendMessageRequest } from './requests';
 
 describe(RequestValidationPipe.name, () => {
-  const sut = new RequestValidationPipe();
-  const run = (metatype: new () => object, value: unknown) => sut.transform(value, { type: 'body', metatype });
-  const refusal = (metatype: new () => object, value: unknown) => {
+  const run = (type: ClientRequestType, value: unknown) => new RequestValidationPipe(type).transform(value, { type: 'body' });
+  const refusal = (type: ClientRequestType, value: unknown) => {
     try {
-      run(metatype, value);
+      run(type, value);
     } catch (e) {
       if (e instanceof ChatError) return { code: e.code, message: e.message };
       throw e;
@@ -15,13 +15,28 @@ describe(RequestValidationPipe.name, () => {
     throw new Error('expected a refusal');
   };
 
+  it('ignores whatever data list_rooms and discover_rooms carry', () => {
+    expect(run('list_rooms', 'anything')).toBeInstanceOf(NoParams);
+    expect(run('discover_rooms', null)).toBeInstanceOf(NoParams);
+  });
+
+  it('leaves parameters other than the message body alone', () => {
+    const socket = { not: 'validated' };
+    expect(new RequestValidationPipe('send_message').transform(socket, { type: 'custom' })).toBe(socket);
+  });
+
+  it('validates by the type it was made for', () => {
+    expect(refusal('create_room', { room_id: 'r', username: 'u' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_name or creator_id' });
+    expect(run('join_room', { room_id: 'r', username: 'u' })).toEqual(expect.objectContaining({ room_id: 'r', username: 'u' }));
+  });
+
   it('passes a valid send', () => {
-    expect(run(SendMessageRequest, { room_id: 'r', username: 'u', content: 'hi' })).toMatchObject({ content: 'hi' });
+    expect(run('send_message', { room_id: 'r', username: 'u', content: 'hi' })).toMatchObject({ content: 'hi' });
   });
 
   it('checks ids before content, as the reference does', () => {
-    expect(refusal(SendMessageRequest, { content: '' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
-    expect(refusal(SendMessageRequest, { room_id: 'r', content: 'x' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
+    expect(refusal('send_message', { content: '' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
+    expect(refusal('send_message', { room_id: 'r', content: 'x' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
   });
 
   it.each([
@@ -33,51 +48,51 @@ describe(RequestValidationPipe.name, () => {
     ['bell\u0007', 'Message content contains control characters that cannot be delivered'],
   ])('refuses content %j with INVALID_CONTENT', (content, message) => {
     const value = content === '5001 x' ? 'x'.repeat(5001) : content;
-    expect(refusal(SendMessageRequest, { room_id: 'r', username: 'u', content: value })).toEqual({ code: 'INVALID_CONTENT', message });
+    expect(refusal('send_message', { room_id: 'r', username: 'u', content: value })).toEqual({ code: 'INVALID_CONTENT', message });
   });
 
   it('counts the 5000 limit in code points, not UTF-16 units', () => {
-    expect(run(SendMessageRequest, { room_id: 'r', username: 'u', content: '😀'.repeat(5000) })).toBeTruthy();
+    expect(run('send_message', { room_id: 'r', username: 'u', content: '😀'.repeat(5000) })).toBeTruthy();
   });
 
   it('refuses non-object data', () => {
-    expect(refusal(JoinRoomRequest, null)).toEqual({ code: 'INVALID_REQUEST', message: 'Request data must be a JSON object' });
-    expect(refusal(JoinRoomRequest, [1])).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(refusal('join_room', null)).toEqual({ code: 'INVALID_REQUEST', message: 'Request data must be a JSON object' });
+    expect(refusal('join_room', [1])).toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('refuses wrong field types and over-long names', () => {
-    expect(refusal(JoinRoomRequest, { room_id: 5, username: 'u' }).code).toBe('INVALID_REQUEST');
-    expect(refusal(JoinRoomRequest, { room_id: 'r', username: 'u'.repeat(65) }).message).toContain('username');
-    expect(refusal(JoinRoomRequest, { room_id: 'r', username: 'u', since_sequence: -1 }).message).toContain('since_sequence');
-    expect(refusal(CreateRoomRequest, { room_name: 'n', creator_id: 'c', description: 7 }).message).toContain('description');
-    expect(refusal(CreateRoomRequest, { creator_id: 'c' }).message).toBe('Missing room_name or creator_id');
-    expect(refusal(GetHistoryRequest, { room_id: 'r', limit: 201 }).message).toContain('limit');
+    expect(refusal('join_room', { room_id: 5, username: 'u' }).code).toBe('INVALID_REQUEST');
+    expect(refusal('join_room', { room_id: 'r', username: 'u'.repeat(65) }).message).toContain('username');
+    expect(refusal('join_room', { room_id: 'r', username: 'u', since_sequence: -1 }).message).toContain('since_sequence');
+    expect(refusal('create_room', { room_name: 'n', creator_id: 'c', description: 7 }).message).toContain('description');
+    expect(refusal('create_room', { creator_id: 'c' }).message).toBe('Missing room_name or creator_id');
+    expect(refusal('get_history', { room_id: 'r', limit: 201 }).message).toContain('limit');
   });
 
   describe('hostile JSON (found by test/robustness.e2e-spec.ts)', () => {
     const deep = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels)) as unknown;
 
     it('refuses deeply nested values in a field with the field\'s own error, not a stack overflow', () => {
-      expect(refusal(SendMessageRequest, { room_id: 'r', username: deep(20_000), content: 'hi' }).code).toBe('INVALID_REQUEST');
-      expect(refusal(SendMessageRequest, { room_id: 'r', username: 'u', content: deep(20_000) })).toEqual({ code: 'INVALID_CONTENT', message: 'Message content must be a string' });
-      expect(refusal(GetHistoryRequest, { room_id: 'r', after_sequence: deep(20_000) }).message).toContain('after_sequence');
+      expect(refusal('send_message', { room_id: 'r', username: deep(20_000), content: 'hi' }).code).toBe('INVALID_REQUEST');
+      expect(refusal('send_message', { room_id: 'r', username: 'u', content: deep(20_000) })).toEqual({ code: 'INVALID_CONTENT', message: 'Message content must be a string' });
+      expect(refusal('get_history', { room_id: 'r', after_sequence: deep(20_000) }).message).toContain('after_sequence');
     });
 
     it('ignores fields it does not declare, however deep or odd', () => {
       const value = JSON.parse('{"room_id":"r","username":"u","content":"hi","junk":{"constructor":true,"x":[{"constructor":"evil"}]}}') as object;
-      expect(run(SendMessageRequest, { ...value, more: deep(20_000) })).toEqual(Object.assign(new SendMessageRequest(), { room_id: 'r', username: 'u', content: 'hi' }));
+      expect(run('send_message', { ...value, more: deep(20_000) })).toEqual(Object.assign(new SendMessageRequest(), { room_id: 'r', username: 'u', content: 'hi' }));
     });
 
     it('refuses a field holding an object with a "constructor" key as a wrong type', () => {
       const value = JSON.parse('{"room_id":{"constructor":5},"username":"u"}') as object;
-      expect(refusal(JoinRoomRequest, value)).toEqual({ code: 'INVALID_REQUEST', message: 'room_id must be a string of 1-64 characters' });
-      expect(refusal(CreateRoomRequest, JSON.parse('{"room_name":"n","creator_id":"c","description":{"constructor":"x"}}')).message).toContain('description');
+      expect(refusal('join_room', value)).toEqual({ code: 'INVALID_REQUEST', message: 'room_id must be a string of 1-64 characters' });
+      expect(refusal('create_room', JSON.parse('{"room_name":"n","creator_id":"c","description":{"constructor":"x"}}')).message).toContain('description');
     });
 
     it('validates by the DTO\'s rules even when the data has own "constructor" or "__proto__" keys', () => {
       const value = JSON.parse('{"room_id":5,"username":"u","content":"hi","constructor":{},"__proto__":{"room_id":"r"}}') as object;
-      expect(refusal(SendMessageRequest, value).message).toBe('room_id must be a string of 1-64 characters');
-      const ok = run(SendMessageRequest, JSON.parse('{"room_id":"r","username":"u","content":"hi","__proto__":{"isAdmin":true}}')) as object;
+      expect(refusal('send_message', value).message).toBe('room_id must be a string of 1-64 characters');
+      const ok = run('send_message', JSON.parse('{"room_id":"r","username":"u","content":"hi","__proto__":{"isAdmin":true}}')) as object;
       expect(ok).toBeInstanceOf(SendMessageRequest);
       expect((ok as Record<string, unknown>).isAdmin).toBeUndefined();
     });

@@ -1,16 +1,7 @@
 import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { contentProblem, IsChatName, IsChatText, MAX_CONTENT } from './text-rules';
-
-/** Limits documented in docs/protocol.md. */
-export const LIMITS = {
-  username: 64,
-  roomName: 100,
-  description: 1000,
-  content: MAX_CONTENT,
-  roomId: 64,
-  clientMessageId: 64,
-  historyPage: 200,
-} as const;
+import type { ClientRequestData, ClientRequestMap, ClientRequestType } from '../../../../common/protocol/client-wire';
+import { contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
+import { IsChatName, IsChatText } from './text-rules';
 
 /** Each rule carries the error code and sentence the client gets when it fails, as "CODE|sentence". */
 const reject = (code: string, message: string): ValidationOptions => ({ message: `${code}|${message}` });
@@ -47,7 +38,7 @@ export class RoomUserRequest {
   username!: string;
 }
 
-export class CreateRoomRequest {
+export class CreateRoomRequest implements ClientRequestData<'create_room'> {
   @IsChatName(LIMITS.roomName, reject('INVALID_REQUEST', `room_name must be 1-${LIMITS.roomName} characters without control characters`))
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing room_name or creator_id'))
   room_name!: string;
@@ -61,7 +52,7 @@ export class CreateRoomRequest {
   description?: string | null;
 }
 
-export class JoinRoomRequest extends RoomUserRequest {
+export class JoinRoomRequest extends RoomUserRequest implements ClientRequestData<'join_room'> {
   @IsOptional()
   @Min(0, reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
   @IsInt(reject('INVALID_REQUEST', 'since_sequence must be a whole number >= 0'))
@@ -74,7 +65,7 @@ export class JoinRoomRequest extends RoomUserRequest {
   history_limit?: number;
 }
 
-export class SendMessageRequest extends RoomUserRequest {
+export class SendMessageRequest extends RoomUserRequest implements ClientRequestData<'send_message'> {
   @IsMessageContent()
   content!: string;
 
@@ -83,10 +74,10 @@ export class SendMessageRequest extends RoomUserRequest {
   client_message_id?: string;
 }
 
-export class LeaveRoomRequest extends RoomUserRequest {}
-export class DeleteRoomRequest extends RoomUserRequest {}
+export class LeaveRoomRequest extends RoomUserRequest implements ClientRequestData<'leave_room'> {}
+export class DeleteRoomRequest extends RoomUserRequest implements ClientRequestData<'delete_room'> {}
 
-export class GetHistoryRequest {
+export class GetHistoryRequest implements ClientRequestData<'get_history'> {
   @IsChatName(LIMITS.roomId, BAD_ROOM_ID)
   @IsDefined(reject('INVALID_REQUEST', 'Missing room_id'))
   room_id!: string;
@@ -109,7 +100,19 @@ export class GetHistoryRequest {
 }
 
 /** list_rooms and discover_rooms take no parameters; whatever `data` holds is ignored. */
-export class NoParams {
+export class NoParams implements ClientRequestData<'list_rooms'> {
   @Allow()
   ignored?: unknown;
 }
+
+/** The DTO that validates each request type of ClientRequestMap (the compiler checks every type has one of its shape). */
+export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => ClientRequestMap[K] } = {
+  list_rooms: NoParams,
+  discover_rooms: NoParams,
+  create_room: CreateRoomRequest,
+  join_room: JoinRoomRequest,
+  send_message: SendMessageRequest,
+  leave_room: LeaveRoomRequest,
+  delete_room: DeleteRoomRequest,
+  get_history: GetHistoryRequest,
+};

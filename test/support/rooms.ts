@@ -1,12 +1,10 @@
+// Client-side helpers of the e2e suites: connect, create and join rooms (retrying a refusal that
+// says to retry, as clients do during a host switch), send, collect what arrived, and a barrier
+// that replaces "wait a while, then expect nothing more arrived".
 import type { ChatMessage } from '../../src/common/protocol/client-wire';
-import { TestCluster } from '../support/cluster';
-import * as path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
-import { TestClient, type Frame } from '../support/test-client';
-import { eventually } from '../support/cluster';
-
-export { eventually };
+import { eventually, sleep, TestCluster } from './cluster';
+import { ClientPool, TestClient, type Frame } from './test-client';
 
 /** A new_message payload, as the server defines it. */
 export type Msg = ChatMessage;
@@ -24,22 +22,37 @@ async function retrying(request: () => Promise<Frame>): Promise<Frame> {
   for (;;) {
     const reply = await request();
     if (!isRetryable(reply) || Date.now() > deadline) return reply;
-    await new Promise((r) => setTimeout(r, Number(reply.data?.retry_after_ms ?? 200)));
+    await sleep(Number(reply.data?.retry_after_ms ?? 200));
   }
 }
 
-/** Creates a room through `client` (the room is hosted by the client's node); returns its id. */
+/** One create_room; resolves with room_created as it came (a refusal too). */
+const requestCreate = (client: TestClient, roomName: string, creatorId: string, description?: string | null) =>
+  client.request('create_room', { room_name: roomName, creator_id: creatorId, ...(description !== undefined ? { description } : {}) }, 'room_created');
+
+/** Creates a room through `client` (the room is hosted by the client's node), retried while refused as retryable; returns its id. */
 export async function createRoom(client: TestClient, roomName: string, creatorId: string): Promise<string> {
-  const reply = await retrying(() => client.request('create_room', { room_name: roomName, creator_id: creatorId }, 'room_created'));
+  const reply = await retrying(() => requestCreate(client, roomName, creatorId));
   if (!reply.data.room_id) throw new Error(`create_room failed: ${JSON.stringify(reply.data)}`);
   return reply.data.room_id as string;
 }
 
+let roomNames = 0;
+
+/** One create_room under a fresh name (`<prefix>-N`); the reply as it came (a refusal too), its room id and the name. */
+export async function createFreshRoom(client: TestClient, creatorId: string, description: string | null, prefix = 'room'): Promise<{ roomId: string; name: string; reply: Frame }> {
+  const name = `${prefix}-${++roomNames}`;
+  const reply = await requestCreate(client, name, creatorId, description);
+  return { roomId: reply.data.room_id as string, name, reply };
+}
+
+/** One join_room; resolves with join_room_success or join_room_error as it came. */
+export const requestJoin = (client: TestClient, roomId: string, username: string, extra: Record<string, unknown> = {}): Promise<Frame> =>
+  client.request('join_room', { room_id: roomId, username, ...extra }, 'join_room_success', 'join_room_error');
+
 /** join_room (optionally resuming), retried while refused as retryable; returns join_room_success or throws with the error frame. */
 export async function join(client: TestClient, roomId: string, username: string, since?: number): Promise<Frame> {
-  const reply = await retrying(() =>
-    client.request('join_room', { room_id: roomId, username, ...(since !== undefined ? { since_sequence: since } : {}) }, 'join_room_success', 'join_room_error'),
-  );
+  const reply = await retrying(() => requestJoin(client, roomId, username, since !== undefined ? { since_sequence: since } : {}));
   if (reply.type !== 'join_room_success') throw new Error(`join_room failed: ${JSON.stringify(reply.data)}`);
   return reply;
 }
@@ -79,6 +92,22 @@ export async function sendPipelined(client: TestClient, roomId: string, username
   return framesOf(client, 'message_sent').slice(-n);
 }
 
+let barriers = 0;
+
+/**
+ * Sends a marker message to the room through `sender` and waits until every watcher has it: a room's
+ * messages reach a socket in sequence order, so whatever was going to arrive before the marker has
+ * arrived by then. Returns the marker's sequence number. Use it instead of waiting a while before
+ * asserting that nothing more came.
+ */
+export async function barrier(sender: TestClient, roomId: string, username: string, watchers: TestClient[]): Promise<number> {
+  const reply = await sender.request('send_message', { room_id: roomId, username, content: `barrier-${++barriers}` }, 'message_sent', 'message_error');
+  if (reply.type !== 'message_sent') throw new Error(`barrier send failed: ${JSON.stringify(reply.data)}`);
+  const sequence = reply.data.sequence_number as number;
+  await Promise.all(watchers.map((w) => receivedUpTo(w, roomId, sequence)));
+  return sequence;
+}
+
 /** Asserts messages are exactly the sequence numbers from..to, ascending, each once. */
 export function expectContiguous(messages: { sequence_number: number }[], from: number, to: number): void {
   const seqs = messages.map((m) => m.sequence_number);
@@ -99,53 +128,18 @@ export async function fullHistory(node: NodeProcess, roomId: string, username: s
   }
 }
 
-export interface DbSnapshot {
-  rooms: { room_id: string; room_name: string; host_node: string; last_sequence: number; state: string }[];
-  messages: (room: string) => { sequence_number: number; message_id: string; content: string }[];
-  tombstones: { room_id: string; room_name: string; host_node: string }[];
-  members: { room_id: string; username: string; node_id: string }[];
-}
-
-/** Reads a (stopped) node's chat.db directly. */
-export function readDb(node: NodeProcess): DbSnapshot {
-  const file = path.join(node.env.DATA_DIR, 'chat.db');
-  const db = new DatabaseSync(file, { readOnly: false });
-  try {
-    const rooms = db.prepare('SELECT room_id, room_name, host_node, last_sequence, state FROM rooms').all() as unknown as DbSnapshot['rooms'];
-    const tombstones = db.prepare('SELECT room_id, room_name, host_node FROM tombstones').all() as unknown as DbSnapshot['tombstones'];
-    const members = db.prepare('SELECT room_id, username, node_id FROM members').all() as unknown as DbSnapshot['members'];
-    const byRoom = new Map<string, { sequence_number: number; message_id: string; content: string }[]>();
-    for (const r of rooms) {
-      byRoom.set(
-        r.room_id,
-        db.prepare('SELECT sequence_number, message_id, content FROM messages WHERE room_id = ? ORDER BY sequence_number').all(r.room_id) as never,
-      );
-    }
-    const orphan = Number((db.prepare('SELECT count(*) AS n FROM messages WHERE room_id NOT IN (SELECT room_id FROM rooms)').get() as { n: number }).n);
-    if (orphan > 0) throw new Error(`${file}: ${orphan} message(s) of rooms that do not exist`);
-    return { rooms: rooms.map((r) => ({ ...r, last_sequence: Number(r.last_sequence) })), messages: (id) => byRoom.get(id) ?? [], tombstones, members };
-  } finally {
-    db.close();
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Every running node reports every other running node healthy (shared with the other e2e suites). */
-export { meshHealthy } from '../support/cluster';
-
 /**
  * One real cluster per suite, started before its tests and stopped after them; `open` connects a
  * client to node N that is closed with the cluster.
  */
 export function useCluster(count: number, env: Record<string, string> = {}) {
   let cluster: TestCluster | undefined;
-  const clients: TestClient[] = [];
+  const clients = new ClientPool();
   beforeAll(async () => {
     cluster = await TestCluster.start(count, env);
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await clients.closeAll();
     await cluster?.stop();
   });
   return {
@@ -153,10 +147,8 @@ export function useCluster(count: number, env: Record<string, string> = {}) {
       if (!cluster) throw new Error('the cluster has not started');
       return cluster;
     },
-    async open(node: number): Promise<TestClient> {
-      const c = await connect(this.cluster.node(node));
-      clients.push(c);
-      return c;
+    open(node: number): Promise<TestClient> {
+      return clients.connect(this.cluster.node(node).url);
     },
   };
 }
