@@ -23,16 +23,19 @@ const LAYERS: Record<string, number> = { common: 0, members: 1, peers: 1, rooms:
  * The folders inside a module and which of its other folders each may import (a folder may always
  * import itself; files directly in the module's folder, like rooms.module.ts, wire everything).
  * Edit a row to add, remove or re-wire a folder: a folder on disk without a row, or a row without a
- * folder, fails the check too. Rooms: client -> routing -> host, replica; failover above host and replica.
+ * folder, fails the check too. Rooms: client -> routing -> host, replica; failover above host and replica; all of them -> replication -> consensus (the pure core, which imports nothing).
  */
 const INNER_IMPORTS: Record<string, Record<string, readonly string[]>> = {
   'src/modules/rooms': {
-    client: ['routing', 'host', 'replica', 'identity'],
-    failover: ['host', 'replica'],
-    routing: ['host'],
-    replica: ['host'],
-    host: ['identity'],
+    client: ['routing', 'host', 'replica', 'identity', 'replication', 'consensus'],
+    failover: ['host', 'replica', 'replication', 'consensus'],
+    routing: ['host', 'replication'],
+    replica: ['host', 'replication'],
+    host: ['identity', 'replication'],
     identity: [],
+    // every room's log on this node (RoomLogs and its disk and wire), around the pure core
+    replication: ['consensus'],
+    consensus: [],
   },
 };
 

@@ -82,6 +82,7 @@ export class RoomLogRepository {
       entries: p('SELECT * FROM log_entries WHERE room_id = ? AND idx >= ? AND idx <= ? ORDER BY idx LIMIT ?'),
       byClientKey: p('SELECT * FROM log_entries WHERE room_id = ? AND client_key = ?'),
       lastWithEpochAtMost: p('SELECT max(idx) AS idx FROM log_entries WHERE room_id = ? AND idx <= ? AND epoch <= ?'),
+      ofKind: p('SELECT * FROM log_entries WHERE room_id = ? AND kind = ? ORDER BY idx'),
       truncate: p('DELETE FROM log_entries WHERE room_id = ? AND idx >= ?'),
       insert: p(`INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, client_key, data)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -136,6 +137,11 @@ export class RoomLogRepository {
   }
   lastIndexWithEpochAtMost(roomId: string, atOrBelow: number, epoch: number): number {
     return Number((this.sql.lastWithEpochAtMost.get(roomId, atOrBelow, epoch) as Row).idx ?? 0);
+  }
+
+  /** The room's stored entries of one kind (a few: its deletions, say). */
+  entriesOfKind(roomId: string, kind: string): LogEntryRecord[] {
+    return (this.sql.ofKind.all(roomId, kind) as Row[]).map(toEntry);
   }
 
   /** Drops the entries from `from` on, then stores `entries` (a follower replacing a conflicting tail, or new ones). */

@@ -24,6 +24,7 @@ import { LogApplier } from './replication/log-applier';
 import { LogWriter } from './replication/log-writer';
 import { RoomLogOutbox } from './replication/room-log-outbox';
 import { RoomLogRpcController } from './replication/room-log.rpc.controller';
+import { RoomLogPeers } from './replication/room-log-peers';
 import { RoomLogs } from './replication/room-logs.service';
 import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
@@ -55,6 +56,7 @@ import { RoomLocator } from './routing/room-locator';
     PeerFailureHandler,
     UsernameGuard,
     RoomLogs,
+    RoomLogPeers,
     LogWriter,
     LogApplier,
     RoomLogOutbox,

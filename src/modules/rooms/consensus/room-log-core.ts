@@ -126,6 +126,15 @@ export class RoomLogCore {
     if (this.host?.maybeCommit()) this.host.sendAppends();
   }
 
+  /**
+   * A peer proved the entry at `p` committed (it applied it: a room's deletion, whose tombstone it
+   * holds). If this log holds that very entry, everything up to it is committed here too (log
+   * matching: the committed prefix is the same in every log that holds the entry).
+   */
+  commitKnown(p: LogPosition): void {
+    if (p.index > this.log.commit && this.log.epochAt(p.index) === p.epoch) this.log.commit = Math.min(p.index, this.log.lastIndex());
+  }
+
   /** The failure detector stopped hearing `node`. */
   peerDown(node: string): void {
     if (this.down.has(node)) return;

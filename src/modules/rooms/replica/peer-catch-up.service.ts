@@ -4,7 +4,7 @@ import type { HostedRoomState, PeerResult } from '../../../common/protocol/peer-
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
-import { RoomLogs } from '../replication/room-logs.service';
+import { RoomLogPeers } from '../replication/room-log-peers';
 import { ReplicaService } from './replica.service';
 
 /**
@@ -27,7 +27,7 @@ export class PeerCatchUp {
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
     private readonly replica: ReplicaService,
-    private readonly logs: RoomLogs,
+    private readonly logs: RoomLogPeers,
   ) {}
 
   syncFrom(nodeId: string): Promise<void> {

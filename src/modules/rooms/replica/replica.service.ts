@@ -7,6 +7,7 @@ import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { ClientRegistry } from '../../members/client-registry';
 import { LogApplier } from '../replication/log-applier';
 import { RoomLogs } from '../replication/room-logs.service';
+import { RoomLogPeers } from '../replication/room-log-peers';
 
 /**
  * This node's copy of rooms as their members here see it: waiting until a message the host
@@ -23,6 +24,7 @@ export class ReplicaService {
     private readonly clients: ClientRegistry,
     private readonly applier: LogApplier,
     private readonly logs: RoomLogs,
+    private readonly logPeers: RoomLogPeers,
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class ReplicaService {
   applyDeleted(roomId: string, roomName: string, transactionId: string | null, fromHost?: string): void {
     const room = this.store.getRoom(roomId);
     if (!room && this.store.getTombstone(roomId)) return;
-    this.logs.applyTombstone(roomId, room?.roomName ?? roomName, transactionId, room?.hostNode ?? fromHost ?? 'unknown');
+    this.logPeers.applyTombstone(roomId, room?.roomName ?? roomName, transactionId, room?.hostNode ?? fromHost ?? 'unknown');
   }
 
   /** Rooms hosted by `nodeId` that have sockets on this node. */

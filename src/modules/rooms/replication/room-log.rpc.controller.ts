@@ -4,14 +4,14 @@ import type { PeerResult } from '../../../common/protocol/peer-wire';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { peerParams } from '../../peers/rpc-params';
-import { RoomLogs } from './room-logs.service';
+import { RoomLogPeers } from './room-log-peers';
 import { WireRefusal } from './room-log-wire';
 
 /** The peer method that carries the rooms' logs (room_log_json): check, one service call, reply. */
 @Controller()
 export class RoomLogRpcController {
   constructor(
-    private readonly logs: RoomLogs,
+    private readonly logs: RoomLogPeers,
     private readonly peers: PeerDirectory,
   ) {}
 
