@@ -23,6 +23,7 @@ export class Chatter {
   /** Joins again after the host dropped this member (its node was cut off from the host). */
   rejoins = 0;
   private stopping = false;
+  private failedInARow = 0;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
@@ -39,6 +40,10 @@ export class Chatter {
     this.loop = this.run();
     return this;
   }
+  /** True once it stopped sending after GIVE_UP_AFTER failures in a row. */
+  get gaveUp(): boolean {
+    return this.failedInARow >= GIVE_UP_AFTER;
+  }
   acksSince(t: number) {
     return this.ledger.acksIn(this.room).filter((a) => a.label === this.name && a.at >= t);
   }
@@ -50,14 +55,13 @@ export class Chatter {
 
   private async run(): Promise<void> {
     const { rng, paceMs = [20, 20] } = this.options;
-    let failedInARow = 0;
-    for (let k = 0; !this.stopping && failedInARow < GIVE_UP_AFTER; k++) {
+    for (let k = 0; !this.stopping && !this.gaveUp; k++) {
       const cmid = `${this.name}-${k}`;
       const content = `${cmid} via ${this.member.node.spec.nodeId} ${'.'.repeat(rng ? rng.int(0, 200) : 0)}`.trimEnd();
       for (let attempt = 1; ; attempt++) {
         try {
           await this.member.send(this.room, content, cmid);
-          failedInARow = 0;
+          this.failedInARow = 0;
           break;
         } catch (e) {
           // A host that saw this member's node fail dropped its membership: join again, send the same id again.
@@ -67,7 +71,7 @@ export class Chatter {
             continue;
           }
           this.failures.push((e as Error).message);
-          failedInARow++;
+          this.failedInARow++;
           break;
         }
       }

@@ -146,13 +146,15 @@ export class FaultLab {
    * (reported by settleAndCheck) if `soft`, else a failure, naming who lags and why.
    */
   async acked(list: Chatter[], n: number, since: number, timeoutMs: number, what: string, soft = false): Promise<boolean> {
-    const ok = await eventually(() => list.every((c) => c.acksSince(since).length >= n), timeoutMs, 20).then(() => true, () => false);
-    if (ok) return true;
-    const lastError = (c: Chatter) => JSON.stringify(this.ledger.errors.filter((e) => e.label === c.name).at(-1)?.data ?? null);
+    const enough = (c: Chatter) => c.acksSince(since).length >= n;
+    // a member that gave up (non-retryable refusals) will not get there: no point waiting for it
+    await eventually(() => list.every((c) => enough(c) || c.gaveUp), timeoutMs, 20).catch(() => undefined);
+    if (list.every(enough)) return true;
+    const lastError = (c: Chatter) => this.ledger.errors.filter((e) => e.label === c.name).at(-1)?.data.error_code ?? 'none';
     const lagging = list.filter((c) => c.acksSince(since).length < n);
     const line =
       `${what}: not every member got ${n} acks within ${timeoutMs} ms: ${list.map((c) => `${c.name}=${c.acksSince(since).length}`).join(', ')}; ` +
-      `lagging: ${lagging.map((c) => `${c.name} on ${c.member.node.spec.nodeId} (last refusal ${lastError(c)}, failures ${JSON.stringify(c.failures.slice(0, 2))})`).join('; ')}; ` +
+      `lagging: ${lagging.map((c) => `${c.name} on ${c.member.node.spec.nodeId} (last refusal ${lastError(c)}, ${c.failures.length} sends given up${c.gaveUp ? ', stopped' : ''})`).join('; ')}; ` +
       `hosts: ${JSON.stringify(this.hostsOf(list[0].room))}`;
     if (!soft) throw new Error(line);
     this.problems.push(line);
