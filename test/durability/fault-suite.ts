@@ -91,11 +91,14 @@ export class FaultLab {
     return id;
   }
 
-  /** A member on node `on` that joins `room` and sends to it (seeded pace and sizes) until the test ends. */
+  /**
+   * A member on node `on` that joins `room` and sends to it (seeded pace and sizes) until the test
+   * ends; the pace keeps each connection under the node's 20 sends/s limit.
+   */
   async chatter(name: string, on: number, room: string, options: ChatterOptions = {}): Promise<Chatter> {
     const m = await this.member(name, on);
     await m.join(room);
-    const c = new Chatter(m, room, this.ledger, { rng: new SeededRandom(this.rng.int(1, 2 ** 31)), paceMs: [10, 60], ...options }).start();
+    const c = new Chatter(m, room, this.ledger, { rng: new SeededRandom(this.rng.int(1, 2 ** 31)), paceMs: [40, 90], ...options }).start();
     this.chatters.push(c);
     return c;
   }
@@ -173,7 +176,7 @@ export class FaultLab {
     const live = this.nodes.filter((n) => n.running);
     await meshHealthy(live, 30_000);
     await within(Promise.all(this.chatters.map((c) => c.finish())), 120_000, 'every member acknowledged after the faults').catch((e: Error) => this.problems.push(e.message));
-    const unacked = this.chatters.flatMap((c) => c.failures.map((f) => `never acknowledged: ${f}`));
+    const unacked = this.chatters.filter((c) => c.failures.length > 0).map((c) => `${c.name}: ${c.failures.length} send(s) never acknowledged${c.gaveUp ? ' (gave up)' : ''}, first: ${c.failures[0].slice(0, 300)}`);
     await checkCluster(live, rooms, this.ledger, { timeoutMs: 30_000, also: [...this.problems, ...unacked] });
     for (const room of rooms) {
       const stored = readRooms(live[0], [room])[0].messages.map((m) => `${m.sequence_number}|${m.message_id}`);

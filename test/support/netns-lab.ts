@@ -93,13 +93,13 @@ export class NetnsLab {
     this.blocks.add(key);
   }
 
-  /** Removes every cut and every one-way block. */
-  heal(): void {
-    for (const key of this.blocks) {
+  /** Removes every cut and (unless `keepBlocks`) every one-way block. */
+  heal(keepBlocks = false): void {
+    for (const key of keepBlocks ? [] : this.blocks) {
       const [from, to, port] = key.split('-');
       inNs(this.namespaces[Number(from) - 1], 'rule', 'del', 'to', `${this.addresses[Number(to) - 1]}/32`, 'ipproto', 'tcp', 'dport', port, 'blackhole');
     }
-    this.blocks.clear();
+    if (!keepBlocks) this.blocks.clear();
     for (const key of this.cuts) {
       const [from, to] = key.split('-').map(Number);
       inNs(this.namespaces[from - 1], 'route', 'del', 'blackhole', `${this.addresses[to - 1]}/32`);
