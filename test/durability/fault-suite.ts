@@ -108,7 +108,7 @@ export class FaultLab {
     this.paused.add(this.node(n));
   }
   resume(n: number): void {
-    process.kill(this.node(n).pid!, 'SIGCONT');
+    if (this.node(n).running) process.kill(this.node(n).pid!, 'SIGCONT'); // a stopped node may have been killed since
     this.paused.delete(this.node(n));
   }
 
