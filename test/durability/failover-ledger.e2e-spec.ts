@@ -50,4 +50,17 @@ describe('failover ledger (the checker of the failover fault tests)', () => {
     expect(alone).toMatch(/acked user\d-.*\(seq 45\) missing/);
     expect(alone).toMatch(/was shown seq 7 .* the room holds/);
   });
+
+  it('reports one sequence acknowledged for two different messages, once however often it is repeated', () => {
+    const ledger2 = new AckLedger();
+    const client = ledger2.watch(members[0].client, 'user1');
+    const ack = (cmid: string, id: string) => client.ws.emit('message', Buffer.from(JSON.stringify({ type: 'message_sent', data: { room_id: room, client_message_id: cmid, sequence_number: 99, message_id: id } })));
+    ack('a-1', 'm-a');
+    ack('a-1', 'm-a'); // a retry acknowledged again: fine
+    expect(ledger2.violations).toEqual([]);
+    ack('b-1', 'm-b');
+    ack('b-1', 'm-b');
+    expect(ledger2.violations).toEqual([`ONE SEQUENCE ACKED FOR TWO MESSAGES: ${room} seq 99 acked to user1 for a-1/m-a, then to user1 for b-1/m-b`]);
+    expect(ledger2.allAcks).toHaveLength(4);
+  });
 });

@@ -1,9 +1,8 @@
-import * as path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually } from '../support/cluster';
 import type { Frame, TestClient } from '../support/test-client';
 import { historyVia } from './failover-member';
+import { readRooms, type StoredMessage } from './node-store';
 
 /**
  * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
@@ -40,20 +39,14 @@ export interface ShownRecord {
   label: string;
 }
 
-/** A message row as every node must hold it. */
-export interface StoredMessage {
-  sequence_number: number;
-  message_id: string;
-  content: string;
-  client_message_id: string | null;
-}
-
 const key = (room: string, cmid: string) => `${room}\u0000${cmid}`;
 
 /** Records every acknowledgement, error, host change and new_message of the clients it watches. */
 export class AckLedger {
   /** By room + client_message_id: the first ack (later acks must name the same sequence and message_id). */
   readonly acks = new Map<string, AckRecord>();
+  /** Every message_sent any watched client got, duplicates and repeats included, in arrival order. */
+  readonly allAcks: AckRecord[] = [];
   /** Every message_error any watched client got, with its label. */
   readonly errors: { label: string; data: Record<string, any> }[] = [];
   readonly shown: ShownRecord[] = [];
@@ -66,6 +59,8 @@ export class AckLedger {
   /** Things that are wrong the moment they are seen (two different acks for one id, ...). */
   readonly violations: string[] = [];
   private readonly intents = new Map<string, { content: string; username: string }>();
+  /** By room + sequence: the first ack naming it (another message acked at that sequence is a violation). */
+  private readonly ackedSequences = new Map<string, AckRecord>();
 
   /** Starts recording `client`'s frames (and its outgoing send_message contents) under `label`; returns the client. */
   watch(client: TestClient, label: string): TestClient {
@@ -105,6 +100,11 @@ export class AckLedger {
   /** The ack of a client_message_id in a room, if one arrived. */
   ackOf(room: string, cmid: string): AckRecord | undefined {
     return this.acks.get(key(room, cmid));
+  }
+
+  /** Every client_message_id sent to `room` (acknowledged or not). */
+  sentIds(room: string): string[] {
+    return [...this.intents.keys()].filter((k) => k.startsWith(`${room}\u0000`)).map((k) => k.slice(room.length + 1));
   }
 
   /** Every ack of one room, ordered by sequence number. */
@@ -153,6 +153,13 @@ export class AckLedger {
       const intent = this.intents.get(key(d.room_id, d.client_message_id));
       const ack: AckRecord = { room_id: d.room_id, client_message_id: d.client_message_id, sequence_number: d.sequence_number, message_id: d.message_id, content: intent?.content, username: intent?.username, label, at: Date.now() };
       if (d.duplicate) this.duplicateAcks++;
+      this.allAcks.push(ack);
+      const atSeq = this.ackedSequences.get(`${d.room_id}@${d.sequence_number}`);
+      if (!atSeq) this.ackedSequences.set(`${d.room_id}@${d.sequence_number}`, ack);
+      else if (atSeq.message_id !== ack.message_id || atSeq.client_message_id !== ack.client_message_id) {
+        const clash = `ONE SEQUENCE ACKED FOR TWO MESSAGES: ${d.room_id} seq ${d.sequence_number} acked to ${atSeq.label} for ${atSeq.client_message_id}/${atSeq.message_id}, then to ${label} for ${ack.client_message_id}/${ack.message_id}`;
+        if (!this.violations.includes(clash)) this.violations.push(clash); // once, however often the retries are acked
+      }
       const first = this.acks.get(key(d.room_id, d.client_message_id));
       if (!first) this.acks.set(key(d.room_id, d.client_message_id), ack);
       else if (first.sequence_number !== ack.sequence_number || first.message_id !== ack.message_id) {
@@ -173,29 +180,15 @@ export class AckLedger {
 export { FailoverMember, historyVia, isRetryable, type MemberOptions } from './failover-member';
 export { failoverSeed, mulberry32, SeededRandom } from './seeded-random';
 export { watchHostClaims } from './host-claims';
+export { readRooms, type RoomCopy, type StoredMessage, type StoredRoom } from './node-store';
 
 export interface CheckOptions {
   /** How long to wait for the nodes to converge before failing with what still differs. */
   timeoutMs?: number;
   /** Node whose get_history is compared with the databases (default: the first node given). */
   historyNode?: NodeProcess;
-}
-
-/** One node's view of a room, read from its chat.db. */
-type RoomOnNode = { node: string; room: Record<string, any> | undefined; messages: StoredMessage[] };
-
-/** Reads the rooms and messages of `roomIds` from a node's chat.db, read-only (safe while it runs: WAL). */
-export function readRooms(node: NodeProcess, roomIds: string[]): RoomOnNode[] {
-  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
-  try {
-    return roomIds.map((id) => ({
-      node: node.spec.nodeId,
-      room: db.prepare('SELECT * FROM rooms WHERE room_id = ?').get(id) as Record<string, any> | undefined,
-      messages: db.prepare('SELECT sequence_number, message_id, content, client_message_id FROM messages WHERE room_id = ? ORDER BY sequence_number').all(id) as unknown as StoredMessage[],
-    }));
-  } finally {
-    db.close();
-  }
+  /** Violations found elsewhere (e.g. sends never acknowledged), reported together with the cluster's. */
+  also?: string[];
 }
 
 const row = (m: { sequence_number: number; message_id: string; content: string }) => `${m.sequence_number}|${m.message_id}|${m.content}`;
@@ -246,6 +239,8 @@ function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLed
     }
     if ((cmidCount.get(a.client_message_id) ?? 0) !== 1) out.push(`acked ${a.client_message_id} stored ${cmidCount.get(a.client_message_id) ?? 0} times in ${roomId}`);
   }
+  // a retried id that was never acknowledged may be stored once or not at all, never twice
+  for (const cmid of ledger.sentIds(roomId)) if ((cmidCount.get(cmid) ?? 0) > 1) out.push(`${cmid} (sent, retried) stored ${cmidCount.get(cmid)} times in ${roomId}`);
   for (const s of ledger.shown.filter((x) => x.room_id === roomId)) {
     const m = bySeq.get(s.sequence_number);
     if (!m || m.message_id !== s.message_id || m.content !== s.content) out.push(`${s.label} was shown seq ${s.sequence_number} (${s.message_id}) of ${roomId}, the room holds ${m ? m.message_id : 'nothing'} there`);
@@ -266,7 +261,8 @@ export async function checkCluster(nodes: NodeProcess[], roomIds: string[], ledg
   const live = nodes.filter((n) => n.running);
   if (live.length === 0) throw new Error('checkCluster: no running node to check');
   let violations: string[] = [];
-  await eventually(() => (violations = clusterViolations(live, roomIds, ledger)).length === 0, options.timeoutMs ?? 15000, 200).catch(() => undefined);
+  const also = options.also ?? [];
+  await eventually(() => (violations = [...also, ...clusterViolations(live, roomIds, ledger)]).length === 0, options.timeoutMs ?? 15000, 200).catch(() => undefined);
   expect(violations).toEqual([]);
   const historyNode = options.historyNode ?? live[0];
   const stored = readRooms(historyNode, roomIds);

@@ -10,6 +10,11 @@ export interface MemberOptions {
   attemptTimeoutMs?: number;
   /** Longest pause between two retries (a reply's retry_after_ms is honoured up to this). */
   maxBackoffMs?: number;
+  /**
+   * No reply this long: the same send goes again on the same connection (as an impatient app
+   * does), until attemptTimeoutMs of silence gives the connection up. 0 (the default): never.
+   */
+  resendAfterMs?: number;
 }
 
 /** A send or join reply that says "try again" (host dead, switch in progress, no majority). */
@@ -53,9 +58,12 @@ export class FailoverMember {
   reconnects = 0;
   /** Attempts that got no reply within attemptTimeoutMs on an open connection (a silent drop, or a paused node). */
   timeouts = 0;
+  /** Sends repeated on the same connection after resendAfterMs without a reply. */
+  resends = 0;
   /** Each room's latest join_room_success. */
   readonly joined = new Map<string, Frame>();
   private sent = 0;
+  private closed = false;
   private readonly options: Required<MemberOptions>;
 
   private constructor(
@@ -65,7 +73,7 @@ export class FailoverMember {
     private readonly nodes: NodeProcess[],
     options: MemberOptions,
   ) {
-    this.options = { deadlineMs: 20000, attemptTimeoutMs: 5000, maxBackoffMs: 500, ...options };
+    this.options = { deadlineMs: 20000, attemptTimeoutMs: 5000, maxBackoffMs: 500, resendAfterMs: 0, ...options };
   }
 
   /** Connects `username` to `home` (one of `nodes`); the ledger watches it under its username. */
@@ -94,19 +102,27 @@ export class FailoverMember {
    */
   async send(room: string, content: string, cmid = `${this.username}-${++this.sent}`): Promise<AckRecord> {
     const deadline = Date.now() + this.options.deadlineMs;
+    const { resendAfterMs, attemptTimeoutMs } = this.options;
+    let silentSince = Date.now();
     for (;;) {
+      if (this.closed) throw new Error(`${this.username}: closed with ${cmid} not acknowledged`);
       this.client.send('send_message', { room_id: room, username: this.username, content, client_message_id: cmid });
       const reply = await awaitFrame(
         this.client,
         (f) => (f.type === 'message_sent' && f.data.client_message_id === cmid) || (f.type === 'message_error' && f.data.room_id === room),
-        this.options.attemptTimeoutMs,
+        resendAfterMs > 0 ? Math.min(resendAfterMs, attemptTimeoutMs) : attemptTimeoutMs,
       );
       if (typeof reply !== 'string' && reply.type === 'message_sent') return this.ledger.ackOf(room, cmid)!;
       if (typeof reply !== 'string' && !isRetryable(reply.data)) throw new Error(`${this.username}: send ${cmid} to ${room} refused: ${JSON.stringify(reply.data)}`);
       if (Date.now() > deadline) throw new Error(`${this.username}: ${cmid} not acknowledged within ${this.options.deadlineMs} ms (last: ${describeReply(reply)})`);
+      if (reply === 'timeout' && Date.now() - silentSince < attemptTimeoutMs) {
+        this.resends++; // the earlier attempts are still in flight: whichever answers first counts
+        continue;
+      }
       if (reply === 'timeout') this.timeouts++;
       if (typeof reply === 'string') await this.reconnect(deadline);
       else await this.backoff(reply);
+      silentSince = Date.now();
     }
   }
 
@@ -129,12 +145,14 @@ export class FailoverMember {
           return;
         }
       }
-      if (Date.now() > deadline) throw new Error(`${this.username}: no running node took the connection and its joins`);
+      if (Date.now() > deadline || this.closed) throw new Error(`${this.username}: no running node took the connection and its joins`);
       await sleep(200);
     }
   }
 
+  /** Closes the connection; a send or reconnect still under way gives up. */
   close(): Promise<number> {
+    this.closed = true;
     return this.client.close();
   }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { NetnsLab } from '../support/netns-lab';
 import { eventually, meshHealthy, sleep, TestCluster } from '../support/cluster';
+import { Chatter, within } from './chatter';
 import { AckLedger, checkCluster, FailoverMember, readRooms, watchHostClaims } from './failover-ledger';
 import { createRoom } from '../support/rooms';
 
@@ -20,72 +21,6 @@ const FENCE_BOUND_MS = 2000;
 /** A failover (detection, claim round, adopting the most complete copy) must be done within this long. */
 const FAILOVER_DEADLINE_MS = 10_000;
 const CLUSTER_ENV = { FAILOVER_TIMEOUT: '1', HEARTBEAT_INTERVAL: '0.5', HEARTBEAT_TIMEOUT: '0.5', PEER_CALL_TIMEOUT: '1' };
-
-/** A member sending to one room for as long as the scenario runs, one message in flight. */
-class Chatter {
-  /** Sends that ended without an ack (a refusal that is not retryable, or the member's deadline). */
-  readonly failures: string[] = [];
-  /** Joins again after the host dropped this member (its node was cut off from the host). */
-  rejoins = 0;
-  private stopping = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly member: FailoverMember,
-    readonly room: string,
-    private readonly ledger: AckLedger,
-  ) {}
-
-  get name(): string {
-    return this.member.username;
-  }
-  start(): this {
-    this.loop = this.run();
-    return this;
-  }
-  acksSince(t: number) {
-    return this.ledger.acksIn(this.room).filter((a) => a.label === this.name && a.at >= t);
-  }
-  /** Resolves once the message in flight is acknowledged (or its retries gave up). */
-  finish(): Promise<void> {
-    this.stopping = true;
-    return this.loop;
-  }
-
-  private async run(): Promise<void> {
-    for (let k = 0; !this.stopping; k++) {
-      const cmid = `${this.name}-${k}`;
-      const content = `${cmid} via ${this.member.node.spec.nodeId}`;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.member.send(this.room, content, cmid);
-          break;
-        } catch (e) {
-          // A host that saw this member's node fail dropped its membership: join again, send the same id again.
-          if (/NOT_MEMBER/.test((e as Error).message) && attempt < 5) {
-            this.rejoins++;
-            await this.member.join(this.room).catch((j: Error) => this.failures.push(j.message));
-            continue;
-          }
-          this.failures.push((e as Error).message);
-          break;
-        }
-      }
-      await sleep(20);
-    }
-  }
-}
-
-/** `work`, or a failure naming `what` once `ms` have passed. */
-async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${ms} ms: ${what}`)), ms)));
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const logOf = (n: NodeProcess) => {
   const file = path.join(n.env.LOG_DIR, `${n.spec.nodeId}.log`);

@@ -12,6 +12,8 @@ const inNs = (ns: string, ...args: string[]) => ip('netns', 'exec', ns, 'ip', ..
  */
 export class NetnsLab {
   private readonly cuts = new Set<string>();
+  /** One-way blocks: `from-to-port`. */
+  private readonly blocks = new Set<string>();
 
   private constructor(
     private readonly tag: string,
@@ -88,7 +90,24 @@ export class NetnsLab {
     for (const a of side) for (const b of other) this.cut(a, b);
   }
 
-  heal(): void {
+  /**
+   * Host `from` can no longer open TCP connections to `port` on host `to`, while `to` still reaches
+   * `from` and gets its answers (a one-way firewall): a policy rule in `from`'s namespace.
+   */
+  blockConnections(from: number, to: number, port: number): void {
+    const key = `${from}-${to}-${port}`;
+    if (this.blocks.has(key)) return;
+    inNs(this.namespaces[from - 1], 'rule', 'add', 'to', `${this.addresses[to - 1]}/32`, 'ipproto', 'tcp', 'dport', String(port), 'blackhole');
+    this.blocks.add(key);
+  }
+
+  /** Removes every cut and (unless `keepBlocks`) every one-way block. */
+  heal(keepBlocks = false): void {
+    for (const key of keepBlocks ? [] : this.blocks) {
+      const [from, to, port] = key.split('-');
+      inNs(this.namespaces[Number(from) - 1], 'rule', 'del', 'to', `${this.addresses[Number(to) - 1]}/32`, 'ipproto', 'tcp', 'dport', port, 'blackhole');
+    }
+    if (!keepBlocks) this.blocks.clear();
     for (const key of this.cuts) {
       const [from, to] = key.split('-').map(Number);
       inNs(this.namespaces[from - 1], 'route', 'del', 'blackhole', `${this.addresses[to - 1]}/32`);

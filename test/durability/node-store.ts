@@ -1,0 +1,55 @@
+import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { NodeProcess } from '../../src/cluster/node-process';
+
+/**
+ * The one place the fault tests read a node's database (everything else they check goes through
+ * the WebSocket protocol). When the store's schema changes, change readRooms and nothing else:
+ * callers get the same shapes.
+ */
+
+/** A message row as every node must hold it. */
+export interface StoredMessage {
+  sequence_number: number;
+  message_id: string;
+  content: string;
+  client_message_id: string | null;
+}
+
+/** What a node's copy says about a room: who hosts it at which epoch, and how far its log goes. */
+export interface StoredRoom {
+  room_id: string;
+  host_node: string;
+  host_epoch: number;
+  /** The highest sequence this copy holds (its messages must be exactly 1..last_sequence). */
+  last_sequence: number;
+}
+
+/** One node's copy of a room: undefined `room` when the node does not know it. */
+export interface RoomCopy {
+  node: string;
+  room: StoredRoom | undefined;
+  /** Ascending by sequence; empty when read with `{ messages: false }`. */
+  messages: StoredMessage[];
+}
+
+/**
+ * Reads `roomIds` from a node's data directory, read-only (safe while the node runs: WAL).
+ * `messages: false` reads only the rooms (cheap enough to sample every few ms). Throws while the
+ * file cannot be opened (a node creating it right now): callers that sample retry.
+ */
+export function readRooms(node: NodeProcess, roomIds: string[], options: { messages?: boolean } = {}): RoomCopy[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    const roomQuery = db.prepare('SELECT room_id, host_node, host_epoch, last_sequence FROM rooms WHERE room_id = ?');
+    const messageQuery = db.prepare('SELECT sequence_number, message_id, content, client_message_id FROM messages WHERE room_id = ? ORDER BY sequence_number');
+    return roomIds.map((id) => {
+      const row = roomQuery.get(id) as Record<string, unknown> | undefined;
+      const room = row && { room_id: String(row.room_id), host_node: String(row.host_node), host_epoch: Number(row.host_epoch), last_sequence: Number(row.last_sequence) };
+      const messages = options.messages === false || !row ? [] : (messageQuery.all(id) as unknown as StoredMessage[]).map((m) => ({ ...m, sequence_number: Number(m.sequence_number) }));
+      return { node: node.spec.nodeId, room, messages };
+    });
+  } finally {
+    db.close();
+  }
+}
