@@ -7,7 +7,7 @@ import { eventually, meshHealthy, TestCluster } from '../support/cluster';
 import { NetnsLab } from '../support/netns-lab';
 import { Chatter, within, type ChatterOptions } from './chatter';
 import { AckLedger, checkCluster, failoverSeed, FailoverMember, historyVia, readRooms, SeededRandom, watchHostClaims, type MemberOptions } from './failover-ledger';
-import { createRoom } from './support';
+import { createRoom } from '../support/rooms';
 
 /**
  * The kit of the black-box fault suites (pause-failover, five-node-partition, host-wipe,

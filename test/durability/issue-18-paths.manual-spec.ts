@@ -4,7 +4,7 @@ import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually, TestCluster } from '../support/cluster';
 import { peerClient } from '../support/peer-rpc';
 import { TestClient } from '../support/test-client';
-import { createRoom } from './support';
+import { createRoom } from '../support/rooms';
 
 /**
  * Checks by hand for the paths of issue 18 that black-box suites cannot reach reliably (see

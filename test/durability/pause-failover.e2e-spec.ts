@@ -1,4 +1,4 @@
-import { sleep } from './support';
+import { sleep } from '../support/cluster';
 import { describeInLab, FaultLab, faultSeed } from './fault-suite';
 
 /**
