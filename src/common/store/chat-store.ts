@@ -156,9 +156,9 @@ export class ChatStore {
     const rows = (hostNode === undefined ? this.sql.allRooms.all() : this.sql.roomsByHost.all(hostNode)) as Row[];
     return rows.map(toRoom);
   }
-  /** Rooms hosted by `hostNode` with ids after `afterRoomId`, in id order (for paged catch-up replies). */
-  roomsHostedAfter(hostNode: string, afterRoomId: string, limit: number): RoomRecord[] {
-    return (this.sql.roomsByHostPage.all(hostNode, afterRoomId, limit) as Row[]).map(toRoom);
+  /** Rooms with ids after `afterRoomId`, in id order (for paged catch-up replies). */
+  roomsAfter(afterRoomId: string, limit: number): RoomRecord[] {
+    return (this.sql.roomsPage.all(afterRoomId, limit) as Row[]).map(toRoom);
   }
   insertRoom(room: RoomRecord): void {
     this.transaction(() => this.sql.insertRoom.run({ ...room }));

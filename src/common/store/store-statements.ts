@@ -9,7 +9,7 @@ export function prepareStatements(db: DatabaseSync): Record<string, StatementSyn
     allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
     countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
     roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
-    roomsByHostPage: p('SELECT * FROM rooms WHERE host_node = ? AND room_id > ? ORDER BY room_id LIMIT ?'),
+    roomsPage: p('SELECT * FROM rooms WHERE room_id > ? ORDER BY room_id LIMIT ?'),
     insertRoom: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)
       VALUES (@roomId, @roomName, @description, @creatorId, @hostNode, @hostEpoch, @state, @createdAt, @lastSequence, @deletionTxn)`),
     upsertRoomMeta: p(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, deletion_txn)

@@ -10,6 +10,7 @@ import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
 import { clientKeyOf, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
+import { RoomLogPeers } from '../replication/room-log-peers';
 
 /** Messages replayed on a plain join, as in the reference. */
 export const JOIN_HISTORY = 100;
@@ -58,6 +59,7 @@ export class RoomHostService {
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly clock: Clock,
     private readonly logs: RoomLogs,
+    private readonly logPeers: RoomLogPeers,
   ) {}
 
   /**
@@ -66,7 +68,7 @@ export class RoomHostService {
    */
   hostedRoom(roomId: string): RoomRecord {
     const room = this.store.getRoom(roomId);
-    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (!room) throw this.unknownRoom(roomId);
     if (this.store.writesFailing) throw new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE); // not "host unavailable": this node is the host, its disk is not
     if (!this.logs.hosts(roomId)) {
       const host = this.logs.hostOf(roomId);
@@ -74,6 +76,18 @@ export class RoomHostService {
       throw hostUnavailable('The room has no host right now (an election is under way); retry shortly');
     }
     return room;
+  }
+
+  /**
+   * A peer sent a request for a room this node has not applied: deleted (not found), or this node
+   * is still learning it (a log without its first entry, or a data directory it came back with
+   * empty): then the caller retries, and finds the room's real host meanwhile.
+   */
+  private unknownRoom(roomId: string): ChatError {
+    if (!this.store.getTombstone(roomId) && (this.store.logs.state(roomId) || this.logPeers.learning)) {
+      return hostUnavailable('This node is still learning this room (it came back without its data); retry shortly');
+    }
+    return new ChatError('ROOM_NOT_FOUND', 'Room not found');
   }
 
   /** Kept for the deletion coordinator: a hosted room that may change now. */

@@ -38,7 +38,8 @@ export class RoomStatePages {
       if (deleted.length < rows.length || rows.length === PAGE_ROWS) return { rooms: [], deleted, next_cursor: `deleted:${deleted.at(-1)!.room_id}` };
       budget -= deleted.reduce((n, t) => n + tombstoneBytes(t), 0);
     }
-    const rows = this.store.roomsHostedAfter(this.config.nodeId, phase === 'rooms' ? after : '', PAGE_ROWS);
+    // every room this node knows, with the host it knows for each (a node back with an empty disk learns from them what it must rejoin)
+    const rows = this.store.roomsAfter(phase === 'rooms' ? after : '', PAGE_ROWS);
     if (rows.length === 0) return { rooms: [], deleted, next_cursor: null };
     const rooms = withinBudget(
       rows.map((r) => toHostedRoomState(r, this.store.listMembers(r.roomId))),

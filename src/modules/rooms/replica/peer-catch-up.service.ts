@@ -55,7 +55,7 @@ export class PeerCatchUp {
       for (const remote of state.rooms) {
         if (this.store.getTombstone(remote.room_id)) continue;
         this.logs.know(remote.room_id);
-        this.releaseGhosts(nodeId, remote);
+        if (remote.host_node === nodeId) this.releaseGhosts(nodeId, remote);
       }
       rooms += state.rooms.length;
       const next: string | null = state.next_cursor || null;

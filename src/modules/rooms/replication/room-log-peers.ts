@@ -111,6 +111,11 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
 
   // --- rejoining with a new disk ---------------------------------------------------------------
 
+  /** This node came back with a new disk and has not learned every room yet (or does not know yet whether it must). */
+  get learning(): boolean {
+    return this.disk.identity.rejoining || !this.rejoin.decided;
+  }
+
   /** A peer lists a room this node has no log of: while rejoining, it is learned now, as a learner. */
   know(roomId: string): void {
     if (!this.disk.identity.rejoining || this.store.logs.state(roomId) || this.store.getTombstone(roomId)) return;
