@@ -2,7 +2,7 @@ import { sleep } from '../support/cluster';
 import { describeInLab, FaultLab, faultSeed } from './fault-suite';
 
 /**
- * A long pause of a room's host (a GC pause, a VM migration, a stalled disk), as issue 18 first
+ * A long pause of a room's host (a GC pause, a VM migration, a stalled disk), as first
  * found it: nodes in network namespaces, one member per node sending one message after the other,
  * each resending the SAME client_message_id after 1 s without message_sent. The host is stopped
  * with SIGSTOP for ~8 s, far past FAILOVER_TIMEOUT, so the others move the room to a new host;

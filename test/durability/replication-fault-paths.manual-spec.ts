@@ -7,10 +7,10 @@ import { TestClient } from '../support/test-client';
 import { createRoom } from '../support/rooms';
 
 /**
- * Checks by hand for the paths of issue 18 that black-box suites cannot reach reliably (see
- * test/durability/issue-18-paths.md). Not part of `npm test` (the name matches no testMatch):
+ * Checks by hand for the paths of the replication issue that black-box suites cannot reach reliably (see
+ * test/durability/replication-fault-paths.md). Not part of `npm test` (the name matches no testMatch):
  *   NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" \
- *     npx jest --testMatch '**' test/durability/issue-18-paths.manual-spec.ts --runInBand -t 'M3'
+ *     npx jest --testMatch '**' test/durability/replication-fault-paths.manual-spec.ts --runInBand -t 'M3'
  * Each one forges signed peer calls with the cluster's secret (test/support/peer-rpc.ts) in today's
  * wire (replicate_events, claim_room) and reads rooms columns of today's schema: after the rewrite,
  * translate the calls into the new peer messages. Each asserts the behaviour the issue asks for,
@@ -69,7 +69,7 @@ async function sendWithin(node: NodeProcess, room: string, ms: number): Promise<
   }
 }
 
-describe('issue 18: paths checked by hand with forged peer calls', () => {
+describe('replicated logs: paths checked by hand with forged peer calls', () => {
   jest.setTimeout(120_000);
   let cluster: TestCluster;
   let room: string;
