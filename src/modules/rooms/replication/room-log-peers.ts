@@ -149,12 +149,14 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   // --- the failure detector --------------------------------------------------------------------
 
   onPeerSuspected(node: string): void {
+    this.warnIfNoMajority();
     if (this.config.failoverTimeoutMs === 0) return;
     for (const roomId of this.store.logs.roomsHostedBy(node)) this.logs.load(roomId);
     this.logs.forEach((room) => room.core.peerDown(node));
   }
 
   onPeerAnswering(node: string): void {
+    this.noMajorityLogged = false;
     this.notePeerMemory(node);
     this.logs.forEach((room) => room.core.peerUp(node));
   }
@@ -162,6 +164,16 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   onPeerReachable(node: string): void {
     this.notePeerMemory(node);
     this.logs.forEach((room) => room.core.peerUp(node));
+  }
+
+  private noMajorityLogged = false;
+
+  /** Once per loss: without a majority nothing commits, and operators should know why sends are refused. */
+  private warnIfNoMajority(): void {
+    const live = 1 + this.peers.livePeers().length;
+    if (live >= this.peers.majority || this.noMajorityLogged) return;
+    this.noMajorityLogged = true;
+    this.logger.warn(`Only ${live} of ${this.peers.nodeIds.length + 1} nodes answer (a majority is ${this.peers.majority}): nothing can be acknowledged, and no room can move, until more return`);
   }
 
   /** A restarted peer hosts nothing any more and may have lost what it had not stored. */
