@@ -135,6 +135,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     }
     const memory = beat.disks && typeof beat.disks === 'object' ? beat.disks[this.config.nodeId] : undefined;
     this.disk.heard(peer.nodeId, typeof beat.disk_id === 'string' ? beat.disk_id : undefined, beat.disks ? (memory ?? null) : undefined);
+    if (beat.disks) this.emit((l) => l.onPeerIdentified?.(peer.nodeId));
     if (typeof beat.boot_id === 'string' && peer.health.noteBoot(beat.boot_id)) {
       this.logger.warn(`Peer ${peer.nodeId} restarted (new boot id)`);
       peer.batches.retryJson(); // it may have been upgraded (a rolling update)

@@ -7,4 +7,6 @@ export interface PeerStatusListener {
   onPeerSuspected?(nodeId: string): void;
   /** A suspected peer answers again. */
   onPeerAnswering?(nodeId: string): void;
+  /** A heartbeat or probe answer said which disk the peer remembers for this node (NodeDisk.memoryOf). */
+  onPeerIdentified?(nodeId: string): void;
 }

@@ -103,3 +103,26 @@ describe(RoomLogCore.name, () => {
     expect(t.applied.get('n1')!.map((e) => e.data)).toEqual([{}, null, 'm']);
   });
 });
+
+describe(`${RoomLogCore.name}: campaigning after the host is lost`, () => {
+  it('keeps asking when a voter still hears the lost host (its detector is slower), instead of following a host it knows is down', () => {
+    const disk = new MemoryStableLog();
+    disk.write({ epoch: 1, vote: null, commit: 1, learner: false }, { from: 1, entries: [{ index: 1, epoch: 1, kind: 'room', sequence: 0, clientKey: null, data: {} }] });
+    const cfg: CoreConfig = { self: 'n2', disk: 'd2', voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: 64, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
+    const sut = new RoomLogCore(cfg, disk, disk.hardState, 1, 'n1');
+    sut.peerDown('n1');
+    let preVotes = 0;
+    for (let t = 0; t < 10; t++) {
+      sut.tick();
+      const r = sut.ready();
+      for (const m of [...r.messages, ...r.afterPersist]) {
+        if (m.type !== 'preVote' || m.to !== 'n3') continue;
+        preVotes++;
+        sut.step({ type: 'preVoteResult', from: 'n3', to: 'n2', epoch: 1, granted: false, leader: 'n1' }); // n3 has not noticed yet
+      }
+      sut.persisted(r.mark);
+    }
+    expect(preVotes).toBeGreaterThanOrEqual(3);
+    expect(sut.state.leader).toBeNull();
+  });
+});

@@ -302,7 +302,8 @@ export class RoomLogCore {
 
   private takeVoteResult(m: VoteResult): void {
     // refused by a node that hears this epoch's host: that is the host (one per epoch); follow it
-    if (!m.granted && m.leader && m.epoch === this.epoch && m.leader !== this.cfg.self && this.role !== 'leader') return this.becomeFollower(this.epoch, m.leader);
+    // (not a host this node's own detector reports down: it is campaigning because of that, and the voter will see it too)
+    if (!m.granted && m.leader && m.epoch === this.epoch && m.leader !== this.cfg.self && !this.down.has(m.leader) && this.role !== 'leader') return this.becomeFollower(this.epoch, m.leader);
     const expected = this.role === 'precandidate' ? 'preVoteResult' : this.role === 'candidate' ? 'voteResult' : null;
     if (m.type !== expected || !this.tally) return;
     this.tally.record(m.from, m.granted);

@@ -155,6 +155,11 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     this.logs.forEach((room) => room.core.peerDown(node));
   }
 
+  /** A fresh disk decides whether it rejoins as soon as peers answer (a probe does; no event needed). */
+  onPeerIdentified(node: string): void {
+    if (!this.rejoin.decided || this.disk.identity.rejoining) this.notePeerMemory(node);
+  }
+
   onPeerAnswering(node: string): void {
     this.noMajorityLogged = false;
     this.notePeerMemory(node);
