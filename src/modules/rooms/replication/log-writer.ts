@@ -6,9 +6,6 @@ import type { LoadedRoom } from './loaded-room';
 import { LogApplier } from './log-applier';
 import { RoomLogOutbox } from './room-log-outbox';
 
-/** Rounds of writes per turn before the rest waits for the next one (a core that keeps producing work cannot starve the event loop). */
-const MAX_ROUNDS = 32;
-
 /** A room's host change, as the writer saw it: now, just before, and the last host known before (null: none). */
 export interface LeadershipChange {
   now: Leadership;
@@ -70,7 +67,9 @@ export class LogWriter {
     const pending = this.pending;
     this.pending = null;
     try {
-      for (let round = 0; this.queued.size > 0 && round < MAX_ROUNDS; round++) this.writeRound();
+      // one write per turn: what the cores want next (applying what this write committed, say) waits
+      // for the next turn and shares its write with whatever new entries arrive meanwhile
+      if (this.queued.size > 0) this.writeRound();
       if (this.queued.size > 0) void this.flushSoon();
     } catch (e) {
       this.logger.error(`Writing room logs failed: ${(e as Error)?.stack ?? e}`);
