@@ -332,13 +332,11 @@ const RPC_METHODS: Record<string, string[]> = {
   prepare_delete_room: ['room', 'txn', 'node', 'user?'],
   commit_delete_room: ['room', 'txn', 'room_name?'],
   rollback_delete_room: ['room', 'txn'],
-  replicate_events: ['node', 'events'],
-  replicate_events_json: ['node', 'events_json'],
+  room_log_json: ['node', 'log_batch_json'],
   get_room_states: [],
   get_messages: ['room', 'int', 'int?', 'int'],
   forward_messages: ['node', 'forward_items'],
   forward_messages_json: ['node', 'forward_items_json'],
-  request_sync: ['node'],
   delete_room: ['room', 'user', 'node'],
   is_username_held: ['user'],
 };
@@ -441,14 +439,10 @@ function typedParam(rng: Rng, kind: string, pools: RpcPools): XmlValue {
       return chatMessage(rng, pools, maybe);
     case 'member_event':
       return structXml({ room_id: maybe(str(pools.rooms)), username: maybe(str(pools.users)), member_count: maybe(int()), timestamp: maybe(str(['2024-01-01T00:00:00.000Z'])) });
-    case 'events': {
-      const events = Array.from({ length: rng.int(0, 6) }, () => replicationEvent(rng, pools, maybe, int, str));
-      return v(`<array><data>${events.map((e) => e.xml).join('')}</data></array>`, events.every((e) => e.valid));
-    }
-    case 'events_json': {
-      // replicate_events_json: replication events as JSON text, or text that is no JSON array
-      const events = Array.from({ length: rng.int(0, 6) }, () => jsonReplicationEvent(rng, pools));
-      const text = rng.chance(0.25) ? rng.pick(['', 'not json', '{"kind":"room"}', '[1,2', 'null', '[[[[]]]]', '"x"', `[${'['.repeat(5000)}`]) : JSON.stringify(events);
+    case 'log_batch_json': {
+      // room_log_json: [room_id, message] pairs as JSON text, some malformed, or text that is no JSON array
+      const items = Array.from({ length: rng.int(0, 6) }, () => [rng.chance(0.9) ? rng.pick(pools.rooms) : rng.int(0, 9), roomLogMessage(rng, pools)]);
+      const text = rng.chance(0.25) ? rng.pick(['', 'not json', '{}', '[1,2', 'null', '[null]', '[["r"]]', `[${'['.repeat(5000)}`]) : JSON.stringify(items);
       return xmlString(rng, text);
     }
     case 'forward_items_json': {
@@ -492,59 +486,53 @@ function chatMessage(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue
   return structXml(fields);
 }
 
-/** A replication event as a plain object (for the JSON form): right or wrong kinds, fields and types. */
-function jsonReplicationEvent(rng: Rng, pools: RpcPools): unknown {
+/**
+ * A room log message as a plain object: each type with right or wrong fields, numbers beyond 2^53,
+ * entries out of order, senders and receivers that are not the caller and the callee.
+ */
+function roomLogMessage(rng: Rng, pools: RpcPools): unknown {
   const any = (): unknown =>
     rng.pick<() => unknown>([
       () => rng.pick(pools.rooms),
-      () => rng.pick(pools.users),
       () => rng.int(-5, 5000),
+      () => rng.pick([2 ** 53 + 1, 1e300, -0.5, 1.5]),
       () => null,
       () => true,
       () => [],
       () => ({ __proto__: { polluted: true }, constructor: 'x' }),
       () => randomString(rng).slice(0, 100),
     ])();
-  const maybe = (x: unknown) => (rng.chance(0.25) ? any() : x);
-  const kind = rng.pick(['room', 'message', 'member', 'deleted', 'future_kind', '']);
-  const message = { message_id: maybe(`m-${rng.int(0, 1e6)}`), room_id: maybe(rng.pick(pools.rooms)), username: maybe(rng.pick(pools.users)), content: maybe('fuzz'), sequence_number: maybe(rng.int(1, 50)), timestamp: maybe('2024-01-01T00:00:00.000Z') };
-  const room = { room_id: maybe(rng.pick(pools.rooms)), room_name: maybe('fuzzed room'), description: null, creator_id: maybe('x'), host_node: maybe(rng.pick(pools.nodes)), created_at: maybe('2024-01-01T00:00:00.000Z'), state: maybe('ACTIVE') };
-  const event = { room_id: maybe(rng.pick(pools.rooms)), username: maybe(rng.pick(pools.users)), member_count: 1, timestamp: '2024-01-01T00:00:00.000Z' };
-  return maybe({ kind, message: maybe(message), room: maybe(room), event_type: maybe('member_joined'), event: maybe(event), node_id: maybe(rng.pick(pools.nodes)), room_id: maybe(rng.pick(pools.rooms)), room_name: 'gone', transaction_id: null });
-}
-
-function replicationEvent(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue, int: () => XmlValue, str: (pool: string[]) => XmlValue): XmlValue {
-  const kind = rng.pick(['room', 'message', 'member', 'deleted', 'future_kind', '']);
-  const fields: Record<string, XmlValue> = { kind: xmlString(rng, kind) };
-  if (kind === 'room' || rng.chance(0.1)) {
-    fields.room = maybe(
-      structXml({
-        room_id: maybe(str(pools.rooms)),
-        room_name: maybe(str(['fuzzed room'])),
-        description: maybe(v('<nil/>')),
-        creator_id: maybe(str(pools.users)),
-        host_node: maybe(str(pools.nodes)),
-        host_epoch: maybe(int()),
-        state: maybe(str(['ACTIVE', 'DELETION_PENDING', 'COMMITTING', 'BOGUS'])),
-        created_at: maybe(str(['2024-01-01T00:00:00.000Z'])),
-        last_sequence: maybe(int()),
-        deletion_txn: maybe(v('<nil/>')),
-      }),
-    );
+  const maybe = (x: unknown) => (rng.chance(0.15) ? any() : x);
+  const epoch = rng.pick([0, 1, 2, 3, rng.int(4, 1_000_000)]);
+  const position = () => maybe({ epoch: maybe(rng.int(0, epoch)), index: maybe(rng.int(0, 20)) });
+  const type = rng.pick(['append', 'appendResult', 'preVote', 'vote', 'preVoteResult', 'voteResult', 'roomDeleted', 'future_type', '']);
+  const base = { type: maybe(type), from: maybe(rng.pick(pools.nodes)), to: maybe(rng.pick(pools.nodes)), epoch: maybe(epoch) };
+  switch (type) {
+    case 'append': {
+      const prev = { epoch: rng.int(0, epoch), index: rng.int(0, 20) };
+      const entries = Array.from({ length: rng.int(0, 4) }, (_, i) => ({
+        index: maybe(prev.index + 1 + i),
+        epoch: maybe(rng.int(prev.epoch, epoch)),
+        kind: maybe(rng.pick(['noop', 'message', 'promote', 'room', 'member', 'room_deleted', 'future_kind', ''])),
+        sequence: maybe(rng.int(0, 50)),
+        clientKey: maybe(rng.pick([null, 'fuzzer-0:c-1', 'x'.repeat(600)])),
+        data: maybe({ username: rng.pick(pools.users), content: 'fuzz', message_id: `m-${rng.int(0, 1e6)}`, timestamp: '2024-01-01T00:00:00.000Z' }),
+      }));
+      return { ...base, prev: maybe(prev), entries: maybe(entries), commit: maybe(rng.int(0, 30)) };
+    }
+    case 'appendResult':
+      return { ...base, ok: maybe(rng.chance(0.5)), match: maybe(rng.int(0, 30)), hint: rng.chance(0.3) ? position() : undefined, learner: maybe(rng.chance(0.2)), disk: maybe('disk-fuzz') };
+    case 'preVote':
+    case 'vote':
+      return { ...base, last: position() };
+    case 'preVoteResult':
+    case 'voteResult':
+      return { ...base, granted: maybe(rng.chance(0.5)), leader: rng.chance(0.2) ? maybe(rng.pick(pools.nodes)) : undefined };
+    case 'roomDeleted':
+      return { ...base, epoch: 0, room_name: maybe('gone'), transaction_id: maybe(null) };
+    default:
+      return maybe(base);
   }
-  if (kind === 'message' || rng.chance(0.1)) fields.message = maybe(chatMessage(rng, pools, maybe));
-  if (kind === 'member' || rng.chance(0.1)) {
-    fields.event_type = maybe(str(['member_joined', 'member_left', 'other']));
-    fields.event = maybe(structXml({ room_id: maybe(str(pools.rooms)), username: maybe(str(pools.users)), member_count: maybe(int()), timestamp: maybe(str(['2024-01-01T00:00:00.000Z'])) }));
-    fields.node_id = maybe(str(pools.nodes));
-  }
-  if (kind === 'deleted' || rng.chance(0.1)) {
-    fields.room_id = maybe(str(pools.rooms));
-    fields.room_name = maybe(str(['gone']));
-    fields.transaction_id = maybe(v('<nil/>'));
-  }
-  for (const k of Object.keys(fields)) if (rng.chance(0.05)) delete fields[k];
-  return rng.chance(0.1) ? xmlGarbage(rng) : structXml(fields);
 }
 
 interface RpcCase {
