@@ -30,6 +30,8 @@ import { FakeClock, FakeSocket } from './fakes';
 export class PeerNetwork {
   private readonly nodes = new Map<string, RoomLogPeers>();
   readonly cut = new Set<string>();
+  /** Batches for which this says true are lost on the way (the call fails). */
+  lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
   /** Every batch delivered, in order (what went over the wire). */
   readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
   inFlight = 0;
@@ -47,9 +49,11 @@ export class PeerNetwork {
   async roomLog(from: string, to: string, json: string): Promise<string> {
     const target = this.nodes.get(to);
     if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
+    const items = JSON.parse(json) as WireItem[];
+    if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
     this.inFlight++;
     try {
-      this.delivered.push({ from, to, items: JSON.parse(json) as WireItem[] });
+      this.delivered.push({ from, to, items });
       const reply = await target.receive(from, json);
       if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
       return reply;
@@ -77,9 +81,6 @@ export class FakePeerDirectory {
     private readonly network: PeerNetwork,
   ) {}
 
-  get majority(): number {
-    return Math.floor((this.nodeIds.length + 1) / 2) + 1;
-  }
   has(nodeId: string): boolean {
     return this.nodeIds.includes(nodeId);
   }
@@ -88,9 +89,6 @@ export class FakePeerDirectory {
   }
   isSuspected(nodeId: string): boolean {
     return this.suspected.has(nodeId);
-  }
-  livePeers(): string[] {
-    return this.nodeIds.filter((n) => !this.suspected.has(n) && !this.failed.has(n));
   }
   otherViews(): { peer: string; view: string }[] {
     return [];
@@ -213,10 +211,11 @@ export class LogCluster {
     private readonly opts: LogNodeOptions,
   ) {}
 
-  static async start(ids: readonly string[], opts: LogNodeOptions = {}): Promise<LogCluster> {
+  /** `unheard`: nodes that have not heard any peer's heartbeat yet (call heartbeats() for them). */
+  static async start(ids: readonly string[], opts: LogNodeOptions = {}, unheard: readonly string[] = []): Promise<LogCluster> {
     const cluster = new LogCluster(ids, opts);
     for (const id of ids) cluster.nodes.set(id, await LogNode.start(id, ids, cluster.network, opts));
-    for (const id of ids) cluster.heartbeats(id);
+    for (const id of ids) if (!unheard.includes(id)) cluster.heartbeats(id);
     return cluster;
   }
 
@@ -244,8 +243,8 @@ export class LogCluster {
     await node.moduleRef.close();
   }
 
-  /** Starts a stopped node again (on its old disk, or an empty one), and lets every node hear of it. */
-  async restart(id: string, { wipe = false } = {}): Promise<LogNode> {
+  /** Starts a node again (on its old disk, or an empty one); the others hear it restarted, and it hears them unless `unheard`. */
+  async restart(id: string, { wipe = false, unheard = false } = {}): Promise<LogNode> {
     const old = this.node(id);
     if (!this.stopped.has(id)) await this.stop(id);
     this.stopped.delete(id);
@@ -253,7 +252,7 @@ export class LogCluster {
     const node = await LogNode.start(id, this.ids, this.network, { ...this.opts, store: wipe ? undefined : old.store });
     this.nodes.set(id, node);
     for (const other of this.nodes.values()) if (other !== node) other.peers.restarted(id);
-    for (const other of this.nodes.values()) this.heartbeats(other.nodeId);
+    for (const other of this.nodes.values()) if (other !== node || !unheard) this.heartbeats(other.nodeId);
     return node;
   }
 
