@@ -278,10 +278,9 @@ export class LogCluster {
   }
 
   async close(): Promise<void> {
-    for (const [id, node] of this.nodes) {
-      if (!this.stopped.has(id)) await this.stop(id);
-      node.store.close();
-    }
+    for (const id of this.nodes.keys()) if (!this.stopped.has(id)) await this.stop(id);
+    for (let i = 0; i < 5; i++) await flushPromises(); // writes already queued finish before the disks close
+    for (const node of this.nodes.values()) node.store.close();
   }
 
   private queuedForReachable(): number {
