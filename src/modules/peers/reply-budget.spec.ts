@@ -1,6 +1,5 @@
 import { encodeMethodCall, encodeMethodResponse, PEER_BATCH_BYTES, XMLRPC_MAX_BODY_BYTES, xmlTextBytes } from '../../common/xmlrpc';
 import type { MessageWire } from '../../common/protocol/peer-wire';
-import type { WireItem } from '../rooms/replication/room-log-wire';
 import { messageWireBytes, withinBudget } from './reply-budget';
 
 const MAX_CONTENT = 5000;
@@ -15,8 +14,8 @@ const worstMessage = (n: number, fill: string): MessageWire => ({
   client_message_id: fill.repeat(100),
 });
 
-/** One room_log_json item: an append carrying that message as its room's entry. */
-const appendOf = (m: MessageWire): WireItem => [
+/** One room_log_json item (`[room_id, append]`, as rooms/replication/room-log-wire.ts types it): an append carrying that message as its room's entry. */
+const appendOf = (m: MessageWire) => [
   m.room_id,
   {
     type: 'append',
