@@ -12,7 +12,8 @@ const message = (content: string) => ({ kind: MESSAGE, data: { message_id: conte
 describe(RoomLogPeers.name, () => {
   let cluster: LogCluster;
   const node = (id: string) => cluster.node(id);
-  const peersOf = (id: string) => node(id).get(RoomLogPeers);
+  /** The RoomLogPeers of one node. */
+  const sut = (id: string) => node(id).get(RoomLogPeers);
   const found = async (roomId = 'r1', on = 'node1') => {
     await node(on).logs.found(roomId, { kind: ROOM, data: { ...ROOM_DATA, room_name: roomId } });
     await cluster.settle();
@@ -35,7 +36,7 @@ describe(RoomLogPeers.name, () => {
     });
 
     it('learns a room from its host\'s append, or from a candidate\'s (pre)vote, and from nothing else', async () => {
-      const node1 = peersOf('node1');
+      const node1 = sut('node1');
       await node1.receive('node2', fromNode2('from-result', { type: 'appendResult', ok: true, match: 3, learner: false, disk: 'd' }));
       await node1.receive('node2', fromNode2('from-grant', { type: 'voteResult', granted: true }));
       await node1.receive('node2', fromNode2('from-prevote', { type: 'preVote', epoch: 2, last: { epoch: 1, index: 1 } }));
@@ -52,7 +53,7 @@ describe(RoomLogPeers.name, () => {
       jest.spyOn(node('node1').peers, 'call').mockImplementation(() => new Promise(() => undefined));
       node('node1').get(RoomLogOutbox).send(['other', { type: 'preVote', from: 'node1', to: 'node2', epoch: 9, last: { epoch: 1, index: 1 } }]);
 
-      const reply = JSON.parse(await peersOf('node1').receive('node2', fromNode2('r1', { type: 'append', prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: message('hi').data }], commit: 1 })));
+      const reply = JSON.parse(await sut('node1').receive('node2', fromNode2('r1', { type: 'append', prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: message('hi').data }], commit: 1 })));
       expect(node('node1').store.logs.lastIndex('r1')).toBe(2);
       expect(reply).toEqual([['r1', expect.objectContaining({ type: 'appendResult', from: 'node1', to: 'node2', ok: true, match: 2 })]]);
     });
@@ -61,7 +62,7 @@ describe(RoomLogPeers.name, () => {
       await found();
       jest.spyOn(node('node2').store, 'writesFailing', 'get').mockReturnValue(true);
       const before = node('node2').store.logs.lastIndex('r1');
-      expect(await peersOf('node2').receive('node1', JSON.stringify([['r1', { type: 'append', from: 'node1', to: 'node2', epoch: 1, prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: null }], commit: 1 }]]))).toBe('[]');
+      expect(await sut('node2').receive('node1', JSON.stringify([['r1', { type: 'append', from: 'node1', to: 'node2', epoch: 1, prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: null }], commit: 1 }]]))).toBe('[]');
       expect(node('node2').store.logs.lastIndex('r1')).toBe(before);
     });
 
@@ -70,7 +71,7 @@ describe(RoomLogPeers.name, () => {
         ['fine', { type: 'preVote', from: 'node2', to: 'node1', epoch: 2, last: { epoch: 1, index: 1 } }],
         ['r1', { type: 'append', from: 'node2', to: 'node1', epoch: 2 ** 53 + 1, prev: { epoch: 0, index: 0 }, entries: [], commit: 0 }],
       ]);
-      await expect(peersOf('node1').receive('node2', bad)).rejects.toThrow(/epoch: must be a safe integer/);
+      await expect(sut('node1').receive('node2', bad)).rejects.toThrow(/epoch: must be a safe integer/);
       expect(node('node1').store.logs.state('fine')).toBeNull();
     });
   });
@@ -119,7 +120,7 @@ describe(RoomLogPeers.name, () => {
       await found();
       await node('node1').logs.propose('r1', deletion('txn-1'));
       await cluster.settle();
-      await peersOf('node2').receive('node1', JSON.stringify([['r1', { type: 'append', from: 'node1', to: 'node2', epoch: 1, prev: { epoch: 0, index: 0 }, entries: [], commit: 0 }]]));
+      await sut('node2').receive('node1', JSON.stringify([['r1', { type: 'append', from: 'node1', to: 'node2', epoch: 1, prev: { epoch: 0, index: 0 }, entries: [], commit: 0 }]]));
       expect(node('node2').store.logs.state('r1')).toBeNull();
     });
   });
@@ -178,7 +179,7 @@ describe(RoomLogPeers.name, () => {
       expect(node3.disk.identity.rejoining).toBe(true);
       expect(node3.store.logs.diskIdentity(false, 't').rejoining).toBe(true); // kept across restarts until it caught up
 
-      peersOf('node3').know('listed'); // a room a peer's list names: learned now, as a learner
+      sut('node3').know('listed'); // a room a peer's list names: learned now, as a learner
       expect(node3.store.logs.state('listed')).toMatchObject({ learner: true });
 
       await cluster.advance(2000);
@@ -186,7 +187,7 @@ describe(RoomLogPeers.name, () => {
       expect(node3.store.logs.entriesOfKind('r1', 'promote').map((e) => e.data)).toEqual([{ node: 'node3', disk: node3.disk.diskId }]);
       expect(node3.store.logs.state('r1')).toMatchObject({ learner: false });
 
-      peersOf('node3').rejoined();
+      sut('node3').rejoined();
       expect(node3.disk.identity.rejoining).toBe(false);
       await found('later');
       expect(node3.store.logs.state('later')).toMatchObject({ learner: false });

@@ -15,7 +15,8 @@ const storageFull = () => Object.assign(new Error('database or disk is full'), {
 
 describe(RoomLogs.name, () => {
   let cluster: LogCluster;
-  const logs = (id: string) => cluster.node(id).logs;
+  /** The RoomLogs of one node. */
+  const sut = (id: string) => cluster.node(id).logs;
   const failure = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as ChatError);
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -32,7 +33,7 @@ describe(RoomLogs.name, () => {
 
   /** r1 founded on node1 and known everywhere. */
   const founded = async () => {
-    await logs('node1').found('r1', { kind: ROOM, data: ROOM_DATA });
+    await sut('node1').found('r1', { kind: ROOM, data: ROOM_DATA });
     await cluster.settle();
   };
 
@@ -40,10 +41,10 @@ describe(RoomLogs.name, () => {
     it('resolves once a majority stored the room\'s first entry, and every node then holds the room', async () => {
       cluster.network.cut.add('node2');
       cluster.network.cut.add('node3');
-      const founding = logs('node1').found('r1', { kind: ROOM, data: ROOM_DATA });
+      const founding = sut('node1').found('r1', { kind: ROOM, data: ROOM_DATA });
       await cluster.settle();
       expect(await peek(founding)).toBe('pending');
-      expect(logs('node1').hosts('r1')).toBe(true); // hosted at once: no election for a new room
+      expect(sut('node1').hosts('r1')).toBe(true); // hosted at once: no election for a new room
 
       cluster.network.cut.delete('node2'); // the host sends again what was not answered
       await cluster.advance(2000);
@@ -52,7 +53,7 @@ describe(RoomLogs.name, () => {
       cluster.network.cut.delete('node3');
       await cluster.advance(2000);
       for (const id of cluster.ids) expect(cluster.node(id).store.getRoom('r1')).toMatchObject({ roomName: 'general', hostNode: 'node1', hostEpoch: 1 });
-      expect(logs('node3').hostOf('r1')).toEqual({ node: 'node1', epoch: 1 });
+      expect(sut('node3').hostOf('r1')).toEqual({ node: 'node1', epoch: 1 });
     });
   });
 
@@ -60,18 +61,18 @@ describe(RoomLogs.name, () => {
     beforeEach(founded);
 
     it('resolves each entry once committed where the host wrote it, numbering messages in order', async () => {
-      const sent = await Promise.all([logs('node1').propose('r1', message('one')), logs('node1').propose('r1', message('two'))]);
+      const sent = await Promise.all([sut('node1').propose('r1', message('one')), sut('node1').propose('r1', message('two'))]);
       expect(sent.map((s) => [s.entry.index, s.entry.sequence, s.duplicate])).toEqual([[2, 1, false], [3, 2, false]]);
       await cluster.settle();
       for (const id of cluster.ids) expect(cluster.node(id).store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
     });
 
     it('answers a retry of an entry already applied at once, with the first attempt\'s entry', async () => {
-      const first = await logs('node1').propose('r1', message('hello', 'c1'));
+      const first = await sut('node1').propose('r1', message('hello', 'c1'));
       await cluster.settle();
       const batches = cluster.network.delivered.length;
 
-      const retry = logs('node1').propose('r1', message('hello again', 'c1'));
+      const retry = sut('node1').propose('r1', message('hello again', 'c1'));
       expect(await peek(retry)).toBe('resolved');
       expect(await retry).toEqual({ entry: first.entry, duplicate: true });
       expect(cluster.network.delivered.length).toBe(batches); // nothing new was written
@@ -80,8 +81,8 @@ describe(RoomLogs.name, () => {
     it('a retry of an entry not committed yet waits for that same entry', async () => {
       cluster.network.cut.add('node2');
       cluster.network.cut.add('node3');
-      const first = logs('node1').propose('r1', message('hello', 'c1'));
-      const retry = logs('node1').propose('r1', message('hello', 'c1'));
+      const first = sut('node1').propose('r1', message('hello', 'c1'));
+      const retry = sut('node1').propose('r1', message('hello', 'c1'));
       await cluster.settle();
       expect(await peek(retry)).toBe('pending');
       cluster.network.cut.delete('node2');
@@ -92,16 +93,16 @@ describe(RoomLogs.name, () => {
     });
 
     it('refuses retryably on a node that does not host the room, naming the host; ROOM_NOT_FOUND for a room it has no log of', async () => {
-      const refused = await failure(logs('node2').propose('r1', message('hi')));
+      const refused = await failure(sut('node2').propose('r1', message('hi')));
       expect(refused).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', details: { retryable: true, admin_node: 'node1', host_epoch: 1 } });
       expect(refused?.message).toMatch(/hosted by node1/);
-      expect(await failure(logs('node2').propose('nope', message('hi')))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
+      expect(await failure(sut('node2').propose('nope', message('hi')))).toMatchObject({ code: 'ROOM_NOT_FOUND' });
     });
 
     it('refuses retryably once no majority confirmed the entry in time (it may still be stored)', async () => {
       cluster.network.cut.add('node2');
       cluster.network.cut.add('node3');
-      const sending = failure(logs('node1').propose('r1', message('hi', 'c1')));
+      const sending = failure(sut('node1').propose('r1', message('hi', 'c1')));
       await cluster.advance(cluster.node('node1').config.quorumTimeoutMs + 200);
       const refused = await sending;
       expect(refused).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', details: { retryable: true } });
@@ -110,11 +111,11 @@ describe(RoomLogs.name, () => {
 
     it('refuses retryably, naming the new host, an entry another host replaced before a majority stored it', async () => {
       cluster.network.cut.add('node1');
-      const lost = failure(logs('node1').propose('r1', message('lost')));
+      const lost = failure(sut('node1').propose('r1', message('lost')));
       for (const id of ['node2', 'node3']) cluster.node(id).peers.suspect('node1');
       await cluster.advance(2000);
-      expect(logs('node3').hostOf('r1')).toEqual({ node: 'node2', epoch: 2 });
-      await logs('node2').propose('r1', message('kept'));
+      expect(sut('node3').hostOf('r1')).toEqual({ node: 'node2', epoch: 2 });
+      await sut('node2').propose('r1', message('kept'));
 
       cluster.network.cut.delete('node1');
       for (const id of ['node2', 'node3']) cluster.node(id).peers.answering('node1');
@@ -132,17 +133,17 @@ describe(RoomLogs.name, () => {
       jest.spyOn(node1.store.logs, 'replaceFrom').mockImplementationOnce(() => {
         throw storageFull();
       });
-      expect(await failure(logs('node1').propose('r1', message('not stored')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(await failure(sut('node1').propose('r1', message('not stored')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
       expect(node1.store.writesFailing).toBe(true);
-      expect(await failure(logs('node1').propose('r1', message('meanwhile')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
-      expect(await failure(logs('node1').found('r2', { kind: ROOM, data: ROOM_DATA }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(await failure(sut('node1').propose('r1', message('meanwhile')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(await failure(sut('node1').found('r2', { kind: ROOM, data: ROOM_DATA }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
 
       await cluster.advance(1000); // the store's probe write succeeds: writes work again
       expect(node1.store.writesFailing).toBe(false);
-      expect(logs('node1').hosts('r1')).toBe(false); // reloaded from disk: it asks for the room back first
+      expect(sut('node1').hosts('r1')).toBe(false); // reloaded from disk: it asks for the room back first
       await cluster.advance(1000);
-      expect(logs('node1').hostOf('r1')).toEqual({ node: 'node1', epoch: 2 });
-      await logs('node1').propose('r1', message('after'));
+      expect(sut('node1').hostOf('r1')).toEqual({ node: 'node1', epoch: 2 });
+      await sut('node1').propose('r1', message('after'));
       await cluster.settle();
       expect(cluster.node('node2').store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['after']);
     });
@@ -155,9 +156,9 @@ describe(RoomLogs.name, () => {
       await cluster.stop('node1');
       await cluster.restart('node1');
       await cluster.settle();
-      expect(logs('node1').hosts('r1')).toBe(true);
-      expect(logs('node2').hostOf('r1')).toEqual({ node: 'node1', epoch: 2 });
-      expect(logs('node1').hostedRooms()).toEqual(['r1']);
+      expect(sut('node1').hosts('r1')).toBe(true);
+      expect(sut('node2').hostOf('r1')).toEqual({ node: 'node1', epoch: 2 });
+      expect(sut('node1').hostedRooms()).toEqual(['r1']);
     });
 
     it('knows a room\'s last host from disk before its core is loaded', async () => {
@@ -172,28 +173,28 @@ describe(RoomLogs.name, () => {
     beforeEach(founded);
 
     it('ticks only rooms with work to do: an idle room costs nothing, on its host or elsewhere', async () => {
-      await logs('node1').found('r2', { kind: ROOM, data: { ...ROOM_DATA, room_name: 'busy' } });
+      await sut('node1').found('r2', { kind: ROOM, data: { ...ROOM_DATA, room_name: 'busy' } });
       await cluster.settle();
       const ticks = new Map<string, number>();
       for (const id of cluster.ids) {
         for (const roomId of ['r1', 'r2']) {
-          const core = logs(id).load(roomId)!.core;
+          const core = sut(id).load(roomId)!.core;
           jest.spyOn(core, 'tick').mockImplementation(function (this: typeof core) {
             ticks.set(`${id} ${roomId}`, (ticks.get(`${id} ${roomId}`) ?? 0) + 1);
           });
         }
       }
       cluster.network.cut.add('node3');
-      void logs('node1').propose('r2', message('waits for node3')).catch(() => undefined);
+      void sut('node1').propose('r2', message('waits for node3')).catch(() => undefined);
       await cluster.advance(1000);
       expect([...ticks.keys()]).toEqual(['node1 r2']); // r2's host has node3 to catch up; everything else is quiet
     });
 
     it('counts rooms that have no host while an election runs', async () => {
-      expect(logs('node2').leaderless()).toBe(0);
+      expect(sut('node2').leaderless()).toBe(0);
       cluster.network.cut.add('node1');
       cluster.node('node2').peers.suspect('node1');
-      expect(logs('node2').leaderless()).toBe(1);
+      expect(sut('node2').leaderless()).toBe(1);
     });
   });
 });
