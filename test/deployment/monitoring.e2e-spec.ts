@@ -9,7 +9,8 @@ import type { ChatStore } from '../../src/common/store/chat-store';
 import type { ClientRegistry } from '../../src/modules/members/client-registry';
 import { NodeGauges } from '../../src/modules/metrics/node-gauges';
 import type { PeerDirectory } from '../../src/modules/peers/peer-directory';
-import type { RoomEventPublisher } from '../../src/modules/rooms/host/room-events.publisher';
+import type { LogApplier } from '../../src/modules/rooms/replication/log-applier';
+import type { RoomLogOutbox } from '../../src/modules/rooms/replication/room-log-outbox';
 
 /** Offline checks of deployment/monitoring: the Grafana dashboard and the Prometheus config. */
 const MONITORING = join(__dirname, '..', '..', 'deployment', 'monitoring');
@@ -25,8 +26,9 @@ const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ pa
 /** The metric names one node really exposes: the registry with every gauge registered. */
 async function exposedNames(): Promise<Set<string>> {
   const metrics = new ChatMetrics();
-  const peers = { allHealth: () => [], replicationBacklog: () => [], observeCalls: () => undefined };
-  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { sequencedMessages: 0 } as RoomEventPublisher, metrics);
+  const peers = { allHealth: () => [], observeCalls: () => undefined };
+  const outbox = { backlog: () => [] };
+  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics);
   return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
 }
 

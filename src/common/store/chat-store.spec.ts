@@ -11,11 +11,15 @@ import { messageRecord, roomRecord } from '../../testing/records';
 const room = roomRecord;
 const msg = messageRecord;
 
+/** Applies `n` committed messages after the room's last one, as LogApplier does. */
 const append = (store: ChatStore, n: number, over: Partial<MessageRecord> = {}) => {
   const out: MessageRecord[] = [];
+  const roomId = over.roomId ?? 'r1';
   for (let i = 0; i < n; i++) {
-    const { sequenceNumber: _s, ...m } = msg(0, { messageId: `a${i}-${Math.random()}`, content: `c${i}`, ...over });
-    out.push(store.appendMessage(m));
+    const next = (store.getRoom(roomId)?.lastSequence ?? 0) + 1;
+    const m = msg(next, { messageId: `a${i}-${Math.random()}`, content: `c${i}`, ...over });
+    store.insertMessage(m);
+    out.push(m);
   }
   return out;
 };
@@ -38,10 +42,9 @@ describe('ChatStore (in memory)', () => {
   });
   afterEach(() => store.close());
 
-  describe('host sequencing', () => {
-    it('assigns contiguous sequence numbers from 1 and keeps every message (not only the last 100)', () => {
+  describe('committed messages', () => {
+    it('stores every message applied (not only the last 100) and counts the last as the room\'s', () => {
       const stored = append(store, 250);
-      expect(stored.map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
       expect(store.getRoom('r1')!.lastSequence).toBe(250);
       const all = store.messagesAfter('r1', 0, 1000);
       expect(all).toHaveLength(250);
@@ -49,27 +52,21 @@ describe('ChatStore (in memory)', () => {
       expect(store.firstSequence('r1')).toBe(1);
     });
 
-    it('sequences rooms independently', () => {
+    it('keeps rooms apart', () => {
       store.insertRoom(room({ roomId: 'r2', roomName: 'other' }));
       append(store, 3);
-      const [first] = append(store, 1, { roomId: 'r2' });
-      expect(first.sequenceNumber).toBe(1);
+      append(store, 1, { roomId: 'r2' });
       expect(store.getRoom('r1')!.lastSequence).toBe(3);
+      expect(store.getRoom('r2')!.lastSequence).toBe(1);
+      expect(store.messagesAfter('r2', 0, 10)).toHaveLength(1);
     });
 
-    it('refuses to append to an unknown room and leaves no trace', () => {
-      expect(() => append(store, 1, { roomId: 'nope' })).toThrow(/does not exist/);
-      expect(store.messagesAfter('nope', 0, 10)).toEqual([]);
-    });
-
-    it('rolls back the sequence counter when the insert fails (no number skipped)', () => {
-      append(store, 2, { clientMessageId: null });
+    it('leaves the room\'s last sequence where it was when an insert is refused (a client_message_id already used)', () => {
       append(store, 1, { clientMessageId: 'c-1' });
-      // the unique (room, username, client_message_id) index refuses a second row...
-      expect(() => append(store, 1, { clientMessageId: 'c-1' })).toThrow();
-      // ...and the counter bump in the same transaction is undone
-      expect(store.getRoom('r1')!.lastSequence).toBe(3);
-      expect(append(store, 1)[0].sequenceNumber).toBe(4);
+      store.getRoom('r1'); // cached
+      expect(() => store.insertMessage(msg(2, { clientMessageId: 'c-1' }))).toThrow(/UNIQUE/);
+      expect(store.getRoom('r1')!.lastSequence).toBe(1);
+      expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
     });
 
     it('finds a message by client_message_id per room and username', () => {
@@ -129,68 +126,22 @@ describe('ChatStore (in memory)', () => {
     });
   });
 
-  describe('replica apply', () => {
-    beforeEach(() => store.insertRoom(room({ roomId: 'rep', roomName: 'replica', hostNode: 'node2' })));
-
-    it('applies the next message, reports duplicates and gaps without storing them', () => {
-      expect(store.applyReplicaMessage(msg(1, { roomId: 'rep' }))).toBe('applied');
-      expect(store.applyReplicaMessage(msg(2, { roomId: 'rep' }))).toBe('applied');
-      expect(store.applyReplicaMessage(msg(2, { roomId: 'rep', content: 'changed' }))).toBe('duplicate');
-      expect(store.applyReplicaMessage(msg(1, { roomId: 'rep' }))).toBe('duplicate');
-      expect(store.applyReplicaMessage(msg(4, { roomId: 'rep' }))).toBe('gap');
-      expect(store.getRoom('rep')!.lastSequence).toBe(2);
-      expect(store.messagesAfter('rep', 0, 10).map((m) => [m.sequenceNumber, m.content])).toEqual([
-        [1, 'hello 1'],
-        [2, 'hello 2'],
-      ]);
-      expect(store.applyReplicaMessage(msg(3, { roomId: 'rep' }))).toBe('applied');
-      expect(store.applyReplicaMessage(msg(4, { roomId: 'rep' }))).toBe('applied');
-      expect(store.getRoom('rep')!.lastSequence).toBe(4);
-    });
-
-    it('treats a message of an unknown room as a duplicate (nothing stored)', () => {
-      expect(store.applyReplicaMessage(msg(1, { roomId: 'unknown' }))).toBe('duplicate');
-      expect(store.messagesAfter('unknown', 0, 10)).toEqual([]);
-    });
-
+  describe('room metadata and routing', () => {
     it('keeps messages and sequence when the room metadata is refreshed', () => {
-      store.applyReplicaMessage(msg(1, { roomId: 'rep' }));
-      const { lastSequence: _l, promisedEpoch: _p, epochStart: _s, logEpoch: _e, ...meta } = room({ roomId: 'rep', roomName: 'renamed', hostNode: 'node2', state: 'DELETION_PENDING', deletionTxn: 't1' });
+      append(store, 1);
+      const { lastSequence: _l, ...meta } = room({ roomName: 'renamed', state: 'DELETION_PENDING', deletionTxn: 't1' });
       store.upsertRoomMeta(meta);
-      const r = store.getRoom('rep')!;
-      expect(r).toMatchObject({ roomName: 'renamed', lastSequence: 1, state: 'DELETION_PENDING', deletionTxn: 't1' });
-      expect(store.messagesAfter('rep', 0, 10)).toHaveLength(1);
-    });
-  });
-
-  describe('host epochs (failover)', () => {
-    it('a new room starts at epoch 1 everywhere: hosted, promised, from sequence 1, following its own log', () => {
-      expect(store.getRoom('r1')).toMatchObject({ hostEpoch: 1, promisedEpoch: 1, epochStart: 1, logEpoch: 1 });
+      expect(store.getRoom('r1')).toMatchObject({ roomName: 'renamed', lastSequence: 1, state: 'DELETION_PENDING', deletionTxn: 't1' });
+      expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
     });
 
-    it('setEpochs changes who hosts at which epoch and nothing else', () => {
+    it('setHost changes who hosts the room at which epoch, and nothing else', () => {
       append(store, 3);
       store.getRoom('r1'); // cached
-      store.setEpochs('r1', { hostNode: 'node3', hostEpoch: 2, promisedEpoch: 3, epochStart: 4, logEpoch: 1 });
-      expect(store.getRoom('r1')).toMatchObject({ roomName: 'general', lastSequence: 3, hostNode: 'node3', hostEpoch: 2, promisedEpoch: 3, epochStart: 4, logEpoch: 1 });
+      store.setHost('r1', 'node3', 4);
+      expect(store.getRoom('r1')).toMatchObject({ roomName: 'general', lastSequence: 3, hostNode: 'node3', hostEpoch: 4 });
       expect(store.listRooms('node3').map((r) => r.roomId)).toEqual(['r1']);
-    });
-
-    it('truncateAfter drops the tail and the next message continues right after what was kept', () => {
-      append(store, 5);
-      expect(store.truncateAfter('r1', 3)).toBe(2);
-      expect(store.getRoom('r1')?.lastSequence).toBe(3);
-      expect(store.messagesAfter('r1', 0, 10).map((m) => m.sequenceNumber)).toEqual([1, 2, 3]);
-      expect(append(store, 1)[0].sequenceNumber).toBe(4);
-      expect(store.applyReplicaMessage(msg(5, { messageId: 'from-new-host' }))).toBe('applied');
-    });
-
-    it('a replica message after a truncation is applied at the freed sequence, not refused as a duplicate', () => {
-      store.insertRoom(room({ roomId: 'rep', roomName: 'rep', hostNode: 'node2' }));
-      for (let n = 1; n <= 3; n++) store.applyReplicaMessage(msg(n, { roomId: 'rep', messageId: `old-${n}` }));
-      store.truncateAfter('rep', 1);
-      expect(store.applyReplicaMessage(msg(2, { roomId: 'rep', messageId: 'new-2' }))).toBe('applied');
-      expect(store.messagesAfter('rep', 0, 10).map((m) => m.messageId)).toEqual(['old-1', 'new-2']);
+      expect(store.countRoomsHostedBy('node1')).toBe(0);
     });
   });
 
@@ -202,17 +153,20 @@ describe('ChatStore (in memory)', () => {
       expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
     });
 
-    it('removes room, members and messages and leaves a tombstone', () => {
+    it('removes room, members, messages and log, and leaves a tombstone', () => {
       append(store, 5);
       store.addMember('r1', 'alice', 'node1', 't');
+      store.logs.saveState({ roomId: 'r1', epoch: 2, vote: 'node1', commit: 1, applied: 1, learner: false, hostNode: 'node1', hostEpoch: 2 });
+      store.logs.replaceFrom('r1', 1, [{ index: 1, epoch: 2, kind: 'room', sequence: 0, clientKey: null, data: {} }]);
       store.deleteRoom({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-02T00:00:00.000Z', transactionId: 'txn-9' });
       expect(store.getRoom('r1')).toBeNull();
       expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
       expect(store.listMembers('r1')).toEqual([]);
       expect(store.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-02T00:00:00.000Z', transactionId: 'txn-9' });
-      expect(store.tombstonesHostedAfter('node1', '', 10).map((t) => t.roomId)).toEqual(['r1']);
-      expect(store.tombstonesHostedAfter('node1', 'r1', 10)).toEqual([]);
-      expect(store.tombstonesHostedAfter('node2', '', 10)).toEqual([]);
+      expect(store.logs.state('r1')).toBeNull();
+      expect(store.logs.lastIndex('r1')).toBe(0);
+      expect(store.tombstonesAfter('', 10).map((t) => t.roomId)).toEqual(['r1']);
+      expect(store.tombstonesAfter('r1', 10)).toEqual([]);
       // the name is free again
       expect(store.findRoomByName('general')).toBeNull();
     });
@@ -296,8 +250,59 @@ describe('ChatStore (file under DATA_DIR)', () => {
     expect(store.listMembers('r1').map((m) => m.username)).toEqual(['alice']);
     expect(store.getRoom('r2')).toMatchObject({ state: 'COMMITTING', deletionTxn: 'txn-2' });
     expect(store.getTombstone('r3')).toMatchObject({ transactionId: 'txn-3' });
-    // the sequence continues: no number reused or skipped
     expect(append(store, 1)[0].sequenceNumber).toBe(121);
+  });
+
+  it('knows whether this run created the database (a node back with an empty DATA_DIR must say so to its peers)', () => {
+    const dir = path.join(root, 'data');
+    const first = openStore(dir);
+    expect(first.createdInThisRun).toBe(true);
+    const disk = first.logs.diskIdentity(first.createdInThisRun, 'now');
+    first.close();
+    const again = openStore(dir);
+    expect(again.createdInThisRun).toBe(false);
+    expect(again.logs.diskIdentity(again.createdInThisRun, 'later')).toEqual({ ...disk, fresh: false });
+  });
+
+  it('commits a transaction that is not durable without an fsync, and fsyncs every later one again', () => {
+    const store = openStore(path.join(root, 'data'));
+    const synchronous = () => Number(((store as unknown as { db: DatabaseSync }).db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous);
+    let inside = -1;
+    store.transaction(() => {
+      store.insertRoom(room());
+      inside = synchronous();
+    }, false);
+    expect(inside).toBe(1); // NORMAL: WAL commits without an fsync
+    expect(synchronous()).toBe(2); // FULL again
+    expect(store.getRoom('r1')).not.toBeNull();
+  });
+
+  it('migrates a version 4 database: every room gets a committed log made of what it holds', () => {
+    const dir = path.join(root, 'data');
+    fs.mkdirSync(dir);
+    const db = new DatabaseSync(path.join(dir, 'chat.db'));
+    for (let v = 0; v < 4; v++) db.exec(MIGRATIONS[v]);
+    db.exec('PRAGMA user_version = 4');
+    db.exec(`INSERT INTO rooms (room_id, room_name, description, creator_id, host_node, host_epoch, state, created_at, last_sequence, promised_epoch)
+      VALUES ('r1', 'general', NULL, 'alice', 'node2', 2, 'ACTIVE', '2026-01-01T00:00:00.000Z', 2, 3)`);
+    db.exec(`INSERT INTO messages VALUES ('r1', 1, 'm1', 'alice', 'one', 't1', NULL), ('r1', 2, 'm2', 'bob', 'two', 't2', 'c-2')`);
+    db.exec(`INSERT INTO members (room_id, username, node_id, joined_at) VALUES ('r1', 'bob', 'node3', 'j'), ('r1', 'alice', 'node1', 'j')`);
+    db.close();
+
+    const store = openStore(dir);
+    expect(store.createdInThisRun).toBe(false);
+    expect(store.logs.state('r1')).toEqual({ roomId: 'r1', epoch: 3, vote: null, commit: 5, applied: 5, learner: false, hostNode: 'node2', hostEpoch: 2 });
+    expect(store.logs.entries('r1', 1, 10, 1 << 20).map((e) => [e.index, e.kind, e.sequence, e.clientKey])).toEqual([
+      [1, 'room', 0, null],
+      [2, 'message', 1, null],
+      [3, 'message', 2, 'bob\u0000c-2'],
+      [4, 'member_joined', 2, null],
+      [5, 'member_joined', 2, null],
+    ]);
+    expect(store.logs.entry('r1', 3)?.data).toEqual({ message_id: 'm2', username: 'bob', content: 'two', timestamp: 't2', client_message_id: 'c-2' });
+    expect(store.logs.entry('r1', 1)?.data).toEqual({ room_name: 'general', description: null, creator_id: 'alice', created_at: '2026-01-01T00:00:00.000Z' });
+    expect(store.getRoom('r1')).toMatchObject({ hostNode: 'node2', hostEpoch: 2, lastSequence: 2 });
+    expect(store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
   });
 
   it('keeps committed messages when the process dies without closing (WAL not checkpointed)', () => {

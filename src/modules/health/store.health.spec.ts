@@ -1,17 +1,18 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { randomUUID } from 'node:crypto';
 import { ChatStore } from '../../common/store/chat-store';
 import { StoreHealthIndicator } from './store.health';
-import { roomRecord } from '../../testing/records';
+import { messageRecord, roomRecord } from '../../testing/records';
 
 describe(StoreHealthIndicator.name, () => {
   let store: ChatStore;
   let sut: StoreHealthIndicator;
   const db = () => (store as unknown as { db: { exec(sql: string): void } }).db;
   const room = roomRecord({ roomName: 'r1', creatorId: 'u' });
-  const append = () => store.appendMessage({ messageId: randomUUID(), roomId: 'r1', username: 'u', content: 'x'.repeat(2000), timestamp: '2026-01-01T00:00:00.000Z', clientMessageId: null });
+  let sequence = 0;
+  const append = () => store.insertMessage(messageRecord(++sequence, { messageId: `m${sequence}`, content: 'x'.repeat(2000) }));
 
   beforeEach(() => {
+    sequence = 0;
     store = ChatStore.inMemory();
     store.insertRoom(room);
     sut = new StoreHealthIndicator(store, new HealthIndicatorService());
@@ -36,8 +37,9 @@ describe(StoreHealthIndicator.name, () => {
     expect(sut.check().store.status).toBe('up');
   });
 
-  it('does not count a refused request (an unknown room) as a storage failure', () => {
-    expect(() => store.appendMessage({ messageId: randomUUID(), roomId: 'nope', username: 'u', content: 'x', timestamp: 't', clientMessageId: null })).toThrow();
+  it('does not count a refused write (a sequence number already taken) as a storage failure', () => {
+    append();
+    expect(() => store.insertMessage(messageRecord(1, { messageId: 'other' }))).toThrow(/UNIQUE|constraint/i);
     expect(store.writeHealth().ok).toBe(true);
   });
 });

@@ -3,15 +3,16 @@ import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import type { ChatStore } from '../../common/store/chat-store';
 import { parseExposition, sampleValue } from '../../testing/prometheus-text';
 import type { ClientRegistry } from '../members/client-registry';
-import type { PeerCallObserver, PeerDirectory, ReplicationBacklog } from '../peers/peer-directory';
+import type { PeerCallObserver, PeerDirectory } from '../peers/peer-directory';
 import { PeerHealth } from '../peers/peer-health';
-import type { RoomEventPublisher } from '../rooms/host/room-events.publisher';
+import type { LogApplier } from '../rooms/replication/log-applier';
+import type { RoomLogOutbox, ReplicationBacklog } from '../rooms/replication/room-log-outbox';
 import { NodeGauges } from './node-gauges';
 
 describe(NodeGauges.name, () => {
   const config = loadConfig({ NODE_ID: 'node1', PEER_NODES: 'node2:h2:9090,node3:h3:9090' });
   let clients: { size: number; deliveredMessages: number };
-  let events: { sequencedMessages: number };
+  let applier: { hostedMessages: number };
   let health: PeerHealth[];
   let backlog: ReplicationBacklog[];
   let observer: PeerCallObserver | undefined;
@@ -20,7 +21,7 @@ describe(NodeGauges.name, () => {
 
   beforeEach(() => {
     clients = { size: 3, deliveredMessages: 40 };
-    events = { sequencedMessages: 7 };
+    applier = { hostedMessages: 7 };
     health = [new PeerHealth('node2', 2), new PeerHealth('node3', 2)];
     health[0].success(1000);
     health[1].failure();
@@ -29,11 +30,12 @@ describe(NodeGauges.name, () => {
       { peer: 'node2', pending: 0, oldestPendingMs: null, failing: false, failures: 0, lastError: null },
       { peer: 'node3', pending: 12, oldestPendingMs: 4500, failing: true, failures: 3, lastError: 'timeout' },
     ];
-    const peers = { allHealth: () => health, replicationBacklog: () => backlog, observeCalls: (o: PeerCallObserver) => (observer = o) };
+    const peers = { allHealth: () => health, observeCalls: (o: PeerCallObserver) => (observer = o) };
+    const outbox = { backlog: () => backlog };
     const rooms = [{ hostNode: 'node1' }, { hostNode: 'node1' }, { hostNode: 'node2' }];
     const store = { listRooms: () => rooms };
     metrics = new ChatMetrics();
-    sut = new NodeGauges(config, store as unknown as ChatStore, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, events as unknown as RoomEventPublisher, metrics);
+    sut = new NodeGauges(config, store as unknown as ChatStore, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, applier as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics);
   });
 
   const scrape = async () => parseExposition((await metrics.exposition()).body);
@@ -45,7 +47,7 @@ describe(NodeGauges.name, () => {
     expect(sampleValue(parsed, 'chat_rooms', { kind: 'replica' })).toBe(1);
     expect(sampleValue(parsed, 'chat_messages_total')).toBe(7);
     expect(sampleValue(parsed, 'chat_deliveries_total')).toBe(40);
-    events.sequencedMessages += 5;
+    applier.hostedMessages += 5;
     clients.deliveredMessages += 15;
     parsed = await scrape();
     expect(sampleValue(parsed, 'chat_messages_total')).toBe(12);

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../common/config/load-config';
 import { FakeClock } from '../../testing/fakes';
-import type { PeerDirectory, ReplicationBacklog } from '../peers/peer-directory';
+import type { PeerDirectory } from '../peers/peer-directory';
+import type { RoomLogOutbox, ReplicationBacklog } from '../rooms/replication/room-log-outbox';
 import { PeerHealth } from '../peers/peer-health';
 import type { NodeGauges } from './node-gauges';
 import type { PeerStatusFetcher } from './peer-status.fetcher';
@@ -24,7 +25,8 @@ describe(StatusController.name, () => {
     health[1].success(1000, 'b', 'ws://10.0.0.3:8080/');
     health[2].failure(); // never answered: failed, no address
     const backlog: ReplicationBacklog[] = [{ peer: 'node2', pending: 5, oldestPendingMs: 1500, failing: false, failures: 0, lastError: 'x' }];
-    const peers = { allHealth: () => health, replicationBacklog: () => backlog };
+    const peers = { allHealth: () => health };
+    const outbox = { backlog: () => backlog };
     const gauges = { snapshot: () => ({ connections: 2, roomsHosted: 1, roomsReplica: 3, messagesTotal: 9, deliveriesTotal: 20 }) };
     const rates = { series: () => ({ interval_s: 2, messages_per_s: [1], deliveries_per_s: [2] }) };
     fetched = [];
@@ -37,7 +39,7 @@ describe(StatusController.name, () => {
     };
     clock = new FakeClock();
     failovers = new FailoverHistory(clock, new ChatMetrics());
-    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, clock, failovers);
+    sut = new StatusController(config, peers as unknown as PeerDirectory, gauges as unknown as NodeGauges, rates as unknown as RateHistory, fetcher as PeerStatusFetcher, clock, failovers, outbox as unknown as RoomLogOutbox);
   });
 
   it('answers ?scope=node with this node only, without asking any peer', async () => {

@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import { FakeClock } from '../../testing/fakes';
+import { heartbeatAnswer, peerDirectoryDeps } from '../../testing/peers';
 import { ClusterController } from './cluster.controller';
 import { PeerDirectory } from './peer-directory';
 
@@ -20,7 +21,7 @@ describe(ClusterController.name, () => {
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       controllers: [ClusterController],
-      providers: [PeerDirectory, { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: new FakeClock() }],
+      providers: [PeerDirectory, ...peerDirectoryDeps(), { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: new FakeClock() }],
     }).compile();
     peers = moduleRef.get(PeerDirectory);
     sut = moduleRef.get(ClusterController);
@@ -40,8 +41,8 @@ describe(ClusterController.name, () => {
   });
 
   it('shows the client URL each peer advertised in its heartbeat, and keeps it while the peer is down', () => {
-    peers.recordHeartbeat('node2', true, 'boot-a', 'ws://10.0.0.2:8080/');
-    peers.recordHeartbeat('node3', true, 'boot-b', ''); // a peer that does not know its outside address
+    peers.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { client_url: 'ws://10.0.0.2:8080/' }));
+    peers.recordHeartbeat('node3', true, heartbeatAnswer('boot-b', { node_id: 'node3', client_url: '' })); // a peer that does not know its outside address
     peers.recordHeartbeat('node2', false);
     peers.recordHeartbeat('node2', false);
     expect(sut.nodes().nodes.slice(1)).toEqual([

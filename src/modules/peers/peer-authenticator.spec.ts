@@ -32,8 +32,8 @@ describe(PeerAuthenticator.name, () => {
     });
 
     it('hands the signer to the handler, and refuses a call whose sender param names another node', () => {
-      expect(sut.authenticate('replicate_events_json', ['node2', '[]'], BODY, signed('node2', 'replicate_events_json', clock))).toBe('node2');
-      expect(faultOf(() => sut.authenticate('replicate_events_json', ['node3', '[]'], BODY, signed('node2', 'replicate_events_json', clock)))).toEqual({
+      expect(sut.authenticate('room_log_json', ['node2', '[]'], BODY, signed('node2', 'room_log_json', clock))).toBe('node2');
+      expect(faultOf(() => sut.authenticate('room_log_json', ['node3', '[]'], BODY, signed('node2', 'room_log_json', clock)))).toEqual({
         code: -32401,
         message: expect.stringMatching(/names node "node3" but is signed by node2/),
       });
@@ -48,9 +48,9 @@ describe(PeerAuthenticator.name, () => {
     it('lets unsigned calls through but refuses sender ids that are not configured peers (-32602)', () => {
       expect(sut.signed).toBe(false);
       expect(sut.authenticate('get_room_states', [], BODY, {})).toBeNull();
-      expect(sut.authenticate('replicate_events', ['node2', []], BODY, {})).toBeNull();
-      expect(faultOf(() => sut.authenticate('replicate_events', ['node9', []], BODY, {}))).toEqual({ code: -32602, message: expect.stringMatching(/node "node9" is not in this node's PEER_NODES/) });
-      expect(faultOf(() => sut.authenticate('request_sync', ['node1'], BODY, {}))?.code).toBe(-32602);
+      expect(sut.authenticate('room_log_json', ['node2', '[]'], BODY, {})).toBeNull();
+      expect(faultOf(() => sut.authenticate('room_log_json', ['node9', '[]'], BODY, {}))).toEqual({ code: -32602, message: expect.stringMatching(/node "node9" is not in this node's PEER_NODES/) });
+      expect(faultOf(() => sut.authenticate('forward_messages', ['node1', []], BODY, {}))?.code).toBe(-32602);
     });
   });
 });

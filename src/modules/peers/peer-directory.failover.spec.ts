@@ -4,22 +4,19 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
-import type { ReplicationEvent } from '../../common/protocol/peer-wire';
+import { ChatStore } from '../../common/store/chat-store';
 import { FakeClock } from '../../testing/fakes';
-import { deferred, peek } from '../../testing/deferred';
-import { StaleEpochRefused } from '../../common/protocol/stale-epoch';
+import { peek } from '../../testing/deferred';
+import { heartbeatAnswer, peerDirectoryDeps } from '../../testing/peers';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
 import { PeerSuspicion } from './peer-suspicion';
-import { NoQuorumError } from './quorum-ack';
-
-const deleted: ReplicationEvent = { kind: 'deleted', room_id: 'r1', room_name: 'general', transaction_id: null, epoch: 1 };
 
 /** A directory of `peers` peers, all on a port where nothing listens (calls fail, none is awaited here). */
 async function directory(peers: number, clock: FakeClock, env: Record<string, string> = {}): Promise<{ moduleRef: TestingModule; sut: PeerDirectory }> {
   const list = Array.from({ length: peers }, (_, i) => `node${i + 2}:http://127.0.0.1:1`).join(',');
   const config = loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1', ...(peers > 0 ? { PEER_NODES: list } : {}), ...env });
   const moduleRef = await Test.createTestingModule({
-    providers: [PeerDirectory, { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
+    providers: [PeerDirectory, ...peerDirectoryDeps(ChatStore.inMemory()), { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
   }).compile();
   return { moduleRef, sut: moduleRef.get(PeerDirectory) };
 }
@@ -43,7 +40,7 @@ describe(PeerSuspicion.name, () => {
   });
 });
 
-describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
+describe(`${PeerDirectory.name} (majority and suspicion)`, () => {
   let moduleRef: TestingModule;
   let clock: FakeClock;
   let sut: PeerDirectory;
@@ -66,40 +63,6 @@ describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
   ])('with %i peer(s) a majority is %i node(s), this one included', async (peers, majority) => {
     ({ moduleRef, sut } = await directory(peers, clock));
     expect(sut.majority).toBe(majority);
-  });
-
-  it('alone, this node is its own majority: a change is stored as soon as it is replicated', async () => {
-    ({ moduleRef, sut } = await directory(0, clock));
-    await expect(sut.replicate(deleted)).resolves.toBeUndefined();
-  });
-
-  it('with peers that store nothing, a change is refused retryably (NoQuorumError) once its quorum wait is over', async () => {
-    ({ moduleRef, sut } = await directory(2, clock));
-    const stored = sut.replicate(deleted);
-    expect(await peek(stored)).toBe('pending'); // the peers' calls failed, but they are retried within the wait
-
-    clock.advance(60_000); // past any quorum wait: the next sweep refuses it
-    await expect(stored).rejects.toBeInstanceOf(NoQuorumError);
-  });
-
-  it('a change is stored once one of two peers applied its batch (the host and one peer are a majority of three)', async () => {
-    ({ moduleRef, sut } = await directory(2, clock));
-    const applied = deferred<unknown>();
-    jest.spyOn(sut, 'call').mockImplementation(((node: string) => (node === 'node2' ? applied.promise : new Promise(() => undefined))) as never);
-    const stored = sut.replicate(deleted);
-    expect(await peek(stored)).toBe('pending');
-    applied.resolve(true); // node2 answered replicate_events_json: on its disk
-    await expect(stored).resolves.toBeUndefined();
-  });
-
-  it('tells listeners when a peer refuses its replication as coming from a stale host epoch', async () => {
-    ({ moduleRef, sut } = await directory(2, clock));
-    const heard = deferred<unknown[]>();
-    sut.subscribe({ onStaleEpoch: (current, peer) => heard.resolve([current, peer]) });
-    const current = { roomId: 'r1', hostNode: 'node3', hostEpoch: 2, promisedEpoch: 2 };
-    jest.spyOn(sut, 'call').mockImplementation(((node: string) => (node === 'node2' ? Promise.reject(new StaleEpochRefused(current, 1)) : new Promise(() => undefined))) as never);
-    void sut.replicate(deleted).catch(() => undefined);
-    expect(await heard.promise).toEqual([current, 'node2']);
   });
 
   it('ends the calls waiting on a peer as soon as it is suspected, not at their timeout', async () => {
@@ -147,7 +110,7 @@ describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
       expect(heard).toEqual([]);
       expect(sut.livePeers()).toEqual(['node2', 'node3']);
 
-      sut.recordHeartbeat('node3', true); // node3 answered a heartbeat: not silent
+      sut.recordHeartbeat('node3', true, heartbeatAnswer('b3')); // node3 answered a heartbeat: not silent
       clock.advance(1);
       sut.checkSilence(1000);
       sut.checkSilence(1000);
@@ -160,7 +123,7 @@ describe(`${PeerDirectory.name} (quorum and suspicion)`, () => {
     it('a suspected peer that answers a heartbeat is live again (and listeners hear it)', () => {
       clock.advance(1000);
       sut.checkSilence(1000);
-      sut.recordHeartbeat('node2', true);
+      sut.recordHeartbeat('node2', true, heartbeatAnswer('b2'));
       expect(heard).toEqual(['suspected node2', 'suspected node3', 'answering node2']);
       expect(sut.livePeers()).toEqual(['node2']);
     });

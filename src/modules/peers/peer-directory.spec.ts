@@ -7,14 +7,10 @@ import { deferred } from '../../testing/deferred';
 import { FakeClock } from '../../testing/fakes';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
 import { PeerDirectory, type PeerStatusListener } from './peer-directory';
-import type { ForwardItem, ReplicationEvent } from '../../common/protocol/peer-wire';
-
-async function eventually(probe: () => boolean, timeoutMs = 2000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !probe(); ) {
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import type { ForwardItem } from '../../common/protocol/peer-wire';
+import { ChatStore } from '../../common/store/chat-store';
+import { heartbeatAnswer, peerDirectoryDeps } from '../../testing/peers';
+import { NodeDisk } from './node-disk';
 
 /** Records every status change it is told about, as `<change> <node>`. */
 class RecordingListener implements PeerStatusListener {
@@ -28,6 +24,9 @@ class RecordingListener implements PeerStatusListener {
   onPeerRestarted(nodeId: string): void {
     this.heard.push(`restarted ${nodeId}`);
   }
+  onPeerSuspected(nodeId: string): void {
+    this.heard.push(`suspected ${nodeId}`);
+  }
 }
 
 // Nothing listens on port 1; these specs never make a call.
@@ -37,21 +36,26 @@ describe(PeerDirectory.name, () => {
   let moduleRef: TestingModule;
   let clock: FakeClock;
   let listener: RecordingListener;
+  let store: ChatStore;
   let sut: PeerDirectory;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
     clock = new FakeClock();
+    store = ChatStore.inMemory();
     moduleRef = await Test.createTestingModule({
-      providers: [PeerDirectory, { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
+      providers: [PeerDirectory, ...peerDirectoryDeps(store), { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
     }).compile();
     sut = moduleRef.get(PeerDirectory);
     listener = new RecordingListener();
     sut.subscribe(listener);
   });
 
-  afterEach(() => moduleRef.close());
+  afterEach(async () => {
+    await moduleRef.close();
+    store.close();
+  });
 
   it('knows the configured peers, none of them failed yet', () => {
     expect(sut.nodeIds).toEqual(['node2', 'node3']);
@@ -63,7 +67,7 @@ describe(PeerDirectory.name, () => {
 
   it('tells listeners a peer is reachable on its first answer, and records when it was seen', () => {
     clock.advance(500);
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
     expect(listener.heard).toEqual(['reachable node2']);
     expect(sut.health('node2')).toMatchObject({ status: 'healthy', lastSeen: clock.now() });
@@ -71,15 +75,15 @@ describe(PeerDirectory.name, () => {
   });
 
   it('says nothing for answers from a peer that is already healthy', () => {
-    sut.recordHeartbeat('node2', true, 'boot-a');
-    sut.recordHeartbeat('node2', true, 'boot-a');
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
     expect(listener.heard).toEqual(['reachable node2']);
   });
 
   it('tells listeners once that a peer failed, on the miss that reaches MAX_HEARTBEAT_FAILURES', () => {
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
     sut.recordHeartbeat('node2', false);
     expect(listener.heard).toEqual(['reachable node2']);
@@ -95,31 +99,31 @@ describe(PeerDirectory.name, () => {
   });
 
   it('tells listeners a failed peer is reachable again when it answers', () => {
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
     sut.recordHeartbeat('node2', false);
     sut.recordHeartbeat('node2', false);
 
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
     expect(listener.heard).toEqual(['reachable node2', 'failed node2', 'reachable node2']);
     expect(sut.isFailed('node2')).toBe(false);
   });
 
   it('tells listeners a peer restarted when its boot id changes, even if it never missed a beat', () => {
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
-    sut.recordHeartbeat('node2', true, 'boot-b');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-b'));
 
     expect(listener.heard).toEqual(['reachable node2', 'restarted node2']);
   });
 
   it('a failed peer back with a new boot id is announced restarted, then reachable', () => {
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
     sut.recordHeartbeat('node2', false);
     sut.recordHeartbeat('node2', false);
     listener.heard.length = 0;
 
-    sut.recordHeartbeat('node2', true, 'boot-b');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-b'));
 
     expect(listener.heard).toEqual(['restarted node2', 'reachable node2']);
   });
@@ -132,7 +136,7 @@ describe(PeerDirectory.name, () => {
   });
 
   it('ignores heartbeats of nodes that are not peers', () => {
-    sut.recordHeartbeat('node9', true, 'x');
+    sut.recordHeartbeat('node9', true, heartbeatAnswer('x'));
     sut.recordHeartbeat('node9', false);
     sut.recordHeartbeat('node9', false);
 
@@ -148,38 +152,65 @@ describe(PeerDirectory.name, () => {
     });
     sut.subscribe(other);
 
-    sut.recordHeartbeat('node2', true, 'boot-a');
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a'));
 
     expect(listener.heard).toEqual(['reachable node2']);
     expect(other.heard).toEqual(['reachable node2']);
   });
 
-  it('replicates as one JSON string, and as XML-RPC structs to a peer that does not know that method', async () => {
+  it('remembers the disk a peer reports, and tells listeners nothing new when it comes back with another one but the same boot', () => {
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { disk_id: 'disk-1' }));
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { disk_id: 'disk-2' }));
+
+    expect(moduleRef.get(NodeDisk).rememberedOf('node2')).toEqual({ disk: 'disk-2', replaced: 'disk-1' });
+    expect(store.logs.peerDisks()).toEqual([{ nodeId: 'node2', diskId: 'disk-2', replacedDiskId: 'disk-1' }]);
+    expect(listener.heard).toEqual(['reachable node2']);
+  });
+
+  it('never counts a peer configured with another list of nodes: its answers are no answers, and listeners hear it as suspected', () => {
+    const otherView = NodeDisk.viewOf(['node1', 'node2', 'node4']);
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { cluster_view: otherView }));
+
+    expect(listener.heard).toEqual(['suspected node2']);
+    expect(sut.otherViews()).toEqual([{ peer: 'node2', view: otherView }]);
+    expect(sut.isSuspected('node2')).toBe(true);
+    expect(sut.livePeers()).toEqual(['node3']);
+
+    // its answers count as misses: at MAX_HEARTBEAT_FAILURES it is failed (and suspected only once)
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { cluster_view: otherView }));
+    expect(listener.heard).toEqual(['suspected node2', 'failed node2']);
+
+    // its PEER_NODES fixed: it counts again
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-a', { cluster_view: NodeDisk.viewOf(['node3', 'node2', 'node1']) }));
+    expect(sut.otherViews()).toEqual([]);
+    expect(sut.isSuspected('node2')).toBe(false);
+    expect(listener.heard).toEqual(['suspected node2', 'failed node2', 'reachable node2']);
+  });
+
+  it('forwards as structs to a peer that does not know the JSON method, and tries JSON again once it restarted (a rolling update)', async () => {
     const calls: string[] = [];
-    let node3Upgraded = false;
+    let upgraded = false;
     jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
-      calls.push(`${nodeId} ${method} ${typeof (params as unknown[])[1] === 'string' ? 'json' : 'structs'}`);
-      if (nodeId === 'node3' && method === 'replicate_events_json' && !node3Upgraded) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
-      return true as never;
+      calls.push(method);
+      if (method === 'forward_messages_json' && !upgraded) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'Unknown method');
+      const items = (method === 'forward_messages_json' ? JSON.parse((params as string[])[1]) : method === 'forward_messages' ? (params as unknown[])[1] : [null]) as unknown[];
+      const results = items.map(() => ({ success: true, sequence_number: 1 }));
+      if (method === 'forward_message') return results[0] as never;
+      return (method === 'forward_messages_json' ? JSON.stringify(results) : results) as never;
     });
-    const event = (n: number): ReplicationEvent => ({ kind: 'deleted', room_id: `r${n}`, room_name: 'gone', transaction_id: null });
+    const item = (n: number): ForwardItem => ({ room_id: 'r', username: 'u', content: `m${n}`, client_message_id: null });
+    const sendThree = () => Promise.all([sut.forwardMessage('node3', item(1)), sut.forwardMessage('node3', item(2)), sut.forwardMessage('node3', item(3))]);
 
-    sut.replicate(event(1));
-    await eventually(() => sut.pendingReplication() === 0);
-    sut.replicate(event(2));
-    await eventually(() => sut.pendingReplication() === 0);
+    await sendThree();
+    await sendThree();
+    expect(calls.filter((m) => m !== 'forward_message')).toEqual(['forward_messages_json', 'forward_messages', 'forward_messages']);
 
-    expect(calls.filter((c) => c.startsWith('node2'))).toEqual(['node2 replicate_events_json json', 'node2 replicate_events_json json']);
-    // node3 (an earlier version) said "unknown method" once; the batch went again as structs, and so do later ones
-    expect(calls.filter((c) => c.startsWith('node3'))).toEqual(['node3 replicate_events_json json', 'node3 replicate_events structs', 'node3 replicate_events structs']);
-
-    // node3 restarts, upgraded in a rolling update: JSON is tried again, and now it works
-    sut.recordHeartbeat('node3', true, 'boot-1');
-    node3Upgraded = true;
-    sut.recordHeartbeat('node3', true, 'boot-2');
-    sut.replicate(event(3));
-    await eventually(() => sut.pendingReplication() === 0);
-    expect(calls.filter((c) => c.startsWith('node3')).at(-1)).toBe('node3 replicate_events_json json');
+    sut.recordHeartbeat('node3', true, heartbeatAnswer('boot-1'));
+    upgraded = true;
+    sut.recordHeartbeat('node3', true, heartbeatAnswer('boot-2'));
+    calls.length = 0;
+    await sendThree();
+    expect(calls.filter((m) => m !== 'forward_message')).toEqual(['forward_messages_json']);
   });
 
   it('forwards a batch as JSON, and as structs to a peer that does not know that method', async () => {

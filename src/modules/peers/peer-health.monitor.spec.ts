@@ -5,6 +5,7 @@ import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
 import { FakeClock } from '../../testing/fakes';
+import { peerDirectoryDeps } from '../../testing/peers';
 import { PeerDirectory } from './peer-directory';
 import { PeerHealthMonitor } from './peer-health.monitor';
 
@@ -25,7 +26,7 @@ describe(PeerHealthMonitor.name, () => {
   beforeEach(async () => {
     clock = new FakeClock();
     moduleRef = await Test.createTestingModule({
-      providers: [PeerDirectory, PeerHealthMonitor, SchedulerRegistry, { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
+      providers: [PeerDirectory, ...peerDirectoryDeps(), PeerHealthMonitor, SchedulerRegistry, { provide: NODE_CONFIG, useValue: config }, { provide: Clock, useValue: clock }],
     }).compile();
     peers = moduleRef.get(PeerDirectory);
     sut = moduleRef.get(PeerHealthMonitor);

@@ -85,20 +85,26 @@ describe(PeerHealth.name, () => {
     expect(sut.failure()).toBe('failed');
   });
 
-  it('a new boot id means the peer restarted', () => {
+  it('a new boot id in an answer means the peer restarted (noteBoot: probes and heartbeats both report it)', () => {
     const sut = healthyPeer();
 
-    expect(sut.success(T0 + 1, 'b1')).toEqual([]);
-    expect(sut.success(T0 + 2, 'b2')).toEqual(['restarted']);
+    expect(sut.noteBoot('b1')).toBe(false);
+    expect(sut.noteBoot('b2')).toBe(true);
     expect(sut.bootId).toBe('b2');
-    expect(sut.success(T0 + 3, 'b2')).toEqual([]);
+    expect(sut.noteBoot('b2')).toBe(false);
   });
 
-  it('a failed peer that comes back with a new boot id is reported restarted, then reachable', () => {
+  it('the first boot id heard is no restart', () => {
+    const sut = new PeerHealth('node2', 2);
+    expect(sut.noteBoot('b1')).toBe(false);
+    expect(sut.bootId).toBe('b1');
+  });
+
+  it('a failed peer that answers again is reported reachable (its restart, if any, is noteBoot\'s)', () => {
     const sut = healthyPeer(1);
     sut.failure();
 
-    expect(sut.success(T0 + 1, 'b2')).toEqual(['restarted', 'reachable']);
+    expect(sut.success(T0 + 1, 'b2')).toEqual(['reachable']);
   });
 
   it('an answer without a boot id (a reference node) keeps the one it knows and is not a restart', () => {

@@ -1,5 +1,5 @@
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-import { checkParams, checkReplicationEvents, messageWireProblem, parseJsonArray } from './rpc-params';
+import { checkParams, messageWireProblem, parseJsonArray, peerParams } from './rpc-params';
 
 /** The fault `fn` throws; fails the test when it throws anything else or nothing. */
 function faultOf(fn: () => unknown): XmlRpcFault {
@@ -45,6 +45,7 @@ describe(checkParams.name, () => {
       ['string', null],
       ['int', 1.5],
       ['int', '1'],
+      ['int', 2 ** 53 + 1], // arrives as 2^53: it would round, so no counter of ours can be that large
       ['struct', ['a']],
       ['struct', null],
       ['array', { a: 1 }],
@@ -96,45 +97,35 @@ describe(checkParams.name, () => {
   });
 });
 
-// Malformed events used to reach SQLite ("cannot be bound to SQLite parameter") or a property of
-// undefined, answered as -32500 handler failures (found by test/robustness.e2e-spec.ts).
-describe('replication payload shapes', () => {
+// A reference host's receive_message_broadcast carries a ChatMessage: malformed ones used to reach
+// a property of undefined, answered as -32500 handler failures (found by test/robustness.e2e-spec.ts).
+describe(messageWireProblem.name, () => {
   const message = { message_id: 'm1', room_id: 'r', username: 'u', content: 'hi', sequence_number: 1, timestamp: '2026-01-01T00:00:00.000Z', client_message_id: null };
-  const room = {
-    room_id: 'r', room_name: 'n', description: null, creator_id: 'c', host_node: 'node1', host_epoch: 1,
-    state: 'ACTIVE', created_at: '2026-01-01T00:00:00.000Z', last_sequence: 0, deletion_txn: null,
-  };
-  const member = { kind: 'member', event_type: 'member_joined', event: { room_id: 'r', username: 'u', member_count: 1, timestamp: 't' }, node_id: 'node2' };
-  const valid = [{ kind: 'room', room }, { kind: 'message', message }, member, { kind: 'deleted', room_id: 'r', room_name: 'n', transaction_id: null }];
 
-  it('accepts what our nodes send, and event kinds from newer nodes', () => {
-    expect(() => checkReplicationEvents([...valid, { kind: 'from_the_future', x: [1] }])).not.toThrow();
-    expect(() => checkReplicationEvents([{ kind: 'room', room: { ...room, description: 'd', deletion_txn: 't', state: 'DELETION_PENDING' } }])).not.toThrow();
+  it('accepts what our nodes send, and the reference\'s ChatMessage without client_message_id', () => {
+    expect(messageWireProblem(message)).toBeNull();
     expect(messageWireProblem({ ...message, client_message_id: 'c-1' })).toBeNull();
-    const { client_message_id: _omitted, ...reference } = message; // the reference's ChatMessage has no client_message_id
+    const { client_message_id: _omitted, ...reference } = message;
     expect(messageWireProblem(reference)).toBeNull();
   });
 
   it.each([
-    ['not a struct', 'x', 'every event must be a struct with a kind'],
-    ['no kind', { room }, 'every event must be a struct with a kind'],
-    ['a room without its struct', { kind: 'room' }, 'room must be a struct'],
-    ['a room id that is a struct', { kind: 'room', room: { ...room, room_id: { a: 1 } } }, 'room.room_id must be a string'],
-    ['a description that is an array', { kind: 'room', room: { ...room, description: ['d'] } }, 'room.description and room.deletion_txn must be strings or nil'],
-    ['an unknown room state', { kind: 'room', room: { ...room, state: 'BOGUS' } }, 'room.state must be one of ACTIVE, DELETION_PENDING, COMMITTING, ROLLING_BACK'],
-    ['a message without its struct', { kind: 'message' }, 'message must be a struct'],
-    ['a message with sequence 0', { kind: 'message', message: { ...message, sequence_number: 0 } }, 'message.sequence_number must be an integer >= 1'],
-    ['a client_message_id that is a struct', { kind: 'message', message: { ...message, client_message_id: {} } }, 'message.client_message_id must be a string or nil'],
-    ['a member event without its event', { ...member, event: undefined }, 'member event must be a struct with room_id and username'],
-    ['another event type', { ...member, event_type: 'new_message' }, 'member event_type must be member_joined or member_left'],
-    ['a member node that is a number', { ...member, node_id: 2 }, 'member node_id must be a string'],
-    ['a deletion of a room id that is an array', { kind: 'deleted', room_id: ['r'], room_name: 'n' }, 'deleted event needs room_id and room_name'],
-    ['a deletion transaction that is a boolean', { kind: 'deleted', room_id: 'r', room_name: 'n', transaction_id: true }, 'deleted transaction_id must be a string or nil'],
-    ['a deletion without its transaction', { kind: 'deleted', room_id: 'r', room_name: 'n' }, 'deleted transaction_id must be a string or nil'],
-  ])('refuses %s with -32602 naming the event', (_case, event, problem) => {
-    const fault = faultOf(() => checkReplicationEvents([...valid, event]));
-    expect(fault.code).toBe(-32602);
-    expect(fault.faultString).toBe(`replicate_events: event 5: ${problem}`);
+    ['not a struct', 'x', 'message must be a struct'],
+    ['a room id that is a struct', { ...message, room_id: { a: 1 } }, 'message.room_id must be a string'],
+    ['no content', { ...message, content: undefined }, 'message.content must be a string'],
+    ['sequence 0', { ...message, sequence_number: 0 }, 'message.sequence_number must be an integer >= 1'],
+    ['an unsafe sequence', { ...message, sequence_number: 2 ** 53 + 1 }, 'message.sequence_number must be an integer >= 1'],
+    ['a client_message_id that is a struct', { ...message, client_message_id: {} }, 'message.client_message_id must be a string or nil'],
+  ])('names what is wrong with %s', (_case, m, problem) => {
+    expect(messageWireProblem(m)).toBe(problem);
+  });
+});
+
+describe(peerParams.name, () => {
+  it('checks a method against its row of PEER_PARAM_KINDS: room_log_json takes the sender and one JSON string', () => {
+    expect(peerParams('room_log_json', ['node2', '[]'])).toEqual(['node2', '[]']);
+    expect(faultOf(() => peerParams('room_log_json', ['node2', []])).faultString).toBe('room_log_json: parameter 2 must be string');
+    expect(faultOf(() => peerParams('room_log_json', ['node2'])).faultString).toBe('room_log_json takes 2 parameter(s), got 1');
   });
 });
 

@@ -15,7 +15,7 @@ import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 import { RoomHostService } from '../host/room-host.service';
 import { UsernameGuard } from '../identity/username-guard';
-import { HostChanges } from '../replica/host-changes';
+import { RoomLogs } from '../replication/room-logs.service';
 import { ReplicaService } from '../replica/replica.service';
 import type { HostJoin, RoomHost, SentMessage } from '../routing/room-host';
 import { RoomHosts } from '../routing/room-hosts';
@@ -83,7 +83,7 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         { provide: RoomHostService, useValue: {} },
         { provide: RoomHistoryService, useValue: {} },
         { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
-        { provide: HostChanges, useValue: { subscribe: () => undefined } },
+        { provide: RoomLogs, useValue: { subscribe: () => undefined } },
       ],
     }).compile();
     sut = moduleRef.get(RoomRequestsService);

@@ -1,25 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
 import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../../common/clock/clock';
-import { loadConfig } from '../../../common/config/load-config';
-import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import type { NodeConfig } from '../../../common/config/node-config';
+import type { ChatStore } from '../../../common/store/chat-store';
 import { ChatError } from '../../../common/errors/chat-error';
-import { chatErrorCode, FakeClock, FakeSocket } from '../../../testing/fakes';
-import { ClientRegistry } from '../../members/client-registry';
-import { PeerDirectory } from '../../peers/peer-directory';
-import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
+import { loadConfig } from '../../../common/config/load-config';
+import { chatErrorCode, FakeSocket } from '../../../testing/fakes';
+import { LogCluster, type FakePeerDirectory } from '../../../testing/log-cluster';
+import type { ClientRegistry } from '../../members/client-registry';
 import { BOOT_ID } from '../../peers/boot-id';
 import { RoomRequestsService } from './room-requests.service';
 import { ReplicaService } from '../replica/replica.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
-import { RoomEventPublisher } from '../host/room-events.publisher';
-import { CommitLedger } from '../host/commit-ledger';
-import { LocalWrites } from '../host/local-writes';
 import { RoomHostService } from '../host/room-host.service';
-import { HostChanges } from '../replica/host-changes';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHosts } from '../routing/room-hosts';
 import { UsernameGuard } from '../identity/username-guard';
@@ -33,43 +26,11 @@ class SlowSocket extends FakeSocket {
   bufferedAmount = 1024 * 1024; // over the replay's high-water mark, under WS_MAX_BUFFERED_BYTES
 }
 
-/** The peers as RoomRequestsService sees them: node2 is configured and stores each replicated change at once; every call is recorded and goes unanswered. */
-class FakePeers {
-  readonly nodeIds = ['node2'];
-  readonly majority = 2;
-  readonly failed = new Set<string>();
-  readonly suspected = new Set<string>();
-  readonly calls: { nodeId: string; method: string; params: unknown }[] = [];
-  readonly replicated: ReplicationEvent[] = [];
-
-  has(nodeId: string): boolean {
-    return this.nodeIds.includes(nodeId);
-  }
-  isFailed(nodeId: string): boolean {
-    return this.failed.has(nodeId);
-  }
-  isSuspected(nodeId: string): boolean {
-    return this.suspected.has(nodeId);
-  }
-  async call(nodeId: string, method: string, params: unknown): Promise<never> {
-    this.calls.push({ nodeId, method, params });
-    throw new Error('no answer');
-  }
-  replicate(event: ReplicationEvent): Promise<void> {
-    this.replicated.push(event);
-    return Promise.resolve();
-  }
-  discardRoom(): void {}
-}
-
-class FakeReplica {
-  async waitForSequence(): Promise<void> {}
-}
-
 describe(RoomRequestsService.name, () => {
-  let moduleRef: TestingModule;
+  /** node1 serves the clients; node2 stores every room's log with it (a majority of two), and answers no other call. */
+  let cluster: LogCluster;
   let store: ChatStore;
-  let peers: FakePeers;
+  let peers: FakePeerDirectory;
   let clients: ClientRegistry;
   let host: RoomHostService;
   let sut: RoomRequestsService;
@@ -79,44 +40,33 @@ describe(RoomRequestsService.name, () => {
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    store = ChatStore.inMemory();
-    peers = new FakePeers();
-    config = { ...loadConfig({ NODE_ID: 'node1' }) };
-    moduleRef = await Test.createTestingModule({
+    cluster = await LogCluster.start(['node1', 'node2'], {
       providers: [
         RoomRequestsService,
         RoomHistoryService,
         RequestLimiter,
         RoomHostService,
-        RoomEventPublisher,
-        CommitLedger,
-        LocalWrites,
         RoomLocator,
         RoomHosts,
-        ClientRegistry,
         UsernameGuard,
-        { provide: NODE_CONFIG, useValue: config },
-        { provide: CHAT_STORE, useValue: store },
-        { provide: Clock, useValue: new FakeClock() },
-        { provide: PeerDirectory, useValue: peers },
-        { provide: BOOT_ID, useValue: 'boot-1' },
-        { provide: ReplicaService, useValue: new FakeReplica() },
-        { provide: RoomDeletionCoordinator, useValue: {} },
-        { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
-        { provide: HostChanges, useValue: { subscribe: () => undefined } },
+        ReplicaService,
+        RoomDeletionCoordinator,
         ChatMetrics,
         ClientErrorFrames,
+        { provide: BOOT_ID, useValue: 'boot-1' },
+        { provide: StaleMemberCleanupService, useValue: { subscribe: () => undefined } },
       ],
-    }).compile();
-    sut = moduleRef.get(RoomRequestsService);
-    clients = moduleRef.get(ClientRegistry);
-    host = moduleRef.get(RoomHostService);
+    });
+    const node1 = cluster.node('node1');
+    ({ store, peers, clients } = node1);
+    config = node1.config as typeof config;
+    sut = node1.get(RoomRequestsService);
+    host = node1.get(RoomHostService);
   });
 
   afterEach(async () => {
     jest.useRealTimers(); // a spec that faked them and failed midway
-    await moduleRef.close();
-    store.close();
+    await cluster.close();
   });
 
   const connect = () => {
@@ -124,7 +74,7 @@ describe(RoomRequestsService.name, () => {
     return { socket, conn: clients.connect(socket.asWebSocket()) };
   };
   const localRoom = async (name = 'general') => (await host.create(name, 'alice', null)).roomId;
-  /** A room this node knows (from its replica) to be hosted by node2. */
+  /** A room this node knows to be hosted by node2 without a log of it (a room a reference node hosts, say). */
   const remoteRoom = () => {
     store.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
     return 'remote-room';
@@ -210,15 +160,12 @@ describe(RoomRequestsService.name, () => {
     it('asks the node a name is a member through, and refuses only when that node says its connection is open', async () => {
       const roomId = await localRoom();
       store.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
-      peers.call = async (nodeId: string, method: string, params: unknown) => {
-        peers.calls.push({ nodeId, method, params });
-        return true as never;
-      };
+      peers.answer = async () => true;
       const { conn } = connect();
       expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'dave' }))).toBe('USERNAME_TAKEN');
       expect(peers.calls).toEqual([{ nodeId: 'node2', method: 'is_username_held', params: ['dave'] }]);
 
-      peers.call = async () => false as never;
+      peers.answer = async () => false;
       await sut.joinRoom(conn, { room_id: roomId, username: 'dave' });
       expect(store.getMember(roomId, 'dave')?.nodeId).toBe('node1');
     });
@@ -287,7 +234,7 @@ describe(RoomRequestsService.name, () => {
 
     it('a plain join replays the whole room from its first message (the reference client shows nothing past a gap); history_limit asks for the last N', async () => {
       const sent = [];
-      for (let i = 4; i <= 250; i++) sent.push(host.send(roomId, 'alice', `m${i}`, null).acked); // the host path, below the sender's rate limit
+      for (let i = 4; i <= 250; i++) sent.push(host.send(roomId, 'alice', `m${i}`, null)); // the host path, below the sender's rate limit
       await Promise.all(sent); // committed: a join replays only what a majority stored
       const all = connect();
       await sut.joinRoom(all.conn, { room_id: roomId, username: 'bob' });
@@ -299,22 +246,31 @@ describe(RoomRequestsService.name, () => {
     });
 
     it('streams the replay in pieces that wait for the socket to drain; live messages sent meanwhile follow it once, in order', async () => {
-      for (let i = 4; i <= 300; i++) host.send(roomId, 'alice', `m${i}`, null);
+      await Promise.all(Array.from({ length: 297 }, (_, i) => host.send(roomId, 'alice', `m${i + 4}`, null)));
       const socket = new SlowSocket();
       const conn = clients.connect(socket.asWebSocket());
 
-      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] }); // the replay polls the socket's buffer on a timer
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }); // the replay polls the socket's buffer on a timer
+      /** Lets the replay's timer run while the nodes' writes and calls go on. */
+      const run = async (ms: number) => {
+        for (let t = 0; t < ms; t += 50) {
+          await cluster.settle();
+          await jest.advanceTimersByTimeAsync(50);
+        }
+      };
       const joining = sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
-      await jest.advanceTimersByTimeAsync(1000);
+      await run(1000);
       const shownWhilePaused = socket.sent('new_message').length;
       expect(shownWhilePaused).toBeGreaterThan(0);
       expect(shownWhilePaused).toBeLessThan(300);
-      host.send(roomId, 'alice', 'live', null); // 301, while the replay waits
+      const live = host.send(roomId, 'alice', 'live', null); // 301, committed while the replay waits
+      await run(200);
+      await live;
       expect(socket.sent('new_message').length).toBe(shownWhilePaused);
 
       expect(socket.closed).toBeNull();
       socket.bufferedAmount = 0; // the client reads again
-      await jest.advanceTimersByTimeAsync(1000);
+      await run(1000);
       jest.useRealTimers();
       await joining;
       expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
@@ -348,7 +304,7 @@ describe(RoomRequestsService.name, () => {
 
     it('refuses joining more rooms than a connection may be in with LIMIT_EXCEEDED', async () => {
       const max = loadConfig({}).limits.roomsPerConnection;
-      const limiter = moduleRef.get(RequestLimiter);
+      const limiter = cluster.node('node1').get(RequestLimiter);
       const { conn } = connect();
       for (let i = 0; i < max; i++) conn.rooms.set(`room-${i}`, { username: 'alice', cursor: 0 });
       expect(() => limiter.admitRoomMembership(conn, 'one-more')).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
@@ -396,21 +352,37 @@ describe(RoomRequestsService.name, () => {
   });
 
   describe('after this node stepped down as a room host', () => {
+    const leader = (node: string, epoch: number) => ({ role: 'leader' as const, leader: node, epoch });
+    const follower = (node: string | null, epoch: number) => ({ role: 'follower' as const, leader: node, epoch });
+
     it('joins its connected members again at the new host (it removed them as members of a silent node)', async () => {
-      const roomId = remoteRoom(); // HostChanges already recorded node2 as the host
+      const roomId = remoteRoom();
       for (const username of ['bob', 'carol', 'bob']) clients.register(connect().conn, roomId, username, 0);
-      sut.onHostChanged(roomId, 'node1', true);
+      sut.onLeadership(roomId, follower('node2', 2), leader('node1', 1));
       await new Promise((r) => setImmediate(r));
-      expect(peers.calls.map((c) => [c.nodeId, c.method, (c.params as unknown[])[1]])).toEqual([
+      expect(peers.calls.map((c) => [c.nodeId, c.method, c.params[1]])).toEqual([
         ['node2', 'join_room', 'bob'],
         ['node2', 'join_room', 'carol'],
       ]);
     });
 
-    it('does nothing when the room merely moved between other nodes', async () => {
+    it('waits for the new host when it is not known yet as the node steps down', async () => {
       const roomId = remoteRoom();
       clients.register(connect().conn, roomId, 'bob', 0);
-      sut.onHostChanged(roomId, 'node3', false);
+      sut.onLeadership(roomId, follower(null, 1), leader('node1', 1));
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls).toEqual([]);
+      sut.onLeadership(roomId, follower('node2', 2), follower(null, 1));
+      await new Promise((r) => setImmediate(r));
+      expect(peers.calls.map((c) => [c.method, c.params[1]])).toEqual([['join_room', 'bob']]);
+    });
+
+    it('does nothing when the room merely moved between other nodes, or when this node takes it back', async () => {
+      const roomId = remoteRoom();
+      clients.register(connect().conn, roomId, 'bob', 0);
+      sut.onLeadership(roomId, follower('node3', 2), follower('node2', 1));
+      sut.onLeadership(roomId, follower(null, 2), leader('node1', 1));
+      sut.onLeadership(roomId, leader('node1', 3), follower(null, 2));
       await new Promise((r) => setImmediate(r));
       expect(peers.calls).toEqual([]);
     });

@@ -126,3 +126,27 @@ describe(`${RoomLogCore.name}: campaigning after the host is lost`, () => {
     expect(sut.state.leader).toBeNull();
   });
 });
+
+describe(`${RoomLogCore.name} (one host per epoch)`, () => {
+  it('a host refuses an append another node sends at its own epoch, and keeps hosting (a forged or buggy peer)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    const host = t.core('n1');
+    host.step({ type: 'append', from: 'n3', to: 'n1', epoch: 1, prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: 'forged' }], commit: 2 });
+    expect(host.state).toMatchObject({ role: 'leader', leader: 'n1', epoch: 1, commit: 1, last: { epoch: 1, index: 1 } });
+    const r = host.ready();
+    expect(r.persist).toBeNull();
+    expect([...r.messages, ...r.afterPersist]).toEqual([expect.objectContaining({ type: 'appendResult', to: 'n3', ok: false })]);
+  });
+
+  it('a follower refuses an append from another node at the epoch whose host it knows', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    const follower = t.core('n2');
+    follower.step({ type: 'append', from: 'n3', to: 'n2', epoch: 1, prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: 'forged' }], commit: 2 });
+    expect(follower.state).toMatchObject({ role: 'follower', leader: 'n1', commit: 1, last: { epoch: 1, index: 1 } });
+    expect(follower.ready().messages).toEqual([expect.objectContaining({ type: 'appendResult', to: 'n3', ok: false })]);
+  });
+});

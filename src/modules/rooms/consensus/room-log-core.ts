@@ -96,7 +96,8 @@ export class RoomLogCore {
     if (isVoteRequest(m)) return this.answerVote(m);
     switch (m.type) {
       case 'append':
-        if (this.role !== 'follower') this.becomeFollower(this.epoch, m.from); // another node won this epoch
+        if (this.role === 'leader') return this.answer(m, false, 0, undefined, false); // one host per epoch, and it is this node: forged or a bug
+        if (this.role !== 'follower') this.becomeFollower(this.epoch, m.from); // a candidate: another node won this epoch
         return this.takeAppend(m);
       case 'appendResult':
         return this.host?.takeResult(m);

@@ -1,149 +1,138 @@
 import { Logger } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../../common/clock/clock';
-import { loadConfig } from '../../../common/config/load-config';
-import { NODE_CONFIG } from '../../../common/config/node-config';
-import type { ForwardItem, ReplicationEvent } from '../../../common/protocol/peer-wire';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
-import { deferred, flushPromises, peek, type Deferred } from '../../../testing/deferred';
-import { FakeClock } from '../../../testing/fakes';
-import { roomRecord } from '../../../testing/records';
-import { ClientRegistry } from '../../members/client-registry';
-import { PeerDirectory } from '../../peers/peer-directory';
+import type { ForwardItem } from '../../../common/protocol/peer-wire';
+import { peek } from '../../../testing/deferred';
+import { LogCluster } from '../../../testing/log-cluster';
 import { UsernameGuard } from '../identity/username-guard';
-import { CommitLedger } from './commit-ledger';
-import { LocalWrites } from './local-writes';
-import { HostEpochs } from './host-epochs';
 import { HostPeerRequests } from './host-peer-requests.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
-import { RoomEventPublisher } from './room-events.publisher';
 import { RoomHostService } from './room-host.service';
 
-/** Two peers; each replicated message waits until the test says whether a majority stored it. */
-class QuorumPeers {
-  readonly nodeIds = ['node2', 'node3'];
-  readonly majority = 2;
-  readonly messages: Deferred[] = [];
-  replicate(event: ReplicationEvent): Promise<void> {
-    if (event.kind !== 'message') return Promise.resolve();
-    const stored = deferred();
-    this.messages.push(stored);
-    return stored.promise;
-  }
-  discardRoom(): void {}
-}
+const item = (content: string, over: Partial<ForwardItem> = {}): ForwardItem => ({ room_id: 'r?', username: 'bob', content, client_message_id: null, ...over });
 
-const item = (content: string, over: Partial<ForwardItem> = {}): ForwardItem => ({ room_id: 'r1', username: 'bob', content, client_message_id: null, ...over });
-
-describe(`${HostPeerRequests.name} (forwards answered at the majority)`, () => {
-  let moduleRef: TestingModule;
-  let store: ChatStore;
-  let peers: QuorumPeers;
+describe(HostPeerRequests.name, () => {
+  let cluster: LogCluster;
   let sut: HostPeerRequests;
+  let roomId: string;
+  const node = (id: string) => cluster.node(id);
+  /** bob, a member through node2, forwards through it. */
+  const forward = (...items: ForwardItem[]) => sut.sequenceAll(items.map((i) => ({ ...i, room_id: i.room_id === 'r?' ? roomId : i.room_id })));
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    store = ChatStore.inMemory();
-    peers = new QuorumPeers();
-    moduleRef = await Test.createTestingModule({
-      providers: [
-        HostPeerRequests,
-        RoomHostService,
-        LocalWrites,
-        RoomEventPublisher,
-        CommitLedger,
-        ClientRegistry,
-        HostEpochs,
-        { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1' }) },
-        { provide: CHAT_STORE, useValue: store },
-        { provide: Clock, useValue: new FakeClock() },
-        { provide: PeerDirectory, useValue: peers },
-        { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } },
-        { provide: RoomDeletionCoordinator, useValue: {} },
-      ],
-    }).compile();
-    sut = moduleRef.get(HostPeerRequests);
-    // r1 hosted and served here at epoch 2; bob is a member through node2
-    store.insertRoom(roomRecord({ hostNode: 'node1', hostEpoch: 2, promisedEpoch: 2, logEpoch: 2 }));
-    store.addMember('r1', 'bob', 'node2', 't');
-    moduleRef.get(RoomHostService).startServing('r1');
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    cluster = await LogCluster.start(['node1', 'node2', 'node3'], {
+      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
+    });
+    sut = node('node1').get(HostPeerRequests);
+    const host = node('node1').get(RoomHostService);
+    roomId = (await host.create('general', 'alice', null)).roomId;
+    await host.join(roomId, 'bob', 'node2');
+    await cluster.settle();
   });
 
   afterEach(async () => {
-    await moduleRef.close();
-    store.close();
+    await cluster.close();
+    jest.useRealTimers();
   });
 
-  it('answers a forwarded batch item by item, each once a majority stored it', async () => {
-    const answering = sut.sequenceAll([item('one'), item('two')]);
-    await flushPromises();
-    expect(store.getRoom('r1')?.lastSequence).toBe(2); // sequenced in one commit, in order
-    expect(await peek(answering)).toBe('pending');
+  describe('forwarded messages', () => {
+    it('answers a batch item by item, each once a majority stored it, numbered in the order given', async () => {
+      cluster.network.cut.add('node2');
+      cluster.network.cut.add('node3');
+      const answering = forward(item('one'), item('two'));
+      await cluster.settle();
+      expect(await peek(answering)).toBe('pending');
 
-    peers.messages[0].resolve();
-    peers.messages[1].resolve();
-    expect(await answering).toEqual([
-      { success: true, message_id: expect.any(String), sequence_number: 1, timestamp: expect.any(String) },
-      { success: true, message_id: expect.any(String), sequence_number: 2, timestamp: expect.any(String) },
-    ]);
+      cluster.network.cut.delete('node3');
+      await cluster.advance(2000);
+      expect(await answering).toEqual([
+        { success: true, message_id: expect.any(String), sequence_number: 1, timestamp: '2026-01-01T00:00:00.000Z' },
+        { success: true, message_id: expect.any(String), sequence_number: 2, timestamp: '2026-01-01T00:00:00.000Z' },
+      ]);
+      expect(node('node3').store.messagesAfter(roomId, 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
+    });
+
+    it('an item no majority confirmed in time is answered retryably; the retry with the same client_message_id is the same message', async () => {
+      cluster.network.cut.add('node2');
+      cluster.network.cut.add('node3');
+      const first = forward(item('hi', { client_message_id: 'c1' }));
+      await cluster.advance(node('node1').config.quorumTimeoutMs + 200);
+      expect(await first).toEqual([expect.objectContaining({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' })]);
+
+      cluster.network.cut.clear();
+      const retry = forward(item('hi', { client_message_id: 'c1' }));
+      await cluster.advance(2000);
+      expect(await retry).toEqual([expect.objectContaining({ success: true, sequence_number: 1, duplicate: true })]);
+      expect(node('node2').store.messagesAfter(roomId, 0, 10)).toHaveLength(1);
+    });
+
+    it('a retry sent while the first still waits is answered with the first one\'s message', async () => {
+      cluster.network.cut.add('node2');
+      cluster.network.cut.add('node3');
+      const first = forward(item('hi', { client_message_id: 'c1' }));
+      const retry = forward(item('hi', { client_message_id: 'c1' }));
+      cluster.network.cut.clear();
+      await cluster.advance(2000);
+      const [[a], [b]] = await Promise.all([first, retry]);
+      expect(a).toMatchObject({ success: true, sequence_number: 1 });
+      expect(b).toMatchObject({ success: true, sequence_number: 1, duplicate: true });
+    });
+
+    it('checks each item like a client\'s send, answering refusals as results (not faults) beside the items that succeed', async () => {
+      const answers = await forward(item('ok'), item(''), item('x'.repeat(5001)), item('hi', { username: 'mallory' }), item('hi', { client_message_id: 'c'.repeat(200) }), { room_id: 5 } as never, item('hi', { room_id: 'nope' }));
+      expect(answers.map((a) => (a.success ? 'ok' : a.error_code))).toEqual(['ok', 'INVALID_CONTENT', 'INVALID_CONTENT', 'NOT_MEMBER', 'INVALID_REQUEST', 'INVALID_REQUEST', 'ROOM_NOT_FOUND']);
+    });
+
+    it('a forward to a room that moved names its new host and epoch, so the sender can follow', async () => {
+      cluster.network.cut.add('node1');
+      for (const id of ['node2', 'node3']) node(id).peers.suspect('node1');
+      await cluster.advance(2000);
+      cluster.network.cut.delete('node1');
+      for (const id of ['node2', 'node3']) node(id).peers.answering('node1');
+      await cluster.advance(2000); // node1 hears the new host
+
+      const [answer] = await forward(item('hi'));
+      expect(answer).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE', admin_node: 'node2', host_epoch: 2 });
+    });
   });
 
-  it('an item no majority stored is answered with a retryable ADMIN_NODE_UNAVAILABLE; the others of its batch succeed', async () => {
-    const answering = sut.sequenceAll([item('one'), item('two', { client_message_id: 'c2' })]);
-    await flushPromises();
-    peers.messages[0].resolve();
-    peers.messages[1].reject(new Error('not stored by a majority in time'));
-    const [one, two] = await answering;
-    expect(one).toMatchObject({ success: true, sequence_number: 1 });
-    expect(two).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' });
+  describe('members', () => {
+    it('joins a member through its node, answering with the room as the host has it', async () => {
+      await forward(item('before'));
+      const joined = await sut.join(roomId, 'carol', 'node3', 'boot-3');
+      expect(joined).toMatchObject({
+        success: true,
+        message: 'Successfully joined room',
+        room_info: { room_id: roomId, members: ['bob', 'carol'], admin_node: 'node1' },
+        messages: [expect.objectContaining({ content: 'before', sequence_number: 1 })],
+        creator_id: 'alice',
+        first_sequence: 1,
+        last_sequence: 1,
+      });
+      expect((await sut.join(roomId, 'carol', 'node3', null)).message).toBe('Already in room, re-registered');
+      expect(await sut.join('nope', 'carol', 'node3', null)).toMatchObject({ success: false, error_code: 'ROOM_NOT_FOUND', room_info: null });
+      expect(await sut.join(roomId, '', 'node3', null)).toMatchObject({ success: false, error_code: 'INVALID_REQUEST' });
+    });
 
-    // the sender's node retries with the same client_message_id: one message, answered as a duplicate once stored
-    const retrying = sut.sequenceAll([item('two', { client_message_id: 'c2' })]);
-    await flushPromises();
-    peers.messages[2].resolve();
-    expect(await retrying).toEqual([{ success: true, message_id: expect.any(String), sequence_number: 2, timestamp: expect.any(String), duplicate: true }]);
-    expect(store.getRoom('r1')?.lastSequence).toBe(2);
+    it('lets a node take out only the members connected through it; a disconnect of someone already gone is fine', async () => {
+      expect(await sut.leave(roomId, 'bob', 'node3')).toMatchObject({ success: false, error_code: 'NOT_IN_ROOM' });
+      expect(await sut.memberDisconnected(roomId, 'bob', 'node2', 'Inactivity')).toEqual({ success: true, message: 'Member removed successfully' });
+      expect(await sut.memberDisconnected(roomId, 'bob', 'node2', null)).toEqual({ success: true, message: 'User not in room' });
+      expect(node('node1').store.getMember(roomId, 'bob')).toBeNull();
+    });
   });
 
-  it("a retry sent while the first forward still waits is answered by its own majority, not the first one's timeout", async () => {
-    const first = sut.sequenceAll([item('two', { client_message_id: 'c2' })]);
-    await flushPromises();
-    const retry = sut.sequenceAll([item('two', { client_message_id: 'c2' })]); // the sender's node gave up on the first call
-    await flushPromises();
-    peers.messages[0].reject(new Error('not stored by a majority in time'));
-    expect(await first).toEqual([expect.objectContaining({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' })]);
-    expect(await peek(retry)).toBe('pending');
-    peers.messages[1].resolve();
-    expect(await retry).toEqual([expect.objectContaining({ success: true, sequence_number: 1, duplicate: true })]);
+  it('pages messages within 1..1000 and answers an unknown room with its code', async () => {
+    await forward(item('one'), item('two'), item('three'));
+    expect(sut.messages(roomId, 0, null, 2)).toMatchObject({ success: true, messages: [{ sequence_number: 1 }, { sequence_number: 2 }], first_sequence: 1, last_sequence: 3 });
+    expect(sut.messages(roomId, 0, 3, 0).messages.map((m) => m.sequence_number)).toEqual([2]); // at least one
+    expect(sut.messages('nope', 0, null, 10)).toEqual({ success: false, messages: [], first_sequence: 0, last_sequence: 0, error_code: 'ROOM_NOT_FOUND' });
   });
 
-  it('refuses a forward from a node that knows a newer epoch than this host (this host was replaced), sequencing nothing', async () => {
-    const [answer] = await sut.sequenceAll([item('late', { host_epoch: 3 })]);
-    expect(answer).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE' });
-    expect(store.getRoom('r1')?.lastSequence).toBe(0);
-    expect(peers.messages).toEqual([]);
-  });
-
-  it('accepts a forward naming the current epoch, an older one (the sender catches up later) or none', async () => {
-    const answering = sut.sequenceAll([item('a', { host_epoch: 2 }), item('b', { host_epoch: 1 }), item('c')]);
-    await flushPromises();
-    for (const m of peers.messages) m.resolve();
-    expect((await answering).map((a) => a.success)).toEqual([true, true, true]);
-  });
-
-  it('a forward to a room that moved names its new host and epoch, so the sender can follow', async () => {
-    store.setEpochs('r1', { hostNode: 'node3', hostEpoch: 3, promisedEpoch: 3, epochStart: 1, logEpoch: 2 });
-    const [answer] = await sut.sequenceAll([item('hi')]);
-    expect(answer).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE', admin_node: 'node3', host_epoch: 3 });
-  });
-
-  it('a join naming a newer epoch is refused the same way; the current epoch joins once the member event is stored', async () => {
-    const refused = await sut.join('r1', 'carol', 'node2', null, 3);
-    expect(refused).toMatchObject({ success: false, error_code: 'ADMIN_NODE_UNAVAILABLE', room_info: null });
-    expect(store.getMember('r1', 'carol')).toBeNull();
-
-    const joined = await sut.join('r1', 'carol', 'node2', null, 2); // member events are stored at once by these peers
-    expect(joined).toMatchObject({ success: true, room_info: expect.objectContaining({ room_id: 'r1' }) });
+  it('deletes a room for its creator, and says why it does not for anyone else', async () => {
+    expect(await sut.deleteRoom(roomId, 'bob', 'node2')).toMatchObject({ success: false, error_code: 'UNAUTHORIZED' });
+    expect(await sut.deleteRoom(roomId, 'alice', 'node2')).toEqual({ success: true, transaction_id: expect.any(String) });
+    expect(sut.hostedRooms()).toEqual([]);
   });
 });

@@ -30,16 +30,16 @@ describe(HostRpcController.name, () => {
     sut.leaveRoom(['r1', 'alice', 'node2']);
     sut.notifyMemberDisconnect(['r1', 'alice', 'node2', null]);
     sut.getMessages(['r1', 0, null, 50]);
-    sut.getMessages(['r1', 0, null, 50, true]); // a client's history through its node: only what a majority stored
+    sut.getMessages(['r1', 0, null, 50, true]); // visible_only from older callers: every message stored is committed
     sut.getRoomStates([]);
     await sut.deleteRoom(['r1', 'alice', 'node2']);
     expect(calls).toEqual([
-      ['join', 'r1', 'alice', 'node2', null, null],
-      ['join', 'r1', 'alice', 'node2', 'boot-1', 3],
+      ['join', 'r1', 'alice', 'node2', null],
+      ['join', 'r1', 'alice', 'node2', 'boot-1'], // the host epoch a caller names is not needed: only the host answers
       ['leave', 'r1', 'alice', 'node2'],
       ['memberDisconnected', 'r1', 'alice', 'node2', null],
-      ['messages', 'r1', 0, null, 50, false],
-      ['messages', 'r1', 0, null, 50, true],
+      ['messages', 'r1', 0, null, 50],
+      ['messages', 'r1', 0, null, 50],
       ['page', null],
       ['deleteRoom', 'r1', 'alice', 'node2'],
     ]);
@@ -50,13 +50,12 @@ describe(HostRpcController.name, () => {
     expect(await sut.forwardMessage(['r1', 'alice', 'hi', 'node2'])).toEqual({ success: true });
     await sut.forwardMessages(['node2', [item]]);
     expect(JSON.parse(await sut.forwardMessagesJson(['node2', JSON.stringify([item])]))).toEqual([{ success: true }]);
-    // a single forward names the host epoch it knows (null: a node that names none)
-    expect(calls).toEqual([['sequenceAll', [{ ...item, host_epoch: null }]], ['sequenceAll', [item]], ['sequenceAll', [item]]]);
+    expect(calls).toEqual([['sequenceAll', [item]], ['sequenceAll', [item]], ['sequenceAll', [item]]]);
   });
 
-  it('passes the host epoch a single forward names on to sequenceAll', async () => {
+  it('takes a single forward that names a host epoch (older nodes send one) and its client_message_id', async () => {
     await sut.forwardMessage(['r1', 'alice', 'hi', 'node2', 'c1', 4]);
-    expect(calls).toEqual([['sequenceAll', [{ room_id: 'r1', username: 'alice', content: 'hi', client_message_id: 'c1', host_epoch: 4 }]]]);
+    expect(calls).toEqual([['sequenceAll', [{ room_id: 'r1', username: 'alice', content: 'hi', client_message_id: 'c1' }]]]);
   });
 
   it('refuses mistyped params with -32602 before any service call', async () => {

@@ -1,121 +1,94 @@
-import { Test, type TestingModule } from '@nestjs/testing';
-import { Clock } from '../../../common/clock/clock';
-import { loadConfig } from '../../../common/config/load-config';
-import { NODE_CONFIG } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
-import { FakeClock, FakeSocket } from '../../../testing/fakes';
-import { ClientRegistry } from '../../members/client-registry';
-import { PeerDirectory } from '../../peers/peer-directory';
-import type { ReplicationEvent } from '../../../common/protocol/peer-wire';
-import { ReplicaService } from './replica.service';
-import { RoomHostAuthority } from './room-host-authority';
-import { LogReconciler } from './log-reconciler';
-import { HostChanges } from './host-changes';
+import { Logger } from '@nestjs/common';
+import { peek } from '../../../testing/deferred';
+import { LogCluster } from '../../../testing/log-cluster';
+import { messageRecord, roomRecord } from '../../../testing/records';
 import { RoomHostService } from '../host/room-host.service';
-
-const ROOM = {
-  room_id: 'r1',
-  room_name: 'general',
-  description: null,
-  creator_id: 'alice',
-  host_node: 'node2',
-  host_epoch: 1,
-  state: 'ACTIVE',
-  created_at: '2026-01-01T00:00:00.000Z',
-  last_sequence: 0,
-  deletion_txn: null,
-};
-const message = (n: number): ReplicationEvent => ({
-  kind: 'message',
-  message: { message_id: `m${n}`, room_id: 'r1', username: 'alice', content: `hi ${n}`, sequence_number: n, timestamp: 't', client_message_id: null },
-});
+import { ReplicaService } from './replica.service';
 
 describe(ReplicaService.name, () => {
-  let moduleRef: TestingModule;
+  let cluster: LogCluster;
   let sut: ReplicaService;
-  let store: ChatStore;
-  let clients: ClientRegistry;
-  const fetched: unknown[][] = [];
+  let roomId: string;
+  const node = (id: string) => cluster.node(id);
+  const host = () => node('node1').get(RoomHostService);
+
+  beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    store = ChatStore.inMemory();
-    fetched.length = 0;
-    const peers = {
-      has: (id: string) => id === 'node2' || id === 'node3',
-      subscribe: () => undefined,
-      call: async (_node: string, method: string, params: unknown[]) => {
-        fetched.push([method, ...params]);
-        return { success: true, messages: [message(2)].map((e) => (e as Extract<ReplicationEvent, { kind: 'message' }>).message), first_sequence: 1, last_sequence: 2 };
-      },
-    };
-    moduleRef = await Test.createTestingModule({
-      providers: [
-        ReplicaService,
-        RoomHostAuthority,
-        LogReconciler,
-        HostChanges,
-        ClientRegistry,
-        { provide: RoomHostService, useValue: { stopServing: () => undefined } }, // this node hosts none of these rooms
-        { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
-        { provide: CHAT_STORE, useValue: store },
-        { provide: Clock, useValue: new FakeClock() },
-        { provide: PeerDirectory, useValue: peers },
-      ],
-    }).compile();
-    sut = moduleRef.get(ReplicaService);
-    clients = moduleRef.get(ClientRegistry);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    cluster = await LogCluster.start(['node1', 'node2', 'node3'], { providers: [ReplicaService, RoomHostService] });
+    sut = node('node2').get(ReplicaService);
+    roomId = (await host().create('general', 'alice', null)).roomId;
+    await host().join(roomId, 'alice', 'node1');
+    await cluster.settle();
   });
 
   afterEach(async () => {
-    await moduleRef.close();
-    store.close();
+    await cluster.close();
+    jest.useRealTimers();
   });
 
-  it('stores the host events in order and delivers each message once to the room sockets', async () => {
-    const socket = new FakeSocket();
-    const conn = clients.connect(socket.asWebSocket());
-    clients.register(conn, 'r1', 'bob', 0);
-    await sut.receive('node2', [{ kind: 'room', room: ROOM }, message(1), message(2)]);
-    await sut.receive('node2', [message(2)]); // a repeat is a duplicate, not a second delivery
-    expect(store.getRoom('r1')?.lastSequence).toBe(2);
-    expect(socket.sent('new_message').map((m) => m.sequence_number)).toEqual([1, 2]);
-  });
+  describe('waitForSequence', () => {
+    it('resolves at once for a message already applied here, and once a later one is', async () => {
+      await host().send(roomId, 'alice', 'one', null);
+      await cluster.settle();
+      await expect(sut.waitForSequence(roomId, 1)).resolves.toBeUndefined();
 
-  it('fills a gap from the host before delivering what follows it', async () => {
-    await sut.receive('node2', [{ kind: 'room', room: ROOM }, message(1), message(3)]);
-    expect(fetched).toEqual([['get_messages', 'r1', 1, null, 500]]);
-    expect(store.messagesAfter('r1', 0, 10).map((m) => m.sequenceNumber)).toEqual([1, 2, 3]);
-  });
-
-  it('reports a batch it could not apply to the caller, so the sender retries instead of dropping it', async () => {
-    await sut.receive('node2', [{ kind: 'room', room: ROOM }]);
-    const apply = jest.spyOn(store, 'applyReplicaMessage').mockImplementationOnce(() => {
-      throw new Error('disk full');
+      cluster.network.cut.add('node2');
+      await host().send(roomId, 'alice', 'two', null); // committed by node1 and node3
+      const waiting = sut.waitForSequence(roomId, 2);
+      await cluster.settle();
+      expect(await peek(waiting)).toBe('pending');
+      cluster.network.cut.delete('node2');
+      await cluster.advance(2000);
+      await expect(waiting).resolves.toBeUndefined();
     });
-    await expect(sut.receive('node2', [message(1)])).rejects.toThrow(/disk full/);
-    apply.mockRestore();
-    await sut.receive('node2', [message(1)]); // the retry goes through, and later batches still apply
-    expect(store.getRoom('r1')?.lastSequence).toBe(1);
+
+    it('gives up after the quorum wait when the message does not reach this node', async () => {
+      cluster.network.cut.add('node2');
+      await host().send(roomId, 'alice', 'one', null);
+      const waiting = sut.waitForSequence(roomId, 1).catch((e: Error) => e);
+      await cluster.advance(node('node2').config.quorumTimeoutMs + 100);
+      expect(await waiting).toMatchObject({ message: `message 1 of room ${roomId} has not reached this node yet` });
+    });
   });
 
-  it('refuses a whole batch from a peer that is not the room host, and applies none of it', async () => {
-    const socket = new FakeSocket();
-    const conn = clients.connect(socket.asWebSocket());
-    await sut.receive('node2', [{ kind: 'room', room: ROOM }, message(1)]);
-    clients.register(conn, 'r1', 'bob', 1);
-    const forged = sut.receive('node3', [message(2), { kind: 'member', event_type: 'member_joined', event: { room_id: 'r1', username: 'mallory' } as never, node_id: 'node3' }]);
-    await expect(forged).rejects.toMatchObject({ code: -32403, faultString: expect.stringMatching(/hosted by node2, not by node3/) });
-    await expect(sut.receive('node3', [{ kind: 'room', room: { ...ROOM, host_node: 'node3' } }])).rejects.toMatchObject({ code: -32403 });
-    await expect(sut.receive('node2', [{ kind: 'room', room: { ...ROOM, room_id: 'r2', host_node: 'node3' } }])).rejects.toMatchObject({ code: -32403 });
-    expect(store.getRoom('r1')).toMatchObject({ hostNode: 'node2', lastSequence: 1 });
-    expect(store.getRoom('r2')).toBeNull();
-    expect(store.listMembers('r1')).toEqual([]);
-    expect(socket.sent('new_message')).toEqual([]);
+  describe('rooms a reference node hosts (no log here)', () => {
+    it('delivers their messages to members here without storing them; messages of a room with a log come only from the log', () => {
+      node('node2').store.insertRoom(roomRecord({ roomId: 'ref', roomName: 'ref', hostNode: 'node3' }));
+      const bob = node('node2').member('ref', 'bob');
+      const alice = node('node2').member(roomId, 'alice');
+
+      sut.deliverForeign(messageRecord(1, { roomId: 'ref', content: 'from the reference' }));
+      sut.deliverForeign(messageRecord(1, { roomId, content: 'forged' }));
+
+      expect(bob.sent('new_message').map((m) => m.content)).toEqual(['from the reference']);
+      expect(node('node2').store.messagesAfter('ref', 0, 10)).toEqual([]);
+      expect(alice.sent('new_message')).toEqual([]);
+    });
   });
 
-  it('keeps no state for a caller that is not a configured peer', async () => {
-    await expect(sut.receive('node9', [{ kind: 'room', room: { ...ROOM, host_node: 'node9' } }])).rejects.toMatchObject({ code: -32403, faultString: expect.stringMatching(/not in PEER_NODES/) });
-    expect(store.getRoom('r1')).toBeNull();
-    expect((sut as unknown as { chains: Map<string, unknown> }).chains.has('node9')).toBe(false);
+  describe('applyDeleted', () => {
+    it('drops the room, its log and its core here, keeps a tombstone and tells the members, once', async () => {
+      const bob = node('node2').member(roomId, 'bob');
+      sut.applyDeleted(roomId, 'general', 'txn-1', 'node1');
+      sut.applyDeleted(roomId, 'general', 'txn-1', 'node1');
+
+      expect(node('node2').store.getRoom(roomId)).toBeNull();
+      expect(node('node2').store.logs.state(roomId)).toBeNull();
+      expect(node('node2').store.getTombstone(roomId)).toMatchObject({ roomName: 'general', hostNode: 'node1', transactionId: 'txn-1' });
+      expect(node('node2').logs.hostOf(roomId)).toBeNull();
+      expect(bob.types).toEqual(['room_deleted']);
+    });
+  });
+
+  it('lists the rooms a node hosts that have sockets here', async () => {
+    const other = (await node('node3').get(RoomHostService).create('other', 'carol', null)).roomId;
+    await cluster.settle();
+    node('node2').member(roomId, 'bob');
+    expect(sut.roomsWithLocalMembers('node1').map((r) => r.roomId)).toEqual([roomId]);
+    expect(sut.roomsWithLocalMembers('node3')).toEqual([]); // nobody here is in 'other'
+    node('node2').member(other, 'dave');
+    expect(sut.roomsWithLocalMembers('node3').map((r) => r.roomId)).toEqual([other]);
   });
 });

@@ -10,7 +10,6 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ReplicaService } from './replica.service';
 import { RoomDeletionParticipant } from './room-deletion.participant';
 import { RoomHostAuthority } from './room-host-authority';
-import { StaleEpochRefused } from '../../../common/protocol/stale-epoch';
 import { roomRecord } from '../../../testing/records';
 
 const room = (roomId: string, hostNode: string, state: RoomRecord['state'] = 'ACTIVE', deletionTxn: string | null = null): RoomRecord =>
@@ -97,27 +96,22 @@ describe(RoomDeletionParticipant.name, () => {
     jest.advanceTimersByTime(5_000);
     expect(store.getRoom('r2')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
   });
-  describe('host epochs (a replaced host cannot delete a room)', () => {
-    beforeEach(() => {
-      // node2 hosted r2 at epoch 1; this node promised epoch 2 to a candidate
-      store.setEpochs('r2', { hostNode: 'node2', hostEpoch: 1, promisedEpoch: 2, epochStart: 1, logEpoch: 1 });
-    });
+  it('takes no part in deleting a room of our nodes (it has a log: only its log deletes it), refusing with -32403', () => {
+    store.logs.saveState({ roomId: 'r2', epoch: 1, vote: null, commit: 1, applied: 1, learner: false, hostNode: 'node2', hostEpoch: 1 });
+    expect(() => sut.prepare('r2', 't1', 'node2', 'alice')).toThrow(expect.objectContaining({ code: -32403, faultString: expect.stringMatching(/only through its replicated log/) }));
+    store.setRoomState('r2', 'DELETION_PENDING', 't1'); // as if prepared before an upgrade
+    expect(() => sut.commit('r2', 't1', 'r2', 'node2')).toThrow(expect.objectContaining({ code: -32403 }));
+    expect(() => sut.rollback('r2', 't1', 'node2')).toThrow(expect.objectContaining({ code: -32403 }));
+    expect(store.getRoom('r2')).toMatchObject({ state: 'DELETION_PENDING', deletionTxn: 't1' });
+    expect(deleted).toEqual([]);
+    expect(socket.frames).toEqual([]);
+  });
 
-    it('refuses PREPARE, COMMIT and ROLLBACK from an epoch older than it promised (-32409), changing nothing', () => {
-      expect(() => sut.prepare('r2', 't1', 'node2', 'alice', 1)).toThrow(StaleEpochRefused);
-      expect(store.getRoom('r2')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
-      store.setRoomState('r2', 'DELETION_PENDING', 't1');
-      expect(() => sut.commit('r2', 't1', 'r2', 'node2', 1)).toThrow(StaleEpochRefused);
-      expect(() => sut.rollback('r2', 't1', 'node2', 1)).toThrow(StaleEpochRefused);
-      expect(store.getRoom('r2')).toMatchObject({ state: 'DELETION_PENDING', deletionTxn: 't1' });
-      expect(deleted).toEqual([]);
-    });
-
-    it('takes part in a deletion coordinated at the promised epoch', () => {
-      store.setEpochs('r2', { hostNode: 'node2', hostEpoch: 2, promisedEpoch: 2, epochStart: 1, logEpoch: 2 });
-      expect(sut.prepare('r2', 't2', 'node2', 'alice', 2).vote).toBe('READY');
-      expect(sut.commit('r2', 't2', 'r2', 'node2', 2)).toEqual({ success: true, node_id: 'node1' });
-      expect(deleted).toEqual(['r2']);
-    });
+  it('answers a repeated commit of a deletion it already applied', () => {
+    sut.prepare('r2', 't1', 'node2', undefined);
+    sut.commit('r2', 't1', 'r2', 'node2');
+    store.deleteRoom({ roomId: 'r2', roomName: 'r2', hostNode: 'node2', deletedAt: 't', transactionId: 't1' }); // what applyDeleted does
+    expect(sut.commit('r2', 't1', 'r2', 'node2')).toEqual({ success: true, node_id: 'node1' });
+    expect(deleted).toEqual(['r2']);
   });
 });

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
-import type { LocalWrites } from '../host/local-writes';
+import type { RoomLogs } from '../replication/room-logs.service';
 import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -27,15 +27,28 @@ class FakePeers {
 
 describe(RoomHosts.name, () => {
   let peers: FakePeers;
+  /** The host each room's log names (none: the room has no log here, or no host is known). */
+  let logHosts: Map<string, { node: string; epoch: number }>;
   let sut: RoomHosts;
   const item = { room_id: 'r1', username: 'alice', content: 'hi', client_message_id: null };
 
   beforeEach(() => {
     peers = new FakePeers();
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, {} as LocalWrites);
+    logHosts = new Map();
+    const logs = { hostOf: (roomId: string) => logHosts.get(roomId) ?? null };
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs);
   });
 
-  it('serves a room created here locally, sequencing later sends while earlier ones wait for their majority, and any other room at its host', () => {
+  it('serves a room at the host its log names, which may be newer than the room record (the record follows once written)', () => {
+    logHosts.set('r1', { node: 'node2', epoch: 2 });
+    expect(sut.for(roomRecord({ hostNode: 'node1' })).nodeId).toBe('node2');
+    logHosts.set('r1', { node: 'node1', epoch: 3 });
+    expect(sut.for(roomRecord({ hostNode: 'node2' }))).toBeInstanceOf(LocalRoomHost);
+    logHosts.clear(); // no log here (a reference node's room), or no host known while an election runs: the last one recorded
+    expect(sut.for(roomRecord({ hostNode: 'node2' })).nodeId).toBe('node2');
+  });
+
+  it('serves a room hosted here locally, with later sends proposed while earlier ones wait for their majority, and any other room at its host', () => {
     const local = sut.for(roomRecord({ hostNode: 'node1' }));
     const remote = sut.for(roomRecord({ hostNode: 'node2' }));
 

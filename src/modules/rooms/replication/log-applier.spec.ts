@@ -1,0 +1,163 @@
+import { Logger } from '@nestjs/common';
+import { loadConfig } from '../../../common/config/load-config';
+import { ChatStore } from '../../../common/store/chat-store';
+import { FakeClock, FakeSocket } from '../../../testing/fakes';
+import { ClientRegistry } from '../../members/client-registry';
+import type { Entry } from '../consensus/log-entry';
+import { LogApplier } from './log-applier';
+import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData } from './room-entries';
+
+const T = '2026-01-01T00:00:00.000Z';
+let index = 0;
+const entry = (kind: string, data: unknown, sequence = 0): Entry => ({ index: ++index, epoch: 1, kind, sequence, clientKey: null, data });
+const room = (): Entry => entry(ROOM, { room_name: 'general', description: 'talk', creator_id: 'alice', created_at: T } satisfies RoomData);
+const message = (sequence: number, username = 'alice'): Entry =>
+  entry(MESSAGE, { message_id: `m${sequence}`, username, content: `hello ${sequence}`, timestamp: T, client_message_id: null } satisfies MessageData, sequence);
+const joined = (username: string, node = 'node1'): Entry => entry(MEMBER_JOINED, { username, node_id: node, joined_at: T, boot_id: 'boot-1' } satisfies MemberJoinedData);
+const left = (username: string, reason?: MemberLeftData['reason']): Entry => entry(MEMBER_LEFT, { username, timestamp: T, ...(reason ? { reason } : {}) } satisfies MemberLeftData);
+const deleted = (): Entry => entry(ROOM_DELETED, { transaction_id: 'txn-1', initiator: 'alice', deleted_at: T } satisfies RoomDeletedData);
+
+describe(LogApplier.name, () => {
+  const HERE = { node: 'node1', epoch: 1 };
+  let store: ChatStore;
+  let clients: ClientRegistry;
+  let sut: LogApplier;
+  let bob: FakeSocket;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    index = 0;
+    store = ChatStore.inMemory();
+    const config = loadConfig({ NODE_ID: 'node1' });
+    clients = new ClientRegistry(config, new FakeClock());
+    sut = new LogApplier(config, store, clients);
+    bob = new FakeSocket();
+    const conn = clients.connect(bob.asWebSocket());
+    clients.register(conn, 'r1', 'bob', 0);
+  });
+  afterEach(() => {
+    clients.onModuleDestroy();
+    store.close();
+  });
+
+  /** Applies entries in one transaction, as LogWriter does, and returns what the room's member saw before the commit. */
+  const applyAll = (entries: Entry[], host = HERE): { seenBeforeCommit: number; deletedRoom: boolean[] } => {
+    let seenBeforeCommit = 0;
+    const deletedRoom: boolean[] = [];
+    store.transaction(() => {
+      for (const e of entries) deletedRoom.push(sut.apply('r1', e, host));
+      seenBeforeCommit = bob.frames.length;
+    });
+    return { seenBeforeCommit, deletedRoom };
+  };
+
+  it('makes the room from its first entry, hosted where the entry says', () => {
+    applyAll([room()], { node: 'node2', epoch: 3 });
+    expect(store.getRoom('r1')).toEqual({ roomId: 'r1', roomName: 'general', description: 'talk', creatorId: 'alice', hostNode: 'node2', hostEpoch: 3, state: 'ACTIVE', createdAt: T, lastSequence: 0, deletionTxn: null });
+  });
+
+  it('stores each message and shows it to the room\'s members only once the write committed', () => {
+    const { seenBeforeCommit } = applyAll([room(), message(1), message(2)]);
+    expect(seenBeforeCommit).toBe(0);
+    expect(bob.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([[1, 'hello 1'], [2, 'hello 2']]);
+    expect(store.getRoom('r1')?.lastSequence).toBe(2);
+    expect(sut.hostedMessages).toBe(2); // committed while this node hosted the room
+  });
+
+  it('shows nothing of a write that rolled back', () => {
+    applyAll([room()]);
+    expect(() =>
+      store.transaction(() => {
+        sut.apply('r1', message(1), HERE);
+        throw new Error('the disk failed');
+      }),
+    ).toThrow('the disk failed');
+    expect(bob.frames).toEqual([]);
+    expect(store.getRoom('r1')?.lastSequence).toBe(0);
+  });
+
+  it('applies a message again without a second copy or a second delivery (a crash undid only the applied mark)', () => {
+    const m1 = message(1);
+    applyAll([room(), m1]);
+    applyAll([m1]);
+    expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
+    expect(bob.sent('new_message')).toHaveLength(1);
+    expect(sut.hostedMessages).toBe(1);
+  });
+
+  it('counts messages of rooms hosted elsewhere as none of this node\'s', () => {
+    applyAll([room(), message(1)], { node: 'node2', epoch: 1 });
+    expect(sut.hostedMessages).toBe(0);
+  });
+
+  it('releases a sender on this node waiting to see its message', async () => {
+    applyAll([room()]);
+    const waiting = sut.sequences.wait('r1', 1, 0);
+    applyAll([message(1)]);
+    await expect(waiting).resolves.toBe(true);
+  });
+
+  it('adds a member and tells the others (not the joiner) after the commit; a join again through the same node says nothing', () => {
+    const { seenBeforeCommit } = applyAll([room(), joined('carol'), joined('bob')]);
+    expect(seenBeforeCommit).toBe(0);
+    expect(bob.sent('member_joined')).toEqual([{ room_id: 'r1', username: 'carol', member_count: 1, timestamp: T }]);
+    expect(store.getMember('r1', 'carol')).toMatchObject({ nodeId: 'node1', bootId: 'boot-1' });
+
+    applyAll([joined('carol')]);
+    expect(bob.sent('member_joined')).toHaveLength(1);
+    applyAll([joined('carol', 'node2')]); // moved to another node: every node learns where the name is held
+    expect(bob.sent('member_joined')).toHaveLength(2);
+    expect(store.getMember('r1', 'carol')?.nodeId).toBe('node2');
+  });
+
+  it('removes a member and tells the others why (no reason for an explicit leave); a member already gone says nothing', () => {
+    applyAll([room(), joined('carol'), joined('dave')]);
+    applyAll([left('carol'), left('dave', 'Inactivity'), left('erin')]);
+    expect(bob.sent('member_left')).toEqual([
+      { room_id: 'r1', username: 'carol', member_count: 1, timestamp: T },
+      { room_id: 'r1', username: 'dave', member_count: 0, timestamp: T, reason: 'Inactivity' },
+    ]);
+  });
+
+  it('deletes the room with everything in it, keeps a tombstone, and tells its members both deletion events', () => {
+    applyAll([room(), joined('bob'), message(1)]);
+    bob.frames.length = 0;
+    const waiting = sut.sequences.wait('r1', 5, 0);
+    const { seenBeforeCommit, deletedRoom } = applyAll([deleted()]);
+    expect(deletedRoom).toEqual([true]);
+    expect(seenBeforeCommit).toBe(0);
+    expect(store.getRoom('r1')).toBeNull();
+    expect(store.listMembers('r1')).toEqual([]);
+    expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
+    expect(store.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: T, transactionId: 'txn-1' });
+    expect(bob.types).toEqual(['delete_room_initiated', 'room_deleted']);
+    expect(bob.sent('room_deleted')).toEqual([{ room_id: 'r1', room_name: 'general', message: "Room 'general' has been deleted", transaction_id: 'txn-1' }]);
+    expect(clients.hasRoom('r1')).toBe(false);
+    return expect(waiting).resolves.toBe(false);
+  });
+
+  it('a tombstone from a peer deletes the room here too, with room_deleted only (nobody here initiated it), and once', () => {
+    applyAll([room(), message(1)]);
+    bob.frames.length = 0;
+    store.transaction(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
+    store.transaction(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
+    expect(store.getRoom('r1')).toBeNull();
+    expect(store.getTombstone('r1')).toMatchObject({ hostNode: 'node2', transactionId: 'txn-2' });
+    expect(bob.types).toEqual(['room_deleted']);
+  });
+
+  it('entries that change nothing a member sees (noop, promote, a kind from a newer node) are no-ops', () => {
+    applyAll([room()]);
+    const { deletedRoom } = applyAll([entry('noop', null), entry('promote', { node: 'node3', disk: 'd' }), entry('pinned', { x: 1 })]);
+    expect(deletedRoom).toEqual([false, false, false]);
+    expect(bob.frames).toEqual([]);
+  });
+
+  it('ignores messages and joins of a room it does not have (its first entry is not applied here)', () => {
+    applyAll([message(1), joined('carol')]);
+    expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
+    expect(store.getMember('r1', 'carol')).toBeNull();
+    expect(bob.frames).toEqual([]);
+  });
+});
