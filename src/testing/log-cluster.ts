@@ -90,6 +90,12 @@ export class FakePeerDirectory {
   isSuspected(nodeId: string): boolean {
     return this.suspected.has(nodeId);
   }
+  get majority(): number {
+    return Math.floor((this.nodeIds.length + 1) / 2) + 1;
+  }
+  livePeers(): string[] {
+    return this.nodeIds.filter((n) => !this.suspected.has(n) && !this.failed.has(n));
+  }
   otherViews(): { peer: string; view: string }[] {
     return [];
   }

@@ -34,7 +34,7 @@ describe(RoomStatePages.name, () => {
     return pages;
   };
 
-  it('answers a small node in one page: its deletions and its rooms with members, no cursor', () => {
+  it('answers a small node in one page: its deletions and every room it holds (hosted here or not) with members, no cursor', () => {
     store.insertRoom(roomRecord({ roomId: 'a', roomName: 'a' }));
     store.insertRoom(roomRecord({ roomId: 'b', roomName: 'b', hostNode: 'node2' }));
     store.addMember('a', 'alice', 'node1', 't');
@@ -44,7 +44,7 @@ describe(RoomStatePages.name, () => {
     const page = sut.page(null);
 
     expect(page.deleted).toEqual([{ room_id: 'gone', room_name: 'gone', transaction_id: 'txn' }]);
-    expect(page.rooms.map((r) => [r.room_id, r.members.map((m) => m.username)])).toEqual([['a', ['alice']]]);
+    expect(page.rooms.map((r) => [r.room_id, r.members.map((m) => m.username)])).toEqual([['a', ['alice']], ['b', []]]);
     expect(page.next_cursor).toBeNull();
   });
 
