@@ -36,6 +36,19 @@ describe(CommitWaits.name, () => {
     expect(outcomes.get('retry')).toMatchObject({ committed: true });
   });
 
+  it('ends waits registered out of order, each at its own entry, and one below the batch as replaced (its entry was applied before it)', () => {
+    wait('six', 6, 1);
+    wait('four', 4, 1);
+    wait('five', 5, 1);
+    wait('two', 2, 1);
+    sut.committed([entry(4, 1), entry(5, 2)]);
+    expect(outcomes.get('four')).toEqual({ committed: true, entry: entry(4, 1) });
+    expect(outcomes.get('five')).toEqual({ committed: false, reason: 'replaced' });
+    expect(outcomes.get('two')).toEqual({ committed: false, reason: 'replaced' });
+    expect(outcomes.has('six')).toBe(false);
+    expect(sut.size).toBe(1);
+  });
+
   it('when this node stops hosting (or cannot store), every wait ends, with the reason', () => {
     wait('a', 5, 1);
     wait('b', 6, 1);

@@ -4,6 +4,7 @@ import type { Entry } from './log-entry';
 export type CommitOutcome = { committed: true; entry: Entry } | { committed: false; reason: 'replaced' | 'host-lost' | 'not-stored' };
 
 interface Wait {
+  index: number;
   epoch: number;
   done: (outcome: CommitOutcome) => void;
 }
@@ -12,34 +13,45 @@ interface Wait {
  * A host's clients waiting for their entries to commit. A client is told only once its entry is
  * committed at the (index, epoch) the host wrote it; a retry of a message already written waits
  * for that same entry, never for a new one. Pure: callbacks, no promises, no timers.
+ *
+ * The waits are an array in index order, not a Map: entries commit in index order, so they leave
+ * from the front. (A Map churned once per message keeps each replaced hash table linked to the
+ * next one; under a burst V8 then carried every waiting client's message into the old generation,
+ * a third more memory for a single node's burst.)
  */
 export class CommitWaits {
-  private readonly byIndex = new Map<number, Wait[]>();
+  private waits: Wait[] = [];
 
   get size(): number {
-    return this.byIndex.size;
+    return this.waits.length;
   }
 
   wait(index: number, epoch: number, done: (outcome: CommitOutcome) => void): void {
-    const list = this.byIndex.get(index);
-    if (list) list.push({ epoch, done });
-    else this.byIndex.set(index, [{ epoch, done }]);
+    let at = this.waits.length;
+    while (at > 0 && this.waits[at - 1].index > index) at--; // usually the newest entry: appended
+    this.waits.splice(at, 0, { index, epoch, done });
   }
 
   /** Entries just committed (in order): their waits end, told whether the entry they wait for is the one committed. */
   committed(entries: readonly Entry[]): void {
-    for (const entry of entries) {
-      const list = this.byIndex.get(entry.index);
-      if (!list) continue;
-      this.byIndex.delete(entry.index);
-      for (const w of list) w.done(w.epoch === entry.epoch ? { committed: true, entry } : { committed: false, reason: 'replaced' });
+    if (entries.length === 0 || this.waits.length === 0) return;
+    const last = entries[entries.length - 1].index;
+    let n = 0;
+    while (n < this.waits.length && this.waits[n].index <= last) n++;
+    if (n === 0) return;
+    const ended = this.waits.splice(0, n);
+    const first = entries[0].index;
+    for (const w of ended) {
+      const entry = w.index >= first ? entries[w.index - first] : undefined;
+      // a wait below this batch was for an entry applied before it was registered: not the one it knew
+      w.done(entry && w.epoch === entry.epoch ? { committed: true, entry } : { committed: false, reason: 'replaced' });
     }
   }
 
   /** This node stopped hosting the room (or could not store its entries): nobody here can say when, or whether, they commit; clients retry. */
   hostLost(reason: 'host-lost' | 'not-stored' = 'host-lost'): void {
-    const all = [...this.byIndex.values()].flat();
-    this.byIndex.clear();
+    const all = this.waits;
+    this.waits = [];
     for (const w of all) w.done({ committed: false, reason });
   }
 }

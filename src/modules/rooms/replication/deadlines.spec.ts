@@ -34,6 +34,15 @@ describe(Deadlines.name, () => {
     expect(expired).toEqual(['a', 'b']);
   });
 
+  it('expires deadlines added out of time order at their own times', () => {
+    sut.add(500, () => expired.push('late'));
+    sut.add(150, () => expired.push('early'));
+    advance(200);
+    expect(expired).toEqual(['early']);
+    advance(300);
+    expect(expired).toEqual(['early', 'late']);
+  });
+
   it('a cancelled deadline never expires', () => {
     const cancel = sut.add(100, () => expired.push('cancelled'));
     sut.add(100, () => expired.push('kept'));
