@@ -53,6 +53,17 @@ describe(RequestLimiter.name, () => {
     expect(refusal(() => sut.admitHostedRoom(2))).toMatchObject({ code: 'LIMIT_EXCEEDED' });
   });
 
+  it('measures refills on the monotonic clock: a wall clock set back an hour locks nobody out, one set forward refills nothing', () => {
+    const { sut, conn, clock } = setup({ RATE_LIMIT_MESSAGE_BURST: '5', RATE_LIMIT_MESSAGES_PER_SECOND: '1' });
+    const c = conn();
+    for (let i = 0; i < 5; i++) sut.admitMessage(c);
+    clock.jump(-3_600_000);
+    clock.advance(1000);
+    expect(refusal(() => sut.admitMessage(c))).toBeNull(); // one second's token, not an hour's debt
+    clock.jump(2 * 3_600_000);
+    expect(refusal(() => sut.admitMessage(c))).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: 1000 } });
+  });
+
   it('admits everything with RATE_LIMITS=off', () => {
     const { sut, conn } = setup({ RATE_LIMITS: 'off' });
     const c = conn();

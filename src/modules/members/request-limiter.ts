@@ -25,13 +25,13 @@ export class RequestLimiter {
 
   /** One send_message. */
   admitMessage(conn: ClientConnection): void {
-    const wait = this.of(conn).messages.take(this.clock.now());
+    const wait = this.of(conn).messages.take(this.clock.monotonic());
     if (wait > 0) throw rateLimited(`Too many messages: at most ${this.config.limits.messagesPerSecond} per second`, wait);
   }
 
   /** One create_room or join_room (they share a bucket: both cost the host a write and a fan-out). */
   admitRoomOp(conn: ClientConnection): void {
-    const wait = this.of(conn).roomOps.take(this.clock.now());
+    const wait = this.of(conn).roomOps.take(this.clock.monotonic());
     if (wait > 0) throw rateLimited(`Too many room creations and joins: at most ${this.config.limits.roomOpsPerSecond} per second`, wait);
   }
 
@@ -55,7 +55,7 @@ export class RequestLimiter {
     let b = this.buckets.get(conn);
     if (!b) {
       const l = this.config.limits;
-      const now = this.clock.now();
+      const now = this.clock.monotonic();
       b = { messages: new TokenBucket(l.messagesPerSecond, l.messageBurst, now), roomOps: new TokenBucket(l.roomOpsPerSecond, l.roomOpBurst, now) };
       this.buckets.set(conn, b);
     }

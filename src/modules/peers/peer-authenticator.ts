@@ -26,7 +26,7 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator {
     this.verifier = config.peerSecret
       ? new PeerCallVerifier({ secret: config.peerSecret, nodeId: config.nodeId, peers: this.peerIds, now: () => clock.now() })
       : null;
-    this.refusals = new BurstWarning(this.logger, () => clock.now());
+    this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
   }
 
   get signed(): boolean {

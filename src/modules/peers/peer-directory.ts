@@ -61,7 +61,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly clock: Clock,
   ) {
-    this.quorumWaits = new QuorumWaits(() => clock.now());
+    this.quorumWaits = new QuorumWaits(() => clock.monotonic());
     for (const { nodeId, url } of config.peers) {
       const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
       const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
@@ -76,7 +76,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
       // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
       const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), calls: new AbortController(), outbox: undefined as unknown as PeerOutbox };
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), calls: new AbortController(), outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.sendReplication(peer, batch),
         () => health.isFailed,
@@ -84,7 +84,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
           if (!peer.needsSync) this.logger.warn(`Replication to ${nodeId} dropped; it will catch up when it answers`);
           peer.needsSync = true;
         },
-        { maxBatchBytes: PEER_BATCH_BYTES, now: () => clock.now(), ...loggedFailures(this.logger, nodeId) },
+        { maxBatchBytes: PEER_BATCH_BYTES, now: () => clock.monotonic(), ...loggedFailures(this.logger, nodeId) },
       );
       this.peers.set(nodeId, peer);
     }
@@ -131,7 +131,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   /** Marks peers silent for longer than `timeoutMs` as suspected (and tells listeners, once). */
   checkSilence(timeoutMs: number): void {
     for (const peer of this.peers.values()) {
-      const silentMs = peer.suspicion.silentFor(this.clock.now(), timeoutMs);
+      const silentMs = peer.suspicion.silentFor(this.clock.monotonic(), timeoutMs);
       if (silentMs === null) continue;
       peer.calls.abort();
       peer.calls = new AbortController();
@@ -141,7 +141,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   }
 
   private answered(peer: Peer): void {
-    if (!peer.suspicion.answered(this.clock.now())) return;
+    if (!peer.suspicion.answered(this.clock.monotonic())) return;
     this.logger.log(`Peer ${peer.nodeId} answers again`);
     this.emit((l) => l.onPeerAnswering?.(peer.nodeId));
   }
@@ -184,8 +184,8 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   private timed<T>(nodeId: string, method: string, call: Promise<T>): Promise<T> {
     const observe = this.callObserver;
     if (!observe) return call;
-    const started = performance.now(); // a duration, not wall time: outside Clock on purpose
-    const done = () => observe(nodeId, method, (performance.now() - started) / 1000);
+    const started = this.clock.monotonic();
+    const done = () => observe(nodeId, method, (this.clock.monotonic() - started) / 1000);
     call.then(done, done);
     return call;
   }
@@ -236,7 +236,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
    * `quorumTimeoutMs`. Alone, this node is its own majority.
    */
   replicate(event: ReplicationEvent): Promise<void> {
-    const quorum = this.quorumWaits.track(new QuorumAck(this.majority - 1, this.peers.size, this.clock.now() + this.config.quorumTimeoutMs));
+    const quorum = this.quorumWaits.track(new QuorumAck(this.majority - 1, this.peers.size, this.clock.monotonic() + this.config.quorumTimeoutMs));
     if (this.peers.size === 0) return quorum.promise;
     const json = JSON.stringify(event);
     const encoded: EncodedEvent = { event, json, bytes: xmlTextBytes(json), quorum, roomId: roomOfEvent(event) };

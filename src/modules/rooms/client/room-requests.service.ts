@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
@@ -46,6 +47,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     private readonly errors: ClientErrorFrames,
     private readonly staleMembers: StaleMemberCleanupService,
     private readonly hostChanges: HostChanges,
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -119,7 +121,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
-    const received = performance.now();
+    const received = this.clock.monotonic();
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     const target = this.hosts.for(room);
@@ -194,8 +196,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
       ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
       ...(sent.duplicate ? { duplicate: true } : {}),
     });
-    // performance.now() is a monotonic duration source, not wall time, so it stays outside Clock
-    this.metrics.messageAcknowledged((performance.now() - received) / 1000);
+    this.metrics.messageAcknowledged((this.clock.monotonic() - received) / 1000);
   }
 
   /** Resolves when the connection's forwarded sends have been answered (used before leaving). */

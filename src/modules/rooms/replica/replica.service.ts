@@ -48,7 +48,7 @@ export class ReplicaService implements OnModuleDestroy {
     private readonly reconciler: LogReconciler,
     private readonly changes: HostChanges,
   ) {
-    this.refusals = new BurstWarning(this.logger, () => clock.now());
+    this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
   }
 
   onModuleDestroy(): void {
@@ -176,7 +176,7 @@ export class ReplicaService implements OnModuleDestroy {
 
   private delivered(message: MessageRecord): void {
     this.clients.deliverMessage(toChatMessage(message));
-    this.waiters.reached(message.roomId, message.sequenceNumber, this.clock.now());
+    this.waiters.reached(message.roomId, message.sequenceNumber, this.clock.monotonic());
     this.reconciler.advanceLogEpoch(message.roomId);
   }
 
@@ -211,7 +211,7 @@ export class ReplicaService implements OnModuleDestroy {
     const room = this.store.getRoom(roomId);
     if (!room || room.lastSequence >= sequence) return;
     this.sweeper ??= setInterval(() => this.fetchStalled(), ARRIVAL_GRACE_MS / 3);
-    if (!(await this.waiters.wait(roomId, sequence, this.clock.now()))) {
+    if (!(await this.waiters.wait(roomId, sequence, this.clock.monotonic()))) {
       throw new Error(`messages up to ${sequence} of room ${roomId} could not be fetched from ${room.hostNode}`);
     }
   }
@@ -222,7 +222,7 @@ export class ReplicaService implements OnModuleDestroy {
       this.sweeper = undefined;
       return;
     }
-    for (const { roomId, upTo } of this.waiters.stalled(this.clock.now(), ARRIVAL_GRACE_MS)) {
+    for (const { roomId, upTo } of this.waiters.stalled(this.clock.monotonic(), ARRIVAL_GRACE_MS)) {
       const room = this.store.getRoom(roomId);
       if (!room) {
         this.waiters.release(roomId);
@@ -230,7 +230,7 @@ export class ReplicaService implements OnModuleDestroy {
       }
       if (this.gapFetches.has(roomId)) continue;
       const fetch = this.fetchMissing(roomId, room.hostNode, upTo)
-        .then(() => this.waiters.reached(roomId, this.store.getRoom(roomId)?.lastSequence ?? 0, this.clock.now()))
+        .then(() => this.waiters.reached(roomId, this.store.getRoom(roomId)?.lastSequence ?? 0, this.clock.monotonic()))
         .catch((e: Error) => {
           this.logger.warn(`Fetching room ${roomId} from ${room.hostNode} failed: ${e.message}`);
           this.waiters.release(roomId);
