@@ -1,7 +1,8 @@
 // Wire shapes of the client WebSocket protocol (docs/protocol.md, reference-protocol.md §1).
 // The payload types are the server's own (src/common/protocol/client-wire.ts), so the two cannot drift.
-// Type-only imports: nothing from the server ends up in the bundle.
+// Type-only imports, except the name rules: the page refuses and normalises names exactly as the node does.
 import type { RoomSummary, ServerEventMap } from '../../src/common/protocol/client-wire';
+export { nameProblem, normalizeName } from '../../src/common/protocol/chat-names';
 
 export type { ChatMessage, MemberEvent, RoomSummary } from '../../src/common/protocol/client-wire';
 export type JoinRoomSuccess = ServerEventMap['join_room_success'];
