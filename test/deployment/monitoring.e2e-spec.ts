@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/common/config/load-config';
+import { DiskSpace } from '../../src/common/disk/disk-space';
 import { ChatMetrics } from '../../src/common/metrics/chat-metrics';
 import type { ChatStore } from '../../src/common/store/chat-store';
 import type { ClientRegistry } from '../../src/modules/members/client-registry';
@@ -26,7 +27,7 @@ const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ pa
 async function exposedNames(): Promise<Set<string>> {
   const metrics = new ChatMetrics();
   const peers = { allHealth: () => [], replicationBacklog: () => [], observeCalls: () => undefined };
-  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { sequencedMessages: 0 } as RoomEventPublisher, metrics);
+  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { sequencedMessages: 0 } as RoomEventPublisher, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
   return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
 }
 

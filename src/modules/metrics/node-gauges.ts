@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { DiskSpace, type DiskUsage } from '../../common/disk/disk-space';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
@@ -29,6 +30,7 @@ export class NodeGauges {
     private readonly peers: PeerDirectory,
     private readonly events: RoomEventPublisher,
     metrics: ChatMetrics,
+    private readonly disk: DiskSpace,
   ) {
     const registers = [metrics.registry];
     const self = this;
@@ -89,6 +91,22 @@ export class NodeGauges {
       },
     });
     new Gauge({
+      name: 'chat_disk_free_bytes',
+      help: 'Bytes the node may still write on the file system that holds DATA_DIR (alert well before 0: writes then fail)',
+      registers,
+      collect() {
+        this.set(self.diskUsage()?.freeBytes ?? Number.NaN); // NaN, not 0 or a stale value, when it cannot be read
+      },
+    });
+    new Gauge({
+      name: 'chat_disk_size_bytes',
+      help: 'Size of the file system that holds DATA_DIR',
+      registers,
+      collect() {
+        this.set(self.diskUsage()?.totalBytes ?? Number.NaN);
+      },
+    });
+    new Gauge({
       name: 'chat_replication_oldest_pending_seconds',
       help: 'Age of the oldest replication event still queued for the peer (0 when none is)',
       labelNames: ['peer'],
@@ -97,6 +115,15 @@ export class NodeGauges {
         for (const b of self.peers.replicationBacklog()) this.set({ peer: b.peer }, (b.oldestPendingMs ?? 0) / 1000);
       },
     });
+  }
+
+  /** Free space where DATA_DIR is, or null when it cannot be read (the gauges then say NaN). */
+  diskUsage(): DiskUsage | null {
+    try {
+      return this.disk.read();
+    } catch {
+      return null;
+    }
   }
 
   counters(): Pick<NodeSnapshot, 'messagesTotal' | 'deliveriesTotal'> {
