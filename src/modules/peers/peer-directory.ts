@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
+import { PEER_BATCH_BYTES, type XmlRpcClient, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../common/xmlrpc';
+import { peerClients } from './peer-clients';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import { loggedFailures, PeerOutbox, type EncodedEvent, type OutboxBacklog } from './peer-outbox';
@@ -63,8 +64,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   ) {
     this.quorumWaits = new QuorumWaits(() => clock.monotonic());
     for (const { nodeId, url } of config.peers) {
-      const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
-      const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
+      const { client, heartbeats, probes } = peerClients(config, nodeId, url, clock);
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
       const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
         (items) =>
@@ -73,9 +73,6 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
             : this.forwardBatch(peer, items),
         { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
-      // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
-      const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
       const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, needsSync: false, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), calls: new AbortController(), outbox: undefined as unknown as PeerOutbox };
       peer.outbox = new PeerOutbox(
         (batch) => this.sendReplication(peer, batch),
