@@ -55,6 +55,8 @@ export interface XmlRpcCallAuthenticator<A extends CallAdmission = CallAdmission
 /** Slow senders: a request's headers must arrive within this, the whole request within REQUEST_TIMEOUT_MS. */
 export const HEADERS_TIMEOUT_MS = 5_000;
 export const REQUEST_TIMEOUT_MS = 15_000;
+/** A call refused on its headers whose body is no larger is read (and dropped) before the connection closes. */
+const DRAIN_UNREAD_BYTES = 64 * 1024;
 /** A TLS handshake that has not finished by then is dropped. */
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 
@@ -156,9 +158,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     try {
       if (this.authenticator) admission = this.authenticator.admit(req.headers);
     } catch (err) {
-      // refused on its headers alone: the body is never read into memory, only discarded
-      req.resume();
-      return this.reply(res, 200, encodeFault(toFault(err).code, toFault(err).faultString), { Connection: 'close' }, req.headers);
+      return this.refuseUnread(req, res, toFault(err), err instanceof RefusedCallFault && err.drainBody);
     }
     let body: Buffer;
     try {
@@ -185,6 +185,19 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
       if (fault.code === XmlRpcFaultCode.ApplicationError) this.logger.warn?.(`XML-RPC ${method} failed: ${fault.faultString}`);
       this.reply(res, 200, encodeFault(fault.code, fault.faultString), {}, req.headers);
     }
+  }
+
+  /**
+   * A call refused on its headers alone: its body is never kept. A small one (or one from a peer
+   * that will sign again) is read and dropped so the caller surely gets the fault; a large one is
+   * cut once the fault is out, instead of spending the time to read it.
+   */
+  private refuseUnread(req: IncomingMessage, res: ServerResponse, fault: XmlRpcFault, drain: boolean): void {
+    const socket = req.socket;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    req.resume();
+    this.reply(res, 200, encodeFault(fault.code, fault.faultString), { Connection: 'close' }, req.headers);
+    if (!drain && !(declared <= DRAIN_UNREAD_BYTES)) res.once('finish', () => socket.destroy());
   }
 
   /** One WARNING per minute at most: a flood must not turn into a flood of log lines. */
@@ -253,6 +266,13 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     const signature = request && this.authenticator ? this.authenticator.replyHeaders(request, body) : {};
     res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': body.length, ...headers, ...signature });
     res.end(body);
+  }
+}
+
+/** A refusal of a call from its headers; `drainBody`: the caller is a peer that will try again, let it read the fault. */
+export class RefusedCallFault extends XmlRpcFault {
+  constructor(code: number, faultString: string, readonly drainBody: boolean) {
+    super(code, faultString);
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PeerAuthError, PeerCallVerifier, XMLRPC_MAX_BODY_BYTES, XmlRpcFault, XmlRpcFaultCode, type CallAdmission, type SignedCall, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
+import { PeerAuthError, PeerCallVerifier, RefusedCallFault, XMLRPC_MAX_BODY_BYTES, XmlRpcFault, XmlRpcFaultCode, type CallAdmission, type SignedCall, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
 import { BurstWarning } from '../../common/logging/burst-warning';
 import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from '../../common/protocol/peer-wire';
 import { BOOT_ID } from './boot-id';
@@ -61,7 +61,8 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission>
       if (!(e instanceof PeerAuthError)) throw e;
       // a probe that signs its heartbeat but, say, does not know this run yet still gets its answer
       if (OPEN_METHODS.has(String(headers['x-chat-method']))) return { maxBodyBytes: OPEN_CALL_MAX_BYTES, proven: false, call: null };
-      throw this.refuse(String(headers['x-chat-method'] ?? '?'), e.message, !e.staleBoot); // a peer signing for our previous run is expected once after a restart
+      // a peer signing for this node's previous run is expected once after a restart: not logged, and it gets to read the answer
+      throw this.refuse(String(headers['x-chat-method'] ?? '?'), e.message, e.staleBoot);
     }
   }
 
@@ -97,11 +98,12 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission>
     return this.verifier?.signReply(requestHeaders, reply) ?? {};
   }
 
-  private refuse(method: string, why: string, log = true): XmlRpcFault {
-    if (log) this.refusals.note(`Refused unauthenticated XML-RPC call ${method.slice(0, 64)}: ${why}`);
-    return new XmlRpcFault(
+  private refuse(method: string, why: string, expected = false): XmlRpcFault {
+    if (!expected) this.refusals.note(`Refused unauthenticated XML-RPC call ${method.slice(0, 64)}: ${why}`);
+    return new RefusedCallFault(
       XmlRpcFaultCode.PeerAuthRequired,
       `peer authentication required: ${why}. Peers must sign calls with the cluster's PEER_SECRET (X-Chat-* headers, see docs/protocol.md); only heartbeat() is open.`,
+      expected,
     );
   }
 }
