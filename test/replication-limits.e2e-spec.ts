@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { decodeMethodCall, encodeFault, encodeMethodResponse, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
+import { decodeMethodCall, encodeFault, encodeMethodResponse, PeerCallVerifier, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
 import type { PeerResult } from '../src/common/protocol/peer-wire';
 import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
@@ -81,7 +81,9 @@ describe('Replication that cannot jam', () => {
         await eventually(async () => {
           const h = (await (await fetch(`${cluster.node(2).httpUrl}/health`)).json()) as { details: { store: { rooms: number } } };
           return h.details.store.rooms === 5000;
-        }, 60000, 500);
+        }, 60000, 500).catch((e: Error) => {
+          throw new Error(`${e.message}\n--- node2\n${cluster.node(2).output.slice(-4000)}`);
+        });
         // the host answered in pages, each well under what a peer accepts
         const rpc = peerClient(cluster.node(1), cluster.peerSecret!, 'node2');
         try {
@@ -125,7 +127,9 @@ describe('Replication that cannot jam', () => {
           else if (call.method === 'get_room_states') body = encodeMethodResponse({ rooms: [], deleted: [], next_cursor: null });
           else if (call.method === 'get_hosted_rooms') body = encodeMethodResponse([]);
           else body = encodeMethodResponse(true);
-          res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+          // replies are signed, as a node of this version signs them (its callers refuse unsigned ones)
+          const signer = new PeerCallVerifier({ secret: cluster.peerSecret!, nodeId: 'node9', bootId: 'fake-boot', peers: [] });
+          res.writeHead(200, { 'content-type': 'text/xml', ...signer.signReply(req.headers, Buffer.from(body)) }).end(body);
         });
       });
       await new Promise<void>((resolve) => fake.listen(port, '127.0.0.1', resolve));

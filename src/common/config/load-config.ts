@@ -139,9 +139,17 @@ export const DEFAULT_LIMITS: ClientLimits = {
   messageBurst: 500,
   roomOpsPerSecond: 5,
   roomOpBurst: 30,
+  requestsPerSecond: 10,
+  requestBurst: 100,
+  ipMessagesPerSecond: 200,
+  ipMessageBurst: 5000,
+  ipRoomOpsPerSecond: 50,
+  ipRoomOpBurst: 300,
   connectionsPerIp: 1000,
   roomsPerConnection: 200,
   roomsPerNode: 10000,
+  roomsPerIp: 500,
+  roomsPerUser: 100,
 };
 
 function loadLimits(read: (name: string, fallback: string) => string): Pick<NodeConfig, 'wsMaxBufferedBytes' | 'historyReplayLimit' | 'limits'> {
@@ -162,9 +170,17 @@ function loadLimits(read: (name: string, fallback: string) => string): Pick<Node
     messageBurst: number('RATE_LIMIT_MESSAGE_BURST', d.messageBurst, true),
     roomOpsPerSecond: number('RATE_LIMIT_ROOM_OPS_PER_SECOND', d.roomOpsPerSecond, false),
     roomOpBurst: number('RATE_LIMIT_ROOM_OP_BURST', d.roomOpBurst, true),
+    requestsPerSecond: number('RATE_LIMIT_REQUESTS_PER_SECOND', d.requestsPerSecond, false),
+    requestBurst: number('RATE_LIMIT_REQUEST_BURST', d.requestBurst, true),
+    ipMessagesPerSecond: number('RATE_LIMIT_IP_MESSAGES_PER_SECOND', d.ipMessagesPerSecond, false),
+    ipMessageBurst: number('RATE_LIMIT_IP_MESSAGE_BURST', d.ipMessageBurst, true),
+    ipRoomOpsPerSecond: number('RATE_LIMIT_IP_ROOM_OPS_PER_SECOND', d.ipRoomOpsPerSecond, false),
+    ipRoomOpBurst: number('RATE_LIMIT_IP_ROOM_OP_BURST', d.ipRoomOpBurst, true),
     connectionsPerIp: number('MAX_CONNECTIONS_PER_IP', d.connectionsPerIp, true),
     roomsPerConnection: number('MAX_ROOMS_PER_CONNECTION', d.roomsPerConnection, true),
     roomsPerNode: number('MAX_ROOMS_PER_NODE', d.roomsPerNode, true),
+    roomsPerIp: number('MAX_ROOMS_PER_IP', d.roomsPerIp, true),
+    roomsPerUser: number('MAX_ROOMS_PER_USER', d.roomsPerUser, true),
   };
   const off = Object.fromEntries(Object.keys(limits).map((k) => [k, 0])) as unknown as ClientLimits;
   return {

@@ -81,9 +81,21 @@ export interface ClientLimits {
   messageBurst: number;
   roomOpsPerSecond: number;
   roomOpBurst: number;
+  /** Per connection: get_history, discover_rooms, leave_room and delete_room together. */
+  requestsPerSecond: number;
+  requestBurst: number;
+  /** Per client address, over all its connections: send_message, and create_room + join_room. */
+  ipMessagesPerSecond: number;
+  ipMessageBurst: number;
+  ipRoomOpsPerSecond: number;
+  ipRoomOpBurst: number;
   connectionsPerIp: number;
   roomsPerConnection: number;
   roomsPerNode: number;
+  /** Rooms created through this node from one address that still exist. */
+  roomsPerIp: number;
+  /** Token mode: rooms in the cluster created by one user that still exist. */
+  roomsPerUser: number;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

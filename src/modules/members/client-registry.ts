@@ -48,10 +48,11 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     return this.connections.size;
   }
 
-  /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start. */
-  connect(socket: WebSocket, username: string | null = null): ClientConnection {
+  /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start; `address`: the client's IP. */
+  connect(socket: WebSocket, username: string | null = null, address = 'unknown'): ClientConnection {
     const conn = new ClientConnection(randomUUID(), socket, this.clock.monotonic(), this.backpressure);
     conn.username = username;
+    conn.address = address;
     socket.on('pong', () => {
       if (conn.answeredPing) return; // an unsolicited pong is not a sign of life (a script could keep a dead member alive)
       conn.answeredPing = true;

@@ -81,6 +81,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
   }
 
   async discoverRooms(conn: ClientConnection): Promise<void> {
+    this.limits.admitRequest(conn);
     const own = this.host.hostedRooms();
     const peers = await this.locator.discoverPeers();
     const rooms = [...own, ...peers.rooms];
@@ -97,7 +98,9 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     this.limits.admitRoomOp(conn);
     await this.assertIdentity(conn, req.creator_id);
     this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
+    this.limits.admitRoomCreation(conn, req.creator_id);
     const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    this.limits.roomCreated(conn, room.roomId);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 
@@ -205,6 +208,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
   }
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
@@ -215,6 +219,7 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
   }
 
   async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     await this.assertIdentity(conn, req.username);
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
@@ -226,7 +231,8 @@ export class RoomRequestsService implements InactiveMemberListener, HostChangeLi
     conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
   }
 
-  getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+  async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     return this.history.getHistory(conn, req);
   }
 
