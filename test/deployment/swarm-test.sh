@@ -162,8 +162,7 @@ single_host_test() {
     echo "HEALTH_CHECK_START_PERIOD=30s"
     echo "HEALTH_CHECK_TIMEOUT=6s"
     echo "HEARTBEAT_INTERVAL=3"
-    # the single-host file takes the cluster secret itself (no Docker secrets without Swarm)
-    echo "PEER_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    # PEER_SECRET stays empty: the file's peer-secret service makes a random one, as npm start does
   } >"$WORK/single.env"
   single_compose up -d >"$WORK/single-up.log" 2>&1 || {
     cat "$WORK/single-up.log" >&2
@@ -184,6 +183,9 @@ single_host_test() {
     return 1
   }
   log "  ok: single-host chat node1 <-> node3 ${out}"
+  check "single-host nodes sign their calls with the generated secret (no 'PEER_SECRET is not set' WARNING)" bash -c \
+    "$(declare -f single_compose); ! single_compose logs node1 node2 node3 2>/dev/null | grep -q 'PEER_SECRET is not set' && single_compose logs peer-secret 2>/dev/null | grep -q 'peer secret: generated'" &&
+    check "single-host XML-RPC ports are published on 127.0.0.1 only ($(single_compose port node1 9090))" bash -c "$(declare -f single_compose); single_compose port node1 9090 | grep -q '^127\.0\.0\.1:'" || return 1
   check "seed heartbeat probe (Python xmlrpc.client) on single-host node1" bash -c "$(declare -f heartbeat_py); heartbeat_py ${r1} | grep -q \"'status': 'ok'\"" &&
     check "curl -I on node1's client port answers 200" bash -c "curl -sSI --max-time 5 http://127.0.0.1:${p1}/ | head -1 | grep -q ' 200'" || return 1
   # SIGTERM (docker stop): connected clients are told, the node exits by itself with code 0
@@ -263,7 +265,9 @@ placement_checks() {
   check "node2 mounts the Docker secret chat_peer_secret as /run/secrets/chat_peer_secret" bash -c \
     "DOCKER_HOST=unix://$(machine_sock m1) docker service inspect ${STACK}_node2 --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}:{{.File.Name}} {{end}}' | grep -q 'chat_peer_secret:chat_peer_secret'" || return 1
   check "overlay chat-overlay is attachable with subnet 10.10.0.0/16" bash -c \
-    "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{.Attachable}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' | grep -qx 'true 10.10.0.0/16'" || return 1
+    "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{.Attachable}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' | grep -qx 'true 10.10.0.0/16'" &&
+    check "overlay chat-overlay is encrypted (IPsec between the machines)" bash -c \
+      "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{json .Options}}' | grep -q '\"encrypted\"'" || return 1
   check "data and log volumes are named volumes on each machine" bash -c \
     "DOCKER_HOST=unix://$(machine_sock m3) docker volume ls --format '{{.Name}}' | grep -qx ${STACK}_node3-data && DOCKER_HOST=unix://$(machine_sock m3) docker volume ls --format '{{.Name}}' | grep -qx ${STACK}_node3-logs"
 }
