@@ -1,4 +1,4 @@
-import * as http from 'node:http';
+import * as net from 'node:net';
 import { ClientTokens } from '../src/common/auth/client-tokens';
 import { TestCluster } from './support/cluster';
 import { TestClient, type Frame } from './support/test-client';
@@ -108,27 +108,34 @@ describe('token mode: the per-address connection cap holds while tokens are chec
     await cluster?.stop();
   });
 
-  /** One WebSocket upgrade, answered 101 (kept open) or refused with an HTTP status. */
-  const upgrade = (token: string, sockets: import('node:net').Socket[]): Promise<number> =>
-    new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port: cluster.node(1).spec.wsPort, path: `/?token=${token}`, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
-      req.on('upgrade', (_res, socket) => {
-        sockets.push(socket);
-        resolve(101);
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', () => resolve(0));
-      req.end();
-    });
+  /**
+   * WebSocket upgrades on connections opened beforehand and sent all at once, so they reach the
+   * node together, while the first tokens are still being checked. Resolves with each status.
+   */
+  const upgradesAtOnce = async (token: string, count: number, sockets: net.Socket[]): Promise<number[]> => {
+    const conns = await Promise.all(
+      Array.from({ length: count }, () => new Promise<net.Socket>((resolve) => {
+        const s = net.connect(cluster.node(1).spec.wsPort, '127.0.0.1', () => resolve(s));
+        s.on('error', () => undefined);
+      })),
+    );
+    sockets.push(...conns);
+    const request = `GET /?token=${token} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    const statuses = conns.map(
+      (s) => new Promise<number>((resolve) => {
+        s.once('data', (d) => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(d.toString())?.[1] ?? 0)));
+        s.once('close', () => resolve(0));
+      }),
+    );
+    for (const s of conns) s.write(request);
+    return Promise.all(statuses);
+  };
 
   it('counts an upgrade against MAX_CONNECTIONS_PER_IP before its token is verified: 30 at once, 5 get in', async () => {
     const token = await new ClientTokens(secret).mint('alice', '1h');
-    const sockets: import('node:net').Socket[] = [];
-    const statuses = await Promise.all(Array.from({ length: 30 }, () => upgrade(token, sockets)));
+    const sockets: net.Socket[] = [];
     try {
+      const statuses = await upgradesAtOnce(token, 30, sockets);
       expect(statuses.filter((s) => s === 101)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(25);
     } finally {
@@ -136,8 +143,8 @@ describe('token mode: the per-address connection cap holds while tokens are chec
     }
     // and the count goes back down: once they are closed, new ones get in
     await new Promise((r) => setTimeout(r, 300));
-    const again: import('node:net').Socket[] = [];
-    expect(await upgrade(token, again)).toBe(101);
+    const again: net.Socket[] = [];
+    expect(await upgradesAtOnce(token, 1, again)).toEqual([101]);
     for (const s of again) s.destroy();
   });
 });

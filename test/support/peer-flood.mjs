@@ -1,16 +1,20 @@
 // An unauthenticated flood of one node's XML-RPC port, run as its own process so the test's
 // event loop stays free to measure: `node peer-flood.mjs '{"host":..,"port":..,"seconds":..}'`.
-// Holds many idle and slow (slowloris) connections, and keeps posting 1 MiB bodies, unsigned and
-// with well-formed but wrong signature headers naming a real peer. Prints one JSON line of counts.
+// Holds many idle and slow (slowloris) connections, and keeps posting 1 MiB well-formed calls,
+// unsigned and with well-formed but wrong signature headers naming a real peer. Prints one JSON
+// line of counts.
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 
-const o = { idle: 2000, slow: 300, bigUnsigned: 24, bigSigned: 24, peerId: 'node2', ...JSON.parse(process.argv[2]) };
+const o = { idle: 2000, slow: 300, bigUnsigned: 64, bigSigned: 64, peerId: 'node2', ...JSON.parse(process.argv[2]) };
 const until = Date.now() + o.seconds * 1000;
 const counts = { idleOpened: 0, idleDropped: 0, slowOpened: 0, posts: 0, answered: 0, errors: 0 };
 const sockets = new Set();
 const MIB = 1024 * 1024;
-const body = Buffer.alloc(MIB, 'x');
+// a well-formed call with one 1 MiB string: a node that parses before it authenticates does all that work
+const head = '<?xml version="1.0"?><methodCall><methodName>replicate_events_json</methodName><params><param><value><string>node2</string></value></param><param><value><string>';
+const tail = '</string></value></param></params></methodCall>';
+const body = Buffer.concat([Buffer.from(head), Buffer.alloc(MIB - head.length - tail.length, 'x'), Buffer.from(tail)]);
 
 function open(onOpen) {
   const s = net.connect(o.port, o.host);
