@@ -107,6 +107,7 @@ describe('Replication that cannot jam', () => {
   });
 
   describe('a peer that keeps refusing replication', () => {
+    const FAKE_PEER_SECRET = 'the-cluster-secret-of-this-test-0123';
     let cluster: TestCluster;
     let fake: Server;
     let refusing = true;
@@ -128,12 +129,13 @@ describe('Replication that cannot jam', () => {
           else if (call.method === 'get_hosted_rooms') body = encodeMethodResponse([]);
           else body = encodeMethodResponse(true);
           // replies are signed, as a node of this version signs them (its callers refuse unsigned ones)
-          const signer = new PeerCallVerifier({ secret: cluster.peerSecret!, nodeId: 'node9', bootId: 'fake-boot', peers: [] });
+          const signer = new PeerCallVerifier({ secret: FAKE_PEER_SECRET, nodeId: 'node9', bootId: 'fake-boot', peers: [] });
           res.writeHead(200, { 'content-type': 'text/xml', ...signer.signReply(req.headers, Buffer.from(body)) }).end(body);
         });
       });
       await new Promise<void>((resolve) => fake.listen(port, '127.0.0.1', resolve));
-      cluster = await TestCluster.start(2, { RATE_LIMITS: 'off' }, [], `node9:http://127.0.0.1:${port}`);
+      // the cluster's secret is chosen here: the fake answers (and signs) heartbeats while the nodes start
+      cluster = await TestCluster.start(2, { RATE_LIMITS: 'off', PEER_SECRET: FAKE_PEER_SECRET }, [], `node9:http://127.0.0.1:${port}`);
       await meshHealthy(cluster.nodes);
     });
     afterAll(async () => {
