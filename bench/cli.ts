@@ -39,6 +39,7 @@ Comparison and diagnosis:
       --raw              run only against the raw ws server
       --profile          CPU-profile every chat node during the send phase (via --inspect), summarise
       --node-env K=V     a setting for every node of the local cluster (repeatable), e.g. PEER_SECRET=
+      --peer-tls         the local cluster's nodes talk TLS to each other (a CA and certificates made with openssl)
                          (unsigned peer calls) or RATE_LIMITS=on, to measure what it costs
       --repeat N         run each target N times, alternating, and report the median run
       --drain-ms MS      stop waiting for deliveries after MS without progress (default 3000)
@@ -61,6 +62,7 @@ interface Options {
   contentSize: number;
   output?: string;
   nodeEnv: Record<string, string>;
+  peerTls: boolean;
   verbose: boolean;
   repeat: number;
 }
@@ -88,6 +90,7 @@ function parseOptions(argv: string[]): Options {
       raw: { type: 'boolean' },
       profile: { type: 'boolean' },
       'node-env': { type: 'string', multiple: true },
+      'peer-tls': { type: 'boolean' },
       'drain-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean', short: 'v' },
@@ -132,6 +135,7 @@ function parseOptions(argv: string[]): Options {
   }
   return {
     nodeEnv,
+    peerTls: !!values['peer-tls'],
     urls,
     overrides,
     scenarios,
@@ -163,7 +167,7 @@ async function startTarget(kind: 'chat' | 'raw', sc: Scenario, opts: Options, in
       stop: async () => {},
     };
   }
-  return startChatCluster({ nodes: sc.nodes, inspect, env: opts.nodeEnv });
+  return startChatCluster({ nodes: sc.nodes, inspect, env: opts.nodeEnv, peerTls: opts.peerTls });
 }
 
 function phaseConfig(sc: Scenario, opts: Options, overrides: Partial<PhaseConfig> = {}): PhaseConfig {

@@ -1,7 +1,7 @@
 // Starts and stops the processes under test on loopback: a local chat cluster or the raw server.
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,6 +66,23 @@ export interface StartOptions {
   inspect?: boolean; // start with --inspect on a free loopback port (heap figures, CPU profiles)
   /** Extra node settings; PEER_SECRET defaults to a random one (peer calls signed), '' turns signing off. */
   env?: Record<string, string>;
+  /** Peers talk TLS: a CA and one certificate per node (for 127.0.0.1) made with openssl, https PEER_NODES. */
+  peerTls?: boolean;
+}
+
+/** A CA and one certificate per node id for 127.0.0.1, made by openssl in `dir` (the operators' steps, OPERATIONS.md). */
+function makePeerCertificates(dir: string, ids: string[]): Record<string, Record<string, string>> {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=bench CA');
+  const env: Record<string, Record<string, string>> = {};
+  for (const id of ids) {
+    openssl('req', ...ec, '-keyout', `${id}.key`, '-out', `${id}.csr`, '-subj', `/CN=${id}`);
+    writeFileSync(join(dir, `${id}.ext`), 'subjectAltName=IP:127.0.0.1\n');
+    openssl('x509', '-req', '-in', `${id}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${id}.crt`, '-days', '2', '-extfile', `${id}.ext`);
+    env[id] = { PEER_TLS_CERT_FILE: join(dir, `${id}.crt`), PEER_TLS_KEY_FILE: join(dir, `${id}.key`), PEER_TLS_CA_FILE: join(dir, 'ca.crt') };
+  }
+  return env;
 }
 
 /** Starts `nodes` chat nodes (`node dist/main.js`), full mesh, each with its own data dir. */
@@ -78,12 +95,14 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
   for (let i = 1; i <= opts.nodes; i++) {
     specs.push({ id: `node${i}`, ws: await freePort(), rpc: await freePort(), inspect: opts.inspect ? await freePort() : undefined });
   }
+  const tls = opts.peerTls ? makePeerCertificates(dir, specs.map((s) => s.id)) : null;
+  const scheme = tls ? 'https' : 'http';
   const children: ChildProcess[] = [];
   const nodes: TargetNode[] = [];
   try {
     await Promise.all(
       specs.map(async (spec) => {
-        const peers = specs.filter((s) => s !== spec).map((s) => `${s.id}:http://127.0.0.1:${s.rpc}`).join(',');
+        const peers = specs.filter((s) => s !== spec).map((s) => `${s.id}:${scheme}://127.0.0.1:${s.rpc}`).join(',');
         const logFile = join(dir, `${spec.id}.out`);
         const out = openSync(logFile, 'a');
         const args = [...(spec.inspect ? [`--inspect=127.0.0.1:${spec.inspect}`] : []), entry];
@@ -97,13 +116,14 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
             WEBSOCKET_PORT: String(spec.ws),
             XMLRPC_HOST: '127.0.0.1',
             XMLRPC_PORT: String(spec.rpc),
-            XMLRPC_ADDRESS: `http://127.0.0.1:${spec.rpc}`,
+            XMLRPC_ADDRESS: `${scheme}://127.0.0.1:${spec.rpc}`,
             PEER_NODES: peers,
             DATA_DIR: join(dir, spec.id, 'data'),
             LOG_DIR: join(dir, spec.id, 'logs'),
             LOG_LEVEL: 'WARNING',
             PEER_SECRET: peerSecret,
             RATE_LIMITS: 'off', // the reference scenarios send up to 100 msg/s per client, over the per-connection defaults
+            ...(tls ? tls[spec.id] : {}),
             ...opts.env,
           },
         });

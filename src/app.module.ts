@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClockModule } from './common/clock/clock.module';
 import { ConfigModule } from './common/config/config.module';
+import { DiskModule } from './common/disk/disk-space';
 import type { NodeConfig } from './common/config/node-config';
 import type { ChatStore } from './common/store/chat-store';
 import { StoreModule } from './common/store/store.module';
@@ -22,6 +23,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         StoreModule.forRoot(store),
         ClockModule,
+        DiskModule,
         MetricsCoreModule,
         ScheduleModule.forRoot(),
         PeersModule,

@@ -6,10 +6,15 @@
  *   node dist/healthcheck.js http://node2:9090 ... # any node(s) reachable from here, e.g. over the overlay
  *
  * It is a separate tiny program run by the image's HEALTHCHECK every few seconds, so it uses only
- * `node:http` and the app's Nest-free XML-RPC codec (no Nest, no app modules) and, unlike the app,
- * reads process.env itself (XMLRPC_PORT only; the app's validated config lives in src/common/config/).
+ * `node:http(s)` and the app's Nest-free XML-RPC codec (no Nest, no app modules) and, unlike the app,
+ * reads process.env itself (XMLRPC_PORT, and whether PEER_TLS_* is set; the app's validated config
+ * lives in src/common/config/). With TLS the local node is asked over https without checking its
+ * certificate (it is this container's own node, on loopback, where its certificate's names do not
+ * apply); https URLs given as arguments are checked against PEER_TLS_CA(_FILE).
  */
-import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { readMethodResponse } from './common/xmlrpc/xmlrpc-decode';
 import { encodeMethodCall } from './common/xmlrpc/xmlrpc-encode';
 
@@ -48,7 +53,7 @@ export function judgeHeartbeatReply(body: string): HeartbeatResult {
   return { ok: false, detail: `status is not ok: ${JSON.stringify(response.value).slice(0, 300)}` };
 }
 
-export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<HeartbeatResult> {
+export function heartbeat(url: string, timeoutMs = TIMEOUT_MS, tls: Pick<RequestOptions & { ca?: string; rejectUnauthorized?: boolean }, 'ca' | 'rejectUnauthorized'> = {}): Promise<HeartbeatResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (result: HeartbeatResult): void => {
@@ -64,9 +69,11 @@ export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<Heartbea
       done({ ok: false, detail: `not a URL: ${url}` });
       return;
     }
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(
       target,
       {
+        ...(target.protocol === 'https:' ? tls : {}),
         method: 'POST',
         headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(HEARTBEAT_CALL) },
         timeout: timeoutMs,
@@ -100,11 +107,20 @@ export function heartbeat(url: string, timeoutMs = TIMEOUT_MS): Promise<Heartbea
 }
 
 /** `http://host:port` (the PEER_NODES form) gets the `/RPC2` path; an explicit path is kept. */
-export function heartbeatUrl(arg: string | undefined): string {
-  if (!arg) return `http://127.0.0.1:${process.env.XMLRPC_PORT || '9090'}/RPC2`;
-  const url = new URL(arg.includes('://') ? arg : `http://${arg}`);
+export function heartbeatUrl(arg: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  const scheme = tlsOn(env) ? 'https' : 'http';
+  if (!arg) return `${scheme}://127.0.0.1:${env.XMLRPC_PORT || '9090'}/RPC2`;
+  const url = new URL(arg.includes('://') ? arg : `${scheme}://${arg}`);
   if (url.pathname === '/' && !arg.endsWith('/')) url.pathname = '/RPC2';
   return url.toString();
+}
+
+/** PEER_TLS_CERT or its _FILE form set: the node serves XML-RPC over TLS. */
+const tlsOn = (env: Record<string, string | undefined>) => Boolean(env.PEER_TLS_CERT?.trim() || env.PEER_TLS_CERT_FILE?.trim());
+
+function trustedCa(env: Record<string, string | undefined>): string | undefined {
+  if (env.PEER_TLS_CA_FILE?.trim()) return readFileSync(env.PEER_TLS_CA_FILE.trim(), 'utf8');
+  return env.PEER_TLS_CA?.trim().replace(/\\n/g, '\n') || undefined;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -119,7 +135,9 @@ async function main(argv: readonly string[]): Promise<number> {
       failures++;
       continue;
     }
-    const result = await heartbeat(url);
+    // this container's own node: its certificate names it for peers, not for 127.0.0.1
+    const tls = arg === undefined ? { rejectUnauthorized: false } : { ca: trustedCa(process.env) };
+    const result = await heartbeat(url, TIMEOUT_MS, tls);
     if (result.ok) {
       console.log(`${url} ${JSON.stringify(result.detail)}`);
     } else {

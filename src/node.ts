@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppModule } from './app.module';
 import type { NodeConfig } from './common/config/node-config';
+import { certificateNames } from './common/config/peer-tls-settings';
 import { NodeLogger } from './common/logging/node-logger';
 import { ClientErrorFrames } from './common/metrics/client-error-frames';
 import { ChatStore } from './common/store/chat-store';
@@ -41,16 +42,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     app.use(compression()); // the web client is ~45 KB plain, ~14 KB gzipped
     if (fs.existsSync(path.join(PUBLIC_DIR, 'index.html'))) app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', extensions: ['html'] }); // /status serves status.html
     const authenticator = app.get(PeerAuthenticator);
-    app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort, authenticator }) }, { inheritAppConfig: true });
+    const tls = config.peerTls ? { cert: config.peerTls.cert, key: config.peerTls.key } : undefined;
+    app.connectMicroservice({ strategy: new XmlRpcServer({ host: config.xmlrpcHost, port: config.xmlrpcPort, authenticator, tls, maxConnections: config.xmlrpcMaxConnections }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
-    log.log(`XML-RPC server listening on ${config.xmlrpcHost}:${config.xmlrpcPort} (advertised as ${config.xmlrpcAddress})`);
+    log.log(`XML-RPC server listening on ${config.xmlrpcHost}:${config.xmlrpcPort}${tls ? ` (TLS, certificate for ${certificateNames(tls.cert)})` : ''} (advertised as ${config.xmlrpcAddress})`);
     await app.listen(config.websocketPort, config.websocketHost);
     log.log(`WebSocket server listening on ws://${config.websocketHost}:${config.websocketPort} (HTTP /health on the same port)`);
     log.log(`Node ${config.nodeId} started with ${config.peers.length} peer(s): ${config.peers.map((p) => `${p.nodeId}=${p.url}`).join(', ') || 'none'}`);
     if (!config.peerSecret) {
       log.warn('PEER_SECRET is not set: XML-RPC peer calls are not authenticated, so anyone who reaches the XML-RPC port can read and change every room. Set PEER_SECRET or PEER_SECRET_FILE on every node outside a trusted network.');
     } else {
-      log.log('Peer calls are signed with the cluster secret; only heartbeat() answers unsigned calls');
+      log.log('Peer calls and their replies are signed with the cluster secret; only heartbeat() answers unsigned calls');
     }
     log.debug(`Debug logging is on (LOG_LEVEL=${config.logLevel})`);
   } catch (e) {

@@ -16,6 +16,7 @@ const scrape = async (url: string): Promise<Sample[]> => {
 
 /** Three real nodes scraped by a real Prometheus; counters must move by exactly what the test did. */
 describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Prometheus', () => {
+  const OPERATOR_TOKEN = 'operators-only-token-0123';
   let cluster: TestCluster;
   let prometheus: PrometheusProcess;
   let metricsPort: number;
@@ -25,7 +26,7 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
   beforeAll(async () => {
     metricsPort = await freePort();
     // node3 listens on every interface, so /health can also be asked from a non-loopback address
-    const node3 = { METRICS_PORT: String(metricsPort), WEBSOCKET_HOST: '0.0.0.0' };
+    const node3 = { METRICS_PORT: String(metricsPort), WEBSOCKET_HOST: '0.0.0.0', HEALTH_TOKEN: OPERATOR_TOKEN };
     cluster = await TestCluster.start(3, { LOG_LEVEL: 'INFO', LOG_FORMAT: 'json' }, [{}, { LOG_LEVEL: 'DEBUG' }, node3]);
     prometheus = await PrometheusProcess.start([
       { address: `127.0.0.1:${cluster.node(1).spec.wsPort}`, node: 'node1' },
@@ -111,7 +112,7 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
     expect(sampleValue(await scrape(`http://127.0.0.1:${metricsPort}/metrics`), 'chat_connections')).toBeGreaterThanOrEqual(0);
   });
 
-  it('/health shows details only to loopback callers; others get the status alone', async () => {
+  it('/health shows details only to loopback callers and to HEALTH_TOKEN (never to the cluster secret); others get the status alone', async () => {
     const lan = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     if (!lan) throw new Error('this test needs a non-loopback IPv4 interface');
     const port = cluster.node(3).spec.wsPort;
@@ -121,6 +122,11 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
     const remote = await fetch(`http://${lan}:${port}/health`);
     expect(remote.status).toBe(200);
     expect(await remote.json()).toEqual({ status: 'ok' });
+    const asOperator = (await (await fetch(`http://${lan}:${port}/health`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).json()) as { details?: object };
+    expect(asOperator.details).toHaveProperty('peers');
+    expect(asOperator.details).toHaveProperty('disk.free_bytes');
+    const withClusterSecret = await fetch(`http://${lan}:${port}/health`, { headers: { authorization: `Bearer ${cluster.peerSecret}` } });
+    expect(await withClusterSecret.json()).toEqual({ status: 'ok' });
   });
 
   it('a killed peer makes /health degraded naming it and chat_peer_up 0; both recover when it is back', async () => {

@@ -6,7 +6,7 @@ import type { NodeProcess } from '../src/cluster/node-process';
 import type { RoomWire } from '../src/common/protocol/peer-wire';
 import { readDb } from './support/chat-db';
 import { eventually, TestCluster } from './support/cluster';
-import { faultOf, peerClient, postCall, signedCall, unsignedClient } from './support/peer-rpc';
+import { bootOf, faultOf, peerClient, postCall, signedCall, unsignedClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';
 
 /**
@@ -123,14 +123,17 @@ describe('peer trust: signed calls and the rooms\' logs', () => {
   });
 
   it('refuses a wrong secret, a replayed signature, a stale timestamp, an unknown sender and a room_log_json naming another sender with -32401', async () => {
-    expect((await faultOf(peerClient(node(2), 'not-the-cluster-secret-at-all', 'node1').call('get_room_states', []))).faultCode).toBe(AUTH);
+    const wrongSecret = signedCall(node(2), 'not-the-cluster-secret-at-all', 'node1', 'get_room_states', [], await bootOf(node(2)));
+    expect(await postCall(node(2), wrongSecret)).toMatchObject({ faultCode: AUTH, faultString: expect.stringMatching(/signature does not match/) });
+    // ... and a caller with another secret cannot take the node's (signed) answer for one
+    await expect(peerClient(node(2), 'not-the-cluster-secret-at-all', 'node1').call('get_room_states', [])).rejects.toThrow(/reply was refused: the reply's signature does not match/);
     // a captured call verifies once; the same bytes again are a replay
-    const captured = signedCall(node(2), secret, 'node1', 'get_messages', [roomId, 0, null, 10]);
+    const captured = signedCall(node(2), secret, 'node1', 'get_messages', [roomId, 0, null, 10], await bootOf(node(2)));
     expect(await postCall(node(2), captured)).toMatchObject({ success: true });
     expect(await postCall(node(2), captured)).toMatchObject({ faultCode: AUTH, faultString: expect.stringMatching(/replayed/) });
     // ... and it does not verify on another node either (the recipient is signed)
     expect(await postCall(node(3), captured)).toMatchObject({ faultCode: AUTH, faultString: expect.stringMatching(/signature does not match/) });
-    const stale = signedCall(node(2), secret, 'node1', 'get_room_states', [], () => Date.now() - 120_000);
+    const stale = signedCall(node(2), secret, 'node1', 'get_room_states', [], await bootOf(node(2)), () => Date.now() - 120_000);
     expect(await postCall(node(2), stale)).toMatchObject({ faultCode: AUTH, faultString: expect.stringMatching(/timestamp/) });
     expect((await faultOf(as(2, 'node9').call('get_room_states', []))).faultString).toMatch(/not in PEER_NODES/);
     // node3 signs, but names node1 (the room's host) as from_node, with an append in node1's name

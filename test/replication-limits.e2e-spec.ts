@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { decodeMethodCall, encodeFault, encodeMethodResponse, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
+import { decodeMethodCall, encodeFault, encodeMethodResponse, PeerCallVerifier, XMLRPC_MAX_BODY_BYTES } from '../src/common/xmlrpc';
 import type { PeerResult } from '../src/common/protocol/peer-wire';
 import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
@@ -82,7 +82,9 @@ describe('Replication that cannot jam', () => {
         await eventually(async () => {
           const h = (await (await fetch(`${cluster.node(2).httpUrl}/health`)).json()) as { details: { store: { rooms: number } } };
           return h.details.store.rooms === 5000;
-        }, 60000, 500);
+        }, 60000, 500).catch((e: Error) => {
+          throw new Error(`${e.message}\n--- node2\n${cluster.node(2).output.slice(-4000)}`);
+        });
         // the host answered in pages, each well under what a peer accepts
         const rpc = peerClient(cluster.node(1), cluster.peerSecret!, 'node2');
         try {
@@ -106,6 +108,7 @@ describe('Replication that cannot jam', () => {
   });
 
   describe('a peer that keeps refusing replication', () => {
+    const FAKE_PEER_SECRET = 'the-cluster-secret-of-this-test-0123';
     let cluster: TestCluster;
     let fake: Server;
     let refusing = true;
@@ -126,11 +129,14 @@ describe('Replication that cannot jam', () => {
           else if (call.method === 'get_room_states') body = encodeMethodResponse({ rooms: [], deleted: [], next_cursor: null });
           else if (call.method === 'get_hosted_rooms') body = encodeMethodResponse([]);
           else body = encodeMethodResponse(true);
-          res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+          // replies are signed, as a node of this version signs them (its callers refuse unsigned ones)
+          const signer = new PeerCallVerifier({ secret: FAKE_PEER_SECRET, nodeId: 'node9', bootId: 'fake-boot', peers: [] });
+          res.writeHead(200, { 'content-type': 'text/xml', ...signer.signReply(req.headers, Buffer.from(body)) }).end(body);
         });
       });
       await new Promise<void>((resolve) => fake.listen(port, '127.0.0.1', resolve));
-      cluster = await TestCluster.start(2, { RATE_LIMITS: 'off' }, [], `node9:http://127.0.0.1:${port}`);
+      // the cluster's secret is chosen here: the fake answers (and signs) heartbeats while the nodes start
+      cluster = await TestCluster.start(2, { RATE_LIMITS: 'off', PEER_SECRET: FAKE_PEER_SECRET }, [], `node9:http://127.0.0.1:${port}`);
       await meshHealthy(cluster.nodes);
     });
     afterAll(async () => {

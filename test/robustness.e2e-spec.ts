@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { httpStatus, type NodeProcess } from '../src/cluster/node-process';
 import { decodeMethodResponse } from '../src/common/xmlrpc/xmlrpc-codec';
 import { PeerCallSigner } from '../src/common/xmlrpc/peer-signature';
+import { bootOf } from './support/peer-rpc';
+import { OPEN_CALL_MAX_BYTES } from '../src/modules/peers/peer-authenticator';
 import { XmlRpcFault } from '../src/common/xmlrpc/xmlrpc-fault';
 import { eventually, TestCluster } from './support/cluster';
 import { ClientPool, type TestClient, type Frame } from './support/test-client';
@@ -605,8 +607,11 @@ function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
     [5, () => {
       const name = rng.pick(['system.listMethods', 'system.multicall', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'HEARTBEAT', 'heartbeat ', 'nope', 'a'.repeat(129), 'a'.repeat(5000), 'rooms.join', '../heartbeat', 'x y', '😀']);
       const call = methodCall(name, [xmlString(rng, 'x')], rng);
-      // the name is trimmed, so 'heartbeat ' is heartbeat called with one param too many
-      return { ...post(`unknown method ${name.slice(0, 20)}`, call, name === 'heartbeat ' ? 'fault:-32602' : 'fault:-32601'), auth: { method: name.trim(), as: 'signed' } };
+      // the name is trimmed, so 'heartbeat ' is heartbeat called with one param too many; a name that is no
+      // valid method name cannot be signed (the signature names the method), so it is refused as unsigned
+      const signable = /^[A-Za-z0-9_.:/-]{1,128}$/.test(name.trim());
+      const expected = !signable ? 'fault:-32401' : name === 'heartbeat ' ? 'fault:-32602' : 'fault:-32601';
+      return { ...post(`unknown method ${name.slice(0, 20)}`, call, expected), ...(signable ? { auth: { method: name.trim(), as: 'signed' as const } } : {}) };
     }],
     [12, () => {
       const call = methodCall(rng.pick(Object.keys(RPC_METHODS)), Array.from({ length: rng.int(0, 3) }, () => xmlGarbage(rng)), rng);
@@ -689,8 +694,11 @@ function authHeaders(node: NodeProcess, secret: string, peer: string, c: RpcCase
   const key = c.auth.as === 'wrong-secret' ? `${secret}-but-not-quite` : secret;
   const now = c.auth.as === 'stale' ? () => Date.now() - 120_000 : Date.now;
   const body = typeof c.body === 'string' ? Buffer.from(c.body, 'utf8') : c.body;
-  return new PeerCallSigner(key, as, node.spec.nodeId, now).headers(c.auth.method, body);
+  return new PeerCallSigner(key, as, node.spec.nodeId, now, BOOTS.get(node.spec.nodeId)).headers(c.auth.method, body);
 }
+
+/** Each node's boot id (from its heartbeat): signed calls name the run of the node they are for. */
+const BOOTS = new Map<string, string>();
 
 async function rpc(node: NodeProcess, c: RpcCase, secret = '', peer = ''): Promise<RpcOutcome> {
   const send = (headers: Record<string, string>) =>
@@ -714,6 +722,9 @@ function rpcProblem(c: RpcCase, out: RpcOutcome): string | null {
   const status = wrongMethod ? 405 : wrongPath ? 404 : 200;
   if (out.invalid) return out.invalid;
   if (out.status !== status) return `HTTP ${out.status}, expected ${status}`;
+  // nodes with a secret read no more of an unsigned call than an open method needs, whatever it holds
+  const bodyBytes = c.body === undefined ? 0 : Buffer.byteLength(c.body);
+  if (!c.auth && bodyBytes > OPEN_CALL_MAX_BYTES && out.fault?.code === FAULT.request && /larger than/.test(out.fault.message)) return null;
   if (out.fault && !CLIENT_FAULTS.has(out.fault.code)) return `fault ${out.fault.code} (${out.fault.message.slice(0, 300)})`;
   if (out.fault && (typeof out.fault.message !== 'string' || !out.fault.message)) return 'fault without a faultString';
   // a well-formed signed call may still be refused: a bad param, a sender param naming another node, or a room the signer does not host
@@ -752,6 +763,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
     victimRoom = victim.data.room_id;
     expect(keeperRoom).toMatch(/^[0-9a-f-]{36}$/);
     expect(victimRoom).toMatch(/^[0-9a-f-]{36}$/);
+    for (const n of cluster.nodes) BOOTS.set(n.spec.nodeId, await bootOf(n));
     // node2 sees both rooms before fuzzing starts
     const probe = await connect(2);
     await eventually(async () => (await probe.request('discover_rooms', undefined, 'global_rooms_list')).data.rooms.length >= 2, 10_000, 100);

@@ -272,7 +272,7 @@ describe('single node: client protocol', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; details: Record<string, unknown> };
     expect(body.status).toBe('ok');
-    expect(Object.keys(body.details).sort()).toEqual(['clients', 'failover', 'peers', 'store', 'xmlrpc']);
+    expect(Object.keys(body.details).sort()).toEqual(['clients', 'disk', 'failover', 'peers', 'store', 'xmlrpc']);
   });
 
   it('logs where it listens', () => {

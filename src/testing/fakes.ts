@@ -4,15 +4,28 @@ import { Clock } from '../common/clock/clock';
 import { ChatError } from '../common/errors/chat-error';
 import type { ServerEventMap, ServerEventType } from '../common/protocol/client-wire';
 
-/** A clock that only moves when the test says so. */
+/**
+ * A clock that only moves when the test says so: `advance` lets real time pass (both sources
+ * move), `jump` steps the wall clock alone, either way, as an operator or NTP setting it does.
+ */
 export class FakeClock extends Clock {
+  /** The monotonic source; starts far from 0 so nothing can mistake it for "never". */
+  mono = 1_000_000;
+
   constructor(public ms = Date.parse('2026-01-01T00:00:00.000Z')) {
     super();
   }
   override now(): number {
     return this.ms;
   }
+  override monotonic(): number {
+    return this.mono;
+  }
   advance(ms: number): void {
+    this.ms += ms;
+    this.mono += ms;
+  }
+  jump(ms: number): void {
     this.ms += ms;
   }
 }

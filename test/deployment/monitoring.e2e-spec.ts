@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { itWithTool, requireTool } from '../support/system-tools';
 import { loadConfig } from '../../src/common/config/load-config';
+import { DiskSpace } from '../../src/common/disk/disk-space';
 import { ChatMetrics } from '../../src/common/metrics/chat-metrics';
 import type { ChatStore } from '../../src/common/store/chat-store';
 import type { ClientRegistry } from '../../src/modules/members/client-registry';
@@ -28,7 +29,7 @@ async function exposedNames(): Promise<Set<string>> {
   const metrics = new ChatMetrics();
   const peers = { allHealth: () => [], observeCalls: () => undefined };
   const outbox = { backlog: () => [] };
-  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics);
+  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
   return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
 }
 

@@ -70,6 +70,8 @@ describe('deployment: stack file and env file', () => {
     expect(out).toContain(`image: ${env.REGISTRY}/chat-node:${env.VERSION}`);
     expect(out.match(/mode: host/g)).toHaveLength(6);
     expect(out).toMatch(/chat-overlay:\n\s+driver: overlay\n(.*\n)*?\s+attachable: true/);
+    // peer traffic between machines is encrypted by the engines (IPsec): the option's presence switches it on
+    expect(out).toMatch(/chat-overlay:\n\s+driver: overlay\n\s+driver_opts:\n\s+encrypted: "true"\n/);
     expect(out).toContain('subnet: 10.10.0.0/16');
     expect(out).toMatch(/target: \/var\/lib\/chatnode/);
     expect(out).toMatch(/- dist\/healthcheck\.js/);
@@ -139,9 +141,17 @@ describe('deployment: stack file and env file', () => {
     expect(r.status).toBe(0);
     for (const n of [1, 2, 3]) {
       expect(r.stdout).toContain(`- 0.0.0.0:808${n}:8080/tcp`);
-      expect(r.stdout).toContain(`- 0.0.0.0:909${n}:9090/tcp`);
+      // the peer ports on loopback only: peers use the compose network, not the published ports
+      expect(r.stdout).toContain(`- 127.0.0.1:909${n}:9090/tcp`);
     }
+    expect(r.stdout).not.toMatch(/0\.0\.0\.0:909\d/);
     expect(r.stdout).not.toMatch(/placement|overlay|mode: host/);
+    // and never without a cluster secret: every node reads the one the peer-secret service writes
+    // (PEER_SECRET from the env file, else random), and starts only once it is there
+    expect(r.stdout.match(/PEER_SECRET_FILE: \/run\/chat-secret\/peer_secret/g)).toHaveLength(3);
+    expect(r.stdout.match(/^\s+PEER_SECRET: /gm)).toHaveLength(1); // the peer-secret service's input, no node's
+    expect(r.stdout.match(/peer-secret:\n\s+condition: service_completed_successfully/g)).toHaveLength(3);
+    expect(r.stdout).toMatch(/\n  peer-secret:\n\s+entrypoint:\n\s+- node\n\s+- -e\n[\s\S]*?randomBytes\(32\)[\s\S]*?chownSync\(file, 10001, 10001\)/);
   });
 });
 

@@ -162,8 +162,7 @@ single_host_test() {
     echo "HEALTH_CHECK_START_PERIOD=30s"
     echo "HEALTH_CHECK_TIMEOUT=6s"
     echo "HEARTBEAT_INTERVAL=3"
-    # the single-host file takes the cluster secret itself (no Docker secrets without Swarm)
-    echo "PEER_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    # PEER_SECRET stays empty: the file's peer-secret service makes a random one, as npm start does
   } >"$WORK/single.env"
   single_compose up -d >"$WORK/single-up.log" 2>&1 || {
     cat "$WORK/single-up.log" >&2
@@ -184,6 +183,13 @@ single_host_test() {
     return 1
   }
   log "  ok: single-host chat node1 <-> node3 ${out}"
+  local logs peer_port
+  logs=$(single_compose logs --no-color 2>&1)
+  peer_port=$(single_compose port node1 9090)
+  # shellcheck disable=SC2016 # $1 is expanded by the inner bash
+  check "single-host nodes sign their calls with the secret peer-secret generated (and none logs 'PEER_SECRET is not set')" \
+    bash -c 'grep -q "peer secret: generated" <<<"$1" && grep -q "signed with the cluster secret" <<<"$1" && ! grep -q "PEER_SECRET is not set" <<<"$1"' _ "$logs" &&
+    check "single-host XML-RPC ports are published on 127.0.0.1 only (node1: ${peer_port})" bash -c '[[ $1 == 127.0.0.1:* ]]' _ "$peer_port" || return 1
   check "seed heartbeat probe (Python xmlrpc.client) on single-host node1" bash -c "$(declare -f heartbeat_py); heartbeat_py ${r1} | grep -q \"'status': 'ok'\"" &&
     check "curl -I on node1's client port answers 200" bash -c "curl -sSI --max-time 5 http://127.0.0.1:${p1}/ | head -1 | grep -q ' 200'" || return 1
   # SIGTERM (docker stop): connected clients are told, the node exits by itself with code 0
@@ -233,6 +239,38 @@ swarm_up() {
   start_machines && form_swarm && load_image "${TEST_REGISTRY}/chat-node:t1"
 }
 
+# The stack file deploy.sh uses: the real one, unless this Docker-in-Docker Swarm cannot carry its
+# encrypted overlay (then a copy without the option; offline.e2e-spec.ts checks the option itself).
+STACK_FILE="$REPO_ROOT/deployment/docker-compose.prod.yml"
+ENCRYPTED_OVERLAY=yes
+
+# Probes an encrypted overlay between machines m1 and m2 before deploying: a TCP answer from a
+# container on m1 to one on m2. On failure it records the engines' own words and falls back.
+encrypted_overlay_probe() {
+  local image="${TEST_REGISTRY}/chat-node:t1" ip out
+  {
+    mdocker m1 network create --driver overlay --attachable --opt encrypted chat-enc-probe &&
+      mdocker m1 run -d --name chat-enc-a --network chat-enc-probe "$image" node -e "require('node:net').createServer((s) => s.end('encrypted-ok')).listen(7000)"
+  } >"$WORK/enc-probe.log" 2>&1
+  ip=$(mdocker m1 inspect chat-enc-a --format '{{(index .NetworkSettings.Networks "chat-enc-probe").IPAddress}}' 2>>"$WORK/enc-probe.log")
+  out=$(timeout 60 env DOCKER_HOST="unix://$(machine_sock m2)" docker run --rm --network chat-enc-probe "$image" node -e \
+    "const s = require('node:net').connect(7000, process.argv[1]); s.setTimeout(15000, () => { console.log('no answer in 15 s'); process.exit(2); }); s.on('data', (d) => { console.log(String(d)); process.exit(0); }); s.on('error', (e) => { console.log(e.message); process.exit(1); });" "${ip:-none}" 2>&1)
+  mdocker m1 rm -f chat-enc-a >/dev/null 2>&1
+  mdocker m1 network rm chat-enc-probe >/dev/null 2>&1
+  if [[ $out == *encrypted-ok* ]]; then
+    log "  ok: a container on m2 reached one on m1 over an encrypted overlay (IPsec between the machines)"
+    return 0
+  fi
+  ENCRYPTED_OVERLAY=no
+  warn "this Docker-in-Docker Swarm cannot carry an encrypted overlay: ${out//$'\n'/ } $(tr '\n' ' ' <"$WORK/enc-probe.log")"
+  for m in m1 m2; do
+    warn "engine ${m} says: $(host_docker logs "${MACHINE_PREFIX}${m}" 2>&1 | grep -iE 'encrypt|xfrm|ipsec|esp|u32|secure' | tail -3 | tr '\n' ' ')"
+  done
+  STACK_FILE="$WORK/docker-compose.prod.unencrypted.yml"
+  sed '/^    driver_opts:$/,/^      encrypted: "true"$/d' "$REPO_ROOT/deployment/docker-compose.prod.yml" >"$STACK_FILE"
+  warn "deploying the stack with its overlay unencrypted here (only that option removed)"
+}
+
 deploy_checks() {
   write_swarm_env "$WORK/swarm-t1.env" t1
   # Operator mistakes get the documented exit codes.
@@ -243,7 +281,7 @@ deploy_checks() {
     expect_rc 1 ops "$SCRIPTS/logs.sh" -s no-such-stack || return 1
   log "  ok: -h exits 0; unknown option, missing env file, unknown stack exit 1"
   # Images exist only on each machine (no registry): do not ask a registry for digests.
-  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t1.env" -v -w 240 2>&1 | tee "$WORK/deploy-t1.log" | sed 's/^/    | /'
+  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t1.env" -c "$STACK_FILE" -v -w 240 2>&1 | tee "$WORK/deploy-t1.log" | sed 's/^/    | /'
   [[ ${PIPESTATUS[0]} -eq 0 ]] || return 1
   check "deploy.sh created the Docker secret chat_peer_secret (it was missing)" bash -c \
     "grep -q 'creating the Docker secret chat_peer_secret' $WORK/deploy-t1.log && DOCKER_HOST=unix://$(machine_sock m1) docker secret inspect chat_peer_secret >/dev/null"
@@ -263,7 +301,13 @@ placement_checks() {
   check "node2 mounts the Docker secret chat_peer_secret as /run/secrets/chat_peer_secret" bash -c \
     "DOCKER_HOST=unix://$(machine_sock m1) docker service inspect ${STACK}_node2 --format '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}:{{.File.Name}} {{end}}' | grep -q 'chat_peer_secret:chat_peer_secret'" || return 1
   check "overlay chat-overlay is attachable with subnet 10.10.0.0/16" bash -c \
-    "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{.Attachable}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' | grep -qx 'true 10.10.0.0/16'" || return 1
+    "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{.Attachable}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' | grep -qx 'true 10.10.0.0/16'" &&
+    if [[ $ENCRYPTED_OVERLAY == yes ]]; then
+      check "overlay chat-overlay is encrypted (IPsec between the machines)" bash -c \
+        "DOCKER_HOST=unix://$(machine_sock m1) docker network inspect ${STACK}_chat-overlay --format '{{json .Options}}' | grep -q '\"encrypted\"'"
+    else
+      warn "overlay chat-overlay is not encrypted in this run (the engines here cannot; see the probe above)"
+    fi || return 1
   check "data and log volumes are named volumes on each machine" bash -c \
     "DOCKER_HOST=unix://$(machine_sock m3) docker volume ls --format '{{.Name}}' | grep -qx ${STACK}_node3-data && DOCKER_HOST=unix://$(machine_sock m3) docker volume ls --format '{{.Name}}' | grep -qx ${STACK}_node3-logs"
 }
@@ -391,7 +435,7 @@ rolling_update() {
   availability_sampler >"$WORK/availability.log" 2>/dev/null &
   local sampler=$! t0 rc
   t0=$(date +%s)
-  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t2.env" -v -w 240 >"$WORK/deploy-t2.log" 2>&1
+  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t2.env" -c "$STACK_FILE" -v -w 240 >"$WORK/deploy-t2.log" 2>&1
   rc=$?
   kill "$sampler" 2>/dev/null
   wait "$sampler" 2>/dev/null
@@ -411,7 +455,7 @@ rolling_update() {
   check "the changed setting reached every node (${envs})" test "$envs" = "WS_PING_INTERVAL=25 " || return 1
   check "each node restarted exactly once for image and setting together (tasks ${tasks_before}-> $(task_counts))" \
     test "$(task_counts)" = "$(bump_counts "$tasks_before")" || return 1
-  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t2.env" >"$WORK/deploy-t2-again.log" 2>&1 || {
+  RESOLVE_IMAGE=never ops "$SCRIPTS/deploy.sh" -e "$WORK/swarm-t2.env" -c "$STACK_FILE" >"$WORK/deploy-t2-again.log" 2>&1 || {
     tail -20 "$WORK/deploy-t2-again.log" >&2
     return 1
   }
@@ -496,6 +540,7 @@ run_test() {
     step "single host: docker-compose.single-host.yml up, chat, probes, SIGTERM" single_host_test
   fi
   step "swarm: 3 machines (DinD), init/join, node_type labels, load image" swarm_up
+  step "encrypted overlay between machines (probe)" encrypted_overlay_probe
   step "deploy.sh -v: chat-system deployed and healthy" deploy_checks
   step "placement, settings pass-through, overlay, volumes" placement_checks
   step "chat: client on node1 (m1) <-> client on node3 (m3)" cross_node_chat

@@ -28,7 +28,7 @@ describe('disk full', () => {
       return;
     }
     // node1 (the host) on the small disk; node2 forwards its member's sends to it
-    cluster = await TestCluster.start(2, { RATE_LIMITS: 'off', LOG_LEVEL: 'INFO' }, [{ DATA_DIR: path.join(mountPoint, 'data') }]);
+    cluster = await TestCluster.start(2, { RATE_LIMITS: 'off', LOG_LEVEL: 'INFO' }, [{ DATA_DIR: path.join(mountPoint, 'data'), DISK_FREE_MIN_MB: '1' }]);
   });
   afterAll(async () => {
     await client?.close().catch(() => undefined);
@@ -58,8 +58,20 @@ describe('disk full', () => {
     acked.push(await send(room, 'bob before', remote, 'bob'));
     expect(acked.every((f) => f.type === 'message_sent')).toBe(true);
 
-    // fill the filesystem to the last block
-    const fd = fs.openSync(filler, 'w');
+    // first leave half a MiB: /health says degraded (still 200) and the metric shows it, before any write fails
+    const healthy = await fetch(`${node.httpUrl}/health`).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; details: { disk: { free_bytes: number } } } }));
+    expect(healthy).toMatchObject({ status: 200, body: { status: 'ok', details: { disk: { status: 'up', total_bytes: 4 * 1024 * 1024, degraded: [] } } } });
+    const { bavail, bsize } = fs.statfsSync(mountPoint);
+    fs.writeFileSync(filler, Buffer.alloc(bavail * bsize - 512 * 1024, 1));
+    const low = await fetch(`${node.httpUrl}/health`).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; reasons: string[] } }));
+    expect(low.status).toBe(200);
+    expect(low.body).toMatchObject({ status: 'degraded', reasons: [expect.stringMatching(/^disk space low: 0 MiB free of 4 MiB where DATA_DIR is .* below DISK_FREE_MIN_MB=1/)] });
+    const freeMetric = Number(/^chat_disk_free_bytes (\S+)$/m.exec(await (await fetch(`${node.httpUrl}/metrics`)).text())?.[1]);
+    expect(freeMetric).toBeGreaterThan(0);
+    expect(freeMetric).toBeLessThanOrEqual(512 * 1024);
+
+    // then fill the filesystem to the last block
+    const fd = fs.openSync(filler, 'a');
     const chunk = Buffer.alloc(16 * 1024, 1);
     try {
       for (;;) fs.writeSync(fd, chunk);

@@ -32,10 +32,11 @@ export class TestCluster {
   ) {}
 
   /** `extraPeers` (e.g. a black-holed address) is appended to every node's PEER_NODES. */
-  static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] = [], extraPeers = ''): Promise<TestCluster> {
+  /** `perNode` may be a function of the nodes' addresses (e.g. to put a proxy in front of one). */
+  static async start(count: number, extraEnv: Record<string, string> = {}, perNode: Record<string, string>[] | ((specs: NodeSpec[]) => Record<string, string>[]) = [], extraPeers = ''): Promise<TestCluster> {
     const specs: NodeSpec[] = [];
     for (let i = 1; i <= count; i++) specs.push({ nodeId: `node${i}`, host: '127.0.0.1', wsPort: await freePort(), rpcPort: await freePort() });
-    return TestCluster.launch(specs, extraEnv, perNode, extraPeers);
+    return TestCluster.launch(specs, extraEnv, typeof perNode === 'function' ? perNode(specs) : perNode, extraPeers);
   }
 
   /** One node per host of `lab` (its own network namespace), on the standard ports 8080/9090. */

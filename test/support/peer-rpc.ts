@@ -19,10 +19,15 @@ export interface RawCall {
   headers: Record<string, string>;
 }
 
-/** One methodCall and its signature headers, to send (and send again) by hand. */
-export function signedCall(target: NodeProcess, secret: string, as: string, method: string, params: unknown[], now: () => number = Date.now): RawCall {
+/** One methodCall and its signature headers for the node's run `boot` (see bootOf), to send (and send again) by hand. */
+export function signedCall(target: NodeProcess, secret: string, as: string, method: string, params: unknown[], boot: string, now: () => number = Date.now): RawCall {
   const body = encodeMethodCall(method, params);
-  return { body, headers: new PeerCallSigner(secret, as, target.spec.nodeId, now).headers(method, Buffer.from(body, 'utf8')) };
+  return { body, headers: new PeerCallSigner(secret, as, target.spec.nodeId, now, boot).headers(method, Buffer.from(body, 'utf8')) };
+}
+
+/** The node's boot id (new on every start), from its open heartbeat(). */
+export async function bootOf(target: NodeProcess): Promise<string> {
+  return (await unsignedClient(target).call<{ boot_id: string }>('heartbeat', [])).boot_id;
 }
 
 /** POSTs a raw call; resolves with the result, or the fault as `{ faultCode, faultString }`. */

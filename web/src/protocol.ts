@@ -1,8 +1,10 @@
 // Wire shapes of the client WebSocket protocol (docs/protocol.md, reference-protocol.md §1).
 // The request and payload types are the server's own (src/common/protocol/client-wire.ts), and so are
-// the limits (text-limits.ts, plain constants that the bundle carries), so the two cannot drift.
+// the limits and the name rules (text-limits.ts, chat-names.ts: plain functions the bundle carries), so
+// the page refuses and normalises exactly as the node does.
 import type { RoomSummary, ServerEventMap } from '../../src/common/protocol/client-wire';
 import { LIMITS } from '../../src/common/protocol/text-limits';
+export { nameProblem, normalizeName } from '../../src/common/protocol/chat-names';
 
 export type { ChatMessage, ClientRequestFrame as RequestFrame, ClientRequestMap, MemberEvent, RoomSummary, ServerEventType } from '../../src/common/protocol/client-wire';
 export type JoinRoomSuccess = ServerEventMap['join_room_success'];

@@ -1,5 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { LIMITS } from '../protocol/text-limits';
+import { nameProblem, normalizeName } from '../protocol/chat-names';
 
 /** The protocol's username limit; a token naming more could never join. */
 const MAX_USERNAME = LIMITS.username;
@@ -21,25 +22,22 @@ export class ClientTokens {
   }
 
   mint(username: string, ttl: string): Promise<string> {
-    if (!usernameAllowed(username)) throw new Error(`username must be 1-${MAX_USERNAME} characters without control characters`);
+    const problem = nameProblem(username, MAX_USERNAME, 'username');
+    if (problem) throw new Error(problem);
     if (!TTL_PATTERN.test(ttl)) throw new Error('ttl must look like 3600s, 30m, 24h or 7d');
-    return new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(username).setIssuedAt().setExpirationTime(ttl).sign(this.key);
+    return new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(normalizeName(username)).setIssuedAt().setExpirationTime(ttl).sign(this.key);
   }
 
   async verify(token: string): Promise<TokenCheck> {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
-      if (typeof payload.sub !== 'string' || !usernameAllowed(payload.sub)) return { valid: false, reason: 'the token does not name a valid username (sub)' };
-      return { valid: true, username: payload.sub };
+      const problem = nameProblem(payload.sub, MAX_USERNAME, 'the token\'s username (sub)');
+      if (problem) return { valid: false, reason: problem };
+      return { valid: true, username: normalizeName(payload.sub as string) };
     } catch (e) {
       if (e instanceof errors.JWTExpired) return { valid: false, reason: 'the token has expired' };
       if (e instanceof errors.JWTClaimValidationFailed) return { valid: false, reason: `the token lacks a valid ${e.claim} claim` };
       return { valid: false, reason: 'the token is not a valid token signed for this cluster' };
     }
   }
-}
-
-function usernameAllowed(name: string): boolean {
-  const length = [...name].length;
-  return length >= 1 && length <= MAX_USERNAME && !/[\u0000-\u001f\u007f]/.test(name);
 }

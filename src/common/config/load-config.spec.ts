@@ -81,12 +81,11 @@ describe(loadConfig.name, () => {
   it('parses both PEER_NODES forms and ignores its own id', () => {
     const sut = loadConfig({
       NODE_ID: 'node1',
-      PEER_NODES: 'node1:http://node1:9090, node2:http://node2:9090,node3:10.0.0.3:9091,node4:https://n4:443',
+      PEER_NODES: 'node1:http://node1:9090, node2:http://node2:9090,node3:10.0.0.3:9091',
     });
     expect(sut.peers).toEqual([
       { nodeId: 'node2', url: 'http://node2:9090' },
       { nodeId: 'node3', url: 'http://10.0.0.3:9091' },
-      { nodeId: 'node4', url: 'https://n4' },
     ]);
   });
 
@@ -143,6 +142,12 @@ describe(loadConfig.name, () => {
       expect(loadConfig({ PEER_SECRET: '' }).peerSecret).toBeNull();
     });
 
+    it('shows /health details off loopback only with HEALTH_TOKEN (inline or a file), and degrades below 512 MiB free by default', () => {
+      expect(loadConfig({})).toMatchObject({ healthToken: null, diskFreeMinBytes: 512 * 1024 * 1024, xmlrpcMaxConnections: 256 });
+      expect(loadConfig({ HEALTH_TOKEN_FILE: file('token', 'operators-only-0123\n') }).healthToken).toBe('operators-only-0123');
+      expect(loadConfig({ DISK_FREE_MIN_MB: '0' }).diskFreeMinBytes).toBe(0);
+    });
+
     it('reads PEER_SECRET, or PEER_SECRET_FILE trimmed (a Docker secret ends in a newline)', () => {
       expect(loadConfig({ PEER_SECRET: ' 0123456789abcdef0123 ' }).peerSecret).toBe('0123456789abcdef0123');
       expect(loadConfig({ PEER_SECRET_FILE: file('ok', 'fedcba9876543210fedcba\n') }).peerSecret).toBe('fedcba9876543210fedcba');
@@ -155,6 +160,11 @@ describe(loadConfig.name, () => {
       ['a missing file', { PEER_SECRET_FILE: '/no/such/secret' }, 'PEER_SECRET_FILE', /cannot be read \(ENOENT/],
       ['a short secret', { PEER_SECRET: 'short' }, 'PEER_SECRET', /at least 16 characters/],
       ['a bad timeout', { DELETE_PREPARE_TIMEOUT: 'never' }, 'DELETE_PREPARE_TIMEOUT', /seconds/],
+      ['a short HEALTH_TOKEN', { HEALTH_TOKEN: 'short' }, 'HEALTH_TOKEN', /at least 16 characters/],
+      ['HEALTH_TOKEN equal to the cluster secret', { PEER_SECRET: '0123456789abcdef0123', HEALTH_TOKEN: '0123456789abcdef0123' }, 'HEALTH_TOKEN', /must differ from PEER_SECRET/],
+      ['a missing HEALTH_TOKEN_FILE', { HEALTH_TOKEN_FILE: '/no/such/token' }, 'HEALTH_TOKEN_FILE', /cannot be read/],
+      ['a negative DISK_FREE_MIN_MB', { DISK_FREE_MIN_MB: '-1' }, 'DISK_FREE_MIN_MB', /whole number >= 0/],
+      ['too few XML-RPC connections', { XMLRPC_MAX_CONNECTIONS: '2' }, 'XMLRPC_MAX_CONNECTIONS', /whole number >= 8/],
     ])('refuses %s, naming the variable', (_what, env, variable, problem) => {
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === 'EMPTY' ? file('empty', ' \n') : v]));
       let error: unknown;

@@ -1,8 +1,9 @@
-import * as fs from 'node:fs';
 import { ConfigError } from './config-error';
 import type { ClientLimits, LogFormat, LogLevelName, NodeConfig } from './node-config';
 import { isValidNodeId, parsePeerNodes } from './peer-nodes';
 import { loadClientAuthSettings } from './client-auth-settings';
+import { readSecretSetting } from './secret-setting';
+import { loadPeerTls } from './peer-tls-settings';
 
 type Env = Record<string, string | undefined>;
 
@@ -41,9 +42,11 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     throw new ConfigError('NODE_ID', `must be 1-64 letters, digits, "_", "." or "-" (got "${nodeId}")`);
   }
   const xmlrpcPort = port('XMLRPC_PORT', 9090);
-  const xmlrpcAddress = read('XMLRPC_ADDRESS', `http://${nodeId}:${xmlrpcPort}`);
-  if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/i.test(xmlrpcAddress)) {
-    throw new ConfigError('XMLRPC_ADDRESS', `must be a URL like http://host:port (got "${xmlrpcAddress}")`);
+  const peerTls = loadPeerTls(env);
+  const scheme = peerTls ? 'https' : 'http';
+  const xmlrpcAddress = read('XMLRPC_ADDRESS', `${scheme}://${nodeId}:${xmlrpcPort}`);
+  if (!new RegExp(`^${scheme}:\\/\\/[^\\s/]+(:\\d+)?\\/?$`, 'i').test(xmlrpcAddress)) {
+    throw new ConfigError('XMLRPC_ADDRESS', `must be a URL like ${scheme}://host:port${peerTls ? ' (PEER_TLS_* is set)' : ''} (got "${xmlrpcAddress}")`);
   }
   const logLevel = read('LOG_LEVEL', 'INFO').toUpperCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevelName)) {
@@ -74,7 +77,7 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     xmlrpcHost: host('XMLRPC_HOST'),
     xmlrpcPort,
     xmlrpcAddress: xmlrpcAddress.replace(/\/$/, ''),
-    peers: parsePeerNodes(read('PEER_NODES', ''), nodeId),
+    peers: parsePeerNodes(read('PEER_NODES', ''), nodeId, peerTls !== null),
     logLevel: logLevel as LogLevelName,
     logFormat: logFormat as LogFormat,
     logDir: env.LOG_DIR === undefined ? './logs' : env.LOG_DIR.trim() || null,
@@ -92,14 +95,32 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     metricsPort: optionalPort(read('METRICS_PORT', '0'), 'METRICS_PORT'),
     // --- peer trust (issue 12) ---
     peerSecret: peerSecret(env),
+    peerTls,
+    xmlrpcMaxConnections: wholeNumber(read, 'XMLRPC_MAX_CONNECTIONS', 256, 8),
     deletePrepareTimeoutMs: seconds('DELETE_PREPARE_TIMEOUT', 30),
+    ...loadOperatorAccess(env, read),
     ...loadLimits(read),
     // --- failover (issue 11) ---
     ...loadFailover(seconds('FAILOVER_TIMEOUT', 2, 0), seconds('PEER_CALL_TIMEOUT', 5)),
   };
 }
 
-// --- failover (issue 11) ------------------------------------------------------------------
+/** /health details for operators: HEALTH_TOKEN (never the cluster secret), and the free space that makes it degraded. */
+function loadOperatorAccess(env: Env, read: (name: string, fallback: string) => string): Pick<NodeConfig, 'healthToken' | 'diskFreeMinBytes'> {
+  const healthToken = readSecretSetting(env, 'HEALTH_TOKEN', MIN_SECRET_LENGTH);
+  if (healthToken !== null && healthToken === peerSecret(env)) {
+    throw new ConfigError('HEALTH_TOKEN', 'must differ from PEER_SECRET: whoever reads /health must not be able to sign peer calls');
+  }
+  return { healthToken, diskFreeMinBytes: wholeNumber(read, 'DISK_FREE_MIN_MB', 512, 0) * 1024 * 1024 };
+}
+
+function wholeNumber(read: (name: string, fallback: string) => string, name: string, fallback: number, min: number): number {
+  const raw = read(name, String(fallback));
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(name, `must be a whole number >= ${min}${min === 0 ? ' (0 turns it off)' : ''} (got "${raw}")`);
+  return Number(raw);
+}
+
+// --- failover ------------------------------------------------------------------------------
 
 /**
  * A majority that has not stored a change within twice the failover timeout (at least the peer
@@ -118,9 +139,17 @@ export const DEFAULT_LIMITS: ClientLimits = {
   messageBurst: 500,
   roomOpsPerSecond: 5,
   roomOpBurst: 30,
+  requestsPerSecond: 10,
+  requestBurst: 100,
+  ipMessagesPerSecond: 200,
+  ipMessageBurst: 5000,
+  ipRoomOpsPerSecond: 50,
+  ipRoomOpBurst: 300,
   connectionsPerIp: 1000,
   roomsPerConnection: 200,
   roomsPerNode: 10000,
+  roomsPerIp: 500,
+  roomsPerUser: 100,
 };
 
 function loadLimits(read: (name: string, fallback: string) => string): Pick<NodeConfig, 'wsMaxBufferedBytes' | 'historyReplayLimit' | 'limits'> {
@@ -141,9 +170,17 @@ function loadLimits(read: (name: string, fallback: string) => string): Pick<Node
     messageBurst: number('RATE_LIMIT_MESSAGE_BURST', d.messageBurst, true),
     roomOpsPerSecond: number('RATE_LIMIT_ROOM_OPS_PER_SECOND', d.roomOpsPerSecond, false),
     roomOpBurst: number('RATE_LIMIT_ROOM_OP_BURST', d.roomOpBurst, true),
+    requestsPerSecond: number('RATE_LIMIT_REQUESTS_PER_SECOND', d.requestsPerSecond, false),
+    requestBurst: number('RATE_LIMIT_REQUEST_BURST', d.requestBurst, true),
+    ipMessagesPerSecond: number('RATE_LIMIT_IP_MESSAGES_PER_SECOND', d.ipMessagesPerSecond, false),
+    ipMessageBurst: number('RATE_LIMIT_IP_MESSAGE_BURST', d.ipMessageBurst, true),
+    ipRoomOpsPerSecond: number('RATE_LIMIT_IP_ROOM_OPS_PER_SECOND', d.ipRoomOpsPerSecond, false),
+    ipRoomOpBurst: number('RATE_LIMIT_IP_ROOM_OP_BURST', d.ipRoomOpBurst, true),
     connectionsPerIp: number('MAX_CONNECTIONS_PER_IP', d.connectionsPerIp, true),
     roomsPerConnection: number('MAX_ROOMS_PER_CONNECTION', d.roomsPerConnection, true),
     roomsPerNode: number('MAX_ROOMS_PER_NODE', d.roomsPerNode, true),
+    roomsPerIp: number('MAX_ROOMS_PER_IP', d.roomsPerIp, true),
+    roomsPerUser: number('MAX_ROOMS_PER_USER', d.roomsPerUser, true),
   };
   const off = Object.fromEntries(Object.keys(limits).map((k) => [k, 0])) as unknown as ClientLimits;
   return {
@@ -173,23 +210,5 @@ const MIN_SECRET_LENGTH = 16;
 
 /** PEER_SECRET, or the trimmed contents of PEER_SECRET_FILE (a Docker secret); null when neither is set. */
 function peerSecret(env: Env): string | null {
-  const inline = env.PEER_SECRET?.trim() ?? '';
-  const file = env.PEER_SECRET_FILE?.trim() ?? '';
-  if (inline && file) throw new ConfigError('PEER_SECRET', 'and PEER_SECRET_FILE are both set; set only one of them');
-  let secret = inline;
-  let name = 'PEER_SECRET';
-  if (file) {
-    name = 'PEER_SECRET_FILE';
-    try {
-      secret = fs.readFileSync(file, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(name, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}: ${file})`);
-    }
-    if (!secret) throw new ConfigError(name, `names an empty file (${file}); put the cluster secret in it`);
-  }
-  if (!secret) return null;
-  if (secret.length < MIN_SECRET_LENGTH || /\s/.test(secret)) {
-    throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters without spaces (e.g. openssl rand -hex 32)`);
-  }
-  return secret;
+  return readSecretSetting(env, 'PEER_SECRET', MIN_SECRET_LENGTH);
 }

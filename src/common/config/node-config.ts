@@ -2,8 +2,9 @@
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
 export type LogFormat = 'text' | 'json';
 import type { AuthMode } from './client-auth-settings';
+import type { PeerTls } from './peer-tls-settings';
 
-export type { AuthMode };
+export type { AuthMode, PeerTls };
 
 export interface PeerAddress {
   readonly nodeId: string;
@@ -49,6 +50,14 @@ export interface NodeConfig {
   // --- peer trust (issue 12) ---
   /** Cluster secret that signs every XML-RPC call between nodes (PEER_SECRET / PEER_SECRET_FILE); null = unsigned. */
   readonly peerSecret: string | null;
+  /** TLS for the XML-RPC server and the calls to peers (PEER_TLS_CERT, _KEY, _CA); null = plain HTTP. */
+  readonly peerTls: PeerTls | null;
+  /** Open connections the XML-RPC port keeps at most; beyond it a new one evicts the oldest not yet proven to be a peer. */
+  readonly xmlrpcMaxConnections: number;
+  /** Bearer token that shows /health details to callers off the loopback interface (HEALTH_TOKEN); null = loopback only. */
+  readonly healthToken: string | null;
+  /** Free bytes on DATA_DIR's file system below which /health is degraded (DISK_FREE_MIN_MB); 0 = never. */
+  readonly diskFreeMinBytes: number;
   /** A prepared deletion with no commit or rollback from its host by then is rolled back here. */
   readonly deletePrepareTimeoutMs: number;
 
@@ -72,9 +81,21 @@ export interface ClientLimits {
   messageBurst: number;
   roomOpsPerSecond: number;
   roomOpBurst: number;
+  /** Per connection: get_history, discover_rooms, leave_room and delete_room together. */
+  requestsPerSecond: number;
+  requestBurst: number;
+  /** Per client address, over all its connections: send_message, and create_room + join_room. */
+  ipMessagesPerSecond: number;
+  ipMessageBurst: number;
+  ipRoomOpsPerSecond: number;
+  ipRoomOpBurst: number;
   connectionsPerIp: number;
   roomsPerConnection: number;
   roomsPerNode: number;
+  /** Rooms created through this node from one address that still exist. */
+  roomsPerIp: number;
+  /** Token mode: rooms in the cluster created by one user that still exist. */
+  roomsPerUser: number;
 }
 
 export const NODE_CONFIG = Symbol('NODE_CONFIG');

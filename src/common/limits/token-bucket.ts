@@ -19,6 +19,11 @@ export class TokenBucket {
     return this.perSecond > 0 && this.burst > 0;
   }
 
+  /** Whether the bucket has refilled to its burst by `now` (it then behaves exactly as a new one). */
+  isFull(now: number): boolean {
+    return !this.enabled || this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond >= this.burst;
+  }
+
   /** Takes one token; returns 0 when admitted, else the milliseconds until a token is back. */
   take(now: number): number {
     if (!this.enabled) return 0;

@@ -1,7 +1,9 @@
+import { codePointCount } from './chat-names';
+
 /**
  * The protocol's limits and text rules (docs/protocol.md, Limits): what a name, a description and
  * a message may hold. Shared by the client DTOs, the host's checks of forwarded requests and the
- * web client, so the three cannot drift. Plain functions, no dependencies (web/ bundles this file).
+ * web client, so the three cannot drift. Plain functions, no dependencies beyond the name rules (web/ bundles both files).
  */
 export const MAX_CONTENT = 5000;
 
@@ -20,11 +22,7 @@ const XML_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD80
 const CONTROL = /[\u0000-\u001F\u007F]/;
 
 /** Length in Unicode code points (what Python's len counts), not UTF-16 units. */
-export const codePoints = (s: string): number => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
+export const codePoints = codePointCount;
 
 export const hasXmlIllegalChars = (s: string): boolean => XML_ILLEGAL.test(s);
 

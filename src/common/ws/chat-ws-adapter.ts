@@ -10,8 +10,7 @@ import type { ClientErrorFrames } from '../metrics/client-error-frames';
 import { bindUpgradeIdentity } from './client-identity';
 import type { UpgradeGate } from './upgrade-gate';
 import { NODE_CONFIG, type NodeConfig } from '../config/node-config';
-import { CLOSE_TOO_SLOW, tooSlowReason } from './close-codes';
-import { ConnectionsPerIp } from './connections-per-ip';
+import { clientAddress, ConnectionsPerIp } from './connections-per-ip';
 
 /** Largest frame a client may send (the reference's limit); bigger frames close with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -34,7 +33,7 @@ const errorFrame = (message: string, error_code: string): ErrorFrame => ({
  *   (the stock adapter drops them silently);
  * - handles one request per connection at a time, in order (the reference's contract); a client
  *   sending faster than its requests are handled has its socket paused (not read), not queued without bound;
- * - closes (4008) a client whose unread replies pass WS_MAX_BUFFERED_BYTES, as ClientConnection does for deliveries;
+ * - drops (terminates) a client whose unread replies pass WS_MAX_BUFFERED_BYTES, as ClientConnection does for deliveries;
  * - refuses an upgrade from an IP that has MAX_CONNECTIONS_PER_IP connections open (HTTP 429), and lets
  *   an UpgradeGate refuse one (401 without a valid token, 403 for a foreign origin).
  */
@@ -63,24 +62,35 @@ export class ChatWsAdapter extends WsAdapter {
     const httpServer = this.app.getHttpServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const ip = req.socket.remoteAddress ?? 'unknown';
+      const ip = clientAddress(req);
       if (!this.perIp.admit(ip)) return this.refuseTooMany(socket, ip);
-      const accept = (username: string | null) =>
+      // counted from here, before any asynchronous check: upgrades waiting for their token check
+      // count against MAX_CONNECTIONS_PER_IP too, so a burst of them cannot slip past the cap
+      this.perIp.opened(ip);
+      let counted = true;
+      const release = () => {
+        if (counted) this.perIp.closed(ip);
+        counted = false;
+      };
+      socket.once('close', release); // the connection ends, whether it became a WebSocket or not
+      const accept = (username: string | null) => {
+        if (socket.destroyed) return release();
         wss.handleUpgrade(req, socket, head, (ws) => {
           if (username !== null) bindUpgradeIdentity(ws, username);
-          this.perIp.opened(ip);
-          ws.once('close', () => this.perIp.closed(ip));
           wss.emit('connection', ws, req);
         });
+      };
       if (!this.gate) return accept(null);
       socket.on('error', () => socket.destroy()); // a client gone during the check is nobody's problem
       this.gate.decide(req).then(
         (decision) => {
           if (decision.accept) return accept(decision.username);
+          release();
           this.log.debug(`Upgrade refused (${decision.status}): ${decision.message}`);
           refuseUpgrade(socket, decision.status, decision.message);
         },
         (err: Error) => {
+          release();
           this.log.error(`Upgrade check failed: ${err.stack ?? err}`);
           refuseUpgrade(socket, 500, 'Internal server error');
         },
@@ -108,7 +118,7 @@ export class ChatWsAdapter extends WsAdapter {
       if (this.maxBufferedBytes > 0 && client.bufferedAmount > this.maxBufferedBytes) {
         if (client.readyState !== client.OPEN) return;
         this.log.warn(`Closing slow client: ${client.bufferedAmount} bytes of replies unread, over WS_MAX_BUFFERED_BYTES=${this.maxBufferedBytes}`);
-        client.close(CLOSE_TOO_SLOW, tooSlowReason(client.bufferedAmount));
+        client.terminate(); // at once: a close frame would wait behind what it does not read
         return;
       }
       if (++queued >= MAX_QUEUED_FRAMES && !paused) {

@@ -32,3 +32,10 @@ export class ConnectionsPerIp {
     return this.open.get(ip) ?? 0;
   }
 }
+
+/** The client's IP as budgets key it: an IPv4 client on a dual-stack socket is its IPv4 address. */
+export function clientAddress(req: { socket?: { remoteAddress?: string } } | undefined): string {
+  const address = req?.socket?.remoteAddress;
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

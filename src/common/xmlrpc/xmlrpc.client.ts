@@ -6,7 +6,8 @@ import { gunzip } from 'node:zlib';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { decodeMethodResponse, encodeMethodCall } from './xmlrpc-codec';
 import { XmlRpcTimeoutError, XmlRpcTransportError } from './xmlrpc-errors';
-import { XmlRpcFault } from './xmlrpc-fault';
+import { XmlRpcFault, XmlRpcFaultCode } from './xmlrpc-fault';
+import type { ReplyCheck } from './peer-signature';
 
 export interface XmlRpcClientOptions {
   /** The peer: `http://host:port` (calls go to /RPC2, as Python clients do) or a URL with a path. */
@@ -17,8 +18,16 @@ export interface XmlRpcClientOptions {
   maxResponseBytes?: number;
   /** Concurrent connections to the peer (default 16); further calls queue in the agent. */
   maxSockets?: number;
-  /** Adds signature headers to every call (PEER_SECRET); none = unsigned calls. */
-  signer?: { headers(method: string, body: Buffer): Record<string, string> };
+  /** Signs every call and checks every reply (PEER_SECRET); none = unsigned calls, unchecked replies. */
+  signer?: XmlRpcCallSigner;
+  /** For https:// peers: the CA (PEM) their certificates must be signed by; only it is trusted. */
+  tls?: { ca: string };
+}
+
+export interface XmlRpcCallSigner {
+  headers(method: string, body: Buffer): Record<string, string>;
+  /** Throws unless the reply carries the peer's signature for this request (the raw bytes, before gzip decoding). */
+  checkReply(requestHeaders: Record<string, string>, replyHeaders: http.IncomingHttpHeaders, body: Buffer): ReplyCheck;
 }
 
 const gunzipAsync = promisify(gunzip);
@@ -46,8 +55,9 @@ export class XmlRpcClient extends ClientProxy {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.signer = options.signer;
-    const Agent = this.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16 });
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+    // https: the peer's certificate must chain to PEER_TLS_CA and name the host of its URL (checked by node:tls)
+    this.agent = this.endpoint.protocol === 'https:' ? new https.Agent({ ...agentOptions, ca: options.tls?.ca }) : new http.Agent(agentOptions);
   }
 
   /** Resolves with the result; rejects with XmlRpcFault, XmlRpcTimeoutError or XmlRpcTransportError. */
@@ -85,15 +95,28 @@ export class XmlRpcClient extends ClientProxy {
 
   private async request<T>(method: string, params: unknown[], timeoutMs: number, signal: AbortSignal): Promise<T> {
     const body = Buffer.from(encodeMethodCall(method, params), 'utf8'); // throws XmlRpcEncodeError before any I/O
+    try {
+      return await this.attempt<T>(method, body, timeoutMs, signal);
+    } catch (e) {
+      // the peer restarted since it last answered: the call was signed for its previous run; sign again, once
+      if (!(e instanceof StaleBootFault)) throw e;
+      return this.attempt<T>(method, body, timeoutMs, signal).catch((again: unknown) => {
+        throw again instanceof StaleBootFault ? again.fault : again;
+      });
+    }
+  }
+
+  private attempt<T>(method: string, body: Buffer, timeoutMs: number, signal: AbortSignal): Promise<T> {
     const transport = this.endpoint.protocol === 'https:' ? https : http;
     const failure = (problem: string, cause?: unknown) => new XmlRpcTransportError(`XML-RPC call ${method} to ${this.url} failed: ${problem}`, { cause });
+    const signature = this.signer?.headers(method, body);
 
     return new Promise<T>((resolve, reject) => {
       const req = transport.request({
         ...this.target,
         method: 'POST',
         agent: this.agent,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc', ...this.signer?.headers(method, body) },
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'Accept-Encoding': 'gzip', 'User-Agent': 'chat-node-xmlrpc', ...signature },
       });
       let settled = false;
       const settle = (outcome: () => void) => {
@@ -123,7 +146,16 @@ export class XmlRpcClient extends ClientProxy {
           chunks.push(chunk);
         });
         res.on('end', () => {
-          this.decodeReply(method, res, Buffer.concat(chunks)).then(
+          const raw = Buffer.concat(chunks);
+          let check: ReplyCheck = { bootChanged: false };
+          if (this.signer && signature) {
+            try {
+              check = this.signer.checkReply(signature, res.headers, raw);
+            } catch (e) {
+              return fail(failure(`the reply was refused: ${(e as Error).message}`, e));
+            }
+          }
+          this.decodeReply(method, res, raw, check).then(
             (value) => settle(() => resolve(value as T)),
             (err: Error) => fail(err),
           );
@@ -134,7 +166,7 @@ export class XmlRpcClient extends ClientProxy {
   }
 
   /** Faults come back as XmlRpcFault whatever the HTTP status; other bad replies are transport errors. */
-  private async decodeReply(method: string, res: http.IncomingMessage, raw: Buffer): Promise<unknown> {
+  private async decodeReply(method: string, res: http.IncomingMessage, raw: Buffer, check: ReplyCheck): Promise<unknown> {
     let text: string;
     try {
       const gzipped = res.headers['content-encoding']?.toLowerCase() === 'gzip';
@@ -145,10 +177,18 @@ export class XmlRpcClient extends ClientProxy {
     try {
       return decodeMethodResponse(text);
     } catch (err) {
+      if (err instanceof XmlRpcFault && err.code === XmlRpcFaultCode.PeerAuthRequired && check.bootChanged) throw new StaleBootFault(err);
       if (err instanceof XmlRpcFault) throw err;
       const status = res.statusCode === 200 ? '' : ` (HTTP ${res.statusCode})`;
       throw new XmlRpcTransportError(`XML-RPC reply to ${method} from ${this.url}${status} is not a valid methodResponse: ${(err as Error).message}`, { cause: err });
     }
+  }
+}
+
+/** A -32401 from a peer that runs under another boot id than the call was signed for: worth one more try. */
+class StaleBootFault extends Error {
+  constructor(readonly fault: XmlRpcFault) {
+    super(fault.message);
   }
 }
 

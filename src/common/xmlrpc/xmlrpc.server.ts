@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
@@ -8,6 +9,7 @@ import { XmlRpcParseError } from './xmlrpc-errors';
 import { XmlRpcFault, XmlRpcFaultCode } from './xmlrpc-fault';
 import { XmlRpcContext } from './xmlrpc.context';
 import { XMLRPC_MAX_BODY_BYTES } from './xmlrpc-limits';
+import { PeerConnectionGuard, transportOf } from './peer-connection-guard';
 
 export interface XmlRpcServerOptions {
   host?: string;
@@ -17,14 +19,46 @@ export interface XmlRpcServerOptions {
   /** A handler that has not answered by then gets the caller a -32500 fault instead of a hung call. */
   handlerTimeoutMs?: number;
   logger?: LoggerService;
-  /** Checks who is calling before any handler runs; throws an XmlRpcFault to refuse the call. */
+  /** Checks who is calling before any handler runs (before the body is read, then before it is parsed). */
   authenticator?: XmlRpcCallAuthenticator;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Open connections kept at most (default 256); see PeerConnectionGuard. */
+  maxConnections?: number;
+  /** Slow senders: headers must arrive within this (default HEADERS_TIMEOUT_MS), the whole request within requestTimeoutMs. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
-export interface XmlRpcCallAuthenticator {
-  /** The verified caller's id (handlers read it as XmlRpcContext.getPeer()), or null when unverified. */
-  authenticate(method: string, params: unknown[], body: Buffer, headers: IncomingHttpHeaders): string | null;
+/** What an authenticator concluded from a request's headers alone, handed back to it at each later step. */
+export interface CallAdmission {
+  /** The largest body this request may send (an unsigned call to a node with a secret: a heartbeat's size). */
+  readonly maxBodyBytes: number;
+  /** The headers carried a valid peer signature: the connection is a peer's, and is kept at the connection cap. */
+  readonly proven: boolean;
 }
+
+/**
+ * Authentication in the order that keeps work before it small: headers first (nothing read yet),
+ * then the raw body against what was signed (nothing parsed yet), then the parsed call.
+ * Each step refuses by throwing an XmlRpcFault.
+ */
+export interface XmlRpcCallAuthenticator<A extends CallAdmission = CallAdmission> {
+  admit(headers: IncomingHttpHeaders): A;
+  checkBody(admission: A, body: Buffer): void;
+  /** The verified caller's id (handlers read it as XmlRpcContext.getPeer()), or null when unverified. */
+  authorize(admission: A, method: string, params: unknown[]): string | null;
+  /** Headers that sign this reply to this request (none when the request was not signed). */
+  replyHeaders(requestHeaders: IncomingHttpHeaders, reply: Buffer): Record<string, string>;
+}
+
+/** Slow senders: a request's headers must arrive within this, the whole request within REQUEST_TIMEOUT_MS. */
+export const HEADERS_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 15_000;
+/** A call refused on its headers whose body is no larger is read (and dropped) before the connection closes. */
+const DRAIN_UNREAD_BYTES = 64 * 1024;
+/** A TLS handshake that has not finished by then is dropped. */
+const HANDSHAKE_TIMEOUT_MS = 5_000;
 
 export const XMLRPC_TRANSPORT = Symbol.for('XMLRPC');
 const RPC_PATHS = new Set(['/', '/RPC2']);
@@ -45,6 +79,8 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   private readonly maxBodyBytes: number;
   private readonly handlerTimeoutMs: number;
   private readonly authenticator: XmlRpcCallAuthenticator | undefined;
+  readonly connections: PeerConnectionGuard;
+  private lastCapWarning = Number.NEGATIVE_INFINITY;
 
   constructor(options: XmlRpcServerOptions) {
     super();
@@ -54,11 +90,17 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? 30_000;
     this.logger = options.logger ?? new Logger(XmlRpcServer.name);
     this.authenticator = options.authenticator;
-    this.httpServer = createServer((req, res) => void this.handleHttpRequest(req, res));
-    // Bound slow senders; keep idle keep-alive connections longer than clients keep them.
-    this.httpServer.headersTimeout = 10_000;
-    this.httpServer.requestTimeout = 30_000;
-    this.httpServer.keepAliveTimeout = 10_000;
+    // Slow senders are cut: headers within 5 s, the whole request within 15 s, checked every second
+    // (Node's default check runs every 30 s); idle keep-alive connections last longer than clients keep them.
+    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const limits = { headersTimeout, requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, keepAliveTimeout: 10_000, connectionsCheckingInterval: Math.min(1_000, headersTimeout) };
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.handleHttpRequest(req, res);
+    this.httpServer = options.tls
+      ? createTlsServer({ ...limits, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: Math.min(HANDSHAKE_TIMEOUT_MS, headersTimeout) }, handle)
+      : createServer(limits, handle);
+    this.httpServer.keepAliveTimeout = limits.keepAliveTimeout;
+    this.connections = new PeerConnectionGuard(options.maxConnections ?? 256, (socket, open) => this.warnAtCap(socket.remoteAddress, open));
+    this.httpServer.on('connection', (socket) => this.connections.opened(socket));
   }
 
   listen(callback: (err?: unknown) => void): void {
@@ -112,29 +154,58 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     }
 
     const socket = req.socket; // req lets go of it once the request is over
+    let admission: CallAdmission = { maxBodyBytes: this.maxBodyBytes, proven: false };
+    try {
+      if (this.authenticator) admission = this.authenticator.admit(req.headers);
+    } catch (err) {
+      return this.refuseUnread(req, res, toFault(err), err instanceof RefusedCallFault && err.drainBody);
+    }
     let body: Buffer;
     try {
-      body = await readRequestBody(req, this.maxBodyBytes);
+      body = await readRequestBody(req, Math.min(admission.maxBodyBytes, this.maxBodyBytes));
     } catch (err) {
       if (!(err instanceof XmlRpcFault)) return; // the client went away mid-body: nobody to answer
       const stillSending = err instanceof BodyTooLargeFault && !err.drained;
-      this.reply(res, 200, encodeFault(err.code, err.faultString), { Connection: 'close' });
+      this.reply(res, 200, encodeFault(err.code, err.faultString), { Connection: 'close' }, req.headers);
       if (stillSending) res.once('finish', () => socket.destroy());
       return;
     }
 
     let method = '?';
     try {
+      this.authenticator?.checkBody(admission, body);
       const call = decodeMethodCall(body.toString('utf8'));
       method = call.method;
-      const peer = this.authenticator?.authenticate(call.method, call.params, body, req.headers) ?? null;
+      const peer = this.authenticator?.authorize(admission, call.method, call.params) ?? null;
+      if (admission.proven) this.connections.prove(transportOf(socket));
       const result = await this.dispatch(call.method, call.params, req, peer);
-      this.reply(res, 200, this.encodeResult(method, result));
+      this.reply(res, 200, this.encodeResult(method, result), {}, req.headers);
     } catch (err) {
       const fault = toFault(err);
       if (fault.code === XmlRpcFaultCode.ApplicationError) this.logger.warn?.(`XML-RPC ${method} failed: ${fault.faultString}`);
-      this.reply(res, 200, encodeFault(fault.code, fault.faultString));
+      this.reply(res, 200, encodeFault(fault.code, fault.faultString), {}, req.headers);
     }
+  }
+
+  /**
+   * A call refused on its headers alone: its body is never kept. A small one (or one from a peer
+   * that will sign again) is read and dropped so the caller surely gets the fault; a large one is
+   * cut once the fault is out, instead of spending the time to read it.
+   */
+  private refuseUnread(req: IncomingMessage, res: ServerResponse, fault: XmlRpcFault, drain: boolean): void {
+    const socket = req.socket;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    req.resume();
+    this.reply(res, 200, encodeFault(fault.code, fault.faultString), { Connection: 'close' }, req.headers);
+    if (!drain && !(declared <= DRAIN_UNREAD_BYTES)) res.once('finish', () => socket.destroy());
+  }
+
+  /** One WARNING per minute at most: a flood must not turn into a flood of log lines. */
+  private warnAtCap(address: string | undefined, open: number): void {
+    const now = performance.now();
+    if (now - this.lastCapWarning < 60_000) return;
+    this.lastCapWarning = now;
+    this.logger.warn?.(`XML-RPC port has ${open} connections open (XMLRPC_MAX_CONNECTIONS): dropping the oldest not proven to be a peer (newest from ${address ?? 'unknown'}); ${this.connections.evicted} dropped so far`);
   }
 
   /** Runs the handler through Nest's processing hooks and resolves with its last value. */
@@ -188,11 +259,20 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private reply(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}): void {
+  /** Writes the answer; with the request's headers, it is signed for the caller (when the request was signed). */
+  private reply(res: ServerResponse, status: number, xml: string, headers: Record<string, string> = {}, request?: IncomingHttpHeaders): void {
     if (res.headersSent || res.destroyed) return;
     const body = Buffer.from(xml, 'utf8');
-    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': body.length, ...headers });
+    const signature = request && this.authenticator ? this.authenticator.replyHeaders(request, body) : {};
+    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': body.length, ...headers, ...signature });
     res.end(body);
+  }
+}
+
+/** A refusal of a call from its headers; `drainBody`: the caller is a peer that will try again, let it read the fault. */
+export class RefusedCallFault extends XmlRpcFault {
+  constructor(code: number, faultString: string, readonly drainBody: boolean) {
+    super(code, faultString);
   }
 }
 

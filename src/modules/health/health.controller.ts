@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ClientsHealthIndicator } from './clients.health';
+import { DiskHealthIndicator } from './disk.health';
 import { HealthAccess } from './health-access';
 import { withDegraded, type NodeHealth } from './health-status';
 import { PeersHealthIndicator } from './peers.health';
@@ -21,18 +22,19 @@ export class HealthController {
     private readonly clients: ClientsHealthIndicator,
     private readonly failover: FailoverHealthIndicator,
     private readonly access: HealthAccess,
+    private readonly disk: DiskHealthIndicator,
   ) {}
 
   /**
    * 200 while this node's own parts work ("ok", or "degraded" with reasons); 503 when one does not.
-   * Details and reasons only for loopback callers or the cluster secret (HealthAccess); others get the status.
+   * Details and reasons only for loopback callers or the operators' HEALTH_TOKEN (HealthAccess); others get the status.
    */
   @Get('health')
   @HealthCheck()
   async check(@Req() req: IncomingMessage): Promise<NodeHealth | { status: NodeHealth['status'] }> {
     const detailed = this.access.mayReadDetails(req);
     try {
-      const result = withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check(), () => this.failover.check()]));
+      const result = withDegraded(await this.health.check([() => this.store.check(), () => this.xmlrpc.check(), () => this.clients.check(), () => this.peers.check(), () => this.failover.check(), () => this.disk.check()]));
       return detailed ? result : { status: result.status };
     } catch (e) {
       if (!detailed && e instanceof ServiceUnavailableException) throw new ServiceUnavailableException({ status: 'error' });

@@ -5,6 +5,7 @@ import { PeersModule } from '../peers/peers.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { FailoverHealthIndicator } from './failover.health';
 import { ClientsHealthIndicator } from './clients.health';
+import { DiskHealthIndicator } from './disk.health';
 import { HealthAccess } from './health-access';
 import { HealthController } from './health.controller';
 import { PeersHealthIndicator } from './peers.health';
@@ -14,6 +15,6 @@ import { XmlRpcHealthIndicator } from './xmlrpc.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), PeersModule, MembersModule, RoomsModule],
   controllers: [HealthController],
-  providers: [HealthAccess, StoreHealthIndicator, XmlRpcHealthIndicator, PeersHealthIndicator, ClientsHealthIndicator, FailoverHealthIndicator],
+  providers: [HealthAccess, StoreHealthIndicator, XmlRpcHealthIndicator, PeersHealthIndicator, ClientsHealthIndicator, FailoverHealthIndicator, DiskHealthIndicator],
 })
 export class HealthModule {}

@@ -1,4 +1,3 @@
-import { CLOSE_TOO_SLOW } from '../../common/ws/close-codes';
 import { FakeSocket } from '../../testing/fakes';
 import { ClientConnection } from './client-connection';
 
@@ -15,16 +14,18 @@ describe(ClientConnection.name, () => {
     return { socket, sut, tooSlow };
   };
 
-  it('closes the socket with 4008 and a reason saying why once more than the limit is buffered', () => {
+  it('terminates the socket once more than the limit is buffered (a close frame would wait behind what it does not read), and says so', () => {
     const { socket, sut, tooSlow } = setup();
     socket.bufferedAmount = limit;
     sut.sendFrame('{"type":"new_message","data":{}}');
-    expect(socket.closed).toBeNull();
+    expect(socket.terminated).toBe(false);
 
     socket.bufferedAmount = limit + 1;
     sut.sendFrame('{"type":"new_message","data":{}}');
-    expect(socket.closed).toEqual({ code: CLOSE_TOO_SLOW, reason: `client too slow: ${limit + 1} bytes buffered` });
+    expect(socket.terminated).toBe(true);
+    expect(socket.closed).toBeNull(); // no close handshake to wait for
     expect(tooSlow).toEqual([limit + 1]);
+    expect(sut.sendFrame('{}')).toBe(false); // nothing more is queued for it
   });
 
   it('never closes with a limit of 0', () => {
@@ -32,7 +33,7 @@ describe(ClientConnection.name, () => {
     const sut = new ClientConnection('c1', socket.asWebSocket(), 0, { maxBufferedBytes: 0, onTooSlow: () => undefined });
     socket.bufferedAmount = 1e9;
     sut.sendFrame('{}');
-    expect(socket.closed).toBeNull();
+    expect(socket.terminated).toBe(false);
   });
 
   it('drained() waits until the client has taken what was sent', async () => {

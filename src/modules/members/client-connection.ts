@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { CLOSE_TOO_SLOW, tooSlowReason } from '../../common/ws/close-codes';
 import type { ServerEventMap, ServerEventType } from '../../common/protocol/client-wire';
 
 /** A room this connection is in, and the last sequence number delivered to it there. */
@@ -24,6 +23,8 @@ const NO_LIMIT: BackpressurePolicy = { maxBufferedBytes: 0, onTooSlow: () => und
 export class ClientConnection {
   /** Bound at the first successful join; later requests must use the same name. */
   username: string | null = null;
+  /** The client's IP address (budgets shared by all connections from it); 'unknown' when the socket did not say. */
+  address = 'unknown';
   readonly rooms = new Map<string, RoomRegistration>();
   lastActivity: number;
   /** Cleared when a ping goes out, set again by the pong. */
@@ -84,12 +85,15 @@ export class ClientConnection {
     return true;
   }
 
-  /** Closes a socket whose client does not keep up; sends after this are dropped (it is no longer OPEN). */
+  /**
+   * Drops a socket whose client does not keep up, at once: a close frame would wait behind the
+   * megabytes it does not read, and the socket would keep them until the close handshake timed out
+   * (30 s). Sends after this are dropped (it is no longer OPEN).
+   */
   private closeTooSlow(): void {
     const buffered = this.bufferedBytes;
     this.backpressure.onTooSlow(this, buffered);
-    // ws destroys the socket if the close handshake does not finish within its closeTimeout (30 s)
-    this.socket.close(CLOSE_TOO_SLOW, tooSlowReason(buffered));
+    this.socket.terminate();
   }
 
   ping(): void {

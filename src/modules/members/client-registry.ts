@@ -48,14 +48,15 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     return this.connections.size;
   }
 
-  /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start. */
-  connect(socket: WebSocket, username: string | null = null): ClientConnection {
-    const conn = new ClientConnection(randomUUID(), socket, this.clock.now(), this.backpressure);
+  /** `username`: the identity the connection proved at the upgrade (token mode), bound from the start; `address`: the client's IP. */
+  connect(socket: WebSocket, username: string | null = null, address = 'unknown'): ClientConnection {
+    const conn = new ClientConnection(randomUUID(), socket, this.clock.monotonic(), this.backpressure);
     conn.username = username;
+    conn.address = address;
     socket.on('pong', () => {
       if (conn.answeredPing) return; // an unsolicited pong is not a sign of life (a script could keep a dead member alive)
       conn.answeredPing = true;
-      conn.lastActivity = this.clock.now();
+      conn.lastActivity = this.clock.monotonic();
     });
     this.connections.set(conn.id, conn);
     return conn;
@@ -77,7 +78,7 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   }
 
   touch(conn: ClientConnection): void {
-    conn.lastActivity = this.clock.now();
+    conn.lastActivity = this.clock.monotonic();
   }
 
   register(conn: ClientConnection, roomId: string, username: string, cursor: number, replaying = false): void {

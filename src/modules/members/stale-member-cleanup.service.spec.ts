@@ -98,6 +98,18 @@ describe(StaleMemberCleanupService.name, () => {
     expect(listener.removed).toEqual([]);
   });
 
+  it('measures idleness on the monotonic clock: a wall clock set forward an hour removes nobody, one set back keeps nobody', async () => {
+    const active = member('bob', 'room-1');
+    clock.jump(3_600_000);
+    expect(await sut.cleanup()).toBe(0);
+    expect(active.conn.rooms.has('room-1')).toBe(true);
+
+    clock.jump(-2 * 3_600_000);
+    clock.advance(config.inactivityTimeoutMs + 1);
+    expect(await sut.cleanup()).toBe(1);
+    expect(active.socket.sent('member_left')[0].timestamp).toBe(clock.iso()); // what people see stays wall time
+  });
+
   it('counts every room an idle connection is removed from, and ignores idle connections in no room', async () => {
     store.insertRoom({ ...store.getRoom('room-1')!, roomId: 'room-2', roomName: 'random' });
     const idle = member('alice', 'room-1', 'room-2');

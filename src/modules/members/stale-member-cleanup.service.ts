@@ -51,7 +51,7 @@ export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModu
   /** One sweep; returns how many memberships were removed. */
   async cleanup(): Promise<number> {
     this.logger.log('Starting stale member cleanup');
-    const now = this.clock.now();
+    const now = this.clock.monotonic(); // idle time is a duration: a stepped wall clock must not age every member at once
     let removed = 0;
     for (const conn of [...this.clients.all()]) {
       const idleMs = now - conn.lastActivity;
@@ -61,7 +61,7 @@ export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModu
           room_id: roomId,
           username,
           member_count: Math.max(0, this.store.memberCount(roomId) - 1),
-          timestamp: this.clock.iso(now),
+          timestamp: this.clock.iso(),
           reason: 'Inactivity',
         });
         this.clients.unregister(conn, roomId);

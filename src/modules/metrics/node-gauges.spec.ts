@@ -1,6 +1,7 @@
 import { loadConfig } from '../../common/config/load-config';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import type { ChatStore } from '../../common/store/chat-store';
+import type { DiskSpace, DiskUsage } from '../../common/disk/disk-space';
 import { parseExposition, sampleValue } from '../../testing/prometheus-text';
 import type { ClientRegistry } from '../members/client-registry';
 import type { PeerCallObserver, PeerDirectory } from '../peers/peer-directory';
@@ -17,6 +18,7 @@ describe(NodeGauges.name, () => {
   let backlog: ReplicationBacklog[];
   let observer: PeerCallObserver | undefined;
   let metrics: ChatMetrics;
+  let disk: DiskUsage | null;
   let sut: NodeGauges;
 
   beforeEach(() => {
@@ -35,7 +37,9 @@ describe(NodeGauges.name, () => {
     const rooms = [{ hostNode: 'node1' }, { hostNode: 'node1' }, { hostNode: 'node2' }];
     const store = { listRooms: () => rooms };
     metrics = new ChatMetrics();
-    sut = new NodeGauges(config, store as unknown as ChatStore, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, applier as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics);
+    disk = { path: '/data', freeBytes: 5 * 2 ** 30, totalBytes: 20 * 2 ** 30 };
+    const diskSpace = { read: () => disk ?? (() => { throw new Error('EACCES'); })() } as DiskSpace;
+    sut = new NodeGauges(config, store as unknown as ChatStore, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, applier as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics, diskSpace);
   });
 
   const scrape = async () => parseExposition((await metrics.exposition()).body);
@@ -66,6 +70,16 @@ describe(NodeGauges.name, () => {
   it('turns the peer directory call reports into chat_peer_call_seconds', async () => {
     observer?.('node2', 'heartbeat', 0.003);
     expect(sampleValue(await scrape(), 'chat_peer_call_seconds_count', { peer: 'node2', method: 'heartbeat' })).toBe(1);
+  });
+
+  it('shows the free and total space where DATA_DIR is, read at scrape time, and NaN when it cannot be read', async () => {
+    let parsed = await scrape();
+    expect(sampleValue(parsed, 'chat_disk_free_bytes')).toBe(5 * 2 ** 30);
+    expect(sampleValue(parsed, 'chat_disk_size_bytes')).toBe(20 * 2 ** 30);
+    disk = { path: '/data', freeBytes: 1024, totalBytes: 20 * 2 ** 30 };
+    expect(sampleValue(await scrape(), 'chat_disk_free_bytes')).toBe(1024);
+    disk = null;
+    expect(sampleValue(await scrape(), 'chat_disk_free_bytes')).toBeNaN();
   });
 
   it('snapshots the same numbers for the status page', () => {

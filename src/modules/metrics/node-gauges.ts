@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
+import { DiskSpace, type DiskUsage } from '../../common/disk/disk-space';
 import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
@@ -31,6 +32,7 @@ export class NodeGauges {
     private readonly applier: LogApplier,
     private readonly outbox: RoomLogOutbox,
     metrics: ChatMetrics,
+    private readonly disk: DiskSpace,
   ) {
     const registers = [metrics.registry];
     const self = this;
@@ -91,6 +93,22 @@ export class NodeGauges {
       },
     });
     new Gauge({
+      name: 'chat_disk_free_bytes',
+      help: 'Bytes the node may still write on the file system that holds DATA_DIR (alert well before 0: writes then fail)',
+      registers,
+      collect() {
+        this.set(self.diskUsage()?.freeBytes ?? Number.NaN); // NaN, not 0 or a stale value, when it cannot be read
+      },
+    });
+    new Gauge({
+      name: 'chat_disk_size_bytes',
+      help: 'Size of the file system that holds DATA_DIR',
+      registers,
+      collect() {
+        this.set(self.diskUsage()?.totalBytes ?? Number.NaN);
+      },
+    });
+    new Gauge({
       name: 'chat_replication_oldest_pending_seconds',
       help: 'Age of the oldest room log message still queued for the peer (0 when none is)',
       labelNames: ['peer'],
@@ -99,6 +117,15 @@ export class NodeGauges {
         for (const b of self.outbox.backlog()) this.set({ peer: b.peer }, (b.oldestPendingMs ?? 0) / 1000);
       },
     });
+  }
+
+  /** Free space where DATA_DIR is, or null when it cannot be read (the gauges then say NaN). */
+  diskUsage(): DiskUsage | null {
+    try {
+      return this.disk.read();
+    } catch {
+      return null;
+    }
   }
 
   counters(): Pick<NodeSnapshot, 'messagesTotal' | 'deliveriesTotal'> {

@@ -31,6 +31,14 @@ describe(RateHistory.name, () => {
     expect(sut.series().deliveries_per_s).toEqual([perSecond(30), 0, perSecond(12)]);
   });
 
+  it('divides by the time that really passed: a wall clock set back or forward an hour changes no rate', () => {
+    clock.jump(-3_600_000);
+    step(10, 10);
+    clock.jump(3_600_000);
+    step(10, 10);
+    expect(sut.series().messages_per_s).toEqual([10 / RATE_SAMPLE_INTERVAL_S, 10 / RATE_SAMPLE_INTERVAL_S]);
+  });
+
   it('keeps five minutes of history', () => {
     for (let i = 0; i < 400; i++) step(1, 1);
     expect(sut.series().messages_per_s).toHaveLength(300 / RATE_SAMPLE_INTERVAL_S);

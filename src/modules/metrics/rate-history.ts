@@ -29,7 +29,7 @@ export class RateHistory implements OnModuleDestroy {
 
   sample(): void {
     const c = this.gauges.counters(); // two plain numbers: sampling costs nothing measurable
-    this.samples.push({ at: this.clock.now(), messages: c.messagesTotal, deliveries: c.deliveriesTotal });
+    this.samples.push({ at: this.clock.monotonic(), messages: c.messagesTotal, deliveries: c.deliveriesTotal });
     if (this.samples.length > SAMPLES_KEPT + 1) this.samples.shift();
   }
 

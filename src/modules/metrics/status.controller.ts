@@ -36,7 +36,7 @@ export class StatusController {
   @Header('Cache-Control', 'no-store')
   async status(@Query('scope') scope?: string): Promise<ClusterStatusView | NodeStatusView> {
     if (scope === 'node') return this.nodeView();
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     if (!this.recent || now - this.recent.at >= CLUSTER_VIEW_REUSE_MS) this.recent = { at: now, view: this.clusterView() };
     return this.recent.view;
   }

@@ -2,17 +2,33 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PeerAuthError, PeerCallVerifier, XmlRpcFault, XmlRpcFaultCode, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
+import { PeerAuthError, PeerCallVerifier, RefusedCallFault, XMLRPC_MAX_BODY_BYTES, XmlRpcFault, XmlRpcFaultCode, type CallAdmission, type SignedCall, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
 import { BurstWarning } from '../../common/logging/burst-warning';
 import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from '../../common/protocol/peer-wire';
+import { BOOT_ID } from './boot-id';
 
 /**
- * The one place incoming peer calls are authenticated (the XML-RPC server asks it before any
- * handler runs): with PEER_SECRET every method but heartbeat() needs a valid signature from a
- * configured peer, and the sender a call names in its params must be the one that signed it.
+ * What an unsigned call may send to a node with a secret: only the open methods answer it, and
+ * their calls are a few hundred bytes. Nothing larger is read (or parsed) for a stranger.
+ */
+export const OPEN_CALL_MAX_BYTES = 16 * 1024;
+
+interface PeerAdmission extends CallAdmission {
+  /** The call whose headers verified; null for an unsigned (or, to an open method, badly signed) call. */
+  readonly call: SignedCall | null;
+}
+
+/**
+ * The one place incoming peer calls are authenticated, in the order that keeps a stranger's cost
+ * small (the XML-RPC server asks it at each step): from the headers alone, before the body is
+ * read, a signed call must come from a configured peer, be fresh, carry a valid HMAC for this run
+ * of this node and a new nonce; an unsigned call may send no more than an open method needs.
+ * Then the raw body must be the signed one, before it is parsed; then the parsed method must be the
+ * signed one, and the sender a call names in its params must be its signer. Replies to signed
+ * calls are signed in turn, bound to the request.
  */
 @Injectable()
-export class PeerAuthenticator implements XmlRpcCallAuthenticator {
+export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission> {
   private readonly logger = new Logger(PeerAuthenticator.name);
   private readonly verifier: PeerCallVerifier | null;
   private readonly peerIds: Set<string>;
@@ -21,33 +37,50 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator {
   constructor(
     @Inject(NODE_CONFIG) config: NodeConfig,
     clock: Clock,
+    @Inject(BOOT_ID) bootId: string,
   ) {
     this.peerIds = new Set(config.peers.map((p) => p.nodeId));
+    // timestamps come from the callers' wall clocks, so they are checked against this node's wall clock
     this.verifier = config.peerSecret
-      ? new PeerCallVerifier({ secret: config.peerSecret, nodeId: config.nodeId, peers: this.peerIds, now: () => clock.now() })
+      ? new PeerCallVerifier({ secret: config.peerSecret, nodeId: config.nodeId, bootId, peers: this.peerIds, now: () => clock.now() })
       : null;
-    this.refusals = new BurstWarning(this.logger, () => clock.now());
+    this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
   }
 
   get signed(): boolean {
     return this.verifier !== null;
   }
 
-  authenticate(method: string, params: unknown[], body: Buffer, headers: IncomingHttpHeaders): string | null {
-    if (OPEN_METHODS.has(method)) return null;
-    let peer: string | null = null;
-    if (this.verifier) {
-      try {
-        peer = this.verifier.verify(method, body, headers);
-      } catch (e) {
-        if (!(e instanceof PeerAuthError)) throw e;
-        this.refusals.note(`Refused unauthenticated XML-RPC call ${method.slice(0, 64)}: ${e.message}`);
-        throw new XmlRpcFault(
-          XmlRpcFaultCode.PeerAuthRequired,
-          `peer authentication required: ${e.message}. Peers must sign calls with the cluster's PEER_SECRET (X-Chat-* headers, see docs/protocol.md); only heartbeat() is open.`,
-        );
-      }
+  admit(headers: IncomingHttpHeaders): PeerAdmission {
+    if (!this.verifier) return { maxBodyBytes: XMLRPC_MAX_BODY_BYTES, proven: false, call: null };
+    if (!PeerCallVerifier.isSigned(headers)) return { maxBodyBytes: OPEN_CALL_MAX_BYTES, proven: false, call: null };
+    try {
+      const call = this.verifier.verifyHeaders(headers);
+      return { maxBodyBytes: XMLRPC_MAX_BODY_BYTES, proven: true, call };
+    } catch (e) {
+      if (!(e instanceof PeerAuthError)) throw e;
+      // a probe that signs its heartbeat but, say, does not know this run yet still gets its answer
+      if (OPEN_METHODS.has(String(headers['x-chat-method']))) return { maxBodyBytes: OPEN_CALL_MAX_BYTES, proven: false, call: null };
+      // a peer signing for this node's previous run is expected once after a restart: not logged, and it gets to read the answer
+      throw this.refuse(String(headers['x-chat-method'] ?? '?'), e.message, e.staleBoot);
     }
+  }
+
+  checkBody(admission: PeerAdmission, body: Buffer): void {
+    if (!admission.call || !this.verifier) return;
+    try {
+      this.verifier.verifyBody(admission.call, body);
+    } catch (e) {
+      if (!(e instanceof PeerAuthError)) throw e;
+      throw this.refuse(admission.call.method, e.message);
+    }
+  }
+
+  authorize(admission: PeerAdmission, method: string, params: unknown[]): string | null {
+    if (admission.call && admission.call.method !== method) throw this.refuse(method, `the body calls ${method.slice(0, 64)} but ${admission.call.method} was signed`);
+    if (OPEN_METHODS.has(method)) return null;
+    if (this.verifier && !admission.call) throw this.refuse(method, 'the call is not signed');
+    const peer = admission.call?.sender ?? null;
     const index = SENDER_PARAM[method as PeerMethod];
     const claimed = index === undefined ? undefined : params[index];
     if (typeof claimed !== 'string') return peer; // a missing or mistyped param is the handler's -32602
@@ -59,5 +92,18 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator {
       throw new XmlRpcFault(XmlRpcFaultCode.InvalidParams, `${method}: node "${claimed.slice(0, 64)}" is not in this node's PEER_NODES; only configured peers may call it.`);
     }
     return peer;
+  }
+
+  replyHeaders(requestHeaders: IncomingHttpHeaders, reply: Buffer): Record<string, string> {
+    return this.verifier?.signReply(requestHeaders, reply) ?? {};
+  }
+
+  private refuse(method: string, why: string, expected = false): XmlRpcFault {
+    if (!expected) this.refusals.note(`Refused unauthenticated XML-RPC call ${method.slice(0, 64)}: ${why}`);
+    return new RefusedCallFault(
+      XmlRpcFaultCode.PeerAuthRequired,
+      `peer authentication required: ${why}. Peers must sign calls with the cluster's PEER_SECRET (X-Chat-* headers, see docs/protocol.md); only heartbeat() is open.`,
+      expected,
+    );
   }
 }

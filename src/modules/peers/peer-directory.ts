@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PEER_BATCH_BYTES, PeerCallSigner, XmlRpcClient } from '../../common/xmlrpc';
+import { PEER_BATCH_BYTES, type XmlRpcClient, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import { peerClients } from './peer-clients';
 import { PeerHealth, type PeerTransition } from './peer-health';
 import { CallCoalescer } from './call-coalescer';
 import type { PeerStatusListener } from './peer-status-listener';
@@ -54,8 +55,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     private readonly disk: NodeDisk,
   ) {
     for (const { nodeId, url } of config.peers) {
-      const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
-      const client = new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer });
+      const { client, heartbeats, probes } = peerClients(config, nodeId, url, clock);
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
       const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
         (items) =>
@@ -64,10 +64,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
             : this.forwardBatch(peer, items),
         { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
-      // heartbeat() is open, so its calls stay unsigned (one HMAC less per round)
-      const heartbeats = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const probes = new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1 });
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.now()), calls: new AbortController(), otherView: null };
+      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), calls: new AbortController(), otherView: null };
       this.peers.set(nodeId, peer);
     }
   }
@@ -147,7 +144,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   /** Marks peers silent for longer than `timeoutMs` as suspected (and tells listeners, once). */
   checkSilence(timeoutMs: number): void {
     for (const peer of this.peers.values()) {
-      const silentMs = peer.suspicion.silentFor(this.clock.now(), timeoutMs);
+      const silentMs = peer.suspicion.silentFor(this.clock.monotonic(), timeoutMs);
       if (silentMs === null) continue;
       peer.calls.abort();
       peer.calls = new AbortController();
@@ -157,7 +154,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   }
 
   private answered(peer: Peer): void {
-    if (!peer.suspicion.answered(this.clock.now())) return;
+    if (!peer.suspicion.answered(this.clock.monotonic())) return;
     this.logger.log(`Peer ${peer.nodeId} answers again`);
     this.emit((l) => l.onPeerAnswering?.(peer.nodeId));
   }
@@ -200,8 +197,8 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   private timed<T>(nodeId: string, method: string, call: Promise<T>): Promise<T> {
     const observe = this.callObserver;
     if (!observe) return call;
-    const started = performance.now(); // a duration, not wall time: outside Clock on purpose
-    const done = () => observe(nodeId, method, (performance.now() - started) / 1000);
+    const started = this.clock.monotonic();
+    const done = () => observe(nodeId, method, (this.clock.monotonic() - started) / 1000);
     call.then(done, done);
     return call;
   }

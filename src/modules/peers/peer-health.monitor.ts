@@ -62,7 +62,7 @@ export class PeerHealthMonitor implements OnApplicationBootstrap, OnModuleDestro
 
   /** Probes each peer that is not up and whose backoff has run out; answers count, misses do not. */
   reprobeDownPeers(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     for (const nodeId of this.peers.nodeIds) {
       const status = this.peers.health(nodeId)?.status;
       if (status === 'healthy' || status === 'degraded') {

@@ -1,8 +1,7 @@
 // The connect screen: pick a name and a node (prefilled from the URL and the last visit), start a
 // session; and logging out back to it.
 
-import { codePointLength } from '../format';
-import { MAX_USERNAME } from '../protocol';
+import { MAX_USERNAME, nameProblem, normalizeName } from '../protocol';
 import { nodesFromCluster, normalizeNode, parseNodeList, tokenSubject } from '../reconnect';
 import { ChatSession, type SocketLike } from '../session/chat-session';
 import { setConn } from './connection-indicator';
@@ -47,10 +46,10 @@ export function prefill(): void {
 export function initConnectScreen(): void {
   ui.connectForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    const name = ui.username.value.trim();
+    const name = normalizeName(ui.username.value);
     const token = ui.token.value.trim() || undefined;
     const subject = token ? tokenSubject(token) : null;
-    const problem = token && !subject ? 'That token does not look like a chat token (it names no user).' : subject && subject !== name ? `That token is for '${subject}'.` : usernameProblem(name);
+    const problem = token && !subject ? 'That token does not look like a chat token (it names no user).' : subject && normalizeName(subject) !== name ? `That token is for '${subject}'.` : usernameProblem(name);
     const node = normalizeNode(ui.node.value);
     if (problem || !node) {
       ui.connectError.textContent = problem ?? 'Enter the node as host:port, e.g. 127.0.0.1:8080.';
@@ -81,14 +80,11 @@ export function initConnectScreen(): void {
   });
 }
 
+/** The node's own name rules (src/common/protocol/chat-names.ts), so the page refuses what the node would. */
 function usernameProblem(name: string): string | null {
-  return name === ''
-    ? 'Enter a name.'
-    : codePointLength(name) > MAX_USERNAME
-      ? `Names are at most ${MAX_USERNAME} characters.`
-      : /[\u0000-\u001f\u007f]/.test(name)
-        ? 'Names cannot contain control characters.'
-        : null;
+  if (name === '') return 'Enter a name.';
+  const problem = nameProblem(name, MAX_USERNAME, 'Your name');
+  return problem && `${problem}.`;
 }
 
 function start(username: string, nodes: string[], token?: string): void {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
@@ -49,6 +50,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     private readonly errors: ClientErrorFrames,
     private readonly staleMembers: StaleMemberCleanupService,
     private readonly logs: RoomLogs,
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -86,6 +88,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   async discoverRooms(conn: ClientConnection): Promise<void> {
+    this.limits.admitRequest(conn);
     const own = this.host.hostedRooms();
     const peers = await this.locator.discoverPeers();
     const rooms = [...own, ...peers.rooms];
@@ -102,7 +105,9 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     this.limits.admitRoomOp(conn);
     await this.assertIdentity(conn, req.creator_id);
     this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
+    this.limits.admitRoomCreation(conn, req.creator_id);
     const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    this.limits.roomCreated(conn, room.roomId);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
 
@@ -126,7 +131,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
-    const received = performance.now();
+    const received = this.clock.monotonic();
     const room = await this.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     const target = this.hosts.for(room);
@@ -201,8 +206,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
       ...(clientMessageId ? { client_message_id: clientMessageId } : {}),
       ...(sent.duplicate ? { duplicate: true } : {}),
     });
-    // performance.now() is a monotonic duration source, not wall time, so it stays outside Clock
-    this.metrics.messageAcknowledged((performance.now() - received) / 1000);
+    this.metrics.messageAcknowledged((this.clock.monotonic() - received) / 1000);
   }
 
   /** Resolves when the connection's forwarded sends have been answered (used before leaving). */
@@ -211,6 +215,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     await this.assertIdentity(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
@@ -221,6 +226,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     await this.assertIdentity(conn, req.username);
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
@@ -232,7 +238,8 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     conn.send('delete_room_success', { room_id: room.roomId, transaction_id: outcome.transactionId, message: 'Room deleted successfully' });
   }
 
-  getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+  async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
+    this.limits.admitRequest(conn);
     return this.history.getHistory(conn, req);
   }
 

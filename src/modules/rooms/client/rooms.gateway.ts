@@ -1,6 +1,8 @@
 import { UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { clientAddress } from '../../../common/ws/connections-per-ip';
 import { upgradeIdentityOf } from '../../../common/ws/client-identity';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
@@ -20,8 +22,8 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly requests: RoomRequestsService,
   ) {}
 
-  handleConnection(socket: WebSocket): void {
-    this.connections.set(socket, this.clients.connect(socket, upgradeIdentityOf(socket)));
+  handleConnection(socket: WebSocket, request?: IncomingMessage): void {
+    this.connections.set(socket, this.clients.connect(socket, upgradeIdentityOf(socket), clientAddress(request)));
   }
 
   async handleDisconnect(socket: WebSocket): Promise<void> {

@@ -28,7 +28,7 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
     private readonly authority: RoomHostAuthority,
     private readonly scheduler: SchedulerRegistry,
   ) {
-    this.refusals = new BurstWarning(this.logger, () => clock.now());
+    this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
   }
 
   /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again; ScheduleModule clears the timers at shutdown. */

@@ -27,7 +27,7 @@ export class RoomHostAuthority {
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     clock: Clock,
   ) {
-    this.refusals = new BurstWarning(this.logger, () => clock.now());
+    this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
   }
 
   /** The room's host as this node knows it (its replica, else its tombstone); undefined for a room never seen. */

@@ -67,7 +67,7 @@ export class RoomLogOutbox implements OnModuleDestroy {
     const lane = this.lanes.get(item[1].to);
     if (!lane || this.closed) return;
     const json = JSON.stringify(item);
-    lane.queue.push({ json, bytes: xmlTextBytes(json) + 1, at: this.clock.now() });
+    lane.queue.push({ json, bytes: xmlTextBytes(json) + 1, at: this.clock.monotonic() });
     if (lane.queue.length > MAX_QUEUED) lane.queue.splice(0, lane.queue.length - MAX_QUEUED);
     if (!lane.running) void this.run(item[1].to, lane);
   }
@@ -79,7 +79,7 @@ export class RoomLogOutbox implements OnModuleDestroy {
   }
 
   backlog(): ReplicationBacklog[] {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     return [...this.lanes].map(([peer, l]) => ({
       peer,
       pending: l.queue.length,

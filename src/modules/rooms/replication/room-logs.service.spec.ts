@@ -5,6 +5,8 @@ import { LogCluster } from '../../../testing/log-cluster';
 import { MESSAGE, ROOM, type MessageData, type RoomData } from './room-entries';
 import { RoomLogs } from './room-logs.service';
 
+const HOUR = 3_600_000;
+
 const ROOM_DATA: RoomData = { room_name: 'general', description: null, creator_id: 'alice', created_at: '2026-01-01T00:00:00.000Z' };
 const message = (content: string, clientMessageId: string | null = null) => ({
   kind: MESSAGE,
@@ -107,6 +109,21 @@ describe(RoomLogs.name, () => {
       const refused = await sending;
       expect(refused).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', details: { retryable: true } });
       expect(refused?.message).toMatch(/Not confirmed by a majority of nodes in time; it may still be stored: retry with the same client_message_id/);
+    });
+
+    it('measures the quorum deadline on the monotonic clock: a wall clock set forward an hour gives up on nothing, one set back an hour delays nothing', async () => {
+      cluster.network.cut.add('node2');
+      cluster.network.cut.add('node3');
+      const node1 = cluster.node('node1');
+      const forward = failure(sut('node1').propose('r1', message('forward', 'c-forward')));
+      node1.clock.jump(HOUR);
+      await cluster.advance(200);
+      expect(await peek(forward)).toBe('pending');
+      const back = failure(sut('node1').propose('r1', message('back', 'c-back')));
+      node1.clock.jump(-2 * HOUR);
+      await cluster.advance(node1.config.quorumTimeoutMs + 200);
+      expect(await back).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', message: expect.stringMatching(/in time/) });
+      expect(await forward).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', message: expect.stringMatching(/in time/) });
     });
 
     it('refuses retryably, naming the new host, an entry another host replaced before a majority stored it', async () => {

@@ -56,7 +56,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly writer: LogWriter,
     private readonly scheduler: SchedulerRegistry,
   ) {
-    this.deadlines = new Deadlines(() => clock.now());
+    this.deadlines = new Deadlines(() => clock.monotonic());
     this.tickMs = Math.max(20, Math.round((config.failoverTimeoutMs || 2000) / TICKS_PER_TIMEOUT));
     this.writer.onRoomWritten((room, change) => this.written(room, change));
     this.writer.onRoomGone((roomId, why) => this.unload(roomId, why === 'not-stored' ? 'not-stored' : 'host-lost'));
@@ -136,7 +136,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     }
     return new Promise<Committed>((resolve, reject) => {
       let open = true;
-      const cancel = this.deadlines.add(this.clock.now() + this.config.quorumTimeoutMs, () => {
+      const cancel = this.deadlines.add(this.clock.monotonic() + this.config.quorumTimeoutMs, () => {
         if (!open) return;
         open = false;
         reject(hostUnavailable('Not confirmed by a majority of nodes in time; it may still be stored: retry with the same client_message_id'));

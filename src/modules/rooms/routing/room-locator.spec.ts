@@ -1,11 +1,13 @@
 import { Test, type TestingModule } from '@nestjs/testing';
+import { Clock } from '../../../common/clock/clock';
+import { FakeClock } from '../../../testing/fakes';
 import { loadConfig } from '../../../common/config/load-config';
 import { NODE_CONFIG } from '../../../common/config/node-config';
 import type { RoomSummary } from '../../../common/protocol/client-wire';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { roomRecord } from '../../../testing/records';
 import { PeerDirectory } from '../../peers/peer-directory';
-import { RoomLocator } from './room-locator';
+import { DISCOVERY_REUSE_MS, RoomLocator } from './room-locator';
 
 const summary = (roomId: string, adminNode: string, over: Partial<RoomSummary> = {}): RoomSummary & { node_address: string } => ({
   room_id: roomId,
@@ -45,6 +47,7 @@ describe(RoomLocator.name, () => {
   let sut: RoomLocator;
   let store: ChatStore;
   let peers: FakePeers;
+  let clock: FakeClock;
 
   const build = async (env: Record<string, string> = {}) => {
     moduleRef = await Test.createTestingModule({
@@ -53,6 +56,7 @@ describe(RoomLocator.name, () => {
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1', ...env }) },
         { provide: CHAT_STORE, useValue: store },
         { provide: PeerDirectory, useValue: peers },
+        { provide: Clock, useValue: clock },
       ],
     }).compile();
     sut = moduleRef.get(RoomLocator);
@@ -61,6 +65,7 @@ describe(RoomLocator.name, () => {
   beforeEach(async () => {
     store = ChatStore.inMemory();
     peers = new FakePeers(['node2', 'node3', 'node4']);
+    clock = new FakeClock();
     await build();
   });
 
@@ -102,10 +107,20 @@ describe(RoomLocator.name, () => {
       expect(peers.asked()).toEqual(['node2', 'node3', 'node4']);
     });
 
-    it('asks again next time for a room still unknown (nothing negative is cached)', async () => {
+    it('asks again, once the last discovery is a second old, for a room still unknown', async () => {
       expect(await sut.locate('r9')).toBeNull();
       peers.hosted.set('node4', [summary('r9', 'node4')]);
+      clock.advance(DISCOVERY_REUSE_MS);
       expect((await sut.locate('r9'))?.hostNode).toBe('node4');
+    });
+
+    it('answers a flood of lookups for rooms that do not exist with one discovery per second, shared by concurrent ones', async () => {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => sut.locate(`random-${i}`)));
+      for (let i = 0; i < 50; i++) expect(await sut.locate(`random-later-${i}`)).toBeNull();
+      expect(peers.asked()).toEqual(['node2', 'node3', 'node4']);
+      clock.advance(DISCOVERY_REUSE_MS);
+      await sut.locate('random-next-second');
+      expect(peers.calls).toHaveLength(6);
     });
   });
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
@@ -7,6 +8,12 @@ import type { RoomSummary } from '../../../common/protocol/client-wire';
 
 /** Discovery's per-call bound, as in the reference. */
 const DISCOVERY_TIMEOUT_MS = 3000;
+/**
+ * A discovery (every peer's whole room list) is shared by everything that asks within this long,
+ * and by everything that asks while it runs: a client asking for rooms that do not exist (a
+ * delete_room with random ids) costs the peers one list per second, not one per request.
+ */
+export const DISCOVERY_REUSE_MS = 1000;
 
 export interface Discovery {
   rooms: RoomSummary[];
@@ -25,7 +32,10 @@ export class RoomLocator {
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly peers: PeerDirectory,
+    private readonly clock: Clock,
   ) {}
+
+  private recent: { at: number; discovery: Promise<Discovery> } | null = null;
 
   async locate(roomId: string): Promise<RoomRecord | null> {
     const known = this.store.getRoom(roomId);
@@ -34,8 +44,17 @@ export class RoomLocator {
     return this.store.getRoom(roomId);
   }
 
+  /** Every peer's rooms: a discovery started less than DISCOVERY_REUSE_MS ago (or still running), else a new one. */
+  discoverPeers(): Promise<Discovery> {
+    const now = this.clock.monotonic();
+    if (this.recent && now - this.recent.at < DISCOVERY_REUSE_MS) return this.recent.discovery;
+    const discovery = this.askPeers();
+    this.recent = { at: now, discovery };
+    return discovery;
+  }
+
   /** Asks every peer not known to be failed for its rooms, in parallel and bounded in time. */
-  async discoverPeers(): Promise<Discovery> {
+  private async askPeers(): Promise<Discovery> {
     const result: Discovery = { rooms: [], queried: [], available: [], unavailable: [] };
     const timeout = Math.min(DISCOVERY_TIMEOUT_MS, this.config.peerCallTimeoutMs);
     await Promise.all(

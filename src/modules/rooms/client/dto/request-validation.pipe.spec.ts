@@ -55,6 +55,18 @@ describe(RequestValidationPipe.name, () => {
     expect(run('send_message', { room_id: 'r', username: 'u', content: '😀'.repeat(5000) })).toBeTruthy();
   });
 
+  it('hands the service the normal form of every name (NFKC, trimmed), and ids untouched', () => {
+    expect(run('join_room', { room_id: ' r ', username: ' ａｌｉｃｅ ' })).toMatchObject({ room_id: ' r ', username: 'alice' });
+    expect(run('create_room', { room_name: ' ｇｅｎｅｒａｌ ', creator_id: 'alice ' })).toMatchObject({ room_name: 'general', creator_id: 'alice' });
+  });
+
+  it('refuses invisible and bidirectional-control characters in names with a sentence that says which', () => {
+    expect(refusal('join_room', { room_id: 'r', username: 'ali\u200Bce' })).toEqual({ code: 'INVALID_REQUEST', message: 'username must not contain invisible or non-printing characters (U+200B found)' });
+    expect(refusal('create_room', { room_name: 'gen\u202Eeral', creator_id: 'alice' })).toEqual({ code: 'INVALID_REQUEST', message: 'room_name must not contain bidirectional control characters (U+202E found)' });
+    expect(refusal('create_room', { room_name: 'general', creator_id: '\u3164' }).message).toMatch(/^creator_id must not contain invisible/);
+    expect(refusal('send_message', { room_id: 'r', username: '   ', content: 'x' })).toEqual({ code: 'INVALID_REQUEST', message: 'username must not be empty' });
+  });
+
   it('refuses non-object data', () => {
     expect(refusal('join_room', null)).toEqual({ code: 'INVALID_REQUEST', message: 'Request data must be a JSON object' });
     expect(refusal('join_room', [1])).toMatchObject({ code: 'INVALID_REQUEST' });

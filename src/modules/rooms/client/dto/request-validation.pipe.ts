@@ -1,11 +1,14 @@
 import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { ChatError, type ChatErrorCode } from '../../../../common/errors/chat-error';
+import { normalizeName } from '../../../../common/protocol/chat-names';
 import type { ClientRequestMap, ClientRequestType } from '../../../../common/protocol/client-wire';
 import { NoParams, REQUEST_DTOS } from './requests';
 
 /** Identity fields are checked before everything else, as the reference does. */
 const IDENTITY_FIELDS = new Set(['room_id', 'username', 'room_name', 'creator_id']);
+/** Names people see: services get their normal form, so `alice ` and full-width `ａｌｉｃｅ` are `alice`. */
+const NAME_FIELDS = ['username', 'room_name', 'creator_id'] as const;
 const byCheckOrder = (a: ValidationError, b: ValidationError) =>
   Number(!IDENTITY_FIELDS.has(a.property)) - Number(!IDENTITY_FIELDS.has(b.property));
 
@@ -32,6 +35,8 @@ export class RequestValidationPipe<T extends ClientRequestType = ClientRequestTy
     const instance = toDto(dto, value as Record<string, unknown>);
     const errors = validateSync(instance, { stopAtFirstError: true, forbidUnknownValues: false });
     if (errors.length > 0) throw this.toChatError(errors.sort(byCheckOrder)[0]);
+    const fields = instance as Record<string, unknown>;
+    for (const field of NAME_FIELDS) if (typeof fields[field] === 'string') fields[field] = normalizeName(fields[field]);
     return instance;
   }
 

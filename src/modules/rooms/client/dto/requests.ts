@@ -1,12 +1,11 @@
 import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import type { ClientRequestData, ClientRequestMap, ClientRequestType } from '../../../../common/protocol/client-wire';
 import { contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
-import { IsChatName, IsChatText } from './text-rules';
+import { IsChatName, IsChatText, IsDisplayName } from './text-rules';
 
 /** Each rule carries the error code and sentence the client gets when it fails, as "CODE|sentence". */
 const reject = (code: string, message: string): ValidationOptions => ({ message: `${code}|${message}` });
 const MISSING_IDS = reject('INVALID_REQUEST', 'Missing room_id or username');
-const BAD_USERNAME = reject('INVALID_REQUEST', `username must be 1-${LIMITS.username} characters without control characters`);
 const BAD_ROOM_ID = reject('INVALID_REQUEST', `room_id must be a string of 1-${LIMITS.roomId} characters`);
 
 const isPresent = (v: unknown) => v !== undefined && v !== null && v !== '';
@@ -33,17 +32,17 @@ export class RoomUserRequest {
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, MISSING_IDS)
   room_id!: string;
 
-  @IsChatName(LIMITS.username, BAD_USERNAME)
+  @IsDisplayName(LIMITS.username, 'username')
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, MISSING_IDS)
   username!: string;
 }
 
 export class CreateRoomRequest implements ClientRequestData<'create_room'> {
-  @IsChatName(LIMITS.roomName, reject('INVALID_REQUEST', `room_name must be 1-${LIMITS.roomName} characters without control characters`))
+  @IsDisplayName(LIMITS.roomName, 'room_name')
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing room_name or creator_id'))
   room_name!: string;
 
-  @IsChatName(LIMITS.username, reject('INVALID_REQUEST', `creator_id must be 1-${LIMITS.username} characters without control characters`))
+  @IsDisplayName(LIMITS.username, 'creator_id')
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing room_name or creator_id'))
   creator_id!: string;
 

@@ -1,0 +1,27 @@
+import type { Clock } from '../../common/clock/clock';
+import type { NodeConfig } from '../../common/config/node-config';
+import { PeerCallSigner, XmlRpcClient } from '../../common/xmlrpc';
+
+/** One peer's three connections: data calls, heartbeats, failover probes (so a busy one never delays another). */
+export interface PeerClients {
+  client: XmlRpcClient;
+  heartbeats: XmlRpcClient;
+  probes: XmlRpcClient;
+}
+
+/**
+ * The clients for one peer, sharing one signer: with PEER_SECRET every call is signed and every
+ * reply checked (heartbeats too, so a forged heartbeat answer cannot fake a live or restarted
+ * peer), and the peer's boot id learned on any of them serves all three. With PEER_TLS_* they
+ * speak https and trust only PEER_TLS_CA.
+ */
+export function peerClients(config: NodeConfig, nodeId: string, url: string, clock: Clock): PeerClients {
+  // signatures carry wall-clock timestamps: the peer compares them with its own wall clock
+  const signer = config.peerSecret ? new PeerCallSigner(config.peerSecret, config.nodeId, nodeId, () => clock.now()) : undefined;
+  const tls = config.peerTls ? { ca: config.peerTls.ca } : undefined;
+  return {
+    client: new XmlRpcClient({ url, timeoutMs: config.peerCallTimeoutMs, signer, tls }),
+    heartbeats: new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1, signer, tls }),
+    probes: new XmlRpcClient({ url, timeoutMs: config.heartbeatTimeoutMs, maxSockets: 1, signer, tls }),
+  };
+}
