@@ -211,11 +211,14 @@ describe('the xmlrpc package (1.3.2) and our codec, over real sockets', () => {
     let roomId: string;
     let client: PackageClient;
     const contents = ['<b>hi</b> & bye', 'Grüße 😀', 'line 1\nline 2', '   '];
-    const signer = (secret = cluster.peerSecret!) => new PeerCallSigner(secret, 'node2', 'node1');
+    /** node1's run: signatures name the run they are for (a call captured before a restart does not verify after it). */
+    let node1Boot: string;
+    const signer = (secret = cluster.peerSecret!) => new PeerCallSigner(secret, 'node2', 'node1', Date.now, node1Boot);
 
     beforeAll(async () => {
       cluster = await TestCluster.start(2);
       client = new PackageClient(cluster.node(1).rpcUrl);
+      node1Boot = ((await client.call('heartbeat', [])) as { boot_id: string }).boot_id;
       ws = await TestClient.connect(cluster.node(1).url);
       roomId = (await ws.request('create_room', { room_name: 'interop <room>', creator_id: 'ann', description: null }, 'room_created')).data.room_id as string;
       await ws.request('join_room', { room_id: roomId, username: 'ann' }, 'join_room_success');
@@ -227,7 +230,16 @@ describe('the xmlrpc package (1.3.2) and our codec, over real sockets', () => {
     });
 
     it('heartbeat, unsigned: the struct every probe reads', async () => {
-      expect(await client.call('heartbeat', [])).toEqual({ status: 'ok', node_id: 'node1', timestamp: expect.any(String), boot_id: expect.any(String), client_url: expect.any(String) });
+      expect(await client.call('heartbeat', [])).toEqual({
+        status: 'ok',
+        node_id: 'node1',
+        timestamp: expect.any(String),
+        boot_id: node1Boot,
+        client_url: expect.any(String),
+        disk_id: expect.any(String),
+        disks: expect.any(Object),
+        cluster_view: expect.stringMatching(/^[0-9a-f]{16}$/),
+      });
     });
 
     it('a signed get_messages (string, int, nil, int, boolean in; structs, ints, strings with markup out) reads as our own client reads it', async () => {

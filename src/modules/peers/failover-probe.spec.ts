@@ -1,6 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { loadConfig } from '../../common/config/load-config';
 import { deferred, flushPromises, type Deferred } from '../../testing/deferred';
+import { FakeClock } from '../../testing/fakes';
 import { FailoverProbe } from './failover-probe';
 import type { PeerDirectory } from './peer-directory';
 
@@ -9,6 +10,7 @@ class ProbedPeers {
   nodeIds = ['node2', 'node3'];
   readonly probes: { nodeId: string; timeoutMs: number; answer: Deferred }[] = [];
   readonly silenceChecks: number[] = [];
+  readonly forgiven: number[] = [];
   probe(nodeId: string, timeoutMs: number): Promise<void> {
     const answer = deferred();
     this.probes.push({ nodeId, timeoutMs, answer });
@@ -17,17 +19,22 @@ class ProbedPeers {
   checkSilence(timeoutMs: number): void {
     this.silenceChecks.push(timeoutMs);
   }
+  forgiveStall(ms: number): void {
+    this.forgiven.push(ms);
+  }
 }
 
 describe(FailoverProbe.name, () => {
   let peers: ProbedPeers;
   let scheduler: SchedulerRegistry;
+  let clock: FakeClock;
   const probe = (env: Record<string, string> = {}) =>
-    new FailoverProbe(loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1', HEARTBEAT_TIMEOUT: '5', ...env }), peers as unknown as PeerDirectory, scheduler);
+    new FailoverProbe(loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1', HEARTBEAT_TIMEOUT: '5', ...env }), peers as unknown as PeerDirectory, scheduler, clock);
 
   beforeEach(() => {
     peers = new ProbedPeers();
     scheduler = new SchedulerRegistry();
+    clock = new FakeClock();
   });
 
   afterEach(() => {
@@ -55,6 +62,17 @@ describe(FailoverProbe.name, () => {
     await flushPromises();
     sut.round();
     expect(peers.probes.map((p) => p.nodeId)).toEqual(['node2', 'node3', 'node2', 'node3']);
+  });
+
+  it('does not hold this node\'s own stall against its peers: a round late by more than an interval forgives them that time first', () => {
+    const sut = probe(); // 1 s timeout: a round every 200 ms
+    sut.round();
+    clock.advance(250);
+    sut.round(); // a little late: nothing forgiven
+    clock.advance(3000); // the event loop stood still for ~3 s
+    sut.round();
+    expect(peers.forgiven).toEqual([2800]);
+    expect(peers.silenceChecks).toHaveLength(3);
   });
 
   it('runs several rounds per FAILOVER_TIMEOUT, and none with failover off or without peers', () => {

@@ -45,4 +45,14 @@ describe(`${PeerDirectory.name} (a wall clock that jumps)`, () => {
     sut.checkSilence(1000);
     expect(suspected).toEqual([]);
   });
+
+  it('does not count a stall of this node as its peers\' silence, but keeps counting once it runs again', () => {
+    clock.advance(900);
+    sut.forgiveStall(800); // the node stood still for most of that time
+    sut.checkSilence(1000);
+    expect(suspected).toEqual([]);
+    clock.advance(900);
+    sut.checkSilence(1000);
+    expect(suspected).toEqual(['node2', 'node3']);
+  });
 });

@@ -153,6 +153,12 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     }
   }
 
+  /** This node stood still for `ms` (FailoverProbe saw its round come that late): no peer is silent for that time. */
+  forgiveStall(ms: number): void {
+    const now = this.clock.monotonic();
+    for (const peer of this.peers.values()) peer.suspicion.forgive(ms, now);
+  }
+
   private answered(peer: Peer): void {
     if (!peer.suspicion.answered(this.clock.monotonic())) return;
     this.logger.log(`Peer ${peer.nodeId} answers again`);

@@ -15,6 +15,11 @@ export class PeerSuspicion {
     return true;
   }
 
+  /** This node stood still for `ms`: that time is not the peer's silence. */
+  forgive(ms: number, now: number): void {
+    this.lastAnswer = Math.min(now, this.lastAnswer + ms);
+  }
+
   /** The silence in ms when it has just crossed `timeoutMs` (the peer is suspected from now on); null otherwise. */
   silentFor(now: number, timeoutMs: number): number | null {
     if (this.suspected || now - this.lastAnswer < timeoutMs) return null;

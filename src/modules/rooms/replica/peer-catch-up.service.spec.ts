@@ -48,6 +48,24 @@ describe(PeerCatchUp.name, () => {
     expect(carol.types).toEqual(['room_deleted']);
   });
 
+  it('tries a failed catch-up again when the peer next answers, and a successful one not', async () => {
+    let calls = 0;
+    const pages = node('node3').peers.answer;
+    node('node3').peers.answer = async (to, method, params) => {
+      if (method === 'get_room_states' && ++calls === 1) throw new Error('aborted by the caller');
+      return pages(to, method, params);
+    };
+    const sut = node('node3').get(PeerCatchUp);
+    await sut.syncFrom('node1');
+    expect(calls).toBe(1);
+    sut.retryIfFailed('node1');
+    await sut.syncFrom('node1'); // joins the retry under way
+    expect(calls).toBe(2);
+    sut.retryIfFailed('node1');
+    await sut.syncFrom('node1');
+    expect(calls).toBe(3); // the explicit call only: the retry had nothing to redo
+  });
+
   it('tells a room\'s host of members it believes connected through this node that have no socket here any more', async () => {
     const host = node('node1').get(RoomHostService);
     await host.join(roomId, 'bob', 'node2'); // his connection ended while node2 could not tell node1

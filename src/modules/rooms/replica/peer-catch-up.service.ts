@@ -20,6 +20,8 @@ export class PeerCatchUp {
   private readonly syncing = new Map<string, Promise<void>>();
   /** Peers caught up with since this node started rejoining. */
   private readonly rejoinedWith = new Set<string>();
+  /** Peers whose last catch-up failed: tried again when they next answer. */
+  private readonly failed = new Set<string>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -34,10 +36,19 @@ export class PeerCatchUp {
     const running = this.syncing.get(nodeId);
     if (running) return running;
     const task = this.doSync(nodeId)
-      .catch((e) => this.logger.warn(`Catch-up from ${nodeId} failed: ${(e as Error).message}`))
+      .then(() => void this.failed.delete(nodeId))
+      .catch((e) => {
+        this.failed.add(nodeId);
+        this.logger.warn(`Catch-up from ${nodeId} failed (tried again when it next answers): ${(e as Error).message}`);
+      })
       .finally(() => this.syncing.delete(nodeId));
     this.syncing.set(nodeId, task);
     return task;
+  }
+
+  /** The peer answers (again): a catch-up with it that failed is tried again. */
+  retryIfFailed(nodeId: string): void {
+    if (this.failed.has(nodeId)) void this.syncFrom(nodeId);
   }
 
   private async doSync(nodeId: string): Promise<void> {

@@ -39,6 +39,15 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
     }
   }
 
+  /** A peer suspected (or unheard) answers again, or answers a heartbeat: a catch-up with it that failed meanwhile runs again. */
+  onPeerAnswering(nodeId: string): void {
+    this.catchUp.retryIfFailed(nodeId);
+  }
+
+  onPeerIdentified(nodeId: string): void {
+    this.catchUp.retryIfFailed(nodeId);
+  }
+
   /** Its connections were lost in the restart, so the users it had before are no longer in our rooms. */
   onPeerRestarted(nodeId: string): void {
     this.host.removeMembersOf(nodeId, 'User disconnected', this.peers.health(nodeId)?.bootId ?? undefined);
