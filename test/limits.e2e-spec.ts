@@ -106,8 +106,10 @@ describe('limits: a client that sends but never reads', () => {
   it('is dropped once the replies it does not read pass the limit; the node keeps serving others', async () => {
     const flooder = await TestClient.connect(cluster.node(1).url);
     pauseReading(flooder);
-    // ~100-byte error replies to frames the node cannot route: ~6 MiB unread, beyond TCP buffers and the limit
-    for (let i = 0; i < 60_000; i++) flooder.sendRaw('{}');
+    // ~1 KB error replies (each names the unknown type) to frames the node cannot route: ~20 MiB unread,
+    // far beyond what loopback TCP buffers hold (a few MiB) and the 1 MiB limit
+    const unknown = JSON.stringify({ type: 'x'.repeat(1000) });
+    for (let i = 0; i < 20_000; i++) flooder.sendRaw(unknown);
     await eventually(() => /Closing slow client: \d+ bytes of replies unread/.test(cluster.node(1).output), 20000);
     resumeReading(flooder);
     let giveUp: NodeJS.Timeout | undefined;

@@ -138,11 +138,12 @@ export class RoomHostService {
     if (throughNode !== undefined && member.nodeId !== throughNode) {
       throw new ChatError('NOT_IN_ROOM', `Connected through ${member.nodeId}, not ${throughNode}`);
     }
-    await this.removeMember(roomId, username, reason);
+    await this.removeMember(roomId, username, reason, throughNode === undefined ? undefined : { node_id: throughNode });
   }
 
-  private removeMember(roomId: string, username: string, reason?: MemberLeftReason): Promise<unknown> {
-    const data: MemberLeftData = { username, timestamp: this.clock.iso(), ...(reason ? { reason } : {}) };
+  /** `membership`: the connection the removal is for; a newer membership of the same user is kept (see MemberLeftData). */
+  private removeMember(roomId: string, username: string, reason?: MemberLeftReason, membership?: Pick<MemberLeftData, 'node_id' | 'boot_id'>): Promise<unknown> {
+    const data: MemberLeftData = { username, timestamp: this.clock.iso(), ...(reason ? { reason } : {}), ...membership };
     return this.logs.propose(roomId, { kind: MEMBER_LEFT, data });
   }
 
@@ -177,7 +178,7 @@ export class RoomHostService {
   /** Removes the room's members that `which` picks (fire and forget: each is its own entry). */
   removeMembersIn(roomId: string, which: (m: MemberRecord) => boolean, reason: MemberLeftReason): number {
     const members = this.store.listMembers(roomId).filter(which);
-    for (const m of members) this.removeMember(roomId, m.username, reason).catch((e: Error) => this.logger.debug(`Removing ${m.username} from ${roomId}: ${e.message}`));
+    for (const m of members) this.removeMember(roomId, m.username, reason, { node_id: m.nodeId, boot_id: m.bootId }).catch((e: Error) => this.logger.debug(`Removing ${m.username} from ${roomId}: ${e.message}`));
     return members.length;
   }
 

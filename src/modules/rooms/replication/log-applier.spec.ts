@@ -120,6 +120,17 @@ describe(LogApplier.name, () => {
     ]);
   });
 
+  it('a removal for one connection leaves a membership the user has since made through another node, or through the node\'s new run', () => {
+    const removal = (username: string, node_id: string, boot_id: string | null): Entry =>
+      entry(MEMBER_LEFT, { username, timestamp: T, reason: 'Node unreachable', node_id, boot_id } satisfies MemberLeftData);
+    applyAll([room(), joined('carol', 'node2'), joined('dave'), joined('erin')]);
+    // decided while carol and dave were on node1's first run; carol joined again through node2, dave through node1's next run
+    applyAll([entry(MEMBER_JOINED, { username: 'dave', node_id: 'node1', joined_at: T, boot_id: 'boot-2' } satisfies MemberJoinedData)]);
+    applyAll([removal('carol', 'node1', 'boot-1'), removal('dave', 'node1', 'boot-1'), removal('erin', 'node1', 'boot-1')]);
+    expect(store.listMembers('r1').map((m) => m.username).sort()).toEqual(['carol', 'dave']);
+    expect(bob.sent('member_left')).toEqual([{ room_id: 'r1', username: 'erin', member_count: 2, timestamp: T, reason: 'Node unreachable' }]);
+  });
+
   it('deletes the room with everything in it, keeps a tombstone, and tells its members both deletion events', () => {
     applyAll([room(), joined('bob'), message(1)]);
     bob.frames.length = 0;

@@ -104,7 +104,11 @@ export class LogApplier {
   }
 
   private applyLeave(roomId: string, d: MemberLeftData): void {
-    if (!this.store.removeMember(roomId, d.username)) return;
+    const member = this.store.getMember(roomId, d.username);
+    if (!member) return;
+    // a removal for a connection the member has since replaced (joined again elsewhere, or through the node's new run)
+    if (d.node_id !== undefined && (member.nodeId !== d.node_id || (d.boot_id !== undefined && member.bootId !== d.boot_id))) return;
+    this.store.removeMember(roomId, d.username);
     const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.store.memberCount(roomId), timestamp: d.timestamp, ...(d.reason ? { reason: d.reason } : {}) };
     this.store.afterCommit(() => this.clients.broadcast(roomId, 'member_left', event, d.username));
   }

@@ -40,6 +40,13 @@ export interface MemberLeftData {
   username: string;
   timestamp: string;
   reason?: MemberLeftReason;
+  /**
+   * The membership a removal the host decided is for (the connection's node, and its run when
+   * known). A member who joined again through another node, or through the node's new run, before
+   * the removal committed keeps that newer membership. Absent: the member left on their own.
+   */
+  node_id?: string;
+  boot_id?: string | null;
 }
 
 export interface RoomDeletedData {
