@@ -37,6 +37,7 @@ describe(parseWireBatch.name, () => {
 
   it.each([
     ['an epoch that is not a safe integer (2^53 + 1 would round)', append({ epoch: 2 ** 53 + 1 }), /batch\[0\]\[1\]\.epoch: must be a safe integer >= 0/],
+    ['an epoch so high that counting on from it would leave the safe integers', append({ epoch: 2 ** 53 - 1 }), /batch\[0\]\[1\]\.epoch: must be at most 281474976710656/],
     ['a negative commit', append({ commit: -1 }), /\.commit: must be a safe integer >= 0/],
     ['a fractional index in prev', append({ prev: { epoch: 1, index: 4.5 } }), /\.prev\.index: must be a safe integer/],
     ['an entry epoch of 0', append({ entries: [entry(5, 0)] }), /entries\[0\]\.epoch: must be a safe integer >= 1/],

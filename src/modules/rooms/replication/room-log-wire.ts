@@ -32,10 +32,24 @@ const fail = (where: string, what: string): never => {
   throw new WireRefusal(`${where}: ${what}`);
 };
 
+/**
+ * The highest epoch a peer may name: far beyond any real cluster (an election every millisecond
+ * for 8000 years), and far enough below 2^53 that counting on from it never leaves the safe
+ * integers (a trusted but broken peer naming 2^53 - 1 would otherwise wedge the room: its next
+ * candidate's epoch could not be sent).
+ */
+export const MAX_EPOCH = 2 ** 48;
+
 /** A counter on the wire: a safe, non-negative integer (2^53 + 1 is not one: it would round). */
 function count(v: unknown, where: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(where, `must be a safe integer >= ${min}, got ${JSON.stringify(v)?.slice(0, 40)}`);
   return v as number;
+}
+
+function epochNumber(v: unknown, where: string, min = 0): number {
+  const n = count(v, where, min);
+  if (n > MAX_EPOCH) fail(where, `must be at most ${MAX_EPOCH}, got ${n}`);
+  return n;
 }
 
 function text(v: unknown, where: string, max: number): string {
@@ -46,7 +60,7 @@ function text(v: unknown, where: string, max: number): string {
 function position(v: unknown, where: string): LogPosition {
   if (typeof v !== 'object' || v === null) fail(where, 'must be {epoch, index}');
   const p = v as Record<string, unknown>;
-  return { epoch: count(p.epoch, `${where}.epoch`), index: count(p.index, `${where}.index`) };
+  return { epoch: epochNumber(p.epoch, `${where}.epoch`), index: count(p.index, `${where}.index`) };
 }
 
 function entries(v: unknown, prev: LogPosition, epoch: number, where: string): Entry[] {
@@ -57,7 +71,7 @@ function entries(v: unknown, prev: LogPosition, epoch: number, where: string): E
     if (typeof raw !== 'object' || raw === null) fail(at, 'must be an entry');
     const e = raw as Record<string, unknown>;
     const index = count(e.index, `${at}.index`, 1);
-    const entryEpoch = count(e.epoch, `${at}.epoch`, 1);
+    const entryEpoch = epochNumber(e.epoch, `${at}.epoch`, 1);
     // a host sends consecutive entries, written in epochs that never go back nor beyond its own
     if (index !== prev.index + 1 + i) fail(at, `index ${index} does not follow ${prev.index + i}`);
     if (entryEpoch < lastEpoch || entryEpoch > epoch) fail(at, `epoch ${entryEpoch} is out of order`);
@@ -70,7 +84,7 @@ function entries(v: unknown, prev: LogPosition, epoch: number, where: string): E
 function message(v: unknown, where: string): RoomMessage {
   if (typeof v !== 'object' || v === null) fail(where, 'must be a message');
   const m = v as Record<string, unknown>;
-  const base = { from: text(m.from, `${where}.from`, MAX_ID), to: text(m.to, `${where}.to`, MAX_ID), epoch: count(m.epoch, `${where}.epoch`) };
+  const base = { from: text(m.from, `${where}.from`, MAX_ID), to: text(m.to, `${where}.to`, MAX_ID), epoch: epochNumber(m.epoch, `${where}.epoch`) };
   switch (m.type) {
     case 'append': {
       const prev = position(m.prev, `${where}.prev`);
