@@ -10,8 +10,6 @@ export const XmlRpcFaultCode = {
   ApplicationError: -32500,
   /** Not signed with the cluster's PEER_SECRET (or a bad, stale or replayed signature, or a claimed sender that is not the signer). */
   PeerAuthRequired: -32401,
-  /** Signed, but the caller may not do this (e.g. replicate a room it does not host). */
+  /** Signed, but the caller may not do this (e.g. change a room only its log may change). */
   PeerNotAuthorised: -32403,
-  /** From a room's host of an older epoch than the one the callee promised; the string names the current host and epoch. */
-  StaleEpoch: -32409,
 } as const;

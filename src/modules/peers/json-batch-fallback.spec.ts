@@ -29,9 +29,9 @@ describe(JsonBatchFallback.name, () => {
     expect(warnings).toHaveLength(1);
   });
 
-  it('passes any other failure on (a stale-epoch refusal must reach the outbox, not be retried as structs)', async () => {
-    const stale = new XmlRpcFault(XmlRpcFaultCode.StaleEpoch, 'stale host epoch 1 for room r1: current host node3 epoch 2 promised 2');
-    await expect(sut.run(json(() => Promise.reject(stale)), structs)).rejects.toBe(stale);
+  it('passes any other failure on (a refusal must reach the caller, not be retried as structs)', async () => {
+    const refused = new XmlRpcFault(XmlRpcFaultCode.PeerNotAuthorised, 'room r1 is hosted by node3');
+    await expect(sut.run(json(() => Promise.reject(refused)), structs)).rejects.toBe(refused);
     expect(used).toEqual(['json']);
   });
 
