@@ -12,7 +12,8 @@ import { Clock } from '../common/clock/clock';
 import { loadConfig } from '../common/config/load-config';
 import { NODE_CONFIG, type NodeConfig } from '../common/config/node-config';
 import type { ForwardItem } from '../common/protocol/peer-wire';
-import { CHAT_STORE, ChatStore } from '../common/store/chat-store';
+import { ChatStore } from '../common/store/chat-store';
+import { storeProviders } from '../common/store/store.module';
 import { ClientRegistry } from '../modules/members/client-registry';
 import { NodeDisk } from '../modules/peers/node-disk';
 import { PeerDirectory, type PeerStatusListener } from '../modules/peers/peer-directory';
@@ -172,7 +173,7 @@ export class LogNode {
         ClientRegistry,
         SchedulerRegistry,
         { provide: NODE_CONFIG, useValue: config },
-        { provide: CHAT_STORE, useValue: store },
+        ...storeProviders(store),
         { provide: Clock, useValue: clock },
         { provide: PeerDirectory, useValue: peers },
         ...(opts.providers ?? []),

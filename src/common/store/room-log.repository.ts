@@ -61,7 +61,7 @@ const toState = (r: Row): RoomLogState => ({
 
 /**
  * Rooms' replicated logs on disk (room_logs, log_entries) and the node's disk identity. Writes
- * run inside the caller's ChatStore transaction, so a Ready's hard state, entries and applied
+ * run inside the caller's transaction (StoreTransactions), so a Ready's hard state, entries and applied
  * state change together.
  */
 export class RoomLogRepository {

@@ -2,21 +2,22 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { isStorageFailure, StoreWriteHealth } from './store-write-health';
 
 /**
- * Transactions on the node's one connection: nested calls become savepoints, announcements wait
- * for the outermost commit (afterCommit), and storage failures become STORE_UNAVAILABLE episodes
- * in StoreWriteHealth.
+ * Transactions on the node's one connection, shared by every repository of the store (the one
+ * place writes go through): nested calls become savepoints, announcements wait for the outermost
+ * commit (afterCommit), and storage failures become STORE_UNAVAILABLE episodes in StoreWriteHealth.
+ * A service that writes several tables in one transaction runs its work here.
  */
 export class StoreTransactions {
   /** Prepared once: exec() of BEGIN/COMMIT strings showed up in profiles. */
   private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackToSavepoint' | 'lazySync' | 'fullSync', StatementSync>;
   /** Announcements of changes made in the open transaction (see afterCommit). */
   private hooks: (() => void)[] = [];
+  /** Called after any rollback: the repositories' caches may hold what was just undone. */
+  private readonly rollbackListeners: (() => void)[] = [];
 
   constructor(
     private readonly db: DatabaseSync,
     private readonly health: StoreWriteHealth,
-    /** Called after any rollback: caches may hold what was just undone. */
-    private readonly onRollback: () => void,
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.tx = {
@@ -31,7 +32,21 @@ export class StoreTransactions {
     };
   }
 
-  /** `durable` false (outermost only): committed without an fsync (WAL with synchronous=NORMAL). */
+  /** Writes are failing right now (disk full, I/O errors): nothing new should be attempted until they work again. */
+  get writesFailing(): boolean {
+    return this.health.failing;
+  }
+
+  /** A repository that caches rows drops them here after any rollback. */
+  onRollback(listener: () => void): void {
+    this.rollbackListeners.push(listener);
+  }
+
+  /**
+   * Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its
+   * part. `durable` false (outermost only): the commit is not fsynced (WAL with synchronous=NORMAL:
+   * what it writes can be rebuilt from the log; a power cut may lose it, a process crash cannot).
+   */
   run<T>(work: () => T, durable = true): T {
     const nested = this.db.isTransaction;
     const lazy = !durable && !nested;
@@ -61,7 +76,7 @@ export class StoreTransactions {
         }
       }
       this.hooks.length = this.db.isTransaction ? hooksBefore : 0; // what was undone is not announced
-      this.onRollback();
+      for (const listener of this.rollbackListeners) listener();
       if (!isStorageFailure(e)) throw e;
       throw this.health.writeFailed(e as Error, () => this.probeWrite());
     }
@@ -74,6 +89,7 @@ export class StoreTransactions {
     return result;
   }
 
+  /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */
   afterCommit(hook: () => void): void {
     if (this.db.isTransaction) this.hooks.push(hook);
     else hook();

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { RoomRepository } from '../../common/store/room.repository';
 import { PeerDirectory } from '../peers/peer-directory';
 import { FailoverHistory } from '../rooms/failover/failover-history';
 
@@ -14,7 +14,7 @@ import { FailoverHistory } from '../rooms/failover/failover-history';
 export class FailoverHealthIndicator {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
     private readonly peers: PeerDirectory,
     private readonly history: FailoverHistory,
     private readonly health: HealthIndicatorService,
@@ -29,7 +29,7 @@ export class FailoverHealthIndicator {
       degraded.push(`no majority: ${live} of ${this.peers.nodeIds.length + 1} nodes answer (${this.peers.majority} needed); no change can be acknowledged`);
     }
     for (const s of suspected) {
-      const waiting = this.store.countRoomsHostedBy(s);
+      const waiting = this.rooms.countRoomsHostedBy(s);
       if (waiting > 0) degraded.push(`${waiting} room(s) of ${s} wait for a new host`);
     }
     return this.health.check('failover').up({

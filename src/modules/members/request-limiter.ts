@@ -4,7 +4,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatError } from '../../common/errors/chat-error';
 import { AddressBudgets } from '../../common/limits/address-budgets';
 import { TokenBucket } from '../../common/limits/token-bucket';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { RoomRepository } from '../../common/store/room.repository';
 import type { ClientConnection } from './client-connection';
 
 interface ConnectionBuckets {
@@ -30,7 +30,7 @@ export class RequestLimiter {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly clock: Clock,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
   ) {
     const l = config.limits;
     this.ipMessages = new AddressBudgets(l.ipMessagesPerSecond, l.ipMessageBurst);
@@ -82,7 +82,7 @@ export class RequestLimiter {
       throw new ChatError('LIMIT_EXCEEDED', `Your address has created ${roomsPerIp} rooms that still exist (the most allowed): delete one before creating another`);
     }
     if (this.config.authMode === 'token' && roomsPerUser > 0) {
-      const created = this.store.listRooms().filter((r) => r.creatorId === creatorId).length;
+      const created = this.rooms.listRooms().filter((r) => r.creatorId === creatorId).length;
       if (created >= roomsPerUser) throw new ChatError('LIMIT_EXCEEDED', `You have created ${roomsPerUser} rooms that still exist (the most allowed): delete one before creating another`);
     }
   }
@@ -97,7 +97,7 @@ export class RequestLimiter {
   private liveRoomsCreatedFrom(address: string): number {
     const rooms = this.roomsByAddress.get(address);
     if (!rooms) return 0;
-    for (const roomId of rooms) if (!this.store.getRoom(roomId)) rooms.delete(roomId);
+    for (const roomId of rooms) if (!this.rooms.getRoom(roomId)) rooms.delete(roomId);
     if (rooms.size === 0) this.roomsByAddress.delete(address);
     return rooms.size;
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { MemberRepository } from '../../common/store/member.repository';
 import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
 
@@ -24,7 +24,7 @@ export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModu
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly members: MemberRepository,
     private readonly clock: Clock,
     private readonly clients: ClientRegistry,
     private readonly scheduler: SchedulerRegistry,
@@ -60,7 +60,7 @@ export class StaleMemberCleanupService implements OnApplicationBootstrap, OnModu
         conn.send('member_left', {
           room_id: roomId,
           username,
-          member_count: Math.max(0, this.store.memberCount(roomId) - 1),
+          member_count: Math.max(0, this.members.memberCount(roomId) - 1),
           timestamp: this.clock.iso(),
           reason: 'Inactivity',
         });

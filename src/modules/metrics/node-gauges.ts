@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
 import { DiskSpace, type DiskUsage } from '../../common/disk/disk-space';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { RoomRepository } from '../../common/store/room.repository';
 import { ClientRegistry } from '../members/client-registry';
 import { PeerDirectory } from '../peers/peer-directory';
 import { LogApplier } from '../rooms/replication/log-applier';
@@ -26,7 +26,7 @@ export interface NodeSnapshot {
 export class NodeGauges {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
     private readonly applier: LogApplier,
@@ -135,7 +135,7 @@ export class NodeGauges {
   snapshot(): NodeSnapshot {
     let roomsHosted = 0;
     let roomsReplica = 0;
-    for (const room of this.store.listRooms()) {
+    for (const room of this.rooms.listRooms()) {
       if (room.hostNode === this.config.nodeId) roomsHosted++;
       else roomsReplica++;
     }

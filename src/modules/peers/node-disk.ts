@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
-import type { DiskIdentity } from '../../common/store/room-log.repository';
+import { ChatStore } from '../../common/store/chat-store';
+import { RoomLogRepository, type DiskIdentity } from '../../common/store/room-log.repository';
 
 /** A peer's disk as this node remembers it (sent in heartbeats, so a peer learns whether it was known with another disk). */
 export interface RememberedDisk {
@@ -29,11 +29,13 @@ export class NodeDisk {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    /** Only whether this run created the database (a fresh disk). */
+    store: ChatStore,
+    private readonly storedLogs: RoomLogRepository,
     clock: Clock,
   ) {
-    this.identity = store.logs.diskIdentity(store.createdInThisRun, clock.iso());
-    for (const p of store.logs.peerDisks()) this.remembered.set(p.nodeId, { disk: p.diskId, replaced: p.replacedDiskId });
+    this.identity = storedLogs.diskIdentity(store.createdInThisRun, clock.iso());
+    for (const p of storedLogs.peerDisks()) this.remembered.set(p.nodeId, { disk: p.diskId, replaced: p.replacedDiskId });
     this.clusterView = NodeDisk.viewOf([config.nodeId, ...config.peers.map((p) => p.nodeId)]);
   }
 
@@ -69,7 +71,7 @@ export class NodeDisk {
     if (!disk) return false;
     const known = this.remembered.get(peer);
     if (known?.disk === disk) return false;
-    this.store.logs.rememberPeerDisk(peer, disk);
+    this.storedLogs.rememberPeerDisk(peer, disk);
     this.remembered.set(peer, { disk, replaced: known?.disk ?? null });
     if (!known) return false;
     this.logger.warn(`Peer ${peer} came back with another data directory (disk ${disk.slice(0, 8)}, was ${known.disk.slice(0, 8)}): it rejoins its rooms as a learner`);

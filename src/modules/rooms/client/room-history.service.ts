@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import type { MessageRecord } from '../../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { MessageRepository } from '../../../common/store/message.repository';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import type { GetHistoryRequest } from './dto/requests';
@@ -31,7 +32,8 @@ export class RoomHistoryService {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly messages: MessageRepository,
     private readonly clients: ClientRegistry,
     private readonly hosts: RoomHosts,
     private readonly host: RoomHostService,
@@ -62,7 +64,7 @@ export class RoomHistoryService {
         // a host's messages that no majority stored yet are not shown (they come live once committed)
         const visible = this.host.visibleUpTo(roomId);
         if (visible <= cursor) return;
-        const page = this.store.messagesAfter(roomId, cursor, Math.min(REPLAY_PIECE, visible - cursor));
+        const page = this.messages.messagesAfter(roomId, cursor, Math.min(REPLAY_PIECE, visible - cursor));
         let sent = 0;
         for (const m of page) {
           this.clients.deliverTo(conn, toChatMessage(m));
@@ -91,7 +93,7 @@ export class RoomHistoryService {
     const limit = req.limit ?? 50;
     const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };
     const forward = range.after !== undefined;
-    const room = this.store.getRoom(req.room_id);
+    const room = this.rooms.getRoom(req.room_id);
     // the host is authoritative (a replica may lag behind it under load); its store answers when the host cannot
     const page = (room && (await this.hosts.for(room).history(range, limit))) || this.fromReplica(req.room_id, range);
     const bounded = boundPage(page.messages, forward);

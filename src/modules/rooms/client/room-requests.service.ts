@@ -4,7 +4,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
 import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import { RequestLimiter } from '../../members/request-limiter';
@@ -37,7 +37,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
     private readonly clients: ClientRegistry,
     private readonly host: RoomHostService,
     private readonly replica: ReplicaService,
@@ -68,7 +68,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     if (now.role === 'leader') this.steppedDown.delete(roomId);
     if (!this.steppedDown.has(roomId) || !now.leader || now.leader === this.config.nodeId) return;
     this.steppedDown.delete(roomId);
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) return;
     const names = new Set(this.clients.inRoom(roomId).map((c) => c.rooms.get(roomId)?.username).filter((u): u is string => u !== undefined));
     const target = this.hosts.for(room);
@@ -104,7 +104,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
     this.limits.admitRoomOp(conn);
     await this.assertIdentity(conn, req.creator_id);
-    this.limits.admitHostedRoom(this.store.countRoomsHostedBy(this.config.nodeId));
+    this.limits.admitHostedRoom(this.rooms.countRoomsHostedBy(this.config.nodeId));
     this.limits.admitRoomCreation(conn, req.creator_id);
     const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
     this.limits.roomCreated(conn, room.roomId);
@@ -122,7 +122,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     conn.username ??= req.username;
     this.clients.touch(conn);
     conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence });
-    if (!this.store.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
+    if (!this.rooms.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
     await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
   }
 
@@ -253,7 +253,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   /** Removes `username` from the room at its host (locally or by a peer call); failures are logged, not thrown. */
   async removeMember(conn: ClientConnection, roomId: string, username: string, reason?: MemberLeftReason): Promise<void> {
     if (this.clients.usernameStillInRoom(roomId, username, conn)) return;
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) return;
     const target = this.hosts.for(room);
     try {

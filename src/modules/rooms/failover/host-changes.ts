@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import type { Leadership } from '../consensus/core-types';
@@ -19,7 +19,7 @@ export class HostChanges implements LeadershipListener, OnModuleInit {
   private readonly logger = new Logger(HostChanges.name);
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
     private readonly logs: RoomLogs,
     private readonly clients: ClientRegistry,
     private readonly host: RoomHostService,
@@ -32,7 +32,7 @@ export class HostChanges implements LeadershipListener, OnModuleInit {
   }
 
   onLeadership(roomId: string, now: Leadership, was: Leadership, before: { node: string; epoch: number } | null): void {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     const self = this.config.nodeId;
     if (was.role === 'leader' && now.role !== 'leader') {
       this.logger.warn(`Room ${room ? `'${room.roomName}' ` : ''}(${roomId}): this node stopped hosting it at epoch ${was.epoch}${now.leader ? `; ${now.leader} hosts it at epoch ${now.epoch}` : ' (it does not hear a majority, or a newer epoch exists)'}`);
@@ -46,7 +46,7 @@ export class HostChanges implements LeadershipListener, OnModuleInit {
   }
 
   private tookOver(roomId: string, epoch: number, before: { node: string; epoch: number } | null): void {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) return; // its first entry is not applied here yet: nothing to announce or clean
     const self = this.config.nodeId;
     const next = room.lastSequence + 1;

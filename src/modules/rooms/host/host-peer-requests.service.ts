@@ -5,7 +5,6 @@ import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem, PeerResult } from '../../../common/protocol/peer-wire';
 import { toMessageWire, toRoomInfo } from '../../../common/protocol/record-mappers';
 import { codePoints, contentProblem, LIMITS } from '../../../common/protocol/text-limits';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
 import { messageWireBytes, withinBudget } from '../../peers/reply-budget';
 import { UsernameGuard } from '../identity/username-guard';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
@@ -28,7 +27,6 @@ export class HostPeerRequests {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly names: UsernameGuard,

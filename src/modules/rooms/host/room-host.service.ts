@@ -6,7 +6,12 @@ import { ChatError, hostUnavailable } from '../../../common/errors/chat-error';
 import type { MemberLeftReason, RoomSummary } from '../../../common/protocol/client-wire';
 import { toRoomSummary } from '../../../common/protocol/record-mappers';
 import type { MemberRecord, MessageRecord, RoomRecord } from '../../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { StoreTransactions } from '../../../common/store/store-transactions';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { MessageRepository } from '../../../common/store/message.repository';
+import { MemberRepository } from '../../../common/store/member.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
 import { clientKeyOf, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
@@ -56,7 +61,12 @@ export class RoomHostService {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly transactions: StoreTransactions,
+    private readonly rooms: RoomRepository,
+    private readonly messages: MessageRepository,
+    private readonly members: MemberRepository,
+    private readonly tombstones: TombstoneRepository,
+    private readonly storedLogs: RoomLogRepository,
     private readonly clock: Clock,
     private readonly logs: RoomLogs,
     private readonly logPeers: RoomLogPeers,
@@ -67,9 +77,9 @@ export class RoomHostService {
    * elsewhere (or waiting for an election) is a retryable ADMIN_NODE_UNAVAILABLE naming the host when known.
    */
   hostedRoom(roomId: string): RoomRecord {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) throw this.unknownRoom(roomId);
-    if (this.store.writesFailing) throw new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE); // not "host unavailable": this node is the host, its disk is not
+    if (this.transactions.writesFailing) throw new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE); // not "host unavailable": this node is the host, its disk is not
     if (!this.logs.hosts(roomId)) {
       const host = this.logs.hostOf(roomId);
       if (host && host.node !== this.config.nodeId) throw hostUnavailable(`Room is hosted by ${host.node} now`, { adminNode: host.node, hostEpoch: host.epoch });
@@ -84,7 +94,7 @@ export class RoomHostService {
    * empty): then the caller retries, and finds the room's real host meanwhile.
    */
   private unknownRoom(roomId: string): ChatError {
-    if (!this.store.getTombstone(roomId) && (this.store.logs.state(roomId) || this.logPeers.learning)) {
+    if (!this.tombstones.getTombstone(roomId) && (this.storedLogs.state(roomId) || this.logPeers.learning)) {
       return hostUnavailable('This node is still learning this room (it came back without its data); retry shortly');
     }
     return new ChatError('ROOM_NOT_FOUND', 'Room not found');
@@ -98,31 +108,31 @@ export class RoomHostService {
   hostedRooms(): RoomSummary[] {
     return this.logs
       .hostedRooms()
-      .map((id) => this.store.getRoom(id))
+      .map((id) => this.rooms.getRoom(id))
       .filter((r): r is RoomRecord => r !== null)
-      .map((r) => toRoomSummary(r, this.store.memberCount(r.roomId)));
+      .map((r) => toRoomSummary(r, this.members.memberCount(r.roomId)));
   }
 
   /** Resolves once a majority stored the new room (nobody is told of a room that a failover could lose). */
   async create(roomName: string, creatorId: string, description: string | null): Promise<RoomRecord> {
-    if (this.store.findRoomByName(roomName)) throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
+    if (this.rooms.findRoomByName(roomName)) throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
     const roomId = randomUUID();
     const data: RoomData = { room_name: roomName, description, creator_id: creatorId, created_at: this.clock.iso() };
     await this.logs.found(roomId, { kind: ROOM, data });
     this.logger.log(`Room '${roomName}' (${roomId}) created by ${creatorId}`);
-    return this.store.getRoom(roomId)!;
+    return this.rooms.getRoom(roomId)!;
   }
 
   /** `memberBootId`: the member node's boot id, if it said (see removeMembersOf). */
   async join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): Promise<JoinResult> {
     this.activeHostedRoom(roomId);
-    const before = this.store.getMember(roomId, username);
+    const before = this.members.getMember(roomId, username);
     const data: MemberJoinedData = { username, node_id: memberNode, joined_at: this.clock.iso(), boot_id: memberBootId };
     await this.logs.propose(roomId, { kind: MEMBER_JOINED, data });
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
-    const history = this.store.messagesBefore(roomId, room.lastSequence + 1, JOIN_HISTORY);
-    return { room, members: this.store.listMembers(roomId), joined: !before, history, firstSequence: this.store.firstSequence(roomId) };
+    const history = this.messages.messagesBefore(roomId, room.lastSequence + 1, JOIN_HISTORY);
+    return { room, members: this.members.listMembers(roomId), joined: !before, history, firstSequence: this.messages.firstSequence(roomId) };
   }
 
   /**
@@ -133,7 +143,7 @@ export class RoomHostService {
    */
   async leave(roomId: string, username: string, reason?: MemberLeftReason, throughNode?: string): Promise<void> {
     this.hostedRoom(roomId);
-    const member = this.store.getMember(roomId, username);
+    const member = this.members.getMember(roomId, username);
     if (!member) throw new ChatError('NOT_IN_ROOM', 'Not in room');
     if (throughNode !== undefined && member.nodeId !== throughNode) {
       throw new ChatError('NOT_IN_ROOM', `Connected through ${member.nodeId}, not ${throughNode}`);
@@ -154,7 +164,7 @@ export class RoomHostService {
    */
   send(roomId: string, username: string, content: string, clientMessageId: string | null): Promise<SentRecord> {
     this.activeHostedRoom(roomId);
-    if (!this.store.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    if (!this.members.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     const data: MessageData = { message_id: randomUUID(), username, content, timestamp: this.clock.iso(), client_message_id: clientMessageId };
     return this.logs.propose(roomId, { kind: MESSAGE, data, clientKey: clientKeyOf(username, clientMessageId) }).then(({ entry, duplicate }) => {
       const d = entry.data as MessageData;
@@ -177,27 +187,27 @@ export class RoomHostService {
 
   /** Removes the room's members that `which` picks (fire and forget: each is its own entry). */
   removeMembersIn(roomId: string, which: (m: MemberRecord) => boolean, reason: MemberLeftReason): number {
-    const members = this.store.listMembers(roomId).filter(which);
+    const members = this.members.listMembers(roomId).filter(which);
     for (const m of members) this.removeMember(roomId, m.username, reason, { node_id: m.nodeId, boot_id: m.bootId }).catch((e: Error) => this.logger.debug(`Removing ${m.username} from ${roomId}: ${e.message}`));
     return members.length;
   }
 
   /** A page of the room's committed history from this node's store (host or not). */
   page(roomId: string, opts: { after?: number; before?: number; limit: number }): HistoryPage {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
     const last = room.lastSequence;
-    const firstSequence = this.store.firstSequence(roomId);
+    const firstSequence = this.messages.firstSequence(roomId);
     const forward = opts.after !== undefined;
     const messages = forward
-      ? this.store.messagesAfter(roomId, opts.after!, Math.max(0, Math.min(opts.limit, last - opts.after!)))
-      : this.store.messagesBefore(roomId, Math.min(opts.before ?? last + 1, last + 1), opts.limit);
+      ? this.messages.messagesAfter(roomId, opts.after!, Math.max(0, Math.min(opts.limit, last - opts.after!)))
+      : this.messages.messagesBefore(roomId, Math.min(opts.before ?? last + 1, last + 1), opts.limit);
     return { messages, hasMore: pageHasMore(messages.map((m) => m.sequenceNumber), forward, firstSequence, last), firstSequence, lastSequence: last };
   }
 
   /** The room's last message shown to members (everything stored here is committed). */
   visibleUpTo(roomId: string): number {
-    return this.store.getRoom(roomId)?.lastSequence ?? 0;
+    return this.rooms.getRoom(roomId)?.lastSequence ?? 0;
   }
 
   /** The deletion coordinator marks a room whose deletion is in flight (joins and messages are refused meanwhile). */

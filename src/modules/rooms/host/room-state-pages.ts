@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { MemberRepository } from '../../../common/store/member.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../../common/xmlrpc';
 import type { PeerResult } from '../../../common/protocol/peer-wire';
 import { roomStateBytes, withinBudget } from '../../peers/reply-budget';
@@ -22,7 +24,9 @@ const tombstoneBytes = (t: Tombstone) => 300 + xmlTextBytes(t.room_name) + t.roo
 export class RoomStatePages {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly members: MemberRepository,
+    private readonly tombstones: TombstoneRepository,
   ) {}
 
   page(cursor: string | null): PeerResult<'get_room_states'> {
@@ -33,16 +37,16 @@ export class RoomStatePages {
     let budget = PEER_REPLY_BYTES;
     if (phase === 'deleted') {
       // every tombstone here: each was written when a committed deletion was applied, so any node may pass it on
-      const rows = this.store.tombstonesAfter(after, PAGE_ROWS).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId }));
+      const rows = this.tombstones.tombstonesAfter(after, PAGE_ROWS).map((t) => ({ room_id: t.roomId, room_name: t.roomName, transaction_id: t.transactionId }));
       deleted = withinBudget(rows, tombstoneBytes);
       if (deleted.length < rows.length || rows.length === PAGE_ROWS) return { rooms: [], deleted, next_cursor: `deleted:${deleted.at(-1)!.room_id}` };
       budget -= deleted.reduce((n, t) => n + tombstoneBytes(t), 0);
     }
     // every room this node knows, with the host it knows for each (a node back with an empty disk learns from them what it must rejoin)
-    const rows = this.store.roomsAfter(phase === 'rooms' ? after : '', PAGE_ROWS);
+    const rows = this.rooms.roomsAfter(phase === 'rooms' ? after : '', PAGE_ROWS);
     if (rows.length === 0) return { rooms: [], deleted, next_cursor: null };
     const rooms = withinBudget(
-      rows.map((r) => toHostedRoomState(r, this.store.listMembers(r.roomId))),
+      rows.map((r) => toHostedRoomState(r, this.members.listMembers(r.roomId))),
       roomStateBytes,
       { budget: Math.max(budget, 1) },
     );

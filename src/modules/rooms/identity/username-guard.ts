@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { MemberRepository } from '../../../common/store/member.repository';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
@@ -20,7 +20,7 @@ const HOLDER_CHECK_TIMEOUT_MS = 2000;
 export class UsernameGuard {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly members: MemberRepository,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
   ) {}
@@ -46,7 +46,7 @@ export class UsernameGuard {
 
   /** Asks each other node the name is a member through; an unreachable node vouches for nobody. */
   private async assertNoRemoteHolder(username: string, except: string[]): Promise<void> {
-    const candidates = this.store.memberNodesOf(username).filter((n) => !except.includes(n) && this.peers.has(n) && !this.peers.isFailed(n));
+    const candidates = this.members.memberNodesOf(username).filter((n) => !except.includes(n) && this.peers.has(n) && !this.peers.isFailed(n));
     if (candidates.length === 0) return;
     const timeout = Math.min(HOLDER_CHECK_TIMEOUT_MS, this.config.peerCallTimeoutMs);
     const answers = await Promise.all(

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import type { HostedRoomState, PeerResult } from '../../../common/protocol/peer-wire';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomLogPeers } from '../replication/room-log-peers';
@@ -25,7 +25,7 @@ export class PeerCatchUp {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly tombstones: TombstoneRepository,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
     private readonly replica: ReplicaService,
@@ -59,12 +59,12 @@ export class PeerCatchUp {
       const state: PeerResult<'get_room_states'> = await this.peers.call(nodeId, 'get_room_states', cursor === null ? [] : [cursor]);
       // a tombstone is written only when a committed deletion is applied: whoever holds one may pass it on
       for (const d of state.deleted) {
-        if (this.store.getTombstone(d.room_id)) continue;
+        if (this.tombstones.getTombstone(d.room_id)) continue;
         this.replica.applyDeleted(d.room_id, d.room_name, d.transaction_id, nodeId);
         deleted++;
       }
       for (const remote of state.rooms) {
-        if (this.store.getTombstone(remote.room_id)) continue;
+        if (this.tombstones.getTombstone(remote.room_id)) continue;
         this.logs.know(remote.room_id);
         if (remote.host_node === nodeId) this.releaseGhosts(nodeId, remote);
       }

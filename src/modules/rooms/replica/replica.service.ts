@@ -3,7 +3,8 @@ import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import { LogApplier } from '../replication/log-applier';
 import { RoomLogs } from '../replication/room-logs.service';
@@ -19,7 +20,8 @@ import { RoomLogPeers } from '../replication/room-log-peers';
 export class ReplicaService {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly tombstones: TombstoneRepository,
     private readonly clock: Clock,
     private readonly clients: ClientRegistry,
     private readonly applier: LogApplier,
@@ -32,7 +34,7 @@ export class ReplicaService {
    * commit right after it commits); rejects when that takes longer than a majority may take.
    */
   async waitForSequence(roomId: string, sequence: number): Promise<void> {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room || room.lastSequence >= sequence) return;
     const waiting = this.applier.sequences.wait(roomId, sequence, 0);
     let timer: NodeJS.Timeout | undefined;
@@ -48,13 +50,13 @@ export class ReplicaService {
 
   /** A room deleted elsewhere (a peer's tombstone, a reference host's commit): drop it here, tell local members, keep the tombstone. */
   applyDeleted(roomId: string, roomName: string, transactionId: string | null, fromHost?: string): void {
-    const room = this.store.getRoom(roomId);
-    if (!room && this.store.getTombstone(roomId)) return;
+    const room = this.rooms.getRoom(roomId);
+    if (!room && this.tombstones.getTombstone(roomId)) return;
     this.logPeers.applyTombstone(roomId, room?.roomName ?? roomName, transactionId, room?.hostNode ?? fromHost ?? 'unknown');
   }
 
   /** Rooms hosted by `nodeId` that have sockets on this node. */
   roomsWithLocalMembers(nodeId: string): RoomRecord[] {
-    return this.store.listRooms().filter((r) => (this.logs.hostOf(r.roomId)?.node ?? r.hostNode) === nodeId && this.clients.hasRoom(r.roomId));
+    return this.rooms.listRooms().filter((r) => (this.logs.hostOf(r.roomId)?.node ?? r.hostNode) === nodeId && this.clients.hasRoom(r.roomId));
   }
 }

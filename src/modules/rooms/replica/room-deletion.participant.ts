@@ -4,7 +4,8 @@ import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { BurstWarning } from '../../../common/logging/burst-warning';
 import type { Vote } from '../../../common/protocol/peer-wire';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import { ReplicaService } from './replica.service';
 import { PeerEventRefused, RoomHostAuthority } from './room-host-authority';
@@ -21,7 +22,8 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly tombstones: TombstoneRepository,
     clock: Clock,
     private readonly clients: ClientRegistry,
     private readonly replica: ReplicaService,
@@ -33,20 +35,20 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
 
   /** Prepared deletions of rooms hosted elsewhere that were left pending (e.g. before a restart) get their timer again; ScheduleModule clears the timers at shutdown. */
   onApplicationBootstrap(): void {
-    for (const room of this.store.listRooms()) {
+    for (const room of this.rooms.listRooms()) {
       if (!this.authority.hostsHere(room) && room.state !== 'ACTIVE' && room.deletionTxn) this.expireLater(room.roomId, room.deletionTxn);
     }
   }
 
   /** PREPARE from `coordinator`, which must be the room's host; the room waits for COMMIT or ROLLBACK, at most DELETE_PREPARE_TIMEOUT. */
   prepare(roomId: string, txn: string, coordinator: string, initiator: string | undefined): Vote {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (room && this.authority.hostsHere(room)) {
       return { vote: 'ABORT', node_id: this.config.nodeId, transaction_id: txn, reason: `Room is hosted by ${this.config.nodeId}, not the coordinator` };
     }
     this.authority.check('prepare_delete_room', roomId, coordinator);
     if (room) {
-      this.store.setRoomState(roomId, 'DELETION_PENDING', txn);
+      this.rooms.setRoomState(roomId, 'DELETION_PENDING', txn);
       this.expireLater(roomId, txn);
       this.clients.broadcast(roomId, 'delete_room_initiated', {
         room_id: roomId,
@@ -60,8 +62,8 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
 
   /** COMMIT: only of the transaction the room's host prepared here (`sender` null = unsigned calls: the transaction id must still match). */
   commit(roomId: string, txn: string, roomName: string | null, sender: string | null): { success: boolean; node_id: string } {
-    const room = this.store.getRoom(roomId);
-    if (!room && this.store.getTombstone(roomId)?.transactionId === txn) return { success: true, node_id: this.config.nodeId }; // a repeated commit
+    const room = this.rooms.getRoom(roomId);
+    if (!room && this.tombstones.getTombstone(roomId)?.transactionId === txn) return { success: true, node_id: this.config.nodeId }; // a repeated commit
     this.authority.check('commit_delete_room', roomId, sender);
     if (!room || room.state === 'ACTIVE' || room.deletionTxn !== txn) {
       this.refusals.note(`Refused commit_delete_room for room ${roomId} from ${sender ?? 'an unsigned caller'}: no deletion prepared by its host under transaction ${txn}`);
@@ -80,10 +82,10 @@ export class RoomDeletionParticipant implements OnApplicationBootstrap {
   }
 
   private rollBack(roomId: string, txn: string): boolean {
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room || this.authority.hostsHere(room) || room.state === 'ACTIVE' || room.deletionTxn !== txn) return false;
     this.cancelTimer(roomId);
-    this.store.setRoomState(roomId, 'ACTIVE', null);
+    this.rooms.setRoomState(roomId, 'ACTIVE', null);
     this.clients.broadcast(roomId, 'delete_room_cancelled', { room_id: roomId, transaction_id: txn });
     return true;
   }

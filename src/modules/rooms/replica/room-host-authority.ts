@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { BurstWarning } from '../../../common/logging/burst-warning';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 
 /** A peer event this node will not apply: answered to the caller as a -32403 fault. */
@@ -24,7 +26,9 @@ export class RoomHostAuthority {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly tombstones: TombstoneRepository,
+    private readonly storedLogs: RoomLogRepository,
     clock: Clock,
   ) {
     this.refusals = new BurstWarning(this.logger, () => clock.monotonic());
@@ -32,7 +36,7 @@ export class RoomHostAuthority {
 
   /** The room's host as this node knows it (its replica, else its tombstone); undefined for a room never seen. */
   knownHost(roomId: string): string | undefined {
-    const host = this.store.getRoom(roomId)?.hostNode ?? this.store.getTombstone(roomId)?.hostNode;
+    const host = this.rooms.getRoom(roomId)?.hostNode ?? this.tombstones.getTombstone(roomId)?.hostNode;
     return host === 'unknown' ? undefined : host;
   }
 
@@ -46,7 +50,7 @@ export class RoomHostAuthority {
    * (unsigned calls, no PEER_SECRET) is unknown: only the "not hosted here" rule applies then.
    */
   refusal(roomId: string, sender: string | null, host = this.knownHost(roomId)): string | null {
-    if (this.store.logs.state(roomId)) return `room ${roomId} changes only through its replicated log`;
+    if (this.storedLogs.state(roomId)) return `room ${roomId} changes only through its replicated log`;
     if (host !== undefined && this.hostsHere({ hostNode: host })) return `room ${roomId} is hosted by this node (${host})`;
     if (host !== undefined && sender !== null && sender !== host) return `room ${roomId} is hosted by ${host}, not by ${sender}`;
     return null;

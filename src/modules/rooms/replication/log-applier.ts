@@ -3,7 +3,11 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import type { MemberEvent } from '../../../common/protocol/client-wire';
 import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord } from '../../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { StoreTransactions } from '../../../common/store/store-transactions';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { MessageRepository } from '../../../common/store/message.repository';
+import { MemberRepository } from '../../../common/store/member.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
 import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData } from './room-entries';
@@ -18,7 +22,7 @@ export interface HostHint {
 /**
  * The room as its committed entries made it: every node applies the same entries in the same
  * order to rooms, members and messages, inside the write that records how far it applied. Local
- * members see what was applied once that write has committed (store.afterCommit), in order:
+ * members see what was applied once that write has committed (StoreTransactions.afterCommit), in order:
  * nobody is ever shown an entry that is not committed.
  */
 @Injectable()
@@ -31,7 +35,11 @@ export class LogApplier {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly transactions: StoreTransactions,
+    private readonly rooms: RoomRepository,
+    private readonly messages: MessageRepository,
+    private readonly members: MemberRepository,
+    private readonly tombstones: TombstoneRepository,
     private readonly clients: ClientRegistry,
   ) {}
 
@@ -59,8 +67,8 @@ export class LogApplier {
   }
 
   private applyRoom(roomId: string, d: RoomData, host: HostHint): void {
-    const known = this.store.getRoom(roomId);
-    this.store.upsertRoomMeta({
+    const known = this.rooms.getRoom(roomId);
+    this.rooms.upsertRoomMeta({
       roomId,
       roomName: d.room_name,
       description: d.description,
@@ -84,10 +92,10 @@ export class LogApplier {
       timestamp: d.timestamp,
       clientMessageId: d.client_message_id ?? null,
     };
-    const room = this.store.getRoom(roomId);
+    const room = this.rooms.getRoom(roomId);
     if (!room || room.lastSequence >= message.sequenceNumber) return false; // applied before a crash undid only the applied mark
-    this.store.insertMessage(message);
-    this.store.afterCommit(() => {
+    this.messages.insertMessage(message);
+    this.transactions.afterCommit(() => {
       this.clients.deliverMessage(toChatMessage(message));
       this.sequences.reached(roomId, message.sequenceNumber, 0);
     });
@@ -95,26 +103,26 @@ export class LogApplier {
   }
 
   private applyJoin(roomId: string, d: MemberJoinedData): void {
-    if (!this.store.getRoom(roomId)) return;
-    const before = this.store.getMember(roomId, d.username);
-    this.store.addMember(roomId, d.username, d.node_id, before?.joinedAt ?? d.joined_at, d.boot_id);
+    if (!this.rooms.getRoom(roomId)) return;
+    const before = this.members.getMember(roomId, d.username);
+    this.members.addMember(roomId, d.username, d.node_id, before?.joinedAt ?? d.joined_at, d.boot_id);
     if (before && before.nodeId === d.node_id) return; // joined again through the same node: nothing new to tell
-    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.store.memberCount(roomId), timestamp: d.joined_at };
-    this.store.afterCommit(() => this.clients.broadcast(roomId, 'member_joined', event, d.username));
+    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.members.memberCount(roomId), timestamp: d.joined_at };
+    this.transactions.afterCommit(() => this.clients.broadcast(roomId, 'member_joined', event, d.username));
   }
 
   private applyLeave(roomId: string, d: MemberLeftData): void {
-    const member = this.store.getMember(roomId, d.username);
+    const member = this.members.getMember(roomId, d.username);
     if (!member) return;
     // a removal for a connection the member has since replaced (joined again elsewhere, or through the node's new run)
     if (d.node_id !== undefined && (member.nodeId !== d.node_id || (d.boot_id !== undefined && member.bootId !== d.boot_id))) return;
-    this.store.removeMember(roomId, d.username);
-    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.store.memberCount(roomId), timestamp: d.timestamp, ...(d.reason ? { reason: d.reason } : {}) };
-    this.store.afterCommit(() => this.clients.broadcast(roomId, 'member_left', event, d.username));
+    this.members.removeMember(roomId, d.username);
+    const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.members.memberCount(roomId), timestamp: d.timestamp, ...(d.reason ? { reason: d.reason } : {}) };
+    this.transactions.afterCommit(() => this.clients.broadcast(roomId, 'member_left', event, d.username));
   }
 
   private applyDeletion(roomId: string, d: RoomDeletedData, host: HostHint): void {
-    const name = this.store.getRoom(roomId)?.roomName ?? '';
+    const name = this.rooms.getRoom(roomId)?.roomName ?? '';
     this.logger.log(`Room '${name}' (${roomId}) deleted by ${d.initiator} (transaction ${d.transaction_id})`);
     this.deleteHere(roomId, name, d.transaction_id, host.node, d.deleted_at, d.initiator);
   }
@@ -124,14 +132,14 @@ export class LogApplier {
    * node's messages about the room): tombstones exist only for committed deletions.
    */
   applyTombstone(roomId: string, roomName: string, transactionId: string | null, hostNode: string, deletedAt: string): void {
-    if (!this.store.getRoom(roomId) && this.store.getTombstone(roomId)) return;
-    this.deleteHere(roomId, this.store.getRoom(roomId)?.roomName ?? roomName, transactionId, hostNode, deletedAt, null);
+    if (!this.rooms.getRoom(roomId) && this.tombstones.getTombstone(roomId)) return;
+    this.deleteHere(roomId, this.rooms.getRoom(roomId)?.roomName ?? roomName, transactionId, hostNode, deletedAt, null);
   }
 
   /** The room, its members, messages and log go; a tombstone stays; local members are told (both deletion events, as everywhere). */
   private deleteHere(roomId: string, name: string, transactionId: string | null, hostNode: string, deletedAt: string, initiator: string | null): void {
-    this.store.deleteRoom({ roomId, roomName: name, hostNode, deletedAt, transactionId });
-    this.store.afterCommit(() => {
+    this.tombstones.deleteRoom({ roomId, roomName: name, hostNode, deletedAt, transactionId });
+    this.transactions.afterCommit(() => {
       if (initiator !== null && transactionId) this.clients.broadcast(roomId, 'delete_room_initiated', { room_id: roomId, initiator, status: 'in_progress', transaction_id: transactionId });
       this.clients.broadcast(roomId, 'room_deleted', { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, ...(transactionId ? { transaction_id: transactionId } : {}) });
       this.clients.unregisterRoom(roomId);

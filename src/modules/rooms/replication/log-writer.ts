@@ -1,6 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ChatError } from '../../../common/errors/chat-error';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { StoreTransactions } from '../../../common/store/store-transactions';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import type { Leadership, Ready } from '../consensus/core-types';
 import type { LoadedRoom } from './loaded-room';
 import { LogApplier } from './log-applier';
@@ -32,7 +34,9 @@ export class LogWriter {
   private gone: Gone = () => undefined;
 
   constructor(
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly transactions: StoreTransactions,
+    private readonly rooms: RoomRepository,
+    private readonly storedLogs: RoomLogRepository,
     private readonly applier: LogApplier,
     private readonly outbox: RoomLogOutbox,
   ) {}
@@ -85,7 +89,7 @@ export class LogWriter {
     const deleted: string[] = [];
     const durable = readies.some(({ room, ready }) => ready.persist !== null || room.mustSync(ready.hardState));
     try {
-      this.store.transaction(() => {
+      this.transactions.run(() => {
         for (const { room, ready } of readies) if (this.write(room, ready)) deleted.push(room.roomId);
       }, durable);
     } catch (e) {
@@ -108,12 +112,12 @@ export class LogWriter {
 
   /** New entries; a conflicting tail an earlier host wrote (no majority stored it, nobody was shown it) goes first. */
   private storeEntries(room: LoadedRoom, persist: NonNullable<Ready['persist']>): void {
-    const stored = this.store.logs.lastIndex(room.roomId);
+    const stored = this.storedLogs.lastIndex(room.roomId);
     if (persist.from <= stored) {
       const host = room.leadership.leader ?? 'the new host';
       this.logger.warn(`Room ${room.roomId}: dropped ${stored - persist.from + 1} entr${stored === persist.from ? 'y' : 'ies'} from index ${persist.from} that no majority stored (an earlier host wrote them); following ${host}`);
     }
-    this.store.logs.replaceFrom(room.roomId, persist.from, persist.entries);
+    this.storedLogs.replaceFrom(room.roomId, persist.from, persist.entries);
   }
 
   /** One room's part of the transaction; true when it applied the room's deletion. */
@@ -123,13 +127,13 @@ export class LogWriter {
       if (ready.leadership.leader) room.lastHost = { node: ready.leadership.leader, epoch: ready.leadership.epoch };
     }
     if (ready.persist) this.storeEntries(room, ready.persist);
-    const host = room.host() ?? { node: room.leadership.leader ?? this.store.getRoom(room.roomId)?.hostNode ?? 'unknown', epoch: room.leadership.epoch };
+    const host = room.host() ?? { node: room.leadership.leader ?? this.rooms.getRoom(room.roomId)?.hostNode ?? 'unknown', epoch: room.leadership.epoch };
     for (const entry of ready.committed) {
       room.applied = entry.index;
       if (this.applier.apply(room.roomId, entry, host)) return true;
     }
-    if (ready.hardState || ready.leadership || ready.committed.length > 0) this.store.logs.saveState(room.state(ready.hardState));
-    if (ready.leadership?.leader) this.store.setHost(room.roomId, ready.leadership.leader, ready.leadership.epoch);
+    if (ready.hardState || ready.leadership || ready.committed.length > 0) this.storedLogs.saveState(room.state(ready.hardState));
+    if (ready.leadership?.leader) this.rooms.setHost(room.roomId, ready.leadership.leader, ready.leadership.epoch);
     return false;
   }
 }

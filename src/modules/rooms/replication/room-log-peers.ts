@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { StoreTransactions } from '../../../common/store/store-transactions';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { NodeDisk } from '../../peers/node-disk';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
 import { RejoinStatus } from '../consensus/rejoin-status';
@@ -29,7 +31,9 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly transactions: StoreTransactions,
+    private readonly tombstones: TombstoneRepository,
+    private readonly storedLogs: RoomLogRepository,
     private readonly clock: Clock,
     private readonly peers: PeerDirectory,
     private readonly disk: NodeDisk,
@@ -51,7 +55,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   /** A peer's batch; answered, once this node's answers are on disk, with its messages for that peer. */
   async receive(from: string, json: string): Promise<string> {
     const batch = parseWireBatch(json, from, this.config.nodeId);
-    if (this.store.writesFailing) return '[]'; // nothing can be stored: the sender sends again
+    if (this.transactions.writesFailing) return '[]'; // nothing can be stored: the sender sends again
     this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
     for (const [roomId, m] of batch) this.deliver(roomId, m);
     await this.writer.flushSoon();
@@ -75,14 +79,14 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
       room.core.step(m);
       return this.logs.touch(roomId);
     }
-    const tombstone = this.store.getTombstone(roomId);
+    const tombstone = this.tombstones.getTombstone(roomId);
     if (tombstone) this.outbox.send([roomId, { type: 'roomDeleted', from: this.config.nodeId, to: m.from, epoch: 0, room_name: tombstone.roomName, transaction_id: tombstone.transactionId }]);
   }
 
   /** A room this node has not heard of: created when a host or candidate writes to it (as a learner while the node rejoins). */
   private create(roomId: string, m: RoomMessage) {
     if (m.type !== 'append' && m.type !== 'vote' && m.type !== 'preVote') return null;
-    if (this.store.getTombstone(roomId) || !this.rejoin.decided) return null;
+    if (this.tombstones.getTombstone(roomId) || !this.rejoin.decided) return null;
     return this.logs.create(roomId, this.disk.identity.rejoining);
   }
 
@@ -92,9 +96,9 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
    * hear the same events as everyone's); otherwise its copy goes by the tombstone.
    */
   private deletedElsewhere(roomId: string, notice: RoomDeletedNotice): void {
-    if (this.store.getTombstone(roomId)) return;
+    if (this.tombstones.getTombstone(roomId)) return;
     const room = this.logs.load(roomId);
-    const deletion = this.store.logs.entriesOfKind(roomId, ROOM_DELETED).find((e) => (e.data as RoomDeletedData).transaction_id === notice.transaction_id);
+    const deletion = this.storedLogs.entriesOfKind(roomId, ROOM_DELETED).find((e) => (e.data as RoomDeletedData).transaction_id === notice.transaction_id);
     if (room && deletion) {
       room.core.commitKnown({ index: deletion.index, epoch: deletion.epoch });
       return this.logs.touch(roomId);
@@ -106,7 +110,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   /** A room deleted elsewhere (a tombstone from a peer): its core, log and data go, the tombstone stays. */
   applyTombstone(roomId: string, roomName: string, transactionId: string | null, from: string): void {
     this.logs.unload(roomId);
-    this.store.transaction(() => this.applier.applyTombstone(roomId, roomName, transactionId, from, this.clock.iso()));
+    this.transactions.run(() => this.applier.applyTombstone(roomId, roomName, transactionId, from, this.clock.iso()));
   }
 
   // --- rejoining with a new disk ---------------------------------------------------------------
@@ -118,8 +122,8 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
 
   /** A peer lists a room this node has no log of: while rejoining, it is learned now, as a learner. */
   know(roomId: string): void {
-    if (!this.disk.identity.rejoining || this.store.logs.state(roomId) || this.store.getTombstone(roomId)) return;
-    this.store.logs.saveState({ roomId, epoch: 0, vote: null, commit: 0, applied: 0, learner: true, hostNode: null, hostEpoch: 0 });
+    if (!this.disk.identity.rejoining || this.storedLogs.state(roomId) || this.tombstones.getTombstone(roomId)) return;
+    this.storedLogs.saveState({ roomId, epoch: 0, vote: null, commit: 0, applied: 0, learner: true, hostNode: null, hostEpoch: 0 });
   }
 
   /** Caught up with every peer's list of rooms while rejoining: rooms learned from now on are new ones (voters at once). */
@@ -127,7 +131,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     if (!this.disk.identity.rejoining) return;
     this.disk.identity.rejoining = false;
     this.rejoinEnded = true;
-    this.store.logs.setRejoining(false);
+    this.storedLogs.setRejoining(false);
     this.logger.log('Rejoined: every room the peers know is here (as a learner until its host promotes this node)');
   }
 
@@ -138,7 +142,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     // a peer that saw this disk replace another one remembers the old one as replaced
     this.rejoin.heard(node, memory && memory.disk === this.disk.diskId && memory.replaced ? memory.replaced : (memory?.disk ?? null));
     if (this.rejoin.rejoining && !this.disk.identity.rejoining && !this.rejoinEnded) {
-      this.store.logs.setRejoining(true);
+      this.storedLogs.setRejoining(true);
       this.disk.identity.rejoining = true;
       this.logger.warn('This node\'s data directory is new, but its peers knew it with another: it rejoins every room as a learner (it votes and counts once each room\'s host has caught it up)');
     } else if (!wasDecided && this.rejoin.decided) {
@@ -151,7 +155,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   onPeerSuspected(node: string): void {
     this.warnIfNoMajority();
     if (this.config.failoverTimeoutMs === 0) return;
-    for (const roomId of this.store.logs.roomsHostedBy(node)) this.logs.load(roomId);
+    for (const roomId of this.storedLogs.roomsHostedBy(node)) this.logs.load(roomId);
     this.logs.forEach((room) => room.core.peerDown(node));
   }
 
@@ -184,7 +188,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   /** A restarted peer hosts nothing any more and may have lost what it had not stored. */
   onPeerRestarted(node: string): void {
     this.notePeerMemory(node);
-    for (const roomId of this.store.logs.roomsHostedBy(node)) this.logs.load(roomId);
+    for (const roomId of this.storedLogs.roomsHostedBy(node)) this.logs.load(roomId);
     this.logs.forEach((room) => room.core.peerRestarted(node));
   }
 }

@@ -4,7 +4,8 @@ import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError, hostUnavailable } from '../../../common/errors/chat-error';
 import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { StoreTransactions } from '../../../common/store/store-transactions';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { NodeDisk } from '../../peers/node-disk';
 import { PeerDirectory } from '../../peers/peer-directory';
 import type { CoreConfig, Leadership, Proposal, ProposeResult } from '../consensus/core-types';
@@ -49,7 +50,8 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly transactions: StoreTransactions,
+    private readonly storedLogs: RoomLogRepository,
     private readonly clock: Clock,
     private readonly peers: PeerDirectory,
     private readonly disk: NodeDisk,
@@ -64,7 +66,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     // rooms this node hosted before it stopped: it asks for them back at once (load() campaigns; a majority must agree)
-    for (const roomId of this.store.logs.roomsHostedBy(this.config.nodeId)) this.load(roomId);
+    for (const roomId of this.storedLogs.roomsHostedBy(this.config.nodeId)) this.load(roomId);
     this.scheduler.addInterval(RoomLogs.TICK_NAME, setInterval(() => this.tick(), this.tickMs));
   }
 
@@ -83,7 +85,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   hostOf(roomId: string): { node: string; epoch: number } | null {
     const room = this.rooms.get(roomId);
     if (room) return room.host();
-    const state = this.store.logs.state(roomId);
+    const state = this.storedLogs.state(roomId);
     return state?.hostNode ? { node: state.hostNode, epoch: state.hostEpoch } : null;
   }
 
@@ -106,7 +108,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A new room, hosted here from its first entry (epoch 1, no election needed); resolves once a majority stored it. */
   found(roomId: string, first: Proposal): Promise<Committed> {
-    if (this.store.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
+    if (this.transactions.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
     const room = this.create(roomId, false);
     const result = room.core.found(first);
     this.touch(roomId);
@@ -115,7 +117,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Appends to the room's log here (this node must host it); resolves once the entry committed where it was written. */
   propose(roomId: string, proposal: Proposal): Promise<Committed> {
-    if (this.store.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
+    if (this.transactions.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
     const room = this.load(roomId);
     if (!room) return Promise.reject(new ChatError('ROOM_NOT_FOUND', 'Room not found'));
     const result = room.core.propose(proposal);
@@ -131,7 +133,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (r.duplicate && r.index <= room.applied) {
       // a retry of an entry already committed and applied here: answered at once with it
-      const entry = this.store.logs.entry(room.roomId, r.index);
+      const entry = this.storedLogs.entry(room.roomId, r.index);
       if (entry && entry.epoch === r.epoch) return Promise.resolve({ entry, duplicate: true });
     }
     return new Promise<Committed>((resolve, reject) => {
@@ -160,11 +162,11 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   load(roomId: string): LoadedRoom | null {
     const loaded = this.rooms.get(roomId);
     if (loaded) return loaded;
-    const state = this.store.logs.state(roomId);
+    const state = this.storedLogs.state(roomId);
     if (!state) return null;
     // the host last known is followed only if it is the host of this node's epoch (it may have voted for a newer one since)
     const host = state.hostEpoch === state.epoch ? state.hostNode : null;
-    const core = new RoomLogCore(this.coreConfig(), new SqlStableLog(this.store.logs, roomId), state, state.applied, host);
+    const core = new RoomLogCore(this.coreConfig(), new SqlStableLog(this.storedLogs, roomId), state, state.applied, host);
     for (const peer of this.peers.nodeIds) if (this.config.failoverTimeoutMs > 0 && this.peers.isSuspected(peer)) core.peerDown(peer);
     const room = new LoadedRoom(roomId, core, state, this.config.nodeId);
     this.rooms.set(roomId, room);
@@ -175,7 +177,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A room new to this node, with an empty log: founded here, or first heard of from a peer (`learner` while this node rejoins). */
   create(roomId: string, learner: boolean): LoadedRoom {
-    this.store.logs.saveState({ roomId, epoch: 0, vote: null, commit: 0, applied: 0, learner, hostNode: null, hostEpoch: 0 });
+    this.storedLogs.saveState({ roomId, epoch: 0, vote: null, commit: 0, applied: 0, learner, hostNode: null, hostEpoch: 0 });
     return this.load(roomId)!;
   }
 
@@ -226,7 +228,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private tick(): void {
-    if (this.store.writesFailing) return; // an election or an append now would only fail to be stored
+    if (this.transactions.writesFailing) return; // an election or an append now would only fail to be stored
     for (const roomId of [...this.active]) {
       const room = this.rooms.get(roomId);
       if (!room) continue;

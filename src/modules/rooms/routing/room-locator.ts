@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import type { RoomRecord } from '../../../common/store/chat-records';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { PeerDirectory } from '../../peers/peer-directory';
 import type { RoomSummary } from '../../../common/protocol/client-wire';
 
@@ -30,7 +31,8 @@ export interface Discovery {
 export class RoomLocator {
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly rooms: RoomRepository,
+    private readonly tombstones: TombstoneRepository,
     private readonly peers: PeerDirectory,
     private readonly clock: Clock,
   ) {}
@@ -38,10 +40,10 @@ export class RoomLocator {
   private recent: { at: number; discovery: Promise<Discovery> } | null = null;
 
   async locate(roomId: string): Promise<RoomRecord | null> {
-    const known = this.store.getRoom(roomId);
-    if (known || this.store.getTombstone(roomId)) return known;
+    const known = this.rooms.getRoom(roomId);
+    if (known || this.tombstones.getTombstone(roomId)) return known;
     await this.discoverPeers();
-    return this.store.getRoom(roomId);
+    return this.rooms.getRoom(roomId);
   }
 
   /** Every peer's rooms: a discovery started less than DISCOVERY_REUSE_MS ago (or still running), else a new one. */
@@ -85,8 +87,8 @@ export class RoomLocator {
   /** Keeps routing information for rooms learned through discovery (their replica fills in later). */
   private remember(r: RoomSummary, nodeId: string): void {
     if (typeof r?.room_id !== 'string' || r.admin_node !== nodeId) return;
-    if (this.store.getRoom(r.room_id) || this.store.getTombstone(r.room_id)) return;
-    this.store.upsertRoomMeta({
+    if (this.rooms.getRoom(r.room_id) || this.tombstones.getTombstone(r.room_id)) return;
+    this.rooms.upsertRoomMeta({
       roomId: r.room_id,
       roomName: String(r.room_name),
       description: typeof r.description === 'string' ? r.description : null,
