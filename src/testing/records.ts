@@ -1,5 +1,6 @@
 /** Builders for store records in unit specs: sensible defaults, overridden per test. */
 import type { MemberRecord, MessageRecord, RoomRecord } from '../common/store/chat-records';
+import type { ChatStore } from '../common/store/chat-store';
 
 export const roomRecord = (over: Partial<RoomRecord> = {}): RoomRecord => ({
   roomId: 'r1',
@@ -36,3 +37,16 @@ export const memberRecord = (over: Partial<MemberRecord> = {}): MemberRecord => 
   bootId: null,
   ...over,
 });
+
+/** Applies `n` committed messages after the room's last one (r1 unless `over` says), as LogApplier does. */
+export const appendMessages = (store: ChatStore, n: number, over: Partial<MessageRecord> = {}): MessageRecord[] => {
+  const out: MessageRecord[] = [];
+  const roomId = over.roomId ?? 'r1';
+  for (let i = 0; i < n; i++) {
+    const next = (store.rooms.getRoom(roomId)?.lastSequence ?? 0) + 1;
+    const m = messageRecord(next, { messageId: `a${i}-${Math.random()}`, content: `c${i}`, ...over });
+    store.messages.insertMessage(m);
+    out.push(m);
+  }
+  return out;
+};

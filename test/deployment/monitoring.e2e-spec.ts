@@ -6,7 +6,7 @@ import { itWithTool, requireTool } from '../support/system-tools';
 import { loadConfig } from '../../src/common/config/load-config';
 import { DiskSpace } from '../../src/common/disk/disk-space';
 import { ChatMetrics } from '../../src/common/metrics/chat-metrics';
-import type { ChatStore } from '../../src/common/store/chat-store';
+import type { RoomRepository } from '../../src/common/store/room.repository';
 import type { ClientRegistry } from '../../src/modules/members/client-registry';
 import { NodeGauges } from '../../src/modules/metrics/node-gauges';
 import type { PeerDirectory } from '../../src/modules/peers/peer-directory';
@@ -29,7 +29,7 @@ async function exposedNames(): Promise<Set<string>> {
   const metrics = new ChatMetrics();
   const peers = { allHealth: () => [], observeCalls: () => undefined };
   const outbox = { backlog: () => [] };
-  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as ChatStore, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
+  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as RoomRepository, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
   return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
 }
 

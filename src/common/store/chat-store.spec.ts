@@ -3,26 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ConfigError } from '../config/config-error';
-import type { MessageRecord, RoomRecord } from './chat-records';
 import { ChatStore } from './chat-store';
 import { MIGRATIONS } from './schema';
-import { messageRecord, roomRecord } from '../../testing/records';
-
-const room = roomRecord;
-const msg = messageRecord;
-
-/** Applies `n` committed messages after the room's last one, as LogApplier does. */
-const append = (store: ChatStore, n: number, over: Partial<MessageRecord> = {}) => {
-  const out: MessageRecord[] = [];
-  const roomId = over.roomId ?? 'r1';
-  for (let i = 0; i < n; i++) {
-    const next = (store.getRoom(roomId)?.lastSequence ?? 0) + 1;
-    const m = msg(next, { messageId: `a${i}-${Math.random()}`, content: `c${i}`, ...over });
-    store.insertMessage(m);
-    out.push(m);
-  }
-  return out;
-};
+import { appendMessages as append, roomRecord as room } from '../../testing/records';
+import { storeConnection } from '../../testing/store-connection';
 
 /** Captures the error `fn` throws. */
 function thrown(fn: () => unknown): Error {
@@ -33,170 +17,6 @@ function thrown(fn: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
-
-describe('ChatStore (in memory)', () => {
-  let store: ChatStore;
-  beforeEach(() => {
-    store = ChatStore.inMemory();
-    store.insertRoom(room());
-  });
-  afterEach(() => store.close());
-
-  describe('committed messages', () => {
-    it('stores every message applied (not only the last 100) and counts the last as the room\'s', () => {
-      const stored = append(store, 250);
-      expect(store.getRoom('r1')!.lastSequence).toBe(250);
-      const all = store.messagesAfter('r1', 0, 1000);
-      expect(all).toHaveLength(250);
-      expect(all.map((m) => m.content)).toEqual(stored.map((m) => m.content));
-      expect(store.firstSequence('r1')).toBe(1);
-    });
-
-    it('keeps rooms apart', () => {
-      store.insertRoom(room({ roomId: 'r2', roomName: 'other' }));
-      append(store, 3);
-      append(store, 1, { roomId: 'r2' });
-      expect(store.getRoom('r1')!.lastSequence).toBe(3);
-      expect(store.getRoom('r2')!.lastSequence).toBe(1);
-      expect(store.messagesAfter('r2', 0, 10)).toHaveLength(1);
-    });
-
-    it('leaves the room\'s last sequence where it was when an insert is refused (a client_message_id already used)', () => {
-      append(store, 1, { clientMessageId: 'c-1' });
-      store.getRoom('r1'); // cached
-      expect(() => store.insertMessage(msg(2, { clientMessageId: 'c-1' }))).toThrow(/UNIQUE/);
-      expect(store.getRoom('r1')!.lastSequence).toBe(1);
-      expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
-    });
-
-    it('finds a message by client_message_id per room and username', () => {
-      const [m] = append(store, 1, { clientMessageId: 'x' });
-      expect(store.findByClientMessageId('r1', 'alice', 'x')).toEqual(m);
-      expect(store.findByClientMessageId('r1', 'bob', 'x')).toBeNull();
-      // another user may reuse the same client id
-      const [b] = append(store, 1, { username: 'bob', clientMessageId: 'x' });
-      expect(store.findByClientMessageId('r1', 'bob', 'x')).toEqual(b);
-    });
-
-    it('pages history before and after a sequence number, ascending', () => {
-      append(store, 250);
-      const last = store.messagesBefore('r1', 251, 100);
-      expect(last.map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 100 }, (_, i) => 151 + i));
-      const older = store.messagesBefore('r1', 151, 100);
-      expect(older[0].sequenceNumber).toBe(51);
-      expect(older.at(-1)!.sequenceNumber).toBe(150);
-      expect(store.messagesBefore('r1', 51, 100).map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-      expect(store.messagesAfter('r1', 240, 5).map((m) => m.sequenceNumber)).toEqual([241, 242, 243, 244, 245]);
-      expect(store.messagesAfter('r1', 250, 5)).toEqual([]);
-    });
-  });
-
-  describe('afterCommit', () => {
-    it('runs at once outside a transaction, after the commit inside one, and not at all after a rollback', () => {
-      const ran: string[] = [];
-      store.afterCommit(() => ran.push('now'));
-      expect(ran).toEqual(['now']);
-      store.transaction(() => {
-        store.afterCommit(() => ran.push('committed'));
-        expect(ran).toEqual(['now']);
-      });
-      expect(ran).toEqual(['now', 'committed']);
-      expect(() =>
-        store.transaction(() => {
-          store.afterCommit(() => ran.push('rolled back'));
-          throw new Error('undo');
-        }),
-      ).toThrow('undo');
-      expect(ran).toEqual(['now', 'committed']);
-    });
-
-    it('drops only the hooks of a nested part that was undone', () => {
-      const ran: string[] = [];
-      store.transaction(() => {
-        store.afterCommit(() => ran.push('kept'));
-        expect(() =>
-          store.transaction(() => {
-            store.afterCommit(() => ran.push('undone'));
-            throw new Error('inner');
-          }),
-        ).toThrow('inner');
-        store.afterCommit(() => ran.push('after'));
-      });
-      expect(ran).toEqual(['kept', 'after']);
-    });
-  });
-
-  describe('room metadata and routing', () => {
-    it('keeps messages and sequence when the room metadata is refreshed', () => {
-      append(store, 1);
-      const { lastSequence: _l, ...meta } = room({ roomName: 'renamed', state: 'DELETION_PENDING', deletionTxn: 't1' });
-      store.upsertRoomMeta(meta);
-      expect(store.getRoom('r1')).toMatchObject({ roomName: 'renamed', lastSequence: 1, state: 'DELETION_PENDING', deletionTxn: 't1' });
-      expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
-    });
-
-    it('setHost changes who hosts the room at which epoch, and nothing else', () => {
-      append(store, 3);
-      store.getRoom('r1'); // cached
-      store.setHost('r1', 'node3', 4);
-      expect(store.getRoom('r1')).toMatchObject({ roomName: 'general', lastSequence: 3, hostNode: 'node3', hostEpoch: 4 });
-      expect(store.listRooms('node3').map((r) => r.roomId)).toEqual(['r1']);
-      expect(store.countRoomsHostedBy('node1')).toBe(0);
-    });
-  });
-
-  describe('deletion tombstones and 2PC state', () => {
-    it('stores the deletion state of a room', () => {
-      store.setRoomState('r1', 'COMMITTING', 'txn-1');
-      expect(store.getRoom('r1')).toMatchObject({ state: 'COMMITTING', deletionTxn: 'txn-1' });
-      store.setRoomState('r1', 'ACTIVE', null);
-      expect(store.getRoom('r1')).toMatchObject({ state: 'ACTIVE', deletionTxn: null });
-    });
-
-    it('removes room, members, messages and log, and leaves a tombstone', () => {
-      append(store, 5);
-      store.addMember('r1', 'alice', 'node1', 't');
-      store.logs.saveState({ roomId: 'r1', epoch: 2, vote: 'node1', commit: 1, applied: 1, learner: false, hostNode: 'node1', hostEpoch: 2 });
-      store.logs.replaceFrom('r1', 1, [{ index: 1, epoch: 2, kind: 'room', sequence: 0, clientKey: null, data: {} }]);
-      store.deleteRoom({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-02T00:00:00.000Z', transactionId: 'txn-9' });
-      expect(store.getRoom('r1')).toBeNull();
-      expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
-      expect(store.listMembers('r1')).toEqual([]);
-      expect(store.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-02T00:00:00.000Z', transactionId: 'txn-9' });
-      expect(store.logs.state('r1')).toBeNull();
-      expect(store.logs.lastIndex('r1')).toBe(0);
-      expect(store.tombstonesAfter('', 10).map((t) => t.roomId)).toEqual(['r1']);
-      expect(store.tombstonesAfter('r1', 10)).toEqual([]);
-      // the name is free again
-      expect(store.findRoomByName('general')).toBeNull();
-    });
-  });
-
-  describe('members', () => {
-    it('adds, moves, lists and removes members', () => {
-      expect(store.addMember('r1', 'alice', 'node1', 't1')).toBe(true);
-      expect(store.addMember('r1', 'bob', 'node2', 't2')).toBe(true);
-      expect(store.addMember('r1', 'alice', 'node3', 't3')).toBe(false);
-      expect(store.getMember('r1', 'alice')).toMatchObject({ nodeId: 'node3', joinedAt: 't1' });
-      expect(store.memberCount('r1')).toBe(2);
-      expect(store.membersOnNode('node2', 'node1').map((m) => m.username)).toEqual(['bob']);
-      expect(store.membersOnNode('node2', 'node9')).toEqual([]);
-      expect(store.removeMember('r1', 'bob')).toBe(true);
-      expect(store.removeMember('r1', 'bob')).toBe(false);
-      store.replaceMembers('r1', [{ roomId: 'r1', username: 'carol', nodeId: 'node2', joinedAt: 't4', bootId: null }]);
-      expect(store.listMembers('r1').map((m) => m.username)).toEqual(['carol']);
-    });
-
-    it("keeps the member node's boot id of the latest join", () => {
-      store.addMember('r1', 'alice', 'node2', 't1', 'boot-a');
-      expect(store.getMember('r1', 'alice')?.bootId).toBe('boot-a');
-      store.addMember('r1', 'alice', 'node2', 't2', 'boot-b');
-      expect(store.getMember('r1', 'alice')?.bootId).toBe('boot-b');
-      store.addMember('r1', 'alice', 'node3', 't3');
-      expect(store.getMember('r1', 'alice')).toMatchObject({ nodeId: 'node3', bootId: null });
-    });
-  });
-});
 
 describe('ChatStore (file under DATA_DIR)', () => {
   let root: string;
@@ -235,21 +55,21 @@ describe('ChatStore (file under DATA_DIR)', () => {
   it('keeps rooms, members, messages, sequence, tombstones and 2PC state across a reopen', () => {
     const dir = path.join(root, 'data');
     let store = openStore(dir);
-    store.insertRoom(room());
-    store.insertRoom(room({ roomId: 'r2', roomName: 'pending' }));
-    store.insertRoom(room({ roomId: 'r3', roomName: 'gone' }));
-    store.addMember('r1', 'alice', 'node1', 't');
+    store.rooms.insertRoom(room());
+    store.rooms.insertRoom(room({ roomId: 'r2', roomName: 'pending' }));
+    store.rooms.insertRoom(room({ roomId: 'r3', roomName: 'gone' }));
+    store.members.addMember('r1', 'alice', 'node1', 't');
     append(store, 120);
-    store.setRoomState('r2', 'COMMITTING', 'txn-2');
-    store.deleteRoom({ roomId: 'r3', roomName: 'gone', hostNode: 'node1', deletedAt: 'd', transactionId: 'txn-3' });
+    store.rooms.setRoomState('r2', 'COMMITTING', 'txn-2');
+    store.tombstones.deleteRoom({ roomId: 'r3', roomName: 'gone', hostNode: 'node1', deletedAt: 'd', transactionId: 'txn-3' });
     store.close();
 
     store = openStore(dir);
-    expect(store.getRoom('r1')!.lastSequence).toBe(120);
-    expect(store.messagesAfter('r1', 0, 1000)).toHaveLength(120);
-    expect(store.listMembers('r1').map((m) => m.username)).toEqual(['alice']);
-    expect(store.getRoom('r2')).toMatchObject({ state: 'COMMITTING', deletionTxn: 'txn-2' });
-    expect(store.getTombstone('r3')).toMatchObject({ transactionId: 'txn-3' });
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(120);
+    expect(store.messages.messagesAfter('r1', 0, 1000)).toHaveLength(120);
+    expect(store.members.listMembers('r1').map((m) => m.username)).toEqual(['alice']);
+    expect(store.rooms.getRoom('r2')).toMatchObject({ state: 'COMMITTING', deletionTxn: 'txn-2' });
+    expect(store.tombstones.getTombstone('r3')).toMatchObject({ transactionId: 'txn-3' });
     expect(append(store, 1)[0].sequenceNumber).toBe(121);
   });
 
@@ -266,15 +86,15 @@ describe('ChatStore (file under DATA_DIR)', () => {
 
   it('commits a transaction that is not durable without an fsync, and fsyncs every later one again', () => {
     const store = openStore(path.join(root, 'data'));
-    const synchronous = () => Number(((store as unknown as { db: DatabaseSync }).db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous);
+    const synchronous = () => Number((storeConnection(store).prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous);
     let inside = -1;
-    store.transaction(() => {
-      store.insertRoom(room());
+    store.transactions.run(() => {
+      store.rooms.insertRoom(room());
       inside = synchronous();
     }, false);
     expect(inside).toBe(1); // NORMAL: WAL commits without an fsync
     expect(synchronous()).toBe(2); // FULL again
-    expect(store.getRoom('r1')).not.toBeNull();
+    expect(store.rooms.getRoom('r1')).not.toBeNull();
   });
 
   it('migrates a version 4 database: every room gets a committed log made of what it holds', () => {
@@ -301,15 +121,15 @@ describe('ChatStore (file under DATA_DIR)', () => {
     ]);
     expect(store.logs.entry('r1', 3)?.data).toEqual({ message_id: 'm2', username: 'bob', content: 'two', timestamp: 't2', client_message_id: 'c-2' });
     expect(store.logs.entry('r1', 1)?.data).toEqual({ room_name: 'general', description: null, creator_id: 'alice', created_at: '2026-01-01T00:00:00.000Z' });
-    expect(store.getRoom('r1')).toMatchObject({ hostNode: 'node2', hostEpoch: 2, lastSequence: 2 });
-    expect(store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
+    expect(store.rooms.getRoom('r1')).toMatchObject({ hostNode: 'node2', hostEpoch: 2, lastSequence: 2 });
+    expect(store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
   });
 
   it('keeps committed messages when the process dies without closing (WAL not checkpointed)', () => {
     const dir = path.join(root, 'data');
     // (the real kill -9 case is covered end to end in test/durability; here: the files a crash leaves behind)
     const store = openStore(dir);
-    store.insertRoom(room());
+    store.rooms.insertRoom(room());
     append(store, 10);
     expect(fs.existsSync(path.join(dir, 'chat.db-wal'))).toBe(true);
     // copy the files while the store is still open (as a crash would leave them)
@@ -317,8 +137,8 @@ describe('ChatStore (file under DATA_DIR)', () => {
     fs.mkdirSync(copy);
     for (const f of ['chat.db', 'chat.db-wal']) fs.copyFileSync(path.join(dir, f), path.join(copy, f));
     const recovered = openStore(copy);
-    expect(recovered.getRoom('r1')!.lastSequence).toBe(10);
-    expect(recovered.messagesAfter('r1', 0, 100).map((m) => m.sequenceNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(recovered.rooms.getRoom('r1')!.lastSequence).toBe(10);
+    expect(recovered.messages.messagesAfter('r1', 0, 100).map((m) => m.sequenceNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('upgrades an older (version 0) database by running the migrations', () => {
@@ -328,7 +148,7 @@ describe('ChatStore (file under DATA_DIR)', () => {
     db.exec('CREATE TABLE unrelated (x)');
     db.close();
     const store = openStore(dir);
-    store.insertRoom(room());
+    store.rooms.insertRoom(room());
     expect(append(store, 1)[0].sequenceNumber).toBe(1);
   });
 
@@ -375,7 +195,7 @@ describe('ChatStore (file under DATA_DIR)', () => {
   it('refuses a chat.db whose pages are damaged after a valid header with a "corrupt" ConfigError', () => {
     const dir = path.join(root, 'data');
     const store = openStore(dir);
-    store.insertRoom(room());
+    store.rooms.insertRoom(room());
     append(store, 2000, { content: 'x'.repeat(200) });
     store.close();
     const file = path.join(dir, 'chat.db');
@@ -384,7 +204,7 @@ describe('ChatStore (file under DATA_DIR)', () => {
     fs.writeFileSync(file, buf);
     // today the open succeeds (only `rooms` is read at boot) and the first history read or send fails
     // with "database disk image is malformed"; the node must refuse to start instead
-    const err = thrown(() => openStore(dir).messagesAfter('r1', 0, 5000));
+    const err = thrown(() => openStore(dir).messages.messagesAfter('r1', 0, 5000));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/corrupt/);
     expect(err.message).toContain(file);

@@ -98,7 +98,7 @@ describe(RoomLogRepository.name, () => {
 
     it('writes inside the store\'s transactions: a failed one leaves the log as it was', () => {
       expect(() =>
-        store.transaction(() => {
+        store.transactions.run(() => {
           sut.replaceFrom('r1', 3, [entry(3, 4)]);
           throw new Error('crash before the commit');
         }),

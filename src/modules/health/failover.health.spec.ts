@@ -19,12 +19,12 @@ describe(FailoverHealthIndicator.name, () => {
     livePeers: () => peers.nodeIds.filter((p) => !suspected.has(p)),
   };
   const indicator = (env: Record<string, string> = {}) =>
-    new FailoverHealthIndicator(loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1', ...env }), store, peers as unknown as PeerDirectory, history, new HealthIndicatorService());
+    new FailoverHealthIndicator(loadConfig({ NODE_ID: 'node1', FAILOVER_TIMEOUT: '1', ...env }), store.rooms, peers as unknown as PeerDirectory, history, new HealthIndicatorService());
 
   beforeEach(() => {
     store = ChatStore.inMemory();
-    store.insertRoom(roomRecord({ roomId: 'a', roomName: 'a', hostNode: 'node3' }));
-    store.insertRoom(roomRecord({ roomId: 'b', roomName: 'b', hostNode: 'node3' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'a', roomName: 'a', hostNode: 'node3' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'b', roomName: 'b', hostNode: 'node3' }));
     suspected = new Set();
     history = new FailoverHistory(new FakeClock(), new ChatMetrics());
   });

@@ -2,19 +2,20 @@ import { HealthIndicatorService } from '@nestjs/terminus';
 import { ChatStore } from '../../common/store/chat-store';
 import { StoreHealthIndicator } from './store.health';
 import { messageRecord, roomRecord } from '../../testing/records';
+import { storeConnection } from '../../testing/store-connection';
 
 describe(StoreHealthIndicator.name, () => {
   let store: ChatStore;
   let sut: StoreHealthIndicator;
-  const db = () => (store as unknown as { db: { exec(sql: string): void } }).db;
+  const db = () => storeConnection(store);
   const room = roomRecord({ roomName: 'r1', creatorId: 'u' });
   let sequence = 0;
-  const append = () => store.insertMessage(messageRecord(++sequence, { messageId: `m${sequence}`, content: 'x'.repeat(2000) }));
+  const append = () => store.messages.insertMessage(messageRecord(++sequence, { messageId: `m${sequence}`, content: 'x'.repeat(2000) }));
 
   beforeEach(() => {
     sequence = 0;
     store = ChatStore.inMemory();
-    store.insertRoom(room);
+    store.rooms.insertRoom(room);
     sut = new StoreHealthIndicator(store, new HealthIndicatorService());
   });
   afterEach(() => store.close());
@@ -39,7 +40,7 @@ describe(StoreHealthIndicator.name, () => {
 
   it('does not count a refused write (a sequence number already taken) as a storage failure', () => {
     append();
-    expect(() => store.insertMessage(messageRecord(1, { messageId: 'other' }))).toThrow(/UNIQUE|constraint/i);
+    expect(() => store.messages.insertMessage(messageRecord(1, { messageId: 'other' }))).toThrow(/UNIQUE|constraint/i);
     expect(store.writeHealth().ok).toBe(true);
   });
 });

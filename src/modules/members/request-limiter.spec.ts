@@ -13,7 +13,7 @@ describe(RequestLimiter.name, () => {
     const clock = new FakeClock();
     const store = ChatStore.inMemory();
     stores.push(store);
-    const sut = new RequestLimiter(loadConfig(env), clock, store);
+    const sut = new RequestLimiter(loadConfig(env), clock, store.rooms);
     const conn = (address = '10.0.0.1') => {
       const c = new ClientConnection(Math.random().toString(), new FakeSocket().asWebSocket(), clock.monotonic());
       c.address = address;
@@ -107,19 +107,19 @@ describe(RequestLimiter.name, () => {
     const a = conn('10.0.0.1');
     for (const id of ['r1', 'r2']) {
       sut.admitRoomCreation(a, 'alice');
-      store.insertRoom(roomRecord({ roomId: id, roomName: id }));
+      store.rooms.insertRoom(roomRecord({ roomId: id, roomName: id }));
       sut.roomCreated(conn('10.0.0.1'), id);
     }
     expect(refusal(() => sut.admitRoomCreation(conn('10.0.0.1'), 'bob'))).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/^Your address has created 2 rooms that still exist/) });
     expect(refusal(() => sut.admitRoomCreation(conn('10.0.0.9'), 'bob'))).toBeNull();
-    store.deleteRoom({ roomId: 'r1', roomName: 'r1', hostNode: 'node1', deletedAt: '2026-01-01T00:00:00.000Z', transactionId: 't' });
+    store.tombstones.deleteRoom({ roomId: 'r1', roomName: 'r1', hostNode: 'node1', deletedAt: '2026-01-01T00:00:00.000Z', transactionId: 't' });
     expect(refusal(() => sut.admitRoomCreation(a, 'alice'))).toBeNull();
   });
 
   it('in token mode caps the rooms one user created in the cluster, whatever address they come from', () => {
     const { sut, conn, store } = setup({ AUTH_MODE: 'token', AUTH_SECRET: 'x'.repeat(32), MAX_ROOMS_PER_USER: '2' });
-    store.insertRoom(roomRecord({ roomId: 'r1', roomName: 'one', creatorId: 'alice', hostNode: 'node1' }));
-    store.insertRoom(roomRecord({ roomId: 'r2', roomName: 'two', creatorId: 'alice', hostNode: 'node2' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'r1', roomName: 'one', creatorId: 'alice', hostNode: 'node1' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'r2', roomName: 'two', creatorId: 'alice', hostNode: 'node2' }));
     expect(refusal(() => sut.admitRoomCreation(conn('10.0.0.7'), 'alice'))).toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/^You have created 2 rooms that still exist/) });
     expect(refusal(() => sut.admitRoomCreation(conn('10.0.0.7'), 'bob'))).toBeNull();
   });

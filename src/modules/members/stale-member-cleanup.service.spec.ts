@@ -4,7 +4,8 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { Clock } from '../../common/clock/clock';
 import { loadConfig } from '../../common/config/load-config';
 import { NODE_CONFIG } from '../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../common/store/chat-store';
+import { ChatStore } from '../../common/store/chat-store';
+import { storeProviders } from '../../common/store/store.module';
 import { FakeClock, FakeSocket } from '../../testing/fakes';
 import type { ClientConnection } from './client-connection';
 import { ClientRegistry } from './client-registry';
@@ -34,7 +35,7 @@ describe(StaleMemberCleanupService.name, () => {
 
   beforeEach(async () => {
     store = ChatStore.inMemory();
-    store.insertRoom(roomRecord({ roomId: 'room-1' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'room-1' }));
     clock = new FakeClock();
     listener = new RecordingListener();
     moduleRef = await Test.createTestingModule({
@@ -43,7 +44,7 @@ describe(StaleMemberCleanupService.name, () => {
         ClientRegistry,
         SchedulerRegistry,
         { provide: NODE_CONFIG, useValue: config },
-        { provide: CHAT_STORE, useValue: store },
+        ...storeProviders(store),
         { provide: Clock, useValue: clock },
       ],
     }).compile();
@@ -65,7 +66,7 @@ describe(StaleMemberCleanupService.name, () => {
     const conn = clients.connect(socket.asWebSocket());
     for (const roomId of roomIds) {
       clients.register(conn, roomId, username, 0);
-      store.addMember(roomId, username, 'node1', clock.iso());
+      store.members.addMember(roomId, username, 'node1', clock.iso());
     }
     return { socket, conn };
   };
@@ -111,7 +112,7 @@ describe(StaleMemberCleanupService.name, () => {
   });
 
   it('counts every room an idle connection is removed from, and ignores idle connections in no room', async () => {
-    store.insertRoom({ ...store.getRoom('room-1')!, roomId: 'room-2', roomName: 'random' });
+    store.rooms.insertRoom({ ...store.rooms.getRoom('room-1')!, roomId: 'room-2', roomName: 'random' });
     const idle = member('alice', 'room-1', 'room-2');
     member('nobody');
     clock.advance(config.inactivityTimeoutMs + 1);

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../common/config/load-config';
 import { ChatMetrics } from '../../common/metrics/chat-metrics';
-import type { ChatStore } from '../../common/store/chat-store';
+import type { RoomRepository } from '../../common/store/room.repository';
 import type { DiskSpace, DiskUsage } from '../../common/disk/disk-space';
 import { parseExposition, sampleValue } from '../../testing/prometheus-text';
 import type { ClientRegistry } from '../members/client-registry';
@@ -35,11 +35,11 @@ describe(NodeGauges.name, () => {
     const peers = { allHealth: () => health, observeCalls: (o: PeerCallObserver) => (observer = o) };
     const outbox = { backlog: () => backlog };
     const rooms = [{ hostNode: 'node1' }, { hostNode: 'node1' }, { hostNode: 'node2' }];
-    const store = { listRooms: () => rooms };
+    const roomRepository = { listRooms: () => rooms };
     metrics = new ChatMetrics();
     disk = { path: '/data', freeBytes: 5 * 2 ** 30, totalBytes: 20 * 2 ** 30 };
     const diskSpace = { read: () => disk ?? (() => { throw new Error('EACCES'); })() } as DiskSpace;
-    sut = new NodeGauges(config, store as unknown as ChatStore, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, applier as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics, diskSpace);
+    sut = new NodeGauges(config, roomRepository as unknown as RoomRepository, clients as unknown as ClientRegistry, peers as unknown as PeerDirectory, applier as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics, diskSpace);
   });
 
   const scrape = async () => parseExposition((await metrics.exposition()).body);

@@ -13,16 +13,16 @@ describe(NodeDisk.name, () => {
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
     store = ChatStore.inMemory();
-    sut = new NodeDisk(config, store, new FakeClock());
+    sut = new NodeDisk(config, store, store.logs, new FakeClock());
   });
   afterEach(() => store.close());
 
   it('has one identity per database, kept across restarts; a database made in this run is fresh', () => {
     expect(sut.identity).toEqual({ diskId: expect.any(String), fresh: true, rejoining: false });
-    const again = new NodeDisk(config, store, new FakeClock());
+    const again = new NodeDisk(config, store, store.logs, new FakeClock());
     expect(again.diskId).toBe(sut.diskId);
     const other = ChatStore.inMemory();
-    expect(new NodeDisk(config, other, new FakeClock()).diskId).not.toBe(sut.diskId);
+    expect(new NodeDisk(config, other, other.logs, new FakeClock()).diskId).not.toBe(sut.diskId);
     other.close();
   });
 
@@ -46,7 +46,7 @@ describe(NodeDisk.name, () => {
     sut.heard('node2', 'disk-a', null);
     sut.heard('node2', 'disk-b', null);
     sut.heard('node3', 'disk-c', null);
-    const afterRestart = new NodeDisk(config, store, new FakeClock());
+    const afterRestart = new NodeDisk(config, store, store.logs, new FakeClock());
     expect(afterRestart.memory()).toEqual({ node2: { disk: 'disk-b', replaced: 'disk-a' }, node3: { disk: 'disk-c', replaced: null } });
   });
 

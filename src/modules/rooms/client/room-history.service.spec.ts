@@ -1,5 +1,6 @@
 import { loadConfig } from '../../../common/config/load-config';
-import type { ChatStore } from '../../../common/store/chat-store';
+import type { MessageRepository } from '../../../common/store/message.repository';
+import type { RoomRepository } from '../../../common/store/room.repository';
 import type { ClientRegistry } from '../../members/client-registry';
 import type { RoomHosts } from '../routing/room-hosts';
 import type { RoomHostService } from '../host/room-host.service';
@@ -36,7 +37,7 @@ describe(boundPage.name, () => {
 });
 
 describe(`${RoomHistoryService.name}.replayStart`, () => {
-  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as ChatStore, {} as ClientRegistry, {} as RoomHosts, {} as RoomHostService);
+  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as RoomRepository, {} as MessageRepository, {} as ClientRegistry, {} as RoomHosts, {} as RoomHostService);
 
   it('replays a room no longer than HISTORY_REPLAY_LIMIT from its first message, a longer one from its last N', () => {
     expect(sut.replayStart({}, 1, 40)).toBe(0);

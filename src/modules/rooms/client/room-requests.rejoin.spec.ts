@@ -7,7 +7,8 @@ import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
 import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatStore } from '../../../common/store/chat-store';
+import { storeProviders } from '../../../common/store/store.module';
 import { FakeClock, FakeSocket } from '../../../testing/fakes';
 import { roomRecord } from '../../../testing/records';
 import { ClientRegistry } from '../../members/client-registry';
@@ -64,7 +65,7 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
 
   beforeEach(async () => {
     store = ChatStore.inMemory();
-    store.insertRoom(roomRecord({ roomId, roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
+    store.rooms.insertRoom(roomRecord({ roomId, roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
     host = new ForgetfulHost();
     moduleRef = await Test.createTestingModule({
       providers: [
@@ -74,10 +75,10 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         ChatMetrics,
         ClientErrorFrames,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) },
-        { provide: CHAT_STORE, useValue: store },
+        ...storeProviders(store),
         { provide: Clock, useValue: new FakeClock() },
         { provide: RoomHosts, useValue: { for: () => host } },
-        { provide: RoomLocator, useValue: { locate: async (id: string) => store.getRoom(id) } },
+        { provide: RoomLocator, useValue: { locate: async (id: string) => store.rooms.getRoom(id) } },
         { provide: UsernameGuard, useValue: { assertFreeFor: async () => undefined } },
         { provide: ReplicaService, useValue: { waitForSequence: async () => undefined } },
         { provide: RoomHostService, useValue: {} },

@@ -76,7 +76,7 @@ describe(RoomRequestsService.name, () => {
   const localRoom = async (name = 'general') => (await host.create(name, 'alice', null)).roomId;
   /** A room this node knows to be hosted by node2 without a log of it (a room a reference node hosts, say). */
   const remoteRoom = () => {
-    store.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'remote-room', roomName: 'remote', creatorId: 'carol', hostNode: 'node2' }));
     return 'remote-room';
   };
 
@@ -93,8 +93,8 @@ describe(RoomRequestsService.name, () => {
       expect(await chatErrorCode(() => sut.leaveRoom(conn, { room_id: roomId, username: 'bob' }))).toBe('UNAUTHORIZED');
 
       expect(conn.username).toBe('alice');
-      expect(store.listMembers(roomId).map((m) => m.username)).toEqual(['alice']);
-      expect(store.findRoomByName('other')).toBeNull();
+      expect(store.members.listMembers(roomId).map((m) => m.username)).toEqual(['alice']);
+      expect(store.rooms.findRoomByName('other')).toBeNull();
       expect(socket.frames.length).toBe(framesBefore);
     });
 
@@ -121,7 +121,7 @@ describe(RoomRequestsService.name, () => {
       await sut.joinRoom(second.conn, { room_id: roomB, username: 'alice' });
 
       expect(await chatErrorCode(() => sut.sendMessage(first.conn, { room_id: roomB, username: 'alice', content: 'hi' }))).toBe('NOT_MEMBER');
-      expect(store.getRoom(roomB)?.lastSequence).toBe(0);
+      expect(store.rooms.getRoom(roomB)?.lastSequence).toBe(0);
       expect(second.socket.sent('new_message')).toEqual([]);
     });
 
@@ -137,13 +137,13 @@ describe(RoomRequestsService.name, () => {
       expect(await chatErrorCode(() => sut.leaveRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
       expect(await chatErrorCode(() => sut.deleteRoom(intruder.conn, { room_id: roomA, username: 'alice' }))).toBe('USERNAME_TAKEN');
       expect(await chatErrorCode(() => sut.createRoom(intruder.conn, { room_name: 'c', creator_id: 'alice' }))).toBe('USERNAME_TAKEN');
-      expect(store.listMembers(roomA).map((m) => m.username)).toEqual(['alice']);
-      expect(store.getMember(roomB, 'alice')).toBeNull();
+      expect(store.members.listMembers(roomA).map((m) => m.username)).toEqual(['alice']);
+      expect(store.members.getMember(roomB, 'alice')).toBeNull();
       expect(intruder.conn.username).toBeNull();
 
       await sut.disconnect(holder.conn);
       await sut.joinRoom(intruder.conn, { room_id: roomB, username: 'alice' });
-      expect(store.getMember(roomB, 'alice')).not.toBeNull();
+      expect(store.members.getMember(roomB, 'alice')).not.toBeNull();
     });
 
     it('lets a connection that left all its rooms be replaced, and then refuses it the name', async () => {
@@ -159,7 +159,7 @@ describe(RoomRequestsService.name, () => {
 
     it('asks the node a name is a member through, and refuses only when that node says its connection is open', async () => {
       const roomId = await localRoom();
-      store.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
+      store.members.addMember(roomId, 'dave', 'node2', '2026-01-01T00:00:00.000Z');
       peers.answer = async () => true;
       const { conn } = connect();
       expect(await chatErrorCode(() => sut.joinRoom(conn, { room_id: roomId, username: 'dave' }))).toBe('USERNAME_TAKEN');
@@ -167,7 +167,7 @@ describe(RoomRequestsService.name, () => {
 
       peers.answer = async () => false;
       await sut.joinRoom(conn, { room_id: roomId, username: 'dave' });
-      expect(store.getMember(roomId, 'dave')?.nodeId).toBe('node1');
+      expect(store.members.getMember(roomId, 'dave')?.nodeId).toBe('node1');
     });
 
     it('delivers new_message to every socket in the room, then confirms to the sender with message_sent', async () => {
@@ -298,7 +298,7 @@ describe(RoomRequestsService.name, () => {
       expect(refusal).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: expect.any(Number) } });
       expect((refusal as ChatError).message).toMatch(/try again in \d+\.\d s/);
       await sut.settled(conn);
-      expect(store.getRoom(roomId)!.lastSequence).toBe(burst);
+      expect(store.rooms.getRoom(roomId)!.lastSequence).toBe(burst);
       expect(socket.sent('message_sent')).toHaveLength(burst);
     });
 
@@ -400,11 +400,11 @@ describe(RoomRequestsService.name, () => {
       await sut.joinRoom(second.conn, { room_id: roomId, username: 'bob' });
 
       await sut.disconnect(first.conn);
-      expect(store.getMember(roomId, 'bob')).not.toBeNull();
+      expect(store.members.getMember(roomId, 'bob')).not.toBeNull();
       expect(watcher.socket.sent('member_left')).toEqual([]);
 
       await sut.disconnect(second.conn);
-      expect(store.getMember(roomId, 'bob')).toBeNull();
+      expect(store.members.getMember(roomId, 'bob')).toBeNull();
       expect(watcher.socket.sent('member_left')).toEqual([expect.objectContaining({ username: 'bob', reason: 'User disconnected', member_count: 1 })]);
     });
   });

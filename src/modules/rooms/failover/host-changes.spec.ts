@@ -43,7 +43,7 @@ describe(HostChanges.name, () => {
       { room_id: roomId, room_name: 'general', at: expect.any(String), from_node: 'node1', to_node: 'node2', from_epoch: 1, to_epoch: 2, first_sequence: 1 },
     ]);
     expect(node('node3').get(FailoverHistory).count).toBe(0);
-    expect(node('node3').store.listMembers(roomId).map((m) => m.username).sort()).toEqual(['bob', 'carol']);
+    expect(node('node3').store.members.listMembers(roomId).map((m) => m.username).sort()).toEqual(['bob', 'carol']);
   });
 
   it('a host back from a restart takes its rooms again without announcing a new host, and removes its own members that lost their connection', async () => {
@@ -66,6 +66,6 @@ describe(HostChanges.name, () => {
     await cluster.advance(2000);
 
     expect(node('node2').logs.hostOf(roomId)?.node).toBe('node2');
-    expect(node('node2').store.listMembers(roomId).map((m) => m.username).sort()).toEqual(['alice', 'bob', 'carol']);
+    expect(node('node2').store.members.listMembers(roomId).map((m) => m.username).sort()).toEqual(['alice', 'bob', 'carol']);
   });
 });

@@ -50,7 +50,7 @@ describe(HostPeerRequests.name, () => {
         { success: true, message_id: expect.any(String), sequence_number: 1, timestamp: '2026-01-01T00:00:00.000Z' },
         { success: true, message_id: expect.any(String), sequence_number: 2, timestamp: '2026-01-01T00:00:00.000Z' },
       ]);
-      expect(node('node3').store.messagesAfter(roomId, 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
+      expect(node('node3').store.messages.messagesAfter(roomId, 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
     });
 
     it('an item no majority confirmed in time is answered retryably; the retry with the same client_message_id is the same message', async () => {
@@ -64,7 +64,7 @@ describe(HostPeerRequests.name, () => {
       const retry = forward(item('hi', { client_message_id: 'c1' }));
       await cluster.advance(2000);
       expect(await retry).toEqual([expect.objectContaining({ success: true, sequence_number: 1, duplicate: true })]);
-      expect(node('node2').store.messagesAfter(roomId, 0, 10)).toHaveLength(1);
+      expect(node('node2').store.messages.messagesAfter(roomId, 0, 10)).toHaveLength(1);
     });
 
     it('a retry sent while the first still waits is answered with the first one\'s message', async () => {
@@ -119,7 +119,7 @@ describe(HostPeerRequests.name, () => {
       expect(await sut.leave(roomId, 'bob', 'node3')).toMatchObject({ success: false, error_code: 'NOT_IN_ROOM' });
       expect(await sut.memberDisconnected(roomId, 'bob', 'node2', 'Inactivity')).toEqual({ success: true, message: 'Member removed successfully' });
       expect(await sut.memberDisconnected(roomId, 'bob', 'node2', null)).toEqual({ success: true, message: 'User not in room' });
-      expect(node('node1').store.getMember(roomId, 'bob')).toBeNull();
+      expect(node('node1').store.members.getMember(roomId, 'bob')).toBeNull();
     });
   });
 

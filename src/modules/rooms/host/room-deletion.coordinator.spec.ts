@@ -54,7 +54,7 @@ describe(RoomDeletionCoordinator.name, () => {
     });
 
     it('refuses a room that is not ACTIVE (INVALID_STATE)', async () => {
-      node('node1').store.setRoomState(roomId, 'DELETION_PENDING', 'other-txn');
+      node('node1').store.rooms.setRoomState(roomId, 'DELETION_PENDING', 'other-txn');
       expect(await chatErrorCode(() => sut.deleteRoom(roomId, 'alice'))).toBe('INVALID_STATE');
       unchanged();
     });
@@ -67,10 +67,10 @@ describe(RoomDeletionCoordinator.name, () => {
     expect(outcome).toEqual({ success: true, transactionId: expect.any(String) });
     const txn = outcome.transactionId;
     for (const id of cluster.ids) {
-      expect(node(id).store.getRoom(roomId)).toBeNull();
-      expect(node(id).store.listMembers(roomId)).toEqual([]);
+      expect(node(id).store.rooms.getRoom(roomId)).toBeNull();
+      expect(node(id).store.members.listMembers(roomId)).toEqual([]);
       expect(node(id).store.logs.state(roomId)).toBeNull();
-      expect(node(id).store.getTombstone(roomId)).toEqual({ roomId, roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-01T00:00:00.000Z', transactionId: txn });
+      expect(node(id).store.tombstones.getTombstone(roomId)).toEqual({ roomId, roomName: 'general', hostNode: 'node1', deletedAt: '2026-01-01T00:00:00.000Z', transactionId: txn });
     }
     for (const socket of [alice, bob]) {
       expect(socket.types).toEqual(['delete_room_initiated', 'room_deleted']);
@@ -90,7 +90,7 @@ describe(RoomDeletionCoordinator.name, () => {
 
     expect(started).toEqual([{ txn: expect.any(String), framesSoFar: 0 }]);
     expect(await peek(deleting)).toBe('pending');
-    expect(node('node1').store.getRoom(roomId)).not.toBeNull(); // not committed: nobody is told yet
+    expect(node('node1').store.rooms.getRoom(roomId)).not.toBeNull(); // not committed: nobody is told yet
     // no join or message slips in behind the deletion
     expect(await chatErrorCode(() => host.join(roomId, 'carol', 'node1'))).toBe('INVALID_STATE');
     expect(await chatErrorCode(() => host.send(roomId, 'alice', 'late', null))).toBe('INVALID_STATE');
@@ -113,7 +113,7 @@ describe(RoomDeletionCoordinator.name, () => {
 
     cluster.network.cut.clear();
     await cluster.advance(2000);
-    for (const id of cluster.ids) expect(node(id).store.getTombstone(roomId)).not.toBeNull(); // what was written first commits first
+    for (const id of cluster.ids) expect(node(id).store.tombstones.getTombstone(roomId)).not.toBeNull(); // what was written first commits first
     await expect(joining).rejects.toMatchObject({ code: 'ROOM_NOT_FOUND' }); // the room it joined went first
     expect(await chatErrorCode(() => sut.deleteRoom(roomId, 'alice'))).toBe('ROOM_NOT_FOUND'); // the client's retry
   });

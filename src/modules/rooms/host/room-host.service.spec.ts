@@ -36,14 +36,14 @@ describe(RoomHostService.name, () => {
 
       expect(created).toMatchObject({ roomName: 'general', creatorId: 'alice', description: 'talk', hostNode: 'node1', hostEpoch: 1, state: 'ACTIVE', lastSequence: 0, createdAt: T0 });
       await cluster.settle();
-      for (const id of cluster.ids) expect(node(id).store.getRoom(created.roomId)).toEqual(created);
+      for (const id of cluster.ids) expect(node(id).store.rooms.getRoom(created.roomId)).toEqual(created);
       expect(sut.hostedRooms()).toEqual([expect.objectContaining({ room_id: created.roomId, room_name: 'general', admin_node: 'node1', member_count: 0 })]);
     });
 
     it('refuses a name that is already taken with ROOM_EXISTS and writes nothing', async () => {
       await sut.create('general', 'alice', null);
       expect(await chatErrorCode(() => sut.create('general', 'bob', null))).toBe('ROOM_EXISTS');
-      expect(store().listRooms()).toHaveLength(1);
+      expect(store().rooms.listRooms()).toHaveLength(1);
       expect(store().logs.allRooms()).toHaveLength(1);
     });
   });
@@ -60,7 +60,7 @@ describe(RoomHostService.name, () => {
       expect(result.joined).toBe(true);
       expect(result.members.map((m) => m.username)).toEqual(['alice', 'bob']);
       for (const socket of [alice, dave]) expect(socket.sent('member_joined')).toEqual([{ room_id: roomId, username: 'bob', member_count: 2, timestamp: T0 }]);
-      expect(node('node3').store.getMember(roomId, 'bob')).toMatchObject({ nodeId: 'node2', bootId: 'boot-2' });
+      expect(node('node3').store.members.getMember(roomId, 'bob')).toMatchObject({ nodeId: 'node2', bootId: 'boot-2' });
 
       const again = await sut.join(roomId, 'bob', 'node2');
       await cluster.settle();
@@ -92,7 +92,7 @@ describe(RoomHostService.name, () => {
 
       sut.markDeleting(roomId, true);
       expect(await chatErrorCode(() => sut.join(roomId, 'bob', 'node1'))).toBe('INVALID_STATE');
-      expect(store().getMember(roomId, 'bob')).toBeNull();
+      expect(store().members.getMember(roomId, 'bob')).toBeNull();
     });
   });
 
@@ -112,7 +112,7 @@ describe(RoomHostService.name, () => {
 
       expect(sent.map((s) => s.message.sequenceNumber)).toEqual([1, 2, 3, 4, 5]);
       expect(bob.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual(sent.map((s) => [s.message.sequenceNumber, s.message.content]));
-      for (const id of cluster.ids) expect(node(id).store.getRoom(roomId)?.lastSequence).toBe(5);
+      for (const id of cluster.ids) expect(node(id).store.rooms.getRoom(roomId)?.lastSequence).toBe(5);
     });
 
     it('stamps the message with the host\'s clock', async () => {
@@ -128,7 +128,7 @@ describe(RoomHostService.name, () => {
       expect(await chatErrorCode(() => sut.send(roomId, 'alice', 'hi', null))).toBe('INVALID_STATE');
       sut.markDeleting(roomId, false);
       await cluster.settle();
-      expect(store().getRoom(roomId)?.lastSequence).toBe(0);
+      expect(store().rooms.getRoom(roomId)?.lastSequence).toBe(0);
       expect(bob.sent('new_message')).toEqual([]);
     });
 
@@ -140,7 +140,7 @@ describe(RoomHostService.name, () => {
       expect(first.duplicate).toBe(false);
       expect(repeat).toEqual({ message: first.message, duplicate: true });
       expect(bob.sent('new_message')).toHaveLength(1);
-      expect(store().getRoom(roomId)?.lastSequence).toBe(1);
+      expect(store().rooms.getRoom(roomId)?.lastSequence).toBe(1);
     });
 
     it('treats the same client_message_id from another user as a new message', async () => {
@@ -168,7 +168,7 @@ describe(RoomHostService.name, () => {
         { room_id: roomId, username: 'bob', member_count: 2, timestamp: T0 },
         { room_id: roomId, username: 'carol', member_count: 1, timestamp: T0, reason: 'Inactivity' },
       ]);
-      expect(store().getMember(roomId, 'bob')).toBeNull();
+      expect(store().members.getMember(roomId, 'bob')).toBeNull();
     });
 
     it('refuses a user who is not in the room with NOT_IN_ROOM', async () => {
@@ -179,10 +179,10 @@ describe(RoomHostService.name, () => {
     it('removes a disconnected member only through the node it is connected through', async () => {
       await sut.join(roomId, 'bob', 'node3'); // bob's node2 connection ended and his client joined again via node3
       expect(await chatErrorCode(() => sut.leave(roomId, 'bob', 'User disconnected', 'node2'))).toBe('NOT_IN_ROOM'); // node2's late notice
-      expect(store().getMember(roomId, 'bob')?.nodeId).toBe('node3');
+      expect(store().members.getMember(roomId, 'bob')?.nodeId).toBe('node3');
 
       await sut.leave(roomId, 'bob', 'User disconnected', 'node3');
-      expect(store().getMember(roomId, 'bob')).toBeNull();
+      expect(store().members.getMember(roomId, 'bob')).toBeNull();
       expect(alice.sent('member_left').map((e) => e.reason)).toEqual(['User disconnected']);
     });
   });
@@ -202,9 +202,9 @@ describe(RoomHostService.name, () => {
       expect(sut.removeMembersOf('node2', 'Node unreachable')).toBe(2);
       await cluster.settle();
 
-      expect(store().listMembers(a).map((m) => m.username)).toEqual(['alice']);
-      expect(store().listMembers(b).map((m) => m.username)).toEqual(['dave']);
-      expect(store().listMembers(theirs).map((m) => m.username)).toEqual(['erin']);
+      expect(store().members.listMembers(a).map((m) => m.username)).toEqual(['alice']);
+      expect(store().members.listMembers(b).map((m) => m.username)).toEqual(['dave']);
+      expect(store().members.listMembers(theirs).map((m) => m.username)).toEqual(['erin']);
     });
 
     it("after a restart, keeps the members who joined through the node's new run", async () => {
@@ -217,7 +217,7 @@ describe(RoomHostService.name, () => {
       expect(sut.removeMembersOf('node2', 'User disconnected', 'boot-new')).toBe(2);
       await cluster.settle();
 
-      expect(store().listMembers(a).map((m) => m.username)).toEqual(['alice', 'carol']);
+      expect(store().members.listMembers(a).map((m) => m.username)).toEqual(['alice', 'carol']);
       expect(alice.sent('member_left').map((e) => e.username).sort()).toEqual(['bob', 'dave']);
     });
 
@@ -266,7 +266,7 @@ describe(RoomHostService.name, () => {
 
   it('refuses with STORE_UNAVAILABLE while this node cannot write (its disk, not the host, is the problem)', async () => {
     const roomId = await room();
-    jest.spyOn(store(), 'writesFailing', 'get').mockReturnValue(true);
+    jest.spyOn(store().transactions, 'writesFailing', 'get').mockReturnValue(true);
     expect(await chatErrorCode(() => sut.send(roomId, 'alice', 'hi', null))).toBe('STORE_UNAVAILABLE');
     expect(await chatErrorCode(() => sut.create('other', 'alice', null))).toBe('STORE_UNAVAILABLE');
   });

@@ -1,7 +1,8 @@
 import { Test } from '@nestjs/testing';
 import { loadConfig } from '../../../common/config/load-config';
 import { NODE_CONFIG } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatStore } from '../../../common/store/chat-store';
+import { storeProviders } from '../../../common/store/store.module';
 import { encodeMethodResponse, XmlRpcFault, XMLRPC_MAX_BODY_BYTES } from '../../../common/xmlrpc';
 import { roomRecord } from '../../../testing/records';
 import type { PeerResult } from '../../../common/protocol/peer-wire';
@@ -16,7 +17,7 @@ describe(RoomStatePages.name, () => {
   beforeEach(async () => {
     store = ChatStore.inMemory();
     const moduleRef = await Test.createTestingModule({
-      providers: [RoomStatePages, { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) }, { provide: CHAT_STORE, useValue: store }],
+      providers: [RoomStatePages, { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1' }) }, ...storeProviders(store)],
     }).compile();
     sut = moduleRef.get(RoomStatePages);
   });
@@ -35,11 +36,11 @@ describe(RoomStatePages.name, () => {
   };
 
   it('answers a small node in one page: its deletions and every room it holds (hosted here or not) with members, no cursor', () => {
-    store.insertRoom(roomRecord({ roomId: 'a', roomName: 'a' }));
-    store.insertRoom(roomRecord({ roomId: 'b', roomName: 'b', hostNode: 'node2' }));
-    store.addMember('a', 'alice', 'node1', 't');
-    store.insertRoom(roomRecord({ roomId: 'gone', roomName: 'gone' }));
-    store.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node1', deletedAt: 't', transactionId: 'txn' });
+    store.rooms.insertRoom(roomRecord({ roomId: 'a', roomName: 'a' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'b', roomName: 'b', hostNode: 'node2' }));
+    store.members.addMember('a', 'alice', 'node1', 't');
+    store.rooms.insertRoom(roomRecord({ roomId: 'gone', roomName: 'gone' }));
+    store.tombstones.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node1', deletedAt: 't', transactionId: 'txn' });
 
     const page = sut.page(null);
 
@@ -49,14 +50,14 @@ describe(RoomStatePages.name, () => {
   });
 
   it('pages 5000 rooms with members and 300 deletions: every one exactly once, each page under the body limit', () => {
-    store.transaction(() => {
+    store.transactions.run(() => {
       for (let i = 0; i < 5000; i++) {
-        store.insertRoom(roomRecord({ roomId: id(i), roomName: `name-${i}`, description: 'd'.repeat(200) }));
-        for (let m = 0; m < 5; m++) store.addMember(id(i), `user-${i}-${m}`, 'node2', 't');
+        store.rooms.insertRoom(roomRecord({ roomId: id(i), roomName: `name-${i}`, description: 'd'.repeat(200) }));
+        for (let m = 0; m < 5; m++) store.members.addMember(id(i), `user-${i}-${m}`, 'node2', 't');
       }
       for (let i = 0; i < 300; i++) {
-        store.insertRoom(roomRecord({ roomId: `gone-${i}`, roomName: `gone-${i}` }));
-        store.deleteRoom({ roomId: `gone-${i}`, roomName: `gone-${i}`, hostNode: 'node1', deletedAt: 't', transactionId: null });
+        store.rooms.insertRoom(roomRecord({ roomId: `gone-${i}`, roomName: `gone-${i}` }));
+        store.tombstones.deleteRoom({ roomId: `gone-${i}`, roomName: `gone-${i}`, hostNode: 'node1', deletedAt: 't', transactionId: null });
       }
     });
 

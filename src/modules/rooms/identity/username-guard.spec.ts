@@ -25,7 +25,7 @@ describe(UsernameGuard.name, () => {
   let peers: FakePeers;
   let clients: ClientRegistry;
   let sut: UsernameGuard;
-  const build = (config: NodeConfig) => new UsernameGuard(config, store, clients, peers as unknown as PeerDirectory);
+  const build = (config: NodeConfig) => new UsernameGuard(config, store.members, clients, peers as unknown as PeerDirectory);
 
   beforeEach(() => {
     store = ChatStore.inMemory();
@@ -33,7 +33,7 @@ describe(UsernameGuard.name, () => {
     const config = loadConfig({ NODE_ID: 'node1' });
     clients = new ClientRegistry(config, new FakeClock());
     sut = build(config);
-    store.insertRoom(roomRecord({ roomId: 'r', roomName: 'r', creatorId: 'x' }));
+    store.rooms.insertRoom(roomRecord({ roomId: 'r', roomName: 'r', creatorId: 'x' }));
   });
   afterEach(() => {
     clients.onModuleDestroy();
@@ -51,8 +51,8 @@ describe(UsernameGuard.name, () => {
 
   it('asks only the other nodes the name is a member through; failed or silent nodes vouch for nobody', async () => {
     for (const [room, node] of [['r', 'node2'], ['r2', 'node3'], ['r3', 'node4'], ['r4', 'node9']]) {
-      if (room !== 'r') store.insertRoom({ ...store.getRoom('r')!, roomId: room, roomName: room });
-      store.addMember(room, 'bob', node, 'now');
+      if (room !== 'r') store.rooms.insertRoom({ ...store.rooms.getRoom('r')!, roomId: room, roomName: room });
+      store.members.addMember(room, 'bob', node, 'now');
     }
     await sut.assertFreeForPeer('node2', 'bob');
     expect(peers.asked.sort()).toEqual(['node3', 'node4']);

@@ -43,8 +43,8 @@ describe(PeerCatchUp.name, () => {
     cluster.network.cut.delete('node3');
 
     await node('node3').get(PeerCatchUp).syncFrom('node2'); // any node holding the tombstone may pass it on
-    expect(node('node3').store.getRoom(roomId)).toBeNull();
-    expect(node('node3').store.getTombstone(roomId)).toMatchObject({ roomName: 'general' });
+    expect(node('node3').store.rooms.getRoom(roomId)).toBeNull();
+    expect(node('node3').store.tombstones.getTombstone(roomId)).toMatchObject({ roomName: 'general' });
     expect(carol.types).toEqual(['room_deleted']);
   });
 

@@ -55,7 +55,7 @@ describe(ReplicaService.name, () => {
 
   describe('rooms a reference node hosts (no log here)', () => {
     it('delivers their messages to members here without storing them; messages of a room with a log come only from the log', () => {
-      node('node2').store.insertRoom(roomRecord({ roomId: 'ref', roomName: 'ref', hostNode: 'node3' }));
+      node('node2').store.rooms.insertRoom(roomRecord({ roomId: 'ref', roomName: 'ref', hostNode: 'node3' }));
       const bob = node('node2').member('ref', 'bob');
       const alice = node('node2').member(roomId, 'alice');
 
@@ -63,7 +63,7 @@ describe(ReplicaService.name, () => {
       sut.deliverForeign(messageRecord(1, { roomId, content: 'forged' }));
 
       expect(bob.sent('new_message').map((m) => m.content)).toEqual(['from the reference']);
-      expect(node('node2').store.messagesAfter('ref', 0, 10)).toEqual([]);
+      expect(node('node2').store.messages.messagesAfter('ref', 0, 10)).toEqual([]);
       expect(alice.sent('new_message')).toEqual([]);
     });
   });
@@ -74,9 +74,9 @@ describe(ReplicaService.name, () => {
       sut.applyDeleted(roomId, 'general', 'txn-1', 'node1');
       sut.applyDeleted(roomId, 'general', 'txn-1', 'node1');
 
-      expect(node('node2').store.getRoom(roomId)).toBeNull();
+      expect(node('node2').store.rooms.getRoom(roomId)).toBeNull();
       expect(node('node2').store.logs.state(roomId)).toBeNull();
-      expect(node('node2').store.getTombstone(roomId)).toMatchObject({ roomName: 'general', hostNode: 'node1', transactionId: 'txn-1' });
+      expect(node('node2').store.tombstones.getTombstone(roomId)).toMatchObject({ roomName: 'general', hostNode: 'node1', transactionId: 'txn-1' });
       expect(node('node2').logs.hostOf(roomId)).toBeNull();
       expect(bob.types).toEqual(['room_deleted']);
     });

@@ -17,12 +17,12 @@ describe(RoomHostAuthority.name, () => {
 
   beforeEach(() => {
     store = ChatStore.inMemory();
-    store.insertRoom(room('mine', 'node1'));
-    store.insertRoom(room('theirs', 'node2')); // a reference node's room: known, with no log here
-    store.insertRoom(room('logged', 'node2')); // a room of our nodes: it has a replicated log here
+    store.rooms.insertRoom(room('mine', 'node1'));
+    store.rooms.insertRoom(room('theirs', 'node2')); // a reference node's room: known, with no log here
+    store.rooms.insertRoom(room('logged', 'node2')); // a room of our nodes: it has a replicated log here
     store.logs.saveState({ roomId: 'logged', epoch: 1, vote: null, commit: 1, applied: 1, learner: false, hostNode: 'node2', hostEpoch: 1 });
-    store.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node3', deletedAt: 't', transactionId: null });
-    sut = new RoomHostAuthority(loadConfig({ NODE_ID: 'node1' }), store, new FakeClock());
+    store.tombstones.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node3', deletedAt: 't', transactionId: null });
+    sut = new RoomHostAuthority(loadConfig({ NODE_ID: 'node1' }), store.rooms, store.tombstones, store.logs, new FakeClock());
   });
   afterEach(() => store.close());
 

@@ -31,7 +31,7 @@ describe(LogApplier.name, () => {
     store = ChatStore.inMemory();
     const config = loadConfig({ NODE_ID: 'node1' });
     clients = new ClientRegistry(config, new FakeClock());
-    sut = new LogApplier(config, store, clients);
+    sut = new LogApplier(config, store.transactions, store.rooms, store.messages, store.members, store.tombstones, clients);
     bob = new FakeSocket();
     const conn = clients.connect(bob.asWebSocket());
     clients.register(conn, 'r1', 'bob', 0);
@@ -45,7 +45,7 @@ describe(LogApplier.name, () => {
   const applyAll = (entries: Entry[], host = HERE): { seenBeforeCommit: number; deletedRoom: boolean[] } => {
     let seenBeforeCommit = 0;
     const deletedRoom: boolean[] = [];
-    store.transaction(() => {
+    store.transactions.run(() => {
       for (const e of entries) deletedRoom.push(sut.apply('r1', e, host));
       seenBeforeCommit = bob.frames.length;
     });
@@ -54,34 +54,34 @@ describe(LogApplier.name, () => {
 
   it('makes the room from its first entry, hosted where the entry says', () => {
     applyAll([room()], { node: 'node2', epoch: 3 });
-    expect(store.getRoom('r1')).toEqual({ roomId: 'r1', roomName: 'general', description: 'talk', creatorId: 'alice', hostNode: 'node2', hostEpoch: 3, state: 'ACTIVE', createdAt: T, lastSequence: 0, deletionTxn: null });
+    expect(store.rooms.getRoom('r1')).toEqual({ roomId: 'r1', roomName: 'general', description: 'talk', creatorId: 'alice', hostNode: 'node2', hostEpoch: 3, state: 'ACTIVE', createdAt: T, lastSequence: 0, deletionTxn: null });
   });
 
   it('stores each message and shows it to the room\'s members only once the write committed', () => {
     const { seenBeforeCommit } = applyAll([room(), message(1), message(2)]);
     expect(seenBeforeCommit).toBe(0);
     expect(bob.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([[1, 'hello 1'], [2, 'hello 2']]);
-    expect(store.getRoom('r1')?.lastSequence).toBe(2);
+    expect(store.rooms.getRoom('r1')?.lastSequence).toBe(2);
     expect(sut.hostedMessages).toBe(2); // committed while this node hosted the room
   });
 
   it('shows nothing of a write that rolled back', () => {
     applyAll([room()]);
     expect(() =>
-      store.transaction(() => {
+      store.transactions.run(() => {
         sut.apply('r1', message(1), HERE);
         throw new Error('the disk failed');
       }),
     ).toThrow('the disk failed');
     expect(bob.frames).toEqual([]);
-    expect(store.getRoom('r1')?.lastSequence).toBe(0);
+    expect(store.rooms.getRoom('r1')?.lastSequence).toBe(0);
   });
 
   it('applies a message again without a second copy or a second delivery (a crash undid only the applied mark)', () => {
     const m1 = message(1);
     applyAll([room(), m1]);
     applyAll([m1]);
-    expect(store.messagesAfter('r1', 0, 10)).toHaveLength(1);
+    expect(store.messages.messagesAfter('r1', 0, 10)).toHaveLength(1);
     expect(bob.sent('new_message')).toHaveLength(1);
     expect(sut.hostedMessages).toBe(1);
   });
@@ -102,13 +102,13 @@ describe(LogApplier.name, () => {
     const { seenBeforeCommit } = applyAll([room(), joined('carol'), joined('bob')]);
     expect(seenBeforeCommit).toBe(0);
     expect(bob.sent('member_joined')).toEqual([{ room_id: 'r1', username: 'carol', member_count: 1, timestamp: T }]);
-    expect(store.getMember('r1', 'carol')).toMatchObject({ nodeId: 'node1', bootId: 'boot-1' });
+    expect(store.members.getMember('r1', 'carol')).toMatchObject({ nodeId: 'node1', bootId: 'boot-1' });
 
     applyAll([joined('carol')]);
     expect(bob.sent('member_joined')).toHaveLength(1);
     applyAll([joined('carol', 'node2')]); // moved to another node: every node learns where the name is held
     expect(bob.sent('member_joined')).toHaveLength(2);
-    expect(store.getMember('r1', 'carol')?.nodeId).toBe('node2');
+    expect(store.members.getMember('r1', 'carol')?.nodeId).toBe('node2');
   });
 
   it('removes a member and tells the others why (no reason for an explicit leave); a member already gone says nothing', () => {
@@ -127,7 +127,7 @@ describe(LogApplier.name, () => {
     // decided while carol and dave were on node1's first run; carol joined again through node2, dave through node1's next run
     applyAll([entry(MEMBER_JOINED, { username: 'dave', node_id: 'node1', joined_at: T, boot_id: 'boot-2' } satisfies MemberJoinedData)]);
     applyAll([removal('carol', 'node1', 'boot-1'), removal('dave', 'node1', 'boot-1'), removal('erin', 'node1', 'boot-1')]);
-    expect(store.listMembers('r1').map((m) => m.username).sort()).toEqual(['carol', 'dave']);
+    expect(store.members.listMembers('r1').map((m) => m.username).sort()).toEqual(['carol', 'dave']);
     expect(bob.sent('member_left')).toEqual([{ room_id: 'r1', username: 'erin', member_count: 2, timestamp: T, reason: 'Node unreachable' }]);
   });
 
@@ -138,10 +138,10 @@ describe(LogApplier.name, () => {
     const { seenBeforeCommit, deletedRoom } = applyAll([deleted()]);
     expect(deletedRoom).toEqual([true]);
     expect(seenBeforeCommit).toBe(0);
-    expect(store.getRoom('r1')).toBeNull();
-    expect(store.listMembers('r1')).toEqual([]);
-    expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
-    expect(store.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: T, transactionId: 'txn-1' });
+    expect(store.rooms.getRoom('r1')).toBeNull();
+    expect(store.members.listMembers('r1')).toEqual([]);
+    expect(store.messages.messagesAfter('r1', 0, 10)).toEqual([]);
+    expect(store.tombstones.getTombstone('r1')).toEqual({ roomId: 'r1', roomName: 'general', hostNode: 'node1', deletedAt: T, transactionId: 'txn-1' });
     expect(bob.types).toEqual(['delete_room_initiated', 'room_deleted']);
     expect(bob.sent('room_deleted')).toEqual([{ room_id: 'r1', room_name: 'general', message: "Room 'general' has been deleted", transaction_id: 'txn-1' }]);
     expect(clients.hasRoom('r1')).toBe(false);
@@ -151,10 +151,10 @@ describe(LogApplier.name, () => {
   it('a tombstone from a peer deletes the room here too, with room_deleted only (nobody here initiated it), and once', () => {
     applyAll([room(), message(1)]);
     bob.frames.length = 0;
-    store.transaction(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
-    store.transaction(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
-    expect(store.getRoom('r1')).toBeNull();
-    expect(store.getTombstone('r1')).toMatchObject({ hostNode: 'node2', transactionId: 'txn-2' });
+    store.transactions.run(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
+    store.transactions.run(() => sut.applyTombstone('r1', 'general', 'txn-2', 'node2', T));
+    expect(store.rooms.getRoom('r1')).toBeNull();
+    expect(store.tombstones.getTombstone('r1')).toMatchObject({ hostNode: 'node2', transactionId: 'txn-2' });
     expect(bob.types).toEqual(['room_deleted']);
   });
 
@@ -167,8 +167,8 @@ describe(LogApplier.name, () => {
 
   it('ignores messages and joins of a room it does not have (its first entry is not applied here)', () => {
     applyAll([message(1), joined('carol')]);
-    expect(store.messagesAfter('r1', 0, 10)).toEqual([]);
-    expect(store.getMember('r1', 'carol')).toBeNull();
+    expect(store.messages.messagesAfter('r1', 0, 10)).toEqual([]);
+    expect(store.members.getMember('r1', 'carol')).toBeNull();
     expect(bob.frames).toEqual([]);
   });
 });

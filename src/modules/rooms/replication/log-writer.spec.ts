@@ -1,11 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { DatabaseSync } from 'node:sqlite';
 import { Clock } from '../../../common/clock/clock';
 import { loadConfig } from '../../../common/config/load-config';
 import { NODE_CONFIG } from '../../../common/config/node-config';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatStore } from '../../../common/store/chat-store';
+import { storeProviders } from '../../../common/store/store.module';
 import { FakeClock } from '../../../testing/fakes';
+import { storeConnection } from '../../../testing/store-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import type { CoreConfig } from '../consensus/core-types';
 import type { Entry } from '../consensus/log-entry';
@@ -69,7 +70,7 @@ describe(LogWriter.name, () => {
         ClientRegistry,
         { provide: RoomLogOutbox, useValue: outbox },
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node2' }) },
-        { provide: CHAT_STORE, useValue: store },
+        ...storeProviders(store),
         { provide: Clock, useValue: new FakeClock() },
       ],
     })
@@ -85,9 +86,9 @@ describe(LogWriter.name, () => {
     });
     sut.onRoomGone((roomId, why) => gone.push([roomId, why]));
     transactions = [];
-    const db = (store as unknown as { db: DatabaseSync }).db;
-    const transaction = store.transaction.bind(store);
-    jest.spyOn(store, 'transaction').mockImplementation((work, durable = true) => {
+    const db = storeConnection(store);
+    const transaction = store.transactions.run.bind(store.transactions);
+    jest.spyOn(store.transactions, 'run').mockImplementation((work, durable = true) => {
       if (!db.isTransaction) transactions.push(durable);
       return transaction(work, durable);
     });
@@ -156,9 +157,9 @@ describe(LogWriter.name, () => {
   it('applies committed entries in the same write: the room exists here once its first entry committed', async () => {
     const room = load('r1');
     await deliver(room, append('node1', 1, [0, 0], [roomEntry(1)], 0));
-    expect(store.getRoom('r1')).toBeNull();
+    expect(store.rooms.getRoom('r1')).toBeNull();
     await deliver(room, append('node1', 1, [1, 1], [], 1));
-    expect(store.getRoom('r1')).toMatchObject({ roomName: 'room 1', hostNode: 'node1', hostEpoch: 1 });
+    expect(store.rooms.getRoom('r1')).toMatchObject({ roomName: 'room 1', hostNode: 'node1', hostEpoch: 1 });
     expect(store.logs.state('r1')).toMatchObject({ commit: 1, applied: 1, hostNode: 'node1', hostEpoch: 1 });
   });
 
@@ -170,7 +171,7 @@ describe(LogWriter.name, () => {
 
     await deliver(room, append('node3', 2, [1, 1], [messageEntry(2, 2, 0)], 1));
     expect(changes()[1]).toEqual({ now: { role: 'follower', leader: 'node3', epoch: 2 }, was: { role: 'follower', leader: 'node1', epoch: 1 }, previousHost: { node: 'node1', epoch: 1 } });
-    expect(store.getRoom('r1')).toMatchObject({ hostNode: 'node3', hostEpoch: 2 });
+    expect(store.rooms.getRoom('r1')).toMatchObject({ hostNode: 'node3', hostEpoch: 2 });
     expect(store.logs.state('r1')).toMatchObject({ hostNode: 'node3', hostEpoch: 2 });
   });
 
@@ -199,7 +200,7 @@ describe(LogWriter.name, () => {
     expect(outbox.sent).toEqual([]);
     expect(written).toEqual([]);
     expect(store.logs.lastIndex('a') + store.logs.lastIndex('b')).toBe(0);
-    expect(store.writesFailing).toBe(true);
+    expect(store.transactions.writesFailing).toBe(true);
   });
 
   it('hands back a room whose deletion it applied: its log is gone, a tombstone stays', async () => {
@@ -209,7 +210,7 @@ describe(LogWriter.name, () => {
 
     expect(gone).toEqual([['r1', 'deleted']]);
     expect(store.logs.state('r1')).toBeNull();
-    expect(store.getTombstone('r1')).toMatchObject({ transactionId: 'txn-1', hostNode: 'node1' });
+    expect(store.tombstones.getTombstone('r1')).toMatchObject({ transactionId: 'txn-1', hostNode: 'node1' });
     expect(outbox.sent.map((s) => s.message.type)).toEqual(['appendResult']); // the host still hears that it is stored here
   });
 });

@@ -60,7 +60,7 @@ describe(RoomLogPeers.name, () => {
 
     it('takes nothing while its writes fail (the sender sends again)', async () => {
       await found();
-      jest.spyOn(node('node2').store, 'writesFailing', 'get').mockReturnValue(true);
+      jest.spyOn(node('node2').store.transactions, 'writesFailing', 'get').mockReturnValue(true);
       const before = node('node2').store.logs.lastIndex('r1');
       expect(await sut('node2').receive('node1', JSON.stringify([['r1', { type: 'append', from: 'node1', to: 'node2', epoch: 1, prev: { epoch: 1, index: 1 }, entries: [{ index: 2, epoch: 1, kind: MESSAGE, sequence: 1, clientKey: null, data: null }], commit: 1 }]]))).toBe('[]');
       expect(node('node2').store.logs.lastIndex('r1')).toBe(before);
@@ -87,14 +87,14 @@ describe(RoomLogPeers.name, () => {
       cluster.network.cut.add('node3');
       await node('node1').logs.propose('r1', deletion('txn-1'));
       await cluster.settle();
-      expect(node('node1').store.getTombstone('r1')).not.toBeNull();
+      expect(node('node1').store.tombstones.getTombstone('r1')).not.toBeNull();
 
       cluster.network.cut.delete('node3');
       node('node3').peers.suspect('node1'); // it asks the others for votes: they hold only a tombstone
       await cluster.advance(3000);
-      expect(node('node3').store.getRoom('r1')).toBeNull();
+      expect(node('node3').store.rooms.getRoom('r1')).toBeNull();
       expect(node('node3').store.logs.state('r1')).toBeNull();
-      expect(node('node3').store.getTombstone('r1')).toMatchObject({ roomName: 'r1', transactionId: 'txn-1' });
+      expect(node('node3').store.tombstones.getTombstone('r1')).toMatchObject({ roomName: 'r1', transactionId: 'txn-1' });
       expect(carol.types).toEqual(['room_deleted']);
     });
 
@@ -106,13 +106,13 @@ describe(RoomLogPeers.name, () => {
       await node('node1').logs.propose('r1', deletion('txn-1'));
       await cluster.settle();
       expect(node('node3').store.logs.entriesOfKind('r1', ROOM_DELETED)).toHaveLength(1);
-      expect(node('node3').store.getRoom('r1')).not.toBeNull();
+      expect(node('node3').store.rooms.getRoom('r1')).not.toBeNull();
 
       cluster.network.lose = () => false;
       node('node3').peers.suspect('node1');
       await cluster.advance(3000);
-      expect(node('node3').store.getRoom('r1')).toBeNull();
-      expect(node('node3').store.getTombstone('r1')).toMatchObject({ transactionId: 'txn-1', hostNode: 'node1' });
+      expect(node('node3').store.rooms.getRoom('r1')).toBeNull();
+      expect(node('node3').store.tombstones.getTombstone('r1')).toMatchObject({ transactionId: 'txn-1', hostNode: 'node1' });
       expect(carol.types).toEqual(['delete_room_initiated', 'room_deleted']);
     });
 
@@ -183,7 +183,7 @@ describe(RoomLogPeers.name, () => {
       expect(node3.store.logs.state('listed')).toMatchObject({ learner: true });
 
       await cluster.advance(2000);
-      expect(node3.store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['while away']);
+      expect(node3.store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['while away']);
       expect(node3.store.logs.entriesOfKind('r1', 'promote').map((e) => e.data)).toEqual([{ node: 'node3', disk: node3.disk.diskId }]);
       expect(node3.store.logs.state('r1')).toMatchObject({ learner: false });
 

@@ -54,7 +54,7 @@ describe(RoomLogs.name, () => {
 
       cluster.network.cut.delete('node3');
       await cluster.advance(2000);
-      for (const id of cluster.ids) expect(cluster.node(id).store.getRoom('r1')).toMatchObject({ roomName: 'general', hostNode: 'node1', hostEpoch: 1 });
+      for (const id of cluster.ids) expect(cluster.node(id).store.rooms.getRoom('r1')).toMatchObject({ roomName: 'general', hostNode: 'node1', hostEpoch: 1 });
       expect(sut('node3').hostOf('r1')).toEqual({ node: 'node1', epoch: 1 });
     });
   });
@@ -66,7 +66,7 @@ describe(RoomLogs.name, () => {
       const sent = await Promise.all([sut('node1').propose('r1', message('one')), sut('node1').propose('r1', message('two'))]);
       expect(sent.map((s) => [s.entry.index, s.entry.sequence, s.duplicate])).toEqual([[2, 1, false], [3, 2, false]]);
       await cluster.settle();
-      for (const id of cluster.ids) expect(cluster.node(id).store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
+      for (const id of cluster.ids) expect(cluster.node(id).store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
     });
 
     it('answers a retry of an entry already applied at once, with the first attempt\'s entry', async () => {
@@ -91,7 +91,7 @@ describe(RoomLogs.name, () => {
       await cluster.advance(2000);
       const [a, b] = await Promise.all([first, retry]);
       expect(b).toEqual({ entry: a.entry, duplicate: true });
-      expect(cluster.node('node2').store.messagesAfter('r1', 0, 10)).toHaveLength(1);
+      expect(cluster.node('node2').store.messages.messagesAfter('r1', 0, 10)).toHaveLength(1);
     });
 
     it('refuses retryably on a node that does not host the room, naming the host; ROOM_NOT_FOUND for a room it has no log of', async () => {
@@ -138,7 +138,7 @@ describe(RoomLogs.name, () => {
       for (const id of ['node2', 'node3']) cluster.node(id).peers.answering('node1');
       await cluster.advance(3000);
       expect(await lost).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', message: expect.stringMatching(/Another host replaced this change/), details: { retryable: true, admin_node: 'node2', host_epoch: 2 } });
-      expect(cluster.node('node1').store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['kept']); // never shown, nowhere
+      expect(cluster.node('node1').store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['kept']); // never shown, nowhere
     });
   });
 
@@ -151,18 +151,18 @@ describe(RoomLogs.name, () => {
         throw storageFull();
       });
       expect(await failure(sut('node1').propose('r1', message('not stored')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
-      expect(node1.store.writesFailing).toBe(true);
+      expect(node1.store.transactions.writesFailing).toBe(true);
       expect(await failure(sut('node1').propose('r1', message('meanwhile')))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
       expect(await failure(sut('node1').found('r2', { kind: ROOM, data: ROOM_DATA }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
 
       await cluster.advance(1000); // the store's probe write succeeds: writes work again
-      expect(node1.store.writesFailing).toBe(false);
+      expect(node1.store.transactions.writesFailing).toBe(false);
       expect(sut('node1').hosts('r1')).toBe(false); // reloaded from disk: it asks for the room back first
       await cluster.advance(1000);
       expect(sut('node1').hostOf('r1')).toEqual({ node: 'node1', epoch: 2 });
       await sut('node1').propose('r1', message('after'));
       await cluster.settle();
-      expect(cluster.node('node2').store.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['after']);
+      expect(cluster.node('node2').store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['after']);
     });
   });
 

@@ -4,7 +4,8 @@ import { FakeClock } from '../../../testing/fakes';
 import { loadConfig } from '../../../common/config/load-config';
 import { NODE_CONFIG } from '../../../common/config/node-config';
 import type { RoomSummary } from '../../../common/protocol/client-wire';
-import { CHAT_STORE, ChatStore } from '../../../common/store/chat-store';
+import { ChatStore } from '../../../common/store/chat-store';
+import { storeProviders } from '../../../common/store/store.module';
 import { roomRecord } from '../../../testing/records';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { DISCOVERY_REUSE_MS, RoomLocator } from './room-locator';
@@ -54,7 +55,7 @@ describe(RoomLocator.name, () => {
       providers: [
         RoomLocator,
         { provide: NODE_CONFIG, useValue: loadConfig({ NODE_ID: 'node1', ...env }) },
-        { provide: CHAT_STORE, useValue: store },
+        ...storeProviders(store),
         { provide: PeerDirectory, useValue: peers },
         { provide: Clock, useValue: clock },
       ],
@@ -77,14 +78,14 @@ describe(RoomLocator.name, () => {
   describe('locate', () => {
     it('returns a room from the local replica without asking any peer', async () => {
       const room = roomRecord({ roomId: 'r1', hostNode: 'node2' });
-      store.insertRoom(room);
+      store.rooms.insertRoom(room);
       expect(await sut.locate('r1')).toEqual(room);
       expect(peers.calls).toEqual([]);
     });
 
     it('returns null for a deleted (tombstoned) room without asking any peer, even if a peer still lists it', async () => {
-      store.insertRoom(roomRecord({ roomId: 'r1', hostNode: 'node2' }));
-      store.deleteRoom({ roomId: 'r1', roomName: 'general', hostNode: 'node2', deletedAt: '2026-01-01T00:00:01.000Z', transactionId: 't1' });
+      store.rooms.insertRoom(roomRecord({ roomId: 'r1', hostNode: 'node2' }));
+      store.tombstones.deleteRoom({ roomId: 'r1', roomName: 'general', hostNode: 'node2', deletedAt: '2026-01-01T00:00:01.000Z', transactionId: 't1' });
       peers.hosted.set('node2', [summary('r1', 'node2')]);
 
       expect(await sut.locate('r1')).toBeNull();
@@ -98,7 +99,7 @@ describe(RoomLocator.name, () => {
 
       expect(peers.asked()).toEqual(['node2', 'node3', 'node4']);
       expect(room).toMatchObject({ roomId: 'r9', roomName: 'faraway', description: 'far', creatorId: 'carol', hostNode: 'node3', state: 'ACTIVE' });
-      expect(store.getRoom('r9')?.hostNode).toBe('node3');
+      expect(store.rooms.getRoom('r9')?.hostNode).toBe('node3');
     });
 
     it('returns null for a room no peer hosts', async () => {
@@ -145,21 +146,21 @@ describe(RoomLocator.name, () => {
       const result = await sut.discoverPeers();
 
       expect(result.rooms.map((r) => r.room_id)).toEqual(['r2', 'r3']);
-      expect(store.getRoom('r2')).toMatchObject({ roomId: 'r2', roomName: 'name-r2', hostNode: 'node2' });
-      expect(store.getRoom('r3')).toBeNull();
+      expect(store.rooms.getRoom('r2')).toMatchObject({ roomId: 'r2', roomName: 'name-r2', hostNode: 'node2' });
+      expect(store.rooms.getRoom('r3')).toBeNull();
     });
 
     it('neither overwrites a room already in the replica nor revives a deleted one', async () => {
       const local = roomRecord({ roomId: 'r2', roomName: 'general', hostNode: 'node2', lastSequence: 7 });
-      store.insertRoom(local);
-      store.insertRoom(roomRecord({ roomId: 'gone', roomName: 'gone', hostNode: 'node2' }));
-      store.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node2', deletedAt: '2026-01-01T00:00:01.000Z', transactionId: 't1' });
+      store.rooms.insertRoom(local);
+      store.rooms.insertRoom(roomRecord({ roomId: 'gone', roomName: 'gone', hostNode: 'node2' }));
+      store.tombstones.deleteRoom({ roomId: 'gone', roomName: 'gone', hostNode: 'node2', deletedAt: '2026-01-01T00:00:01.000Z', transactionId: 't1' });
       peers.hosted.set('node2', [summary('r2', 'node2', { room_name: 'renamed' }), summary('gone', 'node2')]);
 
       await sut.discoverPeers();
 
-      expect(store.getRoom('r2')).toEqual(local);
-      expect(store.getRoom('gone')).toBeNull();
+      expect(store.rooms.getRoom('r2')).toEqual(local);
+      expect(store.rooms.getRoom('gone')).toBeNull();
     });
 
     it('ignores a malformed answer from a peer but still counts it available', async () => {
@@ -167,7 +168,7 @@ describe(RoomLocator.name, () => {
       peers.hosted.set('node3', [{ room_name: 'no id', admin_node: 'node3' }]);
       const result = await sut.discoverPeers();
       expect(result.available.sort()).toEqual(['node2', 'node3', 'node4']);
-      expect(store.listRooms('node3')).toEqual([]);
+      expect(store.rooms.listRooms('node3')).toEqual([]);
       // nothing malformed is passed on to clients' room lists
       expect(result.rooms.filter((r) => r.admin_node !== 'node4')).toEqual([]);
     });

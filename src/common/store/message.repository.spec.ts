@@ -1,0 +1,61 @@
+import { appendMessages as append, messageRecord as msg, roomRecord as room } from '../../testing/records';
+import { ChatStore } from './chat-store';
+import { MessageRepository } from './message.repository';
+
+describe(MessageRepository.name, () => {
+  let store: ChatStore;
+  let sut: MessageRepository;
+  beforeEach(() => {
+    store = ChatStore.inMemory();
+    sut = store.messages;
+    store.rooms.insertRoom(room());
+  });
+  afterEach(() => store.close());
+
+  it('stores every message applied (not only the last 100) and counts the last as the room\'s', () => {
+    const stored = append(store, 250);
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(250);
+    const all = sut.messagesAfter('r1', 0, 1000);
+    expect(all).toHaveLength(250);
+    expect(all.map((m) => m.content)).toEqual(stored.map((m) => m.content));
+    expect(sut.firstSequence('r1')).toBe(1);
+  });
+
+  it('keeps rooms apart', () => {
+    store.rooms.insertRoom(room({ roomId: 'r2', roomName: 'other' }));
+    append(store, 3);
+    append(store, 1, { roomId: 'r2' });
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(3);
+    expect(store.rooms.getRoom('r2')!.lastSequence).toBe(1);
+    expect(sut.messagesAfter('r2', 0, 10)).toHaveLength(1);
+  });
+
+  it('leaves the room\'s last sequence where it was when an insert is refused (a client_message_id already used)', () => {
+    append(store, 1, { clientMessageId: 'c-1' });
+    store.rooms.getRoom('r1'); // cached
+    expect(() => sut.insertMessage(msg(2, { clientMessageId: 'c-1' }))).toThrow(/UNIQUE/);
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(1);
+    expect(sut.messagesAfter('r1', 0, 10)).toHaveLength(1);
+  });
+
+  it('finds a message by client_message_id per room and username', () => {
+    const [m] = append(store, 1, { clientMessageId: 'x' });
+    expect(sut.findByClientMessageId('r1', 'alice', 'x')).toEqual(m);
+    expect(sut.findByClientMessageId('r1', 'bob', 'x')).toBeNull();
+    // another user may reuse the same client id
+    const [b] = append(store, 1, { username: 'bob', clientMessageId: 'x' });
+    expect(sut.findByClientMessageId('r1', 'bob', 'x')).toEqual(b);
+  });
+
+  it('pages history before and after a sequence number, ascending', () => {
+    append(store, 250);
+    const last = sut.messagesBefore('r1', 251, 100);
+    expect(last.map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 100 }, (_, i) => 151 + i));
+    const older = sut.messagesBefore('r1', 151, 100);
+    expect(older[0].sequenceNumber).toBe(51);
+    expect(older.at(-1)!.sequenceNumber).toBe(150);
+    expect(sut.messagesBefore('r1', 51, 100).map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(sut.messagesAfter('r1', 240, 5).map((m) => m.sequenceNumber)).toEqual([241, 242, 243, 244, 245]);
+    expect(sut.messagesAfter('r1', 250, 5)).toEqual([]);
+  });
+});
