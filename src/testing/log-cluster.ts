@@ -22,47 +22,10 @@ import { LogApplier } from '../modules/rooms/replication/log-applier';
 import { LogWriter } from '../modules/rooms/replication/log-writer';
 import { RoomLogOutbox } from '../modules/rooms/replication/room-log-outbox';
 import { RoomLogPeers } from '../modules/rooms/replication/room-log-peers';
-import type { WireItem } from '../modules/rooms/replication/room-log-wire';
 import { RoomLogs } from '../modules/rooms/replication/room-logs.service';
 import { flushPromises } from './deferred';
 import { FakeClock, FakeSocket } from './fakes';
-
-/** Carries room_log_json calls between the nodes of one process; a node in `cut` is unreachable both ways. */
-export class PeerNetwork {
-  private readonly nodes = new Map<string, RoomLogPeers>();
-  readonly cut = new Set<string>();
-  /** Batches for which this says true are lost on the way (the call fails). */
-  lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
-  /** Every batch delivered, in order (what went over the wire). */
-  readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
-  inFlight = 0;
-
-  attach(nodeId: string, peers: RoomLogPeers): void {
-    this.nodes.set(nodeId, peers);
-  }
-  detach(nodeId: string): void {
-    this.nodes.delete(nodeId);
-  }
-  reachable(nodeId: string): boolean {
-    return this.nodes.has(nodeId) && !this.cut.has(nodeId);
-  }
-
-  async roomLog(from: string, to: string, json: string): Promise<string> {
-    const target = this.nodes.get(to);
-    if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
-    const items = JSON.parse(json) as WireItem[];
-    if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
-    this.inFlight++;
-    try {
-      this.delivered.push({ from, to, items });
-      const reply = await target.receive(from, json);
-      if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
-      return reply;
-    } finally {
-      this.inFlight--;
-    }
-  }
-}
+import { PeerNetwork } from './peer-network';
 
 /** PeerDirectory as the rooms' services use it: the peer list, the failure detector's verdicts, listeners and calls. */
 export class FakePeerDirectory {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { RoomRepository } from '../../../common/store/room.repository';
 import { MemberRepository } from '../../../common/store/member.repository';
+import { RoomRepository } from '../../../common/store/room.repository';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { PEER_REPLY_BYTES, XmlRpcFault, XmlRpcFaultCode, xmlTextBytes } from '../../../common/xmlrpc';
 import type { PeerResult } from '../../../common/protocol/peer-wire';

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { BurstWarning } from '../../../common/logging/burst-warning';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
-import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 
 /** A peer event this node will not apply: answered to the caller as a -32403 fault. */

@@ -3,10 +3,10 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import type { MemberEvent } from '../../../common/protocol/client-wire';
 import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord } from '../../../common/store/chat-records';
-import { StoreTransactions } from '../../../common/store/store-transactions';
-import { RoomRepository } from '../../../common/store/room.repository';
-import { MessageRepository } from '../../../common/store/message.repository';
 import { MemberRepository } from '../../../common/store/member.repository';
+import { MessageRepository } from '../../../common/store/message.repository';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { StoreTransactions } from '../../../common/store/store-transactions';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';

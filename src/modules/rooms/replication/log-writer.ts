@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChatError } from '../../../common/errors/chat-error';
-import { StoreTransactions } from '../../../common/store/store-transactions';
-import { RoomRepository } from '../../../common/store/room.repository';
 import { RoomLogRepository } from '../../../common/store/room-log.repository';
+import { RoomRepository } from '../../../common/store/room.repository';
+import { StoreTransactions } from '../../../common/store/store-transactions';
 import type { Leadership, Ready } from '../consensus/core-types';
 import type { LoadedRoom } from './loaded-room';
 import { LogApplier } from './log-applier';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { StoreTransactions } from '../../../common/store/store-transactions';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
-import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { NodeDisk } from '../../peers/node-disk';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
 import { RejoinStatus } from '../consensus/rejoin-status';

@@ -1,0 +1,39 @@
+import type { RoomLogPeers } from '../modules/rooms/replication/room-log-peers';
+import type { WireItem } from '../modules/rooms/replication/room-log-wire';
+
+/** Carries room_log_json calls between the nodes of one process; a node in `cut` is unreachable both ways. */
+export class PeerNetwork {
+  private readonly nodes = new Map<string, RoomLogPeers>();
+  readonly cut = new Set<string>();
+  /** Batches for which this says true are lost on the way (the call fails). */
+  lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
+  /** Every batch delivered, in order (what went over the wire). */
+  readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
+  inFlight = 0;
+
+  attach(nodeId: string, peers: RoomLogPeers): void {
+    this.nodes.set(nodeId, peers);
+  }
+  detach(nodeId: string): void {
+    this.nodes.delete(nodeId);
+  }
+  reachable(nodeId: string): boolean {
+    return this.nodes.has(nodeId) && !this.cut.has(nodeId);
+  }
+
+  async roomLog(from: string, to: string, json: string): Promise<string> {
+    const target = this.nodes.get(to);
+    if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
+    const items = JSON.parse(json) as WireItem[];
+    if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
+    this.inFlight++;
+    try {
+      this.delivered.push({ from, to, items });
+      const reply = await target.receive(from, json);
+      if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
+      return reply;
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
