@@ -29,7 +29,7 @@ export class NodeDisk {
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
-    /** Only whether this run created the database (a fresh disk). */
+    /** The whole store, read once: whether this run created its database (a fresh disk). */
     store: ChatStore,
     private readonly storedLogs: RoomLogRepository,
     clock: Clock,
