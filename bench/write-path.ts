@@ -295,8 +295,9 @@ function table(results: RunResult[]): string {
 }
 
 /**
- * The store alone, in this process: ChatStore.appendMessage (one SQLite transaction per message, as
- * the host does) on a real file, without WebSocket, Nest or peers: the ceiling of the write path.
+ * The store alone, in this process: StoreTransactions.run around RoomLogRepository.replaceFrom and
+ * MessageRepository.insertMessage (one SQLite transaction per message, as a node does) on a real
+ * file, without WebSocket, Nest or peers: the ceiling of the write path.
  */
 function storeCeiling(opts: Options): { perSecond: number; count: number } {
   // the built store (dist/common/store), loaded at run time so this file compiles on its own
@@ -308,7 +309,7 @@ function storeCeiling(opts: Options): { perSecond: number; count: number } {
   const dir = mkdtempSync(join(tmpdir(), 'chat-store-bench-'));
   const store = ChatStore.open(dir);
   try {
-    store.insertRoom({ roomId: 'r', roomName: 'bench', description: null, creatorId: 'b', hostNode: 'n', hostEpoch: 1, state: 'ACTIVE', createdAt: new Date().toISOString(), lastSequence: 0, deletionTxn: null });
+    store.rooms.insertRoom({ roomId: 'r', roomName: 'bench', description: null, creatorId: 'b', hostNode: 'n', hostEpoch: 1, state: 'ACTIVE', createdAt: new Date().toISOString(), lastSequence: 0, deletionTxn: null });
     const content = 'm'.repeat(opts.size);
     const deadline = performance.now() + opts.seconds * 1000;
     const t0 = performance.now();
@@ -318,9 +319,9 @@ function storeCeiling(opts: Options): { perSecond: number; count: number } {
         // what a single node does per message: the log entry and the message it applies, one fsynced transaction
         const n = ++count;
         const data = { message_id: `${n}`, username: 'u', content, timestamp: new Date().toISOString(), client_message_id: null };
-        store.transaction(() => {
+        store.transactions.run(() => {
           store.logs.replaceFrom('r', n, [{ index: n, epoch: 1, kind: 'message', sequence: n, clientKey: null, data }]);
-          store.insertMessage({ messageId: data.message_id, roomId: 'r', username: 'u', content, sequenceNumber: n, timestamp: data.timestamp, clientMessageId: null });
+          store.messages.insertMessage({ messageId: data.message_id, roomId: 'r', username: 'u', content, sequenceNumber: n, timestamp: data.timestamp, clientMessageId: null });
         }, true);
       }
     }
