@@ -48,10 +48,25 @@ export class CommitWaits {
     }
   }
 
-  /** This node stopped hosting the room (or could not store its entries): nobody here can say when, or whether, they commit; clients retry. */
-  hostLost(reason: 'host-lost' | 'not-stored' = 'host-lost'): void {
+  /**
+   * This node stopped hosting the room (or could not store its entries): nobody here can say when,
+   * or whether, they commit; clients retry. Waits `keep` picks (entries already on disk when a
+   * later write failed) are handed back instead, to wait on in the room's reloaded core.
+   */
+  hostLost(reason: 'host-lost' | 'not-stored' = 'host-lost', keep: (index: number, epoch: number) => boolean = () => false): CommitWaits {
     const all = this.waits;
     this.waits = [];
-    for (const w of all) w.done({ committed: false, reason });
+    const kept = new CommitWaits();
+    for (const w of all) {
+      if (keep(w.index, w.epoch)) kept.wait(w.index, w.epoch, w.done);
+      else w.done({ committed: false, reason });
+    }
+    return kept;
+  }
+
+  /** Takes over `other`'s waits (a room's core reloaded from disk). */
+  adopt(other: CommitWaits): void {
+    for (const w of other.waits) this.wait(w.index, w.epoch, w.done);
+    other.waits = [];
   }
 }

@@ -164,6 +164,17 @@ describe(RoomLogs.name, () => {
       await cluster.settle();
       expect(cluster.node('node2').store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['after']);
     });
+
+    it('does not tell a client "nothing was saved" when a write after the one that stored its entry fails: it is answered once the entry commits', async () => {
+      const node1 = cluster.node('node1');
+      jest.spyOn(node1.store.messages, 'insertMessage').mockImplementationOnce(() => {
+        throw storageFull(); // the entry is on disk; applying it (the next write) fails
+      });
+      const outcome = failure(sut('node1').propose('r1', message('stored, then a write failed')));
+      await cluster.advance(3000);
+      expect(await outcome).toBeNull();
+      for (const id of cluster.ids) expect(cluster.node(id).store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['stored, then a write failed']);
+    });
   });
 
   describe('load', () => {

@@ -198,11 +198,22 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     else this.active.add(roomId);
   }
 
-  /** Drops a room's core (deleted, or reloaded from disk after a failed write); its clients still waiting are told. */
+  /**
+   * Drops a room's core (deleted, or reloaded from disk after a failed write); its clients still
+   * waiting are told. After a failed write, a client whose entry an earlier write had stored is not
+   * told "nothing was saved": it waits on in the reloaded core, where its entry may still commit.
+   */
   unload(roomId: string, why: 'host-lost' | 'not-stored' = 'host-lost'): void {
-    this.rooms.get(roomId)?.waits.hostLost(why);
+    const room = this.rooms.get(roomId);
     this.rooms.delete(roomId);
     this.active.delete(roomId);
+    if (!room) return;
+    if (why === 'host-lost') return void room.waits.hostLost();
+    const stored = room.waits.hostLost('not-stored', (index, epoch) => this.storedLogs.entry(roomId, index)?.epoch === epoch);
+    if (stored.size === 0) return;
+    const reloaded = this.load(roomId);
+    if (reloaded) reloaded.waits.adopt(stored);
+    else stored.hostLost();
   }
 
   private coreConfig(): CoreConfig {
