@@ -57,6 +57,10 @@ export class FakePeerDirectory {
   get majority(): number {
     return Math.floor((this.nodeIds.length + 1) / 2) + 1;
   }
+  /** A peer's room log message arrived: as PeerDirectory does, it ends a suspicion. */
+  heardFrom(node: string): void {
+    if (this.suspected.has(node)) this.answering(node);
+  }
   livePeers(): string[] {
     return this.nodeIds.filter((n) => !this.suspected.has(n) && !this.failed.has(n));
   }

@@ -128,6 +128,16 @@ describe(`${PeerDirectory.name} (majority and suspicion)`, () => {
       expect(sut.livePeers()).toEqual(['node2']);
     });
 
+    it("a suspected peer whose room log message arrives is live again, though no heartbeat of it came back", () => {
+      clock.advance(1000);
+      sut.checkSilence(1000);
+      sut.heardFrom('node3');
+      sut.heardFrom('node3');
+      sut.heardFrom('node9'); // not a peer: nothing
+      expect(heard).toEqual(['suspected node2', 'suspected node3', 'answering node3']);
+      expect(sut.livePeers()).toEqual(['node3']);
+    });
+
     it('a failed heartbeat is no answer', () => {
       clock.advance(600);
       sut.recordHeartbeat('node2', false);

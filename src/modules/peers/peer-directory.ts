@@ -153,6 +153,17 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     }
   }
 
+  /**
+   * A configured peer's call or reply arrived (a room's log message): it is alive, whatever the
+   * probes say. A probe may fail where calls still flow (a one-way block); a follower that kept
+   * hearing its host's appends while suspecting it, and took a room first from them, never
+   * campaigned once the host did die (its core had started out following a host reported down).
+   */
+  heardFrom(nodeId: string): void {
+    const peer = this.peers.get(nodeId);
+    if (peer && peer.otherView === null) this.answered(peer); // a peer with another list of nodes is never counted
+  }
+
   /** This node stood still for `ms` (FailoverProbe saw its round come that late): no peer is silent for that time. */
   forgiveStall(ms: number): void {
     const now = this.clock.monotonic();

@@ -55,6 +55,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   /** A peer's batch; answered, once this node's answers are on disk, with its messages for that peer. */
   async receive(from: string, json: string): Promise<string> {
     const batch = parseWireBatch(json, from, this.config.nodeId);
+    this.peers.heardFrom(from);
     if (this.transactions.writesFailing) return '[]'; // nothing can be stored: the sender sends again
     this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
     for (const [roomId, m] of batch) this.deliver(roomId, m);
@@ -65,6 +66,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
   private receiveReplies(from: string, json: string): void {
     try {
       const batch = parseWireBatch(json, from, this.config.nodeId);
+      this.peers.heardFrom(from);
       this.logger.debug(`room_log reply from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
       for (const [roomId, m] of batch) this.deliver(roomId, m);
     } catch (e) {
