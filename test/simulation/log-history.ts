@@ -1,0 +1,130 @@
+import type { Leadership } from '../../src/modules/rooms/consensus/core-types';
+import { MESSAGE, type Entry } from '../../src/modules/rooms/consensus/log-entry';
+import { CheckFailure } from './check-failure';
+import { chainWith, fingerprint, type RoomDisk } from './sim-disk';
+
+interface RoomHistory {
+  /** Every entry any node applied, by index (index i at i - 1): the room's committed history. */
+  readonly committed: Entry[];
+  /** chain[i]: prefix hash of committed entries 1..i. */
+  readonly chain: number[];
+  readonly indexOfKey: Map<string, number>;
+  /** epoch -> the node that hosted it. */
+  readonly hosts: Map<number, string>;
+  /** `index:epoch` -> prefix hash of the first disk that stored that entry. */
+  readonly positions: Map<string, number>;
+}
+
+/**
+ * The log checkers, fed with everything the nodes do: every leadership change, every disk write
+ * and every applied entry, over the whole run.
+ * (a) at most one host per room and epoch; (b) log matching: two disks holding one (index, epoch)
+ * hold the same prefix, and disks agree below their commit positions; (c) a committed entry never
+ * changes, and every new host holds all of them; (e) what a node applied (showed members) stays on
+ * its disk; (f, part) a committed message is stored once, and sequences count messages.
+ */
+export class LogHistory {
+  private readonly rooms = new Map<string, RoomHistory>();
+  /** node -> room -> highest index applied from its current disk. */
+  private readonly shown = new Map<string, Map<string, number>>();
+  /** Told of every newly committed entry (the ack ledger verifies acks waiting for it). */
+  onCommitted: (room: string, e: Entry) => void = () => undefined;
+
+  private room(room: string): RoomHistory {
+    let h = this.rooms.get(room);
+    if (!h) this.rooms.set(room, (h = { committed: [], chain: [0], indexOfKey: new Map(), hosts: new Map(), positions: new Map() }));
+    return h;
+  }
+
+  committedRooms(): string[] {
+    return [...this.rooms].filter(([, h]) => h.committed.length > 0).map(([r]) => r);
+  }
+
+  committed(room: string): readonly Entry[] {
+    return this.rooms.get(room)?.committed ?? [];
+  }
+
+  shownUpTo(node: string, room: string): number {
+    return this.shown.get(node)?.get(room) ?? 0;
+  }
+
+  /** (a), and (c) for a new host: its log holds every committed entry where it was committed. */
+  leadership(node: string, room: string, l: Leadership, entryAt: (index: number) => Entry | undefined): void {
+    if (l.role !== 'leader') return;
+    const h = this.room(room);
+    const other = h.hosts.get(l.epoch);
+    if (other !== undefined && other !== node) throw new CheckFailure('election safety', `${room}: ${other} and ${node} both host epoch ${l.epoch}`);
+    h.hosts.set(l.epoch, node);
+    for (const e of h.committed) {
+      const mine = entryAt(e.index);
+      if (!mine || fingerprint(mine) !== fingerprint(e)) {
+        throw new CheckFailure('leader completeness', `${room}: ${node} hosts epoch ${l.epoch} without committed entry ${e.index} (${describe(e)}); it holds ${mine ? describe(mine) : 'nothing'} there`);
+      }
+    }
+  }
+
+  /** (b) for the entries just stored, and (e): nothing applied from this disk is gone or changed. */
+  diskWritten(node: string, room: string, disk: RoomDisk, from: number | null): void {
+    const h = this.room(room);
+    if (from !== null) {
+      for (let i = from; i <= disk.lastIndex(); i++) {
+        const key = `${i}:${disk.entry(i)!.epoch}`;
+        const seen = h.positions.get(key);
+        if (seen === undefined) h.positions.set(key, disk.chain[i]);
+        else if (seen !== disk.chain[i]) throw new CheckFailure('log matching', `${room}: ${node} stored entry ${key} (index:epoch) after a prefix that differs from another copy's`);
+      }
+    }
+    const shown = this.shownUpTo(node, room);
+    if (shown > disk.lastIndex()) throw new CheckFailure('nothing shown vanishes', `${room}: ${node} applied up to ${shown}, its disk now ends at ${disk.lastIndex()}`);
+    if (shown > 0 && disk.chain[shown] !== h.chain[shown]) throw new CheckFailure('nothing shown vanishes', `${room}: ${node} changed entries at or below ${shown}, which it applied`);
+  }
+
+  /** (c), (e), (f): an applied entry is the committed one at its index, or extends the history. */
+  applied(node: string, room: string, e: Entry): void {
+    const h = this.room(room);
+    const known = h.committed[e.index - 1];
+    if (known) {
+      if (fingerprint(known) !== fingerprint(e)) throw new CheckFailure('committed entries never change', `${room}: ${node} applied ${describe(e)} where ${describe(known)} was committed`);
+    } else {
+      if (e.index !== h.committed.length + 1) throw new Error(`simulator: ${node} applied ${e.index} of ${room} beyond the history (${h.committed.length})`);
+      const prev = h.committed[e.index - 2];
+      const expected = (prev?.sequence ?? 0) + (e.kind === MESSAGE ? 1 : 0);
+      if (e.sequence !== expected) throw new CheckFailure('one sequence, one message', `${room}: committed ${describe(e)} but the sequence there is ${expected}`);
+      if (e.clientKey !== null) {
+        const twice = h.indexOfKey.get(e.clientKey);
+        if (twice !== undefined) throw new CheckFailure('one sequence, one message', `${room}: ${e.clientKey} committed twice, at ${twice} and ${e.index}`);
+        h.indexOfKey.set(e.clientKey, e.index);
+      }
+      h.committed.push(e);
+      h.chain.push(chainWith(h.chain[e.index - 1], e));
+      this.onCommitted(room, e);
+    }
+    let mine = this.shown.get(node);
+    if (!mine) this.shown.set(node, (mine = new Map()));
+    if (e.index > (mine.get(room) ?? 0)) mine.set(room, e.index);
+  }
+
+  /** The node's disk is gone: what it applied from it goes with it. */
+  diskWiped(node: string): void {
+    this.shown.delete(node);
+  }
+
+  /** (b) below the commit positions on disk: every copy agrees with the furthest-committed one, and with the history. */
+  commitPrefixes(room: string, disks: readonly (readonly [string, RoomDisk])[]): void {
+    const h = this.rooms.get(room);
+    let ref: { node: string; disk: RoomDisk; upTo: number } | null = null;
+    for (const [node, disk] of disks) {
+      const upTo = Math.min(disk.hardState.commit, disk.lastIndex());
+      if (!ref || upTo > ref.upTo) ref = { node, disk, upTo };
+    }
+    if (!ref) return;
+    for (const [node, disk] of disks) {
+      const upTo = Math.min(disk.hardState.commit, disk.lastIndex());
+      if (disk.chain[upTo] !== ref.disk.chain[upTo]) throw new CheckFailure('log matching', `${room}: ${node} and ${ref.node} differ at or below ${upTo}, which both hold as committed`);
+    }
+    const both = Math.min(ref.upTo, h ? h.committed.length : 0);
+    if (h && both > 0 && ref.disk.chain[both] !== h.chain[both]) throw new CheckFailure('committed entries never change', `${room}: ${ref.node}'s committed log differs from the committed history at or below ${both}`);
+  }
+}
+
+export const describe = (e: Entry): string => `${e.index}/e${e.epoch} ${e.kind} s${e.sequence}${e.clientKey ? ` ${e.clientKey}` : ''}`;

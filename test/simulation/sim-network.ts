@@ -1,0 +1,89 @@
+import type { Packet } from './packets';
+import type { SimRandom } from './sim-random';
+import type { SimStats } from './sim-stats';
+
+/** Per-message faults of one run (probabilities per packet), drawn from its seed. */
+export interface LinkFaults {
+  drop: number;
+  duplicate: number;
+  /** A packet held back long enough to arrive after many sent later. */
+  longDelay: number;
+  /** Ordinary latency is 1..maxDelay steps. */
+  maxDelay: number;
+}
+
+export const CLEAN_LINKS: LinkFaults = { drop: 0, duplicate: 0, longDelay: 0, maxDelay: 3 };
+
+/**
+ * The simulated network between nodes (and between clients and nodes): every packet is dropped,
+ * duplicated, delayed or reordered by the seed, and node-to-node links can be cut (both ways for a
+ * partition, one way for an asymmetric fault). A cut also loses what was on its way.
+ */
+export class SimNetwork {
+  links: LinkFaults = CLEAN_LINKS;
+  private readonly cuts = new Set<string>();
+
+  constructor(
+    private readonly rng: SimRandom,
+    private readonly nodes: readonly string[],
+    private readonly stats: SimStats,
+    private readonly schedule: (delay: number, p: Packet) => void,
+    private readonly note: (line: string) => void,
+  ) {}
+
+  send(p: Packet): void {
+    this.stats.messages++;
+    if (this.rng.chance(this.links.drop)) {
+      this.stats.faults.drop++;
+      return this.note(`drop ${p.kind} ${p.from}>${p.to}`);
+    }
+    const copies = this.rng.chance(this.links.duplicate) ? 2 : 1;
+    if (copies === 2) this.stats.faults.duplicate++;
+    for (let c = 0; c < copies; c++) {
+      let delay = this.rng.int(1, this.links.maxDelay);
+      if (this.rng.chance(this.links.longDelay)) {
+        this.stats.faults.reorder++;
+        delay += this.rng.int(10, 200);
+      }
+      this.schedule(delay, p);
+    }
+  }
+
+  /** Whether a packet from `from` to `to` is lost on a cut link (clients are never cut off). */
+  blocked(from: string, to: string): boolean {
+    return this.cuts.size > 0 && this.cuts.has(`${from}>${to}`);
+  }
+
+  get partitioned(): boolean {
+    return this.cuts.size > 0;
+  }
+
+  /** Nodes in different groups stop hearing each other (both ways). */
+  partition(groups: readonly (readonly string[])[]): void {
+    for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.cuts.add(`${x}>${y}`);
+    this.note(`partition ${groups.map((g) => g.join(',')).join(' | ')}`);
+  }
+
+  /** `to` stops hearing `from`; `from` still hears `to`. */
+  cutOneWay(from: string, to: string): void {
+    this.cuts.add(`${from}>${to}`);
+    this.note(`cut ${from}>${to}`);
+  }
+
+  heal(): void {
+    if (this.cuts.size === 0) return;
+    this.cuts.clear();
+    this.note('heal');
+  }
+
+  /** Nodes that can reach each other both ways, starting from `from`. */
+  reachableFrom(from: string, among: readonly string[] = this.nodes): string[] {
+    const seen = new Set([from]);
+    const todo = [from];
+    while (todo.length > 0) {
+      const x = todo.pop()!;
+      for (const y of among) if (!seen.has(y) && !this.blocked(x, y) && !this.blocked(y, x)) (seen.add(y), todo.push(y));
+    }
+    return [...seen];
+  }
+}

@@ -1,0 +1,41 @@
+/** Faults a run injected, by kind. */
+export interface FaultCounts {
+  crash: number;
+  wipe: number;
+  pause: number;
+  partition: number;
+  oneWayCut: number;
+  clusterCrash: number;
+  diskStall: number;
+  drop: number;
+  duplicate: number;
+  reorder: number;
+}
+
+/** What a run (or many) did: the figures `npm run sim` prints. */
+export interface SimStats {
+  schedules: number;
+  ticks: number;
+  messages: number;
+  acks: number;
+  elections: number;
+  faults: FaultCounts;
+}
+
+export const emptyStats = (): SimStats => ({
+  schedules: 0,
+  ticks: 0,
+  messages: 0,
+  acks: 0,
+  elections: 0,
+  faults: { crash: 0, wipe: 0, pause: 0, partition: 0, oneWayCut: 0, clusterCrash: 0, diskStall: 0, drop: 0, duplicate: 0, reorder: 0 },
+});
+
+export function addStats(into: SimStats, s: SimStats): void {
+  into.schedules += s.schedules;
+  into.ticks += s.ticks;
+  into.messages += s.messages;
+  into.acks += s.acks;
+  into.elections += s.elections;
+  for (const k of Object.keys(s.faults) as (keyof FaultCounts)[]) into.faults[k] += s.faults[k];
+}

@@ -1,0 +1,182 @@
+import { AckLedger } from './ack-ledger';
+import { CheckFailure, SimViolation } from './check-failure';
+import { drawProfile, FaultPlan, type FaultProfile } from './fault-plan';
+import { LogHistory } from './log-history';
+import type { NodeEnv } from './node-process';
+import { describePacket, type Packet } from './packets';
+import { EventQueue } from './event-queue';
+import { Convergence } from './convergence';
+import { ClientPool } from './sim-clients';
+import { CLEAN_LINKS, SimNetwork } from './sim-network';
+import { SimNode, type NodeEvent } from './sim-node';
+import { drawParams, type SimOptions, type SimParams } from './sim-params';
+import { SimRandom } from './sim-random';
+import { emptyStats, type SimStats } from './sim-stats';
+import { Trace } from './trace';
+
+export interface SimResult {
+  readonly seed: number;
+  readonly params: SimParams;
+  readonly profile: FaultProfile;
+  readonly traceHash: string;
+  readonly stats: SimStats;
+}
+
+/** Ticks after the heal before the probes go out: a few election timeouts of calm. */
+const CALM_TICKS = 40;
+/** Ticks the probes and every client get to be acknowledged, and every node to converge. */
+export const LIVENESS_TICKS = 200;
+
+/**
+ * One seeded run of a whole cluster in one process: nodes, network, disks, clients and faults all
+ * drawn from one PRNG on one logical clock, with the checkers fed as things happen. Throws a
+ * SimViolation (seed, checker, trace tail) when a property breaks.
+ */
+export class Simulation {
+  readonly rng: SimRandom;
+  readonly params: SimParams;
+  readonly stats: SimStats = emptyStats();
+  readonly trace: Trace;
+  readonly history = new LogHistory();
+  readonly ledger = new AckLedger(this.history);
+  readonly network: SimNetwork;
+  readonly nodes: SimNode[];
+  readonly clients: ClientPool;
+  readonly faults: FaultPlan;
+  private readonly queue = new EventQueue<NodeEvent>();
+  private readonly byId = new Map<string, SimNode>();
+  private now = 0;
+  private tick = 0;
+
+  constructor(
+    readonly seed: number,
+    options: SimOptions = {},
+  ) {
+    this.rng = new SimRandom(seed);
+    this.trace = new Trace(options.traceTail ?? 40);
+    this.params = drawParams(this.rng, options);
+    const ids = Array.from({ length: this.params.nodes }, (_, i) => `n${i + 1}`);
+    const note = (line: string) => this.trace.add(`${this.now} ${line}`);
+    this.network = new SimNetwork(this.rng, ids, this.stats, (delay, p) => this.queue.push(this.now + delay, { kind: 'packet', packet: p }), note);
+    const profile = drawProfile(this.rng);
+    const env: NodeEnv = {
+      rng: this.rng,
+      params: this.params,
+      nodes: ids,
+      history: this.history,
+      stats: this.stats,
+      now: () => this.now,
+      send: (p) => this.network.send(p),
+      scheduleWrite: (node, boot, at, write) => this.queue.push(at, { kind: 'write', node, boot, write }),
+      diskLatency: () => (this.rng.chance(this.faults.profile.diskStall) ? (this.stats.faults.diskStall++, this.rng.int(20, 150)) : this.rng.int(1, 4)),
+      note,
+    };
+    this.nodes = ids.map((id) => new SimNode(id, env));
+    for (const n of this.nodes) this.byId.set(n.id, n);
+    this.faults = new FaultPlan({ nodes: this.nodes, network: this.network, stats: this.stats, faulty: () => this.faulty() }, this.rng, profile);
+    this.network.links = profile.links;
+    this.clients = new ClientPool(this.params.clients, { rng: this.rng, nodes: ids, ledger: this.ledger, stats: this.stats, now: () => this.now, send: (p) => this.network.send(p), note });
+  }
+
+  /** Runs the whole schedule; returns its figures or throws a SimViolation. */
+  run(): SimResult {
+    try {
+      this.schedule();
+    } catch (e) {
+      const checker = e instanceof CheckFailure ? e.checker : 'exception';
+      const detail = e instanceof CheckFailure ? e.detail : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      throw new SimViolation(this.seed, this.params.nodes, checker, detail, this.trace.lastEvents());
+    }
+    return { seed: this.seed, params: this.params, profile: this.faults.profile, traceHash: this.trace.hash, stats: this.stats };
+  }
+
+  private schedule(): void {
+    const p = this.params;
+    this.stats.schedules = 1;
+    const foundAt = Array.from({ length: p.rooms }, () => this.rng.int(0, Math.floor(p.faultTicks * 0.7)));
+    const rooms = foundAt.map((_, i) => `r${i + 1}`);
+    for (const n of this.nodes) n.start();
+    const convergence = new Convergence(this.nodes, this.history, this.ledger, this.clients);
+    const probeAt = p.faultTicks + CALM_TICKS;
+    for (this.tick = 0; ; this.tick++) {
+      this.runEventsUntil((this.tick + 1) * p.tickSteps);
+      if (this.tick < p.faultTicks) this.faults.atTick(this.tick);
+      if (this.tick === p.faultTicks) this.healForGood();
+      for (let i = 0; i < rooms.length; i++) if (foundAt[i] !== -1 && this.tick >= foundAt[i] && this.found(rooms[i])) foundAt[i] = -1;
+      for (const n of this.nodes) n.tick(this.tick);
+      for (const r of this.history.committedRooms()) this.clients.roomKnown(r);
+      this.clients.onTick();
+      this.checkTick();
+      if (this.tick === probeAt) this.clients.probe(convergence.roomsToProbe());
+      if (this.tick > probeAt && convergence.done()) break;
+      if (this.tick >= probeAt + LIVENESS_TICKS) convergence.fail(LIVENESS_TICKS);
+    }
+    this.stats.ticks = this.tick;
+    convergence.finalCheck();
+  }
+
+  private runEventsUntil(end: number): void {
+    while (this.queue.peekTime() < end) {
+      const { time, item } = this.queue.pop()!;
+      this.now = time;
+      this.dispatch(item);
+    }
+    this.now = end;
+  }
+
+  private dispatch(ev: NodeEvent): void {
+    if (ev.kind === 'write') return this.byId.get(ev.node)!.deliver(ev);
+    const p: Packet = ev.packet;
+    if (p.kind === 'reply') {
+      this.trace.add(`${this.now} ${describePacket(p)}`);
+      return this.clients.onReply(p);
+    }
+    const to = this.byId.get(p.to);
+    if (!to?.up || (p.kind !== 'request' && this.network.blocked(p.from, p.to))) return;
+    if (p.kind !== 'heartbeat') this.trace.add(`${this.now} ${describePacket(p)}`);
+    to.deliver(ev);
+  }
+
+  /** Founds `room` on a random running node that knows where it stands; false when none can yet. */
+  private found(room: string): boolean {
+    const able = this.nodes.filter((n) => n.live && n.process!.decided);
+    if (able.length === 0) return false;
+    const n = this.rng.pick(able);
+    this.trace.add(`${this.now} ${n.id} founds ${room}`);
+    n.process!.found(room);
+    return true;
+  }
+
+  private healForGood(): void {
+    this.faults.healAll();
+    this.network.links = CLEAN_LINKS;
+    this.clients.sending = false;
+    this.trace.add(`${this.now} faults end`);
+  }
+
+  /** Crashed, paused, or wiped and not yet a voter of every committed room again. */
+  faulty(): Set<string> {
+    const out = new Set<string>();
+    for (const n of this.nodes) {
+      if (n.wiped && n.live && n.process!.decided) {
+        const rooms = this.history.committedRooms();
+        if (rooms.every((r) => n.process!.cores.get(r)?.state.learner === false)) n.wiped = false;
+      }
+      if (!n.live || n.wiped) out.add(n.id);
+    }
+    return out;
+  }
+
+  private checkTick(): void {
+    for (const room of this.history.committedRooms()) {
+      const disks = this.nodes.flatMap((n) => {
+        const d = n.disk.rooms.get(room);
+        return d ? [[n.id, d] as const] : [];
+      });
+      this.history.commitPrefixes(room, disks);
+    }
+  }
+}
+
+/** Runs one seed. */
+export const simulate = (seed: number, options: SimOptions = {}): SimResult => new Simulation(seed, options).run();
