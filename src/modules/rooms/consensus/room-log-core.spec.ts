@@ -102,4 +102,21 @@ describe(RoomLogCore.name, () => {
     expect(t.core('n1').state).toMatchObject({ role: 'follower', leader: 'n2', epoch: 2 });
     expect(t.applied.get('n1')!.map((e) => e.data)).toEqual([{}, null, 'm']);
   });
+
+  it('a voter whose candidate never wins campaigns itself once the election is over (simulator seed 104)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.cut.add('n1'); // the host is gone for good
+    for (const n of ['n2', 'n3']) t.core(n).peerDown('n1');
+    // n2 asks n3 for its vote, then is wiped before the answer arrives: n2 never campaigns again
+    t.core('n3').step({ type: 'vote', from: 'n2', to: 'n3', epoch: 2, last: t.core('n3').state.last });
+    t.settle();
+    expect(t.core('n3').state).toMatchObject({ role: 'follower', epoch: 2, leader: null });
+    for (let i = 0; i < 60 && t.core('n3').state.role !== 'leader'; i++) {
+      t.core('n3').tick(); // only n3's clock runs: nobody else would campaign
+      t.settle();
+    }
+    expect(t.core('n3').state).toMatchObject({ role: 'leader', epoch: 3 });
+  });
 });

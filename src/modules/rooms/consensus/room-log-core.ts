@@ -231,7 +231,8 @@ export class RoomLogCore {
     if (granted && !pre) {
       this.vote = m.from;
       this.hardStateDirty = true;
-      this.campaignAt = Infinity;
+      // give the candidate its whole election, then campaign if it never won (it may have crashed or lost)
+      if (this.role === 'follower' && this.leader === null) this.scheduleCampaign(m.from, 2 * this.cfg.electionTicks);
     }
     const result: VoteResult = { type: pre ? 'preVoteResult' : 'voteResult', from: this.cfg.self, to: m.from, epoch: pre && granted ? m.epoch : this.epoch, granted };
     (granted && !pre ? this.afterPersist : this.messages).push(result);
