@@ -101,7 +101,8 @@ export class HostReplication {
         this.sendAppend(to, pr, entries);
         pr.next += entries.length;
       }
-      if (pr.inflight === 0 && pr.sentCommit < this.log.commit && pr.match >= pr.next - 1) this.sendAppend(to, pr, []); // the commit travels on
+      // nothing new for it: an empty append carries the commit on, or asks what it holds when that is not known (after a restart)
+      if (pr.inflight === 0 && (pr.match < pr.next - 1 || pr.sentCommit < this.log.commit)) this.sendAppend(to, pr, []);
     }
   }
 

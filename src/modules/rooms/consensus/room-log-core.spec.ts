@@ -119,4 +119,18 @@ describe(RoomLogCore.name, () => {
     }
     expect(t.core('n3').state).toMatchObject({ role: 'leader', epoch: 3 });
   });
+
+  it('a host that forgot what its followers hold (they restarted) asks them, and commits what it has (simulator seed 22)', () => {
+    const t = new Trio();
+    t.cut.add('n2');
+    t.cut.add('n3');
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle(); // the founding entry is lost on the way
+    t.cut.clear();
+    for (const n of ['n2', 'n3']) t.core('n1').peerRestarted(n); // nothing new to send them, and nothing known of them
+    t.tickAll(20);
+    expect(t.core('n1').state.commit).toBe(1);
+    expect(t.applied.get('n2')!.map((e) => e.kind)).toEqual(['room']);
+    expect(t.core('n1').quiet).toBe(true);
+  });
 });
