@@ -19,10 +19,6 @@ export class Convergence {
     private readonly clients: ClientPool,
   ) {}
 
-  roomsToProbe(): string[] {
-    return this.history.committedRooms();
-  }
-
   done(): boolean {
     return this.problems(1).length === 0;
   }

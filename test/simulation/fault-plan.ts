@@ -1,3 +1,4 @@
+import type { FaultBudget } from './fault-budget';
 import type { SimNetwork, LinkFaults } from './sim-network';
 import type { SimNode } from './sim-node';
 import type { SimRandom } from './sim-random';
@@ -35,8 +36,8 @@ export interface FaultWorld {
   readonly nodes: readonly SimNode[];
   readonly network: SimNetwork;
   readonly stats: SimStats;
-  /** Nodes crashed, paused, or wiped and not yet promoted back in every room. */
-  faulty(): Set<string>;
+  readonly budget: FaultBudget;
+  note(line: string): void;
 }
 
 /**
@@ -87,9 +88,8 @@ export class FaultPlan {
   /** Nodes that may become faulty now without breaking the budget. */
   private allowed(nodes: readonly SimNode[]): SimNode[] {
     if (!this.profile.amnesia) return [...nodes];
-    const faulty = this.world.faulty();
-    const minority = Math.floor((this.world.nodes.length - 1) / 2);
-    return nodes.filter((n) => faulty.has(n.id) || faulty.size < minority);
+    this.world.note(`faulty now: ${this.world.budget.describe()}`);
+    return nodes.filter((n) => this.world.budget.allows(n));
   }
 
   private inject(tick: number, kind: FaultKind): void {

@@ -9,8 +9,15 @@ interface RoomHistory {
   /** chain[i]: prefix hash of committed entries 1..i. */
   readonly chain: number[];
   readonly indexOfKey: Map<string, number>;
+  /**
+   * committedBy[i - 1]: an upper bound of the epoch whose host committed entry i (the highest epoch
+   * any host had reached when a node first applied it). Raft promises the entry to hosts of later
+   * epochs only: a candidate of an older epoch may still win, late, without it (and then steps down).
+   */
+  readonly committedBy: number[];
   /** epoch -> the node that hosted it. */
   readonly hosts: Map<number, string>;
+  highestHostEpoch: number;
   /** `index:epoch` -> prefix hash of the first disk that stored that entry. */
   readonly positions: Map<string, number>;
 }
@@ -32,7 +39,7 @@ export class LogHistory {
 
   private room(room: string): RoomHistory {
     let h = this.rooms.get(room);
-    if (!h) this.rooms.set(room, (h = { committed: [], chain: [0], indexOfKey: new Map(), hosts: new Map(), positions: new Map() }));
+    if (!h) this.rooms.set(room, (h = { committed: [], chain: [0], committedBy: [], indexOfKey: new Map(), hosts: new Map(), highestHostEpoch: 0, positions: new Map() }));
     return h;
   }
 
@@ -48,14 +55,16 @@ export class LogHistory {
     return this.shown.get(node)?.get(room) ?? 0;
   }
 
-  /** (a), and (c) for a new host: its log holds every committed entry where it was committed. */
+  /** (a), and (c) for a new host: its log holds every entry committed in an earlier epoch, where it was committed. */
   leadership(node: string, room: string, l: Leadership, entryAt: (index: number) => Entry | undefined): void {
     if (l.role !== 'leader') return;
     const h = this.room(room);
     const other = h.hosts.get(l.epoch);
     if (other !== undefined && other !== node) throw new CheckFailure('election safety', `${room}: ${other} and ${node} both host epoch ${l.epoch}`);
     h.hosts.set(l.epoch, node);
+    h.highestHostEpoch = Math.max(h.highestHostEpoch, l.epoch);
     for (const e of h.committed) {
+      if (h.committedBy[e.index - 1] >= l.epoch) continue;
       const mine = entryAt(e.index);
       if (!mine || fingerprint(mine) !== fingerprint(e)) {
         throw new CheckFailure('leader completeness', `${room}: ${node} hosts epoch ${l.epoch} without committed entry ${e.index} (${describe(e)}); it holds ${mine ? describe(mine) : 'nothing'} there`);
@@ -96,6 +105,7 @@ export class LogHistory {
         h.indexOfKey.set(e.clientKey, e.index);
       }
       h.committed.push(e);
+      h.committedBy.push(h.highestHostEpoch);
       h.chain.push(chainWith(h.chain[e.index - 1], e));
       this.onCommitted(room, e);
     }

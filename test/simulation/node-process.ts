@@ -5,7 +5,7 @@ import { RejoinStatus } from '../../src/modules/rooms/consensus/rejoin-status';
 import { RoomLogCore } from '../../src/modules/rooms/consensus/room-log-core';
 import type { RoomMessage } from '../../src/modules/rooms/consensus/room-messages';
 import { entryInCore } from './core-peek';
-import { FailureDetector } from './failure-detector';
+import { FailureDetector, type PeerNews } from './failure-detector';
 import type { LogHistory } from './log-history';
 import type { Ack, Packet } from './packets';
 import { RoomDisk, type NodeDisk } from './sim-disk';
@@ -32,7 +32,9 @@ export interface NodeEnv {
   now(): number;
   send(p: Packet): void;
   /** The disk finishes `w` at `at` (steps), unless this boot ends first. */
-  scheduleWrite(node: string, boot: string, at: number, w: PendingWrite): void;
+  scheduleWrite(node: string, boot: number, at: number, w: PendingWrite): void;
+  /** A new boot number, higher than every earlier one (a boot timestamp). */
+  nextBoot(): number;
   diskLatency(): number;
   note(line: string): void;
 }
@@ -56,12 +58,12 @@ export class NodeProcess {
 
   constructor(
     readonly self: string,
-    readonly boot: string,
+    readonly boot: number,
     readonly disk: NodeDisk,
     private readonly env: NodeEnv,
   ) {
     this.peers = env.nodes.filter((n) => n !== self);
-    this.detector = new FailureDetector(this.peers, env.now(), env.params.silenceTicks * env.params.tickSteps);
+    this.detector = new FailureDetector(this.peers, env.now(), env.params.silenceTicks * env.params.tickSteps, disk.peerBoots);
     this.rejoin = new RejoinStatus(disk.rejoin === 'undecided', disk.id, this.peers);
     this.heartbeatPhase = env.rng.int(0, env.params.heartbeatTicks - 1);
     for (const [room, rd] of disk.rooms) {
@@ -95,13 +97,17 @@ export class NodeProcess {
   }
 
   onPacket(p: Packet): void {
-    if (p.kind === 'room') this.onRoomMessage(p.room, p.msg);
-    else if (p.kind === 'heartbeat') this.onHeartbeat(p);
+    if (p.kind === 'room') {
+      const boot = this.detector.boot(p.from, p.boot);
+      if (boot === 'stale') return; // sent by a process of the peer that is gone: it is nobody's host any more
+      if (boot === 'later') this.peerNews(p.from, this.detector.heard(p.from, p.boot, this.env.now()));
+      this.onRoomMessage(p.room, p.msg, p.birth);
+    } else if (p.kind === 'heartbeat') this.onHeartbeat(p);
     else if (p.kind === 'request') this.onRequest(p);
   }
 
   found(room: string): ProposeResult {
-    const core = this.createRoom(room, false); // a new room: nothing about it was forgotten
+    const core = this.createRoom(room, false, this.disk.knownDisks(this.self)); // a new room: nothing about it was forgotten
     const res = core.found({ kind: 'room', data: { room }, clientKey: null });
     this.drain(room);
     return res;
@@ -116,18 +122,20 @@ export class NodeProcess {
     this.drain(w.room);
   }
 
-  private onRoomMessage(room: string, msg: RoomMessage): void {
+  private onRoomMessage(room: string, msg: RoomMessage, birth: Readonly<Record<string, string>>): void {
     if (!this.decided) return;
     let core = this.cores.get(room);
     if (!core) {
       if (msg.type !== 'append' && msg.type !== 'preVote' && msg.type !== 'vote') return;
-      core = this.createRoom(room, this.disk.rejoin === 'rejoining');
+      // a rejoining disk is a learner of rooms that may predate it: those whose founder did not know it yet
+      core = this.createRoom(room, this.disk.rejoin === 'rejoining' && birth[this.self] !== this.disk.id, birth);
     }
     core.step(msg);
     this.drain(room);
   }
 
   private onHeartbeat(p: Extract<Packet, { kind: 'heartbeat' }>): void {
+    if (this.detector.boot(p.from, p.boot) === 'stale') return; // outlived the process that sent it
     this.disk.heardDisk(p.from, p.disk);
     if (!this.decided) {
       this.rejoin.heard(p.from, p.remembered);
@@ -136,12 +144,15 @@ export class NodeProcess {
         this.env.note(`${this.self} disk ${this.disk.id} decided ${this.disk.rejoin}`);
       }
     }
-    const news = this.detector.heard(p.from, p.boot, this.env.now());
-    if (!news) return;
-    this.env.note(`${this.self} sees ${p.from} ${news}`);
+    this.peerNews(p.from, this.detector.heard(p.from, p.boot, this.env.now()));
+  }
+
+  private peerNews(peer: string, news: PeerNews): void {
+    if (news !== 'restarted' && news !== 'up') return;
+    this.env.note(`${this.self} sees ${peer} ${news}`);
     for (const core of this.cores.values()) {
-      if (news === 'restarted') core.peerRestarted(p.from);
-      else core.peerUp(p.from);
+      if (news === 'restarted') core.peerRestarted(peer);
+      else core.peerUp(peer);
     }
     this.drainAll();
   }
@@ -184,7 +195,8 @@ export class NodeProcess {
   }
 
   private write(w: PendingWrite): void {
-    const at = Math.max(this.diskBusyUntil, this.env.now()) + this.env.diskLatency();
+    const empty = !w.hardState && !w.persist; // only answers waiting for the writes before them: no disk work of its own
+    const at = Math.max(this.diskBusyUntil, this.env.now()) + (empty ? 0 : this.env.diskLatency());
     this.diskBusyUntil = at;
     this.env.scheduleWrite(this.self, this.boot, at, w);
   }
@@ -206,7 +218,7 @@ export class NodeProcess {
   }
 
   private sendRoom(room: string, msg: RoomMessage): void {
-    this.env.send({ kind: 'room', from: this.self, to: msg.to, room, msg });
+    this.env.send({ kind: 'room', from: this.self, to: msg.to, room, msg, boot: this.boot, birth: this.disk.rooms.get(room)!.birth });
   }
 
   private reply(p: RequestPacket, ack: Ack | null, leader: string | null): void {
@@ -226,8 +238,8 @@ export class NodeProcess {
 
   // --- rooms -------------------------------------------------------------------------------------
 
-  private createRoom(room: string, learner: boolean): RoomLogCore {
-    const rd = new RoomDisk(learner);
+  private createRoom(room: string, learner: boolean, birth: Readonly<Record<string, string>>): RoomLogCore {
+    const rd = new RoomDisk(learner, birth);
     this.disk.rooms.set(room, rd);
     this.env.note(`${this.self} creates ${room}${learner ? ' as learner' : ''}`);
     return this.openCore(room, rd);

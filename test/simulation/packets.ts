@@ -9,12 +9,22 @@ export interface Ack {
 
 /** Everything that travels in a simulated cluster: room messages, node heartbeats, client traffic. */
 export type Packet =
-  | { readonly kind: 'room'; readonly from: string; readonly to: string; readonly room: string; readonly msg: RoomMessage }
+  | {
+      readonly kind: 'room';
+      readonly from: string;
+      readonly to: string;
+      readonly room: string;
+      readonly msg: RoomMessage;
+      /** The sender's boot: a room message that outlived its sender's process is dropped. */
+      readonly boot: number;
+      /** The room's birth certificate, so that a node learning of the room knows whether its disk predates it. */
+      readonly birth: Readonly<Record<string, string>>;
+    }
   | {
       readonly kind: 'heartbeat';
       readonly from: string;
       readonly to: string;
-      readonly boot: string;
+      readonly boot: number;
       readonly disk: string;
       /** The disk the sender remembers for the receiver (null: it never heard of it). */
       readonly remembered: string | null;
@@ -46,7 +56,7 @@ export function describePacket(p: Packet): string {
       return `${p.from}>${p.to} ${p.room} ${m.type} e${m.epoch}${detail}`;
     }
     case 'heartbeat':
-      return `${p.from}>${p.to} hb ${p.boot} ${p.disk} rem=${p.remembered}`;
+      return `${p.from}>${p.to} hb b${p.boot} ${p.disk} rem=${p.remembered}`;
     case 'request':
       return `${p.from}>${p.to} req ${p.room} ${p.key}`;
     case 'reply':

@@ -59,9 +59,10 @@ export class ClientPool {
     if (!this.known.includes(room)) this.known.push(room);
   }
 
-  /** One probe message per room, now. */
+  /** One probe message for each room not probed yet, now. */
   probe(rooms: readonly string[]): void {
     for (const room of rooms) {
+      if (this.probes.has(room)) continue;
       const c = this.client(`probe-${room}`);
       this.probes.set(room, c);
       this.start(c, room);

@@ -36,7 +36,11 @@ export class RoomDisk extends MemoryStableLog {
   /** chain[i]: hash of entries 1..i. */
   readonly chain: number[] = [0];
 
-  constructor(learner: boolean) {
+  constructor(
+    learner: boolean,
+    /** The room's birth certificate: every node's disk as its founder knew them when it founded the room. */
+    readonly birth: Readonly<Record<string, string>>,
+  ) {
     super();
     this.hardState = { ...this.hardState, learner };
   }
@@ -60,9 +64,18 @@ export class NodeDisk {
    * the one before, so it learns it was known with another disk even if its own heartbeat got here first.
    */
   readonly peerDisks = new Map<string, { current: string; previous: string | null }>();
+  /** Each peer's boot id as last heard (the failure detector's memory across restarts). */
+  readonly peerBoots = new Map<string, number>();
   rejoin: RejoinDecision = 'undecided';
 
   constructor(readonly id: string) {}
+
+  /** Every node's disk as this node knows it now (its own included): a new room's birth certificate. */
+  knownDisks(self: string): Record<string, string> {
+    const out: Record<string, string> = { [self]: this.id };
+    for (const [peer, d] of this.peerDisks) out[peer] = d.current;
+    return out;
+  }
 
   /** What this node tells `peer` it remembers of it. */
   rememberedFor(peer: string): string | null {

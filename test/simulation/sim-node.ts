@@ -3,7 +3,7 @@ import type { Packet } from './packets';
 import { NodeDisk } from './sim-disk';
 
 /** What the world hands a node: a packet that arrived, or one of its disk writes that finished. */
-export type NodeEvent = { readonly kind: 'packet'; readonly packet: Packet } | { readonly kind: 'write'; readonly node: string; readonly boot: string; readonly write: PendingWrite };
+export type NodeEvent = { readonly kind: 'packet'; readonly packet: Packet } | { readonly kind: 'write'; readonly node: string; readonly boot: number; readonly write: PendingWrite };
 
 /**
  * One simulated machine: a disk that survives crashes (replaced by an empty one when wiped) and
@@ -14,10 +14,7 @@ export class SimNode {
   disk: NodeDisk;
   process: NodeProcess | null = null;
   paused = false;
-  /** Wiped, and not yet promoted back to a voter of every room: counted as faulty. */
-  wiped = false;
   private inbox: NodeEvent[] = [];
-  private boots = 0;
   private disks = 1;
 
   constructor(
@@ -38,8 +35,8 @@ export class SimNode {
 
   start(): void {
     if (this.process) return;
-    this.process = new NodeProcess(this.id, `${this.id}.b${++this.boots}`, this.disk, this.env);
-    this.env.note(`${this.id} starts ${this.process.boot} on ${this.disk.id}`);
+    this.process = new NodeProcess(this.id, this.env.nextBoot(), this.disk, this.env);
+    this.env.note(`${this.id} starts boot ${this.process.boot} on ${this.disk.id}`);
   }
 
   /** Everything volatile is lost, writes not completed included; the disk stays. */
@@ -54,7 +51,6 @@ export class SimNode {
   wipe(): void {
     this.crash();
     this.disk = new NodeDisk(`${this.id}.d${++this.disks}`);
-    this.wiped = true;
     this.env.history.diskWiped(this.id);
     this.env.note(`${this.id} wiped: new disk ${this.disk.id}`);
   }

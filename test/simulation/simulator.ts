@@ -1,5 +1,6 @@
 import { AckLedger } from './ack-ledger';
 import { CheckFailure, SimViolation } from './check-failure';
+import { FaultBudget } from './fault-budget';
 import { drawProfile, FaultPlan, type FaultProfile } from './fault-plan';
 import { LogHistory } from './log-history';
 import type { NodeEnv } from './node-process';
@@ -43,9 +44,11 @@ export class Simulation {
   readonly nodes: SimNode[];
   readonly clients: ClientPool;
   readonly faults: FaultPlan;
+  readonly budget: FaultBudget;
   private readonly queue = new EventQueue<NodeEvent>();
   private readonly byId = new Map<string, SimNode>();
   private now = 0;
+  private boots = 0;
   private tick = 0;
 
   constructor(
@@ -68,12 +71,14 @@ export class Simulation {
       now: () => this.now,
       send: (p) => this.network.send(p),
       scheduleWrite: (node, boot, at, write) => this.queue.push(at, { kind: 'write', node, boot, write }),
+      nextBoot: () => ++this.boots,
       diskLatency: () => (this.rng.chance(this.faults.profile.diskStall) ? (this.stats.faults.diskStall++, this.rng.int(20, 150)) : this.rng.int(1, 4)),
       note,
     };
     this.nodes = ids.map((id) => new SimNode(id, env));
+    this.budget = new FaultBudget(this.nodes);
     for (const n of this.nodes) this.byId.set(n.id, n);
-    this.faults = new FaultPlan({ nodes: this.nodes, network: this.network, stats: this.stats, faulty: () => this.faulty() }, this.rng, profile);
+    this.faults = new FaultPlan({ nodes: this.nodes, network: this.network, stats: this.stats, budget: this.budget, note }, this.rng, profile);
     this.network.links = profile.links;
     this.clients = new ClientPool(this.params.clients, { rng: this.rng, nodes: ids, ledger: this.ledger, stats: this.stats, now: () => this.now, send: (p) => this.network.send(p), note });
   }
@@ -107,7 +112,7 @@ export class Simulation {
       for (const r of this.history.committedRooms()) this.clients.roomKnown(r);
       this.clients.onTick();
       this.checkTick();
-      if (this.tick === probeAt) this.clients.probe(convergence.roomsToProbe());
+      if (this.tick >= probeAt) this.clients.probe(this.history.committedRooms()); // rooms committed late are probed too
       if (this.tick > probeAt && convergence.done()) break;
       if (this.tick >= probeAt + LIVENESS_TICKS) convergence.fail(LIVENESS_TICKS);
     }
@@ -139,7 +144,9 @@ export class Simulation {
 
   /** Founds `room` on a random running node that knows where it stands; false when none can yet. */
   private found(room: string): boolean {
-    const able = this.nodes.filter((n) => n.live && n.process!.decided);
+    // a founder that knows too few of the current disks would found a room born without a majority of voters
+    const amnesia = this.faults.profile.amnesia;
+    const able = this.nodes.filter((n) => n.live && n.process!.decided && (!amnesia || this.budget.canFound(n.disk.knownDisks(n.id))));
     if (able.length === 0) return false;
     const n = this.rng.pick(able);
     this.trace.add(`${this.now} ${n.id} founds ${room}`);
@@ -152,19 +159,6 @@ export class Simulation {
     this.network.links = CLEAN_LINKS;
     this.clients.sending = false;
     this.trace.add(`${this.now} faults end`);
-  }
-
-  /** Crashed, paused, or wiped and not yet a voter of every committed room again. */
-  faulty(): Set<string> {
-    const out = new Set<string>();
-    for (const n of this.nodes) {
-      if (n.wiped && n.live && n.process!.decided) {
-        const rooms = this.history.committedRooms();
-        if (rooms.every((r) => n.process!.cores.get(r)?.state.learner === false)) n.wiped = false;
-      }
-      if (!n.live || n.wiped) out.add(n.id);
-    }
-    return out;
   }
 
   private checkTick(): void {
