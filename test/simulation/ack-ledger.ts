@@ -1,5 +1,5 @@
 import type { Entry } from '../../src/modules/rooms/consensus/log-entry';
-import { CheckFailure } from './check-failure';
+import type { Checks } from './check-failure';
 import type { LogHistory } from './log-history';
 import type { Ack } from './packets';
 import type { RoomDisk } from './sim-disk';
@@ -20,7 +20,10 @@ interface RoomAcks {
 export class AckLedger {
   private readonly rooms = new Map<string, RoomAcks>();
 
-  constructor(private readonly history: LogHistory) {
+  constructor(
+    private readonly history: LogHistory,
+    private readonly checks: Checks,
+  ) {
     history.onCommitted = (room, e) => this.committed(room, e);
   }
 
@@ -39,10 +42,10 @@ export class AckLedger {
   acked(room: string, key: string, ack: Ack): void {
     const r = this.room(room);
     const other = r.keyOfSequence.get(ack.sequence);
-    if (other !== undefined && other !== key) throw new CheckFailure('one sequence, one message', `${room}: sequence ${ack.sequence} acknowledged for ${other} and for ${key}`);
+    if (other !== undefined && other !== key) this.checks.fail('one sequence, one message', `${room}: sequence ${ack.sequence} acknowledged for ${other} and for ${key}`);
     const before = r.ackOfKey.get(key);
     if (before && (before.sequence !== ack.sequence || before.index !== ack.index)) {
-      throw new CheckFailure('one sequence, one message', `${room}: ${key} acknowledged at s${before.sequence}/i${before.index}, then at s${ack.sequence}/i${ack.index}`);
+      this.checks.fail('one sequence, one message', `${room}: ${key} acknowledged at s${before.sequence}/i${before.index}, then at s${ack.sequence}/i${ack.index}`);
     }
     r.keyOfSequence.set(ack.sequence, key);
     r.ackOfKey.set(key, ack);
@@ -61,18 +64,18 @@ export class AckLedger {
 
   private verify(room: string, key: string, ack: Ack, e: Entry): void {
     if (e.clientKey !== key || e.sequence !== ack.sequence || e.epoch !== ack.epoch) {
-      throw new CheckFailure('acknowledged means committed', `${room}: ${key} acknowledged at index ${ack.index} (s${ack.sequence}, e${ack.epoch}) but ${e.clientKey ?? e.kind} (s${e.sequence}, e${e.epoch}) is committed there`);
+      this.checks.fail('acknowledged means committed', `${room}: ${key} acknowledged at index ${ack.index} (s${ack.sequence}, e${ack.epoch}) but ${e.clientKey ?? e.kind} (s${e.sequence}, e${e.epoch}) is committed there`);
     }
   }
 
   /** At the end, on a converged cluster: every ack committed, and on every node's disk where it was acknowledged. */
   finalCheck(disks: ReadonlyMap<string, ReadonlyMap<string, RoomDisk>>): void {
     for (const [room, r] of this.rooms) {
-      for (const [index, list] of r.waiting) throw new CheckFailure('acknowledged means committed', `${room}: ${list[0].key} acknowledged at index ${index}, which never committed`);
+      for (const [index, list] of r.waiting) this.checks.fail('acknowledged means committed', `${room}: ${list[0].key} acknowledged at index ${index}, which never committed`);
       for (const [key, ack] of r.ackOfKey) {
         for (const [node, rooms] of disks) {
           const e = rooms.get(room)?.entry(ack.index);
-          if (e?.clientKey !== key || e.sequence !== ack.sequence) throw new CheckFailure('acknowledged means committed', `${room}: ${node} does not hold ${key} at index ${ack.index} (s${ack.sequence}) in the end`);
+          if (e?.clientKey !== key || e.sequence !== ack.sequence) this.checks.fail('acknowledged means committed', `${room}: ${node} does not hold ${key} at index ${ack.index} (s${ack.sequence}) in the end`);
         }
       }
     }

@@ -17,10 +17,15 @@ export class FaultBudget {
     return Math.floor((this.nodes.length - 1) / 2);
   }
 
-  /** Rooms on some disk, with their birth certificates. */
+  /** Rooms with an entry on some disk or in some running core (a founding not written yet counts), with their birth certificates. */
   private rooms(): Map<string, Birth> {
     const out = new Map<string, Birth>();
-    for (const n of this.nodes) for (const [room, d] of n.disk.rooms) if (d.lastIndex() > 0 && !out.has(room)) out.set(room, d.birth);
+    for (const n of this.nodes) {
+      for (const [room, d] of n.disk.rooms) {
+        if (out.has(room)) continue;
+        if (d.lastIndex() > 0 || (n.process?.cores.get(room)?.state.last.index ?? 0) > 0) out.set(room, d.birth);
+      }
+    }
     return out;
   }
 

@@ -14,21 +14,35 @@ export interface FaultProfile {
   readonly every: number;
   readonly weights: Readonly<Record<FaultKind, number>>;
   readonly links: LinkFaults;
+  /** A write takes lo..hi steps (an fsync is often slower than a message). */
+  readonly diskLatency: readonly [number, number];
   /** Chance that one write takes much longer (a stalled disk). */
   readonly diskStall: number;
+  /** Longest partition or cut, in ticks: short ones flap (leaders come and go with partial logs), long ones starve. */
+  readonly cutTicks: number;
+  /** Chance that a new host is cut off alone right away (and every older cut heals). */
+  readonly isolateNewHost: number;
+  /** Chance that a node crashes right after it reports a new role, host or epoch (faults cluster around elections). */
+  readonly electionCrash: number;
 }
 
-export function drawProfile(rng: SimRandom): FaultProfile {
+export function drawProfile(rng: SimRandom, nodes: readonly string[]): FaultProfile {
+  const slowNodes: Record<string, number> = {};
+  if (rng.chance(0.5)) for (const n of nodes) slowNodes[n] = rng.pick([0, 0, 0, 10, 40]);
   const amnesia = rng.chance(0.4);
   const w = () => rng.pick([0, 1, 2, 3]);
   const weights = { crash: w(), wipe: amnesia ? 1 + w() : 0, pause: w(), partition: w(), oneWayCut: w(), clusterCrash: amnesia ? 0 : rng.pick([0, 0, 1]) };
   if (Object.values(weights).every((x) => x === 0)) weights.crash = 1;
   return {
     amnesia,
-    every: rng.int(6, 40),
+    every: rng.pick([2, 4, 8, 16, 32]),
     weights,
-    links: { drop: rng.pick([0, 0.01, 0.05, 0.15]), duplicate: rng.pick([0, 0.02, 0.1]), longDelay: rng.pick([0, 0.01, 0.05]), maxDelay: rng.pick([2, 5, 10]) },
+    links: { drop: rng.pick([0, 0.01, 0.05, 0.15]), duplicate: rng.pick([0, 0.02, 0.1]), longDelay: rng.pick([0, 0.01, 0.05]), maxDelay: rng.pick([2, 5, 10]), slowNodes },
+    diskLatency: rng.pick([[1, 4], [2, 10], [5, 30]] as const),
     diskStall: rng.pick([0, 0.01, 0.05]),
+    electionCrash: rng.pick([0, 0.1, 0.3, 0.5]),
+    cutTicks: rng.pick([12, 30, 80]),
+    isolateNewHost: rng.pick([0, 0.2, 0.5, 0.8]),
   };
 }
 
@@ -37,6 +51,10 @@ export interface FaultWorld {
   readonly network: SimNetwork;
   readonly stats: SimStats;
   readonly budget: FaultBudget;
+  /** Runs `run` after `steps` (faults strike between ticks, not only on them). */
+  at(steps: number, run: () => void): void;
+  /** Nodes hosting some room now: a favourite target. */
+  hosts(): Set<string>;
   note(line: string): void;
 }
 
@@ -48,6 +66,9 @@ export interface FaultWorld {
  */
 export class FaultPlan {
   private recoveries: { at: number; run: () => void }[] = [];
+  /** The tick of the last atTick: a fault between ticks schedules its recovery from it. */
+  private tick = 0;
+  private active = true;
 
   constructor(
     private readonly world: FaultWorld,
@@ -56,16 +77,49 @@ export class FaultPlan {
   ) {}
 
   atTick(tick: number): void {
+    this.tick = tick;
     const due = this.recoveries.filter((r) => r.at <= tick);
     if (due.length > 0) {
       this.recoveries = this.recoveries.filter((r) => r.at > tick);
       for (const r of due) r.run();
     }
-    if (this.rng.chance(1 / this.profile.every)) this.inject(tick, this.pickKind());
+    if (this.rng.chance(1 / this.profile.every)) {
+      const kind = this.pickKind();
+      this.world.at(this.rng.int(0, 9), () => this.inject(tick, kind));
+    }
+  }
+
+  /**
+   * `node` reported a new role, host or epoch: faults cluster around elections. It may crash a
+   * moment later (a voter before its vote is on disk, a new host before its first entry lands), or,
+   * when it just became host, be cut off alone while every older cut heals (the network trouble
+   * follows the host around, leaving each host with entries nobody else has).
+   */
+  electionEvent(node: string, host: boolean): void {
+    if (!this.active) return;
+    const n = this.world.nodes.find((x) => x.id === node)!;
+    if (host && this.rng.chance(this.profile.isolateNewHost)) {
+      this.world.at(this.rng.int(0, 3), () => {
+        if (!this.active || !n.live) return;
+        this.world.stats.faults.isolateHost++;
+        this.world.network.heal();
+        this.world.network.partition([[node], this.world.nodes.filter((x) => x !== n).map((x) => x.id)]);
+        this.later(this.tick + this.rng.int(2, 40), () => this.world.network.heal());
+      });
+      return;
+    }
+    if (!this.rng.chance(this.profile.electionCrash)) return;
+    this.world.at(this.rng.chance(0.5) ? this.rng.int(0, 2) : this.rng.int(0, 80), () => {
+      if (!this.active || !n.up || this.allowed([n]).length === 0) return;
+      this.world.stats.faults.electionCrash++;
+      n.crash();
+      this.later(this.tick + this.downtime(), () => n.start());
+    });
   }
 
   /** The end of the faults: every cut healed, every node running. */
   healAll(): void {
+    this.active = false;
     this.recoveries = [];
     this.world.network.heal();
     for (const n of this.world.nodes) {
@@ -92,6 +146,18 @@ export class FaultPlan {
     return nodes.filter((n) => this.world.budget.allows(n));
   }
 
+  /** Half the time a host, when one may be hit: killing the leader is what finds bugs. */
+  private victim(pool: readonly SimNode[]): SimNode {
+    const hosts = this.world.hosts();
+    const hostPool = pool.filter((n) => hosts.has(n.id));
+    return this.rng.pick(hostPool.length > 0 && this.rng.chance(0.5) ? hostPool : pool);
+  }
+
+  /** Often back at once (a quick restart races the elections it started), else after a while. */
+  private downtime(): number {
+    return this.rng.chance(0.4) ? this.rng.int(1, 3) : this.rng.int(1, 40);
+  }
+
   private inject(tick: number, kind: FaultKind): void {
     const { nodes, network, stats } = this.world;
     const rng = this.rng;
@@ -99,23 +165,23 @@ export class FaultPlan {
       case 'crash': {
         const pool = this.allowed(nodes.filter((n) => n.up));
         if (pool.length === 0) return;
-        const n = rng.pick(pool);
+        const n = this.victim(pool);
         n.crash();
-        this.later(tick + rng.int(1, 40), () => n.start());
+        this.later(tick + this.downtime(), () => n.start());
         break;
       }
       case 'wipe': {
         const pool = this.allowed(nodes);
         if (pool.length === 0) return;
-        const n = rng.pick(pool);
+        const n = this.victim(pool);
         n.wipe();
-        this.later(tick + rng.int(1, 40), () => n.start());
+        this.later(tick + this.downtime(), () => n.start());
         break;
       }
       case 'pause': {
         const pool = this.allowed(nodes.filter((n) => n.live));
         if (pool.length === 0) return;
-        const n = rng.pick(pool);
+        const n = this.victim(pool);
         n.pause();
         this.later(tick + rng.int(3, 60), () => n.resume());
         break;
@@ -126,7 +192,7 @@ export class FaultPlan {
         const groups = [order.slice(0, cut), order.slice(cut)];
         if (nodes.length >= 5 && groups[1].length >= 2 && rng.chance(0.3)) groups.push(groups[1].splice(0, 1));
         network.partition(groups);
-        this.later(tick + rng.int(5, 80), () => network.heal());
+        this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal());
         break;
       }
       case 'oneWayCut': {
@@ -134,7 +200,7 @@ export class FaultPlan {
           const [a, b] = rng.sample(nodes.map((n) => n.id), 2);
           network.cutOneWay(a, b);
         }
-        this.later(tick + rng.int(5, 60), () => network.heal());
+        this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal());
         break;
       }
       case 'clusterCrash': {

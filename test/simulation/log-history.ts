@@ -1,6 +1,6 @@
 import type { Leadership } from '../../src/modules/rooms/consensus/core-types';
 import { MESSAGE, type Entry } from '../../src/modules/rooms/consensus/log-entry';
-import { CheckFailure } from './check-failure';
+import type { Checks } from './check-failure';
 import { chainWith, fingerprint, type RoomDisk } from './sim-disk';
 
 interface RoomHistory {
@@ -31,9 +31,13 @@ interface RoomHistory {
  * its disk; (f, part) a committed message is stored once, and sequences count messages.
  */
 export class LogHistory {
+  constructor(private readonly checks: Checks) {}
+
   private readonly rooms = new Map<string, RoomHistory>();
   /** node -> room -> highest index applied from its current disk. */
   private readonly shown = new Map<string, Map<string, number>>();
+  /** Rooms whose committed history grew since takeGrown() was last called. */
+  private readonly grown = new Set<string>();
   /** Told of every newly committed entry (the ack ledger verifies acks waiting for it). */
   onCommitted: (room: string, e: Entry) => void = () => undefined;
 
@@ -43,12 +47,24 @@ export class LogHistory {
     return h;
   }
 
+  takeGrown(): string[] {
+    if (this.grown.size === 0) return [];
+    const rooms = [...this.grown];
+    this.grown.clear();
+    return rooms;
+  }
+
   committedRooms(): string[] {
     return [...this.rooms].filter(([, h]) => h.committed.length > 0).map(([r]) => r);
   }
 
   committed(room: string): readonly Entry[] {
     return this.rooms.get(room)?.committed ?? [];
+  }
+
+  /** The prefix hash of the committed history up to `index`. */
+  chainAt(room: string, index: number): number {
+    return this.rooms.get(room)?.chain[index] ?? 0;
   }
 
   shownUpTo(node: string, room: string): number {
@@ -60,14 +76,14 @@ export class LogHistory {
     if (l.role !== 'leader') return;
     const h = this.room(room);
     const other = h.hosts.get(l.epoch);
-    if (other !== undefined && other !== node) throw new CheckFailure('election safety', `${room}: ${other} and ${node} both host epoch ${l.epoch}`);
+    if (other !== undefined && other !== node) this.checks.fail('election safety', `${room}: ${other} and ${node} both host epoch ${l.epoch}`);
     h.hosts.set(l.epoch, node);
     h.highestHostEpoch = Math.max(h.highestHostEpoch, l.epoch);
     for (const e of h.committed) {
       if (h.committedBy[e.index - 1] >= l.epoch) continue;
       const mine = entryAt(e.index);
       if (!mine || fingerprint(mine) !== fingerprint(e)) {
-        throw new CheckFailure('leader completeness', `${room}: ${node} hosts epoch ${l.epoch} without committed entry ${e.index} (${describe(e)}); it holds ${mine ? describe(mine) : 'nothing'} there`);
+        this.checks.fail('leader completeness', `${room}: ${node} hosts epoch ${l.epoch} without committed entry ${e.index} (${describe(e)}); it holds ${mine ? describe(mine) : 'nothing'} there`);
       }
     }
   }
@@ -80,12 +96,12 @@ export class LogHistory {
         const key = `${i}:${disk.entry(i)!.epoch}`;
         const seen = h.positions.get(key);
         if (seen === undefined) h.positions.set(key, disk.chain[i]);
-        else if (seen !== disk.chain[i]) throw new CheckFailure('log matching', `${room}: ${node} stored entry ${key} (index:epoch) after a prefix that differs from another copy's`);
+        else if (seen !== disk.chain[i]) this.checks.fail('log matching', `${room}: ${node} stored entry ${key} (index:epoch) after a prefix that differs from another copy's`);
       }
     }
     const shown = this.shownUpTo(node, room);
-    if (shown > disk.lastIndex()) throw new CheckFailure('nothing shown vanishes', `${room}: ${node} applied up to ${shown}, its disk now ends at ${disk.lastIndex()}`);
-    if (shown > 0 && disk.chain[shown] !== h.chain[shown]) throw new CheckFailure('nothing shown vanishes', `${room}: ${node} changed entries at or below ${shown}, which it applied`);
+    if (shown > disk.lastIndex()) this.checks.fail('nothing shown vanishes', `${room}: ${node} applied up to ${shown}, its disk now ends at ${disk.lastIndex()}`);
+    else if (shown > 0 && disk.chain[shown] !== h.chain[shown]) this.checks.fail('nothing shown vanishes', `${room}: ${node} changed entries at or below ${shown}, which it applied`);
   }
 
   /** (c), (e), (f): an applied entry is the committed one at its index, or extends the history. */
@@ -93,20 +109,21 @@ export class LogHistory {
     const h = this.room(room);
     const known = h.committed[e.index - 1];
     if (known) {
-      if (fingerprint(known) !== fingerprint(e)) throw new CheckFailure('committed entries never change', `${room}: ${node} applied ${describe(e)} where ${describe(known)} was committed`);
+      if (fingerprint(known) !== fingerprint(e)) this.checks.fail('committed entries never change', `${room}: ${node} applied ${describe(e)} where ${describe(known)} was committed`);
     } else {
       if (e.index !== h.committed.length + 1) throw new Error(`simulator: ${node} applied ${e.index} of ${room} beyond the history (${h.committed.length})`);
       const prev = h.committed[e.index - 2];
       const expected = (prev?.sequence ?? 0) + (e.kind === MESSAGE ? 1 : 0);
-      if (e.sequence !== expected) throw new CheckFailure('one sequence, one message', `${room}: committed ${describe(e)} but the sequence there is ${expected}`);
+      if (e.sequence !== expected) this.checks.fail('one sequence, one message', `${room}: committed ${describe(e)} but the sequence there is ${expected}`);
       if (e.clientKey !== null) {
         const twice = h.indexOfKey.get(e.clientKey);
-        if (twice !== undefined) throw new CheckFailure('one sequence, one message', `${room}: ${e.clientKey} committed twice, at ${twice} and ${e.index}`);
+        if (twice !== undefined) this.checks.fail('one sequence, one message', `${room}: ${e.clientKey} committed twice, at ${twice} and ${e.index}`);
         h.indexOfKey.set(e.clientKey, e.index);
       }
       h.committed.push(e);
       h.committedBy.push(h.highestHostEpoch);
       h.chain.push(chainWith(h.chain[e.index - 1], e));
+      this.grown.add(room);
       this.onCommitted(room, e);
     }
     let mine = this.shown.get(node);
@@ -130,10 +147,10 @@ export class LogHistory {
     if (!ref) return;
     for (const [node, disk] of disks) {
       const upTo = Math.min(disk.hardState.commit, disk.lastIndex());
-      if (disk.chain[upTo] !== ref.disk.chain[upTo]) throw new CheckFailure('log matching', `${room}: ${node} and ${ref.node} differ at or below ${upTo}, which both hold as committed`);
+      if (disk.chain[upTo] !== ref.disk.chain[upTo]) this.checks.fail('log matching', `${room}: ${node} and ${ref.node} differ at or below ${upTo}, which both hold as committed`);
     }
     const both = Math.min(ref.upTo, h ? h.committed.length : 0);
-    if (h && both > 0 && ref.disk.chain[both] !== h.chain[both]) throw new CheckFailure('committed entries never change', `${room}: ${ref.node}'s committed log differs from the committed history at or below ${both}`);
+    if (h && both > 0 && ref.disk.chain[both] !== h.chain[both]) this.checks.fail('committed entries never change', `${room}: ${ref.node}'s committed log differs from the committed history at or below ${both}`);
   }
 }
 

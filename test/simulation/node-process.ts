@@ -30,12 +30,17 @@ export interface NodeEnv {
   readonly history: LogHistory;
   readonly stats: SimStats;
   now(): number;
-  send(p: Packet): void;
+  /** Sends from the process `boot`: what has not left the machine when it crashes is lost. */
+  send(p: Packet, boot: number): void;
+  /** The process `boot` crashed now. */
+  crashed(boot: number): void;
   /** The disk finishes `w` at `at` (steps), unless this boot ends first. */
   scheduleWrite(node: string, boot: number, at: number, w: PendingWrite): void;
   /** A new boot number, higher than every earlier one (a boot timestamp). */
   nextBoot(): number;
   diskLatency(): number;
+  /** This node reported a new role, host or epoch for a room. */
+  leadershipChanged(node: string, host: boolean): void;
   note(line: string): void;
 }
 
@@ -101,6 +106,7 @@ export class NodeProcess {
       const boot = this.detector.boot(p.from, p.boot);
       if (boot === 'stale') return; // sent by a process of the peer that is gone: it is nobody's host any more
       if (boot === 'later') this.peerNews(p.from, this.detector.heard(p.from, p.boot, this.env.now()));
+      this.disk.heardDisk(p.from, p.disk);
       this.onRoomMessage(p.room, p.msg, p.birth);
     } else if (p.kind === 'heartbeat') this.onHeartbeat(p);
     else if (p.kind === 'request') this.onRequest(p);
@@ -215,18 +221,19 @@ export class NodeProcess {
     if (l.role === 'leader') this.env.stats.elections++;
     this.env.history.leadership(this.self, room, l, (i) => entryInCore(core, i));
     if (l.role !== 'leader') this.waits.get(room)?.hostLost();
+    this.env.leadershipChanged(this.self, l.role === 'leader');
   }
 
   private sendRoom(room: string, msg: RoomMessage): void {
-    this.env.send({ kind: 'room', from: this.self, to: msg.to, room, msg, boot: this.boot, birth: this.disk.rooms.get(room)!.birth });
+    this.env.send({ kind: 'room', from: this.self, to: msg.to, room, msg, boot: this.boot, disk: this.disk.id, birth: this.disk.rooms.get(room)!.birth }, this.boot);
   }
 
   private reply(p: RequestPacket, ack: Ack | null, leader: string | null): void {
-    this.env.send({ kind: 'reply', from: this.self, to: p.from, room: p.room, key: p.key, ack, leader });
+    this.env.send({ kind: 'reply', from: this.self, to: p.from, room: p.room, key: p.key, ack, leader }, this.boot);
   }
 
   private sendHeartbeats(): void {
-    for (const to of this.peers) this.env.send({ kind: 'heartbeat', from: this.self, to, boot: this.boot, disk: this.disk.id, remembered: this.disk.rememberedFor(to) });
+    for (const to of this.peers) this.env.send({ kind: 'heartbeat', from: this.self, to, boot: this.boot, disk: this.disk.id, remembered: this.disk.rememberedFor(to) }, this.boot);
   }
 
   private sweep(): void {

@@ -17,6 +17,8 @@ export type Packet =
       readonly msg: RoomMessage;
       /** The sender's boot: a room message that outlived its sender's process is dropped. */
       readonly boot: number;
+      /** The sender's disk, remembered before the message is taken (a node that took part in a vote or a commit with a disk knows that disk). */
+      readonly disk: string;
       /** The room's birth certificate, so that a node learning of the room knows whether its disk predates it. */
       readonly birth: Readonly<Record<string, string>>;
     }

@@ -10,9 +10,17 @@ export interface LinkFaults {
   longDelay: number;
   /** Ordinary latency is 1..maxDelay steps. */
   maxDelay: number;
+  /** Extra latency of every packet to or from a node (a far-away node lags behind the others). */
+  slowNodes: Readonly<Record<string, number>>;
 }
 
-export const CLEAN_LINKS: LinkFaults = { drop: 0, duplicate: 0, longDelay: 0, maxDelay: 3 };
+/** Who sent a packet, and how long it stays in the sending machine (a crash meanwhile loses it). */
+export interface Sender {
+  readonly boot: number;
+  readonly leavesAfter: number;
+}
+
+export const CLEAN_LINKS: LinkFaults = { drop: 0, duplicate: 0, longDelay: 0, maxDelay: 3, slowNodes: {} };
 
 /**
  * The simulated network between nodes (and between clients and nodes): every packet is dropped,
@@ -27,11 +35,12 @@ export class SimNetwork {
     private readonly rng: SimRandom,
     private readonly nodes: readonly string[],
     private readonly stats: SimStats,
-    private readonly schedule: (delay: number, p: Packet) => void,
+    private readonly schedule: (delay: number, p: Packet, sender: Sender | null) => void,
     private readonly note: (line: string) => void,
   ) {}
 
-  send(p: Packet): void {
+  /** `boot`: the sending process, whose packets still on their way out of the machine die with it. */
+  send(p: Packet, boot: number | null = null): void {
     this.stats.messages++;
     if (this.rng.chance(this.links.drop)) {
       this.stats.faults.drop++;
@@ -39,13 +48,15 @@ export class SimNetwork {
     }
     const copies = this.rng.chance(this.links.duplicate) ? 2 : 1;
     if (copies === 2) this.stats.faults.duplicate++;
+    const leaves = this.rng.int(0, 2);
+    const sender = boot === null ? null : { boot, leavesAfter: leaves };
     for (let c = 0; c < copies; c++) {
-      let delay = this.rng.int(1, this.links.maxDelay);
+      let delay = leaves + this.rng.int(1, this.links.maxDelay) + (this.links.slowNodes[p.from] ?? 0) + (this.links.slowNodes[p.to] ?? 0);
       if (this.rng.chance(this.links.longDelay)) {
         this.stats.faults.reorder++;
         delay += this.rng.int(10, 200);
       }
-      this.schedule(delay, p);
+      this.schedule(delay, p, sender);
     }
   }
 

@@ -1,9 +1,10 @@
 import { NodeProcess, type NodeEnv, type PendingWrite } from './node-process';
 import type { Packet } from './packets';
 import { NodeDisk } from './sim-disk';
+import type { Sender } from './sim-network';
 
 /** What the world hands a node: a packet that arrived, or one of its disk writes that finished. */
-export type NodeEvent = { readonly kind: 'packet'; readonly packet: Packet } | { readonly kind: 'write'; readonly node: string; readonly boot: number; readonly write: PendingWrite };
+export type NodeEvent = { readonly kind: 'packet'; readonly packet: Packet; readonly sender: Sender | null; readonly sentAt: number } | { readonly kind: 'write'; readonly node: string; readonly boot: number; readonly write: PendingWrite };
 
 /**
  * One simulated machine: a disk that survives crashes (replaced by an empty one when wiped) and
@@ -41,6 +42,7 @@ export class SimNode {
 
   /** Everything volatile is lost, writes not completed included; the disk stays. */
   crash(): void {
+    if (this.process) this.env.crashed(this.process.boot);
     this.process = null;
     this.paused = false;
     this.inbox = [];

@@ -1,3 +1,4 @@
+import type { CheckerName } from './check-failure';
 import type { SimRandom } from './sim-random';
 
 /** The cluster's timing and sizes in one run (logical time: a step is the network's unit, a tick the cores'). */
@@ -25,6 +26,8 @@ export interface SimOptions {
   faultTicks?: number;
   /** Events kept for the report of a violation (the trace hash covers all of them anyway). */
   traceTail?: number;
+  /** Only these checkers (all by default). */
+  checkers?: readonly CheckerName[];
 }
 
 export function drawParams(rng: SimRandom, o: SimOptions): SimParams {
@@ -35,11 +38,11 @@ export function drawParams(rng: SimRandom, o: SimOptions): SimParams {
     silenceTicks: 6,
     electionTicks: 10,
     resendTicks: rng.int(3, 6),
-    maxAppendEntries: rng.int(1, 8),
+    maxAppendEntries: rng.pick([1, 1, 2, 4, 8]),
     maxInflight: rng.int(1, 4),
     tickAll: o.tickAll ?? rng.chance(0.1),
     rooms: rng.int(1, 3),
     clients: rng.int(2, 5),
-    faultTicks: o.faultTicks ?? rng.int(100, 250),
+    faultTicks: o.faultTicks ?? rng.int(150, 400),
   };
 }

@@ -1,9 +1,13 @@
 /** Faults a run injected, by kind. */
 export interface FaultCounts {
   crash: number;
+  /** Crashes right after an election event. */
+  electionCrash: number;
   wipe: number;
   pause: number;
   partition: number;
+  /** A new host cut off alone right after its election. */
+  isolateHost: number;
   oneWayCut: number;
   clusterCrash: number;
   diskStall: number;
@@ -28,7 +32,7 @@ export const emptyStats = (): SimStats => ({
   messages: 0,
   acks: 0,
   elections: 0,
-  faults: { crash: 0, wipe: 0, pause: 0, partition: 0, oneWayCut: 0, clusterCrash: 0, diskStall: 0, drop: 0, duplicate: 0, reorder: 0 },
+  faults: { crash: 0, electionCrash: 0, wipe: 0, pause: 0, partition: 0, isolateHost: 0, oneWayCut: 0, clusterCrash: 0, diskStall: 0, drop: 0, duplicate: 0, reorder: 0 },
 });
 
 export function addStats(into: SimStats, s: SimStats): void {

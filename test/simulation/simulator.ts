@@ -1,10 +1,11 @@
 import { AckLedger } from './ack-ledger';
-import { CheckFailure, SimViolation } from './check-failure';
+import { CheckFailure, Checks, SimViolation } from './check-failure';
 import { FaultBudget } from './fault-budget';
 import { drawProfile, FaultPlan, type FaultProfile } from './fault-plan';
 import { LogHistory } from './log-history';
 import type { NodeEnv } from './node-process';
 import { describePacket, type Packet } from './packets';
+import { checkElectability } from './electability';
 import { EventQueue } from './event-queue';
 import { Convergence } from './convergence';
 import { ClientPool } from './sim-clients';
@@ -25,6 +26,10 @@ export interface SimResult {
 
 /** Ticks after the heal before the probes go out: a few election timeouts of calm. */
 const CALM_TICKS = 40;
+/** More events than this waiting at once is a storm (a loop that answers every message with more than one). */
+const MAX_IN_FLIGHT = 20_000;
+const STORM = Symbol('message storm');
+
 /** Ticks the probes and every client get to be acknowledged, and every node to converge. */
 export const LIVENESS_TICKS = 200;
 
@@ -38,17 +43,20 @@ export class Simulation {
   readonly params: SimParams;
   readonly stats: SimStats = emptyStats();
   readonly trace: Trace;
-  readonly history = new LogHistory();
-  readonly ledger = new AckLedger(this.history);
+  readonly checks: Checks;
+  readonly history: LogHistory;
+  readonly ledger: AckLedger;
   readonly network: SimNetwork;
   readonly nodes: SimNode[];
   readonly clients: ClientPool;
   readonly faults: FaultPlan;
   readonly budget: FaultBudget;
-  private readonly queue = new EventQueue<NodeEvent>();
+  private readonly queue = new EventQueue<NodeEvent | { kind: 'call'; run: () => void }>();
   private readonly byId = new Map<string, SimNode>();
   private now = 0;
   private boots = 0;
+  /** When each crashed process crashed (its packets not yet out of the machine are lost). */
+  private readonly crashedAt = new Map<number, number>();
   private tick = 0;
 
   constructor(
@@ -57,11 +65,14 @@ export class Simulation {
   ) {
     this.rng = new SimRandom(seed);
     this.trace = new Trace(options.traceTail ?? 40);
+    this.checks = new Checks(options.checkers);
+    this.history = new LogHistory(this.checks);
+    this.ledger = new AckLedger(this.history, this.checks);
     this.params = drawParams(this.rng, options);
     const ids = Array.from({ length: this.params.nodes }, (_, i) => `n${i + 1}`);
     const note = (line: string) => this.trace.add(`${this.now} ${line}`);
-    this.network = new SimNetwork(this.rng, ids, this.stats, (delay, p) => this.queue.push(this.now + delay, { kind: 'packet', packet: p }), note);
-    const profile = drawProfile(this.rng);
+    this.network = new SimNetwork(this.rng, ids, this.stats, (delay, p, sender) => this.queue.push(this.now + delay, { kind: 'packet', packet: p, sender, sentAt: this.now }), note);
+    const profile = drawProfile(this.rng, ids);
     const env: NodeEnv = {
       rng: this.rng,
       params: this.params,
@@ -69,16 +80,31 @@ export class Simulation {
       history: this.history,
       stats: this.stats,
       now: () => this.now,
-      send: (p) => this.network.send(p),
+      send: (p, boot) => this.network.send(p, boot),
+      crashed: (boot) => this.crashedAt.set(boot, this.now),
       scheduleWrite: (node, boot, at, write) => this.queue.push(at, { kind: 'write', node, boot, write }),
       nextBoot: () => ++this.boots,
-      diskLatency: () => (this.rng.chance(this.faults.profile.diskStall) ? (this.stats.faults.diskStall++, this.rng.int(20, 150)) : this.rng.int(1, 4)),
+      leadershipChanged: (node, host) => this.faults.electionEvent(node, host),
+      diskLatency: () => {
+        const { diskStall, diskLatency } = this.faults.profile;
+        if (!this.rng.chance(diskStall)) return this.rng.int(diskLatency[0], diskLatency[1]);
+        this.stats.faults.diskStall++;
+        return this.rng.int(20, 150);
+      },
       note,
     };
     this.nodes = ids.map((id) => new SimNode(id, env));
     this.budget = new FaultBudget(this.nodes);
     for (const n of this.nodes) this.byId.set(n.id, n);
-    this.faults = new FaultPlan({ nodes: this.nodes, network: this.network, stats: this.stats, budget: this.budget, note }, this.rng, profile);
+    this.faults = new FaultPlan({
+        nodes: this.nodes,
+        network: this.network,
+        stats: this.stats,
+        budget: this.budget,
+        at: (steps, run) => this.queue.push(this.now + steps, { kind: 'call', run }),
+        hosts: () => new Set(this.nodes.filter((n) => n.live && [...n.process!.cores.values()].some((c) => c.state.role === 'leader')).map((n) => n.id)),
+        note,
+      }, this.rng, profile);
     this.network.links = profile.links;
     this.clients = new ClientPool(this.params.clients, { rng: this.rng, nodes: ids, ledger: this.ledger, stats: this.stats, now: () => this.now, send: (p) => this.network.send(p), note });
   }
@@ -88,20 +114,25 @@ export class Simulation {
     try {
       this.schedule();
     } catch (e) {
+      if (e === STORM) return this.result(); // a message storm, with the liveness checker off: the run just ends
       const checker = e instanceof CheckFailure ? e.checker : 'exception';
       const detail = e instanceof CheckFailure ? e.detail : e instanceof Error ? (e.stack ?? e.message) : String(e);
       throw new SimViolation(this.seed, this.params.nodes, checker, detail, this.trace.lastEvents());
     }
+    return this.result();
+  }
+
+  private result(): SimResult {
     return { seed: this.seed, params: this.params, profile: this.faults.profile, traceHash: this.trace.hash, stats: this.stats };
   }
 
   private schedule(): void {
     const p = this.params;
     this.stats.schedules = 1;
-    const foundAt = Array.from({ length: p.rooms }, () => this.rng.int(0, Math.floor(p.faultTicks * 0.7)));
+    const foundAt = Array.from({ length: p.rooms }, () => this.rng.int(0, Math.floor(p.faultTicks * 0.3)));
     const rooms = foundAt.map((_, i) => `r${i + 1}`);
     for (const n of this.nodes) n.start();
-    const convergence = new Convergence(this.nodes, this.history, this.ledger, this.clients);
+    const convergence = new Convergence(this.nodes, this.history, this.ledger, this.clients, this.checks);
     const probeAt = p.faultTicks + CALM_TICKS;
     for (this.tick = 0; ; this.tick++) {
       this.runEventsUntil((this.tick + 1) * p.tickSteps);
@@ -114,7 +145,11 @@ export class Simulation {
       this.checkTick();
       if (this.tick >= probeAt) this.clients.probe(this.history.committedRooms()); // rooms committed late are probed too
       if (this.tick > probeAt && convergence.done()) break;
-      if (this.tick >= probeAt + LIVENESS_TICKS) convergence.fail(LIVENESS_TICKS);
+      if (this.tick >= probeAt + LIVENESS_TICKS) {
+        if (this.checks.has('liveness')) convergence.fail(LIVENESS_TICKS);
+        this.stats.ticks = this.tick;
+        return; // not converged, and nobody asked: the end-state checks would only restate it
+      }
     }
     this.stats.ticks = this.tick;
     convergence.finalCheck();
@@ -124,7 +159,13 @@ export class Simulation {
     while (this.queue.peekTime() < end) {
       const { time, item } = this.queue.pop()!;
       this.now = time;
-      this.dispatch(item);
+      if (item.kind === 'call') item.run();
+      else this.dispatch(item);
+      for (const room of this.history.takeGrown()) checkElectability(room, this.nodes, this.history, this.checks); // the moment something commits
+      if (this.queue.size > MAX_IN_FLIGHT) {
+        this.checks.fail('liveness', `message storm: ${this.queue.size} packets and writes on their way at step ${this.now}`);
+        throw STORM;
+      }
     }
     this.now = end;
   }
@@ -132,6 +173,7 @@ export class Simulation {
   private dispatch(ev: NodeEvent): void {
     if (ev.kind === 'write') return this.byId.get(ev.node)!.deliver(ev);
     const p: Packet = ev.packet;
+    if (ev.sender && (this.crashedAt.get(ev.sender.boot) ?? Infinity) < ev.sentAt + ev.sender.leavesAfter) return; // died with its machine
     if (p.kind === 'reply') {
       this.trace.add(`${this.now} ${describePacket(p)}`);
       return this.clients.onReply(p);
@@ -168,6 +210,7 @@ export class Simulation {
         return d ? [[n.id, d] as const] : [];
       });
       this.history.commitPrefixes(room, disks);
+      checkElectability(room, this.nodes, this.history, this.checks);
     }
   }
 }
