@@ -42,11 +42,15 @@ export class Progress {
     if (this.inflight === 0) this.next = this.match + 1; // nothing else on its way: go on right after what it holds
   }
 
-  /** It refused an append; try again from `next` (never below what it is known to hold). */
+  /**
+   * It refused an append, or appends went unanswered: try again from `next` (never below what it
+   * is known to hold). What was sent may not have arrived, the commit index included: send that again too.
+   */
   backTo(next: number): void {
     this.next = Math.max(this.match + 1, next);
     this.inflight = 0;
     this.probing = true;
+    this.sentCommit = 0;
   }
 
   canSend(maxInflight: number): boolean {

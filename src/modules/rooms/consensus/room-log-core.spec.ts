@@ -12,6 +12,8 @@ class Trio {
   readonly cores = new Map<string, RoomLogCore>();
   readonly applied = new Map<string, Entry[]>();
   readonly cut = new Set<string>();
+  /** Messages the network loses (besides those to or from a cut node). */
+  lose: (m: RoomMessage) => boolean = () => false;
   private queue: RoomMessage[] = [];
 
   constructor() {
@@ -53,7 +55,7 @@ class Trio {
       const batch = this.queue;
       this.queue = [];
       for (const m of batch) {
-        if (this.cut.has(m.from) || this.cut.has(m.to)) continue;
+        if (this.cut.has(m.from) || this.cut.has(m.to) || this.lose(m)) continue;
         moved = true;
         this.cores.get(m.to)?.step(m);
       }
@@ -132,5 +134,18 @@ describe(RoomLogCore.name, () => {
     expect(t.core('n1').state.commit).toBe(1);
     expect(t.applied.get('n2')!.map((e) => e.kind)).toEqual(['room']);
     expect(t.core('n1').quiet).toBe(true);
+  });
+
+  it('a follower that missed the append carrying the commit learns it when the host sends it again (simulator seed 6162)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.lose = (m) => m.type === 'append' && m.to === 'n3' && m.entries.length === 0; // the commit notice to n3 is lost
+    t.core('n1').propose({ kind: MESSAGE, data: 'last message of a burst' });
+    t.settle();
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}]); // stored, not yet known committed
+    t.lose = () => false;
+    t.tickAll(20);
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'last message of a burst']);
   });
 });
