@@ -31,8 +31,9 @@ export interface SimOptions {
 }
 
 export function drawParams(rng: SimRandom, o: SimOptions): SimParams {
+  const nodes = rng.pick([3, 5]); // drawn even when given: a seed found with 3 drawn replays with 3 given
   return {
-    nodes: o.nodes ?? rng.pick([3, 5]),
+    nodes: o.nodes ?? nodes,
     tickSteps: 10,
     heartbeatTicks: 2,
     silenceTicks: 6,
