@@ -1,5 +1,6 @@
 import { runJob, type SimJob } from './run-seeds';
 import type { SimStats } from './sim-stats';
+import { LIVENESS_TICKS } from './simulator';
 
 /**
  * `npm run sim -- --seeds N [--from S] [--nodes 3|5] [--mutant NAME]`: runs N schedules (nodes
@@ -28,6 +29,7 @@ function figures(s: SimStats, ms: number): string {
     `messages          ${s.messages}`,
     `acks              ${s.acks}`,
     `elections won     ${s.elections}`,
+    `slowest to converge after the calm: ${s.slowestConvergence} ticks (bound ${LIVENESS_TICKS})`,
     `faults injected   ${total}, by kind:`,
     ...faults,
   ].join('\n');

@@ -23,6 +23,8 @@ export interface SimStats {
   messages: number;
   acks: number;
   elections: number;
+  /** The most ticks any run took, after its calm began, to have every probe acknowledged and every node converged. */
+  slowestConvergence: number;
   faults: FaultCounts;
 }
 
@@ -32,6 +34,7 @@ export const emptyStats = (): SimStats => ({
   messages: 0,
   acks: 0,
   elections: 0,
+  slowestConvergence: 0,
   faults: { crash: 0, electionCrash: 0, wipe: 0, pause: 0, partition: 0, isolateHost: 0, oneWayCut: 0, clusterCrash: 0, diskStall: 0, drop: 0, duplicate: 0, reorder: 0 },
 });
 
@@ -41,5 +44,6 @@ export function addStats(into: SimStats, s: SimStats): void {
   into.messages += s.messages;
   into.acks += s.acks;
   into.elections += s.elections;
+  into.slowestConvergence = Math.max(into.slowestConvergence, s.slowestConvergence);
   for (const k of Object.keys(s.faults) as (keyof FaultCounts)[]) into.faults[k] += s.faults[k];
 }

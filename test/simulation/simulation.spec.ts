@@ -15,7 +15,7 @@ function summary(nodes: number, s: SimStats, ms: number): string {
   const faults = Object.entries(s.faults)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
-  return `${nodes} nodes: ${s.schedules} schedules in ${(ms / 1000).toFixed(1)} s, ${s.ticks} ticks, ${s.messages} messages, ${s.acks} acks, ${s.elections} elections; faults: ${faults}`;
+  return `${nodes} nodes: ${s.schedules} schedules in ${(ms / 1000).toFixed(1)} s, ${s.ticks} ticks, ${s.messages} messages, ${s.acks} acks, ${s.elections} elections, converged within ${s.slowestConvergence} ticks of the calm; faults: ${faults}`;
 }
 
 describe('deterministic cluster simulation', () => {

@@ -152,6 +152,7 @@ export class Simulation {
       }
     }
     this.stats.ticks = this.tick;
+    this.stats.slowestConvergence = this.tick - probeAt;
     convergence.finalCheck();
   }
 
