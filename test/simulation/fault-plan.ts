@@ -1,50 +1,9 @@
 import type { FaultBudget } from './fault-budget';
-import type { SimNetwork, LinkFaults } from './sim-network';
+import type { FaultKind, FaultProfile } from './fault-profile';
+import type { SimNetwork } from './sim-network';
 import type { SimNode } from './sim-node';
 import type { SimRandom } from './sim-random';
 import type { SimStats } from './sim-stats';
-
-export type FaultKind = 'crash' | 'wipe' | 'pause' | 'partition' | 'oneWayCut' | 'clusterCrash';
-
-/** How one run misbehaves, drawn from its seed: some runs are calm, some are storms. */
-export interface FaultProfile {
-  /** Disks may be wiped; then at most a minority of the nodes is faulty at any time. */
-  readonly amnesia: boolean;
-  /** Mean ticks between two faults. */
-  readonly every: number;
-  readonly weights: Readonly<Record<FaultKind, number>>;
-  readonly links: LinkFaults;
-  /** A write takes lo..hi steps (an fsync is often slower than a message). */
-  readonly diskLatency: readonly [number, number];
-  /** Chance that one write takes much longer (a stalled disk). */
-  readonly diskStall: number;
-  /** Longest partition or cut, in ticks: short ones flap (leaders come and go with partial logs), long ones starve. */
-  readonly cutTicks: number;
-  /** Chance that a new host is cut off alone right away (and every older cut heals). */
-  readonly isolateNewHost: number;
-  /** Chance that a node crashes right after it reports a new role, host or epoch (faults cluster around elections). */
-  readonly electionCrash: number;
-}
-
-export function drawProfile(rng: SimRandom, nodes: readonly string[]): FaultProfile {
-  const slowNodes: Record<string, number> = {};
-  if (rng.chance(0.5)) for (const n of nodes) slowNodes[n] = rng.pick([0, 0, 0, 10, 40]);
-  const amnesia = rng.chance(0.4);
-  const w = () => rng.pick([0, 1, 2, 3]);
-  const weights = { crash: w(), wipe: amnesia ? 1 + w() : 0, pause: w(), partition: w(), oneWayCut: w(), clusterCrash: amnesia ? 0 : rng.pick([0, 0, 1]) };
-  if (Object.values(weights).every((x) => x === 0)) weights.crash = 1;
-  return {
-    amnesia,
-    every: rng.pick([2, 4, 8, 16, 32]),
-    weights,
-    links: { drop: rng.pick([0, 0.01, 0.05, 0.15]), duplicate: rng.pick([0, 0.02, 0.1]), longDelay: rng.pick([0, 0.01, 0.05]), maxDelay: rng.pick([2, 5, 10]), slowNodes },
-    diskLatency: rng.pick([[1, 4], [2, 10], [5, 30]] as const),
-    diskStall: rng.pick([0, 0.01, 0.05]),
-    electionCrash: rng.pick([0, 0.1, 0.3, 0.5]),
-    cutTicks: rng.pick([12, 30, 80]),
-    isolateNewHost: rng.pick([0, 0.2, 0.5, 0.8]),
-  };
-}
 
 export interface FaultWorld {
   readonly nodes: readonly SimNode[];
@@ -69,6 +28,8 @@ export class FaultPlan {
   /** The tick of the last atTick: a fault between ticks schedules its recovery from it. */
   private tick = 0;
   private active = true;
+  /** The cut that isolates the latest new host (see electionEvent). */
+  private hostCut: number | null = null;
 
   constructor(
     private readonly world: FaultWorld,
@@ -92,7 +53,7 @@ export class FaultPlan {
   /**
    * `node` reported a new role, host or epoch: faults cluster around elections. It may crash a
    * moment later (a voter before its vote is on disk, a new host before its first entry lands), or,
-   * when it just became host, be cut off alone while every older cut heals (the network trouble
+   * when it just became host, be cut off alone while the host cut off before it comes back (the network trouble
    * follows the host around, leaving each host with entries nobody else has).
    */
   electionEvent(node: string, host: boolean): void {
@@ -102,9 +63,9 @@ export class FaultPlan {
       this.world.at(this.rng.int(0, 3), () => {
         if (!this.active || !n.live) return;
         this.world.stats.faults.isolateHost++;
-        this.world.network.heal();
-        this.world.network.partition([[node], this.world.nodes.filter((x) => x !== n).map((x) => x.id)]);
-        this.later(this.tick + this.rng.int(2, 40), () => this.world.network.heal());
+        if (this.hostCut !== null) this.world.network.heal(this.hostCut);
+        const cut = (this.hostCut = this.world.network.partition([[node], this.world.nodes.filter((x) => x !== n).map((x) => x.id)]));
+        this.later(this.tick + this.rng.int(10, 80), () => this.world.network.heal(cut));
       });
       return;
     }
@@ -121,7 +82,7 @@ export class FaultPlan {
   healAll(): void {
     this.active = false;
     this.recoveries = [];
-    this.world.network.heal();
+    this.world.network.healAll();
     for (const n of this.world.nodes) {
       n.resume();
       n.start();
@@ -188,19 +149,24 @@ export class FaultPlan {
       }
       case 'partition': {
         const order = rng.sample(nodes.map((n) => n.id), nodes.length);
-        const cut = rng.int(1, nodes.length - 1);
-        const groups = [order.slice(0, cut), order.slice(cut)];
-        if (nodes.length >= 5 && groups[1].length >= 2 && rng.chance(0.3)) groups.push(groups[1].splice(0, 1));
-        network.partition(groups);
-        this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal());
+        let cut: number;
+        if (rng.chance(0.3)) {
+          cut = network.partition([[order[0]], [order[1]]]); // a bridge: two nodes cannot talk, both still talk to the rest
+        } else {
+          const split = rng.int(1, nodes.length - 1);
+          const groups = [order.slice(0, split), order.slice(split)];
+          if (nodes.length >= 5 && groups[1].length >= 2 && rng.chance(0.3)) groups.push(groups[1].splice(0, 1));
+          cut = network.partition(groups);
+        }
+        this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal(cut));
         break;
       }
       case 'oneWayCut': {
         for (let i = rng.int(1, 3); i > 0; i--) {
           const [a, b] = rng.sample(nodes.map((n) => n.id), 2);
-          network.cutOneWay(a, b);
+          const cut = network.cutOneWay(a, b);
+          this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal(cut));
         }
-        this.later(tick + rng.int(2, this.profile.cutTicks), () => network.heal());
         break;
       }
       case 'clusterCrash': {

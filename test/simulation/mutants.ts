@@ -22,10 +22,12 @@ export interface Mutant {
 type Proto = Record<string, any>;
 
 function patch(proto: Proto, method: string, make: (original: (...args: any[]) => any) => (this: any, ...args: any[]) => any): () => void {
+  const own = Object.prototype.hasOwnProperty.call(proto, method);
   const original = proto[method];
   proto[method] = make(original);
   return () => {
-    proto[method] = original;
+    if (own) proto[method] = original;
+    else delete proto[method]; // it was inherited: uncover it again
   };
 }
 
@@ -94,6 +96,17 @@ export const MUTANTS: readonly Mutant[] = [
           const before = this.afterPersist.length;
           answerVote.call(this, m);
           this.messages.push(...this.afterPersist.splice(before));
+        },
+      ),
+  },
+  {
+    name: 'vote-twice',
+    rule: 'a node votes at most once per epoch',
+    apply: () =>
+      patch(core, 'answerVote', (answerVote) =>
+        function (this: any, m: RoomMessage) {
+          if (m.type === 'vote') this.vote = null; // forgets whom it voted for in this epoch
+          return answerVote.call(this, m);
         },
       ),
   },

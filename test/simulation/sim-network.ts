@@ -29,7 +29,10 @@ export const CLEAN_LINKS: LinkFaults = { drop: 0, duplicate: 0, longDelay: 0, ma
  */
 export class SimNetwork {
   links: LinkFaults = CLEAN_LINKS;
-  private readonly cuts = new Set<string>();
+  /** `from>to` -> how many faults cut that link (each heals only its own). */
+  private readonly cuts = new Map<string, number>();
+  private nextCut = 0;
+  private readonly byCut = new Map<number, string[]>();
 
   constructor(
     private readonly rng: SimRandom,
@@ -69,22 +72,44 @@ export class SimNetwork {
     return this.cuts.size > 0;
   }
 
-  /** Nodes in different groups stop hearing each other (both ways). */
-  partition(groups: readonly (readonly string[])[]): void {
-    for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) this.cuts.add(`${x}>${y}`);
+  /** Nodes in different groups stop hearing each other (both ways) until heal(the returned cut). */
+  partition(groups: readonly (readonly string[])[]): number {
+    const links: string[] = [];
+    for (const a of groups) for (const b of groups) if (a !== b) for (const x of a) for (const y of b) links.push(`${x}>${y}`);
     this.note(`partition ${groups.map((g) => g.join(',')).join(' | ')}`);
+    return this.cut(links);
   }
 
-  /** `to` stops hearing `from`; `from` still hears `to`. */
-  cutOneWay(from: string, to: string): void {
-    this.cuts.add(`${from}>${to}`);
+  /** `to` stops hearing `from` (`from` still hears `to`) until heal(the returned cut). */
+  cutOneWay(from: string, to: string): number {
     this.note(`cut ${from}>${to}`);
+    return this.cut([`${from}>${to}`]);
   }
 
-  heal(): void {
-    if (this.cuts.size === 0) return;
+  /** Undoes one cut (the links other cuts hold stay cut). */
+  heal(cut: number): void {
+    const links = this.byCut.get(cut);
+    if (!links) return;
+    this.byCut.delete(cut);
+    for (const l of links) {
+      const n = this.cuts.get(l)! - 1;
+      if (n === 0) this.cuts.delete(l);
+      else this.cuts.set(l, n);
+    }
+    this.note(`heal cut ${cut}`);
+  }
+
+  healAll(): void {
     this.cuts.clear();
-    this.note('heal');
+    this.byCut.clear();
+    this.note('heal all');
+  }
+
+  private cut(links: string[]): number {
+    const id = ++this.nextCut;
+    this.byCut.set(id, links);
+    for (const l of links) this.cuts.set(l, (this.cuts.get(l) ?? 0) + 1);
+    return id;
   }
 
   /** Nodes that can reach each other both ways, starting from `from`. */

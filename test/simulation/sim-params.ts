@@ -39,7 +39,7 @@ export function drawParams(rng: SimRandom, o: SimOptions): SimParams {
     silenceTicks: 6,
     electionTicks: 10,
     resendTicks: rng.int(3, 6),
-    maxAppendEntries: rng.pick([1, 1, 2, 4, 8]),
+    maxAppendEntries: rng.pick([1, 1, 1, 2, 4, 8]),
     maxInflight: rng.int(1, 4),
     tickAll: o.tickAll ?? rng.chance(0.1),
     rooms: rng.int(1, 3),

@@ -1,7 +1,8 @@
 import { AckLedger } from './ack-ledger';
 import { CheckFailure, Checks, SimViolation } from './check-failure';
 import { FaultBudget } from './fault-budget';
-import { drawProfile, FaultPlan, type FaultProfile } from './fault-plan';
+import { FaultPlan } from './fault-plan';
+import { drawProfile, type FaultProfile } from './fault-profile';
 import { LogHistory } from './log-history';
 import type { NodeEnv } from './node-process';
 import { describePacket, type Packet } from './packets';
