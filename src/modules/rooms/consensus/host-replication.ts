@@ -109,7 +109,7 @@ export class HostReplication {
   private sendAppend(to: string, pr: Progress, entries: Entry[]): void {
     const prevIndex = pr.next - 1;
     this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit });
-    pr.inflight++;
+    pr.sent(prevIndex + entries.length);
     pr.lastSent = this.now();
     pr.sentCommit = this.log.commit;
   }

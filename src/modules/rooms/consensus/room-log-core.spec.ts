@@ -148,4 +148,16 @@ describe(RoomLogCore.name, () => {
     t.tickAll(20);
     expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'last message of a burst']);
   });
+
+  it('a duplicated, stale acknowledgement does not make the host send again (simulator seed 19177: a message storm)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    const host = t.core('n1');
+    host.propose({ kind: MESSAGE, data: 'x' });
+    expect(host.ready().messages.filter((m) => m.type === 'append')).toHaveLength(2); // on their way to n2 and n3
+    const stale: RoomMessage = { type: 'appendResult', from: 'n2', to: 'n1', epoch: 1, ok: true, match: 1, learner: false, disk: 'n2-disk' };
+    for (let i = 0; i < 5; i++) host.step(stale); // the network duplicated n2's answer to the founding entry
+    expect(host.ready().messages).toEqual([]);
+  });
 });
