@@ -111,6 +111,7 @@ export class HostReplication {
     this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit });
     pr.sent(prevIndex + entries.length);
     pr.lastSent = this.now();
-    pr.sentCommit = this.log.commit;
+    // a follower takes the commit only up to the last entry the append vouches for (Raft's min(leaderCommit, last new))
+    pr.sentCommit = Math.max(pr.sentCommit, Math.min(this.log.commit, prevIndex + entries.length));
   }
 }

@@ -16,7 +16,7 @@ class Trio {
   lose: (m: RoomMessage) => boolean = () => false;
   private queue: RoomMessage[] = [];
 
-  constructor() {
+  constructor(private readonly maxAppendEntries = 64) {
     for (const n of NODES) {
       this.disks.set(n, new MemoryStableLog());
       this.applied.set(n, []);
@@ -26,7 +26,7 @@ class Trio {
 
   boot(n: string, knownLeader: string | null = null): RoomLogCore {
     const disk = this.disks.get(n)!;
-    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: 64, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
+    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: this.maxAppendEntries, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
     const core = new RoomLogCore(cfg, disk, disk.hardState, disk.applied, knownLeader);
     this.cores.set(n, core);
     return core;
@@ -159,5 +159,24 @@ describe(RoomLogCore.name, () => {
     const stale: RoomMessage = { type: 'appendResult', from: 'n2', to: 'n1', epoch: 1, ok: true, match: 1, learner: false, disk: 'n2-disk' };
     for (let i = 0; i < 5; i++) host.step(stale); // the network duplicated n2's answer to the founding entry
     expect(host.ready().messages).toEqual([]);
+  });
+
+  it('a host counts as told only the commit an append lets the follower take (simulator seed 115002)', () => {
+    const t = new Trio(1); // one entry per append
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.lose = (m) => m.type === 'append' && m.to === 'n3' && m.entries.length === 0; // n3 stores 'x', misses the commit
+    t.core('n1').propose({ kind: MESSAGE, data: 'x' });
+    t.settle();
+    const host = t.core('n1');
+    t.lose = (m) => m.to === 'n3';
+    host.peerRestarted('n3'); // its probe is lost, then resent from the start: [1], which says nothing of entry 2
+    t.settle();
+    for (let i = 0; i < 5; i++) host.tick();
+    // the late answer to the lost probe: n3 holds 1..2; the resent [1] could only tell it commit 1
+    host.step({ type: 'appendResult', from: 'n3', to: 'n1', epoch: 1, ok: true, match: 2, learner: false, disk: 'n3-disk' });
+    t.lose = () => false;
+    t.tickAll(20);
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'x']);
   });
 });
