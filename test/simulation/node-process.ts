@@ -103,9 +103,12 @@ export class NodeProcess {
 
   onPacket(p: Packet): void {
     if (p.kind === 'room') {
-      const boot = this.detector.boot(p.from, p.boot);
-      if (boot === 'stale') return; // sent by a process of the peer that is gone: it is nobody's host any more
-      if (boot === 'later') this.peerNews(p.from, this.detector.heard(p.from, p.boot, this.env.now()));
+      // sent by a process of the peer that is gone: it is nobody's host any more. Any other packet is
+      // heard like a heartbeat: a host followed on the word of its append must be known by its boot,
+      // or its restart would go unnoticed (seed 258640)
+      const news = this.detector.heard(p.from, p.boot, this.env.now());
+      if (news === 'stale') return;
+      this.peerNews(p.from, news);
       this.disk.heardDisk(p.from, p.disk);
       this.onRoomMessage(p.room, p.msg, p.birth);
     } else if (p.kind === 'heartbeat') this.onHeartbeat(p);
