@@ -24,6 +24,12 @@ export class Convergence {
     return this.problems(1).length === 0;
   }
 
+  /** (g) a new append commits within a bound on every room: its probe was acknowledged. */
+  probesAcknowledged(ticks: number): void {
+    const late = this.clients.unprobed(this.history.committedRooms());
+    if (late.length > 0) throw new CheckFailure('liveness', `${ticks} ticks after the calm began, no probe acknowledged on ${late.join(', ')}: ${this.problems(6).join('; ')}`);
+  }
+
   fail(ticks: number): never {
     throw new CheckFailure('liveness', `${ticks} ticks after the calm began, still: ${this.problems(6).join('; ')}`);
   }
@@ -48,11 +54,14 @@ export class Convergence {
   }
 
   /**
-   * A room whose founding never committed and whose records are mostly learners is stillborn: its
-   * creation was never acknowledged, and nobody can promote anyone (a founding entry that outlived
-   * a wiped founder in a delayed message, say). Every other room must commit.
+   * A room whose founding never committed is stillborn (its creation was never acknowledged) when
+   * its records are mostly learners, or when only learners hold any of it (a founder wiped after
+   * its first entry reached a learner alone): nobody can host it or promote anyone. Every other
+   * room must commit.
    */
   private canCommit(room: string): boolean {
+    const held = (n: SimNode) => (n.disk.rooms.get(room)?.lastIndex() ?? 0) > 0 && n.process!.cores.get(room)?.state.learner === false;
+    if (!this.nodes.some(held)) return false;
     const birth = this.nodes.map((n) => n.disk.rooms.get(room)?.birth).find((b) => b !== undefined)!;
     const voter = (n: SimNode) => {
       const core = n.process!.cores.get(room);

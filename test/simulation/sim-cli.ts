@@ -1,6 +1,6 @@
 import { runJob, type SimJob } from './run-seeds';
 import type { SimStats } from './sim-stats';
-import { LIVENESS_TICKS } from './simulator';
+import { LIVENESS_TICKS, PROBE_TICKS } from './simulator';
 
 /**
  * `npm run sim -- --seeds N [--from S] [--nodes 3|5] [--mutant NAME]`: runs N schedules (nodes
@@ -29,7 +29,7 @@ function figures(s: SimStats, ms: number): string {
     `messages          ${s.messages}`,
     `acks              ${s.acks}`,
     `elections won     ${s.elections}`,
-    `slowest to converge after the calm: ${s.slowestConvergence} ticks (bound ${LIVENESS_TICKS})`,
+    `slowest to converge after the calm: ${s.slowestConvergence} ticks (bound ${LIVENESS_TICKS}; probes within ${PROBE_TICKS})`,
     `faults injected   ${total}, by kind:`,
     ...faults,
   ].join('\n');
