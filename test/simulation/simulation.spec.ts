@@ -9,7 +9,7 @@ import { simulate } from './simulator';
  * in-worker.ts). A failure names its seed; `SIM_SEED=<n> SIM_NODES=<3|5>` replays it here (and
  * prints the end of its trace). `npm run sim -- --seeds N` runs more.
  */
-const BUDGET: Record<number, number> = { 3: Number(process.env.SIM_SCHEDULES_3 ?? 5000), 5: Number(process.env.SIM_SCHEDULES_5 ?? 3000) };
+const BUDGET: Record<number, number> = { 3: Number(process.env.SIM_SCHEDULES_3 ?? 6000), 5: Number(process.env.SIM_SCHEDULES_5 ?? 3000) };
 
 function summary(nodes: number, s: SimStats, ms: number): string {
   const faults = Object.entries(s.faults)
