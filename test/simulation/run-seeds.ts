@@ -44,6 +44,7 @@ export function runJob(job: SimJob, progress: (done: number, stats: SimStats) =>
     } catch (e) {
       if (!(e instanceof SimViolation)) throw e;
       stats.schedules++;
+      stats.byNodes[e.nodes] = (stats.byNodes[e.nodes] ?? 0) + 1;
       failures.push(failure(e));
       if (job.stopAtFirst) break;
     }

@@ -25,6 +25,8 @@ function figures(s: SimStats, ms: number): string {
   const total = Object.values(s.faults).reduce((a, b) => a + b, 0);
   return [
     `schedules run     ${s.schedules} in ${(ms / 1000).toFixed(1)} s`,
+    `  by nodes        ${Object.entries(s.byNodes).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+    `  by family       ${Object.entries(s.byFamily).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
     `ticks             ${s.ticks}`,
     `messages          ${s.messages}`,
     `acks              ${s.acks}`,

@@ -19,6 +19,9 @@ export interface FaultCounts {
 /** What a run (or many) did: the figures `npm run sim` prints. */
 export interface SimStats {
   schedules: number;
+  /** Schedules by cluster size and by fault family. */
+  byNodes: Record<string, number>;
+  byFamily: Record<string, number>;
   ticks: number;
   messages: number;
   acks: number;
@@ -30,6 +33,8 @@ export interface SimStats {
 
 export const emptyStats = (): SimStats => ({
   schedules: 0,
+  byNodes: {},
+  byFamily: {},
   ticks: 0,
   messages: 0,
   acks: 0,
@@ -40,6 +45,8 @@ export const emptyStats = (): SimStats => ({
 
 export function addStats(into: SimStats, s: SimStats): void {
   into.schedules += s.schedules;
+  for (const [k, v] of Object.entries(s.byNodes)) into.byNodes[k] = (into.byNodes[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(s.byFamily)) into.byFamily[k] = (into.byFamily[k] ?? 0) + v;
   into.ticks += s.ticks;
   into.messages += s.messages;
   into.acks += s.acks;

@@ -137,6 +137,8 @@ export class Simulation {
   private schedule(): void {
     const p = this.params;
     this.stats.schedules = 1;
+    this.stats.byNodes = { [p.nodes]: 1 };
+    this.stats.byFamily = { [this.faults.profile.family]: 1 };
     const foundAt = Array.from({ length: p.rooms }, () => this.rng.int(0, Math.floor(p.faultTicks * 0.3)));
     const rooms = foundAt.map((_, i) => `r${i + 1}`);
     for (const n of this.nodes) n.start();
