@@ -19,9 +19,9 @@ export interface FaultWorld {
 
 /**
  * Injects the run's faults tick by tick and undoes each after a while (restart, resume, heal),
- * keeping to the budget: with wiped disks about, at most a minority of nodes is faulty at once,
- * which is what Raft needs to lose nothing acknowledged. Without wipes anything goes: a node that
- * crashes keeps its disk, so even the whole cluster may crash at once.
+ * keeping to the budget: with wiped disks about, at most a minority of the nodes is faulty in any
+ * room at once (fault-budget.ts), which is what Raft needs to lose nothing acknowledged. Without
+ * wipes anything goes: a node that crashes keeps its disk, so even the whole cluster may crash.
  */
 export class FaultPlan {
   private recoveries: { at: number; run: () => void }[] = [];
@@ -53,8 +53,8 @@ export class FaultPlan {
   /**
    * `node` reported a new role, host or epoch: faults cluster around elections. It may crash a
    * moment later (a voter before its vote is on disk, a new host before its first entry lands), or,
-   * when it just became host, be cut off alone while the host cut off before it comes back (the network trouble
-   * follows the host around, leaving each host with entries nobody else has).
+   * when it just became host, be cut off alone while the host cut off before it comes back: the
+   * network trouble follows the host around, leaving each host with entries nobody else has.
    */
   electionEvent(node: string, host: boolean): void {
     if (!this.active) return;
