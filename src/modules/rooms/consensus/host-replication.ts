@@ -101,16 +101,17 @@ export class HostReplication {
         this.sendAppend(to, pr, entries);
         pr.next += entries.length;
       }
-      // nothing new to send: an empty append carries the commit on, or asks a follower whose log is unknown where it stands
-      if (pr.inflight === 0 && (pr.sentCommit < this.log.commit || pr.match < last)) this.sendAppend(to, pr, []);
+      // nothing new for it: an empty append carries the commit on, or asks what it holds when that is not known (after a restart)
+      if (pr.inflight === 0 && (pr.match < pr.next - 1 || pr.sentCommit < this.log.commit)) this.sendAppend(to, pr, []);
     }
   }
 
   private sendAppend(to: string, pr: Progress, entries: Entry[]): void {
     const prevIndex = pr.next - 1;
     this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit });
-    pr.inflight++;
+    pr.sent(prevIndex + entries.length);
     pr.lastSent = this.now();
-    pr.sentCommit = this.log.commit;
+    // a follower takes the commit only up to the last entry the append vouches for (Raft's min(leaderCommit, last new))
+    pr.sentCommit = Math.max(pr.sentCommit, Math.min(this.log.commit, prevIndex + entries.length));
   }
 }

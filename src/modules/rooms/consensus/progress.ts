@@ -7,7 +7,13 @@ export class Progress {
   match = 0;
   next: number;
   probing = true;
-  inflight = 0;
+  /**
+   * The appends on their way, each by the last index it carries. An answer frees those it covers,
+   * and only those: a duplicated or late answer frees nothing and sends nothing (counting answers
+   * instead let every duplicate trigger one more append, and a duplicating network grew the
+   * traffic without end).
+   */
+  private onTheWay: number[] = [];
   /** Tick of the last append sent (resent when unanswered for too long). */
   lastSent = -Infinity;
   /** The commit index the follower was last sent. */
@@ -23,12 +29,21 @@ export class Progress {
     this.next = lastIndex + 1;
   }
 
+  get inflight(): number {
+    return this.onTheWay.length;
+  }
+
+  /** An append carrying entries up to `lastIndex` (its prev, when empty) went out. */
+  sent(lastIndex: number): void {
+    this.onTheWay.push(lastIndex);
+  }
+
   /** Forget what it held (it restarted, or came back with another disk) and find out again. */
   reset(lastIndex: number): void {
     this.match = 0;
     this.next = lastIndex + 1;
     this.probing = true;
-    this.inflight = 0;
+    this.onTheWay = [];
     this.sentCommit = 0;
     this.promotedAt = 0;
   }
@@ -37,16 +52,20 @@ export class Progress {
   acknowledged(match: number): void {
     this.match = Math.max(this.match, match);
     this.next = Math.max(this.next, this.match + 1);
-    this.inflight = Math.max(0, this.inflight - 1);
+    this.onTheWay = this.onTheWay.filter((last) => last > match);
     this.probing = false;
-    if (this.inflight === 0) this.next = this.match + 1; // nothing else on its way: go on right after what it holds
+    if (this.onTheWay.length === 0) this.next = this.match + 1; // nothing else on its way: go on right after what it holds
   }
 
-  /** It refused an append; try again from `next` (never below what it is known to hold). */
+  /**
+   * It refused an append, or appends went unanswered: try again from `next` (never below what it
+   * is known to hold). What was sent may not have arrived, the commit index included: send that again too.
+   */
   backTo(next: number): void {
     this.next = Math.max(this.match + 1, next);
-    this.inflight = 0;
+    this.onTheWay = [];
     this.probing = true;
+    this.sentCommit = 0;
   }
 
   canSend(maxInflight: number): boolean {

@@ -1,35 +1,47 @@
 import { RejoinStatus } from './rejoin-status';
 
-const PEERS = ['node2', 'node3', 'node4', 'node5'];
-
 describe(RejoinStatus.name, () => {
-  it('a disk that existed before this run has nothing to ask: decided, not rejoining', () => {
-    const sut = new RejoinStatus(false, 'disk-a', PEERS);
-    sut.heard('node2', 'disk-old');
-    expect(sut).toMatchObject({ decided: true, rejoining: false });
+  it('a disk that is not fresh is decided and not rejoining', () => {
+    const sut = new RejoinStatus(false, 'n1.d1', ['n2', 'n3']);
+    expect([sut.decided, sut.rejoining]).toEqual([true, false]);
   });
 
-  it('a fresh disk is undecided until enough peers answered to make a majority with it', () => {
-    const sut = new RejoinStatus(true, 'disk-a', PEERS); // five nodes: itself and two more
-    sut.heard('node2', null);
-    expect(sut.decided).toBe(false);
-    sut.heard('node2', null); // the same peer again counts once
-    expect(sut.decided).toBe(false);
-    sut.heard('node9', null); // not a peer
-    expect(sut.decided).toBe(false);
-    sut.heard('node3', null);
-    expect(sut).toMatchObject({ decided: true, rejoining: false }); // new to the cluster: a voter from the start
+  it('a fresh disk is rejoining as soon as one peer remembers it with another disk', () => {
+    const sut = new RejoinStatus(true, 'n1.d2', ['n2', 'n3', 'n4', 'n5']);
+    sut.heard('n2', 'n1.d1');
+    expect([sut.decided, sut.rejoining]).toEqual([true, true]);
   });
 
-  it('a fresh disk a peer remembers under another identity rejoins (it forgot its votes and what it stored)', () => {
-    const sut = new RejoinStatus(true, 'disk-new', PEERS);
-    sut.heard('node2', 'disk-old');
-    expect(sut).toMatchObject({ decided: true, rejoining: true }); // one peer that knew it is enough
+  it('with three nodes, one peer that never heard of it is not enough: the other may remember its old disk (simulator seed 492)', () => {
+    // n2 lost its own disk since n1's old disk and n3 committed entries together: n2 says "never heard of n1"
+    const sut = new RejoinStatus(true, 'n1.d4', ['n2', 'n3']);
+    sut.heard('n2', null);
+    expect(sut.decided).toBe(false);
+    sut.heard('n3', 'n1.d1');
+    expect([sut.decided, sut.rejoining]).toEqual([true, true]);
   });
 
-  it('a peer that already remembers this very disk is no reason to rejoin', () => {
-    const sut = new RejoinStatus(true, 'disk-a', ['node2', 'node3']);
-    sut.heard('node2', 'disk-a');
-    expect(sut).toMatchObject({ decided: true, rejoining: false });
+  it('with five nodes, it decides on three peers: every majority of five has one of them besides the old disk', () => {
+    const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3', 'n4', 'n5']);
+    sut.heard('n2', null);
+    sut.heard('n3', 'n1.d1'); // its own disk: known, not another
+    expect(sut.decided).toBe(false);
+    sut.heard('n4', null);
+    expect([sut.decided, sut.rejoining]).toEqual([true, false]);
+  });
+
+  it('counts each peer once, and nothing from a node that is not a peer', () => {
+    const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3']);
+    sut.heard('n2', null);
+    sut.heard('n2', null);
+    sut.heard('n9', 'n1.d0');
+    expect([sut.decided, sut.rejoining]).toEqual([false, false]);
+  });
+
+  it('a peer that remembers this very disk is no reason to rejoin', () => {
+    const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3']);
+    sut.heard('n2', 'n1.d1');
+    sut.heard('n3', null);
+    expect([sut.decided, sut.rejoining]).toEqual([true, false]);
   });
 });

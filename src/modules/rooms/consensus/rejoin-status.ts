@@ -1,3 +1,5 @@
+import { majorityOf } from './quorum';
+
 /**
  * Whether this node's disk is new to a cluster that knew it with another one (it was wiped or
  * replaced). Such a node forgot the votes it gave and the entries it acknowledged, so it must be a
@@ -20,12 +22,15 @@ export class RejoinStatus {
   }
 
   /**
-   * Undecided: a fresh disk takes part in nothing new until it has heard from enough peers to make
-   * a majority with itself (any one that knew it would say so: peers keep what they learn on disk).
+   * Undecided: a fresh disk takes part in nothing new until it has heard from enough peers that
+   * every majority its old disk could have voted or stored in has another member among them (n -
+   * majority + 1 of its n - 1 peers: all of them with three nodes). Fewer is not enough: the peers
+   * outside that majority may never have heard of the old disk, or have lost their own disk since.
    */
   get decided(): boolean {
     if (!this.freshDisk || this.rejoining) return true;
-    return this.answers.size + 1 >= Math.floor((this.peers.length + 1) / 2) + 1;
+    const n = this.peers.length + 1;
+    return this.answers.size >= Math.min(n - majorityOf(n) + 1, this.peers.length);
   }
 
   /** A peer knew this node with another disk: every room it learns now starts as a learner. */

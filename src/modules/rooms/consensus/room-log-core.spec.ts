@@ -12,9 +12,11 @@ class Trio {
   readonly cores = new Map<string, RoomLogCore>();
   readonly applied = new Map<string, Entry[]>();
   readonly cut = new Set<string>();
+  /** Messages the network loses (besides those to or from a cut node). */
+  lose: (m: RoomMessage) => boolean = () => false;
   private queue: RoomMessage[] = [];
 
-  constructor() {
+  constructor(private readonly maxAppendEntries = 64) {
     for (const n of NODES) {
       this.disks.set(n, new MemoryStableLog());
       this.applied.set(n, []);
@@ -24,7 +26,7 @@ class Trio {
 
   boot(n: string, knownLeader: string | null = null): RoomLogCore {
     const disk = this.disks.get(n)!;
-    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: 64, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
+    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: this.maxAppendEntries, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
     const core = new RoomLogCore(cfg, disk, disk.hardState, disk.applied, knownLeader);
     this.cores.set(n, core);
     return core;
@@ -53,7 +55,7 @@ class Trio {
       const batch = this.queue;
       this.queue = [];
       for (const m of batch) {
-        if (this.cut.has(m.from) || this.cut.has(m.to)) continue;
+        if (this.cut.has(m.from) || this.cut.has(m.to) || this.lose(m)) continue;
         moved = true;
         this.cores.get(m.to)?.step(m);
       }
@@ -102,6 +104,81 @@ describe(RoomLogCore.name, () => {
     expect(t.core('n1').state).toMatchObject({ role: 'follower', leader: 'n2', epoch: 2 });
     expect(t.applied.get('n1')!.map((e) => e.data)).toEqual([{}, null, 'm']);
   });
+
+  it('a voter whose candidate never wins campaigns itself once the election is over (simulator seed 104)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.cut.add('n1'); // the host is gone for good
+    for (const n of ['n2', 'n3']) t.core(n).peerDown('n1');
+    // n2 asks n3 for its vote, then is wiped before the answer arrives: n2 never campaigns again
+    t.core('n3').step({ type: 'vote', from: 'n2', to: 'n3', epoch: 2, last: t.core('n3').state.last });
+    t.settle();
+    expect(t.core('n3').state).toMatchObject({ role: 'follower', epoch: 2, leader: null });
+    for (let i = 0; i < 60 && t.core('n3').state.role !== 'leader'; i++) {
+      t.core('n3').tick(); // only n3's clock runs: nobody else would campaign
+      t.settle();
+    }
+    expect(t.core('n3').state).toMatchObject({ role: 'leader', epoch: 3 });
+  });
+
+  it('a host that forgot what its followers hold (they restarted) asks them, and commits what it has (simulator seed 22)', () => {
+    const t = new Trio();
+    t.cut.add('n2');
+    t.cut.add('n3');
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle(); // the founding entry is lost on the way
+    t.cut.clear();
+    for (const n of ['n2', 'n3']) t.core('n1').peerRestarted(n); // nothing new to send them, and nothing known of them
+    t.tickAll(20);
+    expect(t.core('n1').state.commit).toBe(1);
+    expect(t.applied.get('n2')!.map((e) => e.kind)).toEqual(['room']);
+    expect(t.core('n1').quiet).toBe(true);
+  });
+
+  it('a follower that missed the append carrying the commit learns it when the host sends it again (simulator seed 6162)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.lose = (m) => m.type === 'append' && m.to === 'n3' && m.entries.length === 0; // the commit notice to n3 is lost
+    t.core('n1').propose({ kind: MESSAGE, data: 'last message of a burst' });
+    t.settle();
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}]); // stored, not yet known committed
+    t.lose = () => false;
+    t.tickAll(20);
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'last message of a burst']);
+  });
+
+  it('a duplicated, stale acknowledgement does not make the host send again (simulator seed 19177: a message storm)', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    const host = t.core('n1');
+    host.propose({ kind: MESSAGE, data: 'x' });
+    expect(host.ready().messages.filter((m) => m.type === 'append')).toHaveLength(2); // on their way to n2 and n3
+    const stale: RoomMessage = { type: 'appendResult', from: 'n2', to: 'n1', epoch: 1, ok: true, match: 1, learner: false, disk: 'n2-disk' };
+    for (let i = 0; i < 5; i++) host.step(stale); // the network duplicated n2's answer to the founding entry
+    expect(host.ready().messages).toEqual([]);
+  });
+
+  it('a host counts as told only the commit an append lets the follower take (simulator seed 115002)', () => {
+    const t = new Trio(1); // one entry per append
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    t.lose = (m) => m.type === 'append' && m.to === 'n3' && m.entries.length === 0; // n3 stores 'x', misses the commit
+    t.core('n1').propose({ kind: MESSAGE, data: 'x' });
+    t.settle();
+    const host = t.core('n1');
+    t.lose = (m) => m.to === 'n3';
+    host.peerRestarted('n3'); // its probe is lost, then resent from the start: [1], which says nothing of entry 2
+    t.settle();
+    for (let i = 0; i < 5; i++) host.tick();
+    // the late answer to the lost probe: n3 holds 1..2; the resent [1] could only tell it commit 1
+    host.step({ type: 'appendResult', from: 'n3', to: 'n1', epoch: 1, ok: true, match: 2, learner: false, disk: 'n3-disk' });
+    t.lose = () => false;
+    t.tickAll(20);
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'x']);
+  });
 });
 
 describe(`${RoomLogCore.name}: campaigning after the host is lost`, () => {
@@ -124,6 +201,41 @@ describe(`${RoomLogCore.name}: campaigning after the host is lost`, () => {
     }
     expect(preVotes).toBeGreaterThanOrEqual(3);
     expect(sut.state.leader).toBeNull();
+  });
+});
+
+describe(`${RoomLogCore.name}: whom a refused candidate follows, and when a voter runs`, () => {
+  const cfgOf = (self: string, voters = NODES): CoreConfig => ({ self, disk: `${self}-disk`, voters, electionTicks: 10, resendTicks: 5, maxAppendEntries: 64, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 });
+  const campaignOf = (core: RoomLogCore, ticks: number): number | null => {
+    for (let t = 1; t <= ticks; t++) {
+      core.tick();
+      const r = core.ready();
+      core.persisted(r.mark);
+      if (r.messages.some((m) => m.type === 'preVote')) return t;
+    }
+    return null;
+  };
+
+  it('follows the host that refuses it, but not a host another voter names (that node may have restarted and host nothing)', () => {
+    const disk = new MemoryStableLog();
+    const sut = new RoomLogCore(cfgOf('n2'), disk, disk.hardState, 0, null);
+    sut.step({ type: 'preVoteResult', from: 'n3', to: 'n2', epoch: 0, granted: false, leader: 'n1' });
+    expect(sut.state.leader).toBeNull();
+    sut.step({ type: 'preVoteResult', from: 'n1', to: 'n2', epoch: 0, granted: false, leader: 'n1' });
+    expect(sut.state.leader).toBe('n1');
+  });
+
+  it('a voter that refuses a candidate behind it runs in its own turn with that candidate left out, not at once (voters running together split the vote)', () => {
+    const voters = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const names = ['n3', 'n4'];
+    const cores = names.map((n) => {
+      const disk = new MemoryStableLog();
+      disk.write({ epoch: 2, vote: null, commit: 1, learner: false }, { from: 1, entries: [{ index: 1, epoch: 2, kind: 'room', sequence: 0, clientKey: null, data: {} }] });
+      return new RoomLogCore(cfgOf(n, voters), disk, disk.hardState, 1, null);
+    });
+    cores.forEach((core, i) => core.step({ type: 'preVote', from: 'n1', to: names[i], epoch: 3, last: { epoch: 1, index: 5 } }));
+    // n1 left out, n3 is second of the live voters (n2, n3, n4, n5) and n4 third: one election timeout apart
+    expect(cores.map((c) => campaignOf(c, 40))).toEqual([10, 20]);
   });
 });
 

@@ -1,10 +1,8 @@
-import type { CoreConfig, Leadership, Proposal, ProposeResult, Ready, Role } from './core-types';
+import type { CoreConfig, Leadership, Proposal, ProposeResult, Ready } from './core-types';
 import { gateEpoch } from './epoch-gate';
-import { HostReplication } from './host-replication';
-import { atLeastAsUpToDate, NOOP, PROMOTE, type HardState, type LogPosition, type PromoteData, type StableLog } from './log-entry';
-import { majorityOf, VoteTally } from './quorum';
-import { RaftLog } from './raft-log';
-import { isVoteRequest, type Append, type AppendResult, type RoomMessage, type VoteRequest, type VoteResult } from './room-messages';
+import { PROMOTE, type HardState, type LogPosition, type PromoteData, type StableLog } from './log-entry';
+import { isVoteRequest, type Append, type AppendResult, type RoomMessage } from './room-messages';
+import { RoomRoles } from './room-roles';
 
 /** Committed entries handed out per Ready: a long catch-up is applied in pieces. */
 const APPLY_BATCH = 500;
@@ -17,44 +15,20 @@ const APPLY_BYTES = 1 << 20;
  * ready(). Failure detection is per node, not per room: a quiet room sends nothing, and its
  * followers start an election when the detector reports its host down (peerDown).
  */
-export class RoomLogCore {
-  private role: Role = 'follower';
-  private epoch: number;
-  private vote: string | null;
-  private isLearner: boolean;
-  private leader: string | null;
-  private readonly log: RaftLog;
-  private readonly down = new Set<string>();
-  /** Set while this node is the room's host. */
-  private host: HostReplication | null = null;
-  private tally: VoteTally | null = null;
-  private ticks = 0;
-  /** Follower without a live host: the tick at which it campaigns. */
-  private campaignAt = Infinity;
-  /** (Pre)candidate: the tick at which an unfinished election is given up. */
-  private electionEndsAt = Infinity;
-  private hardStateDirty = false;
+export class RoomLogCore extends RoomRoles {
   /** The commit index last handed out in a hard state (a change makes the hard state dirty). */
   private reportedCommit: number;
-  private messages: RoomMessage[] = [];
-  private afterPersist: RoomMessage[] = [];
-  private leadershipChanged = false;
 
   constructor(
-    private readonly cfg: CoreConfig,
+    cfg: CoreConfig,
     stable: StableLog,
     hard: HardState,
     applied: number,
     /** The host this node last knew (for routing), believed alive until the detector says otherwise. */
     knownLeader: string | null = null,
   ) {
-    this.epoch = hard.epoch;
-    this.vote = hard.vote;
-    this.isLearner = hard.learner;
-    this.log = new RaftLog(stable, hard.commit, applied);
+    super(cfg, stable, hard, applied, knownLeader);
     this.reportedCommit = this.log.commit;
-    this.leader = knownLeader === cfg.self ? null : knownLeader;
-    if (this.leader === null) this.scheduleCampaign(null);
   }
 
   get state(): Leadership & { commit: number; last: LogPosition; learner: boolean } {
@@ -235,23 +209,6 @@ export class RoomLogCore {
     (afterPersist ? this.afterPersist : this.messages).push(result);
   }
 
-  private answerVote(m: VoteRequest): void {
-    if (m.from === this.leader) this.loseLeader(m.from); // the host itself campaigns: it lost what it was (a restart)
-    const pre = m.type === 'preVote';
-    const free = pre ? m.epoch > this.epoch : this.vote === null || this.vote === m.from;
-    const upToDate = atLeastAsUpToDate(m.last, this.log.lastPosition());
-    const granted = !this.isLearner && free && upToDate;
-    // a candidate behind this node cannot win; without a live host, this node runs at once instead of waiting its turn
-    if (!upToDate && this.role === 'follower' && this.leader === null && !this.isLearner) this.campaignAt = Math.min(this.campaignAt, this.ticks + 1);
-    if (granted && !pre) {
-      this.vote = m.from;
-      this.hardStateDirty = true;
-      this.campaignAt = Infinity;
-    }
-    const result: VoteResult = { type: pre ? 'preVoteResult' : 'voteResult', from: this.cfg.self, to: m.from, epoch: pre && granted ? m.epoch : this.epoch, granted };
-    (granted && !pre ? this.afterPersist : this.messages).push(result);
-  }
-
   private refuse(m: RoomMessage): void {
     const base = { from: this.cfg.self, to: m.from, epoch: this.epoch };
     if (m.type === 'append') this.messages.push({ ...base, type: 'appendResult', ok: false, match: 0, learner: this.isLearner, disk: this.cfg.disk });
@@ -263,99 +220,5 @@ export class RoomLogCore {
     this.isLearner = false;
     this.hardStateDirty = true;
     if (this.role === 'follower' && this.leader === null) this.scheduleCampaign(null);
-  }
-
-  // --- elections -------------------------------------------------------------------------------
-
-  private hearsLiveHost(from: string): boolean {
-    if (this.role === 'leader') return !this.lostMajority();
-    return this.role === 'follower' && this.leader !== null && this.leader !== from && !this.down.has(this.leader);
-  }
-
-  private loseLeader(formerLeader: string): void {
-    this.leader = null;
-    this.leadershipChanged = true;
-    this.scheduleCampaign(formerLeader);
-  }
-
-  /** Live voters take turns by id (without a host, the lowest campaigns first), so candidates rarely split a vote. */
-  private scheduleCampaign(formerLeader: string | null, extra = 0): void {
-    if (this.cfg.failover === false) return void (this.campaignAt = Infinity);
-    const live = this.cfg.voters.filter((v) => v !== formerLeader && (v === this.cfg.self || !this.down.has(v))).sort();
-    const rank = Math.max(0, live.indexOf(this.cfg.self));
-    const turn = this.cfg.electionTicks; // a full failover timeout each: the lowest live node has time to win first
-    this.campaignAt = this.ticks + extra + rank * turn + Math.floor(this.cfg.random() * 2);
-  }
-
-  private startElection(type: 'preVote' | 'vote', epoch: number): void {
-    this.tally = new VoteTally(this.cfg.voters.length);
-    this.tally.record(this.cfg.self, true);
-    this.electionEndsAt = this.ticks + (type === 'preVote' ? this.preVoteTicks() : this.cfg.electionTicks + Math.floor(this.cfg.random() * this.cfg.electionTicks));
-    const last = this.log.lastPosition();
-    const out = type === 'vote' ? this.afterPersist : this.messages; // our own vote is on disk before we ask for others'
-    for (const to of this.cfg.voters) if (to !== this.cfg.self) out.push({ type, from: this.cfg.self, to, epoch, last });
-  }
-
-  /** A pre-vote asks and changes nothing: it is given up (and tried again) after a few ticks. */
-  private preVoteTicks(): number {
-    return Math.max(1, Math.round(this.cfg.electionTicks / 10));
-  }
-
-  private takeVoteResult(m: VoteResult): void {
-    // refused by a node that hears this epoch's host: that is the host (one per epoch); follow it
-    // (not a host this node's own detector reports down: it is campaigning because of that, and the voter will see it too)
-    if (!m.granted && m.leader && m.epoch === this.epoch && m.leader !== this.cfg.self && !this.down.has(m.leader) && this.role !== 'leader') return this.becomeFollower(this.epoch, m.leader);
-    const expected = this.role === 'precandidate' ? 'preVoteResult' : this.role === 'candidate' ? 'voteResult' : null;
-    if (m.type !== expected || !this.tally) return;
-    this.tally.record(m.from, m.granted);
-    const outcome = this.tally.outcome();
-    if (outcome === 'won') return this.role === 'precandidate' ? this.becomeCandidate() : this.becomeLeader();
-    if (outcome === 'lost') this.becomeFollower(this.epoch, null);
-  }
-
-  private becomeCandidate(): void {
-    this.role = 'candidate';
-    this.epoch++;
-    this.vote = this.cfg.self;
-    this.leader = null;
-    this.hardStateDirty = true;
-    this.leadershipChanged = true;
-    if (this.cfg.voters.length === 1) return this.becomeLeader();
-    this.startElection('vote', this.epoch);
-  }
-
-  private becomeFollower(epoch: number, leader: string | null): void {
-    const was = { role: this.role, leader: this.leader, epoch: this.epoch };
-    if (epoch > this.epoch) {
-      this.epoch = epoch;
-      this.vote = null;
-      this.hardStateDirty = true;
-    }
-    this.role = 'follower';
-    this.leader = leader;
-    this.tally = null;
-    this.host = null;
-    this.electionEndsAt = Infinity;
-    // a pre-vote that failed (a voter still hears the host: detectors disagree for a moment) is cheap to try again soon
-    if (leader === null) this.scheduleCampaign(was.leader, was.role === 'follower' ? 0 : was.role === 'precandidate' ? this.preVoteTicks() : this.cfg.electionTicks);
-    else this.campaignAt = Infinity;
-    if (was.role !== this.role || was.leader !== leader || was.epoch !== this.epoch) this.leadershipChanged = true;
-  }
-
-  private becomeLeader(withNoop = true): void {
-    this.role = 'leader';
-    this.leader = this.cfg.self;
-    this.tally = null;
-    this.electionEndsAt = Infinity;
-    this.campaignAt = Infinity;
-    this.leadershipChanged = true;
-    this.host = new HostReplication(this.cfg, this.log, this.epoch, this.down, (m) => this.messages.push(m), () => this.ticks);
-    if (withNoop) this.host.append(NOOP, null, null); // commits what earlier hosts left, once a majority stores it
-    this.host.sendAppends();
-  }
-
-  private lostMajority(): boolean {
-    const live = this.cfg.voters.filter((v) => v === this.cfg.self || !this.down.has(v)).length;
-    return live < majorityOf(this.cfg.voters.length);
   }
 }
