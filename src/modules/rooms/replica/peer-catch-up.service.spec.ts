@@ -77,6 +77,24 @@ describe(PeerCatchUp.name, () => {
     expect(received).toEqual([{ to: 'node1', method: 'notify_member_disconnect', params: [roomId, 'bob', 'node2', 'User disconnected'] }]);
   });
 
+  it('asks again, a second later, when the host refused to release a member (it was still being elected after a restart)', async () => {
+    await node('node1').get(RoomHostService).join(roomId, 'bob', 'node2');
+    await cluster.settle();
+    const pages = node('node2').peers.answer;
+    let refusals = 1;
+    node('node2').peers.answer = async (to, method, params) => {
+      if (method !== 'notify_member_disconnect') return pages(to, method, params);
+      received.push({ to, method, params });
+      return refusals-- > 0 ? { success: false, message: 'Administrator node unavailable' } : { success: true, message: 'ok' };
+    };
+
+    await node('node2').get(PeerCatchUp).syncFrom('node1');
+    const deadline = Date.now() + 5000;
+    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1200)); // answered: nothing more is asked
+    expect(received.map((r) => r.params[1])).toEqual(['bob', 'bob']);
+  });
+
   it('while rejoining with an empty disk, learns every room its peers list, and stops rejoining once it caught up with all of them', async () => {
     await cluster.stop('node3');
     const node3 = await cluster.restart('node3', { wipe: true });

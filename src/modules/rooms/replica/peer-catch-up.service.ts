@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import type { HostedRoomState, PeerResult } from '../../../common/protocol/peer-wire';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
@@ -14,7 +14,7 @@ import { ReplicaService } from './replica.service';
  * socket here, and, while this node rejoins with a new disk, the rooms it must learn as a learner.
  */
 @Injectable()
-export class PeerCatchUp {
+export class PeerCatchUp implements OnModuleDestroy {
   private readonly logger = new Logger(PeerCatchUp.name);
   /** One catch-up per peer at a time; a second request joins the running one. */
   private readonly syncing = new Map<string, Promise<void>>();
@@ -22,6 +22,8 @@ export class PeerCatchUp {
   private readonly rejoinedWith = new Set<string>();
   /** Peers whose last catch-up failed: tried again when they next answer. */
   private readonly failed = new Set<string>();
+  /** Peers whose members could not be released yet, with the catch-ups tried again for that. */
+  private readonly ghostRetries = new Map<string, { tries: number; timer: NodeJS.Timeout | null }>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -31,6 +33,11 @@ export class PeerCatchUp {
     private readonly replica: ReplicaService,
     private readonly logs: RoomLogPeers,
   ) {}
+
+  onModuleDestroy(): void {
+    for (const r of this.ghostRetries.values()) if (r.timer) clearTimeout(r.timer);
+    this.ghostRetries.clear();
+  }
 
   syncFrom(nodeId: string): Promise<void> {
     const running = this.syncing.get(nodeId);
@@ -66,7 +73,7 @@ export class PeerCatchUp {
       for (const remote of state.rooms) {
         if (this.tombstones.getTombstone(remote.room_id)) continue;
         this.logs.know(remote.room_id);
-        if (remote.host_node === nodeId) this.releaseGhosts(nodeId, remote);
+        if (remote.host_node === nodeId || remote.host_node === null) this.releaseGhosts(nodeId, remote);
       }
       rooms += state.rooms.length;
       const next: string | null = state.next_cursor || null;
@@ -86,10 +93,31 @@ export class PeerCatchUp {
   private releaseGhosts(hostNode: string, remote: HostedRoomState): void {
     for (const m of remote.members) {
       if (m.node_id !== this.config.nodeId || this.clients.usernameInRoom(remote.room_id, m.username)) continue;
+      // no host right now (the peer restarted and is being elected again, say): ask again in a moment
+      if (remote.host_node === null) return this.releaseLater(hostNode);
       this.logger.log(`Releasing ${m.username} from room ${remote.room_id} at ${hostNode}: no connection here any more`);
       this.peers
         .call(hostNode, 'notify_member_disconnect', [remote.room_id, m.username, this.config.nodeId, 'User disconnected'])
-        .catch((e) => this.logger.warn(`Could not release ${m.username} at ${hostNode}: ${(e as Error).message}`));
+        .then((r) => {
+          if (!r.success) throw new Error(r.message); // not its host (yet): it is being elected again, say
+          this.ghostRetries.delete(hostNode);
+        })
+        .catch((e) => {
+          this.logger.warn(`Could not release ${m.username} at ${hostNode} (tried again): ${(e as Error).message}`);
+          this.releaseLater(hostNode);
+        });
     }
+  }
+
+  /** The peer's rooms are read again in a second, to release what could not be (at most ten times in a row). */
+  private releaseLater(nodeId: string): void {
+    const retry = this.ghostRetries.get(nodeId) ?? { tries: 0, timer: null };
+    if (retry.timer || retry.tries >= 10) return;
+    retry.tries++;
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      void this.syncFrom(nodeId);
+    }, 1000);
+    this.ghostRetries.set(nodeId, retry);
   }
 }

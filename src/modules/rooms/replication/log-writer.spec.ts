@@ -130,6 +130,20 @@ describe(LogWriter.name, () => {
     expect(outbox.sent.every((s) => s.onDisk.lastIndex === 1)).toBe(true);
   });
 
+  it('writes nothing once the application shut down (the store closes next), queued or queued later', async () => {
+    const [queued, later] = ['a', 'b'].map((id) => load(id, 'node2'));
+    queued.core.found({ kind: ROOM, data: roomEntry(1).data });
+    sut.queue(queued);
+    sut.onApplicationShutdown();
+    later.core.found({ kind: ROOM, data: roomEntry(1).data });
+    sut.queue(later);
+    await sut.flushSoon();
+
+    expect(transactions).toEqual([]);
+    expect(outbox.sent).toEqual([]);
+    expect([store.logs.lastIndex('a'), store.logs.lastIndex('b')]).toEqual([0, 0]);
+  });
+
   it('fsyncs a write only when it stores entries or changes the epoch, the vote or the learner flag', async () => {
     const room = load('r1');
     await deliver(room, append('node1', 1, [0, 0], [roomEntry(1), messageEntry(2)], 0)); // entries (and epoch 1)

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ChatError } from '../../../common/errors/chat-error';
 import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
@@ -26,12 +26,14 @@ type Gone = (roomId: string, why: 'deleted' | 'not-stored') => void;
  * not (it is rebuilt from the log after a power cut).
  */
 @Injectable()
-export class LogWriter {
+export class LogWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(LogWriter.name);
   private readonly queued = new Map<string, LoadedRoom>();
   private pending: { promise: Promise<void>; resolve: () => void } | null = null;
   private written: Written = () => undefined;
   private gone: Gone = () => undefined;
+  /** The node is stopping: the store closes once the application has, and nothing is written after. */
+  private stopped = false;
 
   constructor(
     private readonly transactions: StoreTransactions,
@@ -40,6 +42,15 @@ export class LogWriter {
     private readonly applier: LogApplier,
     private readonly outbox: RoomLogOutbox,
   ) {}
+
+  /**
+   * What is still queued is not written: as after a crash at this moment, nothing of it was
+   * acknowledged or sent (that waits for the write), and the cores start from what is on disk.
+   */
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    this.queued.clear();
+  }
 
   onRoomWritten(fn: Written): void {
     this.written = fn;
@@ -52,6 +63,7 @@ export class LogWriter {
 
   /** The room has a Ready: it is written in this turn's transaction. */
   queue(room: LoadedRoom): void {
+    if (this.stopped) return;
     this.queued.set(room.roomId, room);
     void this.flushSoon();
   }
@@ -73,7 +85,7 @@ export class LogWriter {
     try {
       // one write per turn: what the cores want next (applying what this write committed, say) waits
       // for the next turn and shares its write with whatever new entries arrive meanwhile
-      if (this.queued.size > 0) this.writeRound();
+      if (this.queued.size > 0 && !this.stopped) this.writeRound();
       if (this.queued.size > 0) void this.flushSoon();
     } catch (e) {
       this.logger.error(`Writing room logs failed: ${(e as Error)?.stack ?? e}`);
