@@ -67,8 +67,10 @@ export class FakePeerDirectory {
   otherViews(): { peer: string; view: string }[] {
     return [];
   }
-  health(): undefined {
-    return undefined;
+  /** Each peer's boot id as its heartbeats report it (none until a spec sets one). */
+  readonly boots = new Map<string, string>();
+  health(node: string): { bootId: string | null } | undefined {
+    return this.has(node) ? { bootId: this.boots.get(node) ?? null } : undefined;
   }
   subscribe(listener: PeerStatusListener): void {
     this.listeners.push(listener);

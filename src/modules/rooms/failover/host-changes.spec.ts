@@ -58,7 +58,25 @@ describe(HostChanges.name, () => {
     expect(node('node1').get(FailoverHistory).count).toBe(0); // not a failover: the same node hosts it
   });
 
+  it('a node that takes a room over after its host restarted removes the members whose node restarted since they joined, and its own without a socket', async () => {
+    await host('node1').join(roomId, 'dave', 'node1', 'boot-1a'); // through the host, in its first run
+    await host('node1').join(roomId, 'erin', 'node2', 'boot-2a'); // through node2, whose socket closed while nobody hosted
+    await cluster.settle();
+    const carol = node('node3').member(roomId, 'carol', 0);
+    node('node2').peers.boots.set('node1', 'boot-1b'); // node1 came back before node2 took over: no one was told
+    node('node2').peers.boots.set('node3', 'boot-3a');
+    cluster.network.cut.add('node1');
+    for (const id of ['node2', 'node3']) node(id).peers.suspect('node1');
+    await cluster.advance(2000);
+
+    expect(node('node2').logs.hostOf(roomId)?.node).toBe('node2');
+    const left = carol.sent('member_left').map((f) => `${f.username}: ${f.reason}`).sort();
+    expect(left).toEqual(['alice: Node unreachable', 'bob: User disconnected', 'dave: User disconnected', 'erin: User disconnected']);
+    expect(node('node3').store.members.listMembers(roomId).map((m) => m.username)).toEqual(['carol']);
+  });
+
   it('keeps the members of a node that still answers (a host replaced while it was only slow keeps its clients)', async () => {
+    node('node2').member(roomId, 'bob', 0); // bob's socket is on node2, which takes over
     cluster.network.cut.add('node1');
     node('node2').peers.suspect('node1');
     node('node3').peers.suspect('node1');

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import type { MemberRecord } from '../../../common/store/chat-records';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
@@ -53,11 +54,25 @@ export class HostChanges implements LeadershipListener, OnModuleInit {
     if (before && before.node !== self) {
       this.logger.warn(`Room '${room.roomName}' (${roomId}) failed over from ${before.node} (epoch ${before.epoch}) to ${self} (epoch ${epoch}), continuing at sequence ${next}`);
       this.history.record({ room_id: roomId, room_name: room.roomName, from_node: before.node, to_node: self, from_epoch: before.epoch, to_epoch: epoch, first_sequence: next });
-      if (this.peers.isSuspected(before.node) || this.peers.isFailed(before.node)) this.host.removeMembersIn(roomId, (m) => m.nodeId === before.node, 'Node unreachable');
     } else {
       this.logger.log(`Room '${room.roomName}' (${roomId}) confirmed by a majority: this node hosts it at epoch ${epoch}, from sequence ${next}`);
-      // back from a restart: members connected through this node lost their connections with it
-      this.host.removeMembersIn(roomId, (m) => m.nodeId === self && !this.clients.usernameInRoom(roomId, m.username), 'User disconnected');
+    }
+    this.removeLostMembers(roomId, before?.node ?? null);
+  }
+
+  /**
+   * A new host removes the members whose connections are gone: those through this node with no
+   * socket here (they left while nobody could write it), those through a node that restarted since
+   * they joined (its connections ended with it; it may have restarted before this node took over,
+   * when nobody hosted the room to hear of it), then those through a lost host that is still down.
+   */
+  private removeLostMembers(roomId: string, lostNode: string | null): void {
+    const self = this.config.nodeId;
+    const restartedSince = (m: MemberRecord) => m.nodeId !== self && m.bootId !== null && (this.peers.health(m.nodeId)?.bootId ?? m.bootId) !== m.bootId;
+    const gone = (m: MemberRecord) => (m.nodeId === self && !this.clients.usernameInRoom(roomId, m.username)) || restartedSince(m);
+    this.host.removeMembersIn(roomId, gone, 'User disconnected');
+    if (lostNode && lostNode !== self && (this.peers.isSuspected(lostNode) || this.peers.isFailed(lostNode))) {
+      this.host.removeMembersIn(roomId, (m) => m.nodeId === lostNode && !gone(m), 'Node unreachable');
     }
   }
 }

@@ -6,6 +6,7 @@ import { PeerFailureHandler } from './peer-failure.handler';
 import type { PeerCatchUp } from './peer-catch-up.service';
 import type { ReplicaService } from './replica.service';
 import type { RoomHostService } from '../host/room-host.service';
+import type { RoomLogs } from '../replication/room-logs.service';
 
 const room = { roomId: 'r1', hostNode: 'node2' } as RoomRecord;
 
@@ -24,7 +25,7 @@ describe(PeerFailureHandler.name, () => {
     const catchUp = { syncFrom: jest.fn(async () => undefined) } as unknown as PeerCatchUp;
     host = { removeMembersOf: jest.fn(() => 0) };
     const peers = { health: (nodeId: string) => (nodeId === 'node2' ? { bootId: 'boot-new' } : undefined) } as unknown as PeerDirectory;
-    sut = new PeerFailureHandler(peers, host as unknown as RoomHostService, replica, { broadcast } as unknown as ClientRegistry, catchUp);
+    sut = new PeerFailureHandler(peers, host as unknown as RoomHostService, replica, { broadcast } as unknown as ClientRegistry, catchUp, {} as RoomLogs);
   });
 
   afterEach(() => warn.mockRestore());
@@ -34,6 +35,15 @@ describe(PeerFailureHandler.name, () => {
     expect(broadcast).toHaveBeenCalledWith('r1', 'room_unavailable', expect.objectContaining({ admin_node: 'node2' }));
     await sut.onPeerReachable('node2');
     expect(broadcast).toHaveBeenLastCalledWith('r1', 'room_available', { room_id: 'r1', admin_node: 'node2' });
+  });
+
+  it('tells local members a room announced unavailable is available again when another node takes it over, once', () => {
+    sut.onPeerFailed('node2');
+    sut.onLeadership('r1', { role: 'follower', leader: null, epoch: 2 }); // an election: not yet
+    sut.onLeadership('r1', { role: 'follower', leader: 'node3', epoch: 2 });
+    sut.onLeadership('r1', { role: 'follower', leader: 'node3', epoch: 2 });
+    expect(broadcast.mock.calls.map((c) => c[1])).toEqual(['room_unavailable', 'room_available']);
+    expect(broadcast).toHaveBeenLastCalledWith('r1', 'room_available', { room_id: 'r1', admin_node: 'node3' });
   });
 
   it('removes the members of a failed node, and of a restarted node only those of its previous run', () => {

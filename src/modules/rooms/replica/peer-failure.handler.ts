@@ -1,17 +1,19 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
+import type { Leadership } from '../consensus/core-types';
 import { RoomHostService } from '../host/room-host.service';
+import { RoomLogs, type LeadershipListener } from '../replication/room-logs.service';
 import { PeerCatchUp } from './peer-catch-up.service';
 import { ReplicaService } from './replica.service';
 
 /**
  * What rooms do when a peer's health changes: a failed member node's users leave the rooms hosted
  * here; clients in rooms hosted by a failed node are told the room is unavailable, and told again
- * (after catching up) when it answers.
+ * (after catching up) when it answers, or when another node takes the room over.
  */
 @Injectable()
-export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
+export class PeerFailureHandler implements PeerStatusListener, LeadershipListener, OnModuleInit {
   private readonly logger = new Logger(PeerFailureHandler.name);
   private readonly unavailable = new Set<string>();
 
@@ -21,10 +23,18 @@ export class PeerFailureHandler implements PeerStatusListener, OnModuleInit {
     private readonly replica: ReplicaService,
     private readonly clients: ClientRegistry,
     private readonly catchUp: PeerCatchUp,
+    private readonly logs: RoomLogs,
   ) {}
 
   onModuleInit(): void {
     this.peers.subscribe(this);
+    this.logs.subscribe(this);
+  }
+
+  /** A room announced unavailable has a host again (the failed one or another): its members can send again. */
+  onLeadership(roomId: string, now: Leadership): void {
+    if (!now.leader || !this.unavailable.delete(roomId)) return;
+    this.clients.broadcast(roomId, 'room_available', { room_id: roomId, admin_node: now.leader });
   }
 
   onPeerFailed(nodeId: string): void {

@@ -14,12 +14,14 @@ export class LocalRoomHost implements RoomHost {
   constructor(
     private readonly room: RoomRecord,
     readonly nodeId: string,
+    /** This run's boot id, kept with a membership: a host that takes over later sees it ended with this run. */
+    private readonly bootId: string,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
-    const joined = await this.host.join(this.room.roomId, username, this.nodeId);
+    const joined = await this.host.join(this.room.roomId, username, this.nodeId, this.bootId);
     return { info: toRoomInfo(joined.room, joined.members), firstSequence: joined.firstSequence, lastSequence: joined.room.lastSequence, hostHistory: [] };
   }
 

@@ -29,7 +29,7 @@ export class RoomHosts {
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.host, this.deletion)
+      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 
