@@ -128,6 +128,21 @@ describe('ChatSession', () => {
     expect(t.session.rooms.get(ROOM)!.status).toBe('joined');
   });
 
+  it('keeps the notice that a room moved when room_available follows room_host_changed', async () => {
+    const t = setup();
+    await joinFresh(t, 2, [1, 2]);
+    t.sock().push('room_unavailable', { room_id: ROOM, admin_node: 'node1', reason: 'Host node node1 is unreachable' });
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.status).toBe('unavailable');
+    t.sock().push('room_host_changed', { room_id: ROOM, admin_node: 'node2', host_epoch: 2 });
+    await flush();
+    expect(t.notices().pop()).toMatch(/moved to node2/);
+    t.sock().push('room_available', { room_id: ROOM, admin_node: 'node2' });
+    await flush();
+    expect(t.session.rooms.get(ROOM)!.status).toBe('joined');
+    expect(t.notices().pop()).toMatch(/moved to node2/);
+  });
+
   it('fills a persistent gap from get_history', async () => {
     const t = setup();
     await joinFresh(t, 2, [1, 2]);

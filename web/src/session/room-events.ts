@@ -89,7 +89,9 @@ export class RoomEvents {
   }
 
   private onAvailable(room: RoomState): void {
-    if (room.status === 'unavailable') room.status = 'joined';
+    // already writable again: a room_host_changed came first and said where the room moved (its notice stays)
+    if (room.status !== 'unavailable') return;
+    room.status = 'joined';
     room.notice = null;
     this.ctx.emit({ kind: 'room', room });
     this.ctx.emit({ kind: 'notice', level: 'success', text: `Room “${room.name}” is available again.`, roomId: room.id, key: `avail:${room.id}` });
