@@ -39,9 +39,9 @@ describe(PeerFailureHandler.name, () => {
 
   it('tells local members a room announced unavailable is available again when another node takes it over, once', () => {
     sut.onPeerFailed('node2');
-    sut.onLeadership('r1', { role: 'follower', leader: null, epoch: 2 }); // an election: not yet
-    sut.onLeadership('r1', { role: 'follower', leader: 'node3', epoch: 2 });
-    sut.onLeadership('r1', { role: 'follower', leader: 'node3', epoch: 2 });
+    sut.onLeadership('r1', { leader: null }); // an election: not yet
+    sut.onLeadership('r1', { leader: 'node3' });
+    sut.onLeadership('r1', { leader: 'node3' });
     expect(broadcast.mock.calls.map((c) => c[1])).toEqual(['room_unavailable', 'room_available']);
     expect(broadcast).toHaveBeenLastCalledWith('r1', 'room_available', { room_id: 'r1', admin_node: 'node3' });
   });

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory, type PeerStatusListener } from '../../peers/peer-directory';
-import type { Leadership } from '../consensus/core-types';
 import { RoomHostService } from '../host/room-host.service';
 import { RoomLogs, type LeadershipListener } from '../replication/room-logs.service';
 import { PeerCatchUp } from './peer-catch-up.service';
@@ -32,7 +31,7 @@ export class PeerFailureHandler implements PeerStatusListener, LeadershipListene
   }
 
   /** A room announced unavailable has a host again (the failed one or another): its members can send again. */
-  onLeadership(roomId: string, now: Leadership): void {
+  onLeadership(roomId: string, now: { leader: string | null }): void {
     if (!now.leader || !this.unavailable.delete(roomId)) return;
     this.clients.broadcast(roomId, 'room_available', { room_id: roomId, admin_node: now.leader });
   }
