@@ -125,7 +125,7 @@ describe('deployment: stack file and env file', () => {
     expect([...documented].filter((v) => !used.has(v))).toEqual([]);
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
     // Every node setting of the app is passed to the containers.
-    for (const v of ['LOG_LEVEL', 'LOG_FORMAT', 'HEARTBEAT_INTERVAL', 'HEARTBEAT_TIMEOUT', 'MAX_HEARTBEAT_FAILURES', 'INACTIVITY_TIMEOUT', 'CLEANUP_INTERVAL', 'PEER_CALL_TIMEOUT', 'WS_PING_INTERVAL', 'METRICS_PORT']) {
+    for (const v of ['LOG_LEVEL', 'LOG_FORMAT', 'HEARTBEAT_INTERVAL', 'HEARTBEAT_TIMEOUT', 'MAX_HEARTBEAT_FAILURES', 'INACTIVITY_TIMEOUT', 'CLEANUP_INTERVAL', 'PEER_CALL_TIMEOUT', 'WS_PING_INTERVAL', 'METRICS_PORT', 'RETENTION_DAYS', 'MAX_MESSAGES_PER_ROOM', 'RETENTION_INTERVAL']) {
       expect(readFileSync(PROD, 'utf8')).toContain(`${v}: \${${v}:-${env[v]}}`);
     }
   });

@@ -4,6 +4,7 @@ import { isValidNodeId, parsePeerNodes } from './peer-nodes';
 import { loadClientAuthSettings } from './client-auth-settings';
 import { readSecretSetting } from './secret-setting';
 import { loadPeerTls } from './peer-tls-settings';
+import { loadRetention } from './retention-settings';
 
 type Env = Record<string, string | undefined>;
 
@@ -100,6 +101,7 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     deletePrepareTimeoutMs: seconds('DELETE_PREPARE_TIMEOUT', 30),
     ...loadOperatorAccess(env, read),
     ...loadLimits(read),
+    ...loadRetention(env),
     // --- failover (issue 11) ---
     ...loadFailover(seconds('FAILOVER_TIMEOUT', 2, 0), seconds('PEER_CALL_TIMEOUT', 5)),
   };

@@ -3,6 +3,7 @@ export type LogLevelName = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'CRITICAL';
 export type LogFormat = 'text' | 'json';
 import type { AuthMode } from './client-auth-settings';
 import type { PeerTls } from './peer-tls-settings';
+import type { RetentionSettings } from './retention-settings';
 
 export type { AuthMode, PeerTls };
 
@@ -12,7 +13,7 @@ export interface PeerAddress {
   readonly url: string;
 }
 
-export interface NodeConfig {
+export interface NodeConfig extends RetentionSettings {
   readonly nodeId: string;
   readonly websocketHost: string;
   readonly websocketPort: number;

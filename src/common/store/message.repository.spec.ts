@@ -58,4 +58,37 @@ describe(MessageRepository.name, () => {
     expect(sut.messagesAfter('r1', 240, 5).map((m) => m.sequenceNumber)).toEqual([241, 242, 243, 244, 245]);
     expect(sut.messagesAfter('r1', 250, 5)).toEqual([]);
   });
+
+  it('retention: trimBefore removes only the room\'s messages below the sequence, once; the room\'s last sequence stays', () => {
+    store.rooms.insertRoom(room({ roomId: 'r2', roomName: 'other' }));
+    append(store, 25);
+    append(store, 5, { roomId: 'r2' });
+    expect(sut.trimBefore('r1', 16)).toBe(15);
+    expect(sut.trimBefore('r1', 16)).toBe(0); // applied again (a replay after a crash): nothing more goes
+    expect(sut.messagesAfter('r1', 0, 100).map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 10 }, (_, i) => 16 + i));
+    expect(sut.firstSequence('r1')).toBe(16);
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(25);
+    expect(sut.messagesAfter('r2', 0, 100)).toHaveLength(5);
+    // the next message still takes the next number
+    append(store, 1);
+    expect(sut.messagesBefore('r1', 100, 100).map((m) => m.sequenceNumber)).toEqual(Array.from({ length: 11 }, (_, i) => 16 + i));
+  });
+
+  it('firstSequence: 0 for a room that never had a message; past the last when retention removed them all', () => {
+    expect(sut.firstSequence('r1')).toBe(0);
+    append(store, 4);
+    expect(sut.trimBefore('r1', 5)).toBe(4);
+    expect(sut.firstSequence('r1')).toBe(5);
+    expect(sut.messagesBefore('r1', 5, 10)).toEqual([]);
+  });
+
+  it('firstSequenceSince: the first message in sequence order stamped at or after a time', () => {
+    append(store, 2, { timestamp: '2026-01-01T00:00:00.000Z' });
+    append(store, 2, { timestamp: '2026-01-03T00:00:00.000Z' });
+    append(store, 1, { timestamp: '2026-01-02T00:00:00.000Z' }); // a host with a clock behind: kept, it comes later
+    expect(sut.firstSequenceSince('r1', '2026-01-01T00:00:00.000Z')).toBe(1);
+    expect(sut.firstSequenceSince('r1', '2026-01-01T00:00:00.001Z')).toBe(3);
+    expect(sut.firstSequenceSince('r1', '2026-01-02T12:00:00.000Z')).toBe(3);
+    expect(sut.firstSequenceSince('r1', '2026-01-04T00:00:00.000Z')).toBeNull();
+  });
 });

@@ -22,6 +22,8 @@ export class MessageRepository {
       after: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number > ? ORDER BY sequence_number LIMIT ?'),
       before: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number < ? ORDER BY sequence_number DESC LIMIT ?'),
       firstSeq: p('SELECT min(sequence_number) AS s FROM messages WHERE room_id = ?'),
+      firstSince: p('SELECT sequence_number AS s FROM messages WHERE room_id = ? AND timestamp >= ? ORDER BY sequence_number LIMIT 1'),
+      trimBefore: p('DELETE FROM messages WHERE room_id = ? AND sequence_number < ?'),
       deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
     };
   }
@@ -45,9 +47,29 @@ export class MessageRepository {
   messagesBefore(roomId: string, beforeSequence: number, limit: number): MessageRecord[] {
     return (this.sql.before.all(roomId, beforeSequence, limit) as Row[]).map(toMessage).reverse();
   }
+  /**
+   * The room's first stored message: 0 when the room never had one; above the room's last
+   * sequence when retention removed every message it had (the next message will be the first).
+   */
   firstSequence(roomId: string): number {
     const row = this.sql.firstSeq.get(roomId) as Row;
-    return row.s === null ? 0 : Number(row.s);
+    if (row.s !== null) return Number(row.s);
+    const last = this.rooms.getRoom(roomId)?.lastSequence ?? 0;
+    return last === 0 ? 0 : last + 1;
+  }
+
+  /** The first message (in sequence order) stamped at or after `iso`; null when there is none. */
+  firstSequenceSince(roomId: string, iso: string): number | null {
+    const row = this.sql.firstSince.get(roomId, iso) as Row | undefined;
+    return row ? Number(row.s) : null;
+  }
+
+  /**
+   * Retention: the room's messages below `beforeSequence` go (only as a committed trim entry is
+   * applied, so every node removes the same ones); the room's last sequence stays. Returns how many went.
+   */
+  trimBefore(roomId: string, beforeSequence: number): number {
+    return this.tx.run(() => Number(this.sql.trimBefore.run(roomId, beforeSequence).changes));
   }
 
   /** The room's messages go: only inside the transaction that leaves its tombstone (TombstoneRepository.deleteRoom). */

@@ -8,6 +8,7 @@ import { FailoverHistory } from './failover/failover-history';
 import { HostChanges } from './failover/host-changes';
 import { HostPeerRequests } from './host/host-peer-requests.service';
 import { HostRpcController } from './host/host.rpc.controller';
+import { MessageRetention } from './host/message-retention.service';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
 import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
@@ -48,6 +49,7 @@ import { RoomLocator } from './routing/room-locator';
     HostPeerRequests,
     RoomDeletionCoordinator,
     RoomStatePages,
+    MessageRetention,
     ReplicaService,
     PeerCatchUp,
     ReferenceBroadcasts,

@@ -5,7 +5,7 @@ import { FakeClock, FakeSocket } from '../../../testing/fakes';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
 import { LogApplier } from './log-applier';
-import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData } from './room-entries';
+import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData, type TrimData } from './room-entries';
 
 const T = '2026-01-01T00:00:00.000Z';
 let index = 0;
@@ -15,6 +15,7 @@ const message = (sequence: number, username = 'alice'): Entry =>
   entry(MESSAGE, { message_id: `m${sequence}`, username, content: `hello ${sequence}`, timestamp: T, client_message_id: null } satisfies MessageData, sequence);
 const joined = (username: string, node = 'node1'): Entry => entry(MEMBER_JOINED, { username, node_id: node, joined_at: T, boot_id: 'boot-1' } satisfies MemberJoinedData);
 const left = (username: string, reason?: MemberLeftData['reason']): Entry => entry(MEMBER_LEFT, { username, timestamp: T, ...(reason ? { reason } : {}) } satisfies MemberLeftData);
+const trim = (before: number, sequence: number): Entry => entry(TRIM, { before_sequence: before, reason: 'count', timestamp: T } satisfies TrimData, sequence);
 const deleted = (): Entry => entry(ROOM_DELETED, { transaction_id: 'txn-1', initiator: 'alice', deleted_at: T } satisfies RoomDeletedData);
 
 describe(LogApplier.name, () => {
@@ -170,5 +171,53 @@ describe(LogApplier.name, () => {
     expect(store.messages.messagesAfter('r1', 0, 10)).toEqual([]);
     expect(store.members.getMember('r1', 'carol')).toBeNull();
     expect(bob.frames).toEqual([]);
+  });
+
+  describe('retention (a committed trim entry)', () => {
+    const seqs = (s: ChatStore = store) => s.messages.messagesAfter('r1', 0, 100).map((m) => m.sequenceNumber);
+    const log = (): Entry[] => {
+      index = 0;
+      return [room(), ...Array.from({ length: 20 }, (_, i) => message(i + 1)), trim(16, 20), message(21), message(22), trim(18, 22)];
+    };
+
+    it('removes the room\'s messages below before_sequence at its place in the log, and shows members nothing of it', () => {
+      applyAll(log());
+      expect(seqs()).toEqual([18, 19, 20, 21, 22]);
+      expect(store.messages.firstSequence('r1')).toBe(18);
+      expect(store.rooms.getRoom('r1')?.lastSequence).toBe(22);
+      expect(bob.types.filter((t) => t !== 'new_message')).toEqual([]);
+    });
+
+    it('a node that replays the whole log (catching up, or a new disk) ends with the same messages as one that applied it live', () => {
+      const live = log();
+      for (const e of live) applyAll([e]); // one entry per write, as a host applies them
+      const other = ChatStore.inMemory();
+      try {
+        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock()));
+        other.transactions.run(() => {
+          for (const e of live) replica.apply('r1', e, HERE);
+        });
+        expect(seqs(other)).toEqual(seqs());
+        expect(other.messages.messagesAfter('r1', 0, 100)).toEqual(store.messages.messagesAfter('r1', 0, 100));
+        expect(other.messages.firstSequence('r1')).toBe(18);
+      } finally {
+        other.close();
+      }
+    });
+
+    it('entries applied again after a crash undid only the applied mark bring no trimmed message back', () => {
+      const entries = log();
+      applyAll(entries);
+      applyAll(entries.slice(1)); // every message and trim again
+      expect(seqs()).toEqual([18, 19, 20, 21, 22]);
+    });
+
+    it('a trim of a room it does not have, or with a bad cut-off, changes nothing', () => {
+      applyAll([room(), message(1), message(2)]);
+      applyAll([entry(TRIM, { before_sequence: 'soon', reason: 'count', timestamp: T }), entry(TRIM, null)]);
+      expect(seqs()).toEqual([1, 2]);
+      expect(() => store.transactions.run(() => sut.apply('r9', trim(2, 2), HERE))).not.toThrow();
+      expect(seqs()).toEqual([1, 2]);
+    });
   });
 });

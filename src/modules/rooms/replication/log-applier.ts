@@ -10,7 +10,7 @@ import { StoreTransactions } from '../../../common/store/store-transactions';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
-import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData } from './room-entries';
+import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -61,6 +61,9 @@ export class LogApplier {
       case ROOM_DELETED:
         this.applyDeletion(roomId, entry.data as RoomDeletedData, host);
         return true;
+      case TRIM:
+        this.applyTrim(roomId, entry.data as TrimData | null);
+        return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show
     }
@@ -119,6 +122,17 @@ export class LogApplier {
     this.members.removeMember(roomId, d.username);
     const event: MemberEvent = { room_id: roomId, username: d.username, member_count: this.members.memberCount(roomId), timestamp: d.timestamp, ...(d.reason ? { reason: d.reason } : {}) };
     this.transactions.afterCommit(() => this.clients.broadcast(roomId, 'member_left', event, d.username));
+  }
+
+  /**
+   * Retention, as the host decided it: the room's messages below `before_sequence` go from the
+   * store (the log keeps its entries). Every message below it is at an earlier index, so every node,
+   * one catching up included, has applied them by now and removes the very same ones.
+   */
+  private applyTrim(roomId: string, d: TrimData | null): void {
+    if (!d || !Number.isSafeInteger(d.before_sequence) || !this.rooms.getRoom(roomId)) return;
+    const removed = this.messages.trimBefore(roomId, d.before_sequence);
+    if (removed > 0) this.logger.debug(`Retention (${d.reason}): removed ${removed} message(s) below sequence ${d.before_sequence} from room ${roomId}`);
   }
 
   private applyDeletion(roomId: string, d: RoomDeletedData, host: HostHint): void {

@@ -10,6 +10,8 @@ export const ROOM = 'room';
 export const MEMBER_JOINED = 'member_joined';
 export const MEMBER_LEFT = 'member_left';
 export const ROOM_DELETED = 'room_deleted';
+/** Retention: the room's messages below a sequence go, on every node at this point of the log. */
+export const TRIM = 'trim';
 
 /** The first entry of every room. */
 export interface RoomData {
@@ -53,6 +55,19 @@ export interface RoomDeletedData {
   transaction_id: string;
   initiator: string;
   deleted_at: string;
+}
+
+/**
+ * The host decided from its own store and wall clock which messages retention removes
+ * (MAX_MESSAGES_PER_ROOM, RETENTION_DAYS); replicas never decide it themselves, they apply this.
+ */
+export interface TrimData {
+  /** Messages with a lower sequence number go; the room's sequence numbers go on where they were. */
+  before_sequence: number;
+  /** Which setting asked for it: the count limit, the age limit, or both. */
+  reason: 'count' | 'age' | 'count+age';
+  /** The host's wall clock when it proposed the trim. */
+  timestamp: string;
 }
 
 /** The key a retried message is found by: one per user and client_message_id. */
