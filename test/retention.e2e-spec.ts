@@ -1,9 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../src/cluster/node-process';
 import { readRooms, type StoredMessage } from './durability/node-store';
 import { eventually } from './support/cluster';
-import { createRoom, join, receivedUpTo, sendSequential, useCluster } from './support/rooms';
+import { createRoom, join, received, receivedUpTo, sendSequential, useCluster } from './support/rooms';
 import type { TestClient } from './support/test-client';
 
 /** The room's log on a node's disk: how many entries of each kind it keeps (read-only, safe while it runs). */
@@ -17,6 +18,36 @@ function logKinds(node: NodeProcess, roomId: string): Record<string, number> {
   }
 }
 
+/** The room's message entries in a node's log, in order: their sequence and payload as stored. */
+function messageEntries(node: NodeProcess, roomId: string): { sequence: number; bytes: number; data: Record<string, unknown> }[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    const rows = db.prepare("SELECT sequence, data FROM log_entries WHERE room_id = ? AND kind = 'message' ORDER BY idx").all(roomId) as { sequence: number; data: string }[];
+    return rows.map((r) => ({ sequence: Number(r.sequence), bytes: r.data.length, data: JSON.parse(r.data) as Record<string, unknown> }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Every message entry of the room in the node's log: below `firstKept` only its metadata (no
+ * content, marked trimmed, its message_id kept), from there on the whole message.
+ */
+function expectLogTrimmedBelow(node: NodeProcess, roomId: string, firstKept: number, messages: StoredMessage[], username: string): void {
+  const entries = messageEntries(node, roomId);
+  expect(entries.map((e) => e.sequence)).toEqual(Array.from({ length: entries.length }, (_, i) => i + 1));
+  const byId = new Map(messages.map((m) => [m.sequence_number, m]));
+  for (const e of entries) {
+    if (e.sequence < firstKept) {
+      expect({ node: node.spec.nodeId, sequence: e.sequence, data: e.data }).toEqual({ node: node.spec.nodeId, sequence: e.sequence, data: { message_id: expect.any(String), username, timestamp: expect.any(String), client_message_id: null, trimmed: true } });
+      expect(e.bytes).toBeLessThan(200);
+      if (byId.has(e.sequence)) expect(e.data.message_id).toBe(byId.get(e.sequence)!.message_id);
+    } else {
+      expect({ node: node.spec.nodeId, sequence: e.sequence, content: e.data.content, trimmed: e.data.trimmed }).toEqual({ node: node.spec.nodeId, sequence: e.sequence, content: byId.get(e.sequence)?.content ?? expect.any(String), trimmed: undefined });
+    }
+  }
+}
+
 /**
  * Retention through the room's log: with MAX_MESSAGES_PER_ROOM=10, the host proposes trim entries
  * and every node's store ends with exactly the same newest 10 messages at their sequence numbers;
@@ -27,6 +58,10 @@ describe('message retention across three nodes (MAX_MESSAGES_PER_ROOM=10)', () =
   const nodes = () => [1, 2, 3].map((n) => ctx.cluster.node(n));
   let roomId: string;
   let sent: StoredMessage[];
+  /** What each room holds at the end of the test that wrote to it last. */
+  let mainKept: StoredMessage[] = [];
+  let catchUpRoom = '';
+  let catchUpKept: StoredMessage[] = [];
 
   /** Waits until every node's chat.db holds exactly `expected` for the room (and says so when it never does). */
   const everyNodeHolds = async (expected: StoredMessage[], room = roomId, which = nodes()) => {
@@ -52,12 +87,13 @@ describe('message retention across three nodes (MAX_MESSAGES_PER_ROOM=10)', () =
     sent = shown.map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
   }, 60000);
 
-  it('every node\'s store ends with exactly the same last 10 messages, at their sequence numbers; the log keeps every entry', async () => {
+  it('every node\'s store ends with exactly the same last 10 messages, at their sequence numbers; the log keeps every entry, without the removed ones\' content', async () => {
     await everyNodeHolds(sent.slice(15));
     for (const node of nodes()) {
       const kinds = logKinds(node, roomId);
-      expect(kinds.message).toBe(25); // the log still holds what the cores need (it is not compacted)
+      expect(kinds.message).toBe(25); // the log still holds an entry per message (it is not compacted)
       expect(kinds.trim).toBeGreaterThanOrEqual(1); // removed by a committed entry, on every node
+      expectLogTrimmedBelow(node, roomId, 16, sent, 'alice'); // stripped in the write that removed the rows
     }
   }, 30000);
 
@@ -94,7 +130,9 @@ describe('message retention across three nodes (MAX_MESSAGES_PER_ROOM=10)', () =
     expect(acks.map((a) => a.data.sequence_number)).toEqual([26, 27, 28]);
     const shown = await receivedUpTo(bob, roomId, 28);
     const later = shown.filter((m) => m.sequence_number > 25).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
-    await everyNodeHolds([...sent.slice(18), ...later]);
+    mainKept = [...sent.slice(18), ...later];
+    await everyNodeHolds(mainKept);
+    for (const node of nodes()) expectLogTrimmedBelow(node, roomId, 19, [...sent, ...later], 'alice');
   }, 60000);
 
   it('a node that was down catches up by replaying the log, trims included, and ends with the same messages', async () => {
@@ -106,8 +144,32 @@ describe('message retention across three nodes (MAX_MESSAGES_PER_ROOM=10)', () =
     await sendSequential(carol, room, 'carol', 25, 'while-node3-was-down');
     const shown = (await receivedUpTo(carol, room, 25)).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
     await everyNodeHolds(shown.slice(15), room, [ctx.cluster.node(1), ctx.cluster.node(2)]);
-    await node3.start();
+    for (const node of [ctx.cluster.node(1), ctx.cluster.node(2)]) expectLogTrimmedBelow(node, room, 16, shown, 'carol');
+    await node3.start(); // the host sends it the stripped entries: it counts them and stores nothing of them
     await everyNodeHolds(shown.slice(15), room);
     expect(logKinds(node3, room)).toMatchObject({ message: 25, trim: expect.any(Number) });
+    for (const node of nodes()) expectLogTrimmedBelow(node, room, 16, shown, 'carol');
+    catchUpRoom = room;
+    catchUpKept = shown.slice(15);
   }, 90000);
+
+  it('a node back with an empty data directory learns both rooms from the stripped logs and ends with the same messages; a reader there sees only whole ones', async () => {
+    expect(catchUpRoom).not.toBe('');
+    const node3 = ctx.cluster.node(3);
+    await node3.stop('SIGKILL');
+    for (const entry of fs.readdirSync(node3.env.DATA_DIR)) fs.rmSync(path.join(node3.env.DATA_DIR, entry), { recursive: true, force: true });
+    await node3.start();
+    await everyNodeHolds(catchUpKept, catchUpRoom);
+    await everyNodeHolds(mainKept);
+    expectLogTrimmedBelow(node3, roomId, 19, [...sent, ...mainKept], 'alice');
+    expectLogTrimmedBelow(node3, catchUpRoom, 16, catchUpKept, 'carol');
+
+    const reader = await ctx.open(3);
+    const joined = await join(reader, catchUpRoom, 'reader-after-wipe');
+    expect(joined.data).toMatchObject({ first_sequence: 16, last_sequence: 25 });
+    await receivedUpTo(reader, catchUpRoom, 25);
+    const shown = received(reader, catchUpRoom);
+    expect(shown.map((m) => [m.sequence_number, m.message_id, m.content])).toEqual(catchUpKept.map((m) => [m.sequence_number, m.message_id, m.content]));
+    expect(shown.filter((m) => typeof m.content !== 'string' || m.content === '')).toEqual([]);
+  }, 120000);
 });

@@ -96,6 +96,36 @@ describe(RoomLogRepository.name, () => {
       expect(sut.lastIndex('r2')).toBe(1);
     });
 
+    describe('stripMessagesBefore (a committed trim)', () => {
+      const T = '2026-01-01T00:00:00.000Z';
+      const msg = (index: number, sequence: number, clientMessageId: string | null = null) =>
+        entry(index, 2, { sequence, clientKey: clientMessageId && `alice\u0000${clientMessageId}`, data: { message_id: `m${sequence}`, username: 'alice', content: 'x'.repeat(5000), timestamp: T, client_message_id: clientMessageId } });
+      const trimmed = (sequence: number, clientMessageId: string | null = null) => ({ message_id: `m${sequence}`, username: 'alice', timestamp: T, client_message_id: clientMessageId, trimmed: true });
+      beforeEach(() => {
+        sut.replaceFrom('r1', 1, [entry(1, 1, { kind: 'room', sequence: 0, data: { room_name: 'general' } }), msg(2, 1), msg(3, 2, 'c2'), entry(4, 2, { kind: 'member_joined', sequence: 2, data: { username: 'bob' } }), msg(5, 3), msg(6, 4), entry(7, 2, { kind: 'trim', sequence: 4, data: { before_sequence: 4 } })]);
+        sut.replaceFrom('r2', 1, [msg(1, 1)]);
+      });
+
+      it('keeps only small metadata of the room\'s messages below the cut-off, and every index, epoch, kind, sequence and client key', () => {
+        const before = sut.entries('r1', 1, 7, 1 << 30);
+        expect(sut.stripMessagesBefore('r1', 4, 7)).toBe(3);
+        const after = sut.entries('r1', 1, 7, 1 << 30);
+        expect(after.map(({ data: _, ...rest }) => rest)).toEqual(before.map(({ data: _, ...rest }) => rest));
+        expect(after.map((e) => e.data)).toEqual([before[0].data, trimmed(1), trimmed(2, 'c2'), before[3].data, trimmed(3), before[5].data, before[6].data]);
+        expect(JSON.stringify(after[1].data).length).toBeLessThan(150);
+        expect(sut.findByClientKey('r1', 'alice\u0000c2')).toEqual(after[2]); // a retry still finds it
+        expect(sut.entry('r2', 1)).toEqual(msg(1, 1)); // another room keeps its own
+      });
+
+      it('touches no entry at or after the trim entry, and strips each entry once', () => {
+        expect(sut.stripMessagesBefore('r1', 99, 3)).toBe(1);
+        expect(sut.entry('r1', 3)?.data).toMatchObject({ content: 'x'.repeat(5000) });
+        expect(sut.stripMessagesBefore('r1', 99, 7)).toBe(3);
+        expect(sut.stripMessagesBefore('r1', 99, 7)).toBe(0);
+        expect(sut.entry('r1', 6)?.data).toEqual(trimmed(4));
+      });
+    });
+
     it('writes inside the store\'s transactions: a failed one leaves the log as it was', () => {
       expect(() =>
         store.transactions.run(() => {

@@ -86,6 +86,10 @@ export class RoomLogRepository {
       truncate: p('DELETE FROM log_entries WHERE room_id = ? AND idx >= ?'),
       insert: p(`INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, client_key, data)
         VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // the payload keeps message_id, username, timestamp and client_message_id; content goes (entries stripped before are left alone)
+      stripMessages: p(`UPDATE log_entries SET data = json_object('message_id', json_extract(data, '$.message_id'), 'username', json_extract(data, '$.username'),
+          'timestamp', json_extract(data, '$.timestamp'), 'client_message_id', json_extract(data, '$.client_message_id'), 'trimmed', json('true'))
+        WHERE room_id = ? AND idx < ? AND kind = 'message' AND sequence < ? AND json_extract(data, '$.content') IS NOT NULL`),
       dropEntries: p('DELETE FROM log_entries WHERE room_id = ?'),
       dropState: p('DELETE FROM room_logs WHERE room_id = ?'),
       disk: p('SELECT * FROM node_disk LIMIT 1'),
@@ -148,6 +152,15 @@ export class RoomLogRepository {
   replaceFrom(roomId: string, from: number, entries: readonly LogEntryRecord[]): void {
     this.sql.truncate.run(roomId, from);
     for (const e of entries) this.sql.insert.run(roomId, e.index, e.epoch, e.kind, e.sequence, e.clientKey, e.data === null || e.data === undefined ? null : JSON.stringify(e.data));
+  }
+
+  /**
+   * Retention: the content of the room's message entries below `beforeSequence` (and below the trim
+   * entry at `belowIndex`, so only committed ones) goes; each keeps its index, epoch, kind, sequence,
+   * client key and a small payload (room-entries.ts, TrimmedMessageData). Returns how many were stripped now.
+   */
+  stripMessagesBefore(roomId: string, beforeSequence: number, belowIndex: number): number {
+    return Number(this.sql.stripMessages.run(roomId, belowIndex, beforeSequence).changes);
   }
 
   /** The room was deleted: its log and state go (its tombstone stays). */

@@ -79,7 +79,10 @@ export class RoomRepository {
     this.cache.delete(roomId);
   }
 
-  /** Counts a committed message as the room's last: only inside the transaction that stores it (MessageRepository.insertMessage). */
+  /**
+   * Counts a committed message as the room's last: only inside the transaction that stores it
+   * (MessageRepository.insertMessage), or that applies a message entry retention already stripped.
+   */
   recordLastSequence(roomId: string, sequenceNumber: number): void {
     this.sql.setLastSequence.run(sequenceNumber, roomId);
     const cached = this.cache.get(roomId);

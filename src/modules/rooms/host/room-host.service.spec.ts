@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { MessageRecord } from '../../../common/store/chat-records';
 import { chatErrorCode, type FakeSocket } from '../../../testing/fakes';
 import { LogCluster } from '../../../testing/log-cluster';
+import { TRIM, type TrimData } from '../replication/room-entries';
+import { RoomLogs } from '../replication/room-logs.service';
 import { RoomHostService } from './room-host.service';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -141,6 +143,22 @@ describe(RoomHostService.name, () => {
       expect(repeat).toEqual({ message: first.message, duplicate: true });
       expect(bob.sent('new_message')).toHaveLength(1);
       expect(store().rooms.getRoom(roomId)?.lastSequence).toBe(1);
+    });
+
+    it('answers a retry of a message retention has since removed with its id, sequence and timestamp; every log keeps only its metadata', async () => {
+      const first = await sut.send(roomId, 'alice', 'hi', 'c-1');
+      await sut.send(roomId, 'alice', 'kept', null);
+      await node('node1').get(RoomLogs).propose(roomId, { kind: TRIM, data: { before_sequence: 2, reason: 'count', timestamp: T0 } satisfies TrimData });
+      await cluster.settle();
+      for (const id of cluster.ids) {
+        expect(node(id).store.messages.messagesAfter(roomId, 0, 10).map((m) => m.content)).toEqual(['kept']);
+        expect(node(id).store.logs.findByClientKey(roomId, 'alice\u0000c-1')?.data).toEqual({ message_id: first.message.messageId, username: 'alice', timestamp: first.message.timestamp, client_message_id: 'c-1', trimmed: true });
+      }
+
+      const repeat = await sut.send(roomId, 'alice', 'hi again', 'c-1');
+      expect(repeat).toMatchObject({ duplicate: true, message: { messageId: first.message.messageId, sequenceNumber: 1, timestamp: first.message.timestamp, clientMessageId: 'c-1' } });
+      await cluster.settle();
+      expect(bob.sent('new_message').map((m) => m.content)).toEqual(['hi', 'kept']);
     });
 
     it('treats the same client_message_id from another user as a new message', async () => {

@@ -13,7 +13,7 @@ import { RoomRepository } from '../../../common/store/room.repository';
 import { StoreTransactions } from '../../../common/store/store-transactions';
 import { STORE_UNAVAILABLE_MESSAGE } from '../../../common/store/store-write-health';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
-import { clientKeyOf, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData } from '../replication/room-entries';
+import { clientKeyOf, isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type StoredMessageData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
 import { RoomLogPeers } from '../replication/room-log-peers';
 
@@ -167,8 +167,10 @@ export class RoomHostService {
     if (!this.members.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     const data: MessageData = { message_id: randomUUID(), username, content, timestamp: this.clock.iso(), client_message_id: clientMessageId };
     return this.logs.propose(roomId, { kind: MESSAGE, data, clientKey: clientKeyOf(username, clientMessageId) }).then(({ entry, duplicate }) => {
-      const d = entry.data as MessageData;
-      const message: MessageRecord = { messageId: d.message_id, roomId, username: d.username, content: d.content, sequenceNumber: entry.sequence, timestamp: d.timestamp, clientMessageId: d.client_message_id ?? null };
+      // a retry of a message retention has since removed finds a stripped entry: acknowledged by id, sequence and timestamp (content is never read from here)
+      const d = entry.data as StoredMessageData;
+      const content = isTrimmedMessage(d) ? '' : d.content;
+      const message: MessageRecord = { messageId: d.message_id, roomId, username: d.username, content, sequenceNumber: entry.sequence, timestamp: d.timestamp, clientMessageId: d.client_message_id ?? null };
       return { message, duplicate };
     });
   }

@@ -5,7 +5,7 @@ import { FakeClock, FakeSocket } from '../../../testing/fakes';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
 import { LogApplier } from './log-applier';
-import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData, type TrimData } from './room-entries';
+import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData, type TrimData, type TrimmedMessageData } from './room-entries';
 
 const T = '2026-01-01T00:00:00.000Z';
 let index = 0;
@@ -32,7 +32,7 @@ describe(LogApplier.name, () => {
     store = ChatStore.inMemory();
     const config = loadConfig({ NODE_ID: 'node1' });
     clients = new ClientRegistry(config, new FakeClock());
-    sut = new LogApplier(config, store.transactions, store.rooms, store.messages, store.members, store.tombstones, clients);
+    sut = new LogApplier(config, store.transactions, store.rooms, store.messages, store.members, store.tombstones, clients, store.logs);
     bob = new FakeSocket();
     const conn = clients.connect(bob.asWebSocket());
     clients.register(conn, 'r1', 'bob', 0);
@@ -193,7 +193,7 @@ describe(LogApplier.name, () => {
       for (const e of live) applyAll([e]); // one entry per write, as a host applies them
       const other = ChatStore.inMemory();
       try {
-        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock()));
+        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock()), other.logs);
         other.transactions.run(() => {
           for (const e of live) replica.apply('r1', e, HERE);
         });
@@ -210,6 +210,72 @@ describe(LogApplier.name, () => {
       applyAll(entries);
       applyAll(entries.slice(1)); // every message and trim again
       expect(seqs()).toEqual([18, 19, 20, 21, 22]);
+    });
+
+    it('strips the content of the removed messages\' log entries in the same write; later entries keep theirs', () => {
+      const entries = log();
+      store.logs.replaceFrom('r1', 1, entries); // as LogWriter stored them
+      const contents = () => store.logs.entriesOfKind('r1', MESSAGE).map((e) => [e.sequence, (e.data as { content?: string }).content ?? null]);
+      const whole = contents();
+      expect(() =>
+        store.transactions.run(() => {
+          for (const e of entries) sut.apply('r1', e, HERE);
+          throw new Error('the disk failed');
+        }),
+      ).toThrow('the disk failed');
+      expect(contents()).toEqual(whole);
+
+      applyAll(entries);
+      expect(contents()).toEqual(whole.map(([seq, content]) => [seq, (seq as number) < 18 ? null : content]));
+      expect(store.logs.entry('r1', 2)).toEqual({ ...entries[1], data: { message_id: 'm1', username: 'alice', timestamp: T, client_message_id: null, trimmed: true } });
+    });
+
+    /** The log a host that trimmed sends to a follower that lacks it: messages 1..15 stripped, then 16..20 and the trim. */
+    const strippedLog = (): Entry[] => {
+      index = 0;
+      const stripped = (sequence: number): Entry => entry(MESSAGE, { message_id: `m${sequence}`, username: 'alice', timestamp: T, client_message_id: null, trimmed: true } satisfies TrimmedMessageData, sequence);
+      return [room(), ...Array.from({ length: 15 }, (_, i) => stripped(i + 1)), ...Array.from({ length: 5 }, (_, i) => message(16 + i)), trim(16, 20)];
+    };
+
+    it('a follower applying message entries its host already stripped counts their sequences, and stores and shows nothing of them', async () => {
+      const entries = strippedLog();
+      const waiting = sut.sequences.wait('r1', 15, 0);
+      applyAll(entries.slice(0, 16), { node: 'node2', epoch: 1 }); // up to the last stripped one
+      await expect(waiting).resolves.toBe(true);
+      expect(store.rooms.getRoom('r1')?.lastSequence).toBe(15);
+      expect(seqs()).toEqual([]);
+      expect(bob.frames).toEqual([]); // never an empty message
+      applyAll(entries.slice(1, 16), { node: 'node2', epoch: 1 }); // again, after a crash undid the applied mark
+      expect(store.rooms.getRoom('r1')?.lastSequence).toBe(15);
+
+      applyAll(entries.slice(16), { node: 'node2', epoch: 1 });
+      expect(seqs()).toEqual([16, 17, 18, 19, 20]);
+      expect(store.messages.firstSequence('r1')).toBe(16);
+      expect(store.rooms.getRoom('r1')?.lastSequence).toBe(20);
+      expect(bob.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([16, 17, 18, 19, 20].map((n) => [n, `hello ${n}`]));
+      expect(sut.hostedMessages).toBe(0);
+    });
+
+    it('a node replaying a stripped log ends with the same messages as the node that stripped it', () => {
+      const live = log();
+      store.logs.replaceFrom('r1', 1, live);
+      applyAll(live);
+      const stored = store.logs.entries('r1', 1, live.length, 1 << 30); // what a host sends a new disk now
+      expect(stored.filter((e) => e.kind === MESSAGE && (e.data as { trimmed?: boolean }).trimmed)).toHaveLength(17);
+      const other = ChatStore.inMemory();
+      try {
+        const otherClients = new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock());
+        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, otherClients, other.logs);
+        other.transactions.run(() => {
+          for (const e of stored) replica.apply('r1', e, HERE);
+        });
+        expect(other.messages.messagesAfter('r1', 0, 100)).toEqual(store.messages.messagesAfter('r1', 0, 100));
+        expect(other.rooms.getRoom('r1')?.lastSequence).toBe(22);
+        expect(other.messages.firstSequence('r1')).toBe(18);
+        otherClients.onModuleDestroy();
+      } finally {
+        other.close();
+      }
     });
 
     it('a trim of a room it does not have, or with a bad cut-off, changes nothing', () => {

@@ -5,12 +5,13 @@ import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord } from '../../../common/store/chat-records';
 import { MemberRepository } from '../../../common/store/member.repository';
 import { MessageRepository } from '../../../common/store/message.repository';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { StoreTransactions } from '../../../common/store/store-transactions';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
-import { MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type RoomDeletedData, type TrimData } from './room-entries';
+import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -41,6 +42,7 @@ export class LogApplier {
     private readonly members: MemberRepository,
     private readonly tombstones: TombstoneRepository,
     private readonly clients: ClientRegistry,
+    private readonly storedLogs: RoomLogRepository,
   ) {}
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
@@ -62,7 +64,7 @@ export class LogApplier {
         this.applyDeletion(roomId, entry.data as RoomDeletedData, host);
         return true;
       case TRIM:
-        this.applyTrim(roomId, entry.data as TrimData | null);
+        this.applyTrim(roomId, entry.index, entry.data as TrimData | null);
         return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show
@@ -85,7 +87,11 @@ export class LogApplier {
   }
 
   private applyMessage(roomId: string, entry: Entry): boolean {
-    const d = entry.data as MessageData;
+    const d = entry.data as StoredMessageData;
+    if (isTrimmedMessage(d)) {
+      this.skipTrimmed(roomId, entry.sequence);
+      return false;
+    }
     const message: MessageRecord = {
       messageId: d.message_id,
       roomId,
@@ -103,6 +109,18 @@ export class LogApplier {
       this.sequences.reached(roomId, message.sequenceNumber, 0);
     });
     return true;
+  }
+
+  /**
+   * A message retention removed before this node applied it (a follower catching up from a host
+   * that stripped it): the sequence is counted as the room's, nothing is stored or shown (the trim
+   * entry that removed it comes later in the log and removes everything below it anyway).
+   */
+  private skipTrimmed(roomId: string, sequence: number): void {
+    const room = this.rooms.getRoom(roomId);
+    if (!room || room.lastSequence >= sequence) return;
+    this.rooms.recordLastSequence(roomId, sequence);
+    this.transactions.afterCommit(() => this.sequences.reached(roomId, sequence, 0));
   }
 
   private applyJoin(roomId: string, d: MemberJoinedData): void {
@@ -126,13 +144,16 @@ export class LogApplier {
 
   /**
    * Retention, as the host decided it: the room's messages below `before_sequence` go from the
-   * store (the log keeps its entries). Every message below it is at an earlier index, so every node,
-   * one catching up included, has applied them by now and removes the very same ones.
+   * store, and in the same write their log entries lose their content (they keep index, epoch,
+   * sequence, client key and a small payload: RoomLogRepository.stripMessagesBefore). Every
+   * message below it is at an earlier index, so every node, one catching up included, has applied
+   * them by now and removes the very same ones.
    */
-  private applyTrim(roomId: string, d: TrimData | null): void {
+  private applyTrim(roomId: string, index: number, d: TrimData | null): void {
     if (!d || !Number.isSafeInteger(d.before_sequence) || !this.rooms.getRoom(roomId)) return;
     const removed = this.messages.trimBefore(roomId, d.before_sequence);
-    if (removed > 0) this.logger.debug(`Retention (${d.reason}): removed ${removed} message(s) below sequence ${d.before_sequence} from room ${roomId}`);
+    const stripped = this.storedLogs.stripMessagesBefore(roomId, d.before_sequence, index);
+    if (removed > 0 || stripped > 0) this.logger.debug(`Retention (${d.reason}): removed ${removed} message(s) below sequence ${d.before_sequence} from room ${roomId} (${stripped} log entries stripped)`);
   }
 
   private applyDeletion(roomId: string, d: RoomDeletedData, host: HostHint): void {

@@ -29,6 +29,24 @@ export interface MessageData {
   client_message_id: string | null;
 }
 
+/**
+ * A message entry once retention removed its message (a committed trim stripped it on this node,
+ * LogApplier): the log keeps the entry's index, epoch, sequence and client key, and of the payload
+ * only what a retry's answer needs. Never shown: a node that applies one only counts the sequence.
+ */
+export interface TrimmedMessageData {
+  message_id: string;
+  username: string;
+  timestamp: string;
+  client_message_id: string | null;
+  trimmed: true;
+}
+
+/** A message entry's payload as the log holds it: whole, or stripped by a trim. */
+export type StoredMessageData = MessageData | TrimmedMessageData;
+
+export const isTrimmedMessage = (d: unknown): d is TrimmedMessageData => typeof d === 'object' && d !== null && (d as { trimmed?: unknown }).trimmed === true;
+
 export interface MemberJoinedData {
   username: string;
   /** The node the member's connection is on. */

@@ -35,6 +35,14 @@ describe(parseWireBatch.name, () => {
     expect(items[1][1]).not.toHaveProperty('hint');
   });
 
+  it('takes message entries retention stripped (no content, marked trimmed) as they are, next to whole ones', () => {
+    const stripped = { message_id: 'm5', username: 'alice', timestamp: '2026-01-01T00:00:00.000Z', client_message_id: 'c5', trimmed: true };
+    const sent = append({ entries: [entry(5, 2, { clientKey: 'alice\u0000c5', data: stripped }), entry(6)] });
+    const items = parse(batch(sent)) as WireItem[];
+    expect(typeof items).not.toBe('string');
+    expect(items).toEqual([['r1', sent]]);
+  });
+
   it.each([
     ['an epoch that is not a safe integer (2^53 + 1 would round)', append({ epoch: 2 ** 53 + 1 }), /batch\[0\]\[1\]\.epoch: must be a safe integer >= 0/],
     ['an epoch so high that counting on from it would leave the safe integers', append({ epoch: 2 ** 53 - 1 }), /batch\[0\]\[1\]\.epoch: must be at most 281474976710656/],
