@@ -216,6 +216,17 @@ describe(`${RoomLogCore.name}: whom a refused candidate follows, and when a vote
     return null;
   };
 
+  it("asks for pre-votes as soon as its host is reported down when its turn is first, without waiting for a tick", () => {
+    const disk = new MemoryStableLog();
+    disk.write({ epoch: 1, vote: null, commit: 1, learner: false }, { from: 1, entries: [{ index: 1, epoch: 1, kind: 'room', sequence: 0, clientKey: null, data: {} }] });
+    const first = new RoomLogCore(cfgOf('n2'), disk, disk.hardState, 1, 'n1');
+    first.peerDown('n1');
+    expect(first.ready().messages.filter((m) => m.type === 'preVote').map((m) => m.to)).toEqual(['n1', 'n3']);
+    const second = new RoomLogCore(cfgOf('n3'), disk, disk.hardState, 1, 'n1');
+    second.peerDown('n1');
+    expect(second.ready().messages).toEqual([]); // its turn comes one election timeout later
+  });
+
   it('follows the host that refuses it, but not a host another voter names (that node may have restarted and host nothing)', () => {
     const disk = new MemoryStableLog();
     const sut = new RoomLogCore(cfgOf('n2'), disk, disk.hardState, 0, null);

@@ -114,7 +114,12 @@ export class RoomLogCore extends RoomRoles {
   peerDown(node: string): void {
     if (this.down.has(node)) return;
     this.down.add(node);
-    if (this.role === 'follower' && this.leader === node) this.loseLeader(node);
+    if (this.role !== 'follower' || this.leader !== node) return;
+    this.loseLeader(node);
+    // this node's turn is now (the first live voter): it asks at once rather than at the next tick
+    if (this.ticks < this.campaignAt) return;
+    this.campaignAt = Infinity;
+    this.campaign();
   }
 
   peerUp(node: string): void {

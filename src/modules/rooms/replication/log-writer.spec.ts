@@ -161,11 +161,13 @@ describe(LogWriter.name, () => {
     room.core.peerDown('node1');
     await deliver(room, { type: 'vote', from: 'node3', to: 'node2', epoch: 2, last: { index: 2, epoch: 1 } });
 
-    expect(outbox.sent.map((s) => [s.message.type, s.onDisk])).toEqual([
+    // (node2 also asks for pre-votes itself once node1 is down: not what this is about)
+    const answers = outbox.sent.filter((s) => s.message.type === 'appendResult' || s.message.type === 'voteResult');
+    expect(answers.map((s) => [s.message.type, s.onDisk])).toEqual([
       ['appendResult', { lastIndex: 2, vote: null }],
       ['voteResult', { lastIndex: 2, vote: 'node3' }],
     ]);
-    expect(outbox.sent[1].message).toMatchObject({ granted: true, epoch: 2 });
+    expect(answers[1].message).toMatchObject({ granted: true, epoch: 2 });
   });
 
   it('applies committed entries in the same write: the room exists here once its first entry committed', async () => {
