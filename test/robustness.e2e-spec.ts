@@ -7,6 +7,7 @@ import { OPEN_CALL_MAX_BYTES } from '../src/modules/peers/peer-authenticator';
 import { XmlRpcFault } from '../src/common/xmlrpc/xmlrpc-fault';
 import { eventually, TestCluster } from './support/cluster';
 import { ClientPool, type TestClient, type Frame } from './support/test-client';
+import { SeededRandom } from './durability/seeded-random';
 
 /**
  * Fuzzes real node processes with deterministic pseudo-random input and checks the project's rule:
@@ -25,47 +26,6 @@ const WS_BURST = 60; // sent back to back without waiting
 const RPC_CALLS_PER_NODE = 800;
 const REPLY_TIMEOUT_MS = 15_000;
 const MAX_FRAME = 1_000_000; // stay below the 1 MiB limit (bigger frames are closed with 1009 by design)
-
-// --- deterministic randomness --------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough for fuzzing, and identical on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(readonly seed: number) {
-    this.next = mulberry32(seed);
-  }
-  float(): number {
-    return this.next();
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  /** Picks by weight: [[weight, value], ...]. */
-  weighted<T>(items: readonly (readonly [number, T])[]): T {
-    const total = items.reduce((n, [w]) => n + w, 0);
-    let r = this.next() * total;
-    for (const [w, v] of items) if ((r -= w) < 0) return v;
-    return items[items.length - 1][1];
-  }
-}
 
 // --- generators of hostile values --------------------------------------------------------------
 
@@ -89,7 +49,7 @@ class RawJson {
   constructor(readonly text: string) {}
 }
 
-function randomChar(rng: Rng): string {
+function randomChar(rng: SeededRandom): string {
   return rng.weighted<() => string>([
     [40, () => String.fromCharCode(rng.int(0x20, 0x7e))],
     [8, () => String.fromCharCode(rng.int(0, 0x1f))],
@@ -101,7 +61,7 @@ function randomChar(rng: Rng): string {
   ])();
 }
 
-function randomString(rng: Rng): string {
+function randomString(rng: SeededRandom): string {
   return rng.weighted<() => string>([
     [30, () => Array.from({ length: rng.int(1, 24) }, () => randomChar(rng)).join('')],
     [20, () => rng.pick(SPECIAL_STRINGS)],
@@ -111,7 +71,7 @@ function randomString(rng: Rng): string {
   ])();
 }
 
-function garbage(rng: Rng, depth = 0): unknown {
+function garbage(rng: SeededRandom, depth = 0): unknown {
   const leaf: (readonly [number, () => unknown])[] = [
     [6, () => null],
     [4, () => rng.chance(0.5)],
@@ -179,7 +139,7 @@ interface WsContext {
   index: number;
 }
 
-function validContent(rng: Rng): string {
+function validContent(rng: SeededRandom): string {
   return rng.weighted<() => string>([
     [10, () => `msg ${rng.int(0, 1e6)}`],
     [3, () => '😀'.repeat(rng.int(1, 5000))],
@@ -190,7 +150,7 @@ function validContent(rng: Rng): string {
 }
 
 /** A well-formed request of `type` for this connection (it may still be refused, e.g. NOT_MEMBER). */
-function baseRequest(rng: Rng, type: RequestType, ctx: WsContext): Record<string, unknown> | undefined {
+function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Record<string, unknown> | undefined {
   const room = () => (ctx.otherRooms.length > 0 && rng.chance(0.2) ? rng.pick(ctx.otherRooms) : ctx.keeperRoom);
   switch (type) {
     case 'list_rooms':
@@ -228,7 +188,7 @@ const FIELDS: Record<RequestType, string[]> = {
 };
 
 /** Mutates a request's fields: missing, wrong types, hostile strings, extra and nested garbage. */
-function mutateData(rng: Rng, type: RequestType, data: Record<string, unknown> | undefined): unknown {
+function mutateData(rng: SeededRandom, type: RequestType, data: Record<string, unknown> | undefined): unknown {
   if (rng.chance(0.08)) return garbage(rng); // data is not an object at all
   const out: Record<string, unknown> = { ...(data ?? {}) };
   // an own property even for "__proto__" (a plain assignment would set the prototype instead)
@@ -250,7 +210,7 @@ function mutateData(rng: Rng, type: RequestType, data: Record<string, unknown> |
   return out;
 }
 
-function junkFrame(rng: Rng): FuzzFrame {
+function junkFrame(rng: SeededRandom): FuzzFrame {
   const text = (label: string, payload: string): FuzzFrame => ({ label, payload, binary: false, expect: REPLIES.junk });
   return rng.weighted<() => FuzzFrame>([
     [3, () => text('empty text frame', '')],
@@ -265,7 +225,7 @@ function junkFrame(rng: Rng): FuzzFrame {
   ])();
 }
 
-function fuzzFrame(rng: Rng, ctx: WsContext): FuzzFrame {
+function fuzzFrame(rng: SeededRandom, ctx: WsContext): FuzzFrame {
   if (rng.chance(0.18)) return junkFrame(rng);
   const type = rng.weighted<RequestType>([
     [1, 'list_rooms'],
@@ -356,14 +316,14 @@ const v = (inner: string, valid = true): XmlValue => ({ xml: `<value>${inner}</v
 const typed = (tag: string, text: string, valid = true): XmlValue => v(`<${tag}>${text}</${tag}>`, valid);
 
 /** A string XML 1.0 can carry, with markup and entities escaped, sometimes in CDATA or untyped. */
-function xmlString(rng: Rng, s: string): XmlValue {
+function xmlString(rng: SeededRandom, s: string): XmlValue {
   const clean = s.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '');
   if (rng.chance(0.1) && !clean.includes(']]>')) return v(`<string><![CDATA[${clean}]]></string>`);
   if (rng.chance(0.15)) return v(escapeXml(clean)); // untyped <value> is a string
   return v(`<string>${escapeXml(clean)}</string>`);
 }
 
-function xmlGarbage(rng: Rng, depth = 0): XmlValue {
+function xmlGarbage(rng: SeededRandom, depth = 0): XmlValue {
   const options: (readonly [number, () => XmlValue])[] = [
     [5, () => typed(rng.pick(['int', 'i4']), String(rng.pick([0, 1, -1, 2147483647, -2147483648, rng.int(-1e6, 1e6)])))],
     [2, () => v(`<i8>${rng.pick(['9007199254740991', '-9007199254740991', '42'])}</i8>`)],
@@ -413,7 +373,7 @@ function structXml(fields: Record<string, XmlValue>): XmlValue {
 }
 
 /** A well-typed value of a parameter kind; its content may still be nonsense. */
-function typedParam(rng: Rng, kind: string, pools: RpcPools): XmlValue {
+function typedParam(rng: SeededRandom, kind: string, pools: RpcPools): XmlValue {
   const str = (pool: string[]) => xmlString(rng, rng.chance(0.7) ? rng.pick(pool) : randomString(rng).slice(0, 200));
   const int = () => v(`<int>${rng.pick([0, 1, -1, 5, 1000, 2147483647, -2147483648, rng.int(-10, 200)])}</int>`);
   const maybe = (x: XmlValue) => (rng.chance(0.3) ? garbageField(rng) : x);
@@ -469,11 +429,11 @@ function typedParam(rng: Rng, kind: string, pools: RpcPools): XmlValue {
 }
 
 /** A struct field that is garbage, dropped or present (used to mutate structs). */
-function garbageField(rng: Rng): XmlValue {
+function garbageField(rng: SeededRandom): XmlValue {
   return xmlGarbage(rng, 3);
 }
 
-function chatMessage(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue): XmlValue {
+function chatMessage(rng: SeededRandom, pools: RpcPools, maybe: (x: XmlValue) => XmlValue): XmlValue {
   const str = (pool: string[]) => xmlString(rng, rng.chance(0.7) ? rng.pick(pool) : randomString(rng).slice(0, 100));
   const fields: Record<string, XmlValue> = {
     message_id: maybe(str(['m-1', 'm-2'])),
@@ -492,7 +452,7 @@ function chatMessage(rng: Rng, pools: RpcPools, maybe: (x: XmlValue) => XmlValue
  * A room log message as a plain object: each type with right or wrong fields, numbers beyond 2^53,
  * entries out of order, senders and receivers that are not the caller and the callee.
  */
-function roomLogMessage(rng: Rng, pools: RpcPools): unknown {
+function roomLogMessage(rng: SeededRandom, pools: RpcPools): unknown {
   const any = (): unknown =>
     rng.pick<() => unknown>([
       () => rng.pick(pools.rooms),
@@ -556,7 +516,7 @@ interface RpcCase {
   auth?: { method: string; as: 'signed' | 'wrong-secret' | 'stale' | 'replayed' | 'stranger' };
 }
 
-function methodCall(name: string, params: XmlValue[], rng: Rng): string {
+function methodCall(name: string, params: XmlValue[], rng: SeededRandom): string {
   const prolog = rng.chance(0.7) ? '<?xml version="1.0"?>\n' : rng.pick(['', '\ufeff', '<?xml version="1.0" encoding="UTF-8"?><!-- c -->']);
   const ws = rng.chance(0.2) ? '\n  ' : '';
   const paramsXml = params.map((p) => `${ws}<param>${p.xml}</param>`).join('');
@@ -574,7 +534,7 @@ const XXE = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/
 
 const CONTENT_TYPES = ['text/xml', 'text/xml; charset=utf-8', 'application/xml', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=zz', 'image/png', ''];
 
-function rpcCase(rng: Rng, pools: RpcPools): RpcCase {
+function rpcCase(rng: SeededRandom, pools: RpcPools): RpcCase {
   const headers: Record<string, string> = {};
   const ct = rng.pick(CONTENT_TYPES);
   if (ct) headers['Content-Type'] = ct;
@@ -794,7 +754,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
     };
     await Promise.all(
       WS_CONNECTIONS.map(async (node, k) => {
-        const rng = new Rng((SEED + k * 0x9e3779b9) >>> 0);
+        const rng = new SeededRandom((SEED + k * 0x9e3779b9) >>> 0);
         const username = `fuzzer-${k}`;
         const client = await connect(node);
         const bound = await client.request('join_room', { room_id: keeperRoom, username }, 'join_room_success', 'join_room_error');
@@ -861,7 +821,7 @@ describe(`robustness: fuzzing real nodes (seed ${SEED})`, () => {
     const secret = cluster.peerSecret as string;
     expect(secret).toBeTruthy();
     for (const [n, node] of [cluster.node(1), cluster.node(2)].entries()) {
-      const rng = new Rng((SEED ^ (0x5a5a0000 + n)) >>> 0);
+      const rng = new SeededRandom((SEED ^ (0x5a5a0000 + n)) >>> 0);
       const cases = Array.from({ length: RPC_CALLS_PER_NODE }, () => rpcCase(rng, pools));
       // a few callers in parallel, each in order
       const lanes = 4;

@@ -1,3 +1,5 @@
+import type { SeededRandom } from './seeded-random';
+
 /**
  * The chaos run's seeded fault plan (test/durability/chaos.e2e-spec.ts): what happens to which
  * node in each round, drawn from one seed so that a failing run can be replayed.
@@ -9,36 +11,6 @@ export function envInt(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
   return n;
-}
-
-/** mulberry32: small, fast, good enough to make a chaos schedule reproducible. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  shuffle<T>(items: T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  }
 }
 
 /** kill -9 (sometimes SIGTERM) of one node or two in a row, traffic while they are down, then restarts. */
@@ -80,10 +52,10 @@ export type Fault = CrashFault | PauseFault | IsolateFault;
  * namespaces an isolation becomes a pause of the same node and length, so the rest of the plan
  * (and every later draw) is the same for a seed either way.
  */
-export function planFaults(rng: Rng, rounds: number, canIsolate: boolean): Fault[] {
+export function planFaults(rng: SeededRandom, rounds: number, canIsolate: boolean): Fault[] {
   const plan: Fault[] = [];
   for (let r = 0; r < rounds; r++) {
-    const roll = rng.next();
+    const roll = rng.float();
     const nodes = rng.shuffle([1, 2, 3]);
     const upMs = rng.int(300, 1500);
     if (roll < 0.5) {

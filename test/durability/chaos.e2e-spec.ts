@@ -6,7 +6,8 @@ import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually, meshHealthy, sleep, TestCluster } from '../support/cluster';
 import { NetnsLab } from '../support/netns-lab';
 import { TestClient, type Frame } from '../support/test-client';
-import { describeFault, envInt, planFaults, Rng, type Fault } from './chaos-plan';
+import { describeFault, envInt, planFaults, type Fault } from './chaos-plan';
+import { SeededRandom } from './seeded-random';
 import { AckLedger, clusterViolations, readRooms, watchHostClaims } from './failover-ledger';
 import { readDb } from '../support/chat-db';
 import type { Msg } from '../support/rooms';
@@ -185,7 +186,7 @@ class Conn {
 class Sender {
   private conn: Conn | null = null;
   private connecting: Promise<Conn | null> | null = null;
-  private readonly rng: Rng;
+  private readonly rng: SeededRandom;
   /** Per room: the highest sequence number received with nothing missing below it (resume point). */
   readonly seen = new Map<string, number>();
   /** Per room: every message received, by sequence number (message_id). */
@@ -209,7 +210,7 @@ class Sender {
     private readonly window: number,
     seed: number,
   ) {
-    this.rng = new Rng(seed);
+    this.rng = new SeededRandom(seed);
     for (const r of rooms) {
       this.seen.set(r, 0);
       this.got.set(r, new Map());
@@ -568,7 +569,7 @@ describe(`durability: chaos (seed ${SEED}, ${ROUNDS} rounds, ${SENDERS} senders)
   }
 
   it('keeps the traffic going through every round of faults and recovers afterwards', async () => {
-    const rng = new Rng(SEED);
+    const rng = new SeededRandom(SEED);
     const plan = planFaults(rng, ROUNDS, !NETNS_UNAVAILABLE);
     const started = Date.now();
 
