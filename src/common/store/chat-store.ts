@@ -35,7 +35,7 @@ export class ChatStore {
     private readonly health: StoreWriteHealth = new StoreWriteHealth(),
   ) {
     const db = database.db;
-    this.transactions = new StoreTransactions(db, health);
+    this.transactions = new StoreTransactions(db, health, database.path === ':memory:' ? null : `${database.path}-wal`);
     this.migrate();
     // statements are prepared by each repository, so only once the tables exist
     this.rooms = new RoomRepository(db, this.transactions);
@@ -89,6 +89,7 @@ export class ChatStore {
   close(): void {
     this.health.stop();
     this.database.close();
+    this.transactions.close();
   }
 
   /** Whether the store can write right now (disk full, I/O errors, failing WAL checkpoints). */

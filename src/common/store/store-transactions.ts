@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { isStorageFailure, StoreWriteHealth } from './store-write-health';
 
@@ -14,10 +15,14 @@ export class StoreTransactions {
   private hooks: (() => void)[] = [];
   /** Called after any rollback: the repositories' caches may hold what was just undone. */
   private readonly rollbackListeners: (() => void)[] = [];
+  /** The write-ahead log, opened for syncing it (see syncCommitted). */
+  private walFd: number | null = null;
 
   constructor(
     private readonly db: DatabaseSync,
     private readonly health: StoreWriteHealth,
+    /** The database's write-ahead log file (`<file>-wal`); null in memory. */
+    private readonly walFile: string | null = null,
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.tx = {
@@ -45,7 +50,7 @@ export class StoreTransactions {
   /**
    * Runs `work` atomically; nested calls become savepoints, so an inner failure undoes only its
    * part. `durable` false (outermost only): the commit is not fsynced (WAL with synchronous=NORMAL:
-   * what it writes can be rebuilt from the log; a power cut may lose it, a process crash cannot).
+   * a power cut may lose it, a process crash cannot) until syncCommitted says it is.
    */
   run<T>(work: () => T, durable = true): T {
     const nested = this.db.isTransaction;
@@ -87,6 +92,29 @@ export class StoreTransactions {
       for (const hook of hooks) hook();
     }
     return result;
+  }
+
+  /**
+   * Calls `done` once every transaction committed so far is on disk, lazy ones included: an
+   * fdatasync of the write-ahead log in libuv's thread pool, so the event loop goes on meanwhile
+   * and what commits while it runs shares the next one (group commit). In WAL mode a commit
+   * only appends to that file, and a checkpoint syncs it before copying it into the database, so
+   * syncing it is what `synchronous=FULL` would have done at each commit. In memory: next turn.
+   */
+  syncCommitted(done: (error: Error | null) => void): void {
+    if (this.walFile === null) return void setImmediate(() => done(null));
+    try {
+      this.walFd ??= fs.openSync(this.walFile, 'r');
+    } catch (e) {
+      return void setImmediate(() => done(e as Error));
+    }
+    fs.fdatasync(this.walFd, (e) => done(e));
+  }
+
+  /** Lets go of the write-ahead log's descriptor (the store is closing). */
+  close(): void {
+    if (this.walFd !== null) fs.closeSync(this.walFd);
+    this.walFd = null;
   }
 
   /** Runs `hook` once the current transaction has committed (now, outside one); dropped if it rolls back. */

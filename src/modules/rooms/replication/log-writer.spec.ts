@@ -55,6 +55,8 @@ describe(LogWriter.name, () => {
   let logger: CapturingLogger;
   /** The durability of every outermost transaction, in order. */
   let transactions: boolean[];
+  /** Writes ('write': an outermost transaction) and syncs of the write-ahead log, in order. */
+  let disk: ('write' | 'sync')[];
   let written: { roomId: string; change: LeadershipChange | null }[];
   let gone: [string, string][];
   let sut: LogWriter;
@@ -86,11 +88,20 @@ describe(LogWriter.name, () => {
     });
     sut.onRoomGone((roomId, why) => gone.push([roomId, why]));
     transactions = [];
+    disk = [];
     const db = storeConnection(store);
     const transaction = store.transactions.run.bind(store.transactions);
     jest.spyOn(store.transactions, 'run').mockImplementation((work, durable = true) => {
-      if (!db.isTransaction) transactions.push(durable);
+      if (!db.isTransaction) {
+        transactions.push(durable);
+        disk.push('write');
+      }
       return transaction(work, durable);
+    });
+    const sync = store.transactions.syncCommitted.bind(store.transactions);
+    jest.spyOn(store.transactions, 'syncCommitted').mockImplementation((done) => {
+      disk.push('sync');
+      sync(done);
     });
   });
 
@@ -114,7 +125,7 @@ describe(LogWriter.name, () => {
     await sut.flushSoon();
   };
 
-  it('stores every room queued in one turn in one transaction, and sends their messages once it committed', async () => {
+  it('stores every room queued in one turn in one transaction and one sync, and sends a host\'s appends once it committed', async () => {
     const rooms = ['a', 'b', 'c'].map((id) => load(id, 'node2'));
     for (const room of rooms) {
       room.core.found({ kind: ROOM, data: roomEntry(1).data });
@@ -122,7 +133,8 @@ describe(LogWriter.name, () => {
     }
     await sut.flushSoon();
 
-    expect(transactions).toEqual([true]);
+    expect(disk).toEqual(['write', 'sync']);
+    expect(transactions).toEqual([false]); // the commit is not fsynced: the sync after it is
     for (const id of ['a', 'b', 'c']) expect(store.logs.entry(id, 1)).toMatchObject({ kind: ROOM, epoch: 1 });
     expect(outbox.sent.map((s) => [s.roomId, s.message.type, s.message.to])).toEqual(
       ['a', 'b', 'c'].flatMap((id) => [[id, 'append', 'node1'], [id, 'append', 'node3']]),
@@ -144,15 +156,44 @@ describe(LogWriter.name, () => {
     expect([store.logs.lastIndex('a'), store.logs.lastIndex('b')]).toEqual([0, 0]);
   });
 
-  it('fsyncs a write only when it stores entries or changes the epoch, the vote or the learner flag', async () => {
+  it('syncs a write only when it stores entries or changes the epoch, the vote or the learner flag', async () => {
     const room = load('r1');
     await deliver(room, append('node1', 1, [0, 0], [roomEntry(1), messageEntry(2)], 0)); // entries (and epoch 1)
+    expect(disk).toEqual(['write', 'sync']);
+    disk.length = 0;
     await deliver(room, append('node1', 1, [2, 1], [], 2)); // only the commit moves: rebuilt from the log after a power cut
+    expect(disk).toEqual(['write']);
+    disk.length = 0;
     room.core.peerDown('node1');
     await deliver(room, { type: 'vote', from: 'node3', to: 'node2', epoch: 2, last: { index: 2, epoch: 1 } }); // a vote
-
-    expect(transactions).toEqual([true, false, true]);
+    expect(disk.slice(-2)).toEqual(['write', 'sync']);
     expect(store.logs.state('r1')).toMatchObject({ epoch: 2, vote: 'node3', commit: 2, applied: 2 });
+  });
+
+  it('holds answers until the sync that covers them ended; rounds written while a sync runs share the next one', async () => {
+    const syncs: ((error: Error | null) => void)[] = [];
+    jest.spyOn(store.transactions, 'syncCommitted').mockImplementation((done) => void syncs.push(done));
+    const [a, b] = ['a', 'b'].map((id) => load(id));
+    const answers = () => outbox.sent.filter((s) => s.message.type === 'appendResult').map((s) => s.roomId);
+    const flushed = jest.fn();
+
+    a.core.step(append('node1', 1, [0, 0], [roomEntry(1)], 0));
+    sut.queue(a);
+    void sut.flushSoon().then(flushed);
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(1);
+    b.core.step(append('node1', 1, [0, 0], [roomEntry(1)], 0));
+    sut.queue(b);
+    await new Promise((r) => setImmediate(r)); // b is written while a's sync runs: no second sync yet
+    expect([syncs.length, answers(), flushed.mock.calls.length]).toEqual([1, [], 0]);
+
+    syncs[0](null);
+    await new Promise((r) => setImmediate(r));
+    expect([syncs.length, answers(), flushed.mock.calls.length]).toEqual([2, ['a'], 1]);
+    syncs[1](null);
+    await new Promise((r) => setImmediate(r));
+    expect([syncs.length, answers()]).toEqual([2, ['a', 'b']]);
+    expect(a.core.state.last.index + b.core.state.last.index).toBe(2);
   });
 
   it('answers an append, and grants a vote, only once what the answer says is on disk', async () => {

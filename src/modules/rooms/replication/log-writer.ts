@@ -4,6 +4,8 @@ import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { StoreTransactions } from '../../../common/store/store-transactions';
 import type { Leadership, Ready } from '../consensus/core-types';
+import type { LogPosition } from '../consensus/log-entry';
+import type { RoomMessage } from '../consensus/room-messages';
 import type { LoadedRoom } from './loaded-room';
 import { LogApplier } from './log-applier';
 import { RoomLogOutbox } from './room-log-outbox';
@@ -18,22 +20,42 @@ export interface LeadershipChange {
 type Written = (room: LoadedRoom, leadership: LeadershipChange | null) => void;
 type Gone = (roomId: string, why: 'deleted' | 'not-stored') => void;
 
+/** What a written round still owes the cores once its write is on disk. */
+interface AwaitingDisk {
+  /** The round's number (rounds are written in order; a sync covers every round committed before it began). */
+  round: number;
+  /** The round stored entries or a changed epoch, vote or learner flag: someone must sync it. */
+  needsSync: boolean;
+  rooms: { room: LoadedRoom; mark: LogPosition | null; afterPersist: readonly RoomMessage[] }[];
+}
+
 /**
- * Writes what the rooms' cores want stored, all rooms of one event-loop turn in one transaction
- * (one fsync for every append, vote and commit of the turn), then lets their messages go and
- * their committed entries reach clients. An epoch or vote change, or new entries, are fsynced
- * before anyone hears of them; a write that only records progress (commit, applied entries) is
- * not (it is rebuilt from the log after a power cut).
+ * Writes what the rooms' cores want stored, all rooms of one event-loop turn in one transaction,
+ * and syncs those transactions to disk by group commit: the commit itself is not fsynced; one
+ * fdatasync of the write-ahead log runs in the thread pool at a time, and every round committed
+ * while it runs shares the next one. Messages that do not depend on the write (a host's appends,
+ * Raft's "replicate while the host writes") go at once; an answer that says something is stored
+ * (an append's result, a vote), and telling the core what is stored, wait until the sync that
+ * covers it ended. Committed entries (on a majority's disks already) reach clients at once.
  */
 @Injectable()
 export class LogWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(LogWriter.name);
   private readonly queued = new Map<string, LoadedRoom>();
-  private pending: { promise: Promise<void>; resolve: () => void } | null = null;
+  private flushScheduled = false;
+  /** Callers of flushSoon, told once the next round's write is on disk and its answers are out. */
+  private flushWaiters: (() => void)[] = [];
   private written: Written = () => undefined;
   private gone: Gone = () => undefined;
   /** The node is stopping: the store closes once the application has, and nothing is written after. */
   private stopped = false;
+  /** Rounds written so far. */
+  private round = 0;
+  /** Written rounds waiting for the disk, oldest first. */
+  private readonly awaiting: AwaitingDisk[] = [];
+  /** Waiters of flushSoon by the round they wait for. */
+  private readonly roundWaiters: { round: number; resolve: () => void }[] = [];
+  private syncing = false;
 
   constructor(
     private readonly transactions: StoreTransactions,
@@ -50,6 +72,8 @@ export class LogWriter implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.stopped = true;
     this.queued.clear();
+    this.awaiting.length = 0;
+    for (const w of this.roundWaiters.splice(0)) w.resolve();
   }
 
   onRoomWritten(fn: Written): void {
@@ -65,32 +89,36 @@ export class LogWriter implements OnApplicationShutdown {
   queue(room: LoadedRoom): void {
     if (this.stopped) return;
     this.queued.set(room.roomId, room);
-    void this.flushSoon();
+    this.scheduleFlush();
   }
 
-  /** Resolves once everything queued so far is on disk and its messages are sent. */
+  /** Resolves once everything queued so far is on disk and the answers it allows are sent. */
   flushSoon(): Promise<void> {
-    if (!this.pending) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.pending = { promise, resolve };
-      setImmediate(() => this.flush());
-    }
-    return this.pending.promise;
+    return new Promise<void>((resolve) => {
+      this.flushWaiters.push(resolve);
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    const pending = this.pending;
-    this.pending = null;
+    this.flushScheduled = false;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
     try {
       // one write per turn: what the cores want next (applying what this write committed, say) waits
       // for the next turn and shares its write with whatever new entries arrive meanwhile
       if (this.queued.size > 0 && !this.stopped) this.writeRound();
-      if (this.queued.size > 0) void this.flushSoon();
+      if (this.queued.size > 0) this.scheduleFlush();
     } catch (e) {
       this.logger.error(`Writing room logs failed: ${(e as Error)?.stack ?? e}`);
     } finally {
-      pending?.resolve();
+      for (const resolve of waiters) this.whenReleased(this.round, resolve);
     }
   }
 
@@ -99,11 +127,11 @@ export class LogWriter implements OnApplicationShutdown {
     this.queued.clear();
     const readies = rooms.map((room) => ({ room, ready: room.core.ready(), was: room.leadership, previousHost: room.lastHost }));
     const deleted: string[] = [];
-    const durable = readies.some(({ room, ready }) => ready.persist !== null || room.mustSync(ready.hardState));
+    const needsSync = readies.some(({ room, ready }) => ready.persist !== null || room.mustSync(ready.hardState));
     try {
       this.transactions.run(() => {
         for (const { room, ready } of readies) if (this.write(room, ready)) deleted.push(room.roomId);
-      }, durable);
+      }, false);
     } catch (e) {
       // nothing of this round is on disk: the cores start again from what is (as after a crash)
       if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) this.logger.error(`Room log write failed: ${(e as Error)?.stack ?? e}`);
@@ -111,15 +139,58 @@ export class LogWriter implements OnApplicationShutdown {
       for (const { room } of readies) this.gone(room.roomId, 'not-stored');
       return;
     }
+    const round = ++this.round;
+    const held: AwaitingDisk['rooms'] = [];
     for (const { room, ready, was, previousHost } of readies) {
       if (ready.hardState) room.written = ready.hardState;
-      room.core.persisted(ready.mark);
       for (const m of ready.messages) this.outbox.send([room.roomId, m]);
-      for (const m of ready.afterPersist) this.outbox.send([room.roomId, m]);
+      if (ready.mark || ready.afterPersist.length > 0) held.push({ room, mark: ready.mark, afterPersist: ready.afterPersist });
       room.waits.committed(ready.committed);
       if (!deleted.includes(room.roomId)) this.written(room, ready.leadership ? { now: ready.leadership, was, previousHost } : null);
     }
     for (const roomId of deleted) this.gone(roomId, 'deleted');
+    if (held.length > 0 || needsSync) this.awaiting.push({ round, needsSync, rooms: held });
+    this.releaseStored();
+    this.syncIfNeeded();
+  }
+
+  /** Starts the next group sync: it covers every round written so far. */
+  private syncIfNeeded(): void {
+    if (this.syncing || this.stopped || !this.awaiting.some((a) => a.needsSync)) return;
+    this.syncing = true;
+    const upTo = this.round;
+    this.transactions.syncCommitted((error) => {
+      this.syncing = false;
+      if (this.stopped) return;
+      if (error) {
+        // the kernel may have dropped pages it could not write, and a retry would report success:
+        // like PostgreSQL, stop rather than answer for what may not be on disk; a restart recovers from it
+        this.logger.fatal(`Syncing the room logs to disk failed: ${error.message}; stopping`);
+        process.exit(70);
+      }
+      for (const a of this.awaiting) if (a.round <= upTo) a.needsSync = false;
+      this.releaseStored();
+      this.syncIfNeeded();
+    });
+  }
+
+  /** Rounds whose write is on disk, in order, up to the first that is not yet: the cores hear so and their answers go. */
+  private releaseStored(): void {
+    while (this.awaiting.length > 0 && !this.awaiting[0].needsSync) {
+      for (const { room, mark, afterPersist } of this.awaiting.shift()!.rooms) {
+        room.core.persisted(mark);
+        for (const m of afterPersist) this.outbox.send([room.roomId, m]);
+        this.written(room, null); // what the core wants next (commit, apply, more appends) is queued
+      }
+    }
+    const releasedUpTo = this.awaiting.length > 0 ? this.awaiting[0].round - 1 : this.round;
+    while (this.roundWaiters.length > 0 && this.roundWaiters[0].round <= releasedUpTo) this.roundWaiters.shift()!.resolve();
+  }
+
+  private whenReleased(round: number, resolve: () => void): void {
+    const releasedUpTo = this.awaiting.length > 0 ? this.awaiting[0].round - 1 : this.round;
+    if (this.stopped || round <= releasedUpTo) return resolve();
+    this.roundWaiters.push({ round, resolve });
   }
 
   /** New entries; a conflicting tail an earlier host wrote (no majority stored it, nobody was shown it) goes first. */

@@ -126,6 +126,20 @@ describe(RoomLogOutbox.name, () => {
     expect(sut.takeFor('node9')).toBe('[]');
   });
 
+  it('while a peer\'s call is answered, keeps what is queued for it for the reply; what the reply leaves goes in a call after', async () => {
+    const answered = sut.answering('node2');
+    sut.send(vote('a'));
+    sut.send(vote('big', 'node2', PEER_REPLY_BYTES));
+    sut.send(vote('x', 'node3'));
+    expect(peers.to('node2')).toEqual([]); // rides the reply instead
+    expect(peers.to('node3')).toHaveLength(1); // other lanes are not held
+
+    expect(roomsOf(JSON.parse(sut.takeFor('node2')) as WireItem[])).toEqual(['a']);
+    answered();
+    await flushPromises();
+    expect(peers.to('node2').map((c) => roomsOf(c.items))).toEqual([['big']]);
+  });
+
   it('drops messages for nodes that are not peers, and sends nothing once the node is shutting down', () => {
     sut.send(vote('a', 'node9'));
     sut.onModuleDestroy();

@@ -18,6 +18,8 @@ interface Queued {
 interface Lane {
   queue: Queued[];
   running: boolean;
+  /** Calls from the peer being answered now: what is queued meanwhile rides their replies. */
+  answering: number;
   failures: number;
   lastError: string | null;
 }
@@ -51,7 +53,7 @@ export class RoomLogOutbox implements OnModuleDestroy {
     private readonly peers: PeerDirectory,
     private readonly clock: Clock,
   ) {
-    for (const peer of peers.nodeIds) this.lanes.set(peer, { queue: [], running: false, failures: 0, lastError: null });
+    for (const peer of peers.nodeIds) this.lanes.set(peer, { queue: [], running: false, answering: 0, failures: 0, lastError: null });
   }
 
   onModuleDestroy(): void {
@@ -69,7 +71,22 @@ export class RoomLogOutbox implements OnModuleDestroy {
     const json = JSON.stringify(item);
     lane.queue.push({ json, bytes: xmlTextBytes(json) + 1, at: this.clock.monotonic() });
     if (lane.queue.length > MAX_QUEUED) lane.queue.splice(0, lane.queue.length - MAX_QUEUED);
-    if (!lane.running) void this.run(item[1].to, lane);
+    if (!lane.running && lane.answering === 0) void this.run(item[1].to, lane);
+  }
+
+  /**
+   * `peer` called: until the returned function is called (its reply is taken), what is queued for
+   * it waits to ride that reply (takeFor) rather than go in a call of its own. A follower's answers
+   * to the host's appends then cost no call.
+   */
+  answering(peer: string): () => void {
+    const lane = this.lanes.get(peer);
+    if (!lane) return () => undefined;
+    lane.answering++;
+    return () => {
+      lane.answering--;
+      if (lane.answering === 0 && lane.queue.length > 0 && !lane.running && !this.closed) void this.run(peer, lane);
+    };
   }
 
   /** Takes what is queued for `peer` (up to the reply budget) to answer its call with, as a JSON array. */

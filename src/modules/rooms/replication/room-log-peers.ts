@@ -58,9 +58,14 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     this.peers.heardFrom(from);
     if (this.transactions.writesFailing) return '[]'; // nothing can be stored: the sender sends again
     this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
-    for (const [roomId, m] of batch) this.deliver(roomId, m);
-    await this.writer.flushSoon();
-    return this.outbox.takeFor(from);
+    const answered = this.outbox.answering(from);
+    try {
+      for (const [roomId, m] of batch) this.deliver(roomId, m);
+      await this.writer.flushSoon();
+      return this.outbox.takeFor(from);
+    } finally {
+      answered();
+    }
   }
 
   private receiveReplies(from: string, json: string): void {
