@@ -7,6 +7,8 @@ export class PeerNetwork {
   readonly cut = new Set<string>();
   /** Batches for which this says true are lost on the way (the call fails). */
   lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
+  /** What a batch becomes on the way (e.g. as a node of an earlier version would have sent it). */
+  alter: (from: string, to: string, items: WireItem[]) => WireItem[] = (_from, _to, items) => items;
   /** Every batch delivered, in order (what went over the wire). */
   readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
   inFlight = 0;
@@ -24,12 +26,12 @@ export class PeerNetwork {
   async roomLog(from: string, to: string, json: string): Promise<string> {
     const target = this.nodes.get(to);
     if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
-    const items = JSON.parse(json) as WireItem[];
+    const items = this.alter(from, to, JSON.parse(json) as WireItem[]);
     if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
     this.inFlight++;
     try {
       this.delivered.push({ from, to, items });
-      const reply = await target.receive(from, json);
+      const reply = await target.receive(from, JSON.stringify(items));
       if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
       return reply;
     } finally {

@@ -36,9 +36,11 @@ const ALL_ON: [mutant: string, nodes: number, max: number][] = [
     [m, 3, MAX_SEEDS],
     [m, 5, MAX_SEEDS],
   ]),
-  ['host-counts-unwritten-entries', 3, MAX_SEEDS],
+  // (not on 3 nodes: there a host's appends leave only after its write, so nothing it counts is unwritten)
   ['host-counts-unwritten-entries', 5, MAX_SEEDS],
   ['learner-votes', 3, MAX_SEEDS],
+  ['two-copies-commit-older-epoch', 3, MAX_SEEDS],
+  ['host-stored-before-write', 3, MAX_SEEDS],
   ['vote-twice', 3, MAX_SEEDS],
   ['skip-prev-check', 5, MAX_SEEDS],
   ['truncate-on-stale-append', 5, MAX_SEEDS],

@@ -161,6 +161,34 @@ export const MUTANTS: readonly Mutant[] = [
       ),
   },
   {
+    name: 'two-copies-commit-older-epoch',
+    rule: "a follower that counts its copy and the host's commits that way only an entry of the host's epoch (Raft §5.4.2)",
+    apply: () =>
+      patch(core, 'commitWhatTwoHold', () =>
+        function (this: any) {
+          if (this.role !== 'follower' || this.isLearner || this.hostStored.epoch !== this.epoch || this.cfg.voters.length > 3) return;
+          const both = Math.min(this.hostStored.index, this.log.stableIndex());
+          if (both > this.log.commit) this.log.commit = both; // the epoch check is gone
+        },
+      ),
+  },
+  {
+    name: 'host-stored-before-write',
+    rule: 'a host says its log is stored (Append.hostStored) only in appends that leave after its write',
+    apply: () =>
+      patch(host, 'sendAppend', (sendAppend) =>
+        function (this: any, ...args: unknown[]) {
+          const log = this.log;
+          log.stableIndex = () => Infinity; // the append leaves at once, saying everything in it is stored
+          try {
+            return sendAppend.apply(this, args);
+          } finally {
+            delete log.stableIndex;
+          }
+        },
+      ),
+  },
+  {
     name: 'skip-prev-check',
     rule: 'a follower takes an append only after the entry before it matches (log matching)',
     apply: () =>

@@ -1,7 +1,7 @@
 import type { CoreConfig } from './core-types';
 import { MESSAGE, PROMOTE, type Entry, type PromoteData } from './log-entry';
 import { Progress } from './progress';
-import { majorityIndex } from './quorum';
+import { hostAndOneMakeMajority, majorityIndex } from './quorum';
 import type { RaftLog } from './raft-log';
 import type { AppendResult, RoomMessage } from './room-messages';
 
@@ -12,23 +12,30 @@ import type { AppendResult, RoomMessage } from './room-messages';
  */
 export class HostReplication {
   private readonly progress: Map<string, Progress>;
+  /**
+   * Two copies are a majority: new entries go to followers once they are on this node's disk, and
+   * each follower then knows by itself when they are committed (no message carries the commit).
+   * Otherwise they go while this node writes them (Raft's overlap: its own copy counts once stored).
+   */
+  private readonly appendAfterOwnWrite: boolean;
 
   constructor(
     private readonly cfg: CoreConfig,
     private readonly log: RaftLog,
     private readonly epoch: number,
     private readonly down: ReadonlySet<string>,
-    private readonly send: (m: RoomMessage) => void,
+    private readonly send: (m: RoomMessage, afterOwnWrite: boolean) => void,
     private readonly now: () => number,
   ) {
     const last = log.lastIndex();
     this.progress = new Map(cfg.voters.filter((v) => v !== cfg.self).map((v) => [v, new Progress(last)]));
+    this.appendAfterOwnWrite = hostAndOneMakeMajority(cfg.voters.length);
   }
 
   /** Every follower holds everything and knows the commit: ticks change nothing. */
   get settled(): boolean {
     const last = this.log.lastIndex();
-    for (const pr of this.progress.values()) if (pr.match < last || pr.inflight > 0 || pr.sentCommit < this.log.commit) return false;
+    for (const pr of this.progress.values()) if (pr.match < last || pr.inflight > 0 || this.commitKnownBy(pr) < this.log.commit) return false;
     return true;
   }
 
@@ -102,16 +109,31 @@ export class HostReplication {
         pr.next += entries.length;
       }
       // nothing new for it: an empty append carries the commit on, or asks what it holds when that is not known (after a restart)
-      if (pr.inflight === 0 && (pr.match < pr.next - 1 || pr.sentCommit < this.log.commit)) this.sendAppend(to, pr, []);
+      if (pr.inflight === 0 && (pr.match < pr.next - 1 || this.commitKnownBy(pr) < this.log.commit)) this.sendAppend(to, pr, []);
     }
+  }
+
+  /**
+   * How far the follower knows the log is committed: what it was sent, or (two copies being a
+   * majority) what it holds on disk of this epoch that it knows this node holds too.
+   */
+  private commitKnownBy(pr: Progress): number {
+    if (!this.appendAfterOwnWrite || pr.learner) return pr.sentCommit;
+    const both = Math.min(pr.match, pr.sentHostStored);
+    return this.log.epochAt(both) === this.epoch ? Math.max(pr.sentCommit, both) : pr.sentCommit;
   }
 
   private sendAppend(to: string, pr: Progress, entries: Entry[]): void {
     const prevIndex = pr.next - 1;
-    this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit });
-    pr.sent(prevIndex + entries.length);
+    const last = prevIndex + entries.length;
+    const afterOwnWrite = this.appendAfterOwnWrite && last > this.log.stableIndex();
+    // sent after this node's write (which covers the whole log as it is now), or now: what is stored already
+    const hostStored = afterOwnWrite ? last : Math.min(last, this.log.stableIndex());
+    this.send({ type: 'append', from: this.cfg.self, to, epoch: this.epoch, prev: { index: prevIndex, epoch: this.log.epochAt(prevIndex) ?? 0 }, entries, commit: this.log.commit, hostStored }, afterOwnWrite);
+    pr.sent(last);
     pr.lastSent = this.now();
     // a follower takes the commit only up to the last entry the append vouches for (Raft's min(leaderCommit, last new))
-    pr.sentCommit = Math.max(pr.sentCommit, Math.min(this.log.commit, prevIndex + entries.length));
+    pr.sentCommit = Math.max(pr.sentCommit, Math.min(this.log.commit, last));
+    pr.sentHostStored = Math.max(pr.sentHostStored, hostStored);
   }
 }

@@ -18,6 +18,8 @@ export class Progress {
   lastSent = -Infinity;
   /** The commit index the follower was last sent. */
   sentCommit = 0;
+  /** The highest `hostStored` it was sent (see Append). */
+  sentHostStored = 0;
   /** It answered as a learner: its answers do not count yet. */
   learner = false;
   /** Its disk identity as last seen. */
@@ -45,6 +47,7 @@ export class Progress {
     this.probing = true;
     this.onTheWay = [];
     this.sentCommit = 0;
+    this.sentHostStored = 0;
     this.promotedAt = 0;
   }
 
@@ -66,6 +69,7 @@ export class Progress {
     this.onTheWay = [];
     this.probing = true;
     this.sentCommit = 0;
+    this.sentHostStored = 0;
   }
 
   canSend(maxInflight: number): boolean {

@@ -2,6 +2,13 @@
 export const majorityOf = (voters: number): number => Math.floor(voters / 2) + 1;
 
 /**
+ * The host and one follower are a majority (two or three voters): a follower can tell by itself
+ * that an entry is committed once both have it on disk, so the host sends its appends after its
+ * own write instead of a second message carrying the commit (RoomLogCore, HostReplication).
+ */
+export const hostAndOneMakeMajority = (voters: number): boolean => voters > 1 && majorityOf(voters) <= 2;
+
+/**
  * The highest index a majority of voters has on disk: sort what each holds, take the majority-th
  * highest. Learners are passed as 0 (they do not count yet).
  */

@@ -6,7 +6,7 @@ import { RoomLogCore } from './room-log-core';
 
 const NODES = ['n1', 'n2', 'n3'];
 
-/** Three cores on a perfect network with synchronous disks: enough to pin the basic rules. */
+/** Three cores (or `nodes`) on a perfect network with synchronous disks: enough to pin the basic rules. */
 class Trio {
   readonly disks = new Map<string, MemoryStableLog>();
   readonly cores = new Map<string, RoomLogCore>();
@@ -16,8 +16,11 @@ class Trio {
   lose: (m: RoomMessage) => boolean = () => false;
   private queue: RoomMessage[] = [];
 
-  constructor(private readonly maxAppendEntries = 64) {
-    for (const n of NODES) {
+  constructor(
+    private readonly maxAppendEntries = 64,
+    private readonly nodes = NODES,
+  ) {
+    for (const n of nodes) {
       this.disks.set(n, new MemoryStableLog());
       this.applied.set(n, []);
       this.boot(n);
@@ -26,7 +29,7 @@ class Trio {
 
   boot(n: string, knownLeader: string | null = null): RoomLogCore {
     const disk = this.disks.get(n)!;
-    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: this.maxAppendEntries, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
+    const cfg: CoreConfig = { self: n, disk: `${n}-disk`, voters: this.nodes, electionTicks: 10, resendTicks: 5, maxAppendEntries: this.maxAppendEntries, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
     const core = new RoomLogCore(cfg, disk, disk.hardState, disk.applied, knownLeader);
     this.cores.set(n, core);
     return core;
@@ -137,7 +140,7 @@ describe(RoomLogCore.name, () => {
   });
 
   it('a follower that missed the append carrying the commit learns it when the host sends it again (simulator seed 6162)', () => {
-    const t = new Trio();
+    const t = new Trio(64, ['n1', 'n2', 'n3', 'n4', 'n5']); // five voters: the commit needs a message of its own
     t.core('n1').found({ kind: 'room', data: {} });
     t.settle();
     t.lose = (m) => m.type === 'append' && m.to === 'n3' && m.entries.length === 0; // the commit notice to n3 is lost
@@ -149,16 +152,61 @@ describe(RoomLogCore.name, () => {
     expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'last message of a burst']);
   });
 
+  it('with three voters, a follower knows an entry of this epoch committed once it stored it: the host sends it after its own write, and no commit notice follows', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    const host = t.core('n1');
+    host.propose({ kind: MESSAGE, data: 'x' });
+    const r = host.ready();
+    expect(r.messages).toEqual([]);
+    expect(r.afterPersist.map((m) => m.type === 'append' && [m.to, m.hostStored])).toEqual([['n2', 2], ['n3', 2]]);
+    t.disks.get('n1')!.write(r.hardState, r.persist);
+    host.persisted(r.mark);
+    t.lose = (m) => m.type === 'appendResult' && m.from === 'n3'; // the host never hears n3: n2's answer commits the entry
+    for (const m of r.afterPersist) t.core(m.to).step(m);
+    t.settle();
+    expect(t.applied.get('n3')!.map((e) => e.data)).toEqual([{}, 'x']); // n3 and the host hold it: a majority
+    expect(host.state.commit).toBe(2);
+    const appendsAfterCommit: RoomMessage[] = [];
+    t.lose = (m) => (m.type === 'append' && appendsAfterCommit.push(m), false);
+    t.tickAll(3);
+    expect(appendsAfterCommit.filter((m) => m.type === 'append' && m.to === 'n2')).toEqual([]); // n2 knows: nothing to tell it
+  });
+
+  it('a follower counts only what the host said it stored, of the host\'s own epoch, and not while it is a learner', () => {
+    const cfg: CoreConfig = { self: 'n2', disk: 'd2', voters: NODES, electionTicks: 10, resendTicks: 5, maxAppendEntries: 64, maxAppendBytes: 65536, maxInflight: 4, entryBytes: () => 50, random: () => 0 };
+    const entry = (index: number, epoch: number): Entry => ({ index, epoch, kind: MESSAGE, sequence: index, clientKey: null, data: index });
+    const store = (core: RoomLogCore) => {
+      const r = core.ready();
+      disk.write(r.hardState, r.persist);
+      core.persisted(r.mark);
+      return r;
+    };
+    let disk = new MemoryStableLog();
+    let core = new RoomLogCore(cfg, disk, disk.hardState, 0);
+    core.step({ type: 'append', from: 'n1', to: 'n2', epoch: 2, prev: { index: 0, epoch: 0 }, entries: [entry(1, 1), entry(2, 2)], commit: 0, hostStored: 1 });
+    expect(store(core).committed).toEqual([]); // entry 1 is of an earlier epoch: two copies of it do not commit it (Raft §5.4.2)
+    core.step({ type: 'append', from: 'n1', to: 'n2', epoch: 2, prev: { index: 2, epoch: 2 }, entries: [], commit: 0, hostStored: 2 });
+    expect(store(core).committed.map((e) => e.index)).toEqual([1, 2]); // entry 2 is of the host's epoch: both commit
+
+    disk = new MemoryStableLog();
+    core = new RoomLogCore(cfg, disk, { ...disk.hardState, learner: true }, 0);
+    core.step({ type: 'append', from: 'n1', to: 'n2', epoch: 1, prev: { index: 0, epoch: 0 }, entries: [entry(1, 1)], commit: 0, hostStored: 1 });
+    expect(store(core).committed).toEqual([]); // a learner's copy does not count
+  });
+
   it('a duplicated, stale acknowledgement does not make the host send again (simulator seed 19177: a message storm)', () => {
     const t = new Trio();
     t.core('n1').found({ kind: 'room', data: {} });
     t.settle();
     const host = t.core('n1');
     host.propose({ kind: MESSAGE, data: 'x' });
-    expect(host.ready().messages.filter((m) => m.type === 'append')).toHaveLength(2); // on their way to n2 and n3
+    expect(host.ready().afterPersist.filter((m) => m.type === 'append')).toHaveLength(2); // on their way to n2 and n3 (after the host's write)
     const stale: RoomMessage = { type: 'appendResult', from: 'n2', to: 'n1', epoch: 1, ok: true, match: 1, learner: false, disk: 'n2-disk' };
     for (let i = 0; i < 5; i++) host.step(stale); // the network duplicated n2's answer to the founding entry
-    expect(host.ready().messages).toEqual([]);
+    const after = host.ready();
+    expect([...after.messages, ...after.afterPersist]).toEqual([]);
   });
 
   it('a host counts as told only the commit an append lets the follower take (simulator seed 115002)', () => {

@@ -1,6 +1,7 @@
 import type { CoreConfig, Leadership, Proposal, ProposeResult, Ready } from './core-types';
 import { gateEpoch } from './epoch-gate';
 import { PROMOTE, type HardState, type LogPosition, type PromoteData, type StableLog } from './log-entry';
+import { hostAndOneMakeMajority } from './quorum';
 import { isVoteRequest, type Append, type AppendResult, type RoomMessage } from './room-messages';
 import { RoomRoles } from './room-roles';
 
@@ -18,6 +19,8 @@ const APPLY_BYTES = 1 << 20;
 export class RoomLogCore extends RoomRoles {
   /** The commit index last handed out in a hard state (a change makes the hard state dirty). */
   private reportedCommit: number;
+  /** As a follower: how far the host of `epoch` said its own log is on its disk, within what it sent here (Append.hostStored). */
+  private hostStored = { epoch: 0, index: 0 };
 
   constructor(
     cfg: CoreConfig,
@@ -99,6 +102,7 @@ export class RoomLogCore extends RoomRoles {
     if (!mark) return;
     this.log.stableTo(mark);
     if (this.host?.maybeCommit()) this.host.sendAppends();
+    this.commitWhatTwoHold();
   }
 
   /**
@@ -206,7 +210,22 @@ export class RoomLogCore extends RoomRoles {
     }
     const lastNew = this.log.takeEntries(m.prev, m.entries);
     this.log.commit = Math.max(this.log.commit, Math.min(m.commit, lastNew));
+    if (this.hostStored.epoch !== this.epoch) this.hostStored = { epoch: this.epoch, index: 0 };
+    this.hostStored.index = Math.max(this.hostStored.index, Math.min(m.hostStored ?? 0, lastNew));
+    this.commitWhatTwoHold();
     this.answer(m, true, lastNew, undefined, true);
+  }
+
+  /**
+   * With two or three voters the host's copy and this node's are a majority: an entry of the
+   * host's epoch that both hold on disk is committed (Raft §5.4.2: stored on a majority in the
+   * host's own epoch), and so is everything before it. This node applies it without waiting for
+   * the host to say so. A learner's copy does not count.
+   */
+  private commitWhatTwoHold(): void {
+    if (this.role !== 'follower' || this.isLearner || this.hostStored.epoch !== this.epoch || !hostAndOneMakeMajority(this.cfg.voters.length)) return;
+    const both = Math.min(this.hostStored.index, this.log.stableIndex());
+    if (both > this.log.commit && this.log.epochAt(both) === this.epoch) this.log.commit = both;
   }
 
   private answer(m: Append, ok: boolean, match: number, hint: LogPosition | undefined, afterPersist: boolean): void {

@@ -19,6 +19,13 @@ export interface Append extends Addressed {
   readonly prev: LogPosition;
   readonly entries: readonly Entry[];
   readonly commit: number;
+  /**
+   * The host's own log is on its disk up to here (at most the append's last entry) by the time
+   * the append arrives. With three voters that copy and the follower's are a majority: the
+   * follower knows an entry of this epoch committed once it stored it too (see RoomLogCore).
+   * Absent (a node of an earlier version): 0.
+   */
+  readonly hostStored?: number;
 }
 
 /**

@@ -160,7 +160,7 @@ export abstract class RoomRoles {
     this.electionEndsAt = Infinity;
     this.campaignAt = Infinity;
     this.leadershipChanged = true;
-    this.host = new HostReplication(this.cfg, this.log, this.epoch, this.down, (m) => this.messages.push(m), () => this.ticks);
+    this.host = new HostReplication(this.cfg, this.log, this.epoch, this.down, (m, afterOwnWrite) => (afterOwnWrite ? this.afterPersist : this.messages).push(m), () => this.ticks);
     if (withNoop) this.host.append(NOOP, null, null); // commits what earlier hosts left, once a majority stores it
     this.host.sendAppends();
   }

@@ -88,7 +88,8 @@ function message(v: unknown, where: string): RoomMessage {
   switch (m.type) {
     case 'append': {
       const prev = position(m.prev, `${where}.prev`);
-      return { ...base, type: 'append', prev, entries: entries(m.entries, prev, base.epoch, `${where}.entries`), commit: count(m.commit, `${where}.commit`) };
+      const append = { ...base, type: 'append' as const, prev, entries: entries(m.entries, prev, base.epoch, `${where}.entries`), commit: count(m.commit, `${where}.commit`) };
+      return m.hostStored === undefined ? append : { ...append, hostStored: count(m.hostStored, `${where}.hostStored`) };
     }
     case 'appendResult':
       if (typeof m.ok !== 'boolean' || typeof m.learner !== 'boolean') fail(where, 'ok and learner must be booleans');
