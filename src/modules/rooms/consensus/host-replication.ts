@@ -18,6 +18,8 @@ export class HostReplication {
    * Otherwise they go while this node writes them (Raft's overlap: its own copy counts once stored).
    */
   private readonly appendAfterOwnWrite: boolean;
+  /** The first index of this epoch: every entry from here on is this host's own (it only appends), none before it is. */
+  private readonly firstOfEpoch: number;
 
   constructor(
     private readonly cfg: CoreConfig,
@@ -30,6 +32,7 @@ export class HostReplication {
     const last = log.lastIndex();
     this.progress = new Map(cfg.voters.filter((v) => v !== cfg.self).map((v) => [v, new Progress(last)]));
     this.appendAfterOwnWrite = hostAndOneMakeMajority(cfg.voters.length);
+    this.firstOfEpoch = last + 1;
   }
 
   /** Every follower holds everything and knows the commit: ticks change nothing. */
@@ -73,7 +76,7 @@ export class HostReplication {
       return pr && !pr.learner ? pr.match : 0;
     });
     const index = majorityIndex(matches);
-    if (index <= this.log.commit || this.log.epochAt(index) !== this.epoch) return false;
+    if (index <= this.log.commit || index < this.firstOfEpoch) return false;
     this.log.commit = index;
     return true;
   }
@@ -120,7 +123,7 @@ export class HostReplication {
   private commitKnownBy(pr: Progress): number {
     if (!this.appendAfterOwnWrite || pr.learner) return pr.sentCommit;
     const both = Math.min(pr.match, pr.sentHostStored);
-    return this.log.epochAt(both) === this.epoch ? Math.max(pr.sentCommit, both) : pr.sentCommit;
+    return both >= this.firstOfEpoch ? Math.max(pr.sentCommit, both) : pr.sentCommit; // (no disk read: asked at every touch)
   }
 
   private sendAppend(to: string, pr: Progress, entries: Entry[]): void {
