@@ -22,7 +22,8 @@ describe('local cluster (npm start)', () => {
     launcher.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
     try {
-      await eventually(() => output.includes('Local cluster is up'), 40000, 100).catch((e: Error) => {
+      // the banner and the URL lines may reach the pipe in separate chunks
+      await eventually(() => output.includes('Local cluster is up') && output.includes(`node3: ws://127.0.0.1:${base + 3}/`), 40000, 100).catch((e: Error) => {
         throw new Error(`${e.message}; launcher printed:\n${output.slice(-4000)}`);
       });
       for (const n of [1, 2, 3]) {
