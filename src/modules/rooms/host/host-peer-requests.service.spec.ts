@@ -4,6 +4,7 @@ import { peek } from '../../../testing/deferred';
 import { LogCluster } from '../../../testing/log-cluster';
 import { UsernameGuard } from '../identity/username-guard';
 import { HostPeerRequests } from './host-peer-requests.service';
+import { MessageEdits } from './message-edits.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService } from './room-host.service';
 
@@ -22,7 +23,7 @@ describe(HostPeerRequests.name, () => {
   beforeEach(async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     cluster = await LogCluster.start(['node1', 'node2', 'node3'], {
-      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
+      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, MessageEdits, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
     });
     sut = node('node1').get(HostPeerRequests);
     const host = node('node1').get(RoomHostService);
