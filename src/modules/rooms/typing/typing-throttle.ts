@@ -19,9 +19,4 @@ export class TypingThrottle<Conn extends object> {
     rooms.set(roomId, now);
     return true;
   }
-
-  /** The connection left the room: its next notice there is not held back. */
-  forget(conn: Conn, roomId: string): void {
-    this.last.get(conn)?.delete(roomId);
-  }
 }
