@@ -7,6 +7,7 @@ import type { RoomState } from '../session/chat-session';
 import { updateComposer } from './composer';
 import { ui } from './dom';
 import { joinRoom, renderJoined } from './lobby';
+import { cancelEdit, isEditing, renderTyping } from './message-actions';
 import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
@@ -61,6 +62,7 @@ export function initRoomView(): void {
 
 /** Shows a room we are in, or the empty view for null. */
 export function showRoom(id: string | null): void {
+  if (isEditing()) cancelEdit();
   page.current = id;
   page.shownGone = null;
   ui.app.classList.toggle('in-room', id !== null);
@@ -70,12 +72,14 @@ export function showRoom(id: string | null): void {
   ui.roomView.hidden = !room;
   ui.emptyView.hidden = !!room;
   renderJoined();
+  renderTyping(room);
   if (!room) return;
   unread.delete(room.id);
   ui.messages.replaceChildren(logFor(room.id));
   renderRoomHead(room);
   renderOutbox(room);
   renderLoadOlder(room);
+  renderTyping(room);
   scrollToBottom();
   ui.input.focus();
 }
