@@ -200,11 +200,11 @@ describe('message edits, deletions and typing across three nodes', () => {
     await node(1).stop('SIGKILL');
     const reader = await ctx.open(3);
     // retried while a new host is elected; the join names it
-    const joined = await eventually(async () => {
+    const newHost = await eventually(async () => {
       const reply = await join(reader, roomId, 'reader');
-      return reply.data.admin_node !== 'node1' ? reply : null;
+      return reply.data.admin_node !== 'node1' ? String(reply.data.admin_node) : null;
     }, 20000, 200);
-    const host = Number(String(joined.data.admin_node).replace('node', ''));
+    const host = Number(String(newHost).replace('node', ''));
     expect([2, 3]).toContain(host);
     const onHost = await ctx.open(host);
     await join(onHost, roomId, 'checker');

@@ -163,6 +163,14 @@ describe(HostPeerRequests.name, () => {
       expect(node('node1').store.logs.lastIndex(roomId)).toBe(entries);
     });
 
+    it('an edit written right after a deletion of the same message is answered MESSAGE_NOT_FOUND, and changes nothing', async () => {
+      const first = await sent('racing');
+      const [deleted, edited] = await Promise.all([sut.deleteMessage(roomId, first.message_id, 'bob'), sut.editMessage(roomId, first.message_id, 'bob', 'too late')]);
+      expect(deleted).toMatchObject({ success: true });
+      expect(edited).toMatchObject({ success: false, error_code: 'MESSAGE_NOT_FOUND' });
+      expect(node('node1').store.messages.findById(roomId, first.message_id)).toMatchObject({ content: '', deletedAt: expect.any(String) });
+    });
+
     it('refuses in the result struct: not the author, an unknown message, bad content or id, not a member', async () => {
       const first = await sent('mine');
       await node('node1').get(RoomHostService).join(roomId, 'carol', 'node3');

@@ -36,7 +36,10 @@ export class MessageEdits {
     if (message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND', 'The message was deleted');
     const data: MessageEditedData = { message_id: message.messageId, sequence_number: message.sequenceNumber, username: message.username, content, edited_at: this.clock.iso() };
     const { entry } = await this.logs.propose(roomId, { kind: MESSAGE_EDITED, data });
-    return { message: { ...message, content, editedAt: data.edited_at }, logIndex: entry.index };
+    // committed means applied here too: a deletion committed just before it left nothing to edit
+    const now = this.messages.findById(roomId, message.messageId);
+    if (!now || now.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND', 'The message was deleted before the edit could be applied');
+    return { message: now, logIndex: entry.index };
   }
 
   /** Deleting a deleted message answers with its tombstone and writes nothing (a retry after a retryable refusal). */
@@ -52,7 +55,9 @@ export class MessageEdits {
       deleted_at: this.clock.iso(),
     };
     const { entry } = await this.logs.propose(roomId, { kind: MESSAGE_DELETED, data });
-    return { message: { ...message, content: '', deletedAt: data.deleted_at }, logIndex: entry.index };
+    // as applied (an earlier deletion's time if two raced; retention may have removed it meanwhile)
+    const now = this.messages.findById(roomId, message.messageId) ?? { ...message, content: '', deletedAt: data.deleted_at };
+    return { message: now, logIndex: entry.index };
   }
 
   /** The message `actor` wants to change, if the room is hosted here and open, the actor is a member and may. */
