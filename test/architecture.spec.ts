@@ -33,8 +33,8 @@ const INNER_IMPORTS: Record<string, Record<string, readonly string[]>> = {
     replica: ['host', 'replication'],
     host: ['identity', 'replication'],
     identity: [],
-    // typing notices: ephemeral, never in a room's log
-    typing: [],
+    // typing notices: ephemeral, never in a room's log (replication: only to see a peer's backlog)
+    typing: ['replication'],
     // every room's log on this node (RoomLogs and its disk and wire), around the pure core
     replication: ['consensus'],
     consensus: [],

@@ -5,6 +5,7 @@ import { roomRecord } from '../../../testing/records';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import type { PeerDirectory } from '../../peers/peer-directory';
+import type { ReplicationBacklog, RoomLogOutbox } from '../replication/room-log-outbox';
 import { TYPING_EXPIRES_MS, TypingNotices } from './typing-notices.service';
 import { TYPING_INTERVAL_MS, TypingThrottle } from './typing-throttle';
 
@@ -24,6 +25,7 @@ describe(TypingNotices.name, () => {
   let clients: ClientRegistry;
   let peers: FakePeers;
   let sut: TypingNotices;
+  let backlog: ReplicationBacklog[];
   const join = (username: string): { socket: FakeSocket; conn: ClientConnection } => {
     const socket = new FakeSocket();
     const conn = clients.connect(socket.asWebSocket());
@@ -38,7 +40,8 @@ describe(TypingNotices.name, () => {
     clock = new FakeClock();
     clients = new ClientRegistry(loadConfig({ NODE_ID: 'node1' }), clock);
     peers = new FakePeers();
-    sut = new TypingNotices(loadConfig({ NODE_ID: 'node1' }), clock, store.members, clients, peers as unknown as PeerDirectory);
+    backlog = [];
+    sut = new TypingNotices(loadConfig({ NODE_ID: 'node1' }), clock, store.members, clients, peers as unknown as PeerDirectory, { backlog: () => backlog } as unknown as RoomLogOutbox);
     store.members.addMember('r1', 'bob', 'node2', 't');
     store.members.addMember('r1', 'carol', 'node3', 't');
   });
@@ -70,6 +73,16 @@ describe(TypingNotices.name, () => {
     sut.fromClient(alice.conn, 'r1', 'alice');
     expect(dave.socket.sent('user_typing')).toHaveLength(2);
     expect(peers.calls.map((c) => c.node)).toEqual(['node2', 'node3', 'node3']);
+  });
+
+  it('sends none to a peer whose replication queue is backed up', () => {
+    const alice = join('alice');
+    backlog = [
+      { peer: 'node2', pending: 40, oldestPendingMs: 2000, failing: false, failures: 0, lastError: null },
+      { peer: 'node3', pending: 3, oldestPendingMs: 20, failing: false, failures: 0, lastError: null },
+    ];
+    sut.fromClient(alice.conn, 'r1', 'alice');
+    expect(peers.calls.map((c) => c.node)).toEqual(['node3']);
   });
 
   it('refuses a connection that is not in the room, or in it under another name', () => {

@@ -6,6 +6,7 @@ import { MemberRepository } from '../../../common/store/member.repository';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import { PeerDirectory } from '../../peers/peer-directory';
+import { RoomLogOutbox } from '../replication/room-log-outbox';
 import { TypingThrottle } from './typing-throttle';
 
 /** How long clients show "is typing" after a notice (a member still typing sends another within it). */
@@ -14,14 +15,16 @@ export const TYPING_EXPIRES_MS = 4000;
 const PEER_NOTICE_TIMEOUT_MS = 1000;
 /** Above this many bytes queued for a socket, it gets no typing notices (messages matter more). */
 const BUSY_SOCKET_BYTES = 256 * 1024;
+/** A peer whose room-log messages have waited longer than this is backed up: typing notices to it are dropped. */
+const BACKED_UP_MS = 500;
 
 /**
  * "alice is typing": ephemeral notices, never stored, never in a room's log, never waiting for a
  * majority. The member's node tells its own members of the room, and sends one fire-and-forget
  * `typing_notice` to each other node the room's members are connected through (the replicated
  * member list says which). Dropped first under load: at most one per connection and room per
- * second, none to a peer that is down or still busy with the previous notice, none to a socket
- * with a backlog.
+ * second, none to a peer that is down, still busy with the previous notice or whose replication
+ * queue is backed up, none to a socket with a backlog.
  */
 @Injectable()
 export class TypingNotices {
@@ -36,6 +39,7 @@ export class TypingNotices {
     private readonly members: MemberRepository,
     private readonly clients: ClientRegistry,
     private readonly peers: PeerDirectory,
+    private readonly outbox: RoomLogOutbox,
   ) {}
 
   /** A member's `typing`: refused only when the connection is not in the room as `username`; a throttled one is dropped silently. */
@@ -74,8 +78,14 @@ export class TypingNotices {
     return nodes;
   }
 
+  /** The peer's room-log queue is not keeping up (or its calls fail): what matters goes first. */
+  private backedUp(node: string): boolean {
+    const lane = this.outbox.backlog().find((b) => b.peer === node);
+    return lane !== undefined && (lane.failing || (lane.oldestPendingMs ?? 0) > BACKED_UP_MS);
+  }
+
   private tellPeer(node: string, roomId: string, username: string): void {
-    if (!this.peers.has(node) || this.inFlight.has(node) || this.peers.isFailed(node) || this.peers.isSuspected(node)) return;
+    if (!this.peers.has(node) || this.inFlight.has(node) || this.peers.isFailed(node) || this.peers.isSuspected(node) || this.backedUp(node)) return;
     this.inFlight.add(node);
     this.peers
       .call(node, 'typing_notice', [roomId, username, this.config.nodeId], PEER_NOTICE_TIMEOUT_MS)
