@@ -16,7 +16,6 @@ import { RoomLocator } from '../routing/room-locator';
 import { ReplicaService } from '../replica/replica.service';
 import { ConnectionIdentity } from './connection-identity';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
