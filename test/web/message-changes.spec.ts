@@ -23,6 +23,18 @@ describe('ChatSession: editing, deleting and typing', () => {
     expect(changes(t)[1]).toEqual({ message_id: 'id-1', sequence_number: 1, username: 'alice', content: '', deleted: true, deleted_at: 'D' });
   });
 
+  it('an edit of a message held back for a gap changes it where it waits', async () => {
+    const t = setup();
+    await joinFresh(t, 1, [1]);
+    t.sock().push('new_message', msg(3) as unknown as Record<string, unknown>); // 2 is missing: 3 waits
+    t.sock().push('message_edited', { room_id: ROOM, message_id: 'id-3', sequence_number: 3, username: 'bob', content: 'fixed', edited_at: 'E' });
+    t.sock().push('new_message', msg(2) as unknown as Record<string, unknown>);
+    await flush();
+    const shownThree = t.events.flatMap((e) => (e.kind === 'messages' ? e.messages : [])).find((m) => m.sequence_number === 3);
+    expect(shownThree).toMatchObject({ content: 'fixed', edited_at: 'E' });
+    expect(changes(t)).toEqual([]);
+  });
+
   it('turns a refusal into a readable error', async () => {
     const t = setup();
     await joinFresh(t, 1, [1]);

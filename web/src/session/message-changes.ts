@@ -67,12 +67,17 @@ export class MessageChanges {
   onEdited(room: RoomState, d: Record<string, unknown>): void {
     const change = this.changeOf(d);
     if (!change || typeof d.content !== 'string') return;
-    this.ctx.emit({ kind: 'changed', room, change: { ...change, content: d.content, edited_at: String(d.edited_at ?? '') } });
+    this.changed(room, { ...change, content: d.content, edited_at: String(d.edited_at ?? '') });
   }
 
   onDeleted(room: RoomState, d: Record<string, unknown>): void {
     const change = this.changeOf(d);
-    if (change) this.ctx.emit({ kind: 'changed', room, change: { ...change, content: '', deleted: true, deleted_at: String(d.deleted_at ?? '') } });
+    if (change) this.changed(room, { ...change, content: '', deleted: true, deleted_at: String(d.deleted_at ?? '') });
+  }
+
+  /** A message held back for a gap changes where it waits; one shown is redrawn. */
+  private changed(room: RoomState, change: MessageChange): void {
+    if (!room.buffer.update(change.sequence_number, change)) this.ctx.emit({ kind: 'changed', room, change });
   }
 
   onTyping(room: RoomState, d: Record<string, unknown>): void {
