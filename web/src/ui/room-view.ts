@@ -11,7 +11,7 @@ import { cancelEdit, isEditing, renderTyping } from './message-actions';
 import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
-import { scrollToBottom } from './scroll';
+import { nearBottom, scrollToBottom } from './scroll';
 
 let confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -19,7 +19,9 @@ export function initRoomView(): void {
   provideShowRoom(showRoom);
   ui.loadOlder.addEventListener('click', () => void loadOlder());
   ui.scroller.addEventListener('scroll', () => {
-    if (ui.scroller.scrollTop < 40) void loadOlder();
+    // near the top, and not because we just scrolled a log that barely overflows to its bottom (the
+    // replay of a late join would load older history unasked); the button does it there
+    if (ui.scroller.scrollTop < 40 && !nearBottom()) void loadOlder();
   });
 
   ui.back.addEventListener('click', () => showRoom(null));
