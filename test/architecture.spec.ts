@@ -27,12 +27,14 @@ const LAYERS: Record<string, number> = { common: 0, members: 1, peers: 1, rooms:
  */
 const INNER_IMPORTS: Record<string, Record<string, readonly string[]>> = {
   'src/modules/rooms': {
-    client: ['routing', 'host', 'replica', 'identity', 'replication', 'consensus'],
+    client: ['routing', 'host', 'replica', 'identity', 'replication', 'consensus', 'typing'],
     failover: ['host', 'replica', 'replication', 'consensus'],
     routing: ['host', 'replication'],
     replica: ['host', 'replication'],
     host: ['identity', 'replication'],
     identity: [],
+    // typing notices: ephemeral, never in a room's log (replication: only to see a peer's backlog)
+    typing: ['replication'],
     // every room's log on this node (RoomLogs and its disk and wire), around the pure core
     replication: ['consensus'],
     consensus: [],

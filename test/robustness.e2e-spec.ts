@@ -105,7 +105,8 @@ function toJson(value: unknown): string {
 
 // --- WebSocket frames ----------------------------------------------------------------------------
 
-const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history'] as const;
+// typing is left out: it has no answer to wait for (a refusal aside)
+const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message'] as const;
 type RequestType = (typeof REQUEST_TYPES)[number];
 
 /** The frame types that answer each request (successful or not). */
@@ -118,10 +119,12 @@ const REPLIES: Record<RequestType | 'junk', string[]> = {
   leave_room: ['leave_room_success', 'error'],
   delete_room: ['delete_room_success', 'delete_room_failed'],
   get_history: ['history', 'history_error'],
+  edit_message: ['edit_message_success', 'error'],
+  delete_message: ['delete_message_success', 'error'],
   junk: ['error'],
 };
 /** Frames a connection may get at any time, not in answer to its own request. */
-const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available']);
+const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing']);
 const ANY_REPLY = new Set(Object.values(REPLIES).flat());
 const ERROR_REPLIES = new Set(['error', 'join_room_error', 'message_error', 'history_error', 'delete_room_failed']);
 
@@ -166,6 +169,10 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
       return { room_id: room(), username: ctx.username };
     case 'delete_room':
       return { room_id: room(), username: ctx.username };
+    case 'edit_message':
+      return { room_id: ctx.keeperRoom, username: ctx.username, message_id: rng.pick(['m-1', '00000000-0000-4000-8000-000000000000', randomString(rng).slice(0, 64)]), content: validContent(rng) };
+    case 'delete_message':
+      return { room_id: room(), username: ctx.username, message_id: rng.pick(['m-1', '00000000-0000-4000-8000-000000000000', randomString(rng).slice(0, 64)]) };
     case 'get_history':
       return {
         room_id: room(),
@@ -185,6 +192,8 @@ const FIELDS: Record<RequestType, string[]> = {
   leave_room: ['room_id', 'username'],
   delete_room: ['room_id', 'username'],
   get_history: ['room_id', 'before_sequence', 'after_sequence', 'limit'],
+  edit_message: ['room_id', 'username', 'message_id', 'content'],
+  delete_message: ['room_id', 'username', 'message_id'],
 };
 
 /** Mutates a request's fields: missing, wrong types, hostile strings, extra and nested garbage. */
@@ -236,6 +245,8 @@ function fuzzFrame(rng: SeededRandom, ctx: WsContext): FuzzFrame {
     [1, 'leave_room'],
     [1, 'delete_room'],
     [2, 'get_history'],
+    [1, 'edit_message'],
+    [1, 'delete_message'],
   ]);
   const base = baseRequest(rng, type, ctx);
   const mutate = rng.chance(0.65);
@@ -301,6 +312,9 @@ const RPC_METHODS: Record<string, string[]> = {
   forward_messages_json: ['node', 'forward_items_json'],
   delete_room: ['room', 'user', 'node'],
   is_username_held: ['user'],
+  edit_message: ['room', 'txn', 'user', 'content', 'node'],
+  delete_message: ['room', 'txn', 'user', 'node'],
+  typing_notice: ['room', 'user', 'node'],
 };
 const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500, auth: -32401, refused: -32403 } as const;
 const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params, FAULT.auth, FAULT.refused]);

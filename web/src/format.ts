@@ -63,6 +63,10 @@ export function describeError(code: string | undefined, serverText: string | und
       return `Deleting ${room} failed: ${serverText || 'a node did not agree'}. The room is kept.`;
     case 'INVALID_REQUEST':
       return serverText || 'The request was not valid.';
+    case 'NOT_AUTHOR':
+      return serverText || 'Only the author of a message may change it.';
+    case 'MESSAGE_NOT_FOUND':
+      return 'That message no longer exists (deleted, or removed with old history).';
     default:
       return serverText || 'Something went wrong.';
   }
@@ -88,6 +92,15 @@ export function describeLeave(username: string, reason?: string): string {
     default:
       return `${username} left (${reason})`;
   }
+}
+
+/** "alice is typing…" for the names given (plain text: set it as textContent). */
+export function typingText(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
+  return `${names[0]}, ${names[1]} and ${names.length - 2} others are typing…`;
 }
 
 /** A client-side message id for de-duplicated resends. */

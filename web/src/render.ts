@@ -6,16 +6,31 @@ import type { ChatMessage } from './protocol';
 export interface RenderOptions {
   self: string;
   timeZone?: string;
+  /** The room's creator: when it is `self`, every message gets a Delete action. */
+  roomCreator?: string | null;
 }
 
-/** One chat message as an `<li>`; the sender's own messages get the `mine` class. */
+/**
+ * One chat message as an `<li>`; the sender's own messages get the `mine` class. An edited one says
+ * "(edited)"; a deleted one is a tombstone with no text. Edit and Delete are buttons (reachable by
+ * keyboard) on our own messages, Delete on every message of a room we created.
+ */
 export function messageHtml(m: ChatMessage, opts: RenderOptions): string {
-  const mine = m.username === opts.self ? ' mine' : '';
+  const own = m.username === opts.self;
+  const deleted = m.deleted === true;
+  const id = escapeHtml(m.message_id);
+  const edited = m.edited_at && !deleted ? ` <span class="edited" title="edited ${escapeHtml(formatDateTime(m.edited_at, opts.timeZone))}">(edited)</span>` : '';
+  const actions = deleted
+    ? ''
+    : (own ? `<button type="button" class="link" data-edit="${id}" aria-label="Edit this message">Edit</button>` : '') +
+      (own || (opts.roomCreator && opts.roomCreator === opts.self) ? `<button type="button" class="link" data-delete="${id}" aria-label="Delete this message">Delete</button>` : '');
   return (
-    `<li class="msg${mine}" data-seq="${Number(m.sequence_number)}" data-id="${escapeHtml(m.message_id)}">` +
+    `<li class="msg${own ? ' mine' : ''}${deleted ? ' deleted' : ''}" data-seq="${Number(m.sequence_number)}" data-id="${id}">` +
     `<span class="who">${escapeHtml(m.username)}</span>` +
     `<time datetime="${escapeHtml(m.timestamp)}" title="${escapeHtml(formatDateTime(m.timestamp, opts.timeZone))} · #${Number(m.sequence_number)}">${escapeHtml(formatTime(m.timestamp, opts.timeZone))}</time>` +
-    `<p class="text">${escapeHtml(m.content)}</p>` +
+    edited +
+    (actions ? `<span class="actions">${actions}</span>` : '') +
+    (deleted ? `<p class="text tombstone">message deleted</p>` : `<p class="text">${escapeHtml(m.content)}</p>`) +
     `</li>`
   );
 }

@@ -86,6 +86,14 @@ export class SequenceBuffer<M extends Sequenced = Sequenced> {
     return this.drain();
   }
 
+  /** Changes a message still held back (an edit or a deletion arrived before the gap in front of it closed); false when none is. */
+  update(sequence: number, change: Partial<M>): boolean {
+    const held = this.pending.get(sequence);
+    if (!held) return false;
+    this.pending.set(sequence, { ...held, ...change });
+    return true;
+  }
+
   /** Forgets everything; the next expected sequence becomes lastSeq + 1. */
   reset(lastSeq: number | null = 0): void {
     this.pending.clear();

@@ -14,6 +14,8 @@ export type ChatErrorCode =
   | 'RATE_LIMITED'
   | 'LIMIT_EXCEEDED'
   | 'STORE_UNAVAILABLE'
+  | 'MESSAGE_NOT_FOUND'
+  | 'NOT_AUTHOR'
   | 'INTERNAL_ERROR';
 
 /** A refused request: carries the code and the sentence the client is shown. */

@@ -19,9 +19,11 @@ export const REJECTION_REASONS = [
   'INVALID_STATE',
   'ADMIN_NODE_UNAVAILABLE',
   'DELETION_FAILED',
+  'MESSAGE_NOT_FOUND',
   // identity and authorisation
   'UNAUTHORIZED',
   'USERNAME_TAKEN',
+  'NOT_AUTHOR',
   // limits and storage
   'RATE_LIMITED',
   'LIMIT_EXCEEDED',

@@ -29,6 +29,34 @@ export interface ChatMessage {
   content: string;
   sequence_number: number;
   timestamp: string;
+  /** Set once its author edited it: `content` is the latest text. */
+  edited_at?: string;
+  /** A tombstone: the message was deleted; `content` is empty, the sequence number stays taken. */
+  deleted?: true;
+  deleted_at?: string;
+}
+
+/** A message's text changed (message_edited): every member of the room, the editor included. */
+export interface MessageEdited {
+  room_id: string;
+  message_id: string;
+  sequence_number: number;
+  /** The author. */
+  username: string;
+  content: string;
+  edited_at: string;
+}
+
+/** A message became a tombstone (message_deleted): every member of the room, the deleter included. */
+export interface MessageDeleted {
+  room_id: string;
+  message_id: string;
+  sequence_number: number;
+  /** The author. */
+  username: string;
+  /** Who deleted it: the author, or the room's creator. */
+  deleted_by: string;
+  deleted_at: string;
 }
 
 export interface MemberEvent {
@@ -99,6 +127,13 @@ export interface ServerEventMap {
   delete_room_cancelled: { room_id: string; transaction_id: string };
   room_unavailable: { room_id: string; admin_node: string; reason: string };
   room_available: { room_id: string; admin_node: string };
+  message_edited: MessageEdited;
+  message_deleted: MessageDeleted;
+  /** The requester's answer, after its own message_edited / message_deleted. */
+  edit_message_success: { room_id: string; message_id: string; sequence_number: number; edited_at: string };
+  delete_message_success: { room_id: string; message_id: string; sequence_number: number; deleted_at: string };
+  /** Ephemeral, never stored: `username` is typing in the room; forget it after `expires_in_ms` unless another comes. */
+  user_typing: { room_id: string; username: string; expires_in_ms: number };
   /** The room moved to another host (failover): members keep chatting; admin_node serves it from now on. */
   room_host_changed: { room_id: string; admin_node: string; host_epoch: number };
 }
@@ -129,6 +164,9 @@ export interface ClientRequestMap {
   leave_room: { room_id: string; username: string };
   delete_room: { room_id: string; username: string };
   get_history: { room_id: string; before_sequence?: number; after_sequence?: number; limit?: number };
+  edit_message: { room_id: string; username: string; message_id: string; content: string };
+  delete_message: { room_id: string; username: string; message_id: string };
+  typing: { room_id: string; username: string };
 }
 
 export type ClientRequestType = keyof ClientRequestMap;
@@ -149,5 +187,8 @@ const REQUEST_TYPE_SET: Record<ClientRequestType, true> = {
   leave_room: true,
   delete_room: true,
   get_history: true,
+  edit_message: true,
+  delete_message: true,
+  typing: true,
 };
 export const CLIENT_REQUEST_TYPES = Object.keys(REQUEST_TYPE_SET) as readonly ClientRequestType[];

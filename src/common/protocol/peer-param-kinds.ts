@@ -32,4 +32,8 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   forward_messages_json: ['string', 'string'],
   delete_room: ['string', 'string', 'string'],
   is_username_held: ['string'],
+  // content is checked by the host like a client's (INVALID_CONTENT in the result), not faulted
+  edit_message: ['string', 'string', 'string', 'any', 'string'],
+  delete_message: ['string', 'string', 'string', 'string'],
+  typing_notice: ['string', 'string', 'string'],
 };

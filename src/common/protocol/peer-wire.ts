@@ -9,6 +9,11 @@ export interface MessageWire extends ChatMessage {
   client_message_id: string | null;
 }
 
+/** A host's answer to a forwarded edit or deletion: the message as it is now, and the log entry that changed it. */
+export type MessageChangeResult =
+  | { success: true; message: MessageWire; log_index: number }
+  | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
+
 export interface MemberWire {
   username: string;
   node_id: string;
@@ -131,6 +136,15 @@ export interface PeerMethodMap {
   };
   /** True when an open client connection on the called node is in some room as `username`. */
   is_username_held: { params: [username: string]; result: boolean };
+  /** A member's edit of a message, forwarded to the room's host: answered once the edit's entry is committed. */
+  edit_message: { params: [room_id: string, message_id: string, username: string, content: string, sender_node_id: string]; result: MessageChangeResult };
+  /** A member's deletion of a message, forwarded to the room's host: answered once the deletion's entry is committed. */
+  delete_message: { params: [room_id: string, message_id: string, username: string, sender_node_id: string]; result: MessageChangeResult };
+  /**
+   * Ephemeral: `username` (a member connected through `sender_node_id`) is typing in the room.
+   * Fire and forget: the callee tells its own members; nothing is stored. Answers whether it did.
+   */
+  typing_notice: { params: [room_id: string, username: string, sender_node_id: string]; result: boolean };
 }
 
 export type PeerMethod = keyof PeerMethodMap;
@@ -151,6 +165,9 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   forward_messages: 0,
   forward_messages_json: 0,
   delete_room: 2,
+  edit_message: 4,
+  delete_message: 3,
+  typing_notice: 2,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

@@ -10,6 +10,9 @@ export const toChatMessage = (m: MessageRecord): ChatMessage => ({
   content: m.content,
   sequence_number: m.sequenceNumber,
   timestamp: m.timestamp,
+  // after the reference's keys, and only when set: an unchanged message is exactly the reference's shape
+  ...(m.editedAt ? { edited_at: m.editedAt } : {}),
+  ...(m.deletedAt ? { deleted: true as const, deleted_at: m.deletedAt } : {}),
 });
 
 export const toMessageWire = (m: MessageRecord): MessageWire => ({ ...toChatMessage(m), client_message_id: m.clientMessageId });
@@ -22,6 +25,8 @@ export const fromMessageWire = (m: ChatMessage & { client_message_id?: string | 
   sequenceNumber: Number(m.sequence_number),
   timestamp: String(m.timestamp),
   clientMessageId: m.client_message_id ?? null,
+  ...(typeof m.edited_at === 'string' ? { editedAt: m.edited_at } : {}),
+  ...(typeof m.deleted_at === 'string' ? { deletedAt: m.deleted_at } : {}),
 });
 
 export const toRoomSummary = (r: RoomRecord, memberCount: number): RoomSummary => ({

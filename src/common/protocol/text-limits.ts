@@ -14,6 +14,7 @@ export const LIMITS = {
   content: MAX_CONTENT,
   roomId: 64,
   clientMessageId: 64,
+  messageId: 64,
   historyPage: 200,
 } as const;
 

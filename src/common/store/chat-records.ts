@@ -26,6 +26,10 @@ export interface MessageRecord {
   sequenceNumber: number;
   timestamp: string;
   clientMessageId: string | null;
+  /** When its author last edited it (absent: never edited). */
+  editedAt?: string | null;
+  /** When it was deleted (absent: not deleted); a deleted message keeps its place with empty content. */
+  deletedAt?: string | null;
 }
 
 export interface MemberRecord {

@@ -91,4 +91,17 @@ describe(MessageRepository.name, () => {
     expect(sut.firstSequenceSince('r1', '2026-01-02T12:00:00.000Z')).toBe(3);
     expect(sut.firstSequenceSince('r1', '2026-01-04T00:00:00.000Z')).toBeNull();
   });
+
+  it('finds a message by id, edits it, makes it a tombstone; a tombstone takes no edit and keeps its sequence number', () => {
+    const [first, second] = append(store, 2);
+    expect(sut.findById('r1', first.messageId)).toEqual(first); // never changed: no editedAt or deletedAt keys
+    expect(sut.edit('r1', 1, 'edited', 'E')).toBe(true);
+    expect(sut.findById('r1', first.messageId)).toEqual({ ...first, content: 'edited', editedAt: 'E' });
+    expect(sut.markDeleted('r1', 1, 'D')).toBe(true);
+    expect(sut.markDeleted('r1', 1, 'D2')).toBe(false);
+    expect(sut.edit('r1', 1, 'again', 'E2')).toBe(false);
+    expect(sut.messagesAfter('r1', 0, 10)).toEqual([{ ...first, content: '', editedAt: 'E', deletedAt: 'D' }, second]);
+    expect(store.rooms.getRoom('r1')!.lastSequence).toBe(2);
+    expect(sut.findById('r1', 'nope')).toBeNull();
+  });
 });

@@ -16,13 +16,16 @@ export class MessageRepository {
   ) {
     const p = (s: string) => db.prepare(s);
     this.sql = {
-      insertMessage: p(`INSERT INTO messages (room_id, sequence_number, message_id, username, content, timestamp, client_message_id)
-      VALUES (@roomId, @sequenceNumber, @messageId, @username, @content, @timestamp, @clientMessageId)`),
+      insertMessage: p(`INSERT INTO messages (room_id, sequence_number, message_id, username, content, timestamp, client_message_id, edited_at, deleted_at)
+      VALUES (@roomId, @sequenceNumber, @messageId, @username, @content, @timestamp, @clientMessageId, @editedAt, @deletedAt)`),
       byClientId: p('SELECT * FROM messages WHERE room_id = ? AND username = ? AND client_message_id = ?'),
       after: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number > ? ORDER BY sequence_number LIMIT ?'),
       before: p('SELECT * FROM messages WHERE room_id = ? AND sequence_number < ? ORDER BY sequence_number DESC LIMIT ?'),
       firstSeq: p('SELECT min(sequence_number) AS s FROM messages WHERE room_id = ?'),
       firstSince: p('SELECT sequence_number AS s FROM messages WHERE room_id = ? AND timestamp >= ? ORDER BY sequence_number LIMIT 1'),
+      byId: p('SELECT * FROM messages WHERE room_id = ? AND message_id = ?'),
+      edit: p('UPDATE messages SET content = ?, edited_at = ? WHERE room_id = ? AND sequence_number = ? AND deleted_at IS NULL'),
+      markDeleted: p(`UPDATE messages SET content = '', deleted_at = ? WHERE room_id = ? AND sequence_number = ? AND deleted_at IS NULL`),
       trimBefore: p('DELETE FROM messages WHERE room_id = ? AND sequence_number < ?'),
       deleteMessages: p('DELETE FROM messages WHERE room_id = ?'),
     };
@@ -31,9 +34,24 @@ export class MessageRepository {
   /** A committed message, applied in sequence order: stored and counted as the room's last. */
   insertMessage(message: MessageRecord): void {
     this.tx.run(() => {
-      this.sql.insertMessage.run({ ...message });
+      this.sql.insertMessage.run({ editedAt: null, deletedAt: null, ...message });
       this.rooms.recordLastSequence(message.roomId, message.sequenceNumber);
     });
+  }
+
+  findById(roomId: string, messageId: string): MessageRecord | null {
+    const row = this.sql.byId.get(roomId, messageId) as Row | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  /** A committed edit: the new text replaces the old (a deleted message stays deleted). Returns whether it changed a row. */
+  edit(roomId: string, sequence: number, content: string, editedAt: string): boolean {
+    return this.tx.run(() => Number(this.sql.edit.run(content, editedAt, roomId, sequence).changes) > 0);
+  }
+
+  /** A committed deletion: the message becomes a tombstone (no content) at its sequence number. Returns whether it changed a row. */
+  markDeleted(roomId: string, sequence: number, deletedAt: string): boolean {
+    return this.tx.run(() => Number(this.sql.markDeleted.run(deletedAt, roomId, sequence).changes) > 0);
   }
 
   findByClientMessageId(roomId: string, username: string, clientMessageId: string): MessageRecord | null {

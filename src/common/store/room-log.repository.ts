@@ -90,6 +90,13 @@ export class RoomLogRepository {
       stripMessages: p(`UPDATE log_entries SET data = json_object('message_id', json_extract(data, '$.message_id'), 'username', json_extract(data, '$.username'),
           'timestamp', json_extract(data, '$.timestamp'), 'client_message_id', json_extract(data, '$.client_message_id'), 'trimmed', json('true'))
         WHERE room_id = ? AND idx < ? AND kind = 'message' AND sequence < ? AND json_extract(data, '$.content') IS NOT NULL`),
+      // an edit's entry keeps which message and when, its new text goes
+      stripEdits: p(`UPDATE log_entries SET data = json_object('message_id', json_extract(data, '$.message_id'), 'sequence_number', json_extract(data, '$.sequence_number'),
+          'username', json_extract(data, '$.username'), 'edited_at', json_extract(data, '$.edited_at'), 'trimmed', json('true'))
+        WHERE room_id = ? AND idx < ? AND kind = 'message_edited' AND json_extract(data, '$.sequence_number') BETWEEN ? AND ? AND json_extract(data, '$.content') IS NOT NULL`),
+      stripMessageAt: p(`UPDATE log_entries SET data = json_object('message_id', json_extract(data, '$.message_id'), 'username', json_extract(data, '$.username'),
+          'timestamp', json_extract(data, '$.timestamp'), 'client_message_id', json_extract(data, '$.client_message_id'), 'trimmed', json('true'), 'deleted_at', ?)
+        WHERE room_id = ? AND idx < ? AND kind = 'message' AND sequence = ? AND json_extract(data, '$.content') IS NOT NULL`),
       dropEntries: p('DELETE FROM log_entries WHERE room_id = ?'),
       dropState: p('DELETE FROM room_logs WHERE room_id = ?'),
       disk: p('SELECT * FROM node_disk LIMIT 1'),
@@ -160,7 +167,18 @@ export class RoomLogRepository {
    * client key and a small payload (room-entries.ts, TrimmedMessageData). Returns how many were stripped now.
    */
   stripMessagesBefore(roomId: string, beforeSequence: number, belowIndex: number): number {
+    this.sql.stripEdits.run(roomId, belowIndex, 1, beforeSequence - 1);
     return Number(this.sql.stripMessages.run(roomId, belowIndex, beforeSequence).changes);
+  }
+
+  /**
+   * A deleted message: its entry and its edits' entries (all below the deletion's entry at
+   * `belowIndex`, so committed and applied) lose their text, as retention strips them; the
+   * message's entry keeps `deleted_at`, so a node catching up from it stores the tombstone (LogApplier).
+   */
+  stripMessageAt(roomId: string, sequence: number, belowIndex: number, deletedAt: string): void {
+    this.sql.stripEdits.run(roomId, belowIndex, sequence, sequence);
+    this.sql.stripMessageAt.run(deletedAt, roomId, belowIndex, sequence);
   }
 
   /** The room was deleted: its log and state go (its tombstone stays). */

@@ -113,4 +113,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE rooms DROP COLUMN epoch_start;
   ALTER TABLE rooms DROP COLUMN log_epoch;
   `,
+  // 6: edited and deleted messages (entries message_edited / message_deleted). A deleted message
+  // stays as a tombstone (its sequence number keeps the room's numbers contiguous) with empty
+  // content; requests name a message by id, hence the index.
+  `
+  ALTER TABLE messages ADD COLUMN edited_at TEXT;
+  ALTER TABLE messages ADD COLUMN deleted_at TEXT;
+  CREATE INDEX messages_by_id ON messages(room_id, message_id);
+  `,
 ];

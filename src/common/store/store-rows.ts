@@ -23,6 +23,9 @@ export const toMessage = (r: Row): MessageRecord => ({
   sequenceNumber: Number(r.sequence_number),
   timestamp: r.timestamp as string,
   clientMessageId: (r.client_message_id as string | null) ?? null,
+  // only when set, so a message never changed looks as it did before edits existed
+  ...(r.edited_at ? { editedAt: r.edited_at as string } : {}),
+  ...(r.deleted_at ? { deletedAt: r.deleted_at as string } : {}),
 });
 export const memberKey = (roomId: string, username: string) => `${roomId}\u0000${username}`;
 export const toMember = (r: Row): MemberRecord => ({

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module';
 import { PeersModule } from '../peers/peers.module';
+import { ConnectionIdentity } from './client/connection-identity';
+import { MessageChangeRequests } from './client/message-change-requests.service';
 import { RoomHistoryService } from './client/room-history.service';
 import { RoomRequestsService } from './client/room-requests.service';
 import { RoomsGateway } from './client/rooms.gateway';
@@ -8,6 +10,7 @@ import { FailoverHistory } from './failover/failover-history';
 import { HostChanges } from './failover/host-changes';
 import { HostPeerRequests } from './host/host-peer-requests.service';
 import { HostRpcController } from './host/host.rpc.controller';
+import { MessageEdits } from './host/message-edits.service';
 import { MessageRetention } from './host/message-retention.service';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
 import { RoomHostService } from './host/room-host.service';
@@ -29,20 +32,27 @@ import { RoomLogPeers } from './replication/room-log-peers';
 import { RoomLogs } from './replication/room-logs.service';
 import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
+import { TypingNotices } from './typing/typing-notices.service';
+import { TypingRpcController } from './typing/typing.rpc.controller';
 
 /**
  * Rooms by role: client (requests), routing (where a room is served), host (what the host of a
  * room does), replica (what every node does for rooms hosted elsewhere), replication (every
  * room's log on this node: the consensus cores, their disk and wire), failover (what changes
- * when a room's host changes). consensus/ is the pure core the replication layer runs.
+ * when a room's host changes), typing (ephemeral typing notices, outside the logs). consensus/ is
+ * the pure core the replication layer runs.
  */
 @Module({
   imports: [MembersModule, PeersModule],
-  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController, RoomLogRpcController],
+  controllers: [HostRpcController, ReplicaRpcController, IdentityRpcController, RoomLogRpcController, TypingRpcController],
   providers: [
     RoomsGateway,
     RoomRequestsService,
     RoomHistoryService,
+    ConnectionIdentity,
+    MessageChangeRequests,
+    MessageEdits,
+    TypingNotices,
     RoomLocator,
     RoomHosts,
     RoomHostService,

@@ -4,6 +4,7 @@
 import { initComposer } from '../ui/composer';
 import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen';
 import { initLobby } from '../ui/lobby';
+import { initMessageActions } from '../ui/message-actions';
 import { page } from '../ui/page-state';
 import { initRoomView } from '../ui/room-view';
 import { saveSession } from '../ui/saved-session';
@@ -12,6 +13,7 @@ initConnectScreen();
 initLobby();
 initRoomView();
 initComposer();
+initMessageActions();
 
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());

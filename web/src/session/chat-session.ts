@@ -4,6 +4,7 @@
 // in node tests.
 
 import { Connection, type SocketFactory } from './connection';
+import { MessageChanges } from './message-changes';
 import { PendingRequests } from './pending-requests';
 import { Outbox } from './outbox';
 import { RoomDeletion } from './room-deletion';
@@ -20,6 +21,7 @@ import type { Backoff } from '../reconnect';
 import type { GlobalRoomsList, RoomCreated } from '../protocol';
 
 export type { SocketFactory, SocketLike } from './connection';
+export type { MessageChange } from './message-changes';
 export type { OutgoingMessage, RoomState, RoomStatus } from './room-state';
 export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session-events';
 export { DisconnectedError } from './pending-requests';
@@ -58,6 +60,7 @@ export class ChatSession {
   private readonly deletion: RoomDeletion;
   private readonly events: RoomEvents;
   private readonly host: RoomHost;
+  private readonly changes: MessageChanges;
   private readonly discoverNodes?: (node: string) => Promise<string[]>;
 
   constructor(opts: SessionOptions) {
@@ -120,9 +123,11 @@ export class ChatSession {
     const markGone = this.membership.markGone.bind(this.membership);
     this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
     this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
+    this.changes = new MessageChanges(ctx);
     this.events = new RoomEvents(ctx, {
       deletion: this.deletion,
       host: this.host,
+      changes: this.changes,
       acceptMessages: (room, messages) => this.history.accept(room, messages),
       rejoin: (room) => this.membership.rejoin(room),
       resendOutbox: (room) => this.outbox.resend(room),
@@ -159,6 +164,7 @@ export class ChatSession {
     this.history.cancelAll();
     this.membership.cancelAllRejoins();
     this.outbox.cancelAll();
+    this.changes.cancelAll();
     this.connection.close();
   }
 
@@ -211,6 +217,21 @@ export class ChatSession {
   /** Removes a failed message from the outbox, or retries it. */
   retryMessage(roomId: string, clientId: string, retry: boolean): void {
     this.outbox.retry(roomId, clientId, retry);
+  }
+
+  /** Replaces the text of one of our messages; resolves once the server applied it (throws a readable Error). */
+  editMessage(roomId: string, messageId: string, content: string): Promise<void> {
+    return this.changes.edit(roomId, messageId, content);
+  }
+
+  /** Deletes a message: ours, or anyone's in a room we created (throws a readable Error). */
+  deleteMessage(roomId: string, messageId: string): Promise<void> {
+    return this.changes.remove(roomId, messageId);
+  }
+
+  /** Tells the room we are typing (at most every couple of seconds). */
+  typing(roomId: string): void {
+    this.changes.typing(roomId);
   }
 
   private onOpen(node: string, resumed: boolean, emit: (ev: SessionEvent) => void): void {

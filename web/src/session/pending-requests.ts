@@ -20,6 +20,8 @@ export interface Expectation {
 }
 
 interface Pending extends Expectation {
+  /** The request's own type (an `error` frame that names it goes to it). */
+  request: string;
   resolve: (frame: Frame) => void;
   reject: (err: Error) => void;
   timer: unknown;
@@ -43,7 +45,7 @@ export class PendingRequests {
         reject(new DisconnectedError());
         return;
       }
-      const entry: Pending = { ...expect, resolve, reject, timer: null };
+      const entry: Pending = { ...expect, request: frame.type, resolve, reject, timer: null };
       entry.timer = this.timers.set(() => {
         const i = this.pending.indexOf(entry);
         if (i >= 0) this.pending.splice(i, 1);
@@ -74,7 +76,12 @@ export class PendingRequests {
 
   private match(frame: Frame): Pending | undefined {
     const d = frame.data ?? {};
-    if (frame.type === 'error') return this.pending[0];
+    if (frame.type === 'error') {
+      // an error that names its request (edit_message and delete_message say `request`; a node that does not
+      // know a type says so) goes to the oldest request of that type, or to none; any other to the oldest request
+      const named = typeof d.request === 'string' ? d.request : d.error_code === 'UNKNOWN_TYPE' ? /^Unknown message type: (.*)$/.exec(String(d.message ?? ''))?.[1] : undefined;
+      return named !== undefined ? this.pending.find((p) => p.request === named) : this.pending[0];
+    }
     return this.pending.find(
       (p) =>
         (p.types as readonly string[]).includes(frame.type) &&

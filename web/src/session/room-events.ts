@@ -4,6 +4,7 @@
 
 import { describeError, describeLeave } from '../format';
 import type { ChatMessage, Frame, MemberEvent } from '../protocol';
+import type { MessageChanges } from './message-changes';
 import type { RoomDeletion } from './room-deletion';
 import type { RoomHost } from './room-host';
 import type { RoomState } from './room-state';
@@ -12,6 +13,7 @@ import type { SessionContext } from './session-context';
 export interface RoomEventDeps {
   deletion: RoomDeletion;
   host: RoomHost;
+  changes: MessageChanges;
   acceptMessages(room: RoomState, messages: ChatMessage[]): void;
   rejoin(room: RoomState): void;
   resendOutbox(room: RoomState): void;
@@ -37,7 +39,18 @@ export class RoomEvents {
     const deletion = this.deps.deletion;
     switch (frame.type) {
       case 'new_message':
-        if (room) this.deps.acceptMessages(room, [d as unknown as ChatMessage]);
+        if (!room) return;
+        this.deps.changes.stoppedTyping(room, String(d.username ?? ''));
+        this.deps.acceptMessages(room, [d as unknown as ChatMessage]);
+        return;
+      case 'message_edited':
+        if (room) this.deps.changes.onEdited(room, d);
+        return;
+      case 'message_deleted':
+        if (room) this.deps.changes.onDeleted(room, d);
+        return;
+      case 'user_typing':
+        if (room) this.deps.changes.onTyping(room, d);
         return;
       case 'member_joined':
       case 'member_left':
@@ -69,9 +82,12 @@ export class RoomEvents {
         return;
       case 'leave_room_success':
       case 'message_sent':
+      case 'edit_message_success':
+      case 'delete_message_success':
       case 'global_rooms_list':
         return;
       case 'error':
+        if (this.deps.changes.isTypingRefusal(d)) return;
         this.ctx.emit({ kind: 'notice', level: 'error', text: describeError(d.error_code as string, d.message as string) });
         return;
       default:

@@ -36,6 +36,8 @@ export interface RoomState {
   loadingOlder: boolean;
   outbox: Map<string, OutgoingMessage>;
   notice: string | null;
+  /** Members shown as typing right now (each expires on its own: MessageChanges). */
+  typing: Set<string>;
 }
 
 /** What the room list already says about a room before we join it. */
@@ -64,5 +66,6 @@ export function newRoomState(roomId: string, hint?: RoomHint): RoomState {
     loadingOlder: false,
     outbox: new Map(),
     notice: null,
+    typing: new Set(),
   };
 }

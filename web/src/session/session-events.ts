@@ -1,6 +1,7 @@
 // What a session tells its UI: one event per change worth rendering.
 
 import type { ChatMessage, GlobalRoomsList } from '../protocol';
+import type { MessageChange } from './message-changes';
 import type { RoomState } from './room-state';
 
 export type ConnStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -13,6 +14,10 @@ export type SessionEvent =
   | { kind: 'room'; room: RoomState }
   | { kind: 'messages'; room: RoomState; messages: ChatMessage[] }
   | { kind: 'older'; room: RoomState; messages: ChatMessage[] }
+  /** A message shown was edited or deleted: redraw it as it is now. */
+  | { kind: 'changed'; room: RoomState; change: MessageChange }
+  /** Who is typing in the room changed (room.typing). */
+  | { kind: 'typing'; room: RoomState }
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
   /** A line about the room itself in its log (e.g. it moved to another host). */
   | { kind: 'system'; room: RoomState; text: string; timestamp: string }

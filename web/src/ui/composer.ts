@@ -1,9 +1,10 @@
 // The message box: enabled only while the room shown can take messages, a length counter near the
-// limit, Enter to send (Shift+Enter for a new line).
+// limit, Enter to send (Shift+Enter for a new line), or to save the message being edited.
 
 import { codePointLength } from '../format';
 import { MAX_CONTENT } from '../protocol';
 import { ui } from './dom';
+import { isEditing, saveEdit } from './message-actions';
 import { notify } from './notices';
 import { page, roomShown } from './page-state';
 import { scrollToBottom } from './scroll';
@@ -44,6 +45,10 @@ function sendCurrent(): void {
   const len = codePointLength(text);
   if (len > MAX_CONTENT) {
     notify('error', `Message too long: ${len} characters, the limit is ${MAX_CONTENT}.`);
+    return;
+  }
+  if (isEditing()) {
+    void saveEdit(text);
     return;
   }
   try {

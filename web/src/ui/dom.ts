@@ -40,5 +40,8 @@ export const ui = {
   composer: $<HTMLFormElement>('composer'),
   input: $<HTMLTextAreaElement>('message-input'),
   counter: $('counter'),
+  typing: $('typing'),
+  editing: $('editing'),
+  cancelEdit: $<HTMLButtonElement>('cancel-edit'),
   notices: $('notices'),
 };

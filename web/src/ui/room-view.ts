@@ -7,10 +7,11 @@ import type { RoomState } from '../session/chat-session';
 import { updateComposer } from './composer';
 import { ui } from './dom';
 import { joinRoom, renderJoined } from './lobby';
+import { cancelEdit, isEditing, renderTyping } from './message-actions';
 import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
-import { scrollToBottom } from './scroll';
+import { nearBottom, scrollToBottom } from './scroll';
 
 let confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -18,7 +19,9 @@ export function initRoomView(): void {
   provideShowRoom(showRoom);
   ui.loadOlder.addEventListener('click', () => void loadOlder());
   ui.scroller.addEventListener('scroll', () => {
-    if (ui.scroller.scrollTop < 40) void loadOlder();
+    // near the top, and not because we just scrolled a log that barely overflows to its bottom (the
+    // replay of a late join would load older history unasked); the button does it there
+    if (ui.scroller.scrollTop < 40 && !nearBottom()) void loadOlder();
   });
 
   ui.back.addEventListener('click', () => showRoom(null));
@@ -61,6 +64,7 @@ export function initRoomView(): void {
 
 /** Shows a room we are in, or the empty view for null. */
 export function showRoom(id: string | null): void {
+  if (isEditing()) cancelEdit();
   page.current = id;
   page.shownGone = null;
   ui.app.classList.toggle('in-room', id !== null);
@@ -70,12 +74,14 @@ export function showRoom(id: string | null): void {
   ui.roomView.hidden = !room;
   ui.emptyView.hidden = !!room;
   renderJoined();
+  renderTyping(room);
   if (!room) return;
   unread.delete(room.id);
   ui.messages.replaceChildren(logFor(room.id));
   renderRoomHead(room);
   renderOutbox(room);
   renderLoadOlder(room);
+  renderTyping(room);
   scrollToBottom();
   ui.input.focus();
 }

@@ -6,6 +6,7 @@ import { updateComposer } from './composer';
 import { showConnStatus, showKnownNodes } from './connection-indicator';
 import { ui } from './dom';
 import { renderJoined, renderRoomList } from './lobby';
+import { applyChange, renderOptions, renderTyping } from './message-actions';
 import { notify } from './notices';
 import { rejoinSavedRooms, saveSession } from './saved-session';
 import { logFor, logs, page, roomShown, unread } from './page-state';
@@ -46,7 +47,7 @@ function render(ev: SessionEvent): void {
     case 'messages': {
       const log = logFor(ev.room.id);
       const stick = ev.room.id !== page.current || nearBottom();
-      log.insertAdjacentHTML('beforeend', ev.messages.map((m) => messageHtml(m, { self: page.session?.username ?? '' })).join(''));
+      log.insertAdjacentHTML('beforeend', ev.messages.map((m) => messageHtml(m, renderOptions(ev.room))).join(''));
       if (ev.room.id === page.current) {
         renderOutbox(ev.room);
         if (stick) scrollToBottom();
@@ -61,13 +62,19 @@ function render(ev: SessionEvent): void {
       const log = logFor(ev.room.id);
       const before = ui.scroller.scrollHeight;
       const top = ui.scroller.scrollTop;
-      log.insertAdjacentHTML('afterbegin', ev.messages.map((m) => messageHtml(m, { self: page.session?.username ?? '' })).join(''));
+      log.insertAdjacentHTML('afterbegin', ev.messages.map((m) => messageHtml(m, renderOptions(ev.room))).join(''));
       if (ev.room.id === page.current) {
         ui.scroller.scrollTop = top + (ui.scroller.scrollHeight - before);
         renderLoadOlder(ev.room);
       }
       return;
     }
+    case 'changed':
+      applyChange(ev.room, ev.change);
+      return;
+    case 'typing':
+      renderTyping(ev.room);
+      return;
     case 'system':
     case 'member': {
       const log = logFor(ev.room.id);

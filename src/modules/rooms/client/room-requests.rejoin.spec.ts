@@ -16,6 +16,7 @@ import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 import { RoomHostService } from '../host/room-host.service';
 import { UsernameGuard } from '../identity/username-guard';
+import { ConnectionIdentity } from './connection-identity';
 import { RoomLogs } from '../replication/room-logs.service';
 import { ReplicaService } from '../replica/replica.service';
 import type { HostJoin, RoomHost, SentMessage } from '../routing/room-host';
@@ -50,6 +51,8 @@ class ForgetfulHost implements RoomHost {
   }
   leave = async () => undefined;
   deleteRoom = async () => ({}) as never;
+  editMessage = async () => ({}) as never;
+  deleteMessage = async () => ({}) as never;
   history = async () => null;
 }
 
@@ -78,8 +81,9 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         ...storeProviders(store),
         { provide: Clock, useValue: new FakeClock() },
         { provide: RoomHosts, useValue: { for: () => host } },
-        { provide: RoomLocator, useValue: { locate: async (id: string) => store.rooms.getRoom(id) } },
+        { provide: RoomLocator, useValue: { locate: async (id: string) => store.rooms.getRoom(id), activeRoom: async (id: string) => store.rooms.getRoom(id) } },
         { provide: UsernameGuard, useValue: { assertFreeFor: async () => undefined } },
+        ConnectionIdentity,
         { provide: ReplicaService, useValue: { waitForSequence: async () => undefined } },
         { provide: RoomHostService, useValue: {} },
         { provide: RoomHistoryService, useValue: {} },

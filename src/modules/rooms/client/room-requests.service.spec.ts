@@ -16,6 +16,8 @@ import { RoomHostService } from '../host/room-host.service';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHosts } from '../routing/room-hosts';
 import { UsernameGuard } from '../identity/username-guard';
+import { MessageEdits } from '../host/message-edits.service';
+import { ConnectionIdentity } from './connection-identity';
 import { RoomHistoryService } from './room-history.service';
 import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
@@ -49,6 +51,8 @@ describe(RoomRequestsService.name, () => {
         RoomLocator,
         RoomHosts,
         UsernameGuard,
+        ConnectionIdentity,
+        MessageEdits,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,

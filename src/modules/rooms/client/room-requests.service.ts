@@ -14,9 +14,8 @@ import { RoomHostService } from '../host/room-host.service';
 import { RoomHistoryService } from './room-history.service';
 import { RoomLocator } from '../routing/room-locator';
 import { ReplicaService } from '../replica/replica.service';
-import { UsernameGuard } from '../identity/username-guard';
+import { ConnectionIdentity } from './connection-identity';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { RoomRecord } from '../../../common/store/chat-records';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
@@ -43,7 +42,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     private readonly replica: ReplicaService,
     private readonly locator: RoomLocator,
     private readonly hosts: RoomHosts,
-    private readonly names: UsernameGuard,
+    private readonly identity: ConnectionIdentity,
     private readonly history: RoomHistoryService,
     private readonly limits: RequestLimiter,
     private readonly metrics: ChatMetrics,
@@ -103,7 +102,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
 
   async createRoom(conn: ClientConnection, req: CreateRoomRequest): Promise<void> {
     this.limits.admitRoomOp(conn);
-    await this.assertIdentity(conn, req.creator_id);
+    await this.identity.assert(conn, req.creator_id);
     this.limits.admitHostedRoom(this.rooms.countRoomsHostedBy(this.config.nodeId));
     this.limits.admitRoomCreation(conn, req.creator_id);
     const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
@@ -114,8 +113,8 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   async joinRoom(conn: ClientConnection, req: JoinRoomRequest): Promise<void> {
     this.limits.admitRoomOp(conn);
     this.limits.admitRoomMembership(conn, req.room_id);
-    await this.assertIdentity(conn, req.username);
-    const room = await this.activeRoom(req.room_id);
+    await this.identity.assert(conn, req.username);
+    const room = await this.locator.activeRoom(req.room_id);
     const joined = await this.hosts.for(room).join(req.username);
     // the replay comes from this node's replica: let it catch up with what the host just said (at once on the host)
     await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
@@ -128,11 +127,11 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
     this.limits.admitMessage(conn);
-    await this.assertIdentity(conn, req.username);
+    await this.identity.assert(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     const received = this.clock.monotonic();
-    const room = await this.activeRoom(req.room_id);
+    const room = await this.locator.activeRoom(req.room_id);
     const clientMessageId = req.client_message_id ?? null;
     const target = this.hosts.for(room);
     // A send is not awaited (up to the host's maxSendsInFlight): the connection's next request may
@@ -216,7 +215,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
 
   async leaveRoom(conn: ClientConnection, req: LeaveRoomRequest): Promise<void> {
     this.limits.admitRequest(conn);
-    await this.assertIdentity(conn, req.username);
+    await this.identity.assert(conn, req.username);
     if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     this.clients.touch(conn);
     await this.settled(conn); // the member's messages in flight are delivered before it leaves
@@ -227,7 +226,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
 
   async deleteRoom(conn: ClientConnection, req: DeleteRoomRequest): Promise<void> {
     this.limits.admitRequest(conn);
-    await this.assertIdentity(conn, req.username);
+    await this.identity.assert(conn, req.username);
     this.clients.touch(conn);
     const room = await this.locator.locate(req.room_id);
     if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
@@ -263,23 +262,5 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
         this.logger.warn(`Could not remove ${username} from room ${roomId} at ${target.nodeId}: ${(e as Error).message}`);
       }
     }
-  }
-
-  /**
-   * A connection speaks for one user: the one it first joined as (or its token names), and only
-   * while no other live connection holds that name.
-   */
-  private async assertIdentity(conn: ClientConnection, username: string): Promise<void> {
-    if (conn.username !== null && conn.username !== username) {
-      throw new ChatError('UNAUTHORIZED', `Username does not match this connection (${this.config.authMode === 'token' ? 'its token names' : 'joined as'} '${conn.username}')`);
-    }
-    await this.names.assertFreeFor(conn, username);
-  }
-
-  private async activeRoom(roomId: string): Promise<RoomRecord> {
-    const room = await this.locator.locate(roomId);
-    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
-    if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
-    return room;
   }
 }

@@ -9,9 +9,11 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
 import { RoomRequestsService } from './room-requests.service';
 import { ClientRequest } from './client-request.decorator';
-import { CreateRoomRequest, DeleteRoomRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, NoParams, SendMessageRequest } from './dto/requests';
+import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, NoParams, SendMessageRequest, TypingRequest } from './dto/requests';
+import { MessageChangeRequests } from './message-change-requests.service';
+import { TypingNotices } from '../typing/typing-notices.service';
 
-/** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one RoomRequestsService method. */
+/** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one service method. */
 @WebSocketGateway()
 @UseFilters(ChatExceptionFilter)
 export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
@@ -20,6 +22,8 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly clients: ClientRegistry,
     private readonly requests: RoomRequestsService,
+    private readonly changes: MessageChangeRequests,
+    private readonly typing: TypingNotices,
   ) {}
 
   handleConnection(socket: WebSocket, request?: IncomingMessage): void {
@@ -73,5 +77,20 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @ClientRequest('get_history')
   getHistory(@ConnectedSocket() socket: WebSocket, @MessageBody() req: GetHistoryRequest): Promise<void> {
     return this.requests.getHistory(this.conn(socket), req);
+  }
+
+  @ClientRequest('edit_message')
+  editMessage(@ConnectedSocket() socket: WebSocket, @MessageBody() req: EditMessageRequest): Promise<void> {
+    return this.changes.editMessage(this.conn(socket), req);
+  }
+
+  @ClientRequest('delete_message')
+  deleteMessage(@ConnectedSocket() socket: WebSocket, @MessageBody() req: DeleteMessageRequest): Promise<void> {
+    return this.changes.deleteMessage(this.conn(socket), req);
+  }
+
+  @ClientRequest('typing')
+  typingNotice(@ConnectedSocket() socket: WebSocket, @MessageBody() req: TypingRequest): void {
+    this.typing.fromClient(this.conn(socket), req.room_id, req.username);
   }
 }

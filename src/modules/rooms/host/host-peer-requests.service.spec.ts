@@ -4,6 +4,7 @@ import { peek } from '../../../testing/deferred';
 import { LogCluster } from '../../../testing/log-cluster';
 import { UsernameGuard } from '../identity/username-guard';
 import { HostPeerRequests } from './host-peer-requests.service';
+import { MessageEdits } from './message-edits.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService } from './room-host.service';
 
@@ -22,7 +23,7 @@ describe(HostPeerRequests.name, () => {
   beforeEach(async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     cluster = await LogCluster.start(['node1', 'node2', 'node3'], {
-      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
+      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, MessageEdits, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
     });
     sut = node('node1').get(HostPeerRequests);
     const host = node('node1').get(RoomHostService);
@@ -134,5 +135,52 @@ describe(HostPeerRequests.name, () => {
     expect(await sut.deleteRoom(roomId, 'bob', 'node2')).toMatchObject({ success: false, error_code: 'UNAUTHORIZED' });
     expect(await sut.deleteRoom(roomId, 'alice', 'node2')).toEqual({ success: true, transaction_id: expect.any(String) });
     expect(sut.hostedRooms()).toEqual([]);
+  });
+
+  describe('forwarded edits and deletions of messages', () => {
+    const sent = async (content: string) => {
+      const [r] = await forward(item(content));
+      if (!r.success) throw new Error(r.error);
+      return r;
+    };
+
+    it('writes an edit into the room\'s log without taking a sequence number, and answers with the message as it is now', async () => {
+      const first = await sent('helo');
+      const answer = await sut.editMessage(roomId, first.message_id, 'bob', 'hello');
+      expect(answer).toEqual({ success: true, log_index: expect.any(Number), message: expect.objectContaining({ message_id: first.message_id, content: 'hello', sequence_number: 1, edited_at: expect.any(String) }) });
+      expect((await sent('next')).sequence_number).toBe(2);
+      await cluster.settle();
+      expect(node('node3').store.messages.findById(roomId, first.message_id)).toMatchObject({ content: 'hello', editedAt: expect.any(String) });
+    });
+
+    it('lets the author or the room\'s creator delete; a repeat is answered again and writes nothing', async () => {
+      const first = await sent('one');
+      await node('node1').get(RoomHostService).join(roomId, 'alice', 'node1');
+      const deleted = await sut.deleteMessage(roomId, first.message_id, 'alice');
+      expect(deleted).toMatchObject({ success: true, message: { content: '', deleted: true } });
+      const entries = node('node1').store.logs.lastIndex(roomId);
+      expect(await sut.deleteMessage(roomId, first.message_id, 'alice')).toMatchObject({ success: true, log_index: 0 });
+      expect(node('node1').store.logs.lastIndex(roomId)).toBe(entries);
+    });
+
+    it('an edit written right after a deletion of the same message is answered MESSAGE_NOT_FOUND, and changes nothing', async () => {
+      const first = await sent('racing');
+      const [deleted, edited] = await Promise.all([sut.deleteMessage(roomId, first.message_id, 'bob'), sut.editMessage(roomId, first.message_id, 'bob', 'too late')]);
+      expect(deleted).toMatchObject({ success: true });
+      expect(edited).toMatchObject({ success: false, error_code: 'MESSAGE_NOT_FOUND' });
+      expect(node('node1').store.messages.findById(roomId, first.message_id)).toMatchObject({ content: '', deletedAt: expect.any(String) });
+    });
+
+    it('refuses in the result struct: not the author, an unknown message, bad content or id, not a member', async () => {
+      const first = await sent('mine');
+      await node('node1').get(RoomHostService).join(roomId, 'carol', 'node3');
+      expect(await sut.editMessage(roomId, first.message_id, 'carol', 'x')).toMatchObject({ success: false, error_code: 'NOT_AUTHOR' });
+      expect(await sut.deleteMessage(roomId, first.message_id, 'carol')).toMatchObject({ success: false, error_code: 'NOT_AUTHOR' });
+      expect(await sut.editMessage(roomId, 'no-such-id', 'bob', 'x')).toMatchObject({ success: false, error_code: 'MESSAGE_NOT_FOUND' });
+      expect(await sut.editMessage(roomId, first.message_id, 'bob', 'x'.repeat(5001))).toMatchObject({ success: false, error_code: 'INVALID_CONTENT' });
+      expect(await sut.editMessage(roomId, first.message_id, 'bob', 42)).toMatchObject({ success: false, error_code: 'INVALID_CONTENT' });
+      expect(await sut.deleteMessage(roomId, 'x'.repeat(65), 'bob')).toMatchObject({ success: false, error_code: 'INVALID_REQUEST' });
+      expect(await sut.deleteMessage(roomId, first.message_id, 'mallory')).toMatchObject({ success: false, error_code: 'NOT_MEMBER' });
+    });
   });
 });

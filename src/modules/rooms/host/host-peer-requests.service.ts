@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { ForwardItem, PeerResult } from '../../../common/protocol/peer-wire';
+import type { ForwardItem, MessageChangeResult, PeerResult } from '../../../common/protocol/peer-wire';
 import { toMessageWire, toRoomInfo } from '../../../common/protocol/record-mappers';
 import { codePoints, contentProblem, LIMITS } from '../../../common/protocol/text-limits';
 import { messageWireBytes, withinBudget } from '../../peers/reply-budget';
 import { UsernameGuard } from '../identity/username-guard';
+import { MessageEdits, type MessageChange } from './message-edits.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService, type SentRecord } from './room-host.service';
 
@@ -30,6 +31,7 @@ export class HostPeerRequests {
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly names: UsernameGuard,
+    private readonly edits: MessageEdits,
   ) {}
 
   hostedRooms(): PeerResult<'get_hosted_rooms'> {
@@ -140,6 +142,38 @@ export class HostPeerRequests {
       const err = this.refusal(e);
       return { success: false, reason: err.message, error_code: err.code };
     }
+  }
+
+  /** A member's edit through another node: the same content rules as a send (INVALID_CONTENT), the same checks as a local edit. */
+  editMessage(roomId: string, messageId: string, username: string, content: unknown): Promise<MessageChangeResult> {
+    return this.answerChange(() => {
+      this.validate('edit_message', roomId, username);
+      const problem = contentProblem(content);
+      if (problem) throw new ChatError('INVALID_CONTENT', problem);
+      return this.edits.edit(roomId, this.messageId(messageId), username, content as string);
+    });
+  }
+
+  deleteMessage(roomId: string, messageId: string, username: string): Promise<MessageChangeResult> {
+    return this.answerChange(() => {
+      this.validate('delete_message', roomId, username);
+      return this.edits.delete(roomId, this.messageId(messageId), username);
+    });
+  }
+
+  private async answerChange(change: () => Promise<MessageChange>): Promise<MessageChangeResult> {
+    try {
+      const { message, logIndex } = await change();
+      return { success: true, message: toMessageWire(message), log_index: logIndex };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, error: err.message, error_code: err.code, ...movedTo(err) };
+    }
+  }
+
+  private messageId(id: string): string {
+    if (!id || codePoints(id) > LIMITS.messageId) throw new ChatError('INVALID_REQUEST', `message_id must be 1-${LIMITS.messageId} characters`);
+    return id;
   }
 
   private validate(method: string, roomId: string, username: string): void {

@@ -6,7 +6,8 @@ import { HostPeerRequests } from './host-peer-requests.service';
 import { RoomStatePages } from './room-state-pages';
 
 /**
- * The peer methods a room's host serves: joins, leaves, forwarded messages, history pages,
+ * The peer methods a room's host serves: joins, leaves, forwarded messages, edits and deletions
+ * of messages, history pages,
  * deletions it coordinates, and its rooms for discovery and catch-up. Each handler checks its
  * params (PEER_PARAM_KINDS), calls one service method and returns its result.
  */
@@ -71,6 +72,18 @@ export class HostRpcController {
   getMessages(@Payload() params: unknown): PeerResult<'get_messages'> {
     const [roomId, after, before, limit] = peerParams('get_messages', params);
     return this.requests.messages(roomId, after, before, limit);
+  }
+
+  @MessagePattern('edit_message')
+  editMessage(@Payload() params: unknown): Promise<PeerResult<'edit_message'>> {
+    const [roomId, messageId, username, content] = peerParams('edit_message', params);
+    return this.requests.editMessage(roomId, messageId, username, content);
+  }
+
+  @MessagePattern('delete_message')
+  deleteMessage(@Payload() params: unknown): Promise<PeerResult<'delete_message'>> {
+    const [roomId, messageId, username] = peerParams('delete_message', params);
+    return this.requests.deleteMessage(roomId, messageId, username);
   }
 
   @MessagePattern('delete_room')

@@ -218,7 +218,8 @@ export class RoomHostService {
     else this.deleting.delete(roomId);
   }
 
-  private activeHostedRoom(roomId: string): RoomRecord {
+  /** A hosted room that takes changes now (not being deleted). */
+  activeHostedRoom(roomId: string): RoomRecord {
     const room = this.hostedRoom(roomId);
     if (room.state !== 'ACTIVE' || this.deleting.has(roomId)) throw new ChatError('INVALID_STATE', `Room is in ${this.deleting.has(roomId) ? 'DELETION_PENDING' : room.state} state`);
     return room;

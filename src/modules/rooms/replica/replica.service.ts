@@ -3,6 +3,7 @@ import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord, RoomRecord } from '../../../common/store/chat-records';
+import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
@@ -27,6 +28,7 @@ export class ReplicaService {
     private readonly applier: LogApplier,
     private readonly logs: RoomLogs,
     private readonly logPeers: RoomLogPeers,
+    private readonly storedLogs: RoomLogRepository,
   ) {}
 
   /**
@@ -36,11 +38,23 @@ export class ReplicaService {
   async waitForSequence(roomId: string, sequence: number): Promise<void> {
     const room = this.rooms.getRoom(roomId);
     if (!room || room.lastSequence >= sequence) return;
-    const waiting = this.applier.sequences.wait(roomId, sequence, 0);
+    if (!(await this.inTime(this.applier.sequences.wait(roomId, sequence, 0)))) throw new Error(`message ${sequence} of room ${roomId} has not reached this node yet`);
+  }
+
+  /**
+   * Resolves once this node has applied the edit or deletion the host wrote at `logIndex` (so its
+   * requester sees message_edited / message_deleted before the answer); 0: nothing was written.
+   */
+  async waitForChange(roomId: string, logIndex: number): Promise<void> {
+    if (logIndex <= 0 || !this.rooms.getRoom(roomId) || (this.storedLogs.state(roomId)?.applied ?? 0) >= logIndex) return;
+    if (!(await this.inTime(this.applier.changes.applied.wait(roomId, logIndex, 0)))) throw new Error(`the change at log index ${logIndex} of room ${roomId} has not reached this node yet`);
+  }
+
+  /** False when `waiting` takes longer than a majority may take. */
+  private async inTime(waiting: Promise<boolean>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.config.quorumTimeoutMs)));
-    const reached = await Promise.race([waiting, late]).finally(() => clearTimeout(timer));
-    if (!reached) throw new Error(`message ${sequence} of room ${roomId} has not reached this node yet`);
+    return Promise.race([waiting, late]).finally(() => clearTimeout(timer));
   }
 
   /** A message of a room this node holds no log of (a reference node hosts it): its members here get it, nothing is stored. */

@@ -11,7 +11,8 @@ import { StoreTransactions } from '../../../common/store/store-transactions';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
-import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
+import { MessageChangeApplier } from './message-changes';
+import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -31,6 +32,8 @@ export class LogApplier {
   private readonly logger = new Logger(LogApplier.name);
   /** Clients on this node waiting to be told of their own message after they saw it (message_sent after new_message). */
   readonly sequences = new SequenceWaiters();
+  /** Edits and deletions of messages (and who waits for them to be applied here). */
+  readonly changes: MessageChangeApplier;
   /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
   hostedMessages = 0;
 
@@ -43,7 +46,9 @@ export class LogApplier {
     private readonly tombstones: TombstoneRepository,
     private readonly clients: ClientRegistry,
     private readonly storedLogs: RoomLogRepository,
-  ) {}
+  ) {
+    this.changes = new MessageChangeApplier(transactions, rooms, messages, storedLogs, clients);
+  }
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
   apply(roomId: string, entry: Entry, host: HostHint): boolean {
@@ -65,6 +70,12 @@ export class LogApplier {
         return true;
       case TRIM:
         this.applyTrim(roomId, entry.index, entry.data as TrimData | null);
+        return false;
+      case MESSAGE_EDITED:
+        this.changes.applyEdit(roomId, entry);
+        return false;
+      case MESSAGE_DELETED:
+        this.changes.applyDelete(roomId, entry);
         return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show
@@ -88,7 +99,7 @@ export class LogApplier {
 
   private applyMessage(roomId: string, entry: Entry): boolean {
     const d = entry.data as StoredMessageData;
-    if (isTrimmedMessage(d)) {
+    if (isTrimmedMessage(d) && d.deleted_at === undefined) {
       this.skipTrimmed(roomId, entry.sequence);
       return false;
     }
@@ -96,10 +107,12 @@ export class LogApplier {
       messageId: d.message_id,
       roomId,
       username: d.username,
-      content: d.content,
+      // a message deleted before this node applied it (its entry stripped by the deletion): its tombstone
+      content: isTrimmedMessage(d) ? '' : d.content,
       sequenceNumber: entry.sequence,
       timestamp: d.timestamp,
       clientMessageId: d.client_message_id ?? null,
+      ...(isTrimmedMessage(d) ? { deletedAt: d.deleted_at } : {}),
     };
     const room = this.rooms.getRoom(roomId);
     if (!room || room.lastSequence >= message.sequenceNumber) return false; // applied before a crash undid only the applied mark
@@ -179,6 +192,7 @@ export class LogApplier {
       this.clients.broadcast(roomId, 'room_deleted', { room_id: roomId, room_name: name, message: `Room '${name}' has been deleted`, ...(transactionId ? { transaction_id: transactionId } : {}) });
       this.clients.unregisterRoom(roomId);
       this.sequences.release(roomId);
+      this.changes.applied.release(roomId);
     });
   }
 

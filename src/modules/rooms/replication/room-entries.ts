@@ -12,6 +12,12 @@ export const MEMBER_LEFT = 'member_left';
 export const ROOM_DELETED = 'room_deleted';
 /** Retention: the room's messages below a sequence go, on every node at this point of the log. */
 export const TRIM = 'trim';
+/**
+ * A message's new text, and a message become a tombstone. Neither takes a sequence number (only
+ * MESSAGE entries do: consensus/host-replication.ts), so new_message numbers stay contiguous.
+ */
+export const MESSAGE_EDITED = 'message_edited';
+export const MESSAGE_DELETED = 'message_deleted';
 
 /** The first entry of every room. */
 export interface RoomData {
@@ -32,7 +38,8 @@ export interface MessageData {
 /**
  * A message entry once retention removed its message (a committed trim stripped it on this node,
  * LogApplier): the log keeps the entry's index, epoch, sequence and client key, and of the payload
- * only what a retry's answer needs. Never shown: a node that applies one only counts the sequence.
+ * only what a retry's answer needs. A node that applies one only counts the sequence, or stores the
+ * tombstone of a message that was deleted (MESSAGE_DELETED strips its entry the same way).
  */
 export interface TrimmedMessageData {
   message_id: string;
@@ -40,6 +47,8 @@ export interface TrimmedMessageData {
   timestamp: string;
   client_message_id: string | null;
   trimmed: true;
+  /** Stripped because the message was deleted (not by retention): it stays as a tombstone. */
+  deleted_at?: string;
 }
 
 /** A message entry's payload as the log holds it: whole, or stripped by a trim. */
@@ -86,6 +95,34 @@ export interface TrimData {
   reason: 'count' | 'age' | 'count+age';
   /** The host's wall clock when it proposed the trim. */
   timestamp: string;
+}
+
+/**
+ * An edit, as the host accepted it. Names the message by id and sequence (every node stores it at
+ * that sequence). Retention or the message's deletion strips `content` from the log later: an
+ * entry without it changes nothing.
+ */
+export interface MessageEditedData {
+  message_id: string;
+  sequence_number: number;
+  /** The author (only the author edits). */
+  username: string;
+  content?: string;
+  edited_at: string;
+}
+
+/**
+ * A deletion, as the host accepted it. Carries what a tombstone shows (author, original time), so a
+ * node that catches up from a log whose message entry was already stripped stores the same tombstone.
+ */
+export interface MessageDeletedData {
+  message_id: string;
+  sequence_number: number;
+  /** The author and the message's original timestamp. */
+  username: string;
+  timestamp: string;
+  deleted_by: string;
+  deleted_at: string;
 }
 
 /** The key a retried message is found by: one per user and client_message_id. */

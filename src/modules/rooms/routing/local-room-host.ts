@@ -1,10 +1,11 @@
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
+import type { MessageEdits } from '../host/message-edits.service';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, RoomHost, SentMessage } from './room-host';
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
 export class LocalRoomHost implements RoomHost {
@@ -18,6 +19,7 @@ export class LocalRoomHost implements RoomHost {
     private readonly bootId: string,
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
+    private readonly edits: MessageEdits,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -33,6 +35,14 @@ export class LocalRoomHost implements RoomHost {
   async leave(username: string, reason?: MemberLeftReason): Promise<void> {
     // a removal this node decided is scoped to members connected through it; an explicit leave is not
     await this.host.leave(this.room.roomId, username, reason, reason ? this.nodeId : undefined);
+  }
+
+  editMessage(username: string, messageId: string, content: string): Promise<MessageChange> {
+    return this.edits.edit(this.room.roomId, messageId, username, content);
+  }
+
+  deleteMessage(username: string, messageId: string): Promise<MessageChange> {
+    return this.edits.delete(this.room.roomId, messageId, username);
   }
 
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { ChatError, hostUnavailable, type ChatErrorCode } from '../../../common/errors/chat-error';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
+import type { ForwardItem, MessageChangeResult, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { pageHasMore } from '../host/room-host.service';
 import { fromMessageWire, toChatMessage } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, RoomHost, SentMessage } from './room-host';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;
@@ -53,6 +53,14 @@ export class RemoteRoomHost implements RoomHost {
     else await this.call('leave_room', [this.room.roomId, username, this.selfId]);
   }
 
+  async editMessage(username: string, messageId: string, content: string): Promise<MessageChange> {
+    return changed(await this.call('edit_message', [this.room.roomId, messageId, username, content, this.selfId]));
+  }
+
+  async deleteMessage(username: string, messageId: string): Promise<MessageChange> {
+    return changed(await this.call('delete_message', [this.room.roomId, messageId, username, this.selfId]));
+  }
+
   async deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {
     const reply = await this.call('delete_room', [this.room.roomId, username, this.selfId]);
     if (!reply.transaction_id) throw new ChatError(asCode(reply.error_code, 'DELETION_FAILED'), reply.reason ?? 'Deletion failed');
@@ -97,11 +105,17 @@ export class RemoteRoomHost implements RoomHost {
   }
 }
 
+/** The host's answer to an edit or deletion: the message as it is now, or its refusal. */
+const changed = (reply: MessageChangeResult): MessageChange => {
+  if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
+  return { message: fromMessageWire(reply.message), logIndex: Number(reply.log_index) || 0 };
+};
+
 /** The host's refusal as a ChatError; ADMIN_NODE_UNAVAILABLE from a host stays retryable. */
 const refusal = (code: string | undefined, fallback: ChatErrorCode, message: string): ChatError =>
   code === 'ADMIN_NODE_UNAVAILABLE' ? hostUnavailable(message) : new ChatError(asCode(code, fallback), message);
 
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED']);
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED', 'MESSAGE_NOT_FOUND', 'NOT_AUTHOR']);
 /** A host's error_code as ours, when it is one we know; `fallback` otherwise. */
 const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
   code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

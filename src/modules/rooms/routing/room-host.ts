@@ -1,9 +1,10 @@
 import type { ChatMessage, MemberLeftReason, RoomInfo } from '../../../common/protocol/client-wire';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { MessageRecord } from '../../../common/store/chat-records';
+import type { MessageChange } from '../host/message-edits.service';
 import type { DeletionOutcome } from '../host/room-deletion.coordinator';
 
-export type { DeletionOutcome };
+export type { DeletionOutcome, MessageChange };
 
 /** What a join at the room's host gave back: the room as the host sees it, and where its history stands. */
 export interface HostJoin {
@@ -47,6 +48,10 @@ export interface RoomHost {
   send(item: ForwardItem): Promise<SentMessage>;
   /** An explicit leave (no reason) or a removal the member's node decided (disconnect, inactivity). */
   leave(username: string, reason?: MemberLeftReason): Promise<void>;
+  /** Edits one of `username`'s messages; resolves once the edit is committed. */
+  editMessage(username: string, messageId: string, content: string): Promise<MessageChange>;
+  /** Deletes a message (the author's, or any as the room's creator); resolves once the deletion is committed. */
+  deleteMessage(username: string, messageId: string): Promise<MessageChange>;
   /** Runs the deletion; `onStarted` is called once the transaction exists, before the outcome. */
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome>;
   /** The host's page of history, or null when this node's replica should answer instead. */

@@ -1,6 +1,7 @@
 import { ChatError } from '../../../common/errors/chat-error';
 import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
+import type { MessageEdits } from '../host/message-edits.service';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
 import type { RoomLogs } from '../replication/room-logs.service';
@@ -36,7 +37,7 @@ describe(RoomHosts.name, () => {
     peers = new FakePeers();
     logHosts = new Map();
     const logs = { hostOf: (roomId: string) => logHosts.get(roomId) ?? null };
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits);
   });
 
   it('serves a room at the host its log names, which may be newer than the room record (the record follows once written)', () => {

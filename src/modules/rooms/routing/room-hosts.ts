@@ -3,6 +3,7 @@ import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config
 import type { RoomRecord } from '../../../common/store/chat-records';
 import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
+import { MessageEdits } from '../host/message-edits.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
 import { RoomLogs } from '../replication/room-logs.service';
@@ -24,12 +25,13 @@ export class RoomHosts {
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly logs: RoomLogs,
+    private readonly edits: MessageEdits,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion)
+      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
+import { ChatError } from '../../../common/errors/chat-error';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { TombstoneRepository } from '../../../common/store/tombstone.repository';
@@ -44,6 +45,14 @@ export class RoomLocator {
     if (known || this.tombstones.getTombstone(roomId)) return known;
     await this.discoverPeers();
     return this.rooms.getRoom(roomId);
+  }
+
+  /** The room a request changes, located as above: ROOM_NOT_FOUND when nobody knows it, INVALID_STATE while it is being deleted. */
+  async activeRoom(roomId: string): Promise<RoomRecord> {
+    const room = await this.locate(roomId);
+    if (!room) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state`);
+    return room;
   }
 
   /** Every peer's rooms: a discovery started less than DISCOVERY_REUSE_MS ago (or still running), else a new one. */

@@ -109,4 +109,20 @@ describe(RequestValidationPipe.name, () => {
       expect((ok as Record<string, unknown>).isAdmin).toBeUndefined();
     });
   });
+
+  describe('edit_message, delete_message, typing', () => {
+    it('needs the message_id, and an edit\'s content follows send_message\'s rules', () => {
+      expect(run('edit_message', { room_id: 'r', username: 'u', message_id: 'm1', content: 'new' })).toMatchObject({ message_id: 'm1', content: 'new' });
+      expect(refusal('edit_message', { room_id: 'r', username: 'u', content: 'new' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing message_id' });
+      expect(refusal('delete_message', { room_id: 'r', username: 'u', message_id: 'm'.repeat(65) })).toEqual({ code: 'INVALID_REQUEST', message: 'message_id must be a string of 1-64 characters' });
+      expect(refusal('edit_message', { room_id: 'r', username: 'u', message_id: 'm1', content: '' })).toEqual({ code: 'INVALID_CONTENT', message: 'Message content cannot be empty' });
+      expect(refusal('edit_message', { room_id: 'r', username: 'u', message_id: 'm1', content: 'x'.repeat(5001) })).toEqual({ code: 'INVALID_CONTENT', message: 'Message content too long (max 5000 characters)' });
+      expect(refusal('delete_message', { message_id: 'm1' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
+    });
+
+    it('typing takes the room and the user, nothing else', () => {
+      expect(run('typing', { room_id: 'r', username: 'u' })).toMatchObject({ room_id: 'r', username: 'u' });
+      expect(refusal('typing', { room_id: 'r' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
+    });
+  });
 });

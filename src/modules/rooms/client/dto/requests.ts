@@ -73,6 +73,22 @@ export class SendMessageRequest extends RoomUserRequest implements ClientRequest
   client_message_id?: string;
 }
 
+/** The message an edit or a deletion names: its message_id. */
+class MessageRequest extends RoomUserRequest {
+  @IsChatName(LIMITS.messageId, reject('INVALID_REQUEST', `message_id must be a string of 1-${LIMITS.messageId} characters`))
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing message_id'))
+  message_id!: string;
+}
+
+/** The new text follows send_message's content rules (INVALID_CONTENT). */
+export class EditMessageRequest extends MessageRequest implements ClientRequestData<'edit_message'> {
+  @IsMessageContent()
+  content!: string;
+}
+
+export class DeleteMessageRequest extends MessageRequest implements ClientRequestData<'delete_message'> {}
+export class TypingRequest extends RoomUserRequest implements ClientRequestData<'typing'> {}
+
 export class LeaveRoomRequest extends RoomUserRequest implements ClientRequestData<'leave_room'> {}
 export class DeleteRoomRequest extends RoomUserRequest implements ClientRequestData<'delete_room'> {}
 
@@ -114,4 +130,7 @@ export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => Client
   leave_room: LeaveRoomRequest,
   delete_room: DeleteRoomRequest,
   get_history: GetHistoryRequest,
+  edit_message: EditMessageRequest,
+  delete_message: DeleteMessageRequest,
+  typing: TypingRequest,
 };
