@@ -39,6 +39,7 @@ Comparison and diagnosis:
       --raw              run only against the raw ws server
       --profile          CPU-profile every chat node during the send phase (via --inspect), summarise
       --node-env K=V     a setting for every node of the local cluster (repeatable), e.g. PEER_SECRET=
+      --server DIR       start another checkout's build (its dist/main.js) instead of this one, e.g. the commit before
       --peer-tls         the local cluster's nodes talk TLS to each other (a CA and certificates made with openssl)
                          (unsigned peer calls) or RATE_LIMITS=on, to measure what it costs
       --repeat N         run each target N times, alternating, and report the median run
@@ -63,6 +64,7 @@ interface Options {
   output?: string;
   nodeEnv: Record<string, string>;
   peerTls: boolean;
+  server?: string;
   verbose: boolean;
   repeat: number;
 }
@@ -91,6 +93,7 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'boolean' },
       'node-env': { type: 'string', multiple: true },
       'peer-tls': { type: 'boolean' },
+      server: { type: 'string' },
       'drain-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean', short: 'v' },
@@ -136,6 +139,7 @@ function parseOptions(argv: string[]): Options {
   return {
     nodeEnv,
     peerTls: !!values['peer-tls'],
+    server: values.server ? resolve(values.server) : undefined,
     urls,
     overrides,
     scenarios,
@@ -167,7 +171,7 @@ async function startTarget(kind: 'chat' | 'raw', sc: Scenario, opts: Options, in
       stop: async () => {},
     };
   }
-  return startChatCluster({ nodes: sc.nodes, inspect, env: opts.nodeEnv, peerTls: opts.peerTls });
+  return startChatCluster({ nodes: sc.nodes, inspect, env: opts.nodeEnv, peerTls: opts.peerTls, repoRoot: opts.server });
 }
 
 function phaseConfig(sc: Scenario, opts: Options, overrides: Partial<PhaseConfig> = {}): PhaseConfig {
@@ -325,7 +329,7 @@ async function runMemory(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log:
   const target = await startTarget(kind, { ...sc, nodes: 1 }, opts, opts.urls.length === 0);
   const node = target.nodes[0];
   const inspector = node.inspectPort ? await InspectorClient.connect(node.inspectPort) : undefined;
-  const session = new LoadSession({ urls: [node.url], clients: sc.clients, rooms: sc.rooms, assign: 'mod', connectConcurrency: 100, joinConcurrency: 50, timeoutMs: 30000 });
+  const session = new LoadSession({ urls: [node.url], clients: sc.clients, rooms: Math.max(1, sc.rooms), assign: 'mod', connectConcurrency: 100, joinConcurrency: 50, timeoutMs: 30000 });
   const measure = async () => {
     await sleep(1000);
     const heap = inspector ? await inspector.heapUsedAfterGc() : undefined;
@@ -337,10 +341,13 @@ async function runMemory(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log:
     const base = await measure();
     await session.connect();
     const connected = await measure();
-    await session.createRooms();
-    await session.join();
-    await session.settle();
-    const joined = await measure();
+    // rooms 0 (memory-10k): connections only; joining thousands to a few rooms measures the join storm instead
+    if (sc.rooms > 0) {
+      await session.createRooms();
+      await session.join();
+      await session.settle();
+    }
+    const joined = sc.rooms > 0 ? await measure() : connected;
     const per = (a: { heap_bytes?: number; rss_kb?: number }, b: typeof a) => ({
       heap_kb_per_connection: a.heap_bytes !== undefined && b.heap_bytes !== undefined ? round((b.heap_bytes - a.heap_bytes) / 1024 / sc.clients) : null,
       rss_kb_per_connection: a.rss_kb !== undefined && b.rss_kb !== undefined ? round((b.rss_kb - a.rss_kb) / sc.clients) : null,
@@ -360,8 +367,8 @@ async function runMemory(sc: Scenario, kind: 'chat' | 'raw', opts: Options, log:
     };
     log(
       `== memory on ${result.target}: ${sc.clients} idle connections ==\n` +
-        `  connected only:  heap ${result.connected_idle.heap_kb_per_connection ?? 'n/a'} KB/conn, RSS ${result.connected_idle.rss_kb_per_connection ?? 'n/a'} KB/conn\n` +
-        `  joined ${sc.rooms} rooms: heap ${result.connected_and_joined.heap_kb_per_connection ?? 'n/a'} KB/conn, RSS ${result.connected_and_joined.rss_kb_per_connection ?? 'n/a'} KB/conn`,
+        `  connected only:  heap ${result.connected_idle.heap_kb_per_connection ?? 'n/a'} KB/conn, RSS ${result.connected_idle.rss_kb_per_connection ?? 'n/a'} KB/conn` +
+        (sc.rooms > 0 ? `\n  joined ${sc.rooms} rooms: heap ${result.connected_and_joined.heap_kb_per_connection ?? 'n/a'} KB/conn, RSS ${result.connected_and_joined.rss_kb_per_connection ?? 'n/a'} KB/conn` : ''),
     );
     return result;
   } finally {

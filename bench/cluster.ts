@@ -68,6 +68,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Peers talk TLS: a CA and one certificate per node (for 127.0.0.1) made with openssl, https PEER_NODES. */
   peerTls?: boolean;
+  /** Another checkout whose built dist/main.js is started instead of this one's (before/after comparisons). */
+  repoRoot?: string;
 }
 
 /** A CA and one certificate per node id for 127.0.0.1, made by openssl in `dir` (the operators' steps, OPERATIONS.md). */
@@ -87,7 +89,8 @@ function makePeerCertificates(dir: string, ids: string[]): Record<string, Record
 
 /** Starts `nodes` chat nodes (`node dist/main.js`), full mesh, each with its own data dir. */
 export async function startChatCluster(opts: StartOptions): Promise<Target> {
-  const entry = join(REPO_ROOT, 'dist', 'main.js');
+  const root = opts.repoRoot ?? REPO_ROOT;
+  const entry = join(root, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   const dir = mkdtempSync(join(tmpdir(), 'chat-bench-'));
   const peerSecret = randomBytes(32).toString('hex');
@@ -107,7 +110,7 @@ export async function startChatCluster(opts: StartOptions): Promise<Target> {
         const out = openSync(logFile, 'a');
         const args = [...(spec.inspect ? [`--inspect=127.0.0.1:${spec.inspect}`] : []), entry];
         const child = spawn(process.execPath, args, {
-          cwd: REPO_ROOT,
+          cwd: root,
           stdio: ['ignore', out, out],
           env: {
             ...process.env,

@@ -52,6 +52,11 @@ const FULL: Scenario[] = [
     description: 'node heap and RSS per idle connection: 1000 connections (then joined to 10 rooms) on one node',
     clients: 1000, messages: 0, rooms: 10, rate: 0, window: 0, senders: 0, nodes: 1, kind: 'memory',
   },
+  {
+    name: 'memory-10k',
+    description: 'node heap and RSS per idle connection at scale: 10000 connections on one node, in no room (rooms 0: no join step)',
+    clients: 10000, messages: 0, rooms: 0, rate: 0, window: 0, senders: 0, nodes: 1, kind: 'memory',
+  },
 ];
 
 const QUICK: Record<string, Partial<Scenario>> = {
@@ -62,6 +67,7 @@ const QUICK: Record<string, Partial<Scenario>> = {
   paced: { messages: 12 },
   fanout: { clients: 500, messages: 10 },
   memory: { clients: 300 },
+  'memory-10k': { clients: 3000 },
 };
 
 export const SCENARIO_NAMES = FULL.map((s) => s.name);

@@ -12,6 +12,14 @@ const PEER_CALL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
  * paths are plain numbers read at scrape time; gauges that read state are registered by the
  * metrics module (collect callbacks), so a node without scrapes pays nothing for them.
  */
+/**
+ * How often the event-loop delay histogram (nodejs_eventloop_lag_*) samples. prom-client's default,
+ * 10 ms, is a timer waking the node 100 times a second even when nothing happens: most of an idle
+ * node's CPU. A stall still shows in full in the next sample; over a 15 s scrape interval 150 samples
+ * keep the p99 meaningful.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 @Injectable()
 export class ChatMetrics {
   readonly registry = new Registry();
@@ -23,7 +31,7 @@ export class ChatMetrics {
   private readonly peerCallChildren = new Map<string, ReturnType<Histogram<'peer' | 'method'>['labels']>>();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: '' });
+    collectDefaultMetrics({ register: this.registry, prefix: '', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     const rejections = this.rejections;
     for (const reason of [...REJECTION_REASONS, OTHER_REASON]) rejections.set(reason, 0);
     new Counter({

@@ -46,6 +46,8 @@ export class ChatWsAdapter extends WsAdapter {
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
   private readonly maxBufferedBytes: number;
+  /** Message type -> position in a gateway's handler list, made once per list of types (not once per connection). */
+  private readonly routes = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(
     private readonly app: INestApplicationContext & { getHttpServer(): HttpServer },
@@ -108,7 +110,9 @@ export class ChatWsAdapter extends WsAdapter {
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const byType = new Map(handlers.map((h) => [h.message as string, h]));
+    // a connection keeps only its handlers' callbacks (bound to it by Nest); the type lookup is shared
+    const routes = this.routesOf(handlers);
+    const callbacks = handlers.map((h) => h.callback);
     let queue: Promise<void> = Promise.resolve();
     let queued = 0;
     let paused = false;
@@ -126,7 +130,7 @@ export class ChatWsAdapter extends WsAdapter {
         client.pause(); // TCP flow control then slows the sender; the rest of the node is unaffected
       }
       const tail = (queue = queue
-        .then(() => (this.closing ? undefined : this.dispatch(client, raw, byType, transform)))
+        .then(() => (this.closing ? undefined : this.dispatch(client, raw, routes, callbacks, transform)))
         .finally(() => {
           this.inFlight.delete(tail);
           if (--queued <= MAX_QUEUED_FRAMES / 2 && paused) {
@@ -136,6 +140,13 @@ export class ChatWsAdapter extends WsAdapter {
         }));
       this.inFlight.add(tail);
     });
+  }
+
+  private routesOf(handlers: MessageMappingProperties[]): ReadonlyMap<string, number> {
+    const key = handlers.map((h) => String(h.message)).join('\n');
+    let routes = this.routes.get(key);
+    if (!routes) this.routes.set(key, (routes = new Map(handlers.map((h, i) => [String(h.message), i]))));
+    return routes;
   }
 
   /** Refused before the WebSocket handshake, so the client sees why (HTTP 429) and nothing is allocated. */
@@ -148,7 +159,8 @@ export class ChatWsAdapter extends WsAdapter {
   private async dispatch(
     client: WebSocket,
     raw: RawData,
-    byType: Map<string, MessageMappingProperties>,
+    routes: ReadonlyMap<string, number>,
+    callbacks: MessageMappingProperties['callback'][],
     transform: (data: unknown) => Observable<unknown>,
   ): Promise<void> {
     const reply = (frame: unknown) => {
@@ -168,13 +180,13 @@ export class ChatWsAdapter extends WsAdapter {
       return refuse('frame', errorFrame('Message must be a JSON object', 'INVALID_FRAME'));
     }
     const { type, data } = frame as { type?: unknown; data?: unknown };
-    const handler = typeof type === 'string' ? byType.get(type) : undefined;
-    if (!handler) {
+    const index = typeof type === 'string' ? routes.get(type) : undefined;
+    if (index === undefined) {
       const shown = typeof type === 'string' ? type : type === undefined ? 'None' : JSON.stringify(type);
       return refuse(shown, errorFrame(`Unknown message type: ${shown}`, 'UNKNOWN_TYPE'));
     }
     try {
-      const result = await lastValueFrom(this.toObservable(transform(handler.callback(data === undefined ? {} : data, type))), {
+      const result = await lastValueFrom(this.toObservable(transform(callbacks[index](data === undefined ? {} : data, type))), {
         defaultValue: undefined,
       });
       if (result !== undefined && result !== null) reply(result);

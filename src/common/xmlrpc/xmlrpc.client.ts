@@ -31,6 +31,8 @@ export interface XmlRpcCallSigner {
 }
 
 const gunzipAsync = promisify(gunzip);
+/** For calls nobody can cancel: one shared signal that never aborts, instead of an AbortController per call. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Calls one peer over XML-RPC, reusing keep-alive connections. */
 export class XmlRpcClient extends ClientProxy {
@@ -62,7 +64,7 @@ export class XmlRpcClient extends ClientProxy {
 
   /** Resolves with the result; rejects with XmlRpcFault, XmlRpcTimeoutError or XmlRpcTransportError. */
   /** `signal` ends the call early (e.g. its peer is suspected down), as a transport error. */
-  call<T = unknown>(method: string, params: unknown[], timeoutMs = this.timeoutMs, signal: AbortSignal = new AbortController().signal): Promise<T> {
+  call<T = unknown>(method: string, params: unknown[], timeoutMs = this.timeoutMs, signal: AbortSignal = NEVER_ABORTED): Promise<T> {
     return this.request<T>(method, params, timeoutMs, signal);
   }
 

@@ -11,7 +11,7 @@ export class XmlRpcContext extends BaseRpcContext<[method: string, request: Inco
     return this.args[1];
   }
 
-  /** The peer whose signature this call carried; null when calls are not signed (no PEER_SECRET) or the method is open. */
+  /** The peer whose verified signature this call carried; null when it carried none (no PEER_SECRET, or an open method called unsigned). */
   getPeer(): string | null {
     return this.args[2] ?? null;
   }

@@ -81,6 +81,11 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
   private readonly authenticator: XmlRpcCallAuthenticator | undefined;
   readonly connections: PeerConnectionGuard;
   private lastCapWarning = Number.NEGATIVE_INFINITY;
+  /**
+   * Handlers found so far, by method: Nest's lookup first tries the pattern as JSON, and a plain
+   * method name makes that throw on every call. Only found ones are kept (unknown names are anyone's).
+   */
+  private readonly handlersByMethod = new Map<string, MessageHandler>();
 
   constructor(options: XmlRpcServerOptions) {
     super();
@@ -210,7 +215,7 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
 
   /** Runs the handler through Nest's processing hooks and resolves with its last value. */
   private dispatch(method: string, params: unknown[], req: IncomingMessage, peer: string | null): Promise<unknown> {
-    const handler = METHOD_NAME.test(method) ? this.getHandlerByPattern(method) : null;
+    const handler = this.handlerFor(method);
     if (!handler) throw new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, `method "${method}" is not supported`);
     const context = new XmlRpcContext([method, req, peer]);
     if (handler.isEventHandler) return Promise.resolve(this.handleEvent(method, { pattern: method, data: params }, context)).then(() => null);
@@ -240,6 +245,14 @@ export class XmlRpcServer extends Server implements CustomTransportStrategy {
         settle(() => reject(err));
       }
     });
+  }
+
+  private handlerFor(method: string): MessageHandler | null {
+    let handler = this.handlersByMethod.get(method) ?? null;
+    if (handler || !METHOD_NAME.test(method)) return handler;
+    handler = this.getHandlerByPattern(method);
+    if (handler) this.handlersByMethod.set(method, handler);
+    return handler;
   }
 
   /** A handler that throws synchronously becomes an erroring stream, so every failure takes one path. */

@@ -18,6 +18,9 @@ export interface BackpressurePolicy {
 }
 
 const NO_LIMIT: BackpressurePolicy = { maxBufferedBytes: 0, onTooSlow: () => undefined };
+/** Shared by every connection in no room and with no forwarded send: most idle connections. */
+const NO_ROOMS: ReadonlyMap<string, RoomRegistration> = new Map();
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** One client WebSocket: its bound username, its rooms, and when it last showed life. */
 export class ClientConnection {
@@ -25,14 +28,15 @@ export class ClientConnection {
   username: string | null = null;
   /** The client's IP address (budgets shared by all connections from it); 'unknown' when the socket did not say. */
   address = 'unknown';
-  readonly rooms = new Map<string, RoomRegistration>();
+  /** Made at the first join: an idle connection carries no map of its own. */
+  private roomMap: Map<string, RoomRegistration> | null = null;
   lastActivity: number;
   /** Cleared when a ping goes out, set again by the pong. */
   answeredPing = true;
   private corked = false;
   /** Forwarded sends of this connection still waiting for their host, and the last of them. */
   pendingSends = 0;
-  lastForwardedSend: Promise<void> = Promise.resolve();
+  lastForwardedSend: Promise<void> = SETTLED;
 
   constructor(
     readonly id: string,
@@ -41,6 +45,19 @@ export class ClientConnection {
     private readonly backpressure: BackpressurePolicy = NO_LIMIT,
   ) {
     this.lastActivity = now;
+  }
+
+  /** The rooms this connection is in (ClientRegistry changes them through enter and leave). */
+  get rooms(): ReadonlyMap<string, RoomRegistration> {
+    return this.roomMap ?? NO_ROOMS;
+  }
+
+  enter(roomId: string, registration: RoomRegistration): void {
+    (this.roomMap ??= new Map()).set(roomId, registration);
+  }
+
+  leave(roomId: string): void {
+    this.roomMap?.delete(roomId);
   }
 
   get isOpen(): boolean {

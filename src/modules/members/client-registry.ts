@@ -82,7 +82,7 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   }
 
   register(conn: ClientConnection, roomId: string, username: string, cursor: number, replaying = false): void {
-    conn.rooms.set(roomId, { username, cursor, replaying });
+    conn.enter(roomId, { username, cursor, replaying });
     let set = this.byRoom.get(roomId);
     if (!set) this.byRoom.set(roomId, (set = new Set()));
     set.add(conn);
@@ -93,7 +93,7 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
 
   unregister(conn: ClientConnection, roomId: string): void {
     const reg = conn.rooms.get(roomId);
-    conn.rooms.delete(roomId);
+    conn.leave(roomId);
     const set = this.byRoom.get(roomId);
     set?.delete(conn);
     if (set?.size === 0) this.byRoom.delete(roomId);
@@ -104,7 +104,7 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
   unregisterRoom(roomId: string): void {
     for (const conn of this.byRoom.get(roomId) ?? []) {
       const reg = conn.rooms.get(roomId);
-      conn.rooms.delete(roomId);
+      conn.leave(roomId);
       if (reg) this.releaseIfIdle(conn, reg.username);
     }
     this.byRoom.delete(roomId);

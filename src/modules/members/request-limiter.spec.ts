@@ -134,7 +134,7 @@ describe(RequestLimiter.name, () => {
       sut.roomCreated(c, `room-${i}`);
     }
     expect(refusal(() => sut.admitRoomCreation(c, 'u'))).toBeNull();
-    for (let i = 0; i < 300; i++) c.rooms.set(`r${i}`, { username: 'u', cursor: 0 });
+    for (let i = 0; i < 300; i++) c.enter(`r${i}`, { username: 'u', cursor: 0 });
     expect(refusal(() => sut.admitRoomMembership(c, 'another'))).toBeNull();
     expect(refusal(() => sut.admitHostedRoom(1e6))).toBeNull();
   });

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PeerAuthError, PeerCallVerifier, RefusedCallFault, XMLRPC_MAX_BODY_BYTES, XmlRpcFault, XmlRpcFaultCode, type CallAdmission, type SignedCall, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
+import { PEER_HEADERS, PeerAuthError, PeerCallVerifier, RefusedCallFault, XMLRPC_MAX_BODY_BYTES, XmlRpcFault, XmlRpcFaultCode, type CallAdmission, type SignedCall, type XmlRpcCallAuthenticator } from '../../common/xmlrpc';
 import { BurstWarning } from '../../common/logging/burst-warning';
 import { OPEN_METHODS, SENDER_PARAM, type PeerMethod } from '../../common/protocol/peer-wire';
 import { BOOT_ID } from './boot-id';
@@ -33,6 +33,7 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission>
   private readonly verifier: PeerCallVerifier | null;
   private readonly peerIds: Set<string>;
   private readonly refusals: BurstWarning;
+  private readonly staleCallerListeners: ((nodeId: string) => void)[] = [];
 
   constructor(
     @Inject(NODE_CONFIG) config: NodeConfig,
@@ -59,6 +60,7 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission>
       return { maxBodyBytes: XMLRPC_MAX_BODY_BYTES, proven: true, call };
     } catch (e) {
       if (!(e instanceof PeerAuthError)) throw e;
+      if (e.staleBoot) this.staleCaller(headers);
       // a probe that signs its heartbeat but, say, does not know this run yet still gets its answer
       if (OPEN_METHODS.has(String(headers['x-chat-method']))) return { maxBodyBytes: OPEN_CALL_MAX_BYTES, proven: false, call: null };
       // a peer signing for this node's previous run is expected once after a restart: not logged, and it gets to read the answer
@@ -76,9 +78,22 @@ export class PeerAuthenticator implements XmlRpcCallAuthenticator<PeerAdmission>
     }
   }
 
+  /**
+   * Told the peer a call named as its sender when the call was signed for another run of this node:
+   * that peer (or this node) restarted. Unverified, so it may only prompt a look (a probe), never a verdict.
+   */
+  onStaleCaller(listener: (nodeId: string) => void): void {
+    this.staleCallerListeners.push(listener);
+  }
+
+  private staleCaller(headers: IncomingHttpHeaders): void {
+    const claimed = headers[PEER_HEADERS.peer];
+    if (typeof claimed === 'string' && this.peerIds.has(claimed)) for (const l of this.staleCallerListeners) l(claimed);
+  }
+
   authorize(admission: PeerAdmission, method: string, params: unknown[]): string | null {
     if (admission.call && admission.call.method !== method) throw this.refuse(method, `the body calls ${method.slice(0, 64)} but ${admission.call.method} was signed`);
-    if (OPEN_METHODS.has(method)) return null;
+    if (OPEN_METHODS.has(method)) return admission.call?.sender ?? null; // open to all; a verified signer is still named
     if (this.verifier && !admission.call) throw this.refuse(method, 'the call is not signed');
     const peer = admission.call?.sender ?? null;
     const index = SENDER_PARAM[method as PeerMethod];

@@ -20,17 +20,17 @@ export type PeerCallObserver = (peer: string, method: string, seconds: number) =
 
 interface Peer {
   nodeId: string;
-  /** Heartbeats have their own connection, so data traffic queued to a busy peer never delays them. */
-  heartbeats: XmlRpcClient;
+  /** Heartbeats and failover probes share their own connection: data traffic queued to a busy peer never delays them. */
+  pulse: XmlRpcClient;
   forwards: CallCoalescer<ForwardItem, PeerResult<'forward_message'>>;
   url: string;
   client: XmlRpcClient;
   health: PeerHealth;
   /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
   batches: JsonBatchFallback;
-  /** The failover probe's own connection: a busy heartbeat or data connection must not delay it. */
-  probes: XmlRpcClient;
   suspicion: PeerSuspicion;
+  /** When heardFrom() last heard the peer (monotonic; -Infinity before): PeerPulse does not probe a peer that keeps calling. */
+  heardAt: number;
   /** Aborted when the peer becomes suspected: calls waiting on a dead peer end at once, not at their timeout. */
   calls: AbortController;
   /** Its node list differs from ours (a different cluster view): it never counts, and nothing goes to it. */
@@ -55,7 +55,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     private readonly disk: NodeDisk,
   ) {
     for (const { nodeId, url } of config.peers) {
-      const { client, heartbeats, probes } = peerClients(config, nodeId, url, clock);
+      const { client, pulse } = peerClients(config, nodeId, url, clock);
       const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
       const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
         (items) =>
@@ -64,7 +64,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
             : this.forwardBatch(peer, items),
         { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
-      const peer: Peer = { nodeId, url, client, heartbeats, probes, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), calls: new AbortController(), otherView: null };
+      const peer: Peer = { nodeId, url, client, pulse, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), heardAt: Number.NEGATIVE_INFINITY, calls: new AbortController(), otherView: null };
       this.peers.set(nodeId, peer);
     }
   }
@@ -77,8 +77,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   onModuleDestroy(): void {
     for (const peer of this.peers.values()) {
       peer.client.close();
-      peer.heartbeats.close();
-      peer.probes.close();
+      peer.pulse.close();
     }
   }
 
@@ -103,11 +102,11 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     return [...this.peers.values()].filter((p) => p.otherView !== null).map((p) => ({ peer: p.nodeId, view: p.otherView! }));
   }
 
-  /** One probe on the peer's own connection; an answer counts, a miss is judged by checkSilence(). */
+  /** One failover probe (a heartbeat() on the liveness connection); an answer counts, a miss is judged by checkSilence(). */
   async probe(nodeId: string, timeoutMs: number): Promise<void> {
     const peer = this.peers.get(nodeId);
     if (!peer) return;
-    const beat = await this.timed(nodeId, 'heartbeat', peer.probes.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
+    const beat = await this.heartbeat(nodeId, timeoutMs);
     if (this.identify(peer, beat)) this.answered(peer);
   }
 
@@ -154,17 +153,29 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   }
 
   /**
-   * A configured peer's call or reply arrived (a room's log message): it is alive, whatever the
+   * A configured peer's call or reply arrived (a room's log message, a signed heartbeat): it is alive, whatever the
    * probes say. A probe may fail where calls still flow (a one-way block); a follower that kept
    * hearing its host's appends while suspecting it, and took a room first from them, never
    * campaigned once the host did die (its core had started out following a host reported down).
    */
   heardFrom(nodeId: string): void {
     const peer = this.peers.get(nodeId);
-    if (peer && peer.otherView === null) this.answered(peer); // a peer with another list of nodes is never counted
+    if (!peer || peer.otherView !== null) return; // a peer with another list of nodes is never counted
+    peer.heardAt = this.clock.monotonic();
+    this.answered(peer);
   }
 
-  /** This node stood still for `ms` (FailoverProbe saw its round come that late): no peer is silent for that time. */
+  /** When heardFrom() last heard the peer (monotonic ms; -Infinity before any). */
+  lastHeardFrom(nodeId: string): number {
+    return this.peers.get(nodeId)?.heardAt ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** When the peer becomes suspected if it stays silent (monotonic ms); null when it already is, or is unknown. */
+  silenceDeadline(nodeId: string, timeoutMs: number): number | null {
+    return this.peers.get(nodeId)?.suspicion.deadline(timeoutMs) ?? null;
+  }
+
+  /** This node stood still for `ms` (PeerPulse woke that late): no peer is silent for that time. */
   forgiveStall(ms: number): void {
     const now = this.clock.monotonic();
     for (const peer of this.peers.values()) peer.suspicion.forgive(ms, now);
@@ -230,11 +241,11 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     return peer.forwards.submit(item);
   }
 
-  /** One heartbeat() on the peer's dedicated connection. */
+  /** One heartbeat() on the peer's liveness connection. */
   heartbeat(nodeId: string, timeoutMs: number): Promise<PeerResult<'heartbeat'>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return this.timed(nodeId, 'heartbeat', peer.heartbeats.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
+    return this.timed(nodeId, 'heartbeat', peer.pulse.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */

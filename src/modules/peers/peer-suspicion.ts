@@ -20,6 +20,11 @@ export class PeerSuspicion {
     this.lastAnswer = Math.min(now, this.lastAnswer + ms);
   }
 
+  /** When the silence reaches `timeoutMs` (null while suspected: nothing more to wait for). */
+  deadline(timeoutMs: number): number | null {
+    return this.suspected ? null : this.lastAnswer + timeoutMs;
+  }
+
   /** The silence in ms when it has just crossed `timeoutMs` (the peer is suspected from now on); null otherwise. */
   silentFor(now: number, timeoutMs: number): number | null {
     if (this.suspected || now - this.lastAnswer < timeoutMs) return null;

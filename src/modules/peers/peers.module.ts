@@ -3,14 +3,13 @@ import { bootIdProvider } from './boot-id';
 import { ClusterController } from './cluster.controller';
 import { PeerAuthenticator } from './peer-authenticator';
 import { PeerDirectory } from './peer-directory';
-import { PeerHealthMonitor } from './peer-health.monitor';
-import { FailoverProbe } from './failover-probe';
+import { PeerPulse } from './peer-pulse';
 import { PeersRpcController } from './peers.rpc.controller';
 import { NodeDisk } from './node-disk';
 
 @Module({
   controllers: [PeersRpcController, ClusterController],
-  providers: [PeerDirectory, PeerHealthMonitor, FailoverProbe, PeerAuthenticator, NodeDisk, bootIdProvider],
-  exports: [PeerDirectory, PeerHealthMonitor, PeerAuthenticator, NodeDisk, bootIdProvider],
+  providers: [PeerDirectory, PeerPulse, PeerAuthenticator, NodeDisk, bootIdProvider],
+  exports: [PeerDirectory, PeerPulse, PeerAuthenticator, NodeDisk, bootIdProvider],
 })
 export class PeersModule {}

@@ -1,11 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
 import { BOOT_ID } from './boot-id';
 import type { PeerResult } from '../../common/protocol/peer-wire';
 import { peerParams } from './rpc-params';
 import { NodeDisk } from './node-disk';
+import { PeerDirectory } from './peer-directory';
+import type { XmlRpcContext } from '../../common/xmlrpc';
 
 /** `heartbeat()`: the peers' liveness check and the operators' health probe. */
 @Controller()
@@ -15,11 +17,15 @@ export class PeersRpcController {
     @Inject(BOOT_ID) private readonly bootId: string,
     private readonly clock: Clock,
     private readonly disk: NodeDisk,
+    private readonly peers: PeerDirectory,
   ) {}
 
   @MessagePattern('heartbeat')
-  heartbeat(@Payload() params: unknown): PeerResult<'heartbeat'> {
+  heartbeat(@Payload() params: unknown, @Ctx() ctx?: XmlRpcContext): PeerResult<'heartbeat'> {
     peerParams('heartbeat', params);
+    // a peer's signed heartbeat shows it alive as well as its answer to ours would (PeerPulse then need not probe it)
+    const caller = ctx?.getPeer();
+    if (caller) this.peers.heardFrom(caller);
     return {
       status: 'ok',
       node_id: this.config.nodeId,

@@ -310,7 +310,7 @@ describe(RoomRequestsService.name, () => {
       const max = loadConfig({}).limits.roomsPerConnection;
       const limiter = cluster.node('node1').get(RequestLimiter);
       const { conn } = connect();
-      for (let i = 0; i < max; i++) conn.rooms.set(`room-${i}`, { username: 'alice', cursor: 0 });
+      for (let i = 0; i < max; i++) conn.enter(`room-${i}`, { username: 'alice', cursor: 0 });
       expect(() => limiter.admitRoomMembership(conn, 'one-more')).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
       expect(() => limiter.admitRoomMembership(conn, 'room-0')).not.toThrow(); // joining a room it is in again is fine
     });

@@ -47,6 +47,9 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly listeners: LeadershipListener[] = [];
   private readonly deadlines: Deadlines;
   private readonly tickMs: number;
+  /** The tick's interval runs only while some room is active (and after bootstrap): an idle node has no timer waking it. */
+  private ticking = false;
+  private started = false;
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -66,12 +69,14 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     // rooms this node hosted before it stopped: it asks for them back at once (load() campaigns; a majority must agree)
+    this.started = true;
     for (const roomId of this.storedLogs.roomsHostedBy(this.config.nodeId)) this.load(roomId);
-    this.scheduler.addInterval(RoomLogs.TICK_NAME, setInterval(() => this.tick(), this.tickMs));
+    this.tickWhileActive();
   }
 
   onModuleDestroy(): void {
-    if (this.scheduler.doesExist('interval', RoomLogs.TICK_NAME)) this.scheduler.deleteInterval(RoomLogs.TICK_NAME);
+    this.started = false;
+    this.tickWhileActive();
     this.deadlines.close();
   }
 
@@ -196,6 +201,16 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     if (room.core.hasReady()) this.writer.queue(room);
     if (room.core.quiet) this.active.delete(roomId);
     else this.active.add(roomId);
+    this.tickWhileActive();
+  }
+
+  /** Starts the node-wide tick when a room turns active, stops it when the last one is quiet again. */
+  private tickWhileActive(): void {
+    const wanted = this.started && this.active.size > 0;
+    if (wanted === this.ticking) return;
+    this.ticking = wanted;
+    if (wanted) this.scheduler.addInterval(RoomLogs.TICK_NAME, setInterval(() => this.tick(), this.tickMs));
+    else if (this.scheduler.doesExist('interval', RoomLogs.TICK_NAME)) this.scheduler.deleteInterval(RoomLogs.TICK_NAME);
   }
 
   /**
@@ -207,6 +222,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     const room = this.rooms.get(roomId);
     this.rooms.delete(roomId);
     this.active.delete(roomId);
+    this.tickWhileActive();
     if (!room) return;
     if (why === 'host-lost') return void room.waits.hostLost();
     const stored = room.waits.hostLost('not-stored', (index, epoch) => this.storedLogs.entry(roomId, index)?.epoch === epoch);
