@@ -53,6 +53,7 @@ class ForgetfulHost implements RoomHost {
   deleteRoom = async () => ({}) as never;
   editMessage = async () => ({}) as never;
   deleteMessage = async () => ({}) as never;
+  markRead = async () => ({}) as never;
   history = async () => null;
 }
 
