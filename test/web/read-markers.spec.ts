@@ -15,7 +15,7 @@ describe('ChatSession: read markers and search', () => {
     expect(reads(t)).toEqual([{ lastRead: 6, unread: { count: 2, upTo: 9 } }]);
   });
 
-  it('marks a room read up to its newest message once, and again only when newer ones came', async () => {
+  it('marks a room read up to its newest message once, again only when newer ones came, at most once a second', async () => {
     const t = setup();
     await joinFresh(t, 3, [1, 2, 3]);
     t.session.markRead(ROOM);
@@ -26,8 +26,13 @@ describe('ChatSession: read markers and search', () => {
     t.sock().push('read_marker', { room_id: ROOM, username: 'bob', sequence_number: 3 });
     expect(reads(t)).toEqual([{ lastRead: 3, unread: undefined }]);
     t.sock().push('new_message', msg(4) as any);
+    t.sock().push('new_message', msg(5) as any);
     t.session.markRead(ROOM);
-    expect(marks(t).map((m) => m?.sequence_number)).toEqual([3, 4]);
+    t.session.markRead(ROOM);
+    // at most one mark a second: the newest goes at the end of the burst
+    expect(marks(t).map((m) => m?.sequence_number)).toEqual([3]);
+    t.clock.advance(1000);
+    expect(marks(t).map((m) => m?.sequence_number)).toEqual([3, 5]);
   });
 
   it('says nothing about a refused mark, and stops marking on a node that does not know mark_read', async () => {

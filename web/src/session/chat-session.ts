@@ -174,6 +174,7 @@ export class ChatSession {
     this.membership.cancelAllRejoins();
     this.outbox.cancelAll();
     this.changes.cancelAll();
+    this.readMarkers.cancelAll();
     this.connection.close();
   }
 

@@ -5,15 +5,26 @@
 
 import type { RoomState } from './room-state';
 import type { SessionContext } from './session-context';
+import { KeyedTimers } from './timers';
+
+/**
+ * A room on screen is marked at most this often (the last mark of a burst goes at the end of it):
+ * mark_read shares the budget of our sends, which a busy room must not use up.
+ */
+const MARK_EVERY_MS = 1000;
 
 export class ReadMarkers {
   private readonly ctx: SessionContext;
   /** Per room: the highest sequence we asked the server to mark (or it told us), to send each mark once. */
   private readonly marked = new Map<string, number>();
   private unsupported = false;
+  /** Rooms marked within the last MARK_EVERY_MS: a mark asked for meanwhile waits for the timer. */
+  private readonly spacing: KeyedTimers;
+  private readonly waiting = new Set<string>();
 
   constructor(ctx: SessionContext) {
     this.ctx = ctx;
+    this.spacing = new KeyedTimers(ctx.timers);
   }
 
   /** A join reply: where our marker stands and how many messages up to the room's last are unread. */
@@ -28,8 +39,20 @@ export class ReadMarkers {
     const room = this.ctx.rooms.get(roomId);
     const newest = room?.buffer.lastSeq ?? 0;
     if (!room || room.status !== 'joined' || this.unsupported || newest <= (this.marked.get(roomId) ?? 0) || !this.ctx.isOpen()) return;
+    if (this.spacing.has(roomId)) {
+      this.waiting.add(roomId);
+      return;
+    }
     this.marked.set(roomId, newest);
     this.ctx.send({ type: 'mark_read', data: { room_id: roomId, username: this.ctx.username, sequence_number: newest } });
+    this.spacing.schedule(roomId, MARK_EVERY_MS, () => {
+      if (this.waiting.delete(roomId)) this.markRead(roomId);
+    });
+  }
+
+  cancelAll(): void {
+    this.spacing.cancelAll();
+    this.waiting.clear();
   }
 
   /** Our marker moved (through this connection or another of ours). */
