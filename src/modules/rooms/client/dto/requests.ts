@@ -91,6 +91,8 @@ export class TypingRequest extends RoomUserRequest implements ClientRequestData<
 
 /** The highest sequence number the user has seen (a number past the room's last marks everything read). */
 export class MarkReadRequest extends RoomUserRequest implements ClientRequestData<'mark_read'> {
+  // a whole number a peer call can carry exactly (the host clamps it to the room's last message anyway)
+  @Max(Number.MAX_SAFE_INTEGER, reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
   @Min(0, reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
   @IsInt(reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
   @IsDefined(reject('INVALID_REQUEST', 'Missing sequence_number'))
