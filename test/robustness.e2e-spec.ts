@@ -106,7 +106,7 @@ function toJson(value: unknown): string {
 // --- WebSocket frames ----------------------------------------------------------------------------
 
 // typing is left out: it has no answer to wait for (a refusal aside)
-const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message'] as const;
+const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message', 'mark_read', 'search_messages'] as const;
 type RequestType = (typeof REQUEST_TYPES)[number];
 
 /** The frame types that answer each request (successful or not). */
@@ -121,10 +121,12 @@ const REPLIES: Record<RequestType | 'junk', string[]> = {
   get_history: ['history', 'history_error'],
   edit_message: ['edit_message_success', 'error'],
   delete_message: ['delete_message_success', 'error'],
+  mark_read: ['mark_read_success', 'error'],
+  search_messages: ['search_results', 'error'],
   junk: ['error'],
 };
 /** Frames a connection may get at any time, not in answer to its own request. */
-const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing']);
+const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing', 'read_marker']);
 const ANY_REPLY = new Set(Object.values(REPLIES).flat());
 const ERROR_REPLIES = new Set(['error', 'join_room_error', 'message_error', 'history_error', 'delete_room_failed']);
 
@@ -173,6 +175,16 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
       return { room_id: ctx.keeperRoom, username: ctx.username, message_id: rng.pick(['m-1', '00000000-0000-4000-8000-000000000000', randomString(rng).slice(0, 64)]), content: validContent(rng) };
     case 'delete_message':
       return { room_id: room(), username: ctx.username, message_id: rng.pick(['m-1', '00000000-0000-4000-8000-000000000000', randomString(rng).slice(0, 64)]) };
+    case 'mark_read':
+      return { room_id: room(), username: ctx.username, sequence_number: rng.pick([0, 1, rng.int(0, 100), 2 ** 31]) };
+    case 'search_messages':
+      return {
+        room_id: room(),
+        username: ctx.username,
+        query: rng.pick(['msg', 'long', 'NOT msg', '"', 'msg* OR (', 'NEAR(a b', 'content:msg', '😀', randomString(rng).slice(0, 200) || 'x']),
+        ...(rng.chance(0.3) ? { limit: rng.int(1, 100) } : {}),
+        ...(rng.chance(0.3) ? { before_sequence: rng.int(1, 100) } : {}),
+      };
     case 'get_history':
       return {
         room_id: room(),
@@ -194,6 +206,8 @@ const FIELDS: Record<RequestType, string[]> = {
   get_history: ['room_id', 'before_sequence', 'after_sequence', 'limit'],
   edit_message: ['room_id', 'username', 'message_id', 'content'],
   delete_message: ['room_id', 'username', 'message_id'],
+  mark_read: ['room_id', 'username', 'sequence_number'],
+  search_messages: ['room_id', 'username', 'query', 'limit', 'before_sequence'],
 };
 
 /** Mutates a request's fields: missing, wrong types, hostile strings, extra and nested garbage. */
@@ -247,6 +261,8 @@ function fuzzFrame(rng: SeededRandom, ctx: WsContext): FuzzFrame {
     [2, 'get_history'],
     [1, 'edit_message'],
     [1, 'delete_message'],
+    [1, 'mark_read'],
+    [1, 'search_messages'],
   ]);
   const base = baseRequest(rng, type, ctx);
   const mutate = rng.chance(0.65);
@@ -315,6 +331,7 @@ const RPC_METHODS: Record<string, string[]> = {
   edit_message: ['room', 'txn', 'user', 'content', 'node'],
   delete_message: ['room', 'txn', 'user', 'node'],
   typing_notice: ['room', 'user', 'node'],
+  mark_read: ['room', 'user', 'int', 'node'],
 };
 const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500, auth: -32401, refused: -32403 } as const;
 const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params, FAULT.auth, FAULT.refused]);

@@ -6,7 +6,7 @@ import type { RoomSummary, ServerEventMap } from '../../src/common/protocol/clie
 import { LIMITS } from '../../src/common/protocol/text-limits';
 export { nameProblem, normalizeName } from '../../src/common/protocol/chat-names';
 
-export type { ChatMessage, ClientRequestFrame as RequestFrame, ClientRequestMap, MemberEvent, RoomSummary, ServerEventType } from '../../src/common/protocol/client-wire';
+export type { ChatMessage, ClientRequestFrame as RequestFrame, ClientRequestMap, MemberEvent, RoomSummary, SearchResult, ServerEventType } from '../../src/common/protocol/client-wire';
 export type JoinRoomSuccess = ServerEventMap['join_room_success'];
 export type RoomCreated = Exclude<ServerEventMap['room_created'], { success: false }>;
 export type HistoryReply = ServerEventMap['history'];

@@ -1,7 +1,7 @@
 // HTML for chat lines. Everything user-supplied goes through escapeHtml. No DOM access.
 
 import { escapeHtml, formatDateTime, formatTime } from './format';
-import type { ChatMessage } from './protocol';
+import type { ChatMessage, SearchResult } from './protocol';
 
 export interface RenderOptions {
   self: string;
@@ -49,5 +49,22 @@ export function pendingHtml(clientId: string, content: string, self: string, err
   return (
     `<li class="msg mine pending${error ? ' failed' : ''}" data-client-id="${escapeHtml(clientId)}">` +
     `<span class="who">${escapeHtml(self)}</span>${state}<p class="text">${escapeHtml(content)}</p></li>`
+  );
+}
+
+/**
+ * One search result as an `<li>`: who and when, and the server's snippet with the matched words,
+ * which it marks with « and », as `<mark>` (the snippet is escaped first, so only those two
+ * characters become markup).
+ */
+export function searchResultHtml(r: SearchResult, timeZone?: string): string {
+  const snippet = escapeHtml(r.snippet || r.content).replace(/«/g, '<mark>').replace(/»/g, '</mark>');
+  const balanced = (snippet.match(/<mark>/g) ?? []).length === (snippet.match(/<\/mark>/g) ?? []).length ? snippet : escapeHtml(r.snippet || r.content);
+  return (
+    `<li data-seq="${Number(r.sequence_number)}">` +
+    `<span class="who">${escapeHtml(r.username)}</span> ` +
+    `<time datetime="${escapeHtml(r.timestamp)}">${escapeHtml(formatDateTime(r.timestamp, timeZone))}</time> ` +
+    `<span class="text">${balanced}</span>` +
+    `</li>`
   );
 }

@@ -11,6 +11,29 @@ export interface RoomSummary {
   admin_node: string;
   creator_id: string;
   node_address?: string;
+  /** For a room the asking connection's user is a member of: their read marker and what is after it. */
+  last_read?: number;
+  unread_count?: number;
+}
+
+/** How far a user has read a room (list_rooms, discover_rooms, join_room_success, mark_read_success). */
+export interface ReadStateWire {
+  /** The highest sequence number the user marked read; 0 before the first mark_read. */
+  last_read: number;
+  /** Messages after last_read, deleted ones not counted. */
+  unread_count: number;
+}
+
+/** One message found by search_messages: as it is now (latest text), with the matched words marked. */
+export interface SearchResult {
+  sequence_number: number;
+  message_id: string;
+  username: string;
+  content: string;
+  timestamp: string;
+  edited_at?: string;
+  /** The text around the match, matched terms between « and », "…" where cut. */
+  snippet: string;
 }
 
 export interface RoomInfo {
@@ -97,7 +120,7 @@ export interface ServerEventMap {
   room_created:
     | { room_id: string; room_name: string; admin_node: string; members: string[]; created_at: string }
     | Failure;
-  join_room_success: RoomInfo & { creator_id: string; first_sequence: number; last_sequence: number };
+  join_room_success: RoomInfo & ReadStateWire & { creator_id: string; first_sequence: number; last_sequence: number };
   join_room_error: RoomError;
   new_message: ChatMessage;
   message_sent: {
@@ -134,6 +157,12 @@ export interface ServerEventMap {
   delete_message_success: { room_id: string; message_id: string; sequence_number: number; deleted_at: string };
   /** Ephemeral, never stored: `username` is typing in the room; forget it after `expires_in_ms` unless another comes. */
   user_typing: { room_id: string; username: string; expires_in_ms: number };
+  /** `username`'s read marker in the room moved to `sequence_number`: every connection of that user in the room. */
+  read_marker: { room_id: string; username: string; sequence_number: number };
+  /** The requester's answer to mark_read (after its own read_marker, when the marker moved). */
+  mark_read_success: ReadStateWire & { room_id: string; username: string; sequence_number: number };
+  /** Matches newest first; page on with before_sequence = next_before_sequence (null: no more). */
+  search_results: { room_id: string; query: string; results: SearchResult[]; next_before_sequence: number | null };
   /** The room moved to another host (failover): members keep chatting; admin_node serves it from now on. */
   room_host_changed: { room_id: string; admin_node: string; host_epoch: number };
 }
@@ -167,6 +196,8 @@ export interface ClientRequestMap {
   edit_message: { room_id: string; username: string; message_id: string; content: string };
   delete_message: { room_id: string; username: string; message_id: string };
   typing: { room_id: string; username: string };
+  mark_read: { room_id: string; username: string; sequence_number: number };
+  search_messages: { room_id: string; username: string; query: string; limit?: number; before_sequence?: number };
 }
 
 export type ClientRequestType = keyof ClientRequestMap;
@@ -190,5 +221,7 @@ const REQUEST_TYPE_SET: Record<ClientRequestType, true> = {
   edit_message: true,
   delete_message: true,
   typing: true,
+  mark_read: true,
+  search_messages: true,
 };
 export const CLIENT_REQUEST_TYPES = Object.keys(REQUEST_TYPE_SET) as readonly ClientRequestType[];

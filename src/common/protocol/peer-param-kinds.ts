@@ -36,4 +36,5 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   edit_message: ['string', 'string', 'string', 'any', 'string'],
   delete_message: ['string', 'string', 'string', 'string'],
   typing_notice: ['string', 'string', 'string'],
+  mark_read: ['string', 'string', 'int', 'string'],
 };

@@ -14,6 +14,11 @@ export type MessageChangeResult =
   | { success: true; message: MessageWire; log_index: number }
   | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
 
+/** A host's answer to a forwarded mark_read: the user's marker now, and the entry that moved it (0: none). */
+export type MarkReadResult =
+  | { success: true; sequence_number: number; log_index: number }
+  | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
+
 export interface MemberWire {
   username: string;
   node_id: string;
@@ -145,6 +150,11 @@ export interface PeerMethodMap {
    * Fire and forget: the callee tells its own members; nothing is stored. Answers whether it did.
    */
   typing_notice: { params: [room_id: string, username: string, sender_node_id: string]; result: boolean };
+  /**
+   * A member's mark_read, forwarded to the room's host: answered once the marker's entry is
+   * committed (log_index 0: the marker was already there or beyond, nothing was written).
+   */
+  mark_read: { params: [room_id: string, username: string, sequence_number: number, sender_node_id: string]; result: MarkReadResult };
 }
 
 export type PeerMethod = keyof PeerMethodMap;
@@ -168,6 +178,7 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   edit_message: 4,
   delete_message: 3,
   typing_notice: 2,
+  mark_read: 3,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

@@ -16,6 +16,9 @@ export const LIMITS = {
   clientMessageId: 64,
   messageId: 64,
   historyPage: 200,
+  /** search_messages: the query's code points, and results per page. */
+  searchQuery: 200,
+  searchPage: 100,
 } as const;
 
 /** Characters XML 1.0 cannot carry: peers could not relay a message holding them. */

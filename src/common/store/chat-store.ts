@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { ConfigError } from '../config/config-error';
 import { DatabaseFile } from './database-file';
 import { MemberRepository } from './member.repository';
+import { MessageSearchRepository } from './message-search.repository';
 import { MessageRepository } from './message.repository';
+import { ReadMarkerRepository } from './read-marker.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { MIGRATIONS } from './schema';
@@ -25,6 +27,10 @@ export class ChatStore {
   readonly messages: MessageRepository;
   readonly members: MemberRepository;
   readonly tombstones: TombstoneRepository;
+  /** Per room and user, how far they have read (read_marker entries). */
+  readonly readMarkers: ReadMarkerRepository;
+  /** Full-text search over the stored messages. */
+  readonly search: MessageSearchRepository;
   /** Rooms' replicated logs and the disk's identity (written inside the same transactions). */
   readonly logs: RoomLogRepository;
   /** The database was created by this process (an empty DATA_DIR). */
@@ -42,7 +48,9 @@ export class ChatStore {
     this.messages = new MessageRepository(db, this.transactions, this.rooms);
     this.members = new MemberRepository(db, this.transactions);
     this.logs = new RoomLogRepository(db);
-    this.tombstones = new TombstoneRepository(db, this.transactions, { rooms: this.rooms, members: this.members, messages: this.messages, logs: this.logs });
+    this.readMarkers = new ReadMarkerRepository(db, this.transactions);
+    this.search = new MessageSearchRepository(db);
+    this.tombstones = new TombstoneRepository(db, this.transactions, { rooms: this.rooms, members: this.members, messages: this.messages, logs: this.logs, readMarkers: this.readMarkers });
   }
 
   /** True when this run created the database: nothing this node knew before survived (see RoomLogRepository.diskIdentity). */

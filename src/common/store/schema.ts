@@ -121,4 +121,43 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN deleted_at TEXT;
   CREATE INDEX messages_by_id ON messages(room_id, message_id);
   `,
+  // 7: read markers (entry read_marker: how far each user has read each room, only ever forward)
+  // and full-text search over messages. message_search is an FTS5 table kept by triggers on
+  // messages, so every write that applies a committed entry (insert, edit, deletion, retention,
+  // room deletion) updates it in the same transaction; a deleted message (deleted_at set) is not
+  // in it. messages is WITHOUT ROWID, so message_search_keys gives each indexed message the
+  // integer rowid FTS5 needs. Existing messages are indexed here.
+  `
+  CREATE TABLE read_markers (
+    room_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    sequence_number INTEGER NOT NULL,
+    read_at TEXT NOT NULL,
+    PRIMARY KEY (room_id, username)
+  ) WITHOUT ROWID;
+  CREATE TABLE message_search_keys (
+    search_rowid INTEGER PRIMARY KEY,
+    room_id TEXT NOT NULL,
+    sequence_number INTEGER NOT NULL,
+    UNIQUE (room_id, sequence_number)
+  );
+  CREATE VIRTUAL TABLE message_search USING fts5(content, tokenize = 'unicode61 remove_diacritics 2');
+  CREATE TRIGGER message_search_on_insert AFTER INSERT ON messages WHEN new.deleted_at IS NULL BEGIN
+    INSERT INTO message_search_keys (room_id, sequence_number) VALUES (new.room_id, new.sequence_number);
+    INSERT INTO message_search (rowid, content) VALUES (last_insert_rowid(), new.content);
+  END;
+  CREATE TRIGGER message_search_on_remove AFTER DELETE ON messages BEGIN
+    DELETE FROM message_search WHERE rowid = (SELECT search_rowid FROM message_search_keys WHERE room_id = old.room_id AND sequence_number = old.sequence_number);
+    DELETE FROM message_search_keys WHERE room_id = old.room_id AND sequence_number = old.sequence_number;
+  END;
+  CREATE TRIGGER message_search_on_change AFTER UPDATE OF content, deleted_at ON messages BEGIN
+    DELETE FROM message_search WHERE rowid = (SELECT search_rowid FROM message_search_keys WHERE room_id = old.room_id AND sequence_number = old.sequence_number);
+    DELETE FROM message_search_keys WHERE room_id = old.room_id AND sequence_number = old.sequence_number;
+    INSERT INTO message_search_keys (room_id, sequence_number) SELECT new.room_id, new.sequence_number WHERE new.deleted_at IS NULL;
+    INSERT INTO message_search (rowid, content) SELECT last_insert_rowid(), new.content WHERE new.deleted_at IS NULL;
+  END;
+  INSERT INTO message_search_keys (room_id, sequence_number) SELECT room_id, sequence_number FROM messages WHERE deleted_at IS NULL;
+  INSERT INTO message_search (rowid, content)
+    SELECT k.search_rowid, m.content FROM message_search_keys k JOIN messages m ON m.room_id = k.room_id AND m.sequence_number = k.sequence_number;
+  `,
 ];

@@ -1,7 +1,9 @@
 import { DynamicModule, Global, Module, type ValueProvider } from '@nestjs/common';
 import { ChatStore } from './chat-store';
 import { MemberRepository } from './member.repository';
+import { MessageSearchRepository } from './message-search.repository';
 import { MessageRepository } from './message.repository';
+import { ReadMarkerRepository } from './read-marker.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { StoreTransactions } from './store-transactions';
@@ -17,6 +19,8 @@ export function storeProviders(store: ChatStore): ValueProvider[] {
     { provide: MemberRepository, useValue: store.members },
     { provide: TombstoneRepository, useValue: store.tombstones },
     { provide: RoomLogRepository, useValue: store.logs },
+    { provide: ReadMarkerRepository, useValue: store.readMarkers },
+    { provide: MessageSearchRepository, useValue: store.search },
   ];
 }
 

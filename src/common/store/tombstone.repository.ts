@@ -2,6 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { TombstoneRecord } from './chat-records';
 import type { MemberRepository } from './member.repository';
 import type { MessageRepository } from './message.repository';
+import type { ReadMarkerRepository } from './read-marker.repository';
 import type { RoomLogRepository } from './room-log.repository';
 import type { RoomRepository } from './room.repository';
 import { toTombstone, type Row } from './store-rows';
@@ -13,6 +14,7 @@ export interface RoomTables {
   members: MemberRepository;
   messages: MessageRepository;
   logs: RoomLogRepository;
+  readMarkers: ReadMarkerRepository;
 }
 
 /**
@@ -38,12 +40,13 @@ export class TombstoneRepository {
 
   /** Removes a room with its members, messages and log, and leaves a tombstone for peers that missed it. */
   deleteRoom(tombstone: TombstoneRecord): void {
-    const { rooms, members, messages, logs } = this.tables;
+    const { rooms, members, messages, logs, readMarkers } = this.tables;
     this.tx.run(() => {
       members.drop(tombstone.roomId);
       messages.drop(tombstone.roomId);
       rooms.drop(tombstone.roomId);
       logs.drop(tombstone.roomId);
+      readMarkers.drop(tombstone.roomId);
       this.sql.insertTombstone.run({ ...tombstone });
     });
   }

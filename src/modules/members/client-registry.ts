@@ -187,6 +187,14 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     }
   }
 
+  /** Sends an event to the sockets in the room under `username` only (all of that user's connections here). */
+  sendToUserInRoom<K extends ServerEventType>(roomId: string, username: string, type: K, data: ServerEventMap[K]): void {
+    let frame: Buffer | undefined;
+    for (const conn of this.byRoom.get(roomId) ?? []) {
+      if (conn.rooms.get(roomId)?.username === username) conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type, data }))));
+    }
+  }
+
   /** Keepalive: a socket that did not answer the previous ping is dead and is closed. */
   private pingAll(): void {
     for (const conn of this.connections.values()) {

@@ -3,6 +3,9 @@ import { MembersModule } from '../members/members.module';
 import { PeersModule } from '../peers/peers.module';
 import { ConnectionIdentity } from './client/connection-identity';
 import { MessageChangeRequests } from './client/message-change-requests.service';
+import { MessageSearch } from './client/message-search.service';
+import { ReadMarkerRequests } from './client/read-marker-requests.service';
+import { ReadStates } from './client/read-states';
 import { RoomHistoryService } from './client/room-history.service';
 import { RoomRequestsService } from './client/room-requests.service';
 import { RoomsGateway } from './client/rooms.gateway';
@@ -12,6 +15,7 @@ import { HostPeerRequests } from './host/host-peer-requests.service';
 import { HostRpcController } from './host/host.rpc.controller';
 import { MessageEdits } from './host/message-edits.service';
 import { MessageRetention } from './host/message-retention.service';
+import { ReadMarkers } from './host/read-markers.service';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
 import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
@@ -52,6 +56,10 @@ import { TypingRpcController } from './typing/typing.rpc.controller';
     ConnectionIdentity,
     MessageChangeRequests,
     MessageEdits,
+    ReadMarkerRequests,
+    ReadMarkers,
+    ReadStates,
+    MessageSearch,
     TypingNotices,
     RoomLocator,
     RoomHosts,

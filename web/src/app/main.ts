@@ -6,6 +6,7 @@ import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen
 import { initLobby } from '../ui/lobby';
 import { initMessageActions } from '../ui/message-actions';
 import { page } from '../ui/page-state';
+import { initRoomSearch } from '../ui/room-search';
 import { initRoomView } from '../ui/room-view';
 import { saveSession } from '../ui/saved-session';
 
@@ -14,6 +15,7 @@ initLobby();
 initRoomView();
 initComposer();
 initMessageActions();
+initRoomSearch();
 
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());

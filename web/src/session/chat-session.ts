@@ -6,6 +6,7 @@
 import { Connection, type SocketFactory } from './connection';
 import { MessageChanges } from './message-changes';
 import { PendingRequests } from './pending-requests';
+import { ReadMarkers } from './read-markers';
 import { Outbox } from './outbox';
 import { RoomDeletion } from './room-deletion';
 import { RoomDirectory } from './room-directory';
@@ -13,6 +14,7 @@ import { RoomEvents } from './room-events';
 import { RoomHistory } from './room-history';
 import { RoomHost } from './room-host';
 import { RoomMembership } from './room-membership';
+import { searchRoom, type SearchPage } from './room-search';
 import type { RoomHint, RoomState } from './room-state';
 import type { SessionContext } from './session-context';
 import type { ConnStatus, SessionEvent } from './session-events';
@@ -22,6 +24,7 @@ import type { GlobalRoomsList, RoomCreated } from '../protocol';
 
 export type { SocketFactory, SocketLike } from './connection';
 export type { MessageChange } from './message-changes';
+export type { SearchPage } from './room-search';
 export type { OutgoingMessage, RoomState, RoomStatus } from './room-state';
 export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session-events';
 export { DisconnectedError } from './pending-requests';
@@ -61,6 +64,8 @@ export class ChatSession {
   private readonly events: RoomEvents;
   private readonly host: RoomHost;
   private readonly changes: MessageChanges;
+  private readonly readMarkers: ReadMarkers;
+  private readonly ctx: SessionContext;
   private readonly discoverNodes?: (node: string) => Promise<string[]>;
 
   constructor(opts: SessionOptions) {
@@ -102,6 +107,8 @@ export class ChatSession {
       send: (frame) => this.connection.send(frame),
       request: (frame, expect) => this.requests.request(frame, expect),
     };
+    this.ctx = ctx;
+    this.readMarkers = new ReadMarkers(ctx);
     this.directory = new RoomDirectory(ctx, opts.listRefreshMs ?? 10000);
     this.history = new RoomHistory(ctx, opts.gapRepairDelayMs ?? 1000);
     const listDeps = {
@@ -119,6 +126,7 @@ export class ChatSession {
       hostJoined: (room, adminNode, epoch) => this.host.onJoined(room, adminNode, epoch),
       cancelGapRepair: (roomId) => this.history.cancelGapRepair(roomId),
       resendOutbox: (room) => this.outbox.resend(room),
+      readJoined: (room, reply) => this.readMarkers.onJoined(room, reply),
     });
     const markGone = this.membership.markGone.bind(this.membership);
     this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
@@ -128,6 +136,7 @@ export class ChatSession {
       deletion: this.deletion,
       host: this.host,
       changes: this.changes,
+      readMarkers: this.readMarkers,
       acceptMessages: (room, messages) => this.history.accept(room, messages),
       rejoin: (room) => this.membership.rejoin(room),
       resendOutbox: (room) => this.outbox.resend(room),
@@ -165,6 +174,7 @@ export class ChatSession {
     this.membership.cancelAllRejoins();
     this.outbox.cancelAll();
     this.changes.cancelAll();
+    this.readMarkers.cancelAll();
     this.connection.close();
   }
 
@@ -232,6 +242,16 @@ export class ChatSession {
   /** Tells the room we are typing (at most every couple of seconds). */
   typing(roomId: string): void {
     this.changes.typing(roomId);
+  }
+
+  /** The room is on screen: marks it read up to its newest message (for our other tabs and devices too). */
+  markRead(roomId: string): void {
+    this.readMarkers.markRead(roomId);
+  }
+
+  /** A page of the room's messages matching `query`, newest first (throws a readable Error). */
+  search(roomId: string, query: string, before?: number): Promise<SearchPage> {
+    return searchRoom(this.ctx, roomId, query, before);
   }
 
   private onOpen(node: string, resumed: boolean, emit: (ev: SessionEvent) => void): void {

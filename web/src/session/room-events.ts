@@ -5,6 +5,7 @@
 import { describeError, describeLeave } from '../format';
 import type { ChatMessage, Frame, MemberEvent } from '../protocol';
 import type { MessageChanges } from './message-changes';
+import type { ReadMarkers } from './read-markers';
 import type { RoomDeletion } from './room-deletion';
 import type { RoomHost } from './room-host';
 import type { RoomState } from './room-state';
@@ -14,6 +15,7 @@ export interface RoomEventDeps {
   deletion: RoomDeletion;
   host: RoomHost;
   changes: MessageChanges;
+  readMarkers: ReadMarkers;
   acceptMessages(room: RoomState, messages: ChatMessage[]): void;
   rejoin(room: RoomState): void;
   resendOutbox(room: RoomState): void;
@@ -48,6 +50,9 @@ export class RoomEvents {
         return;
       case 'message_deleted':
         if (room) this.deps.changes.onDeleted(room, d);
+        return;
+      case 'read_marker':
+        if (room) this.deps.readMarkers.onMarker(room, d);
         return;
       case 'user_typing':
         if (room) this.deps.changes.onTyping(room, d);
@@ -84,10 +89,11 @@ export class RoomEvents {
       case 'message_sent':
       case 'edit_message_success':
       case 'delete_message_success':
+      case 'mark_read_success':
       case 'global_rooms_list':
         return;
       case 'error':
-        if (this.deps.changes.isTypingRefusal(d)) return;
+        if (this.deps.changes.isTypingRefusal(d) || this.deps.readMarkers.isRefusal(d)) return;
         this.ctx.emit({ kind: 'notice', level: 'error', text: describeError(d.error_code as string, d.message as string) });
         return;
       default:

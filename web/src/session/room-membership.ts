@@ -25,6 +25,8 @@ export interface RoomMembershipDeps {
   refreshListSoon(): void;
   /** Drops a deleted room from the room list. */
   forgetListedRoom(roomId: string): void;
+  /** A join reply's read marker and unread count. */
+  readJoined(room: RoomState, reply: Record<string, unknown>): void;
 }
 
 export class RoomMembership {
@@ -176,6 +178,7 @@ export class RoomMembership {
       if (last === 0) room.hasOlder = false;
     }
     this.ctx.emit({ kind: 'room', room });
+    this.deps.readJoined(room, d);
     // Messages sent while we were away: send them again (the server de-duplicates by id).
     this.ctx.timers.set(() => this.deps.resendOutbox(room), 0);
   }

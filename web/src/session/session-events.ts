@@ -16,6 +16,11 @@ export type SessionEvent =
   | { kind: 'older'; room: RoomState; messages: ChatMessage[] }
   /** A message shown was edited or deleted: redraw it as it is now. */
   | { kind: 'changed'; room: RoomState; change: MessageChange }
+  /**
+   * Our read marker in the room (from a join reply, with how many messages up to `upTo` are
+   * unread; or from read_marker, when this or another of our connections marked it).
+   */
+  | { kind: 'read'; room: RoomState; lastRead: number; unread?: { count: number; upTo: number } }
   /** Who is typing in the room changed (room.typing). */
   | { kind: 'typing'; room: RoomState }
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }

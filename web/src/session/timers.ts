@@ -35,6 +35,11 @@ export class KeyedTimers {
     );
   }
 
+  /** True while a timer for `key` is pending. */
+  has(key: string): boolean {
+    return this.handles.has(key);
+  }
+
   cancel(key: string): void {
     const t = this.handles.get(key);
     if (t !== undefined) this.timers.clear(t);

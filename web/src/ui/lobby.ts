@@ -1,5 +1,5 @@
 // The lobby panel: the rooms we are in (with unread counts), every room in the cluster (with its
-// host and whether that host is up), refreshing that list, and creating a room.
+// host, whether that host is up, and unread counts of rooms we are in elsewhere), refreshing that list, and creating a room.
 
 import { escapeHtml } from '../format';
 import type { GlobalRoomsList, RoomSummary } from '../protocol';
@@ -63,10 +63,13 @@ export function renderRoomList(list: GlobalRoomsList): void {
       const mine = page.session?.rooms.get(r.room_id);
       const joined = !!mine;
       const count = mine && mine.status === 'joined' ? mine.members.size : Number(r.member_count);
+      // a room we are in through another tab or device: the server's count of what we have not read there
+      const unreadElsewhere = !joined && typeof r.unread_count === 'number' && r.unread_count > 0 ? r.unread_count : 0;
       return (
         `<li><button type="button" class="room-item${hostDown ? ' down' : ''}${r.room_id === page.current ? ' current' : ''}" data-room="${escapeHtml(r.room_id)}">` +
         `<span class="name">${escapeHtml(r.room_name)}</span>` +
         (joined ? '<span class="badge">joined</span>' : '') +
+        (unreadElsewhere ? `<span class="badge unread" title="unread">${unreadElsewhere}</span>` : '') +
         (hostDown ? '<span class="badge bad">host down</span>' : '') +
         (r.description ? `<span class="desc">${escapeHtml(r.description)}</span>` : '') +
         `<span class="info">host ${escapeHtml(r.admin_node)} · ${count} member${count === 1 ? '' : 's'}</span>` +

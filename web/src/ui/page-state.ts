@@ -15,6 +15,8 @@ export const page = {
 
 export const logs = new Map<string, HTMLOListElement>();
 export const unread = new Map<string, number>();
+/** Per room: the newest sequence number counted into `unread` (the server's count at a join covers up to its last_sequence). */
+export const unreadUpTo = new Map<string, number>();
 
 export function logFor(id: string): HTMLOListElement {
   let log = logs.get(id);
@@ -40,4 +42,5 @@ export function resetPage(): void {
   page.everOpened = false;
   logs.clear();
   unread.clear();
+  unreadUpTo.clear();
 }

@@ -12,6 +12,7 @@ import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
 import { nearBottom, scrollToBottom } from './scroll';
+import { closeSearch } from './room-search';
 
 let confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -65,6 +66,7 @@ export function initRoomView(): void {
 /** Shows a room we are in, or the empty view for null. */
 export function showRoom(id: string | null): void {
   if (isEditing()) cancelEdit();
+  if (id !== page.current) closeSearch();
   page.current = id;
   page.shownGone = null;
   ui.app.classList.toggle('in-room', id !== null);
@@ -73,10 +75,12 @@ export function showRoom(id: string | null): void {
   const room = roomShown();
   ui.roomView.hidden = !room;
   ui.emptyView.hidden = !!room;
+  // read before the room list is drawn, so its badge goes at once
+  if (room) unread.delete(room.id);
   renderJoined();
   renderTyping(room);
   if (!room) return;
-  unread.delete(room.id);
+  page.session?.markRead(room.id);
   ui.messages.replaceChildren(logFor(room.id));
   renderRoomHead(room);
   renderOutbox(room);

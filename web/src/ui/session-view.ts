@@ -1,5 +1,6 @@
 // Renders what the session reports: each session event updates the panels it concerns.
 
+import type { ChatMessage } from '../protocol';
 import { messageHtml, systemHtml } from '../render';
 import type { SessionEvent } from '../session/chat-session';
 import { updateComposer } from './composer';
@@ -9,7 +10,7 @@ import { renderJoined, renderRoomList } from './lobby';
 import { applyChange, renderOptions, renderTyping } from './message-actions';
 import { notify } from './notices';
 import { rejoinSavedRooms, saveSession } from './saved-session';
-import { logFor, logs, page, roomShown, unread } from './page-state';
+import { logFor, logs, page, roomShown, unread, unreadUpTo } from './page-state';
 import { renderLoadOlder, renderOutbox, renderRoomHead } from './room-view';
 import { nearBottom, scrollToBottom } from './scroll';
 
@@ -52,12 +53,16 @@ function render(ev: SessionEvent): void {
         renderOutbox(ev.room);
         if (stick) scrollToBottom();
         renderLoadOlder(ev.room);
+        page.session?.markRead(ev.room.id);
       } else {
-        unread.set(ev.room.id, (unread.get(ev.room.id) ?? 0) + ev.messages.length);
+        countUnread(ev.room.id, ev.messages);
         renderJoined();
       }
       return;
     }
+    case 'read':
+      onReadMarker(ev);
+      return;
     case 'older': {
       const log = logFor(ev.room.id);
       const before = ui.scroller.scrollHeight;
@@ -100,4 +105,38 @@ function render(ev: SessionEvent): void {
       renderJoined();
       return;
   }
+}
+
+/** Messages that arrived in a room not shown: those past what is counted already, others' and not deleted. */
+function countUnread(roomId: string, messages: ChatMessage[]): void {
+  const me = page.session?.username;
+  let upTo = unreadUpTo.get(roomId) ?? 0;
+  let added = 0;
+  for (const m of messages) {
+    if (m.sequence_number <= upTo) continue;
+    upTo = m.sequence_number;
+    if (m.username !== me && !m.deleted) added++;
+  }
+  unreadUpTo.set(roomId, upTo);
+  if (added > 0) unread.set(roomId, (unread.get(roomId) ?? 0) + added);
+}
+
+/**
+ * Our read marker: a join reply says how many messages up to its last are unread (the count starts
+ * there); a marker from another of our tabs or devices at or past what we counted clears the room.
+ */
+function onReadMarker(ev: Extract<SessionEvent, { kind: 'read' }>): void {
+  const id = ev.room.id;
+  if (id === page.current) {
+    page.session?.markRead(id);
+    return;
+  }
+  if (ev.unread) {
+    unreadUpTo.set(id, ev.unread.upTo);
+    if (ev.unread.count > 0) unread.set(id, ev.unread.count);
+    else unread.delete(id);
+  } else if (ev.lastRead >= (unreadUpTo.get(id) ?? 0)) {
+    unread.delete(id);
+  }
+  renderJoined();
 }

@@ -6,7 +6,8 @@ import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 /**
  * Turns a refused request into the error frame of its request type (reference-protocol.md §1.4):
  * join_room_error, message_error, delete_room_failed, the room_created error form, history_error,
- * or the generic `error` (for edit_message and delete_message with `request`, `room_id`, `message_id`). Anything unexpected becomes INTERNAL_ERROR; the connection stays up.
+ * or the generic `error` (for edit_message and delete_message with `request`, `room_id`, `message_id`;
+ * for mark_read and search_messages with `request`, `room_id`). Anything unexpected becomes INTERNAL_ERROR; the connection stays up.
  */
 @Catch()
 @Injectable()
@@ -42,6 +43,9 @@ function errorFrame(type: string, error: ChatError, data: Record<string, unknown
     case 'edit_message':
     case 'delete_message': // the generic error frame, naming the request and the message it was about
       return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, message_id: typeof data?.message_id === 'string' ? data.message_id : '', ...error.details } };
+    case 'mark_read':
+    case 'search_messages': // the generic error frame, naming the request and its room
+      return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, ...error.details } };
     case 'delete_room':
       return { type: 'delete_room_failed', data: { room_id: roomId, reason: error.message, error_code: error.code, ...error.details } };
     default:

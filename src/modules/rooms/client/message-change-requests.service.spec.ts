@@ -19,6 +19,8 @@ import { ConnectionIdentity } from './connection-identity';
 import { MessageChangeRequests } from './message-change-requests.service';
 import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
+import { ReadMarkers } from '../host/read-markers.service';
+import { ReadStates } from './read-states';
 
 describe(MessageChangeRequests.name, () => {
   /** node1 hosts the room and serves the clients; node2 stores the room's log with it (a majority of two). */
@@ -55,6 +57,8 @@ describe(MessageChangeRequests.name, () => {
         UsernameGuard,
         ConnectionIdentity,
         MessageEdits,
+        ReadMarkers,
+        ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,

@@ -24,6 +24,7 @@ import { RoomHosts } from '../routing/room-hosts';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
+import { ReadStates } from './read-states';
 
 /**
  * The remote host (node2) as a forwarded send sees it: it has forgotten the members until they
@@ -53,6 +54,7 @@ class ForgetfulHost implements RoomHost {
   deleteRoom = async () => ({}) as never;
   editMessage = async () => ({}) as never;
   deleteMessage = async () => ({}) as never;
+  markRead = async () => ({}) as never;
   history = async () => null;
 }
 
@@ -84,6 +86,7 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         { provide: RoomLocator, useValue: { locate: async (id: string) => store.rooms.getRoom(id), activeRoom: async (id: string) => store.rooms.getRoom(id) } },
         { provide: UsernameGuard, useValue: { assertFreeFor: async () => undefined } },
         ConnectionIdentity,
+        ReadStates,
         { provide: ReplicaService, useValue: { waitForSequence: async () => undefined } },
         { provide: RoomHostService, useValue: {} },
         { provide: RoomHistoryService, useValue: {} },

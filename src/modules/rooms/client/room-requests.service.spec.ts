@@ -22,6 +22,8 @@ import { RoomHistoryService } from './room-history.service';
 import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 import { roomRecord } from '../../../testing/records';
+import { ReadMarkers } from '../host/read-markers.service';
+import { ReadStates } from './read-states';
 
 /** A client that has not read what was sent to it until the test says so. */
 class SlowSocket extends FakeSocket {
@@ -53,6 +55,8 @@ describe(RoomRequestsService.name, () => {
         UsernameGuard,
         ConnectionIdentity,
         MessageEdits,
+        ReadMarkers,
+        ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,
@@ -219,6 +223,9 @@ describe(RoomRequestsService.name, () => {
         creator_id: 'alice',
         first_sequence: 1,
         last_sequence: 3,
+        // bob has marked nothing read yet: everything before his join is unread
+        last_read: 0,
+        unread_count: 3,
       });
       expect(socket.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([
         [1, 'one'],

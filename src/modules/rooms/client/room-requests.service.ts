@@ -15,6 +15,7 @@ import { RoomHistoryService } from './room-history.service';
 import { RoomLocator } from '../routing/room-locator';
 import { ReplicaService } from '../replica/replica.service';
 import { ConnectionIdentity } from './connection-identity';
+import { ReadStates } from './read-states';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
@@ -50,6 +51,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     private readonly staleMembers: StaleMemberCleanupService,
     private readonly logs: RoomLogs,
     private readonly clock: Clock,
+    private readonly readStates: ReadStates,
   ) {}
 
   onModuleInit(): void {
@@ -82,7 +84,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   listRooms(conn: ClientConnection): void {
-    const rooms = this.host.hostedRooms();
+    const rooms = this.readStates.annotate(this.host.hostedRooms(), conn.username);
     conn.send('rooms_list', { rooms, total_count: rooms.length });
   }
 
@@ -90,7 +92,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     this.limits.admitRequest(conn);
     const own = this.host.hostedRooms();
     const peers = await this.locator.discoverPeers();
-    const rooms = [...own, ...peers.rooms];
+    const rooms = this.readStates.annotate([...own, ...peers.rooms], conn.username);
     conn.send('global_rooms_list', {
       rooms,
       total_count: rooms.length,
@@ -120,7 +122,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
     conn.username ??= req.username;
     this.clients.touch(conn);
-    conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence });
+    conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence, ...this.readStates.of(room.roomId, req.username) });
     if (!this.rooms.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
     await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
   }

@@ -9,8 +9,10 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
 import { RoomRequestsService } from './room-requests.service';
 import { ClientRequest } from './client-request.decorator';
-import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, NoParams, SendMessageRequest, TypingRequest } from './dto/requests';
+import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, MarkReadRequest, NoParams, SearchMessagesRequest, SendMessageRequest, TypingRequest } from './dto/requests';
 import { MessageChangeRequests } from './message-change-requests.service';
+import { MessageSearch } from './message-search.service';
+import { ReadMarkerRequests } from './read-marker-requests.service';
 import { TypingNotices } from '../typing/typing-notices.service';
 
 /** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one service method. */
@@ -24,6 +26,8 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly requests: RoomRequestsService,
     private readonly changes: MessageChangeRequests,
     private readonly typing: TypingNotices,
+    private readonly readMarkers: ReadMarkerRequests,
+    private readonly search: MessageSearch,
   ) {}
 
   handleConnection(socket: WebSocket, request?: IncomingMessage): void {
@@ -92,5 +96,15 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @ClientRequest('typing')
   typingNotice(@ConnectedSocket() socket: WebSocket, @MessageBody() req: TypingRequest): void {
     this.typing.fromClient(this.conn(socket), req.room_id, req.username);
+  }
+
+  @ClientRequest('mark_read')
+  markRead(@ConnectedSocket() socket: WebSocket, @MessageBody() req: MarkReadRequest): Promise<void> {
+    return this.readMarkers.markRead(this.conn(socket), req);
+  }
+
+  @ClientRequest('search_messages')
+  searchMessages(@ConnectedSocket() socket: WebSocket, @MessageBody() req: SearchMessagesRequest): Promise<void> {
+    return this.search.searchMessages(this.conn(socket), req);
   }
 }

@@ -7,6 +7,7 @@ import { HostPeerRequests } from './host-peer-requests.service';
 import { MessageEdits } from './message-edits.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService } from './room-host.service';
+import { ReadMarkers } from './read-markers.service';
 
 const item = (content: string, over: Partial<ForwardItem> = {}): ForwardItem => ({ room_id: 'r?', username: 'bob', content, client_message_id: null, ...over });
 
@@ -23,7 +24,7 @@ describe(HostPeerRequests.name, () => {
   beforeEach(async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     cluster = await LogCluster.start(['node1', 'node2', 'node3'], {
-      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, MessageEdits, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
+      providers: [HostPeerRequests, RoomHostService, RoomDeletionCoordinator, MessageEdits, ReadMarkers, { provide: UsernameGuard, useValue: { assertFreeForPeer: async () => undefined } }],
     });
     sut = node('node1').get(HostPeerRequests);
     const host = node('node1').get(RoomHostService);

@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { ForwardItem, MessageChangeResult, PeerResult } from '../../../common/protocol/peer-wire';
+import type { ForwardItem, MarkReadResult, MessageChangeResult, PeerResult } from '../../../common/protocol/peer-wire';
 import { toMessageWire, toRoomInfo } from '../../../common/protocol/record-mappers';
 import { codePoints, contentProblem, LIMITS } from '../../../common/protocol/text-limits';
 import { messageWireBytes, withinBudget } from '../../peers/reply-budget';
 import { UsernameGuard } from '../identity/username-guard';
 import { MessageEdits, type MessageChange } from './message-edits.service';
+import { ReadMarkers } from './read-markers.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService, type SentRecord } from './room-host.service';
 
@@ -32,6 +33,7 @@ export class HostPeerRequests {
     private readonly deletion: RoomDeletionCoordinator,
     private readonly names: UsernameGuard,
     private readonly edits: MessageEdits,
+    private readonly readMarkers: ReadMarkers,
   ) {}
 
   hostedRooms(): PeerResult<'get_hosted_rooms'> {
@@ -159,6 +161,19 @@ export class HostPeerRequests {
       this.validate('delete_message', roomId, username);
       return this.edits.delete(roomId, this.messageId(messageId), username);
     });
+  }
+
+  /** A member's mark_read through another node: the same checks as a local one. */
+  async markRead(roomId: string, username: string, sequence: number): Promise<MarkReadResult> {
+    try {
+      this.validate('mark_read', roomId, username);
+      if (!Number.isSafeInteger(sequence) || sequence < 0) throw new ChatError('INVALID_REQUEST', 'sequence_number must be a whole number >= 0');
+      const { sequence: now, logIndex } = await this.readMarkers.mark(roomId, username, sequence);
+      return { success: true, sequence_number: now, log_index: logIndex };
+    } catch (e) {
+      const err = this.refusal(e);
+      return { success: false, error: err.message, error_code: err.code, ...movedTo(err) };
+    }
   }
 
   private async answerChange(change: () => Promise<MessageChange>): Promise<MessageChangeResult> {

@@ -7,7 +7,7 @@ import { RoomStatePages } from './room-state-pages';
 
 /**
  * The peer methods a room's host serves: joins, leaves, forwarded messages, edits and deletions
- * of messages, history pages,
+ * of messages, read markers, history pages,
  * deletions it coordinates, and its rooms for discovery and catch-up. Each handler checks its
  * params (PEER_PARAM_KINDS), calls one service method and returns its result.
  */
@@ -84,6 +84,12 @@ export class HostRpcController {
   deleteMessage(@Payload() params: unknown): Promise<PeerResult<'delete_message'>> {
     const [roomId, messageId, username] = peerParams('delete_message', params);
     return this.requests.deleteMessage(roomId, messageId, username);
+  }
+
+  @MessagePattern('mark_read')
+  markRead(@Payload() params: unknown): Promise<PeerResult<'mark_read'>> {
+    const [roomId, username, sequence] = peerParams('mark_read', params);
+    return this.requests.markRead(roomId, username, sequence);
   }
 
   @MessagePattern('delete_room')

@@ -5,6 +5,7 @@ import { toChatMessage } from '../../../common/protocol/record-mappers';
 import type { MessageRecord } from '../../../common/store/chat-records';
 import { MemberRepository } from '../../../common/store/member.repository';
 import { MessageRepository } from '../../../common/store/message.repository';
+import { ReadMarkerRepository } from '../../../common/store/read-marker.repository';
 import { RoomLogRepository } from '../../../common/store/room-log.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
 import { StoreTransactions } from '../../../common/store/store-transactions';
@@ -12,7 +13,8 @@ import { TombstoneRepository } from '../../../common/store/tombstone.repository'
 import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
 import { MessageChangeApplier } from './message-changes';
-import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
+import { ReadMarkerApplier } from './read-marker-applier';
+import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, READ_MARKER, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -34,6 +36,8 @@ export class LogApplier {
   readonly sequences = new SequenceWaiters();
   /** Edits and deletions of messages (and who waits for them to be applied here). */
   readonly changes: MessageChangeApplier;
+  /** Users' read markers (their waiters are the changes' waiters). */
+  private readonly readMarkers: ReadMarkerApplier;
   /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
   hostedMessages = 0;
 
@@ -46,8 +50,10 @@ export class LogApplier {
     private readonly tombstones: TombstoneRepository,
     private readonly clients: ClientRegistry,
     private readonly storedLogs: RoomLogRepository,
+    markers: ReadMarkerRepository,
   ) {
     this.changes = new MessageChangeApplier(transactions, rooms, messages, storedLogs, clients);
+    this.readMarkers = new ReadMarkerApplier(transactions, markers, clients, this.changes.applied);
   }
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
@@ -76,6 +82,9 @@ export class LogApplier {
         return false;
       case MESSAGE_DELETED:
         this.changes.applyDelete(roomId, entry);
+        return false;
+      case READ_MARKER:
+        this.readMarkers.apply(roomId, entry, this.rooms.getRoom(roomId) !== null);
         return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show

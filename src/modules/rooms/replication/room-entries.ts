@@ -18,6 +18,8 @@ export const TRIM = 'trim';
  */
 export const MESSAGE_EDITED = 'message_edited';
 export const MESSAGE_DELETED = 'message_deleted';
+/** A user's read marker moved forward (no sequence number either). */
+export const READ_MARKER = 'read_marker';
 
 /** The first entry of every room. */
 export interface RoomData {
@@ -123,6 +125,17 @@ export interface MessageDeletedData {
   timestamp: string;
   deleted_by: string;
   deleted_at: string;
+}
+
+/**
+ * How far a user has read the room, as the host accepted it: written only when it moves the
+ * marker forward (ReadMarkers), applied as "at least this far" so a late or repeated entry
+ * never moves it back.
+ */
+export interface ReadMarkerData {
+  username: string;
+  sequence_number: number;
+  read_at: string;
 }
 
 /** The key a retried message is found by: one per user and client_message_id. */

@@ -2,10 +2,11 @@ import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { MessageEdits } from '../host/message-edits.service';
+import type { ReadMarkers } from '../host/read-markers.service';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
 export class LocalRoomHost implements RoomHost {
@@ -20,6 +21,7 @@ export class LocalRoomHost implements RoomHost {
     private readonly host: RoomHostService,
     private readonly deletion: RoomDeletionCoordinator,
     private readonly edits: MessageEdits,
+    private readonly readMarkers: ReadMarkers,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -43,6 +45,10 @@ export class LocalRoomHost implements RoomHost {
 
   deleteMessage(username: string, messageId: string): Promise<MessageChange> {
     return this.edits.delete(this.room.roomId, messageId, username);
+  }
+
+  markRead(username: string, sequence: number): Promise<ReadMark> {
+    return this.readMarkers.mark(this.room.roomId, username, sequence);
   }
 
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

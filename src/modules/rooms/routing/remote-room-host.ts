@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { ChatError, hostUnavailable, type ChatErrorCode } from '../../../common/errors/chat-error';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { ForwardItem, MessageChangeResult, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
+import type { ForwardItem, MarkReadResult, MessageChangeResult, PeerMethod, PeerParams, PeerResult } from '../../../common/protocol/peer-wire';
 import type { RoomRecord } from '../../../common/store/chat-records';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { pageHasMore } from '../host/room-host.service';
 import { fromMessageWire, toChatMessage } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;
@@ -59,6 +59,12 @@ export class RemoteRoomHost implements RoomHost {
 
   async deleteMessage(username: string, messageId: string): Promise<MessageChange> {
     return changed(await this.call('delete_message', [this.room.roomId, messageId, username, this.selfId]));
+  }
+
+  async markRead(username: string, sequence: number): Promise<ReadMark> {
+    const reply: MarkReadResult = await this.call('mark_read', [this.room.roomId, username, sequence, this.selfId]);
+    if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
+    return { sequence: Number(reply.sequence_number) || 0, logIndex: Number(reply.log_index) || 0 };
   }
 
   async deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

@@ -2,9 +2,10 @@ import type { ChatMessage, MemberLeftReason, RoomInfo } from '../../../common/pr
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import type { MessageRecord } from '../../../common/store/chat-records';
 import type { MessageChange } from '../host/message-edits.service';
+import type { ReadMark } from '../host/read-markers.service';
 import type { DeletionOutcome } from '../host/room-deletion.coordinator';
 
-export type { DeletionOutcome, MessageChange };
+export type { DeletionOutcome, MessageChange, ReadMark };
 
 /** What a join at the room's host gave back: the room as the host sees it, and where its history stands. */
 export interface HostJoin {
@@ -52,6 +53,8 @@ export interface RoomHost {
   editMessage(username: string, messageId: string, content: string): Promise<MessageChange>;
   /** Deletes a message (the author's, or any as the room's creator); resolves once the deletion is committed. */
   deleteMessage(username: string, messageId: string): Promise<MessageChange>;
+  /** Moves `username`'s read marker forward to `sequence`; resolves once committed (or at once when it would not move). */
+  markRead(username: string, sequence: number): Promise<ReadMark>;
   /** Runs the deletion; `onStarted` is called once the transaction exists, before the outcome. */
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome>;
   /** The host's page of history, or null when this node's replica should answer instead. */

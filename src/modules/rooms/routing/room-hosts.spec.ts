@@ -1,3 +1,4 @@
+import type { ReadMarkers } from '../host/read-markers.service';
 import { ChatError } from '../../../common/errors/chat-error';
 import { loadConfig } from '../../../common/config/load-config';
 import type { PeerDirectory } from '../../peers/peer-directory';
@@ -37,7 +38,7 @@ describe(RoomHosts.name, () => {
     peers = new FakePeers();
     logHosts = new Map();
     const logs = { hostOf: (roomId: string) => logHosts.get(roomId) ?? null };
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits, {} as ReadMarkers);
   });
 
   it('serves a room at the host its log names, which may be newer than the room record (the record follows once written)', () => {

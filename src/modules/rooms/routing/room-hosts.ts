@@ -4,6 +4,7 @@ import type { RoomRecord } from '../../../common/store/chat-records';
 import { BOOT_ID } from '../../peers/boot-id';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { MessageEdits } from '../host/message-edits.service';
+import { ReadMarkers } from '../host/read-markers.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
 import { RoomLogs } from '../replication/room-logs.service';
@@ -26,12 +27,13 @@ export class RoomHosts {
     private readonly deletion: RoomDeletionCoordinator,
     private readonly logs: RoomLogs,
     private readonly edits: MessageEdits,
+    private readonly readMarkers: ReadMarkers,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits)
+      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits, this.readMarkers)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 

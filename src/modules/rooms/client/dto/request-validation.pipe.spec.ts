@@ -125,4 +125,21 @@ describe(RequestValidationPipe.name, () => {
       expect(refusal('typing', { room_id: 'r' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing room_id or username' });
     });
   });
+
+  describe('mark_read, search_messages', () => {
+    it('mark_read needs a whole sequence_number >= 0', () => {
+      expect(run('mark_read', { room_id: 'r', username: 'u', sequence_number: 0 })).toMatchObject({ sequence_number: 0 });
+      expect(refusal('mark_read', { room_id: 'r', username: 'u' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing sequence_number' });
+      for (const bad of [-1, 1.5, '3', null, 1e300]) expect(refusal('mark_read', { room_id: 'r', username: 'u', sequence_number: bad }).code).toBe('INVALID_REQUEST');
+    });
+
+    it('search_messages needs a query of 1-200 characters; limit 1-100, before_sequence >= 1', () => {
+      expect(run('search_messages', { room_id: 'r', username: 'u', query: 'lunch', limit: 100, before_sequence: 1 })).toMatchObject({ query: 'lunch', limit: 100 });
+      const badQuery = { code: 'INVALID_REQUEST', message: 'query must be text of 1-200 characters' };
+      for (const query of [undefined, '', '   ', 5, 'x'.repeat(201)]) expect(refusal('search_messages', { room_id: 'r', username: 'u', query })).toEqual(badQuery);
+      expect(run('search_messages', { room_id: 'r', username: 'u', query: '😀'.repeat(200) })).toBeDefined();
+      expect(refusal('search_messages', { room_id: 'r', username: 'u', query: 'a', limit: 101 })).toEqual({ code: 'INVALID_REQUEST', message: 'limit must be a whole number from 1 to 100' });
+      expect(refusal('search_messages', { room_id: 'r', username: 'u', query: 'a', before_sequence: 0 }).code).toBe('INVALID_REQUEST');
+    });
+  });
 });

@@ -1,6 +1,6 @@
-import { Allow, IsDefined, IsInt, IsOptional, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { Allow, IsDefined, IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import type { ClientRequestData, ClientRequestMap, ClientRequestType } from '../../../../common/protocol/client-wire';
-import { contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
+import { codePoints, contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
 import { IsChatName, IsChatText, IsDisplayName } from './text-rules';
 
 /** Each rule carries the error code and sentence the client gets when it fails, as "CODE|sentence". */
@@ -89,6 +89,36 @@ export class EditMessageRequest extends MessageRequest implements ClientRequestD
 export class DeleteMessageRequest extends MessageRequest implements ClientRequestData<'delete_message'> {}
 export class TypingRequest extends RoomUserRequest implements ClientRequestData<'typing'> {}
 
+/** The highest sequence number the user has seen (a number past the room's last marks everything read). */
+export class MarkReadRequest extends RoomUserRequest implements ClientRequestData<'mark_read'> {
+  // a whole number a peer call can carry exactly (the host clamps it to the room's last message anyway)
+  @Max(Number.MAX_SAFE_INTEGER, reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
+  @Min(0, reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
+  @IsInt(reject('INVALID_REQUEST', 'sequence_number must be a whole number >= 0'))
+  @IsDefined(reject('INVALID_REQUEST', 'Missing sequence_number'))
+  sequence_number!: number;
+}
+
+const BAD_QUERY = reject('INVALID_REQUEST', `query must be text of 1-${LIMITS.searchQuery} characters`);
+const BAD_SEARCH_LIMIT = reject('INVALID_REQUEST', `limit must be a whole number from 1 to ${LIMITS.searchPage}`);
+
+export class SearchMessagesRequest extends RoomUserRequest implements ClientRequestData<'search_messages'> {
+  @ValidateBy({ name: 'searchQuery', validator: { validate: (v) => typeof v === 'string' && v.trim() !== '' && codePoints(v) <= LIMITS.searchQuery } }, BAD_QUERY)
+  @IsString(BAD_QUERY)
+  query!: string;
+
+  @IsOptional()
+  @IsInt(BAD_SEARCH_LIMIT)
+  @Min(1, BAD_SEARCH_LIMIT)
+  @Max(LIMITS.searchPage, BAD_SEARCH_LIMIT)
+  limit?: number;
+
+  @IsOptional()
+  @IsInt(reject('INVALID_REQUEST', 'before_sequence must be a whole number >= 1'))
+  @Min(1, reject('INVALID_REQUEST', 'before_sequence must be a whole number >= 1'))
+  before_sequence?: number;
+}
+
 export class LeaveRoomRequest extends RoomUserRequest implements ClientRequestData<'leave_room'> {}
 export class DeleteRoomRequest extends RoomUserRequest implements ClientRequestData<'delete_room'> {}
 
@@ -133,4 +163,6 @@ export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => Client
   edit_message: EditMessageRequest,
   delete_message: DeleteMessageRequest,
   typing: TypingRequest,
+  mark_read: MarkReadRequest,
+  search_messages: SearchMessagesRequest,
 };
