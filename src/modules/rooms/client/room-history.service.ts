@@ -1,3 +1,4 @@
+import { RoomVisibility } from '../replication/room-visibility';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { ChatError } from '../../../common/errors/chat-error';
@@ -37,6 +38,7 @@ export class RoomHistoryService {
     private readonly clients: ClientRegistry,
     private readonly hosts: RoomHosts,
     private readonly host: RoomHostService,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   /**
@@ -88,7 +90,10 @@ export class RoomHistoryService {
   }
 
   async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
-    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    if (!conn.rooms.has(req.room_id)) {
+      this.visibility.assertVisible(req.room_id, conn.username);
+      throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    }
     this.clients.touch(conn);
     const limit = req.limit ?? 50;
     const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };

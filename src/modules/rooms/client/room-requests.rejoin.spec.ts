@@ -55,6 +55,7 @@ class ForgetfulHost implements RoomHost {
   editMessage = async () => ({}) as never;
   deleteMessage = async () => ({}) as never;
   markRead = async () => ({}) as never;
+  invite = async () => ({}) as never;
   history = async () => null;
 }
 
