@@ -208,7 +208,7 @@ export interface ClientRequestMap {
   /** A member of a private room lets `member` see and join it. */
   invite_user: { room_id: string; username: string; member: string };
   /** The direct conversation of `username` and `with` (one room per pair, created on first use), joined. */
-  open_direct: { username: string; with: string };
+  open_direct: { username: string; with: string; history_limit?: number };
 }
 
 export type ClientRequestType = keyof ClientRequestMap;

@@ -66,7 +66,7 @@ export class PrivateRoomRequests {
     if (req.username === req.with) throw new ChatError('INVALID_REQUEST', 'A direct conversation needs two different users');
     const roomId = directRoomId(req.username, req.with);
     if (!this.rooms.getRoom(roomId)) await this.found(roomId, req.username, req.with);
-    await this.requests.joinRoom(conn, { room_id: roomId, username: req.username });
+    await this.requests.joinRoom(conn, { room_id: roomId, username: req.username, ...(req.history_limit !== undefined ? { history_limit: req.history_limit } : {}) });
   }
 
   /** Has the pair's room founded (by its one founder) and waits until this node has applied its first entry. */

@@ -169,6 +169,12 @@ export class OpenDirectRequest implements ClientRequestData<'open_direct'> {
   @IsDisplayName(LIMITS.username, 'with')
   @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing username or with'))
   with!: string;
+
+  /** Replay only the last N messages instead of the room from its start. */
+  @IsOptional()
+  @Min(0, reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  @IsInt(reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  history_limit?: number;
 }
 
 export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => ClientRequestMap[K] } = {
