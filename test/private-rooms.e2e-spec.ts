@@ -52,9 +52,14 @@ describe('private rooms and direct messages across three nodes', () => {
       expect((await bob.request('search_messages', { room_id: roomId, username: 'bob', query: 'x' }, 'search_results', 'error')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND' });
       expect((await bob.request('delete_room', { room_id: roomId, username: 'bob' }, 'delete_room_success', 'delete_room_failed')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND' });
     }
-    // a room id nobody knows gets the very same answer
+    // a room id nobody knows gets the very same answers
     const bob = await open(2, 'bob');
-    expect((await requestJoin(bob, '00000000-0000-4000-8000-000000000000', 'bob')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND', error: 'Room not found' });
+    const nowhere = '00000000-0000-4000-8000-000000000000';
+    expect((await requestJoin(bob, nowhere, 'bob')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND', error: 'Room not found' });
+    expect((await bob.request('get_history', { room_id: nowhere }, 'history', 'history_error')).data).toEqual({ room_id: nowhere, error: 'Room not found', error_code: 'ROOM_NOT_FOUND' });
+    expect((await bob.request('get_history', { room_id: roomId }, 'history', 'history_error')).data).toEqual({ room_id: roomId, error: 'Room not found', error_code: 'ROOM_NOT_FOUND' });
+    expect((await bob.request('invite_user', { room_id: nowhere, username: 'bob', member: 'bob' }, 'invite_user_success', 'error')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND' });
+    expect((await bob.request('invite_user', { room_id: roomId, username: 'bob', member: 'bob' }, 'invite_user_success', 'error')).data).toMatchObject({ error_code: 'ROOM_NOT_FOUND' });
   });
 
   it('is visible and joinable after an invitation made through another node; the invitee is told', async () => {

@@ -28,10 +28,7 @@ export class MessageSearch {
   async searchMessages(conn: ClientConnection, req: SearchMessagesRequest): Promise<void> {
     this.limits.admitRequest(conn);
     await this.identity.assert(conn, req.username);
-    if (!conn.rooms.has(req.room_id)) {
-      this.visibility.assertVisible(req.room_id, req.username);
-      throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
-    }
+    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, req.username);
     const query = toFtsQuery(req.query);
     if (query === null) throw new ChatError('INVALID_REQUEST', 'query must hold at least one word (letters or digits)');
     const limit = req.limit ?? DEFAULT_PAGE;

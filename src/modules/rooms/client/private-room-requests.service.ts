@@ -49,10 +49,7 @@ export class PrivateRoomRequests {
   async invite(conn: ClientConnection, req: InviteUserRequest): Promise<void> {
     this.limits.admitRoomOp(conn);
     await this.identity.assert(conn, req.username);
-    if (!conn.rooms.has(req.room_id)) {
-      this.visibility.assertVisible(req.room_id, req.username);
-      throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
-    }
+    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, req.username);
     this.clients.touch(conn);
     const room = await this.locator.activeRoom(req.room_id);
     const invitation = await this.hosts.for(room).invite(req.username, req.member);
@@ -65,7 +62,11 @@ export class PrivateRoomRequests {
     await this.identity.assert(conn, req.username);
     if (req.username === req.with) throw new ChatError('INVALID_REQUEST', 'A direct conversation needs two different users');
     const roomId = directRoomId(req.username, req.with);
-    if (!this.rooms.getRoom(roomId)) await this.found(roomId, req.username, req.with);
+    if (!this.rooms.getRoom(roomId)) {
+      // founding costs what a create_room costs (the join below is charged on its own)
+      this.limits.admitRoomOp(conn);
+      await this.found(roomId, req.username, req.with);
+    }
     await this.requests.joinRoom(conn, { room_id: roomId, username: req.username, ...(req.history_limit !== undefined ? { history_limit: req.history_limit } : {}) });
   }
 

@@ -42,6 +42,9 @@ describe(RoomInvites.name, () => {
     expect(host.hostedRooms().map((r) => r.room_id)).toEqual([roomId]);
     expect(node('node1').get(RoomVisibility).visibleTo(host.hostedRooms(), 'alice')).toEqual([expect.objectContaining({ room_id: roomId, private: true })]);
     expect(node('node1').get(RoomVisibility).publicOnly(host.hostedRooms())).toEqual([]);
+    // a connection not in it: the answer for an unknown room, for a room it may see NOT_MEMBER
+    const visibility = node('node2').get(RoomVisibility);
+    expect([visibility.notInRoom(roomId, 'bob').code, visibility.notInRoom('no-such-room', 'bob').code, visibility.notInRoom(roomId, 'alice').code]).toEqual(['ROOM_NOT_FOUND', 'ROOM_NOT_FOUND', 'NOT_MEMBER']);
   });
 
   it('an invitation is one entry, applied on every node; the invitee connections there are told, even before joining', async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ChatError } from '../../../common/errors/chat-error';
 import type { RoomSummary } from '../../../common/protocol/client-wire';
 import { RoomPrivacyRepository } from '../../../common/store/room-privacy.repository';
+import { RoomRepository } from '../../../common/store/room.repository';
 
 /**
  * The one place that decides whether a user may see a room: list it, join it, read its history,
@@ -12,7 +13,10 @@ import { RoomPrivacyRepository } from '../../../common/store/room-privacy.reposi
  */
 @Injectable()
 export class RoomVisibility {
-  constructor(private readonly privacy: RoomPrivacyRepository) {}
+  constructor(
+    private readonly privacy: RoomPrivacyRepository,
+    private readonly rooms: RoomRepository,
+  ) {}
 
   maySee(roomId: string, username: string | null | undefined): boolean {
     if (!this.privacy.privacyOf(roomId)) return true;
@@ -22,6 +26,16 @@ export class RoomVisibility {
   /** ROOM_NOT_FOUND, the answer for a room that does not exist, for a room `username` may not see. */
   assertVisible(roomId: string, username: string | null | undefined): void {
     if (!this.maySee(roomId, username)) throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+  }
+
+  /**
+   * The refusal for a connection that is not in the room it asks about (history, search, an
+   * invitation): NOT_MEMBER only for a room this node knows and `username` may see; ROOM_NOT_FOUND
+   * for a room it does not know and, alike, for a private room `username` may not see.
+   */
+  notInRoom(roomId: string, username: string | null | undefined): ChatError {
+    if (!this.rooms.getRoom(roomId) || !this.maySee(roomId, username)) return new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    return new ChatError('NOT_MEMBER', 'You are not a member of this room');
   }
 
   /** The rooms of a list `username` may see, private ones marked as such. */
