@@ -17,7 +17,7 @@ import { ConnectionIdentity } from './connection-identity';
 import type { InviteUserRequest, OpenDirectRequest } from './dto/requests';
 import { RoomRequestsService } from './room-requests.service';
 
-/** How often, and how long, open_direct looks for the pair's new room in this node's replica. */
+/** How often open_direct looks for the pair's new room in this node's replica (for at most PEER_CALL_TIMEOUT). */
 const ROOM_ARRIVAL_POLL_MS = 25;
 
 /**
@@ -74,18 +74,23 @@ export class PrivateRoomRequests {
   private async found(roomId: string, username: string, other: string): Promise<void> {
     const founder = this.founder.founderOf(roomId);
     if (founder === this.config.nodeId) await this.founder.ensure(username, other);
-    else {
-      if (this.peers.isFailed(founder)) throw hostUnavailable(`Direct rooms of this pair are created by ${founder}, which is down; retry later`);
-      const reply = await this.peers.call(founder, 'open_direct', [username, other, this.config.nodeId]).catch((e: Error) => {
-        throw hostUnavailable(`Could not reach ${founder} to create the direct room: ${e.message}`);
-      });
-      if (!reply.success) throw new ChatError(reply.error_code as ChatErrorCode, reply.error);
-    }
+    else await this.askFounder(founder, username, other);
     // committed on a majority, which is not yet applied here: it is, within a replication round trip
     const deadline = this.clock.monotonic() + this.config.peerCallTimeoutMs;
     while (!this.rooms.getRoom(roomId)) {
       if (this.clock.monotonic() > deadline) throw hostUnavailable('The direct room was created but has not reached this node yet; retry shortly');
       await new Promise((resolve) => setTimeout(resolve, ROOM_ARRIVAL_POLL_MS));
     }
+  }
+
+  /** The open_direct peer call; a founder that is down, unreachable or not ready is a retryable refusal. */
+  private async askFounder(founder: string, username: string, other: string): Promise<void> {
+    if (this.peers.isFailed(founder)) throw hostUnavailable(`Direct rooms of this pair are created by ${founder}, which is down; retry later`);
+    const reply = await this.peers.call(founder, 'open_direct', [username, other, this.config.nodeId]).catch((e: Error) => {
+      throw hostUnavailable(`Could not reach ${founder} to create the direct room: ${e.message}`);
+    });
+    if (reply.success) return;
+    if (reply.error_code === 'ADMIN_NODE_UNAVAILABLE') throw hostUnavailable(reply.error);
+    throw new ChatError(reply.error_code as ChatErrorCode, reply.error);
   }
 }
