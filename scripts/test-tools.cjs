@@ -14,7 +14,12 @@ const TOOLS = [
   { name: 'chromium', command: 'chromium', env: 'CHROMIUM_PATH', pkg: 'chromium', neededBy: 'test/web/*.e2e-spec.ts' },
   { name: 'prometheus', command: 'prometheus', env: 'PROMETHEUS_PATH', pkg: 'prometheus', neededBy: 'test/metrics.e2e-spec.ts' },
   { name: 'promtool', command: 'promtool', env: 'PROMTOOL_PATH', pkg: 'prometheus', neededBy: 'test/deployment/monitoring.e2e-spec.ts' },
+  // libc6-dev: the C headers, only a recommendation of gcc (the install skips recommendations)
+  { name: 'gcc', command: 'gcc', env: 'GCC_PATH', pkg: 'gcc libc6-dev', neededBy: 'test/durability/power-cut.e2e-spec.ts' },
 ];
+
+/** The Debian packages of `tools`, each once (a tool's `pkg` may name several, space-separated). */
+const packagesOf = (tools) => [...new Set(tools.flatMap((t) => t.pkg.split(' ')))];
 
 const isExecutable = (file) => {
   try {
@@ -43,7 +48,7 @@ function findTool(name, env = process.env) {
 
 /** The one line that says what is missing and how to get it. */
 function advice(missing) {
-  const pkgs = [...new Set(missing.map((t) => t.pkg))];
+  const pkgs = packagesOf(missing);
   const what = missing.map((t) => `${t.name} (${t.neededBy})`).join(', ');
   return `test tools: ${what} not found, skipped. Install with: apt-get install -y ${pkgs.join(' ')}`;
 }
@@ -66,7 +71,7 @@ function prepare(env = process.env, log = (line) => process.stderr.write(`${line
   if (missing.length === 0) return 0;
   const aptGet = onPath('apt-get', env);
   if (uid === 0 && aptGet && env.TEST_TOOLS_INSTALL !== '0') {
-    const pkgs = [...new Set(missing.map((t) => t.pkg))];
+    const pkgs = packagesOf(missing);
     log(`test tools: installing ${pkgs.join(' ')} with apt-get (needed by some tests; once per machine)`);
     const failure = aptInstall(aptGet, pkgs, env);
     if (failure) log(`test tools: apt-get failed: ${failure}`);

@@ -9,7 +9,7 @@ import { tools } from './support/system-tools';
  * of fake executables: it installs them with apt-get as root, and otherwise says in one line what
  * to install and lets the run go on (fails it under CI).
  */
-describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tests need)', () => {
+describe('scripts/test-tools.cjs (pretest: the tools the browser, metrics and power-cut tests need)', () => {
   let dir: string;
   let bin: string;
   const lines: string[] = [];
@@ -20,7 +20,7 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
   const fakeAptGet = (installs: boolean) =>
     fake(
       'apt-get',
-      `echo "$*" >> ${dir}/apt.log\ncase "$*" in *" install "*) ${installs ? `for t in chromium prometheus promtool; do printf '#!/bin/sh\\n' > ${bin}/$t; /bin/chmod +x ${bin}/$t; done` : 'echo "E: Unable to locate package" >&2; exit 100'};; esac`,
+      `echo "$*" >> ${dir}/apt.log\ncase "$*" in *" install "*) ${installs ? `for t in chromium prometheus promtool gcc; do printf '#!/bin/sh\\n' > ${bin}/$t; /bin/chmod +x ${bin}/$t; done` : 'echo "E: Unable to locate package" >&2; exit 100'};; esac`,
     );
   const aptCalls = () => (fs.existsSync(path.join(dir, 'apt.log')) ? fs.readFileSync(path.join(dir, 'apt.log'), 'utf8').trim().split('\n') : []);
 
@@ -33,7 +33,7 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('says nothing and installs nothing when the tools are there', () => {
-    ['chromium', 'prometheus', 'promtool'].forEach((t) => fake(t));
+    ['chromium', 'prometheus', 'promtool', 'gcc'].forEach((t) => fake(t));
     fakeAptGet(true);
     expect(tools.prepare(env(), log, 0)).toBe(0);
     expect(lines).toEqual([]);
@@ -43,8 +43,8 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
   it('as root with apt-get: installs the missing packages once, quietly, and finds them', () => {
     fakeAptGet(true);
     expect(tools.prepare(env(), log, 0)).toBe(0);
-    expect(lines).toEqual(['test tools: installing chromium prometheus with apt-get (needed by some tests; once per machine)']);
-    expect(aptCalls()).toEqual([expect.stringMatching(/ install -y -qq --no-install-recommends chromium prometheus$/)]);
+    expect(lines).toEqual(['test tools: installing chromium prometheus gcc libc6-dev with apt-get (needed by some tests; once per machine)']);
+    expect(aptCalls()).toEqual([expect.stringMatching(/ install -y -qq --no-install-recommends chromium prometheus gcc libc6-dev$/)]);
     expect(tools.findTool('chromium', env())).toBe(path.join(bin, 'chromium'));
   });
 
@@ -53,7 +53,7 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
     expect(tools.prepare(env(), log, 0)).toBe(0);
     expect(aptCalls().map((c) => c.split(' ').find((w) => w === 'install' || w === 'update'))).toEqual(['install', 'update', 'install']);
     expect(lines[1]).toMatch(/^test tools: apt-get failed: .*Unable to locate package/);
-    expect(lines[2]).toMatch(/Install with: apt-get install -y chromium prometheus$/);
+    expect(lines[2]).toMatch(/Install with: apt-get install -y chromium prometheus gcc libc6-dev$/);
   });
 
   it('without root: one line naming what to install, exit code 0, no apt-get', () => {
@@ -61,7 +61,7 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
     fakeAptGet(true);
     expect(tools.prepare(env(), log, 1000)).toBe(0);
     expect(lines).toEqual([
-      'test tools: prometheus (test/metrics.e2e-spec.ts), promtool (test/deployment/monitoring.e2e-spec.ts) not found, skipped. Install with: apt-get install -y prometheus',
+      'test tools: prometheus (test/metrics.e2e-spec.ts), promtool (test/deployment/monitoring.e2e-spec.ts), gcc (test/durability/power-cut.e2e-spec.ts) not found, skipped. Install with: apt-get install -y prometheus gcc libc6-dev',
     ]);
     expect(aptCalls()).toEqual([]);
   });
@@ -84,7 +84,7 @@ describe('scripts/test-tools.cjs (pretest: the tools the browser and metrics tes
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr.trim().split('\n') }).toEqual({
       status: 0,
       stdout: '',
-      stderr: [expect.stringMatching(/^test tools: chromium .* not found, skipped\. Install with: apt-get install -y chromium prometheus$/)],
+      stderr: [expect.stringMatching(/^test tools: chromium .* not found, skipped\. Install with: apt-get install -y chromium prometheus gcc libc6-dev$/)],
     });
   });
 });

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { NodeProcess } from '../../src/cluster/node-process';
@@ -49,6 +50,22 @@ export function readRooms(node: NodeProcess, roomIds: string[], options: { messa
       const messages = options.messages === false || !row ? [] : (messageQuery.all(id) as unknown as StoredMessage[]).map((m) => ({ ...m, sequence_number: Number(m.sequence_number) }));
       return { node: node.spec.nodeId, room, messages };
     });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * What a copy of a data directory holds, all rooms together: log entries and messages (zeros when
+ * it has no database). For copies only: opening a database may recover its write-ahead log.
+ */
+export function countStored(dataDir: string): { entries: number; messages: number } {
+  const file = path.join(dataDir, 'chat.db');
+  if (!fs.existsSync(file)) return { entries: 0, messages: 0 };
+  const db = new DatabaseSync(file, { timeout: 2000 });
+  try {
+    const count = (table: string) => Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+    return { entries: count('log_entries'), messages: count('messages') };
   } finally {
     db.close();
   }

@@ -1,4 +1,4 @@
-// The system tools some suites drive (Chromium, Prometheus), found as the pretest step finds them
+// The system tools some suites drive (Chromium, Prometheus, gcc), found as the pretest step finds them
 // (scripts/test-tools.cjs): a suite whose tool is missing is skipped with one line naming what to install.
 interface ToolInfo {
   name: string;
@@ -16,7 +16,7 @@ interface TestTools {
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS script, shared with the pretest step
 export const tools = require('../../scripts/test-tools.cjs') as TestTools;
 
-export type TestTool = 'chromium' | 'prometheus' | 'promtool';
+export type TestTool = 'chromium' | 'prometheus' | 'promtool' | 'gcc';
 
 /** The tool's executable, or null when this machine lacks it. */
 export function toolPath(name: TestTool): string | null {
