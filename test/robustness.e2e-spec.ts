@@ -106,7 +106,7 @@ function toJson(value: unknown): string {
 // --- WebSocket frames ----------------------------------------------------------------------------
 
 // typing is left out: it has no answer to wait for (a refusal aside)
-const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message', 'mark_read', 'search_messages'] as const;
+const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message', 'mark_read', 'search_messages', 'invite_user', 'open_direct'] as const;
 type RequestType = (typeof REQUEST_TYPES)[number];
 
 /** The frame types that answer each request (successful or not). */
@@ -123,10 +123,12 @@ const REPLIES: Record<RequestType | 'junk', string[]> = {
   delete_message: ['delete_message_success', 'error'],
   mark_read: ['mark_read_success', 'error'],
   search_messages: ['search_results', 'error'],
+  invite_user: ['invite_user_success', 'error'],
+  open_direct: ['join_room_success', 'error'],
   junk: ['error'],
 };
 /** Frames a connection may get at any time, not in answer to its own request. */
-const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing', 'read_marker']);
+const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing', 'read_marker', 'room_invitation']);
 const ANY_REPLY = new Set(Object.values(REPLIES).flat());
 const ERROR_REPLIES = new Set(['error', 'join_room_error', 'message_error', 'history_error', 'delete_room_failed']);
 
@@ -162,7 +164,7 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
     case 'discover_rooms':
       return rng.chance(0.5) ? undefined : {};
     case 'create_room':
-      return { room_name: `fz-${ctx.username}-${ctx.index}`, creator_id: ctx.username, description: rng.chance(0.5) ? null : validContent(rng).slice(0, 500) };
+      return { room_name: `fz-${ctx.username}-${ctx.index}`, creator_id: ctx.username, description: rng.chance(0.5) ? null : validContent(rng).slice(0, 500), ...(rng.chance(0.3) ? { private: true } : {}) };
     case 'join_room':
       return { room_id: room(), username: ctx.username, ...(rng.chance(0.3) ? { since_sequence: rng.int(0, 50) } : {}) };
     case 'send_message':
@@ -185,6 +187,10 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
         ...(rng.chance(0.3) ? { limit: rng.int(1, 100) } : {}),
         ...(rng.chance(0.3) ? { before_sequence: rng.int(1, 100) } : {}),
       };
+    case 'invite_user':
+      return { room_id: room(), username: ctx.username, member: rng.pick(['someone', ctx.username, `fz-${rng.int(0, 20)}`, randomString(rng).slice(0, 64) || 'x']) };
+    case 'open_direct':
+      return { username: ctx.username, with: rng.pick(['someone', ctx.username, `fz-${rng.int(0, 20)}`, randomString(rng).slice(0, 64) || 'x']) };
     case 'get_history':
       return {
         room_id: room(),
@@ -198,7 +204,7 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
 const FIELDS: Record<RequestType, string[]> = {
   list_rooms: ['room_id'],
   discover_rooms: ['nodes'],
-  create_room: ['room_name', 'creator_id', 'description'],
+  create_room: ['room_name', 'creator_id', 'description', 'private'],
   join_room: ['room_id', 'username', 'since_sequence'],
   send_message: ['room_id', 'username', 'content', 'client_message_id'],
   leave_room: ['room_id', 'username'],
@@ -208,6 +214,8 @@ const FIELDS: Record<RequestType, string[]> = {
   delete_message: ['room_id', 'username', 'message_id'],
   mark_read: ['room_id', 'username', 'sequence_number'],
   search_messages: ['room_id', 'username', 'query', 'limit', 'before_sequence'],
+  invite_user: ['room_id', 'username', 'member'],
+  open_direct: ['username', 'with'],
 };
 
 /** Mutates a request's fields: missing, wrong types, hostile strings, extra and nested garbage. */
@@ -263,6 +271,8 @@ function fuzzFrame(rng: SeededRandom, ctx: WsContext): FuzzFrame {
     [1, 'delete_message'],
     [1, 'mark_read'],
     [1, 'search_messages'],
+    [1, 'invite_user'],
+    [1, 'open_direct'],
   ]);
   const base = baseRequest(rng, type, ctx);
   const mutate = rng.chance(0.65);
@@ -332,6 +342,8 @@ const RPC_METHODS: Record<string, string[]> = {
   delete_message: ['room', 'txn', 'user', 'node'],
   typing_notice: ['room', 'user', 'node'],
   mark_read: ['room', 'user', 'int', 'node'],
+  invite_user: ['room', 'user', 'user', 'node'],
+  open_direct: ['user', 'user', 'node'],
 };
 const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500, auth: -32401, refused: -32403 } as const;
 const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params, FAULT.auth, FAULT.refused]);

@@ -19,6 +19,7 @@ import { NodeDisk } from '../modules/peers/node-disk';
 import { PeerDirectory, type PeerStatusListener } from '../modules/peers/peer-directory';
 import { UnknownPeerError } from '../modules/peers/unknown-peer-error';
 import { LogApplier } from '../modules/rooms/replication/log-applier';
+import { RoomVisibility } from '../modules/rooms/replication/room-visibility';
 import { LogWriter } from '../modules/rooms/replication/log-writer';
 import { RoomLogOutbox } from '../modules/rooms/replication/room-log-outbox';
 import { RoomLogPeers } from '../modules/rooms/replication/room-log-peers';
@@ -138,6 +139,7 @@ export class LogNode {
         LogWriter,
         LogApplier,
         RoomLogOutbox,
+        RoomVisibility,
         NodeDisk,
         ClientRegistry,
         SchedulerRegistry,

@@ -17,7 +17,7 @@ const RETRY_FOR_MS = 10000;
 const isRetryable = (f: Frame) => f.data?.retryable === true || /majority|retry/i.test(String(f.data?.message ?? ''));
 
 /** Sends `request` until its reply is not a retryable refusal, as a client does during a host switch (bounded). */
-async function retrying(request: () => Promise<Frame>): Promise<Frame> {
+export async function retrying(request: () => Promise<Frame>): Promise<Frame> {
   const deadline = Date.now() + RETRY_FOR_MS;
   for (;;) {
     const reply = await request();

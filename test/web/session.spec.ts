@@ -305,4 +305,23 @@ describe('ChatSession identity', () => {
     t.sock().push('join_room_success', { room_id: ROOM, room_name: 'general', description: null, members: ['alice'], member_count: 1, admin_node: 'node1', first_sequence: 1, last_sequence: 3 });
     expect(t.session.rooms.get(ROOM)!.status).toBe('joined');
   });
+
+  it('opens a direct conversation: the room is known from the reply and takes the replay that follows it; a refusal is readable', async () => {
+    const t = setup();
+    t.session.connect();
+    t.sock().open();
+    const opening = t.session.openDirect('bob');
+    expect(t.sock().last()).toEqual({ type: 'open_direct', data: { username: 'alice', with: 'bob', history_limit: 100 } });
+    t.sock().push('join_room_success', { room_id: ROOM, room_name: 'alice ↔ bob', description: null, members: ['alice', 'bob'], member_count: 2, admin_node: 'node1', first_sequence: 1, last_sequence: 2 });
+    t.sock().push('new_message', msg(1) as any);
+    t.sock().push('new_message', msg(2) as any);
+    const room = await opening;
+    expect(room.id).toBe(ROOM);
+    expect(room.name).toBe('alice ↔ bob');
+    expect(t.session.rooms.get(ROOM)).toBe(room);
+    expect(room.buffer.lastSeq).toBe(2);
+    const refused = t.session.openDirect('alice');
+    t.sock().push('error', { success: false, message: 'A direct conversation needs two different users', error_code: 'INVALID_REQUEST', request: 'open_direct', with: 'alice' });
+    await expect(refused).rejects.toThrow(/two different users/);
+  });
 });

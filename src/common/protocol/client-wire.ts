@@ -11,6 +11,9 @@ export interface RoomSummary {
   admin_node: string;
   creator_id: string;
   node_address?: string;
+  /** Only on private rooms (listed only to their creator and invited users); `direct`: an open_direct conversation. */
+  private?: true;
+  direct?: true;
   /** For a room the asking connection's user is a member of: their read marker and what is after it. */
   last_read?: number;
   unread_count?: number;
@@ -163,6 +166,10 @@ export interface ServerEventMap {
   mark_read_success: ReadStateWire & { room_id: string; username: string; sequence_number: number };
   /** Matches newest first; page on with before_sequence = next_before_sequence (null: no more). */
   search_results: { room_id: string; query: string; results: SearchResult[]; next_before_sequence: number | null };
+  /** `invited_by` invited this connection's user to a private room: it is now listed to them and they may join it. */
+  room_invitation: { room_id: string; room_name: string; invited_by: string };
+  /** The requester's answer to invite_user, once the invitation is applied on its node. */
+  invite_user_success: { room_id: string; member: string };
   /** The room moved to another host (failover): members keep chatting; admin_node serves it from now on. */
   room_host_changed: { room_id: string; admin_node: string; host_epoch: number };
 }
@@ -180,7 +187,7 @@ export type NoRequestData = Record<never, never>;
 export interface ClientRequestMap {
   list_rooms: NoRequestData;
   discover_rooms: NoRequestData;
-  create_room: { room_name: string; creator_id: string; description?: string | null };
+  create_room: { room_name: string; creator_id: string; description?: string | null; private?: boolean };
   join_room: {
     room_id: string;
     username: string;
@@ -198,6 +205,10 @@ export interface ClientRequestMap {
   typing: { room_id: string; username: string };
   mark_read: { room_id: string; username: string; sequence_number: number };
   search_messages: { room_id: string; username: string; query: string; limit?: number; before_sequence?: number };
+  /** A member of a private room lets `member` see and join it. */
+  invite_user: { room_id: string; username: string; member: string };
+  /** The direct conversation of `username` and `with` (one room per pair, created on first use), joined. */
+  open_direct: { username: string; with: string; history_limit?: number };
 }
 
 export type ClientRequestType = keyof ClientRequestMap;
@@ -223,5 +234,7 @@ const REQUEST_TYPE_SET: Record<ClientRequestType, true> = {
   typing: true,
   mark_read: true,
   search_messages: true,
+  invite_user: true,
+  open_direct: true,
 };
 export const CLIENT_REQUEST_TYPES = Object.keys(REQUEST_TYPE_SET) as readonly ClientRequestType[];

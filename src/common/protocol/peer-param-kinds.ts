@@ -37,4 +37,6 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   delete_message: ['string', 'string', 'string', 'string'],
   typing_notice: ['string', 'string', 'string'],
   mark_read: ['string', 'string', 'int', 'string'],
+  invite_user: ['string', 'string', 'string', 'string'],
+  open_direct: ['string', 'string', 'string'],
 };

@@ -19,6 +19,14 @@ export type MarkReadResult =
   | { success: true; sequence_number: number; log_index: number }
   | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
 
+/** A host's answer to a forwarded invite_user: the entry that wrote the invitation (0: invited already). */
+export type InviteUserResult =
+  | { success: true; log_index: number }
+  | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
+
+/** The founder's answer to open_direct: the pair's room exists (committed on a majority). */
+export type OpenDirectResult = { success: true; room_id: string } | { success: false; error: string; error_code: string };
+
 export interface MemberWire {
   username: string;
   node_id: string;
@@ -155,6 +163,10 @@ export interface PeerMethodMap {
    * committed (log_index 0: the marker was already there or beyond, nothing was written).
    */
   mark_read: { params: [room_id: string, username: string, sequence_number: number, sender_node_id: string]; result: MarkReadResult };
+  /** A member's invite_user, forwarded to the room's host: answered once the invitation's entry is committed. */
+  invite_user: { params: [room_id: string, username: string, member: string, sender_node_id: string]; result: InviteUserResult };
+  /** open_direct on a node that does not found the pair's room: the founder (directRoomFounder) creates it if nobody has. */
+  open_direct: { params: [username: string, other: string, sender_node_id: string]; result: OpenDirectResult };
 }
 
 export type PeerMethod = keyof PeerMethodMap;
@@ -179,6 +191,8 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   delete_message: 3,
   typing_notice: 2,
   mark_read: 3,
+  invite_user: 3,
+  open_direct: 2,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

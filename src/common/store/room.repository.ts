@@ -17,6 +17,7 @@ export class RoomRepository {
     this.sql = {
       getRoom: p('SELECT * FROM rooms WHERE room_id = ?'),
       roomByName: p('SELECT * FROM rooms WHERE room_name = ? LIMIT 1'),
+      roomsByName: p('SELECT * FROM rooms WHERE room_name = ?'),
       allRooms: p('SELECT * FROM rooms ORDER BY created_at, room_id'),
       countByHost: p('SELECT count(*) AS n FROM rooms WHERE host_node = ?'),
       roomsByHost: p('SELECT * FROM rooms WHERE host_node = ? ORDER BY created_at, room_id'),
@@ -48,6 +49,10 @@ export class RoomRepository {
   findRoomByName(roomName: string): RoomRecord | null {
     const row = this.sql.roomByName.get(roomName) as Row | undefined;
     return row ? toRoom(row) : null;
+  }
+  /** Every room of that name (a private room and another may share one: names are unique among what one user sees). */
+  findRoomsByName(roomName: string): RoomRecord[] {
+    return (this.sql.roomsByName.all(roomName) as Row[]).map(toRoom);
   }
   countRoomsHostedBy(hostNode: string): number {
     return Number((this.sql.countByHost.get(hostNode) as Row).n);

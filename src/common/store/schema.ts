@@ -160,4 +160,25 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO message_search (rowid, content)
     SELECT k.search_rowid, m.content FROM message_search_keys k JOIN messages m ON m.room_id = k.room_id AND m.sequence_number = k.sequence_number;
   `,
+  // 8: private rooms and direct messages. A private room is listed and joinable only by its
+  // creator and the users invited to it (room_invites: the invite_user entries, and both people of
+  // a direct room from its first entry). Kept beside rooms, not in it, and removed with it by
+  // trigger, so a room's deletion (TombstoneRepository.deleteRoom) takes them along in its write.
+  `
+  CREATE TABLE room_privacy (
+    room_id TEXT PRIMARY KEY,
+    direct INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE TABLE room_invites (
+    room_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    invited_by TEXT NOT NULL,
+    invited_at TEXT NOT NULL,
+    PRIMARY KEY (room_id, username)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER room_privacy_on_room_drop AFTER DELETE ON rooms BEGIN
+    DELETE FROM room_privacy WHERE room_id = old.room_id;
+    DELETE FROM room_invites WHERE room_id = old.room_id;
+  END;
+  `,
 ];

@@ -4,6 +4,7 @@ import { MemberRepository } from './member.repository';
 import { MessageSearchRepository } from './message-search.repository';
 import { MessageRepository } from './message.repository';
 import { ReadMarkerRepository } from './read-marker.repository';
+import { RoomPrivacyRepository } from './room-privacy.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { StoreTransactions } from './store-transactions';
@@ -21,6 +22,7 @@ export function storeProviders(store: ChatStore): ValueProvider[] {
     { provide: RoomLogRepository, useValue: store.logs },
     { provide: ReadMarkerRepository, useValue: store.readMarkers },
     { provide: MessageSearchRepository, useValue: store.search },
+    { provide: RoomPrivacyRepository, useValue: store.privacy },
   ];
 }
 

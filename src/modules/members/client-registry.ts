@@ -195,6 +195,14 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     }
   }
 
+  /** Every connection of `username` on this node, in a room or not (an invitation reaches it before it joins). Rare: a scan. */
+  sendToUser<K extends ServerEventType>(username: string, type: K, data: ServerEventMap[K]): void {
+    let frame: Buffer | undefined;
+    for (const conn of this.connections.values()) {
+      if (conn.username === username) conn.sendFrame((frame ??= Buffer.from(JSON.stringify({ type, data }))));
+    }
+  }
+
   /** Keepalive: a socket that did not answer the previous ping is dead and is closed. */
   private pingAll(): void {
     for (const conn of this.connections.values()) {

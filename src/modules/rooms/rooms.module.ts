@@ -5,6 +5,7 @@ import { ConnectionIdentity } from './client/connection-identity';
 import { MessageChangeRequests } from './client/message-change-requests.service';
 import { MessageSearch } from './client/message-search.service';
 import { ReadMarkerRequests } from './client/read-marker-requests.service';
+import { PrivateRoomRequests } from './client/private-room-requests.service';
 import { ReadStates } from './client/read-states';
 import { RoomHistoryService } from './client/room-history.service';
 import { RoomRequestsService } from './client/room-requests.service';
@@ -16,6 +17,9 @@ import { HostRpcController } from './host/host.rpc.controller';
 import { MessageEdits } from './host/message-edits.service';
 import { MessageRetention } from './host/message-retention.service';
 import { ReadMarkers } from './host/read-markers.service';
+import { DirectRoomFounder } from './host/direct-room-founder.service';
+import { PrivateRoomPeerRequests } from './host/private-room-peer-requests.service';
+import { RoomInvites } from './host/room-invites.service';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
 import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
@@ -34,6 +38,7 @@ import { RoomLogOutbox } from './replication/room-log-outbox';
 import { RoomLogRpcController } from './replication/room-log.rpc.controller';
 import { RoomLogPeers } from './replication/room-log-peers';
 import { RoomLogs } from './replication/room-logs.service';
+import { RoomVisibility } from './replication/room-visibility';
 import { RoomHosts } from './routing/room-hosts';
 import { RoomLocator } from './routing/room-locator';
 import { TypingNotices } from './typing/typing-notices.service';
@@ -60,6 +65,11 @@ import { TypingRpcController } from './typing/typing.rpc.controller';
     ReadMarkers,
     ReadStates,
     MessageSearch,
+    PrivateRoomRequests,
+    RoomInvites,
+    DirectRoomFounder,
+    PrivateRoomPeerRequests,
+    RoomVisibility,
     TypingNotices,
     RoomLocator,
     RoomHosts,

@@ -3,6 +3,7 @@
 
 import { initComposer } from '../ui/composer';
 import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen';
+import { initDirectMessages } from '../ui/direct-messages';
 import { initLobby } from '../ui/lobby';
 import { initMessageActions } from '../ui/message-actions';
 import { page } from '../ui/page-state';
@@ -16,6 +17,7 @@ initRoomView();
 initComposer();
 initMessageActions();
 initRoomSearch();
+initDirectMessages();
 
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());

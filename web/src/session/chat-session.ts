@@ -194,8 +194,13 @@ export class ChatSession {
     return this.directory.discover();
   }
 
-  createRoom(name: string, description: string | null): Promise<RoomCreated> {
-    return this.directory.createRoom(name, description);
+  createRoom(name: string, description: string | null, isPrivate = false): Promise<RoomCreated> {
+    return this.directory.createRoom(name, description, isPrivate);
+  }
+
+  /** Opens (creating it the first time) and joins our direct conversation with `other`. Throws a readable Error. */
+  openDirect(other: string): Promise<RoomState> {
+    return this.membership.openDirect(other);
   }
 
   /** Joins a room (or re-joins, resuming from the last sequence shown). Throws a readable Error. */

@@ -27,9 +27,10 @@ export class RoomDirectory {
     return list;
   }
 
-  async createRoom(name: string, description: string | null): Promise<RoomCreated> {
+  /** `isPrivate`: listed and joinable only by us and the users invited (the server decides). */
+  async createRoom(name: string, description: string | null, isPrivate = false): Promise<RoomCreated> {
     const frame = await this.ctx.request(
-      { type: 'create_room', data: { room_name: name, creator_id: this.ctx.username, description } },
+      { type: 'create_room', data: { room_name: name, creator_id: this.ctx.username, description, ...(isPrivate ? { private: true } : {}) } },
       { types: ['room_created'] },
     );
     const d = (frame.data ?? {}) as Record<string, unknown>;

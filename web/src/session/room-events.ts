@@ -85,7 +85,12 @@ export class RoomEvents {
       case 'room_deleted':
         deletion.onRoomDeleted(d, room);
         return;
+      case 'room_invitation':
+        this.ctx.emit({ kind: 'notice', level: 'info', text: `${String(d.invited_by ?? 'Someone')} invited you to the private room “${String(d.room_name ?? '')}”.` });
+        this.deps.refreshListSoon();
+        return;
       case 'leave_room_success':
+      case 'invite_user_success':
       case 'message_sent':
       case 'edit_message_success':
       case 'delete_message_success':

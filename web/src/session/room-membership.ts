@@ -89,6 +89,31 @@ export class RoomMembership {
     throw Object.assign(new Error(text), { code: d.error_code, ...(d.retryable === true ? { retryAfterMs: rejoinDelay(d) } : {}) });
   }
 
+  /**
+   * Our direct conversation with `other`: the server derives its room id and answers as for a join,
+   * so the room is known here only from the reply (handled before the replay that follows it).
+   * After that it is a room like any other (rejoined by id after a reconnect).
+   */
+  async openDirect(other: string): Promise<RoomState> {
+    let opened: RoomState | undefined;
+    const frame = await this.ctx.request(
+      { type: 'open_direct', data: { username: this.ctx.username, with: other, history_limit: JOIN_HISTORY } },
+      {
+        types: ['join_room_success'],
+        onFrame: (f) => {
+          const id = (f.data as { room_id?: unknown } | undefined)?.room_id;
+          if (f.type !== 'join_room_success' || typeof id !== 'string') return;
+          opened = this.ctx.rooms.get(id) ?? newRoomState(id);
+          this.ctx.rooms.set(id, opened);
+          this.onJoinReply(opened, f, undefined);
+        },
+      },
+    );
+    if (frame.type === 'join_room_success' && opened) return opened;
+    const d = (frame.data ?? {}) as Record<string, unknown>;
+    throw new Error(describeError(d.error_code as string, d.message as string));
+  }
+
   /** After a reconnect: joins again every room we are still in. */
   resumeAll(): void {
     for (const room of [...this.ctx.rooms.values()]) {

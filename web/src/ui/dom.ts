@@ -21,6 +21,7 @@ export const ui = {
   createForm: $<HTMLFormElement>('create-form'),
   roomName: $<HTMLInputElement>('room-name'),
   roomDescInput: $<HTMLInputElement>('room-desc-input'),
+  roomPrivate: $<HTMLInputElement>('room-private'),
   roomView: $('room-view'),
   emptyView: $('empty-view'),
   back: $<HTMLButtonElement>('back'),

@@ -25,9 +25,10 @@ export function initLobby(): void {
     const btn = ui.createForm.querySelector('button')!;
     btn.disabled = true;
     try {
-      const created = await page.session.createRoom(name, desc || null);
+      const created = await page.session.createRoom(name, desc || null, ui.roomPrivate.checked);
       ui.roomName.value = '';
       ui.roomDescInput.value = '';
+      ui.roomPrivate.checked = false;
       notify('success', `Room “${created.room_name}” created on ${created.admin_node}.`);
       await joinRoom(created.room_id, {
         room_id: created.room_id,
@@ -69,6 +70,7 @@ export function renderRoomList(list: GlobalRoomsList): void {
         `<li><button type="button" class="room-item${hostDown ? ' down' : ''}${r.room_id === page.current ? ' current' : ''}" data-room="${escapeHtml(r.room_id)}">` +
         `<span class="name">${escapeHtml(r.room_name)}</span>` +
         (joined ? '<span class="badge">joined</span>' : '') +
+        (r.direct ? '<span class="badge">direct</span>' : r.private ? '<span class="badge">private</span>' : '') +
         (unreadElsewhere ? `<span class="badge unread" title="unread">${unreadElsewhere}</span>` : '') +
         (hostDown ? '<span class="badge bad">host down</span>' : '') +
         (r.description ? `<span class="desc">${escapeHtml(r.description)}</span>` : '') +

@@ -100,7 +100,10 @@ export function renderRoomHead(room: RoomState): void {
   ui.membersTitle.textContent = `Members (${members.length})`;
   ui.membersToggle.textContent = `Members (${members.length})`;
   const me = session?.username;
-  ui.memberList.innerHTML = members.map((m) => `<li${m === me ? ' class="me"' : ''}>${escapeHtml(m)}</li>`).join('');
+  // everyone but us gets a button that opens our direct conversation (direct-messages.ts)
+  ui.memberList.innerHTML = members
+    .map((m) => (m === me ? `<li class="me">${escapeHtml(m)}</li>` : `<li>${escapeHtml(m)} <button type="button" class="direct" data-direct="${escapeHtml(m)}" title="Direct message">Message</button></li>`))
+    .join('');
   const gone = room.status === 'deleted' || room.status === 'left';
   ui.del.hidden = !(room.creatorId && room.creatorId === me) || gone;
   ui.del.disabled = room.deleting;

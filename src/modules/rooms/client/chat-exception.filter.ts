@@ -46,6 +46,10 @@ function errorFrame(type: string, error: ChatError, data: Record<string, unknown
     case 'mark_read':
     case 'search_messages': // the generic error frame, naming the request and its room
       return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, ...error.details } };
+    case 'invite_user': // the generic error frame, naming the request, its room and the invitee
+      return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, member: typeof data?.member === 'string' ? data.member : '', ...error.details } };
+    case 'open_direct': // the generic error frame, naming the request and the other user
+      return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, with: typeof data?.with === 'string' ? data.with : '', ...error.details } };
     case 'delete_room':
       return { type: 'delete_room_failed', data: { room_id: roomId, reason: error.message, error_code: error.code, ...error.details } };
     default:

@@ -20,6 +20,7 @@ import { MessageChangeRequests } from './message-change-requests.service';
 import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
 import { ReadMarkers } from '../host/read-markers.service';
+import { RoomInvites } from '../host/room-invites.service';
 import { ReadStates } from './read-states';
 
 describe(MessageChangeRequests.name, () => {
@@ -58,6 +59,7 @@ describe(MessageChangeRequests.name, () => {
         ConnectionIdentity,
         MessageEdits,
         ReadMarkers,
+        RoomInvites,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

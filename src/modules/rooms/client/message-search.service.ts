@@ -7,6 +7,7 @@ import type { ClientConnection } from '../../members/client-connection';
 import { RequestLimiter } from '../../members/request-limiter';
 import { ConnectionIdentity } from './connection-identity';
 import type { SearchMessagesRequest } from './dto/requests';
+import { RoomVisibility } from '../replication/room-visibility';
 
 const DEFAULT_PAGE = 20;
 
@@ -21,12 +22,13 @@ export class MessageSearch {
     private readonly search: MessageSearchRepository,
     private readonly identity: ConnectionIdentity,
     private readonly limits: RequestLimiter,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   async searchMessages(conn: ClientConnection, req: SearchMessagesRequest): Promise<void> {
     this.limits.admitRequest(conn);
     await this.identity.assert(conn, req.username);
-    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, req.username);
     const query = toFtsQuery(req.query);
     if (query === null) throw new ChatError('INVALID_REQUEST', 'query must hold at least one word (letters or digits)');
     const limit = req.limit ?? DEFAULT_PAGE;

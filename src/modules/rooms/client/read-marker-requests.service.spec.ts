@@ -9,6 +9,7 @@ import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.se
 import { BOOT_ID } from '../../peers/boot-id';
 import { MessageEdits } from '../host/message-edits.service';
 import { ReadMarkers } from '../host/read-markers.service';
+import { RoomInvites } from '../host/room-invites.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
 import { UsernameGuard } from '../identity/username-guard';
@@ -61,6 +62,7 @@ describe('ReadMarkerRequests and MessageSearch', () => {
         ConnectionIdentity,
         MessageEdits,
         ReadMarkers,
+        RoomInvites,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

@@ -4,6 +4,7 @@ import type { RoomRepository } from '../../../common/store/room.repository';
 import type { ClientRegistry } from '../../members/client-registry';
 import type { RoomHosts } from '../routing/room-hosts';
 import type { RoomHostService } from '../host/room-host.service';
+import type { RoomVisibility } from '../replication/room-visibility';
 import { boundPage, RoomHistoryService } from './room-history.service';
 import type { ChatMessage } from '../../../common/protocol/client-wire';
 
@@ -37,7 +38,7 @@ describe(boundPage.name, () => {
 });
 
 describe(`${RoomHistoryService.name}.replayStart`, () => {
-  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as RoomRepository, {} as MessageRepository, {} as ClientRegistry, {} as RoomHosts, {} as RoomHostService);
+  const sut = new RoomHistoryService(loadConfig({ HISTORY_REPLAY_LIMIT: '50' }), {} as RoomRepository, {} as MessageRepository, {} as ClientRegistry, {} as RoomHosts, {} as RoomHostService, {} as RoomVisibility);
 
   it('replays a room no longer than HISTORY_REPLAY_LIMIT from its first message, a longer one from its last N', () => {
     expect(sut.replayStart({}, 1, 40)).toBe(0);

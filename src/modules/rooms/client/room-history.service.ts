@@ -1,6 +1,6 @@
+import { RoomVisibility } from '../replication/room-visibility';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
-import { ChatError } from '../../../common/errors/chat-error';
 import type { MessageRecord } from '../../../common/store/chat-records';
 import { MessageRepository } from '../../../common/store/message.repository';
 import { RoomRepository } from '../../../common/store/room.repository';
@@ -37,6 +37,7 @@ export class RoomHistoryService {
     private readonly clients: ClientRegistry,
     private readonly hosts: RoomHosts,
     private readonly host: RoomHostService,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   /**
@@ -88,7 +89,7 @@ export class RoomHistoryService {
   }
 
   async getHistory(conn: ClientConnection, req: GetHistoryRequest): Promise<void> {
-    if (!conn.rooms.has(req.room_id)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, conn.username);
     this.clients.touch(conn);
     const limit = req.limit ?? 50;
     const range = req.after_sequence !== undefined ? { after: req.after_sequence, limit } : { before: req.before_sequence, limit };

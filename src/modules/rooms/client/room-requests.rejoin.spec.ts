@@ -23,6 +23,7 @@ import type { HostJoin, RoomHost, SentMessage } from '../routing/room-host';
 import { RoomHosts } from '../routing/room-hosts';
 import { RoomLocator } from '../routing/room-locator';
 import { RoomHistoryService } from './room-history.service';
+import { RoomVisibility } from '../replication/room-visibility';
 import { RoomRequestsService } from './room-requests.service';
 import { ReadStates } from './read-states';
 
@@ -55,6 +56,7 @@ class ForgetfulHost implements RoomHost {
   editMessage = async () => ({}) as never;
   deleteMessage = async () => ({}) as never;
   markRead = async () => ({}) as never;
+  invite = async () => ({}) as never;
   history = async () => null;
 }
 
@@ -87,6 +89,7 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         { provide: UsernameGuard, useValue: { assertFreeFor: async () => undefined } },
         ConnectionIdentity,
         ReadStates,
+        RoomVisibility,
         { provide: ReplicaService, useValue: { waitForSequence: async () => undefined } },
         { provide: RoomHostService, useValue: {} },
         { provide: RoomHistoryService, useValue: {} },

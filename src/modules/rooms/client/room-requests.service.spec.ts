@@ -23,6 +23,7 @@ import { RequestLimiter } from '../../members/request-limiter';
 import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.service';
 import { roomRecord } from '../../../testing/records';
 import { ReadMarkers } from '../host/read-markers.service';
+import { RoomInvites } from '../host/room-invites.service';
 import { ReadStates } from './read-states';
 
 /** A client that has not read what was sent to it until the test says so. */
@@ -56,6 +57,7 @@ describe(RoomRequestsService.name, () => {
         ConnectionIdentity,
         MessageEdits,
         ReadMarkers,
+        RoomInvites,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

@@ -22,6 +22,7 @@ import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
 import type { Leadership } from '../consensus/core-types';
 import { RoomLogs, type LeadershipListener } from '../replication/room-logs.service';
+import { RoomVisibility } from '../replication/room-visibility';
 
 /**
  * Client requests, whichever node hosts the room: each operation on a room asks RoomHosts.for(room)
@@ -52,6 +53,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     private readonly logs: RoomLogs,
     private readonly clock: Clock,
     private readonly readStates: ReadStates,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   onModuleInit(): void {
@@ -84,7 +86,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   listRooms(conn: ClientConnection): void {
-    const rooms = this.readStates.annotate(this.host.hostedRooms(), conn.username);
+    const rooms = this.readStates.annotate(this.visibility.visibleTo(this.host.hostedRooms(), conn.username), conn.username);
     conn.send('rooms_list', { rooms, total_count: rooms.length });
   }
 
@@ -92,7 +94,10 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     this.limits.admitRequest(conn);
     const own = this.host.hostedRooms();
     const peers = await this.locator.discoverPeers();
-    const rooms = this.readStates.annotate([...own, ...peers.rooms], conn.username);
+    // peers list public rooms only; the private rooms this user may see come from this node's replica (every node applies every room's log)
+    const listed = new Set([...own, ...peers.rooms].map((r) => r.room_id));
+    const privateElsewhere = this.host.knownRooms(this.visibility.privateRoomIds().filter((id) => !listed.has(id)));
+    const rooms = this.readStates.annotate(this.visibility.visibleTo([...own, ...peers.rooms, ...privateElsewhere], conn.username), conn.username);
     conn.send('global_rooms_list', {
       rooms,
       total_count: rooms.length,
@@ -107,7 +112,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     await this.identity.assert(conn, req.creator_id);
     this.limits.admitHostedRoom(this.rooms.countRoomsHostedBy(this.config.nodeId));
     this.limits.admitRoomCreation(conn, req.creator_id);
-    const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null);
+    const room = await this.host.create(req.room_name, req.creator_id, req.description ?? null, req.private === true);
     this.limits.roomCreated(conn, room.roomId);
     conn.send('room_created', { room_id: room.roomId, room_name: room.roomName, admin_node: room.hostNode, members: [], created_at: room.createdAt });
   }
@@ -116,6 +121,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     this.limits.admitRoomOp(conn);
     this.limits.admitRoomMembership(conn, req.room_id);
     await this.identity.assert(conn, req.username);
+    this.visibility.assertVisible(req.room_id, req.username); // the host decides too; this keeps a private room's state (INVALID_STATE) from showing
     const room = await this.locator.activeRoom(req.room_id);
     const joined = await this.hosts.for(room).join(req.username);
     // the replay comes from this node's replica: let it catch up with what the host just said (at once on the host)

@@ -9,10 +9,11 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
 import { RoomRequestsService } from './room-requests.service';
 import { ClientRequest } from './client-request.decorator';
-import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, JoinRoomRequest, LeaveRoomRequest, MarkReadRequest, NoParams, SearchMessagesRequest, SendMessageRequest, TypingRequest } from './dto/requests';
+import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, InviteUserRequest, JoinRoomRequest, LeaveRoomRequest, MarkReadRequest, NoParams, OpenDirectRequest, SearchMessagesRequest, SendMessageRequest, TypingRequest } from './dto/requests';
 import { MessageChangeRequests } from './message-change-requests.service';
 import { MessageSearch } from './message-search.service';
 import { ReadMarkerRequests } from './read-marker-requests.service';
+import { PrivateRoomRequests } from './private-room-requests.service';
 import { TypingNotices } from '../typing/typing-notices.service';
 
 /** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one service method. */
@@ -28,6 +29,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly typing: TypingNotices,
     private readonly readMarkers: ReadMarkerRequests,
     private readonly search: MessageSearch,
+    private readonly privateRooms: PrivateRoomRequests,
   ) {}
 
   handleConnection(socket: WebSocket, request?: IncomingMessage): void {
@@ -101,6 +103,16 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @ClientRequest('mark_read')
   markRead(@ConnectedSocket() socket: WebSocket, @MessageBody() req: MarkReadRequest): Promise<void> {
     return this.readMarkers.markRead(this.conn(socket), req);
+  }
+
+  @ClientRequest('invite_user')
+  inviteUser(@ConnectedSocket() socket: WebSocket, @MessageBody() req: InviteUserRequest): Promise<void> {
+    return this.privateRooms.invite(this.conn(socket), req);
+  }
+
+  @ClientRequest('open_direct')
+  openDirect(@ConnectedSocket() socket: WebSocket, @MessageBody() req: OpenDirectRequest): Promise<void> {
+    return this.privateRooms.openDirect(this.conn(socket), req);
   }
 
   @ClientRequest('search_messages')

@@ -11,6 +11,7 @@ import { MessageEdits, type MessageChange } from './message-edits.service';
 import { ReadMarkers } from './read-markers.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService, type SentRecord } from './room-host.service';
+import { RoomVisibility } from '../replication/room-visibility';
 
 /** A refusal because the room moved names its new host and epoch, so the caller can follow. */
 const movedTo = (err: ChatError): { admin_node?: string; host_epoch?: number } =>
@@ -34,10 +35,12 @@ export class HostPeerRequests {
     private readonly names: UsernameGuard,
     private readonly edits: MessageEdits,
     private readonly readMarkers: ReadMarkers,
+    private readonly visibility: RoomVisibility,
   ) {}
 
+  /** A peer's room list is for nobody in particular: public rooms only (its node adds the private rooms its user may see from its own replica). */
   hostedRooms(): PeerResult<'get_hosted_rooms'> {
-    return this.host.hostedRooms().map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
+    return this.visibility.publicOnly(this.host.hostedRooms()).map((r) => ({ ...r, node_address: this.config.xmlrpcAddress }));
   }
 
   /** The caller's host epoch is not needed: this node answers only while it hosts the room (RoomLogs). */

@@ -2,6 +2,7 @@ import { Test } from '@nestjs/testing';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 import { HostPeerRequests } from './host-peer-requests.service';
 import { HostRpcController } from './host.rpc.controller';
+import { PrivateRoomPeerRequests } from './private-room-peer-requests.service';
 import { RoomStatePages } from './room-state-pages';
 
 /** A fake with methods `names` that record which was called, with what. */
@@ -19,6 +20,7 @@ describe(HostRpcController.name, () => {
       providers: [
         { provide: HostPeerRequests, useValue: recorder(calls, ['hostedRooms', 'join', 'leave', 'memberDisconnected', 'sequenceAll', 'messages', 'deleteRoom']) },
         { provide: RoomStatePages, useValue: recorder(calls, ['page']) },
+        { provide: PrivateRoomPeerRequests, useValue: recorder(calls, ['invite', 'openDirect']) },
       ],
     }).compile();
     sut = moduleRef.get(HostRpcController);
@@ -43,6 +45,16 @@ describe(HostRpcController.name, () => {
       ['page', null],
       ['deleteRoom', 'r1', 'alice', 'node2'],
     ]);
+  });
+
+  it('hands invite_user and open_direct to the private rooms\' peer requests, without the sender (checked by the transport)', async () => {
+    await sut.inviteUser(['r1', 'alice', 'bob', 'node2']);
+    await sut.openDirect(['dave', 'erin', 'node2']);
+    expect(calls).toEqual([
+      ['invite', 'r1', 'alice', 'bob'],
+      ['openDirect', 'dave', 'erin'],
+    ]);
+    expect(() => sut.openDirect(['dave', 7, 'node2'])).toThrow();
   });
 
   it('sequences a single forward, a struct batch and a JSON batch through the same sequenceAll', async () => {

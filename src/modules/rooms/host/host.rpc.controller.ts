@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { ForwardItem, PeerResult } from '../../../common/protocol/peer-wire';
 import { parseJsonArray, peerParams } from '../../peers/rpc-params';
 import { HostPeerRequests } from './host-peer-requests.service';
+import { PrivateRoomPeerRequests } from './private-room-peer-requests.service';
 import { RoomStatePages } from './room-state-pages';
 
 /**
@@ -16,6 +17,7 @@ export class HostRpcController {
   constructor(
     private readonly requests: HostPeerRequests,
     private readonly roomStates: RoomStatePages,
+    private readonly privateRooms: PrivateRoomPeerRequests,
   ) {}
 
   @MessagePattern('get_hosted_rooms')
@@ -96,5 +98,17 @@ export class HostRpcController {
   async deleteRoom(@Payload() params: unknown): Promise<PeerResult<'delete_room'>> {
     const [roomId, username, nodeId] = peerParams('delete_room', params);
     return this.requests.deleteRoom(roomId, username, nodeId);
+  }
+
+  @MessagePattern('invite_user')
+  inviteUser(@Payload() params: unknown): Promise<PeerResult<'invite_user'>> {
+    const [roomId, username, member] = peerParams('invite_user', params);
+    return this.privateRooms.invite(roomId, username, member);
+  }
+
+  @MessagePattern('open_direct')
+  openDirect(@Payload() params: unknown): Promise<PeerResult<'open_direct'>> {
+    const [username, other] = peerParams('open_direct', params);
+    return this.privateRooms.openDirect(username, other);
   }
 }

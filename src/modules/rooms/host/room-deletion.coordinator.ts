@@ -4,6 +4,7 @@ import { Clock } from '../../../common/clock/clock';
 import { ChatError } from '../../../common/errors/chat-error';
 import { ROOM_DELETED, type RoomDeletedData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
+import { RoomVisibility } from '../replication/room-visibility';
 import { RoomHostService } from './room-host.service';
 
 export type DeletionOutcome = { success: true; transactionId: string } | { success: false; transactionId: string; reason: string };
@@ -21,11 +22,15 @@ export class RoomDeletionCoordinator {
     private readonly clock: Clock,
     private readonly logs: RoomLogs,
     private readonly host: RoomHostService,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   /** `onStarted` runs once the deletion is written (the requester is told first, as in the reference). */
   async deleteRoom(roomId: string, username: string, onStarted: (transactionId: string) => void = () => undefined): Promise<DeletionOutcome> {
+    this.visibility.assertVisible(roomId, username);
     const room = this.host.servedRoom(roomId);
+    // the pair's room id is fixed (directRoomId): deleted, its tombstone would keep them from ever opening it again
+    if (this.visibility.isDirect(roomId)) throw new ChatError('INVALID_STATE', 'A direct conversation cannot be deleted');
     if (room.creatorId !== username) throw new ChatError('UNAUTHORIZED', 'Only the room creator can delete the room');
     if (room.state !== 'ACTIVE') throw new ChatError('INVALID_STATE', `Room is in ${room.state} state, cannot delete`);
     const txn = randomUUID();

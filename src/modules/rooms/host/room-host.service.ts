@@ -16,6 +16,7 @@ import { TombstoneRepository } from '../../../common/store/tombstone.repository'
 import { clientKeyOf, isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type StoredMessageData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
 import { RoomLogPeers } from '../replication/room-log-peers';
+import { RoomVisibility } from '../replication/room-visibility';
 
 /** Messages replayed on a plain join, as in the reference. */
 export const JOIN_HISTORY = 100;
@@ -70,6 +71,7 @@ export class RoomHostService {
     private readonly clock: Clock,
     private readonly logs: RoomLogs,
     private readonly logPeers: RoomLogPeers,
+    private readonly visibility: RoomVisibility,
   ) {}
 
   /**
@@ -113,11 +115,23 @@ export class RoomHostService {
       .map((r) => toRoomSummary(r, this.members.memberCount(r.roomId)));
   }
 
-  /** Resolves once a majority stored the new room (nobody is told of a room that a failover could lose). */
-  async create(roomName: string, creatorId: string, description: string | null): Promise<RoomRecord> {
-    if (this.rooms.findRoomByName(roomName)) throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
+  /** The rooms this node knows (hosted here or elsewhere), as room lists show them: with the host it knows. */
+  knownRooms(roomIds: string[]): RoomSummary[] {
+    return roomIds
+      .map((id) => this.rooms.getRoom(id))
+      .filter((r): r is RoomRecord => r !== null && r.state === 'ACTIVE')
+      .map((r) => toRoomSummary({ ...r, hostNode: this.logs.hostOf(r.roomId)?.node ?? r.hostNode }, this.members.memberCount(r.roomId)));
+  }
+
+  /**
+   * Resolves once a majority stored the new room (nobody is told of a room that a failover could
+   * lose). Names are unique among the rooms the creator may see: a private room's name must not
+   * tell others it exists.
+   */
+  async create(roomName: string, creatorId: string, description: string | null, isPrivate = false): Promise<RoomRecord> {
+    if (this.rooms.findRoomsByName(roomName).some((r) => this.visibility.maySee(r.roomId, creatorId))) throw new ChatError('ROOM_EXISTS', `Room with name '${roomName}' already exists`);
     const roomId = randomUUID();
-    const data: RoomData = { room_name: roomName, description, creator_id: creatorId, created_at: this.clock.iso() };
+    const data: RoomData = { room_name: roomName, description, creator_id: creatorId, created_at: this.clock.iso(), ...(isPrivate ? { private: true as const } : {}) };
     await this.logs.found(roomId, { kind: ROOM, data });
     this.logger.log(`Room '${roomName}' (${roomId}) created by ${creatorId}`);
     return this.rooms.getRoom(roomId)!;
@@ -125,6 +139,7 @@ export class RoomHostService {
 
   /** `memberBootId`: the member node's boot id, if it said (see removeMembersOf). */
   async join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): Promise<JoinResult> {
+    this.visibility.assertVisible(roomId, username); // before any other answer: a private room's state is nobody else's business
     this.activeHostedRoom(roomId);
     const before = this.members.getMember(roomId, username);
     const data: MemberJoinedData = { username, node_id: memberNode, joined_at: this.clock.iso(), boot_id: memberBootId };

@@ -14,7 +14,9 @@ import { ClientRegistry } from '../../members/client-registry';
 import type { Entry } from '../consensus/log-entry';
 import { MessageChangeApplier } from './message-changes';
 import { ReadMarkerApplier } from './read-marker-applier';
-import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, READ_MARKER, ROOM, ROOM_DELETED, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
+import { RoomInviteApplier } from './room-invite-applier';
+import { RoomPrivacyRepository } from '../../../common/store/room-privacy.repository';
+import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, READ_MARKER, ROOM, ROOM_DELETED, ROOM_INVITE, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -38,6 +40,8 @@ export class LogApplier {
   readonly changes: MessageChangeApplier;
   /** Users' read markers (their waiters are the changes' waiters). */
   private readonly readMarkers: ReadMarkerApplier;
+  /** Private rooms and their invitations (their waiters are the changes' waiters). */
+  private readonly invites: RoomInviteApplier;
   /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
   hostedMessages = 0;
 
@@ -51,9 +55,11 @@ export class LogApplier {
     private readonly clients: ClientRegistry,
     private readonly storedLogs: RoomLogRepository,
     markers: ReadMarkerRepository,
+    privacy: RoomPrivacyRepository,
   ) {
     this.changes = new MessageChangeApplier(transactions, rooms, messages, storedLogs, clients);
     this.readMarkers = new ReadMarkerApplier(transactions, markers, clients, this.changes.applied);
+    this.invites = new RoomInviteApplier(transactions, rooms, privacy, clients, this.changes.applied);
   }
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
@@ -86,6 +92,9 @@ export class LogApplier {
       case READ_MARKER:
         this.readMarkers.apply(roomId, entry, this.rooms.getRoom(roomId) !== null);
         return false;
+      case ROOM_INVITE:
+        this.invites.applyInvite(roomId, entry);
+        return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show
     }
@@ -104,6 +113,7 @@ export class LogApplier {
       createdAt: d.created_at,
       deletionTxn: null,
     });
+    this.invites.applyRoom(roomId, d);
   }
 
   private applyMessage(roomId: string, entry: Entry): boolean {

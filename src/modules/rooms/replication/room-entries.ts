@@ -20,6 +20,8 @@ export const MESSAGE_EDITED = 'message_edited';
 export const MESSAGE_DELETED = 'message_deleted';
 /** A user's read marker moved forward (no sequence number either). */
 export const READ_MARKER = 'read_marker';
+/** A member of a private room invited another user (who may then see and join it). */
+export const ROOM_INVITE = 'room_invite';
 
 /** The first entry of every room. */
 export interface RoomData {
@@ -27,6 +29,12 @@ export interface RoomData {
   description: string | null;
   creator_id: string;
   created_at: string;
+  /** Listed and joinable only by the creator and invited users (absent: public, as every room before). */
+  private?: true;
+  /** A direct conversation of open_direct: exactly `invited`, nobody else is ever invited. */
+  direct?: true;
+  /** Users invited from the start (a direct room's two people). */
+  invited?: string[];
 }
 
 export interface MessageData {
@@ -136,6 +144,13 @@ export interface ReadMarkerData {
   username: string;
   sequence_number: number;
   read_at: string;
+}
+
+/** An invitation to a private room, as the host accepted it from a member. */
+export interface RoomInviteData {
+  username: string;
+  invited_by: string;
+  invited_at: string;
 }
 
 /** The key a retried message is found by: one per user and client_message_id. */

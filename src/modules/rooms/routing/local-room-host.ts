@@ -5,8 +5,9 @@ import type { MessageEdits } from '../host/message-edits.service';
 import type { ReadMarkers } from '../host/read-markers.service';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
+import type { RoomInvites } from '../host/room-invites.service';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
 export class LocalRoomHost implements RoomHost {
@@ -22,6 +23,7 @@ export class LocalRoomHost implements RoomHost {
     private readonly deletion: RoomDeletionCoordinator,
     private readonly edits: MessageEdits,
     private readonly readMarkers: ReadMarkers,
+    private readonly invites: RoomInvites,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -49,6 +51,10 @@ export class LocalRoomHost implements RoomHost {
 
   markRead(username: string, sequence: number): Promise<ReadMark> {
     return this.readMarkers.mark(this.room.roomId, username, sequence);
+  }
+
+  invite(username: string, member: string): Promise<Invitation> {
+    return this.invites.invite(this.room.roomId, username, member);
   }
 
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

@@ -6,7 +6,7 @@ import type { RoomRecord } from '../../../common/store/chat-records';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { pageHasMore } from '../host/room-host.service';
 import { fromMessageWire, toChatMessage } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;
@@ -65,6 +65,12 @@ export class RemoteRoomHost implements RoomHost {
     const reply: MarkReadResult = await this.call('mark_read', [this.room.roomId, username, sequence, this.selfId]);
     if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
     return { sequence: Number(reply.sequence_number) || 0, logIndex: Number(reply.log_index) || 0 };
+  }
+
+  async invite(username: string, member: string): Promise<Invitation> {
+    const reply = await this.call('invite_user', [this.room.roomId, username, member, this.selfId]);
+    if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
+    return { logIndex: Number(reply.log_index) || 0 };
   }
 
   async deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

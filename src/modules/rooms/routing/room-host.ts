@@ -4,8 +4,9 @@ import type { MessageRecord } from '../../../common/store/chat-records';
 import type { MessageChange } from '../host/message-edits.service';
 import type { ReadMark } from '../host/read-markers.service';
 import type { DeletionOutcome } from '../host/room-deletion.coordinator';
+import type { Invitation } from '../host/room-invites.service';
 
-export type { DeletionOutcome, MessageChange, ReadMark };
+export type { DeletionOutcome, Invitation, MessageChange, ReadMark };
 
 /** What a join at the room's host gave back: the room as the host sees it, and where its history stands. */
 export interface HostJoin {
@@ -55,6 +56,8 @@ export interface RoomHost {
   deleteMessage(username: string, messageId: string): Promise<MessageChange>;
   /** Moves `username`'s read marker forward to `sequence`; resolves once committed (or at once when it would not move). */
   markRead(username: string, sequence: number): Promise<ReadMark>;
+  /** `username`, a member of this private room, invites `member`; resolves once committed (or at once when `member` was invited already). */
+  invite(username: string, member: string): Promise<Invitation>;
   /** Runs the deletion; `onStarted` is called once the transaction exists, before the outcome. */
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome>;
   /** The host's page of history, or null when this node's replica should answer instead. */

@@ -9,6 +9,7 @@ import type { RoomLogs } from '../replication/room-logs.service';
 import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
+import type { RoomInvites } from '../host/room-invites.service';
 import { RoomHosts } from './room-hosts';
 
 /** node2 is configured; each test sets what its calls answer. */
@@ -38,7 +39,7 @@ describe(RoomHosts.name, () => {
     peers = new FakePeers();
     logHosts = new Map();
     const logs = { hostOf: (roomId: string) => logHosts.get(roomId) ?? null };
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits, {} as ReadMarkers);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits, {} as ReadMarkers, {} as RoomInvites);
   });
 
   it('serves a room at the host its log names, which may be newer than the room record (the record follows once written)', () => {

@@ -7,6 +7,7 @@ import { MessageEdits } from '../host/message-edits.service';
 import { ReadMarkers } from '../host/read-markers.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
+import { RoomInvites } from '../host/room-invites.service';
 import { RoomLogs } from '../replication/room-logs.service';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -28,12 +29,13 @@ export class RoomHosts {
     private readonly logs: RoomLogs,
     private readonly edits: MessageEdits,
     private readonly readMarkers: ReadMarkers,
+    private readonly invites: RoomInvites,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits, this.readMarkers)
+      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits, this.readMarkers, this.invites)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 

@@ -67,6 +67,15 @@ describe(RequestValidationPipe.name, () => {
     expect(refusal('send_message', { room_id: 'r', username: '   ', content: 'x' })).toEqual({ code: 'INVALID_REQUEST', message: 'username must not be empty' });
   });
 
+  it('checks invite_user and open_direct names as names (normal form handed on), and private as a boolean', () => {
+    expect(run('invite_user', { room_id: 'r', username: 'ann', member: ' ｂｏｂ ' })).toMatchObject({ member: 'bob' });
+    expect(refusal('invite_user', { room_id: 'r', username: 'ann' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing member' });
+    expect(run('open_direct', { username: 'dave', with: 'erin ' })).toMatchObject({ with: 'erin' });
+    expect(refusal('open_direct', { username: 'dave', with: 'e\u200Brin' }).message).toMatch(/^with must not contain invisible/);
+    expect(refusal('create_room', { room_name: 'n', creator_id: 'c', private: 'yes' })).toEqual({ code: 'INVALID_REQUEST', message: 'private must be true or false' });
+    expect(run('create_room', { room_name: 'n', creator_id: 'c', private: true })).toMatchObject({ private: true });
+  });
+
   it('refuses non-object data', () => {
     expect(refusal('join_room', null)).toEqual({ code: 'INVALID_REQUEST', message: 'Request data must be a JSON object' });
     expect(refusal('join_room', [1])).toMatchObject({ code: 'INVALID_REQUEST' });

@@ -8,7 +8,7 @@ import { NoParams, REQUEST_DTOS } from './requests';
 /** Identity fields are checked before everything else, as the reference does. */
 const IDENTITY_FIELDS = new Set(['room_id', 'username', 'room_name', 'creator_id']);
 /** Names people see: services get their normal form, so `alice ` and full-width `ａｌｉｃｅ` are `alice`. */
-const NAME_FIELDS = ['username', 'room_name', 'creator_id'] as const;
+const NAME_FIELDS = ['username', 'room_name', 'creator_id', 'member', 'with'] as const;
 const byCheckOrder = (a: ValidationError, b: ValidationError) =>
   Number(!IDENTITY_FIELDS.has(a.property)) - Number(!IDENTITY_FIELDS.has(b.property));
 

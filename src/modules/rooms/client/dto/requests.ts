@@ -1,4 +1,4 @@
-import { Allow, IsDefined, IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { Allow, IsBoolean, IsDefined, IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import type { ClientRequestData, ClientRequestMap, ClientRequestType } from '../../../../common/protocol/client-wire';
 import { codePoints, contentProblem, LIMITS } from '../../../../common/protocol/text-limits';
 import { IsChatName, IsChatText, IsDisplayName } from './text-rules';
@@ -49,6 +49,10 @@ export class CreateRoomRequest implements ClientRequestData<'create_room'> {
   @ValidateIf((o: CreateRoomRequest) => o.description !== undefined && o.description !== null)
   @IsChatText(LIMITS.description, reject('INVALID_REQUEST', `description must be text of at most ${LIMITS.description} characters`))
   description?: string | null;
+
+  @IsOptional()
+  @IsBoolean(reject('INVALID_REQUEST', 'private must be true or false'))
+  private?: boolean;
 }
 
 export class JoinRoomRequest extends RoomUserRequest implements ClientRequestData<'join_room'> {
@@ -151,6 +155,28 @@ export class NoParams implements ClientRequestData<'list_rooms'> {
 }
 
 /** The DTO that validates each request type of ClientRequestMap (the compiler checks every type has one of its shape). */
+export class InviteUserRequest extends RoomUserRequest implements ClientRequestData<'invite_user'> {
+  @IsDisplayName(LIMITS.username, 'member')
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing member'))
+  member!: string;
+}
+
+export class OpenDirectRequest implements ClientRequestData<'open_direct'> {
+  @IsDisplayName(LIMITS.username, 'username')
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing username or with'))
+  username!: string;
+
+  @IsDisplayName(LIMITS.username, 'with')
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing username or with'))
+  with!: string;
+
+  /** Replay only the last N messages instead of the room from its start. */
+  @IsOptional()
+  @Min(0, reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  @IsInt(reject('INVALID_REQUEST', 'history_limit must be a whole number >= 0'))
+  history_limit?: number;
+}
+
 export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => ClientRequestMap[K] } = {
   list_rooms: NoParams,
   discover_rooms: NoParams,
@@ -165,4 +191,6 @@ export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => Client
   typing: TypingRequest,
   mark_read: MarkReadRequest,
   search_messages: SearchMessagesRequest,
+  invite_user: InviteUserRequest,
+  open_direct: OpenDirectRequest,
 };
