@@ -36,7 +36,7 @@ export class ModerationApplier {
 
   apply(roomId: string, entry: Entry): void {
     const d = entry.data as ModerationData | null;
-    if (d && typeof d.member === 'string' && d.action in EVENT_OF && this.rooms.getRoom(roomId)) this.applyAction(roomId, d);
+    if (d && typeof d.member === 'string' && Object.hasOwn(EVENT_OF, d.action) && this.rooms.getRoom(roomId)) this.applyAction(roomId, d);
     this.transactions.afterCommit(() => this.applied.reached(roomId, entry.index, 0));
   }
 
