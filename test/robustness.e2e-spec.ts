@@ -106,7 +106,7 @@ function toJson(value: unknown): string {
 // --- WebSocket frames ----------------------------------------------------------------------------
 
 // typing is left out: it has no answer to wait for (a refusal aside)
-const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message', 'mark_read', 'search_messages', 'invite_user', 'open_direct'] as const;
+const REQUEST_TYPES = ['list_rooms', 'discover_rooms', 'create_room', 'join_room', 'send_message', 'leave_room', 'delete_room', 'get_history', 'edit_message', 'delete_message', 'mark_read', 'search_messages', 'invite_user', 'open_direct', 'add_moderator', 'kick_member', 'ban_member', 'unban_member', 'mute_member'] as const;
 type RequestType = (typeof REQUEST_TYPES)[number];
 
 /** The frame types that answer each request (successful or not). */
@@ -125,10 +125,15 @@ const REPLIES: Record<RequestType | 'junk', string[]> = {
   search_messages: ['search_results', 'error'],
   invite_user: ['invite_user_success', 'error'],
   open_direct: ['join_room_success', 'error'],
+  add_moderator: ['add_moderator_success', 'error'],
+  kick_member: ['kick_member_success', 'error'],
+  ban_member: ['ban_member_success', 'error'],
+  unban_member: ['unban_member_success', 'error'],
+  mute_member: ['mute_member_success', 'error'],
   junk: ['error'],
 };
 /** Frames a connection may get at any time, not in answer to its own request. */
-const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing', 'read_marker', 'room_invitation']);
+const EVENTS = new Set(['new_message', 'member_joined', 'member_left', 'delete_room_initiated', 'room_deleted', 'delete_room_cancelled', 'room_unavailable', 'room_available', 'message_edited', 'message_deleted', 'user_typing', 'read_marker', 'room_invitation', 'moderator_added', 'member_kicked', 'member_banned', 'member_unbanned', 'member_muted']);
 const ANY_REPLY = new Set(Object.values(REPLIES).flat());
 const ERROR_REPLIES = new Set(['error', 'join_room_error', 'message_error', 'history_error', 'delete_room_failed']);
 
@@ -191,6 +196,14 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
       return { room_id: room(), username: ctx.username, member: rng.pick(['someone', ctx.username, `fz-${rng.int(0, 20)}`, randomString(rng).slice(0, 64) || 'x']) };
     case 'open_direct':
       return { username: ctx.username, with: rng.pick(['someone', ctx.username, `fz-${rng.int(0, 20)}`, randomString(rng).slice(0, 64) || 'x']) };
+    case 'add_moderator':
+    case 'unban_member':
+      return { room_id: room(), username: ctx.username, member: moderated(rng, ctx) };
+    case 'kick_member':
+    case 'ban_member':
+      return { room_id: room(), username: ctx.username, member: moderated(rng, ctx), ...(rng.chance(0.5) ? { reason: validContent(rng).slice(0, 500) } : {}) };
+    case 'mute_member':
+      return { room_id: room(), username: ctx.username, member: moderated(rng, ctx), seconds: rng.pick([1, 2, rng.int(1, 30), 30 * 24 * 3600]) };
     case 'get_history':
       return {
         room_id: room(),
@@ -200,6 +213,9 @@ function baseRequest(rng: SeededRandom, type: RequestType, ctx: WsContext): Reco
       };
   }
 }
+
+/** Whom a moderation request names: the fuzzing user, another fuzzer, or a stranger. */
+const moderated = (rng: SeededRandom, ctx: WsContext): string => rng.pick(['someone', ctx.username, `fz-${rng.int(0, 20)}`, randomString(rng).slice(0, 64) || 'x']);
 
 const FIELDS: Record<RequestType, string[]> = {
   list_rooms: ['room_id'],
@@ -216,6 +232,11 @@ const FIELDS: Record<RequestType, string[]> = {
   search_messages: ['room_id', 'username', 'query', 'limit', 'before_sequence'],
   invite_user: ['room_id', 'username', 'member'],
   open_direct: ['username', 'with'],
+  add_moderator: ['room_id', 'username', 'member'],
+  kick_member: ['room_id', 'username', 'member', 'reason'],
+  ban_member: ['room_id', 'username', 'member', 'reason'],
+  unban_member: ['room_id', 'username', 'member'],
+  mute_member: ['room_id', 'username', 'member', 'seconds'],
 };
 
 /** Mutates a request's fields: missing, wrong types, hostile strings, extra and nested garbage. */
@@ -273,6 +294,11 @@ function fuzzFrame(rng: SeededRandom, ctx: WsContext): FuzzFrame {
     [1, 'search_messages'],
     [1, 'invite_user'],
     [1, 'open_direct'],
+    [1, 'add_moderator'],
+    [1, 'kick_member'],
+    [1, 'ban_member'],
+    [1, 'unban_member'],
+    [1, 'mute_member'],
   ]);
   const base = baseRequest(rng, type, ctx);
   const mutate = rng.chance(0.65);
@@ -344,6 +370,7 @@ const RPC_METHODS: Record<string, string[]> = {
   mark_read: ['room', 'user', 'int', 'node'],
   invite_user: ['room', 'user', 'user', 'node'],
   open_direct: ['user', 'user', 'node'],
+  moderate_member: ['room', 'user', 'action', 'user', 'node', 'reason?', 'int?'],
 };
 const FAULT = { parse: -32700, request: -32600, method: -32601, params: -32602, application: -32500, auth: -32401, refused: -32403 } as const;
 const CLIENT_FAULTS = new Set<number>([FAULT.parse, FAULT.request, FAULT.method, FAULT.params, FAULT.auth, FAULT.refused]);
@@ -427,6 +454,8 @@ function typedParam(rng: SeededRandom, kind: string, pools: RpcPools): XmlValue 
       return str(pools.users);
     case 'node':
       return str(pools.nodes);
+    case 'action':
+      return str(['add_moderator', 'kick', 'ban', 'unban', 'mute', 'nuke']);
     case 'txn':
       return str(['txn-1', '00000000-0000-4000-8000-000000000000']);
     case 'room_name':

@@ -65,6 +65,12 @@ export function describeError(code: string | undefined, serverText: string | und
       return serverText || 'The request was not valid.';
     case 'NOT_AUTHOR':
       return serverText || 'Only the author of a message may change it.';
+    case 'NOT_MODERATOR':
+      return serverText || "Only the room's creator and its moderators may do that.";
+    case 'BANNED':
+      return `You are banned from ${room}.`;
+    case 'MUTED':
+      return serverText || `You are muted in ${room} for now.`;
     case 'MESSAGE_NOT_FOUND':
       return 'That message no longer exists (deleted, or removed with old history).';
     default:

@@ -16,6 +16,9 @@ export type ChatErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'MESSAGE_NOT_FOUND'
   | 'NOT_AUTHOR'
+  | 'NOT_MODERATOR'
+  | 'BANNED'
+  | 'MUTED'
   | 'INTERNAL_ERROR';
 
 /** A refused request: carries the code and the sentence the client is shown. */

@@ -24,6 +24,9 @@ export const REJECTION_REASONS = [
   'UNAUTHORIZED',
   'USERNAME_TAKEN',
   'NOT_AUTHOR',
+  'NOT_MODERATOR',
+  'BANNED',
+  'MUTED',
   // limits and storage
   'RATE_LIMITED',
   'LIMIT_EXCEEDED',

@@ -93,6 +93,24 @@ export interface MemberEvent {
   reason?: string;
 }
 
+/**
+ * A moderation action in a room (moderator_added, member_kicked, member_banned, member_unbanned,
+ * member_muted): told to every member of the room, the member acted on included.
+ */
+export interface ModerationEvent {
+  room_id: string;
+  /** The member acted on. */
+  member: string;
+  /** Who did it: the room's creator or a moderator. */
+  by: string;
+  reason?: string;
+  /** member_muted: when the member may send again (the room's host's clock). */
+  muted_until?: string;
+  /** After a kick or a ban: the members left. */
+  member_count?: number;
+  timestamp: string;
+}
+
 export type MemberLeftReason = 'User disconnected' | 'Node unreachable' | 'Inactivity';
 
 interface Failure {
@@ -170,8 +188,26 @@ export interface ServerEventMap {
   room_invitation: { room_id: string; room_name: string; invited_by: string };
   /** The requester's answer to invite_user, once the invitation is applied on its node. */
   invite_user_success: { room_id: string; member: string };
+  moderator_added: ModerationEvent;
+  member_kicked: ModerationEvent;
+  member_banned: ModerationEvent;
+  member_unbanned: ModerationEvent;
+  member_muted: ModerationEvent;
+  /** The requester's answers to the moderation requests, once the action is applied on its node. */
+  add_moderator_success: ModerationSuccess;
+  kick_member_success: ModerationSuccess;
+  ban_member_success: ModerationSuccess;
+  unban_member_success: ModerationSuccess;
+  mute_member_success: ModerationSuccess;
   /** The room moved to another host (failover): members keep chatting; admin_node serves it from now on. */
   room_host_changed: { room_id: string; admin_node: string; host_epoch: number };
+}
+
+export interface ModerationSuccess {
+  room_id: string;
+  member: string;
+  /** mute_member: when the mute ends. */
+  muted_until?: string;
 }
 
 export type ServerEventType = keyof ServerEventMap;
@@ -209,6 +245,12 @@ export interface ClientRequestMap {
   invite_user: { room_id: string; username: string; member: string };
   /** The direct conversation of `username` and `with` (one room per pair, created on first use), joined. */
   open_direct: { username: string; with: string; history_limit?: number };
+  /** Moderation (docs/protocol.md, "Moderation"): the creator appoints moderators; they and the creator act on members. */
+  add_moderator: { room_id: string; username: string; member: string };
+  kick_member: { room_id: string; username: string; member: string; reason?: string };
+  ban_member: { room_id: string; username: string; member: string; reason?: string };
+  unban_member: { room_id: string; username: string; member: string };
+  mute_member: { room_id: string; username: string; member: string; seconds: number };
 }
 
 export type ClientRequestType = keyof ClientRequestMap;
@@ -236,5 +278,10 @@ const REQUEST_TYPE_SET: Record<ClientRequestType, true> = {
   search_messages: true,
   invite_user: true,
   open_direct: true,
+  add_moderator: true,
+  kick_member: true,
+  ban_member: true,
+  unban_member: true,
+  mute_member: true,
 };
 export const CLIENT_REQUEST_TYPES = Object.keys(REQUEST_TYPE_SET) as readonly ClientRequestType[];

@@ -39,4 +39,5 @@ export const PEER_PARAM_KINDS: { readonly [M in PeerMethod]: KindsOf<PeerParams<
   mark_read: ['string', 'string', 'int', 'string'],
   invite_user: ['string', 'string', 'string', 'string'],
   open_direct: ['string', 'string', 'string'],
+  moderate_member: ['string', 'string', 'string', 'string', 'string', 'string?', 'int?'],
 };

@@ -24,6 +24,11 @@ export type InviteUserResult =
   | { success: true; log_index: number }
   | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
 
+/** A host's answer to a forwarded moderation request: the entry that wrote it (0: already in force), and a mute's expiry. */
+export type ModerateMemberResult =
+  | { success: true; log_index: number; muted_until?: string }
+  | { success: false; error: string; error_code: string; admin_node?: string; host_epoch?: number };
+
 /** The founder's answer to open_direct: the pair's room exists (committed on a majority). */
 export type OpenDirectResult = { success: true; room_id: string } | { success: false; error: string; error_code: string };
 
@@ -165,6 +170,14 @@ export interface PeerMethodMap {
   mark_read: { params: [room_id: string, username: string, sequence_number: number, sender_node_id: string]; result: MarkReadResult };
   /** A member's invite_user, forwarded to the room's host: answered once the invitation's entry is committed. */
   invite_user: { params: [room_id: string, username: string, member: string, sender_node_id: string]; result: InviteUserResult };
+  /**
+   * A member's moderation request (action: add_moderator, kick, ban, unban, mute), forwarded to the
+   * room's host: answered once its entry is committed. reason for kick and ban, seconds for mute.
+   */
+  moderate_member: {
+    params: [room_id: string, username: string, action: string, member: string, sender_node_id: string, reason?: string | null, seconds?: number | null];
+    result: ModerateMemberResult;
+  };
   /** open_direct on a node that does not found the pair's room: the founder (directRoomFounder) creates it if nobody has. */
   open_direct: { params: [username: string, other: string, sender_node_id: string]; result: OpenDirectResult };
 }
@@ -193,6 +206,7 @@ export const SENDER_PARAM: Partial<Record<PeerMethod, number>> = {
   mark_read: 3,
   invite_user: 3,
   open_direct: 2,
+  moderate_member: 4,
 };
 
 /** Methods anyone may call, signed or not: the seed guide's probe and Swarm health checks use it. */

@@ -19,6 +19,10 @@ export const LIMITS = {
   /** search_messages: the query's code points, and results per page. */
   searchQuery: 200,
   searchPage: 100,
+  /** kick_member and ban_member: the reason's code points. */
+  moderationReason: 500,
+  /** mute_member: seconds, 1 up to 30 days. */
+  muteSeconds: 30 * 24 * 3600,
 } as const;
 
 /** Characters XML 1.0 cannot carry: peers could not relay a message holding them. */

@@ -7,6 +7,7 @@ import { MessageSearchRepository } from './message-search.repository';
 import { MessageRepository } from './message.repository';
 import { ReadMarkerRepository } from './read-marker.repository';
 import { RoomPrivacyRepository } from './room-privacy.repository';
+import { RoomModerationRepository } from './room-moderation.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { MIGRATIONS } from './schema';
@@ -31,6 +32,7 @@ export class ChatStore {
   /** Per room and user, how far they have read (read_marker entries). */
   readonly readMarkers: ReadMarkerRepository;
   readonly privacy: RoomPrivacyRepository;
+  readonly moderation: RoomModerationRepository;
   /** Full-text search over the stored messages. */
   readonly search: MessageSearchRepository;
   /** Rooms' replicated logs and the disk's identity (written inside the same transactions). */
@@ -53,6 +55,7 @@ export class ChatStore {
     this.readMarkers = new ReadMarkerRepository(db, this.transactions);
     this.search = new MessageSearchRepository(db);
     this.privacy = new RoomPrivacyRepository(db, this.transactions);
+    this.moderation = new RoomModerationRepository(db, this.transactions);
     this.tombstones = new TombstoneRepository(db, this.transactions, { rooms: this.rooms, members: this.members, messages: this.messages, logs: this.logs, readMarkers: this.readMarkers });
   }
 

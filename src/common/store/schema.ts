@@ -181,4 +181,20 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM room_invites WHERE room_id = old.room_id;
   END;
   `,
+  // 9: moderation (the room's moderation entries, applied on every node): who the creator made a
+  // moderator, who is banned, and until when a member is muted (the host's clock at proposal time,
+  // stored as an absolute time so every node refuses the same sends). Removed with the room, as 8.
+  `
+  CREATE TABLE room_moderation (
+    room_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    moderator INTEGER NOT NULL DEFAULT 0,
+    banned INTEGER NOT NULL DEFAULT 0,
+    muted_until TEXT,
+    PRIMARY KEY (room_id, username)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER room_moderation_on_room_drop AFTER DELETE ON rooms BEGIN
+    DELETE FROM room_moderation WHERE room_id = old.room_id;
+  END;
+  `,
 ];

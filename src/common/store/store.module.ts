@@ -5,6 +5,7 @@ import { MessageSearchRepository } from './message-search.repository';
 import { MessageRepository } from './message.repository';
 import { ReadMarkerRepository } from './read-marker.repository';
 import { RoomPrivacyRepository } from './room-privacy.repository';
+import { RoomModerationRepository } from './room-moderation.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { StoreTransactions } from './store-transactions';
@@ -23,6 +24,7 @@ export function storeProviders(store: ChatStore): ValueProvider[] {
     { provide: ReadMarkerRepository, useValue: store.readMarkers },
     { provide: MessageSearchRepository, useValue: store.search },
     { provide: RoomPrivacyRepository, useValue: store.privacy },
+    { provide: RoomModerationRepository, useValue: store.moderation },
   ];
 }
 

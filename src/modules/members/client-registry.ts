@@ -110,6 +110,11 @@ export class ClientRegistry implements OnModuleDestroy, BeforeApplicationShutdow
     this.byRoom.delete(roomId);
   }
 
+  /** Takes every connection in the room as `username` out of it (kicked or banned by a moderator). */
+  unregisterUserInRoom(roomId: string, username: string): void {
+    for (const conn of [...(this.byRoom.get(roomId) ?? [])]) if (conn.rooms.get(roomId)?.username === username) this.unregister(conn, roomId);
+  }
+
   /** A connection holds a name while it is in some room under it. */
   private releaseIfIdle(conn: ClientConnection, username: string): void {
     for (const reg of conn.rooms.values()) if (reg.username === username) return;

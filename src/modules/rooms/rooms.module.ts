@@ -20,6 +20,9 @@ import { ReadMarkers } from './host/read-markers.service';
 import { DirectRoomFounder } from './host/direct-room-founder.service';
 import { PrivateRoomPeerRequests } from './host/private-room-peer-requests.service';
 import { RoomInvites } from './host/room-invites.service';
+import { RoomModeration } from './host/room-moderation.service';
+import { ModerationPeerRequests } from './host/moderation-peer-requests.service';
+import { ModerationRequests } from './client/moderation-requests.service';
 import { RoomDeletionCoordinator } from './host/room-deletion.coordinator';
 import { RoomHostService } from './host/room-host.service';
 import { RoomStatePages } from './host/room-state-pages';
@@ -69,6 +72,9 @@ import { TypingRpcController } from './typing/typing.rpc.controller';
     RoomInvites,
     DirectRoomFounder,
     PrivateRoomPeerRequests,
+    RoomModeration,
+    ModerationPeerRequests,
+    ModerationRequests,
     RoomVisibility,
     TypingNotices,
     RoomLocator,

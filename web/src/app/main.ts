@@ -6,6 +6,7 @@ import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen
 import { initDirectMessages } from '../ui/direct-messages';
 import { initLobby } from '../ui/lobby';
 import { initMessageActions } from '../ui/message-actions';
+import { initModerationActions } from '../ui/moderation-actions';
 import { page } from '../ui/page-state';
 import { initRoomSearch } from '../ui/room-search';
 import { initRoomView } from '../ui/room-view';
@@ -18,6 +19,7 @@ initComposer();
 initMessageActions();
 initRoomSearch();
 initDirectMessages();
+initModerationActions();
 
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());

@@ -4,6 +4,7 @@
 // in node tests.
 
 import { Connection, type SocketFactory } from './connection';
+import { Moderation, type ModerationRequestType } from './moderation';
 import { MessageChanges } from './message-changes';
 import { PendingRequests } from './pending-requests';
 import { ReadMarkers } from './read-markers';
@@ -64,6 +65,7 @@ export class ChatSession {
   private readonly events: RoomEvents;
   private readonly host: RoomHost;
   private readonly changes: MessageChanges;
+  private readonly moderation: Moderation;
   private readonly readMarkers: ReadMarkers;
   private readonly ctx: SessionContext;
   private readonly discoverNodes?: (node: string) => Promise<string[]>;
@@ -132,11 +134,13 @@ export class ChatSession {
     this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
     this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
     this.changes = new MessageChanges(ctx);
+    this.moderation = new Moderation(ctx);
     this.events = new RoomEvents(ctx, {
       deletion: this.deletion,
       host: this.host,
       changes: this.changes,
       readMarkers: this.readMarkers,
+      moderation: this.moderation,
       acceptMessages: (room, messages) => this.history.accept(room, messages),
       rejoin: (room) => this.membership.rejoin(room),
       resendOutbox: (room) => this.outbox.resend(room),
@@ -210,6 +214,15 @@ export class ChatSession {
 
   leave(roomId: string): void {
     this.membership.leave(roomId);
+  }
+
+  /** Kicks, bans or mutes a member of a room we moderate. Throws a readable Error. */
+  moderate(roomId: string, type: ModerationRequestType, member: string): Promise<void> {
+    return this.moderation.act(roomId, type, member);
+  }
+
+  mayModerate(room: RoomState): boolean {
+    return this.moderation.mayModerate(room);
   }
 
   /** Starts the two-phase-commit deletion; the outcome arrives as events. */

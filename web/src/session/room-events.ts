@@ -5,6 +5,7 @@
 import { describeError, describeLeave } from '../format';
 import type { ChatMessage, Frame, MemberEvent } from '../protocol';
 import type { MessageChanges } from './message-changes';
+import type { Moderation } from './moderation';
 import type { ReadMarkers } from './read-markers';
 import type { RoomDeletion } from './room-deletion';
 import type { RoomHost } from './room-host';
@@ -16,6 +17,7 @@ export interface RoomEventDeps {
   host: RoomHost;
   changes: MessageChanges;
   readMarkers: ReadMarkers;
+  moderation: Moderation;
   acceptMessages(room: RoomState, messages: ChatMessage[]): void;
   rejoin(room: RoomState): void;
   resendOutbox(room: RoomState): void;
@@ -39,6 +41,7 @@ export class RoomEvents {
     const d = (frame.data ?? {}) as Record<string, unknown>;
     const room = typeof d.room_id === 'string' ? this.ctx.rooms.get(d.room_id) : undefined;
     const deletion = this.deps.deletion;
+    if (this.deps.moderation.handle(frame.type, room, d)) return;
     switch (frame.type) {
       case 'new_message':
         if (!room) return;
@@ -91,6 +94,9 @@ export class RoomEvents {
         return;
       case 'leave_room_success':
       case 'invite_user_success':
+      case 'kick_member_success':
+      case 'ban_member_success':
+      case 'mute_member_success':
       case 'message_sent':
       case 'edit_message_success':
       case 'delete_message_success':

@@ -25,6 +25,8 @@ export interface RoomState {
   hostEpoch: number;
   creatorId: string | null;
   members: Set<string>;
+  /** Moderators the page was told of (moderator_added events seen). */
+  moderators: Set<string>;
   status: RoomStatus;
   /** Set while a two-phase-commit deletion is running. */
   deleting: boolean;
@@ -57,6 +59,7 @@ export function newRoomState(roomId: string, hint?: RoomHint): RoomState {
     hostEpoch: 0,
     creatorId: hint?.creatorId ?? null,
     members: new Set(),
+    moderators: new Set(),
     status: 'joining',
     deleting: false,
     buffer: new SequenceBuffer<ChatMessage>(null),

@@ -100,9 +100,11 @@ export function renderRoomHead(room: RoomState): void {
   ui.membersTitle.textContent = `Members (${members.length})`;
   ui.membersToggle.textContent = `Members (${members.length})`;
   const me = session?.username;
-  // everyone but us gets a button that opens our direct conversation (direct-messages.ts)
+  // everyone but us gets a button that opens our direct conversation (direct-messages.ts); a
+  // moderator also gets Kick, Ban and Mute for everyone but the creator (moderation-actions.ts)
+  const moderating = session?.mayModerate(room) === true && room.status === 'joined';
   ui.memberList.innerHTML = members
-    .map((m) => (m === me ? `<li class="me">${escapeHtml(m)}</li>` : `<li>${escapeHtml(m)} <button type="button" class="direct" data-direct="${escapeHtml(m)}" title="Direct message">Message</button></li>`))
+    .map((m) => (m === me ? `<li class="me">${escapeHtml(m)}</li>` : `<li>${escapeHtml(m)} <button type="button" class="direct" data-direct="${escapeHtml(m)}" title="Direct message">Message</button>${moderating && m !== room.creatorId ? moderationButtons(m) : ''}</li>`))
     .join('');
   const gone = room.status === 'deleted' || room.status === 'left';
   ui.del.hidden = !(room.creatorId && room.creatorId === me) || gone;
@@ -163,4 +165,16 @@ async function loadOlder(): Promise<void> {
 function resetDelete(): void {
   ui.del.classList.remove('confirm');
   ui.del.textContent = 'Delete';
+}
+
+const MODERATION_BUTTONS = [
+  ['kick_member', 'Kick', 'Remove from the room'],
+  ['ban_member', 'Ban', 'Remove from the room and keep out'],
+  ['mute_member', 'Mute', 'No messages for a minute'],
+] as const;
+
+/** Kick, Ban and Mute for one member, each naming its member (escaped) for moderation-actions.ts. */
+function moderationButtons(member: string): string {
+  const name = escapeHtml(member);
+  return MODERATION_BUTTONS.map(([type, label, title]) => ` <button type="button" class="moderate" data-moderate="${type}" data-member="${name}" title="${title}" aria-label="${label} ${name}">${label}</button>`).join('');
 }

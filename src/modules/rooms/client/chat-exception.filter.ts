@@ -6,7 +6,7 @@ import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 /**
  * Turns a refused request into the error frame of its request type (reference-protocol.md §1.4):
  * join_room_error, message_error, delete_room_failed, the room_created error form, history_error,
- * or the generic `error` (for edit_message and delete_message with `request`, `room_id`, `message_id`;
+ * or the generic `error` (for the moderation requests as for invite_user with `request`, `room_id`, `member`; for edit_message and delete_message with `request`, `room_id`, `message_id`;
  * for mark_read and search_messages with `request`, `room_id`). Anything unexpected becomes INTERNAL_ERROR; the connection stays up.
  */
 @Catch()
@@ -46,7 +46,12 @@ function errorFrame(type: string, error: ChatError, data: Record<string, unknown
     case 'mark_read':
     case 'search_messages': // the generic error frame, naming the request and its room
       return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, ...error.details } };
-    case 'invite_user': // the generic error frame, naming the request, its room and the invitee
+    case 'invite_user': // the generic error frame, naming the request, its room and the invitee (or the member acted on)
+    case 'add_moderator':
+    case 'kick_member':
+    case 'ban_member':
+    case 'unban_member':
+    case 'mute_member':
       return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, room_id: roomId, member: typeof data?.member === 'string' ? data.member : '', ...error.details } };
     case 'open_direct': // the generic error frame, naming the request and the other user
       return { type: 'error', data: { success: false, message: error.message, error_code: error.code, request: type, with: typeof data?.with === 'string' ? data.with : '', ...error.details } };

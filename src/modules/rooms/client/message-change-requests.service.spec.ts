@@ -21,6 +21,7 @@ import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
 import { ReadMarkers } from '../host/read-markers.service';
 import { RoomInvites } from '../host/room-invites.service';
+import { RoomModeration } from '../host/room-moderation.service';
 import { ReadStates } from './read-states';
 
 describe(MessageChangeRequests.name, () => {
@@ -60,6 +61,7 @@ describe(MessageChangeRequests.name, () => {
         MessageEdits,
         ReadMarkers,
         RoomInvites,
+        RoomModeration,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

@@ -10,6 +10,7 @@ import { BOOT_ID } from '../../peers/boot-id';
 import { MessageEdits } from '../host/message-edits.service';
 import { ReadMarkers } from '../host/read-markers.service';
 import { RoomInvites } from '../host/room-invites.service';
+import { RoomModeration } from '../host/room-moderation.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
 import { UsernameGuard } from '../identity/username-guard';
@@ -63,6 +64,7 @@ describe('ReadMarkerRequests and MessageSearch', () => {
         MessageEdits,
         ReadMarkers,
         RoomInvites,
+        RoomModeration,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

@@ -57,6 +57,7 @@ class ForgetfulHost implements RoomHost {
   deleteMessage = async () => ({}) as never;
   markRead = async () => ({}) as never;
   invite = async () => ({}) as never;
+  moderate = async () => ({}) as never;
   history = async () => null;
 }
 

@@ -24,6 +24,7 @@ import { StaleMemberCleanupService } from '../../members/stale-member-cleanup.se
 import { roomRecord } from '../../../testing/records';
 import { ReadMarkers } from '../host/read-markers.service';
 import { RoomInvites } from '../host/room-invites.service';
+import { RoomModeration } from '../host/room-moderation.service';
 import { ReadStates } from './read-states';
 
 /** A client that has not read what was sent to it until the test says so. */
@@ -58,6 +59,7 @@ describe(RoomRequestsService.name, () => {
         MessageEdits,
         ReadMarkers,
         RoomInvites,
+        RoomModeration,
         ReadStates,
         ReplicaService,
         RoomDeletionCoordinator,

@@ -9,11 +9,12 @@ import { ClientRegistry } from '../../members/client-registry';
 import { ChatExceptionFilter } from './chat-exception.filter';
 import { RoomRequestsService } from './room-requests.service';
 import { ClientRequest } from './client-request.decorator';
-import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, InviteUserRequest, JoinRoomRequest, LeaveRoomRequest, MarkReadRequest, NoParams, OpenDirectRequest, SearchMessagesRequest, SendMessageRequest, TypingRequest } from './dto/requests';
+import { CreateRoomRequest, DeleteMessageRequest, DeleteRoomRequest, EditMessageRequest, GetHistoryRequest, InviteUserRequest, JoinRoomRequest, LeaveRoomRequest, MarkReadRequest, ModerationTargetRequest, MuteMemberRequest, NoParams, RemoveMemberRequest, OpenDirectRequest, SearchMessagesRequest, SendMessageRequest, TypingRequest } from './dto/requests';
 import { MessageChangeRequests } from './message-change-requests.service';
 import { MessageSearch } from './message-search.service';
 import { ReadMarkerRequests } from './read-marker-requests.service';
 import { PrivateRoomRequests } from './private-room-requests.service';
+import { ModerationRequests } from './moderation-requests.service';
 import { TypingNotices } from '../typing/typing-notices.service';
 
 /** The client WebSocket protocol (ClientRequestMap): each handler validates, calls one service method. */
@@ -30,6 +31,7 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     private readonly readMarkers: ReadMarkerRequests,
     private readonly search: MessageSearch,
     private readonly privateRooms: PrivateRoomRequests,
+    private readonly moderation: ModerationRequests,
   ) {}
 
   handleConnection(socket: WebSocket, request?: IncomingMessage): void {
@@ -118,5 +120,30 @@ export class RoomsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   @ClientRequest('search_messages')
   searchMessages(@ConnectedSocket() socket: WebSocket, @MessageBody() req: SearchMessagesRequest): Promise<void> {
     return this.search.searchMessages(this.conn(socket), req);
+  }
+
+  @ClientRequest('add_moderator')
+  addModerator(@ConnectedSocket() socket: WebSocket, @MessageBody() req: ModerationTargetRequest): Promise<void> {
+    return this.moderation.moderate(this.conn(socket), 'add_moderator', req);
+  }
+
+  @ClientRequest('kick_member')
+  kickMember(@ConnectedSocket() socket: WebSocket, @MessageBody() req: RemoveMemberRequest): Promise<void> {
+    return this.moderation.moderate(this.conn(socket), 'kick_member', req);
+  }
+
+  @ClientRequest('ban_member')
+  banMember(@ConnectedSocket() socket: WebSocket, @MessageBody() req: RemoveMemberRequest): Promise<void> {
+    return this.moderation.moderate(this.conn(socket), 'ban_member', req);
+  }
+
+  @ClientRequest('unban_member')
+  unbanMember(@ConnectedSocket() socket: WebSocket, @MessageBody() req: ModerationTargetRequest): Promise<void> {
+    return this.moderation.moderate(this.conn(socket), 'unban_member', req);
+  }
+
+  @ClientRequest('mute_member')
+  muteMember(@ConnectedSocket() socket: WebSocket, @MessageBody() req: MuteMemberRequest): Promise<void> {
+    return this.moderation.moderate(this.conn(socket), 'mute_member', req);
   }
 }

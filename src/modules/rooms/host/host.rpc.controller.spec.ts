@@ -3,6 +3,7 @@ import { XmlRpcFault, XmlRpcFaultCode } from '../../../common/xmlrpc';
 import { HostPeerRequests } from './host-peer-requests.service';
 import { HostRpcController } from './host.rpc.controller';
 import { PrivateRoomPeerRequests } from './private-room-peer-requests.service';
+import { ModerationPeerRequests } from './moderation-peer-requests.service';
 import { RoomStatePages } from './room-state-pages';
 
 /** A fake with methods `names` that record which was called, with what. */
@@ -21,6 +22,7 @@ describe(HostRpcController.name, () => {
         { provide: HostPeerRequests, useValue: recorder(calls, ['hostedRooms', 'join', 'leave', 'memberDisconnected', 'sequenceAll', 'messages', 'deleteRoom']) },
         { provide: RoomStatePages, useValue: recorder(calls, ['page']) },
         { provide: PrivateRoomPeerRequests, useValue: recorder(calls, ['invite', 'openDirect']) },
+        { provide: ModerationPeerRequests, useValue: recorder(calls, ['moderate']) },
       ],
     }).compile();
     sut = moduleRef.get(HostRpcController);
@@ -68,6 +70,16 @@ describe(HostRpcController.name, () => {
   it('takes a single forward that names a host epoch (older nodes send one) and its client_message_id', async () => {
     await sut.forwardMessage(['r1', 'alice', 'hi', 'node2', 'c1', 4]);
     expect(calls).toEqual([['sequenceAll', [{ room_id: 'r1', username: 'alice', content: 'hi', client_message_id: 'c1' }]]]);
+  });
+
+  it('hands moderate_member to the moderation peer requests, without the sender, reason and seconds nil when left out', async () => {
+    await sut.moderateMember(['r1', 'alice', 'kick', 'bob', 'node2', 'rude']);
+    await sut.moderateMember(['r1', 'alice', 'mute', 'bob', 'node2', null, 30]);
+    expect(() => sut.moderateMember(['r1', 'alice', 'mute', 'bob', 'node2', null, 'soon'])).toThrow(expect.objectContaining({ code: XmlRpcFaultCode.InvalidParams }));
+    expect(calls).toEqual([
+      ['moderate', 'r1', 'alice', 'kick', 'bob', 'rude', null],
+      ['moderate', 'r1', 'alice', 'mute', 'bob', null, 30],
+    ]);
   });
 
   it('refuses mistyped params with -32602 before any service call', async () => {

@@ -4,11 +4,12 @@ import type { ForwardItem, PeerResult } from '../../../common/protocol/peer-wire
 import { parseJsonArray, peerParams } from '../../peers/rpc-params';
 import { HostPeerRequests } from './host-peer-requests.service';
 import { PrivateRoomPeerRequests } from './private-room-peer-requests.service';
+import { ModerationPeerRequests } from './moderation-peer-requests.service';
 import { RoomStatePages } from './room-state-pages';
 
 /**
  * The peer methods a room's host serves: joins, leaves, forwarded messages, edits and deletions
- * of messages, read markers, history pages,
+ * of messages, read markers, invitations and moderation, history pages,
  * deletions it coordinates, and its rooms for discovery and catch-up. Each handler checks its
  * params (PEER_PARAM_KINDS), calls one service method and returns its result.
  */
@@ -18,6 +19,7 @@ export class HostRpcController {
     private readonly requests: HostPeerRequests,
     private readonly roomStates: RoomStatePages,
     private readonly privateRooms: PrivateRoomPeerRequests,
+    private readonly moderation: ModerationPeerRequests,
   ) {}
 
   @MessagePattern('get_hosted_rooms')
@@ -104,6 +106,12 @@ export class HostRpcController {
   inviteUser(@Payload() params: unknown): Promise<PeerResult<'invite_user'>> {
     const [roomId, username, member] = peerParams('invite_user', params);
     return this.privateRooms.invite(roomId, username, member);
+  }
+
+  @MessagePattern('moderate_member')
+  moderateMember(@Payload() params: unknown): Promise<PeerResult<'moderate_member'>> {
+    const [roomId, username, action, member, , reason, seconds] = peerParams('moderate_member', params);
+    return this.moderation.moderate(roomId, username, action, member, reason ?? null, seconds ?? null);
   }
 
   @MessagePattern('open_direct')

@@ -6,7 +6,9 @@ import { MemberRepository } from '../../../common/store/member.repository';
 import { MessageRepository } from '../../../common/store/message.repository';
 import { MESSAGE_DELETED, MESSAGE_EDITED, type MessageDeletedData, type MessageEditedData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
+import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
 import { messageChangeRefusal, type MessageAction } from './message-permissions';
+import { muteRefusal } from './moderation-rights';
 import { RoomHostService } from './room-host.service';
 
 /** A message as an edit or deletion left it, and the log entry that did it (0: nothing new was written). */
@@ -29,10 +31,13 @@ export class MessageEdits {
     private readonly members: MemberRepository,
     private readonly clock: Clock,
     private readonly logs: RoomLogs,
+    private readonly moderation: RoomModerationRepository,
   ) {}
 
   async edit(roomId: string, messageId: string, username: string, content: string): Promise<MessageChange> {
     const message = this.target('edit', roomId, messageId, username);
+    const muted = muteRefusal(this.moderation.mutedUntil(roomId, username), this.clock.now());
+    if (muted) throw muted;
     if (message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND', 'The message was deleted');
     const data: MessageEditedData = { message_id: message.messageId, sequence_number: message.sequenceNumber, username: message.username, content, edited_at: this.clock.iso() };
     const { entry } = await this.logs.propose(roomId, { kind: MESSAGE_EDITED, data });
@@ -66,7 +71,7 @@ export class MessageEdits {
     if (!this.members.getMember(roomId, actor)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     const message = this.messages.findById(roomId, messageId);
     if (!message) throw new ChatError('MESSAGE_NOT_FOUND', 'No such message in this room (it may have been removed by retention)');
-    const refusal = messageChangeRefusal(action, actor, message, room);
+    const refusal = messageChangeRefusal(action, actor, message, room, this.moderation.isModerator(roomId, actor));
     if (refusal) throw refusal;
     return message;
   }

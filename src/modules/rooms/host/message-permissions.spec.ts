@@ -16,6 +16,12 @@ describe('messageChangeRefusal: who may change a message', () => {
 
   it('refuses any other member', () => {
     expect(messageChangeRefusal('edit', 'carol', bobs, room)?.code).toBe('NOT_AUTHOR');
-    expect(messageChangeRefusal('delete', 'carol', bobs, room)).toMatchObject({ code: 'NOT_AUTHOR', message: "Only the author of a message or the room's creator may delete it" });
+    expect(messageChangeRefusal('delete', 'carol', bobs, room)).toMatchObject({ code: 'NOT_AUTHOR', message: "Only the author of a message, the room's creator or a moderator may delete it" });
+  });
+
+  it("lets a moderator delete anyone's message but the creator's, and edit none", () => {
+    expect(messageChangeRefusal('delete', 'mod', bobs, room, true)).toBeNull();
+    expect(messageChangeRefusal('delete', 'mod', { username: 'alice' }, room, true)?.code).toBe('NOT_AUTHOR');
+    expect(messageChangeRefusal('edit', 'mod', bobs, room, true)?.code).toBe('NOT_AUTHOR');
   });
 });

@@ -16,6 +16,8 @@ import { TombstoneRepository } from '../../../common/store/tombstone.repository'
 import { clientKeyOf, isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, ROOM, type MemberJoinedData, type MemberLeftData, type MessageData, type RoomData, type StoredMessageData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
 import { RoomLogPeers } from '../replication/room-log-peers';
+import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
+import { banRefusal, muteRefusal } from './moderation-rights';
 import { RoomVisibility } from '../replication/room-visibility';
 
 /** Messages replayed on a plain join, as in the reference. */
@@ -72,6 +74,7 @@ export class RoomHostService {
     private readonly logs: RoomLogs,
     private readonly logPeers: RoomLogPeers,
     private readonly visibility: RoomVisibility,
+    private readonly moderation: RoomModerationRepository,
   ) {}
 
   /**
@@ -141,6 +144,8 @@ export class RoomHostService {
   async join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): Promise<JoinResult> {
     this.visibility.assertVisible(roomId, username); // before any other answer: a private room's state is nobody else's business
     this.activeHostedRoom(roomId);
+    const banned = banRefusal(this.moderation.isBanned(roomId, username));
+    if (banned) throw banned;
     const before = this.members.getMember(roomId, username);
     const data: MemberJoinedData = { username, node_id: memberNode, joined_at: this.clock.iso(), boot_id: memberBootId };
     await this.logs.propose(roomId, { kind: MEMBER_JOINED, data });
@@ -180,6 +185,8 @@ export class RoomHostService {
   send(roomId: string, username: string, content: string, clientMessageId: string | null): Promise<SentRecord> {
     this.activeHostedRoom(roomId);
     if (!this.members.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
+    const muted = muteRefusal(this.moderation.mutedUntil(roomId, username), this.clock.now());
+    if (muted) throw muted;
     const data: MessageData = { message_id: randomUUID(), username, content, timestamp: this.clock.iso(), client_message_id: clientMessageId };
     return this.logs.propose(roomId, { kind: MESSAGE, data, clientKey: clientKeyOf(username, clientMessageId) }).then(({ entry, duplicate }) => {
       // a retry of a message retention has since removed finds a stripped entry: acknowledged by id, sequence and timestamp (content is never read from here)

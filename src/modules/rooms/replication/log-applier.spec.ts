@@ -32,7 +32,7 @@ describe(LogApplier.name, () => {
     store = ChatStore.inMemory();
     const config = loadConfig({ NODE_ID: 'node1' });
     clients = new ClientRegistry(config, new FakeClock());
-    sut = new LogApplier(config, store.transactions, store.rooms, store.messages, store.members, store.tombstones, clients, store.logs, store.readMarkers, store.privacy);
+    sut = new LogApplier(config, store.transactions, store.rooms, store.messages, store.members, store.tombstones, clients, store.logs, store.readMarkers, store.privacy, store.moderation);
     bob = new FakeSocket();
     const conn = clients.connect(bob.asWebSocket());
     clients.register(conn, 'r1', 'bob', 0);
@@ -193,7 +193,7 @@ describe(LogApplier.name, () => {
       for (const e of live) applyAll([e]); // one entry per write, as a host applies them
       const other = ChatStore.inMemory();
       try {
-        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock()), other.logs, other.readMarkers, other.privacy);
+        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock()), other.logs, other.readMarkers, other.privacy, other.moderation);
         other.transactions.run(() => {
           for (const e of live) replica.apply('r1', e, HERE);
         });
@@ -265,7 +265,7 @@ describe(LogApplier.name, () => {
       const other = ChatStore.inMemory();
       try {
         const otherClients = new ClientRegistry(loadConfig({ NODE_ID: 'node2' }), new FakeClock());
-        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, otherClients, other.logs, other.readMarkers, other.privacy);
+        const replica = new LogApplier(loadConfig({ NODE_ID: 'node2' }), other.transactions, other.rooms, other.messages, other.members, other.tombstones, otherClients, other.logs, other.readMarkers, other.privacy, other.moderation);
         other.transactions.run(() => {
           for (const e of stored) replica.apply('r1', e, HERE);
         });

@@ -15,8 +15,10 @@ import type { Entry } from '../consensus/log-entry';
 import { MessageChangeApplier } from './message-changes';
 import { ReadMarkerApplier } from './read-marker-applier';
 import { RoomInviteApplier } from './room-invite-applier';
+import { ModerationApplier } from './moderation-applier';
+import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
 import { RoomPrivacyRepository } from '../../../common/store/room-privacy.repository';
-import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, READ_MARKER, ROOM, ROOM_DELETED, ROOM_INVITE, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
+import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, MODERATION, READ_MARKER, ROOM, ROOM_DELETED, ROOM_INVITE, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
@@ -42,6 +44,8 @@ export class LogApplier {
   private readonly readMarkers: ReadMarkerApplier;
   /** Private rooms and their invitations (their waiters are the changes' waiters). */
   private readonly invites: RoomInviteApplier;
+  /** Moderators, kicks, bans and mutes (their waiters are the changes' waiters). */
+  private readonly moderation: ModerationApplier;
   /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
   hostedMessages = 0;
 
@@ -56,10 +60,12 @@ export class LogApplier {
     private readonly storedLogs: RoomLogRepository,
     markers: ReadMarkerRepository,
     privacy: RoomPrivacyRepository,
+    moderation: RoomModerationRepository,
   ) {
     this.changes = new MessageChangeApplier(transactions, rooms, messages, storedLogs, clients);
     this.readMarkers = new ReadMarkerApplier(transactions, markers, clients, this.changes.applied);
     this.invites = new RoomInviteApplier(transactions, rooms, privacy, clients, this.changes.applied);
+    this.moderation = new ModerationApplier(transactions, rooms, members, moderation, clients, this.changes.applied);
   }
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
@@ -94,6 +100,9 @@ export class LogApplier {
         return false;
       case ROOM_INVITE:
         this.invites.applyInvite(roomId, entry);
+        return false;
+      case MODERATION:
+        this.moderation.apply(roomId, entry);
         return false;
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show

@@ -30,7 +30,7 @@ describe('LogApplier: edits and deletions of messages (MessageChangeApplier)', (
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  const applierOver = (s: ChatStore, registry: ClientRegistry) => new LogApplier(loadConfig({ NODE_ID: 'node1' }), s.transactions, s.rooms, s.messages, s.members, s.tombstones, registry, s.logs, s.readMarkers, s.privacy);
+  const applierOver = (s: ChatStore, registry: ClientRegistry) => new LogApplier(loadConfig({ NODE_ID: 'node1' }), s.transactions, s.rooms, s.messages, s.members, s.tombstones, registry, s.logs, s.readMarkers, s.privacy, s.moderation);
 
   beforeEach(() => {
     index = 0;

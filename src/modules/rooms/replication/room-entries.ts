@@ -22,6 +22,8 @@ export const MESSAGE_DELETED = 'message_deleted';
 export const READ_MARKER = 'read_marker';
 /** A member of a private room invited another user (who may then see and join it). */
 export const ROOM_INVITE = 'room_invite';
+/** A moderation action the host accepted (appointing a moderator, kick, ban, unban, mute). */
+export const MODERATION = 'moderation';
 
 /** The first entry of every room. */
 export interface RoomData {
@@ -151,6 +153,23 @@ export interface RoomInviteData {
   username: string;
   invited_by: string;
   invited_at: string;
+}
+
+/** What a moderation entry does; each is one client request (add_moderator, kick_member, ...). */
+export type ModerationAction = 'add_moderator' | 'kick' | 'ban' | 'unban' | 'mute';
+export const MODERATION_ACTIONS: readonly ModerationAction[] = ['add_moderator', 'kick', 'ban', 'unban', 'mute'];
+
+/** A moderation action as the host accepted it. Times are the host's, so every node applies the same thing. */
+export interface ModerationData {
+  action: ModerationAction;
+  /** The member acted on. */
+  member: string;
+  /** The acting user (the creator or a moderator; the creator alone for add_moderator). */
+  by: string;
+  reason?: string;
+  /** mute: when it ends (the host's clock at proposal time plus the seconds asked for). */
+  muted_until?: string;
+  timestamp: string;
 }
 
 /** The key a retried message is found by: one per user and client_message_id. */

@@ -6,8 +6,9 @@ import type { ReadMarkers } from '../host/read-markers.service';
 import type { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import type { RoomHostService } from '../host/room-host.service';
 import type { RoomInvites } from '../host/room-invites.service';
+import type { RoomModeration } from '../host/room-moderation.service';
 import { toRoomInfo } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ModerationOutcome, ModerationRequest, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** This node hosts the room: requests go straight to its sequencer and deletion coordinator. */
 export class LocalRoomHost implements RoomHost {
@@ -24,6 +25,7 @@ export class LocalRoomHost implements RoomHost {
     private readonly edits: MessageEdits,
     private readonly readMarkers: ReadMarkers,
     private readonly invites: RoomInvites,
+    private readonly moderation: RoomModeration,
   ) {}
 
   async join(username: string): Promise<HostJoin> {
@@ -55,6 +57,10 @@ export class LocalRoomHost implements RoomHost {
 
   invite(username: string, member: string): Promise<Invitation> {
     return this.invites.invite(this.room.roomId, username, member);
+  }
+
+  moderate(req: ModerationRequest): Promise<ModerationOutcome> {
+    return this.moderation.moderate(this.room.roomId, req);
   }
 
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {

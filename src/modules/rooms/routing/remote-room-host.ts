@@ -6,7 +6,7 @@ import type { RoomRecord } from '../../../common/store/chat-records';
 import type { PeerDirectory } from '../../peers/peer-directory';
 import { pageHasMore } from '../host/room-host.service';
 import { fromMessageWire, toChatMessage } from '../../../common/protocol/record-mappers';
-import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ReadMark, RoomHost, SentMessage } from './room-host';
+import type { DeletionOutcome, HistoryRange, HostHistoryPage, HostJoin, Invitation, MessageChange, ModerationOutcome, ModerationRequest, ReadMark, RoomHost, SentMessage } from './room-host';
 
 /** Forwarded sends one connection may have in flight before its next request waits. */
 const MAX_PENDING_SENDS_PER_CONNECTION = 64;
@@ -73,6 +73,12 @@ export class RemoteRoomHost implements RoomHost {
     return { logIndex: Number(reply.log_index) || 0 };
   }
 
+  async moderate(req: ModerationRequest): Promise<ModerationOutcome> {
+    const reply = await this.call('moderate_member', [this.room.roomId, req.username, req.action, req.member, this.selfId, req.reason ?? null, req.seconds ?? null]);
+    if (!reply.success) throw refusal(reply.error_code, 'INTERNAL_ERROR', reply.error);
+    return { logIndex: Number(reply.log_index) || 0, ...(reply.muted_until ? { mutedUntil: reply.muted_until } : {}) };
+  }
+
   async deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {
     const reply = await this.call('delete_room', [this.room.roomId, username, this.selfId]);
     if (!reply.transaction_id) throw new ChatError(asCode(reply.error_code, 'DELETION_FAILED'), reply.reason ?? 'Deletion failed');
@@ -127,7 +133,7 @@ const changed = (reply: MessageChangeResult): MessageChange => {
 const refusal = (code: string | undefined, fallback: ChatErrorCode, message: string): ChatError =>
   code === 'ADMIN_NODE_UNAVAILABLE' ? hostUnavailable(message) : new ChatError(asCode(code, fallback), message);
 
-const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED', 'MESSAGE_NOT_FOUND', 'NOT_AUTHOR']);
+const KNOWN_CODES = new Set<ChatErrorCode>(['INVALID_REQUEST', 'INVALID_CONTENT', 'ROOM_NOT_FOUND', 'NOT_MEMBER', 'NOT_IN_ROOM', 'UNAUTHORIZED', 'INVALID_STATE', 'ADMIN_NODE_UNAVAILABLE', 'DELETION_FAILED', 'INTERNAL_ERROR', 'USERNAME_TAKEN', 'STORE_UNAVAILABLE', 'LIMIT_EXCEEDED', 'MESSAGE_NOT_FOUND', 'NOT_AUTHOR', 'NOT_MODERATOR', 'BANNED', 'MUTED']);
 /** A host's error_code as ours, when it is one we know; `fallback` otherwise. */
 const asCode = (code: string | undefined, fallback: ChatErrorCode): ChatErrorCode =>
   code && KNOWN_CODES.has(code as ChatErrorCode) ? (code as ChatErrorCode) : fallback;

@@ -5,8 +5,9 @@ import type { MessageChange } from '../host/message-edits.service';
 import type { ReadMark } from '../host/read-markers.service';
 import type { DeletionOutcome } from '../host/room-deletion.coordinator';
 import type { Invitation } from '../host/room-invites.service';
+import type { ModerationOutcome, ModerationRequest } from '../host/room-moderation.service';
 
-export type { DeletionOutcome, Invitation, MessageChange, ReadMark };
+export type { DeletionOutcome, Invitation, MessageChange, ModerationOutcome, ModerationRequest, ReadMark };
 
 /** What a join at the room's host gave back: the room as the host sees it, and where its history stands. */
 export interface HostJoin {
@@ -58,6 +59,8 @@ export interface RoomHost {
   markRead(username: string, sequence: number): Promise<ReadMark>;
   /** `username`, a member of this private room, invites `member`; resolves once committed (or at once when `member` was invited already). */
   invite(username: string, member: string): Promise<Invitation>;
+  /** A moderation action by `req.username` (creator or moderator); resolves once committed (or at once when already in force). */
+  moderate(req: ModerationRequest): Promise<ModerationOutcome>;
   /** Runs the deletion; `onStarted` is called once the transaction exists, before the outcome. */
   deleteRoom(username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome>;
   /** The host's page of history, or null when this node's replica should answer instead. */

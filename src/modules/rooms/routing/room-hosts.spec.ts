@@ -10,6 +10,7 @@ import { roomRecord } from '../../../testing/records';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
 import type { RoomInvites } from '../host/room-invites.service';
+import type { RoomModeration } from '../host/room-moderation.service';
 import { RoomHosts } from './room-hosts';
 
 /** node2 is configured; each test sets what its calls answer. */
@@ -39,7 +40,7 @@ describe(RoomHosts.name, () => {
     peers = new FakePeers();
     logHosts = new Map();
     const logs = { hostOf: (roomId: string) => logHosts.get(roomId) ?? null };
-    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits, {} as ReadMarkers, {} as RoomInvites);
+    sut = new RoomHosts(loadConfig({ NODE_ID: 'node1' }), 'boot-1', peers as unknown as PeerDirectory, {} as RoomHostService, {} as RoomDeletionCoordinator, logs as unknown as RoomLogs, {} as MessageEdits, {} as ReadMarkers, {} as RoomInvites, {} as RoomModeration);
   });
 
   it('serves a room at the host its log names, which may be newer than the room record (the record follows once written)', () => {

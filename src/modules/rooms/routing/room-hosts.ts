@@ -8,6 +8,7 @@ import { ReadMarkers } from '../host/read-markers.service';
 import { RoomDeletionCoordinator } from '../host/room-deletion.coordinator';
 import { RoomHostService } from '../host/room-host.service';
 import { RoomInvites } from '../host/room-invites.service';
+import { RoomModeration } from '../host/room-moderation.service';
 import { RoomLogs } from '../replication/room-logs.service';
 import { LocalRoomHost } from './local-room-host';
 import { RemoteRoomHost } from './remote-room-host';
@@ -30,12 +31,13 @@ export class RoomHosts {
     private readonly edits: MessageEdits,
     private readonly readMarkers: ReadMarkers,
     private readonly invites: RoomInvites,
+    private readonly moderation: RoomModeration,
   ) {}
 
   for(room: RoomRecord): RoomHost {
     const node = this.servingNode(room);
     return node === this.config.nodeId
-      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits, this.readMarkers, this.invites)
+      ? new LocalRoomHost(room, node, this.bootId, this.host, this.deletion, this.edits, this.readMarkers, this.invites, this.moderation)
       : new RemoteRoomHost(room, node, this.config.nodeId, this.bootId, this.peers);
   }
 

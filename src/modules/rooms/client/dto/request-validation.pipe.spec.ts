@@ -76,6 +76,17 @@ describe(RequestValidationPipe.name, () => {
     expect(run('create_room', { room_name: 'n', creator_id: 'c', private: true })).toMatchObject({ private: true });
   });
 
+  it('checks the moderation requests: member as a name, reason as text up to 500, seconds 1 to 30 days', () => {
+    expect(run('kick_member', { room_id: 'r', username: 'ann', member: ' ｂｏｂ ', reason: 'spam' })).toMatchObject({ member: 'bob', reason: 'spam' });
+    expect(run('ban_member', { room_id: 'r', username: 'ann', member: 'bob' })).toMatchObject({ member: 'bob' });
+    expect(refusal('add_moderator', { room_id: 'r', username: 'ann' })).toEqual({ code: 'INVALID_REQUEST', message: 'Missing member' });
+    expect(refusal('kick_member', { room_id: 'r', username: 'ann', member: 'bob', reason: 'x'.repeat(501) })).toEqual({ code: 'INVALID_REQUEST', message: 'reason must be text of at most 500 characters' });
+    expect(run('mute_member', { room_id: 'r', username: 'ann', member: 'bob', seconds: 60 })).toMatchObject({ seconds: 60 });
+    for (const seconds of [undefined, 0, 1.5, '60', 30 * 24 * 3600 + 1]) {
+      expect(refusal('mute_member', { room_id: 'r', username: 'ann', member: 'bob', seconds })).toEqual({ code: 'INVALID_REQUEST', message: 'seconds must be a whole number from 1 to 2592000' });
+    }
+  });
+
   it('refuses non-object data', () => {
     expect(refusal('join_room', null)).toEqual({ code: 'INVALID_REQUEST', message: 'Request data must be a JSON object' });
     expect(refusal('join_room', [1])).toMatchObject({ code: 'INVALID_REQUEST' });

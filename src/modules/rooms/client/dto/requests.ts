@@ -154,6 +154,29 @@ export class NoParams implements ClientRequestData<'list_rooms'> {
   ignored?: unknown;
 }
 
+/** The moderation requests: room_id, username (the acting user) and the member acted on. */
+export class ModerationTargetRequest extends RoomUserRequest {
+  @IsDisplayName(LIMITS.username, 'member')
+  @ValidateBy({ name: 'present', validator: { validate: isPresent } }, reject('INVALID_REQUEST', 'Missing member'))
+  member!: string;
+}
+
+const BAD_REASON = reject('INVALID_REQUEST', `reason must be text of at most ${LIMITS.moderationReason} characters`);
+
+/** kick_member and ban_member: an optional reason everyone in the room is shown. */
+export class RemoveMemberRequest extends ModerationTargetRequest implements ClientRequestData<'kick_member'>, ClientRequestData<'ban_member'> {
+  @ValidateIf((o: RemoveMemberRequest) => o.reason !== undefined && o.reason !== null)
+  @IsChatText(LIMITS.moderationReason, BAD_REASON)
+  reason?: string;
+}
+
+export class MuteMemberRequest extends ModerationTargetRequest implements ClientRequestData<'mute_member'> {
+  @IsInt(reject('INVALID_REQUEST', `seconds must be a whole number from 1 to ${LIMITS.muteSeconds}`))
+  @Min(1, reject('INVALID_REQUEST', `seconds must be a whole number from 1 to ${LIMITS.muteSeconds}`))
+  @Max(LIMITS.muteSeconds, reject('INVALID_REQUEST', `seconds must be a whole number from 1 to ${LIMITS.muteSeconds}`))
+  seconds!: number;
+}
+
 /** The DTO that validates each request type of ClientRequestMap (the compiler checks every type has one of its shape). */
 export class InviteUserRequest extends RoomUserRequest implements ClientRequestData<'invite_user'> {
   @IsDisplayName(LIMITS.username, 'member')
@@ -193,4 +216,9 @@ export const REQUEST_DTOS: { readonly [K in ClientRequestType]: new () => Client
   search_messages: SearchMessagesRequest,
   invite_user: InviteUserRequest,
   open_direct: OpenDirectRequest,
+  add_moderator: ModerationTargetRequest,
+  kick_member: RemoveMemberRequest,
+  ban_member: RemoveMemberRequest,
+  unban_member: ModerationTargetRequest,
+  mute_member: MuteMemberRequest,
 };

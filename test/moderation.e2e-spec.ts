@@ -1,0 +1,121 @@
+import { eventually, meshHealthy, sleep } from './support/cluster';
+import { createRoom, join, requestJoin, retrying, useCluster } from './support/rooms';
+import type { Frame, TestClient } from './support/test-client';
+
+/**
+ * Moderation on three real nodes. The room is hosted by node1 (alice, its creator, is on node1);
+ * mod (a moderator alice appoints) and carol are on node2, bob on node3: every moderation request
+ * through node2 or node3 is forwarded to node1, written into the room's log as one entry and
+ * applied on every node, so a ban refuses a join anywhere and survives the host's death.
+ */
+describe('moderation across three nodes', () => {
+  const ctx = useCluster(3);
+  const node = (n: number) => ctx.cluster.node(n);
+  let roomId: string;
+  let alice: TestClient;
+  let mod: TestClient;
+  let carol: TestClient;
+  let bob: TestClient;
+
+  const moderate = (c: TestClient, type: string, data: Record<string, unknown>) => c.request(type, { room_id: roomId, ...data }, `${type}_success`, 'error');
+  const eventOf = (c: TestClient, type: string, member: string, since = 0) =>
+    eventually(() => c.frames.slice(since).find((f) => f.type === type && f.data.room_id === roomId && f.data.member === member), 5000);
+  const send = (c: TestClient, username: string, content: string) => c.request('send_message', { room_id: roomId, username, content }, 'message_sent', 'message_error');
+
+  beforeAll(async () => {
+    await meshHealthy(ctx.cluster.nodes);
+    alice = await ctx.open(1);
+    roomId = await createRoom(alice, 'moderated', 'alice');
+    await join(alice, roomId, 'alice');
+    mod = await ctx.open(2);
+    await join(mod, roomId, 'mod');
+    carol = await ctx.open(2);
+    await join(carol, roomId, 'carol');
+    bob = await ctx.open(3);
+    await join(bob, roomId, 'bob');
+    const appointed = await moderate(alice, 'add_moderator', { username: 'alice', member: 'mod' });
+    expect(appointed).toEqual({ type: 'add_moderator_success', data: { room_id: roomId, member: 'mod' } });
+    for (const c of [alice, mod, carol, bob]) expect((await eventOf(c, 'moderator_added', 'mod'))?.data).toMatchObject({ by: 'alice', timestamp: expect.any(String) });
+  });
+
+  it("refuses a non-moderator's moderation, a moderator's action on the creator, and appointments by anyone but the creator", async () => {
+    for (const type of ['kick_member', 'ban_member', 'unban_member']) {
+      expect((await moderate(bob, type, { username: 'bob', member: 'carol' })).data).toMatchObject({ success: false, error_code: 'NOT_MODERATOR', request: type, room_id: roomId, member: 'carol' });
+    }
+    expect((await moderate(bob, 'mute_member', { username: 'bob', member: 'carol', seconds: 5 })).data).toMatchObject({ error_code: 'NOT_MODERATOR' });
+    expect((await moderate(mod, 'ban_member', { username: 'mod', member: 'alice' })).data).toMatchObject({ error_code: 'NOT_MODERATOR' });
+    expect((await moderate(mod, 'add_moderator', { username: 'mod', member: 'carol' })).data).toMatchObject({ error_code: 'NOT_MODERATOR' });
+    expect((await moderate(mod, 'mute_member', { username: 'mod', member: 'carol', seconds: 0 })).data).toMatchObject({ error_code: 'INVALID_REQUEST' });
+    // carol is still in and can talk
+    expect((await send(carol, 'carol', 'still here')).type).toBe('message_sent');
+  });
+
+  it('a kick through a non-host node removes the member on every node; everyone sees the reason; they may join again', async () => {
+    const marks = [alice, mod, carol, bob].map((c) => c.frames.length);
+    const kicked = await moderate(mod, 'kick_member', { username: 'mod', member: 'bob', reason: 'spamming links' });
+    expect(kicked).toEqual({ type: 'kick_member_success', data: { room_id: roomId, member: 'bob' } });
+    for (const [i, c] of [alice, mod, carol, bob].entries()) {
+      expect((await eventOf(c, 'member_kicked', 'bob', marks[i]))?.data).toEqual({ room_id: roomId, member: 'bob', by: 'mod', reason: 'spamming links', member_count: 3, timestamp: expect.any(String) });
+    }
+    // bob's connection on node3 is out of the room: nothing more reaches it, its sends are refused
+    expect((await send(bob, 'bob', 'am I in?')).type).toBe('message_error');
+    const sent = await send(alice, 'alice', 'after the kick');
+    await eventually(() => carol.frames.some((f) => f.type === 'new_message' && f.data.message_id === sent.data.message_id), 5000);
+    expect(bob.frames.some((f) => f.type === 'new_message' && f.data.message_id === sent.data.message_id)).toBe(false);
+    await join(bob, roomId, 'bob');
+    expect((await send(bob, 'bob', 'back again')).type).toBe('message_sent');
+  });
+
+  it('a ban placed through node1 refuses a join on node3 (and node2) until an unban', async () => {
+    const mark = carol.frames.length;
+    const banned = await moderate(alice, 'ban_member', { username: 'alice', member: 'bob', reason: 'repeat offender' });
+    expect(banned.type).toBe('ban_member_success');
+    expect((await eventOf(carol, 'member_banned', 'bob', mark))?.data).toMatchObject({ by: 'alice', reason: 'repeat offender', member_count: 3 });
+    await eventually(() => bob.frames.some((f) => f.type === 'member_banned' && f.data.member === 'bob'), 5000);
+    for (const n of [3, 2]) {
+      const again = await retrying(async () => requestJoin(await ctx.open(n), roomId, 'bob'));
+      expect(again.data).toMatchObject({ room_id: roomId, error_code: 'BANNED' });
+    }
+    // the creator (or a moderator) lifts it
+    expect((await moderate(alice, 'unban_member', { username: 'alice', member: 'bob' })).type).toBe('unban_member_success');
+    await eventOf(mod, 'member_unbanned', 'bob');
+    await join(await ctx.open(3), roomId, 'bob');
+  });
+
+  it('a mute through a non-host node refuses sends and edits until it expires', async () => {
+    const own = await send(carol, 'carol', 'before the mute');
+    const muted = await moderate(mod, 'mute_member', { username: 'mod', member: 'carol', seconds: 2 });
+    expect(muted.data).toEqual({ room_id: roomId, member: 'carol', muted_until: expect.any(String) });
+    expect((await eventOf(alice, 'member_muted', 'carol'))?.data).toMatchObject({ by: 'mod', muted_until: muted.data.muted_until });
+    const refused = await send(carol, 'carol', 'can I talk?');
+    expect(refused).toMatchObject({ type: 'message_error', data: { room_id: roomId, error_code: 'MUTED' } });
+    const edit = await carol.request('edit_message', { room_id: roomId, username: 'carol', message_id: own.data.message_id, content: 'edited' }, 'edit_message_success', 'error');
+    expect(edit.data).toMatchObject({ error_code: 'MUTED', request: 'edit_message' });
+    await sleep(Math.max(0, Date.parse(String(muted.data.muted_until)) - Date.now()) + 100);
+    expect((await send(carol, 'carol', 'free to talk')).type).toBe('message_sent');
+  });
+
+  it('a moderator deletes another member\'s message, not the creator\'s', async () => {
+    const carols = await send(carol, 'carol', 'delete me');
+    expect((await mod.request('delete_message', { room_id: roomId, username: 'mod', message_id: carols.data.message_id }, 'delete_message_success', 'error')).type).toBe('delete_message_success');
+    const alices = await send(alice, 'alice', 'the creator speaks');
+    expect((await mod.request('delete_message', { room_id: roomId, username: 'mod', message_id: alices.data.message_id }, 'delete_message_success', 'error')).data).toMatchObject({ error_code: 'NOT_AUTHOR' });
+  });
+
+  it('a ban acknowledged right before the host is killed is in force on the new host', async () => {
+    const dave = await ctx.open(3);
+    await join(dave, roomId, 'dave');
+    expect((await moderate(alice, 'ban_member', { username: 'alice', member: 'dave' })).type).toBe('ban_member_success');
+    await node(1).stop('SIGKILL');
+    const reader = await ctx.open(3);
+    const newHost = await eventually(async () => {
+      const reply = await join(reader, roomId, 'reader');
+      return reply.data.admin_node !== 'node1' ? String(reply.data.admin_node) : null;
+    }, 20000, 200);
+    expect(['node2', 'node3']).toContain(newHost);
+    for (const n of [2, 3]) {
+      const refused: Frame = await retrying(async () => requestJoin(await ctx.open(n), roomId, 'dave'));
+      expect(refused.data).toMatchObject({ error_code: 'BANNED' });
+    }
+  });
+});
