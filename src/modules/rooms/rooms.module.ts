@@ -3,6 +3,7 @@ import { MembersModule } from '../members/members.module';
 import { PeersModule } from '../peers/peers.module';
 import { ConnectionIdentity } from './client/connection-identity';
 import { MessageChangeRequests } from './client/message-change-requests.service';
+import { RoomChangeRequests } from './client/room-change-requests';
 import { MessageSearch } from './client/message-search.service';
 import { ReadMarkerRequests } from './client/read-marker-requests.service';
 import { PrivateRoomRequests } from './client/private-room-requests.service';
@@ -62,6 +63,7 @@ import { TypingRpcController } from './typing/typing.rpc.controller';
     RoomRequestsService,
     RoomHistoryService,
     ConnectionIdentity,
+    RoomChangeRequests,
     MessageChangeRequests,
     MessageEdits,
     ReadMarkerRequests,

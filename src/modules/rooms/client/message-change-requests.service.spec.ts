@@ -16,6 +16,7 @@ import { ReplicaService } from '../replica/replica.service';
 import { RoomHosts } from '../routing/room-hosts';
 import { RoomLocator } from '../routing/room-locator';
 import { ConnectionIdentity } from './connection-identity';
+import { RoomChangeRequests } from './room-change-requests';
 import { MessageChangeRequests } from './message-change-requests.service';
 import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
@@ -58,6 +59,7 @@ describe(MessageChangeRequests.name, () => {
         RoomHosts,
         UsernameGuard,
         ConnectionIdentity,
+        RoomChangeRequests,
         MessageEdits,
         ReadMarkers,
         RoomInvites,

@@ -1,14 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ClientRequestType } from '../../../common/protocol/client-wire';
 import type { ClientConnection } from '../../members/client-connection';
-import { ClientRegistry } from '../../members/client-registry';
-import { RequestLimiter } from '../../members/request-limiter';
-import { ReplicaService } from '../replica/replica.service';
 import type { ModerationAction } from '../replication/room-entries';
-import { RoomVisibility } from '../replication/room-visibility';
-import { RoomHosts } from '../routing/room-hosts';
-import { RoomLocator } from '../routing/room-locator';
-import { ConnectionIdentity } from './connection-identity';
+import { RoomChangeRequests } from './room-change-requests';
 
 /** A moderation request as the gateway hands it over (its DTO validated it). */
 export interface ModerationRequestData {
@@ -31,40 +25,25 @@ const ACTIONS = {
 export type ModerationRequestType = keyof typeof ACTIONS;
 
 /**
- * A client's moderation requests, whichever node hosts the room: decided and written by the
- * room's host (RoomModeration, through RoomHosts) and answered once this node applied the entry,
- * so the requester has seen its own event first. Charged like the other room operations.
+ * A client's moderation requests: decided and written by the room's host (RoomModeration) and
+ * answered once this node applied the entry (RoomChangeRequests), so the requester has seen its
+ * own event first. Charged like the other room operations.
  */
 @Injectable()
 export class ModerationRequests {
-  private readonly logger = new Logger(ModerationRequests.name);
-
-  constructor(
-    private readonly clients: ClientRegistry,
-    private readonly replica: ReplicaService,
-    private readonly locator: RoomLocator,
-    private readonly hosts: RoomHosts,
-    private readonly identity: ConnectionIdentity,
-    private readonly limits: RequestLimiter,
-    private readonly visibility: RoomVisibility,
-  ) {}
+  constructor(private readonly changes: RoomChangeRequests) {}
 
   async moderate(conn: ClientConnection, type: ModerationRequestType, req: ModerationRequestData): Promise<void> {
-    this.limits.admitRoomOp(conn);
-    await this.identity.assert(conn, req.username);
-    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, req.username);
-    this.clients.touch(conn);
-    const room = await this.locator.activeRoom(req.room_id);
     const { action, answer } = ACTIONS[type];
-    const outcome = await this.hosts.for(room).moderate({
-      action,
-      username: req.username,
-      member: req.member,
-      ...(action === 'kick' || action === 'ban' ? (req.reason ? { reason: req.reason } : {}) : {}),
-      ...(action === 'mute' ? { seconds: req.seconds } : {}),
-    });
-    // committed on a majority; if it has not reached this node in time it still counts, and arrives with the catch-up
-    await this.replica.waitForChange(room.roomId, outcome.logIndex).catch((e: Error) => this.logger.warn(`${e.message}: answering anyway`));
+    const { room, change: outcome } = await this.changes.change(conn, req, 'room-op', (host) =>
+      host.moderate({
+        action,
+        username: req.username,
+        member: req.member,
+        ...(action === 'kick' || action === 'ban' ? (req.reason ? { reason: req.reason } : {}) : {}),
+        ...(action === 'mute' ? { seconds: req.seconds } : {}),
+      }),
+    );
     conn.send(answer, { room_id: room.roomId, member: req.member, ...(outcome.mutedUntil ? { muted_until: outcome.mutedUntil } : {}) });
   }
 }

@@ -1,20 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { Clock } from '../../../common/clock/clock';
 import { ChatError, hostUnavailable, type ChatErrorCode } from '../../../common/errors/chat-error';
 import { directRoomId } from '../../../common/protocol/direct-rooms';
 import { RoomRepository } from '../../../common/store/room.repository';
 import type { ClientConnection } from '../../members/client-connection';
-import { ClientRegistry } from '../../members/client-registry';
 import { RequestLimiter } from '../../members/request-limiter';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { DirectRoomFounder } from '../host/direct-room-founder.service';
-import { ReplicaService } from '../replica/replica.service';
-import { RoomVisibility } from '../replication/room-visibility';
-import { RoomHosts } from '../routing/room-hosts';
-import { RoomLocator } from '../routing/room-locator';
 import { ConnectionIdentity } from './connection-identity';
 import type { InviteUserRequest, OpenDirectRequest } from './dto/requests';
+import { RoomChangeRequests } from './room-change-requests';
 import { RoomRequestsService } from './room-requests.service';
 
 /** How often open_direct looks for the pair's new room in this node's replica (for at most PEER_CALL_TIMEOUT). */
@@ -28,33 +24,20 @@ const ROOM_ARRIVAL_POLL_MS = 25;
  */
 @Injectable()
 export class PrivateRoomRequests {
-  private readonly logger = new Logger(PrivateRoomRequests.name);
-
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly rooms: RoomRepository,
-    private readonly clients: ClientRegistry,
-    private readonly replica: ReplicaService,
-    private readonly locator: RoomLocator,
-    private readonly hosts: RoomHosts,
     private readonly identity: ConnectionIdentity,
     private readonly limits: RequestLimiter,
-    private readonly visibility: RoomVisibility,
     private readonly founder: DirectRoomFounder,
     private readonly peers: PeerDirectory,
     private readonly requests: RoomRequestsService,
     private readonly clock: Clock,
+    private readonly changes: RoomChangeRequests,
   ) {}
 
   async invite(conn: ClientConnection, req: InviteUserRequest): Promise<void> {
-    this.limits.admitRoomOp(conn);
-    await this.identity.assert(conn, req.username);
-    if (!conn.rooms.has(req.room_id)) throw this.visibility.notInRoom(req.room_id, req.username);
-    this.clients.touch(conn);
-    const room = await this.locator.activeRoom(req.room_id);
-    const invitation = await this.hosts.for(room).invite(req.username, req.member);
-    // committed on a majority; if it has not reached this node in time it still counts, and arrives with the catch-up
-    await this.replica.waitForChange(room.roomId, invitation.logIndex).catch((e: Error) => this.logger.warn(`${e.message}: answering anyway`));
+    const { room } = await this.changes.change(conn, req, 'room-op', (host) => host.invite(req.username, req.member));
     conn.send('invite_user_success', { room_id: room.roomId, member: req.member });
   }
 

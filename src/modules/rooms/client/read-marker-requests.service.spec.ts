@@ -18,6 +18,7 @@ import { ReplicaService } from '../replica/replica.service';
 import { RoomHosts } from '../routing/room-hosts';
 import { RoomLocator } from '../routing/room-locator';
 import { ConnectionIdentity } from './connection-identity';
+import { RoomChangeRequests } from './room-change-requests';
 import { MessageChangeRequests } from './message-change-requests.service';
 import { MessageSearch } from './message-search.service';
 import { ReadMarkerRequests } from './read-marker-requests.service';
@@ -61,6 +62,7 @@ describe('ReadMarkerRequests and MessageSearch', () => {
         RoomHosts,
         UsernameGuard,
         ConnectionIdentity,
+        RoomChangeRequests,
         MessageEdits,
         ReadMarkers,
         RoomInvites,
