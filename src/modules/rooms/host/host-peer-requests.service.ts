@@ -12,6 +12,7 @@ import { ReadMarkers } from './read-markers.service';
 import { RoomDeletionCoordinator } from './room-deletion.coordinator';
 import { RoomHostService, type SentRecord } from './room-host.service';
 import { RoomVisibility } from '../replication/room-visibility';
+import { peerRefusal } from './peer-request-checks';
 
 /** A refusal because the room moved names its new host and epoch, so the caller can follow. */
 const movedTo = (err: ChatError): { admin_node?: string; host_epoch?: number } =>
@@ -202,9 +203,7 @@ export class HostPeerRequests {
   }
 
   private refusal(e: unknown): ChatError {
-    if (e instanceof ChatError) return e;
-    this.logger.error(`Peer request failed: ${(e as Error)?.stack ?? e}`);
-    return new ChatError('INTERNAL_ERROR', (e as Error)?.message ?? 'Internal error');
+    return peerRefusal(e, this.logger);
   }
 }
 

@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChatError } from '../../../common/errors/chat-error';
 import type { InviteUserResult, OpenDirectResult } from '../../../common/protocol/peer-wire';
-import { nameProblem } from '../../../common/protocol/chat-names';
-import { LIMITS } from '../../../common/protocol/text-limits';
 import { DirectRoomFounder } from './direct-room-founder.service';
 import { RoomInvites } from './room-invites.service';
+import { checkPeerName, peerRefusal } from './peer-request-checks';
 
 /**
  * The peer methods of private rooms: invite_user (a member's invitation through another node,
@@ -22,8 +21,8 @@ export class PrivateRoomPeerRequests {
 
   async invite(roomId: string, username: string, member: string): Promise<InviteUserResult> {
     try {
-      checkName(username, 'username');
-      checkName(member, 'member');
+      checkPeerName(username, 'username');
+      checkPeerName(member, 'member');
       const { logIndex } = await this.invites.invite(roomId, username, member);
       return { success: true, log_index: logIndex };
     } catch (e) {
@@ -35,8 +34,8 @@ export class PrivateRoomPeerRequests {
 
   async openDirect(username: string, other: string): Promise<OpenDirectResult> {
     try {
-      checkName(username, 'username');
-      checkName(other, 'with');
+      checkPeerName(username, 'username');
+      checkPeerName(other, 'with');
       return { success: true, room_id: await this.founder.ensure(username, other) };
     } catch (e) {
       const err = this.refusal(e);
@@ -45,14 +44,6 @@ export class PrivateRoomPeerRequests {
   }
 
   private refusal(e: unknown): ChatError {
-    if (e instanceof ChatError) return e;
-    this.logger.error(`Peer request failed: ${(e as Error)?.stack ?? e}`);
-    return new ChatError('INTERNAL_ERROR', (e as Error)?.message ?? 'Internal error');
+    return peerRefusal(e, this.logger);
   }
-}
-
-/** A peer's names follow the clients' rules (the member node checked them; a stranger may not have). */
-function checkName(name: string, field: string): void {
-  const problem = nameProblem(name, LIMITS.username, field);
-  if (problem) throw new ChatError('INVALID_REQUEST', problem);
 }
