@@ -111,6 +111,13 @@ export class StoreTransactions {
     fs.fdatasync(this.walFd, (e) => done(e));
   }
 
+  /** syncCommitted, blocking the event loop: for the rare path that must not go on before it (a failed write). */
+  syncCommittedNow(): void {
+    if (this.walFile === null) return;
+    this.walFd ??= fs.openSync(this.walFile, 'r');
+    fs.fdatasyncSync(this.walFd);
+  }
+
   /** Lets go of the write-ahead log's descriptor (the store is closing). */
   close(): void {
     if (this.walFd !== null) fs.closeSync(this.walFd);

@@ -242,6 +242,26 @@ describe(LogWriter.name, () => {
     expect(store.logs.entry('r1', 2)).toMatchObject({ epoch: 2 });
   });
 
+  it('after a failed write, syncs what earlier rounds committed before a reloaded core can take it as stored', async () => {
+    const syncs: ((error: Error | null) => void)[] = [];
+    jest.spyOn(store.transactions, 'syncCommitted').mockImplementation((done) => void syncs.push(done));
+    const now = jest.spyOn(store.transactions, 'syncCommittedNow').mockImplementation(() => undefined);
+    const [a, b] = ['a', 'b'].map((id) => load(id));
+    a.core.step(append('node1', 1, [0, 0], [roomEntry(1)], 0));
+    sut.queue(a);
+    await new Promise((r) => setImmediate(r)); // a's round is committed, its sync has not ended
+    jest.spyOn(store.logs, 'replaceFrom').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
+    });
+    b.core.step(append('node1', 1, [0, 0], [roomEntry(1)], 0));
+    sut.queue(b);
+    await new Promise((r) => setImmediate(r));
+
+    expect(gone).toEqual([['b', 'not-stored']]);
+    expect(now).toHaveBeenCalledTimes(1);
+    expect(outbox.sent.filter((s) => s.message.type === 'appendResult').map((s) => s.roomId)).toEqual(['a']); // a's answer went once a was on disk
+  });
+
   it('stores nothing of a round whose write fails, sends nothing, and hands its rooms back to be reloaded from disk', async () => {
     const rooms = ['a', 'b'].map((id) => load(id));
     jest.spyOn(store.logs, 'replaceFrom').mockImplementationOnce(() => {

@@ -137,6 +137,8 @@ export class LogWriter implements OnApplicationShutdown {
       if (!(e instanceof ChatError && e.code === 'STORE_UNAVAILABLE')) this.logger.error(`Room log write failed: ${(e as Error)?.stack ?? e}`);
       this.logger.debug(`${readies.length} room(s) reload from disk after a failed write`);
       for (const { room } of readies) this.gone(room.roomId, 'not-stored');
+      // a reloaded core takes what it reads as stored: the rounds committed before this one reach the disk before it acts
+      this.syncAllNow();
       return;
     }
     const round = ++this.round;
@@ -154,6 +156,25 @@ export class LogWriter implements OnApplicationShutdown {
     this.syncIfNeeded();
   }
 
+  /** Every round written so far onto the disk before going on (a blocking fdatasync), and their answers out. */
+  private syncAllNow(): void {
+    if (!this.awaiting.some((a) => a.needsSync)) return;
+    try {
+      this.transactions.syncCommittedNow();
+    } catch (error) {
+      this.syncFailed(error as Error);
+    }
+    for (const a of this.awaiting) a.needsSync = false;
+    this.releaseStored();
+  }
+
+  private syncFailed(error: Error): never {
+    // the kernel may have dropped pages it could not write, and a retry would report success:
+    // like PostgreSQL, stop rather than answer for what may not be on disk; a restart recovers from it
+    this.logger.fatal(`Syncing the room logs to disk failed: ${error.message}; stopping`);
+    process.exit(70);
+  }
+
   /** Starts the next group sync: it covers every round written so far. */
   private syncIfNeeded(): void {
     if (this.syncing || this.stopped || !this.awaiting.some((a) => a.needsSync)) return;
@@ -162,12 +183,7 @@ export class LogWriter implements OnApplicationShutdown {
     this.transactions.syncCommitted((error) => {
       this.syncing = false;
       if (this.stopped) return;
-      if (error) {
-        // the kernel may have dropped pages it could not write, and a retry would report success:
-        // like PostgreSQL, stop rather than answer for what may not be on disk; a restart recovers from it
-        this.logger.fatal(`Syncing the room logs to disk failed: ${error.message}; stopping`);
-        process.exit(70);
-      }
+      if (error) this.syncFailed(error);
       for (const a of this.awaiting) if (a.round <= upTo) a.needsSync = false;
       this.releaseStored();
       this.syncIfNeeded();
