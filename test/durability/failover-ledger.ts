@@ -1,6 +1,7 @@
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { eventually } from '../support/cluster';
 import type { Frame, TestClient } from '../support/test-client';
+import { EditLedger } from './edit-ledger';
 import { historyVia } from './failover-member';
 import { readRooms, type StoredMessage } from './node-store';
 
@@ -58,6 +59,8 @@ export class AckLedger {
   duplicateAcks = 0;
   /** Things that are wrong the moment they are seen (two different acks for one id, ...). */
   readonly violations: string[] = [];
+  /** edit_message / delete_message sent, their answers and the message_edited / message_deleted shown (edit-ledger.ts). */
+  readonly edits = new EditLedger();
   private readonly intents = new Map<string, { content: string; username: string }>();
   /** By room + sequence: the first ack naming it (another message acked at that sequence is a violation). */
   private readonly ackedSequences = new Map<string, AckRecord>();
@@ -70,9 +73,14 @@ export class AckLedger {
     client.send = (type: string, data?: unknown) => {
       const d = data as Record<string, any> | undefined;
       if (type === 'send_message' && d?.client_message_id) this.intend(d.room_id, d.client_message_id, d.content, d.username);
+      this.edits.outgoing(type, d, label);
       send(type, data);
     };
-    client.ws.on('message', (raw) => this.record(JSON.parse(raw.toString()) as Frame, label));
+    client.ws.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString()) as Frame;
+      this.record(frame, label);
+      this.edits.record(frame, label);
+    });
     return client;
   }
 
@@ -191,7 +199,8 @@ export interface CheckOptions {
   also?: string[];
 }
 
-const row = (m: { sequence_number: number; message_id: string; content: string }) => `${m.sequence_number}|${m.message_id}|${m.content}`;
+/** A message as compared between nodes and get_history; edited_at / deleted_at only when set (untouched rows as before). */
+const row = (m: StoredMessage) => `${m.sequence_number}|${m.message_id}|${m.content}${m.edited_at ? `|edited ${m.edited_at}` : ''}${m.deleted_at ? `|deleted ${m.deleted_at}` : ''}`;
 
 /** Everything wrong with `roomIds` across `nodes` (databases only), as sentences; [] when consistent. */
 export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger): string[] {
@@ -234,7 +243,7 @@ function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLed
   for (const a of ledger.acksIn(roomId)) {
     const m = bySeq.get(a.sequence_number);
     if (!m) out.push(`acked ${a.client_message_id} (seq ${a.sequence_number}) missing from ${roomId}`);
-    else if (m.message_id !== a.message_id || (a.content !== undefined && m.content !== a.content) || m.client_message_id !== a.client_message_id) {
+    else if (m.message_id !== a.message_id || (a.content !== undefined && m.content !== a.content && !ledger.edits.explains(roomId, m)) || m.client_message_id !== a.client_message_id) {
       out.push(`acked ${a.client_message_id} at seq ${a.sequence_number} (${a.message_id}) but the room holds ${m.client_message_id}/${m.message_id} there`);
     }
     if ((cmidCount.get(a.client_message_id) ?? 0) !== 1) out.push(`acked ${a.client_message_id} stored ${cmidCount.get(a.client_message_id) ?? 0} times in ${roomId}`);
@@ -243,13 +252,15 @@ function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLed
   for (const cmid of ledger.sentIds(roomId)) if ((cmidCount.get(cmid) ?? 0) > 1) out.push(`${cmid} (sent, retried) stored ${cmidCount.get(cmid)} times in ${roomId}`);
   for (const s of ledger.shown.filter((x) => x.room_id === roomId)) {
     const m = bySeq.get(s.sequence_number);
-    if (!m || m.message_id !== s.message_id || m.content !== s.content) out.push(`${s.label} was shown seq ${s.sequence_number} (${s.message_id}) of ${roomId}, the room holds ${m ? m.message_id : 'nothing'} there`);
+    const original = () => ledger.acksIn(roomId).find((a) => a.message_id === s.message_id)?.content;
+    const edited = m && m.content !== s.content && ledger.edits.touched(roomId, m.message_id) && ledger.edits.contentsOf(roomId, m.message_id, original()).includes(s.content);
+    if (!m || m.message_id !== s.message_id || (m.content !== s.content && !edited)) out.push(`${s.label} was shown seq ${s.sequence_number} (${s.message_id}) of ${roomId}, the room holds ${m ? m.message_id : 'nothing'} there`);
   }
   for (const label of ledger.labelsIn(roomId)) {
     const gaps = ledger.shownGaps(label, roomId);
     if (gaps.length > 0) out.push(`${label} was never shown ${roomId} seq ${gaps.slice(0, 10).join(',')}${gaps.length > 10 ? '...' : ''} (gap in live delivery)`);
   }
-  return out;
+  return [...out, ...ledger.edits.violations(roomId, messages)];
 }
 
 /**

@@ -126,6 +126,26 @@ export class FailoverMember {
     }
   }
 
+  /**
+   * edit_message (with `content`) or delete_message (without) of one of this member's messages,
+   * retried (the same request) until answered with success; throws on a non-retryable error or at the deadline.
+   */
+  async change(room: string, messageId: string, content?: string): Promise<Frame> {
+    const deadline = Date.now() + this.options.deadlineMs;
+    const [type, ok] = content === undefined ? ['delete_message', 'delete_message_success'] : ['edit_message', 'edit_message_success'];
+    for (;;) {
+      if (this.closed) throw new Error(`${this.username}: closed with ${type} of ${messageId} not answered`);
+      this.client.send(type, { room_id: room, username: this.username, message_id: messageId, ...(content === undefined ? {} : { content }) });
+      const reply = await awaitFrame(this.client, (f) => (f.type === ok || (f.type === 'error' && f.data.request === type)) && f.data.message_id === messageId, this.options.attemptTimeoutMs);
+      if (typeof reply !== 'string' && reply.type === ok) return reply;
+      if (typeof reply !== 'string' && !isRetryable(reply.data)) throw new Error(`${this.username}: ${type} of ${messageId} refused: ${JSON.stringify(reply.data)}`);
+      if (Date.now() > deadline) throw new Error(`${this.username}: ${type} of ${messageId} not answered within ${this.options.deadlineMs} ms (last: ${describeReply(reply)})`);
+      if (reply === 'timeout') this.timeouts++;
+      if (typeof reply === 'string') await this.reconnect(deadline);
+      else await this.backoff(reply);
+    }
+  }
+
   /** Sends `count` messages one after the other (each after the previous ack); resolves with their acks. */
   async burst(room: string, count: number, prefix = this.username): Promise<AckRecord[]> {
     const acks: AckRecord[] = [];
@@ -223,7 +243,7 @@ export async function historyVia(node: NodeProcess, roomId: string, timeoutMs = 
     for (;;) {
       const page = await client.request('get_history', { room_id: roomId, after_sequence: out.length, limit: 200 }, 'history', 'history_error');
       if (page.type !== 'history') throw new Error(`get_history ${roomId} on ${node.spec.nodeId}: ${JSON.stringify(page.data)}`);
-      const msgs = (page.data.messages as Record<string, any>[]).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null }));
+      const msgs = (page.data.messages as Record<string, any>[]).map((m) => ({ sequence_number: m.sequence_number, message_id: m.message_id, content: m.content, client_message_id: null, ...(m.edited_at ? { edited_at: m.edited_at } : {}), ...(m.deleted_at ? { deleted_at: m.deleted_at } : {}) }));
       out.push(...msgs);
       if (!page.data.has_more || msgs.length === 0) return out;
     }

@@ -15,6 +15,10 @@ export interface StoredMessage {
   message_id: string;
   content: string;
   client_message_id: string | null;
+  /** Set once the message was edited (content is then the latest edit's); absent when not. */
+  edited_at?: string | null;
+  /** Set once the message was deleted: a tombstone with empty content at its sequence; absent when not. */
+  deleted_at?: string | null;
 }
 
 /** What a node's copy says about a room: who hosts it at which epoch, and how far its log goes. */
@@ -43,11 +47,12 @@ export function readRooms(node: NodeProcess, roomIds: string[], options: { messa
   const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
   try {
     const roomQuery = db.prepare('SELECT room_id, host_node, host_epoch, last_sequence FROM rooms WHERE room_id = ?');
-    const messageQuery = db.prepare('SELECT sequence_number, message_id, content, client_message_id FROM messages WHERE room_id = ? ORDER BY sequence_number');
+    const messageQuery = db.prepare('SELECT sequence_number, message_id, content, client_message_id, edited_at, deleted_at FROM messages WHERE room_id = ? ORDER BY sequence_number');
     return roomIds.map((id) => {
       const row = roomQuery.get(id) as Record<string, unknown> | undefined;
       const room = row && { room_id: String(row.room_id), host_node: String(row.host_node), host_epoch: Number(row.host_epoch), last_sequence: Number(row.last_sequence) };
-      const messages = options.messages === false || !row ? [] : (messageQuery.all(id) as unknown as StoredMessage[]).map((m) => ({ ...m, sequence_number: Number(m.sequence_number) }));
+      // edited_at / deleted_at only when set: an untouched message keeps the shape it always had
+      const messages = options.messages === false || !row ? [] : (messageQuery.all(id) as unknown as StoredMessage[]).map(({ edited_at, deleted_at, ...m }) => ({ ...m, sequence_number: Number(m.sequence_number), ...(edited_at ? { edited_at } : {}), ...(deleted_at ? { deleted_at } : {}) }));
       return { node: node.spec.nodeId, room, messages };
     });
   } finally {
