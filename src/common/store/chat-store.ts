@@ -11,6 +11,7 @@ import { RoomModerationRepository } from './room-moderation.repository';
 import { RoomLogRepository } from './room-log.repository';
 import { RoomRepository } from './room.repository';
 import { MIGRATIONS } from './schema';
+import { SearchIndexing } from './search-indexing';
 import type { Row } from './store-rows';
 import { StoreTransactions } from './store-transactions';
 import { StoreWriteHealth, type WriteHealth } from './store-write-health';
@@ -35,6 +36,8 @@ export class ChatStore {
   readonly moderation: RoomModerationRepository;
   /** Full-text search over the stored messages. */
   readonly search: MessageSearchRepository;
+  /** Indexes stored messages for search a moment after their write. */
+  private readonly searchIndexing: SearchIndexing;
   /** Rooms' replicated logs and the disk's identity (written inside the same transactions). */
   readonly logs: RoomLogRepository;
   /** The database was created by this process (an empty DATA_DIR). */
@@ -49,11 +52,12 @@ export class ChatStore {
     this.migrate();
     // statements are prepared by each repository, so only once the tables exist
     this.rooms = new RoomRepository(db, this.transactions);
-    this.messages = new MessageRepository(db, this.transactions, this.rooms);
+    this.search = new MessageSearchRepository(db, this.transactions);
+    this.searchIndexing = new SearchIndexing(this.search);
+    this.messages = new MessageRepository(db, this.transactions, this.rooms, (roomId) => this.searchIndexing.messageStored(roomId));
     this.members = new MemberRepository(db, this.transactions);
     this.logs = new RoomLogRepository(db);
     this.readMarkers = new ReadMarkerRepository(db, this.transactions);
-    this.search = new MessageSearchRepository(db);
     this.privacy = new RoomPrivacyRepository(db, this.transactions);
     this.moderation = new RoomModerationRepository(db, this.transactions);
     this.tombstones = new TombstoneRepository(db, this.transactions, { rooms: this.rooms, members: this.members, messages: this.messages, logs: this.logs, readMarkers: this.readMarkers });
@@ -101,6 +105,7 @@ export class ChatStore {
   }
 
   close(): void {
+    this.searchIndexing.stop();
     this.health.stop();
     this.database.close();
     this.transactions.close();

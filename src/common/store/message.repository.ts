@@ -13,6 +13,8 @@ export class MessageRepository {
     private readonly tx: StoreTransactions,
     /** A stored message is counted as its room's last in the same write. */
     private readonly rooms: RoomRepository,
+    /** Told of each stored message's room (the search index follows: SearchIndexing). */
+    private readonly stored: (roomId: string) => void = () => undefined,
   ) {
     const p = (s: string) => db.prepare(s);
     this.sql = {
@@ -37,6 +39,7 @@ export class MessageRepository {
       this.sql.insertMessage.run({ editedAt: null, deletedAt: null, ...message });
       this.rooms.recordLastSequence(message.roomId, message.sequenceNumber);
     });
+    this.stored(message.roomId);
   }
 
   findById(roomId: string, messageId: string): MessageRecord | null {

@@ -12,8 +12,9 @@ export class RaftLog {
   /** Entries from `offset` on that are not known to be on disk. */
   private unstable: Entry[] = [];
   /**
-   * Entries just stored (below `offset`) that are not applied yet, kept so that applying them and
-   * sending them to followers does not read them back from disk. Contiguous, ending at offset - 1.
+   * Entries just stored (below `offset`) that are not applied yet, and the last one stored, kept so
+   * that applying them, sending them to followers and checking the next append against the last
+   * one does not read them back from disk. Contiguous, ending at offset - 1.
    */
   private recent: Entry[] = [];
   private offset: number;
@@ -167,10 +168,10 @@ export class RaftLog {
     this.trimRecent();
   }
 
-  /** Keeps only what is not applied yet, and not too much of it (the rest is read from disk when needed). */
+  /** Keeps only what is not applied yet, and not too much of it, and the last one stored (the rest is read from disk when needed). */
   private trimRecent(): void {
     let drop = 0;
-    while (drop < this.recent.length && (this.recent[drop].index <= this.applied || this.recent.length - drop > MAX_RECENT)) drop++;
+    while (drop < this.recent.length - 1 && (this.recent[drop].index <= this.applied || this.recent.length - drop > MAX_RECENT)) drop++;
     if (drop > 0) this.recent = this.recent.slice(drop);
   }
 

@@ -57,7 +57,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     const batch = parseWireBatch(json, from, this.config.nodeId);
     this.peers.heardFrom(from);
     if (this.transactions.writesFailing) return '[]'; // nothing can be stored: the sender sends again
-    this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
+    if (Logger.isLevelEnabled('debug')) this.logger.debug(`room_log from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
     const answered = this.outbox.answering(from);
     try {
       for (const [roomId, m] of batch) this.deliver(roomId, m);
@@ -72,7 +72,7 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     try {
       const batch = parseWireBatch(json, from, this.config.nodeId);
       this.peers.heardFrom(from);
-      this.logger.debug(`room_log reply from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
+      if (Logger.isLevelEnabled('debug')) this.logger.debug(`room_log reply from ${from}: ${batch.length} message(s): ${summary(batch.map(([, m]) => m))}`);
       for (const [roomId, m] of batch) this.deliver(roomId, m);
     } catch (e) {
       this.logger.warn(`Ignored a malformed reply from ${from}: ${(e as Error).message}`);
