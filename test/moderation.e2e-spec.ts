@@ -72,6 +72,12 @@ describe('moderation across three nodes', () => {
     expect(banned.type).toBe('ban_member_success');
     expect((await eventOf(carol, 'member_banned', 'bob', mark))?.data).toMatchObject({ by: 'alice', reason: 'repeat offender', member_count: 3 });
     await eventually(() => bob.frames.some((f) => f.type === 'member_banned' && f.data.member === 'bob'), 5000);
+    // a join through node2 (as after a reload; node2 applied the ban, carol there saw it) names the
+    // moderators, and the banned names to a moderator only
+    expect((await join(mod, roomId, 'mod')).data).toMatchObject({ creator_id: 'alice', moderators: ['mod'], banned: ['bob'] });
+    const plain = await join(carol, roomId, 'carol');
+    expect(plain.data.moderators).toEqual(['mod']);
+    expect(plain.data).not.toHaveProperty('banned');
     for (const n of [3, 2]) {
       const again = await retrying(async () => requestJoin(await ctx.open(n), roomId, 'bob'));
       expect(again.data).toMatchObject({ room_id: roomId, error_code: 'BANNED' });

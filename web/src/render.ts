@@ -8,12 +8,15 @@ export interface RenderOptions {
   timeZone?: string;
   /** The room's creator: when it is `self`, every message gets a Delete action. */
   roomCreator?: string | null;
+  /** `self` moderates the room: every message but the creator's gets a Delete action. */
+  moderator?: boolean;
 }
 
 /**
  * One chat message as an `<li>`; the sender's own messages get the `mine` class. An edited one says
  * "(edited)"; a deleted one is a tombstone with no text. Edit and Delete are buttons (reachable by
- * keyboard) on our own messages, Delete on every message of a room we created.
+ * keyboard) on our own messages, Delete on every message of a room we created (a moderator's: all
+ * but the creator's).
  */
 export function messageHtml(m: ChatMessage, opts: RenderOptions): string {
   const own = m.username === opts.self;
@@ -23,7 +26,7 @@ export function messageHtml(m: ChatMessage, opts: RenderOptions): string {
   const actions = deleted
     ? ''
     : (own ? `<button type="button" class="link" data-edit="${id}" aria-label="Edit this message">Edit</button>` : '') +
-      (own || (opts.roomCreator && opts.roomCreator === opts.self) ? `<button type="button" class="link" data-delete="${id}" aria-label="Delete this message">Delete</button>` : '');
+      (own || (opts.roomCreator && opts.roomCreator === opts.self) || (opts.moderator && m.username !== opts.roomCreator) ? `<button type="button" class="link" data-delete="${id}" aria-label="Delete this message">Delete</button>` : '');
   return (
     `<li class="msg${own ? ' mine' : ''}${deleted ? ' deleted' : ''}" data-seq="${Number(m.sequence_number)}" data-id="${id}">` +
     `<span class="who">${escapeHtml(m.username)}</span>` +

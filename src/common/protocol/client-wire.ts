@@ -27,6 +27,15 @@ export interface ReadStateWire {
   unread_count: number;
 }
 
+/**
+ * Who moderates a room, in join_room_success (not in the reference): its moderators (the creator is
+ * creator_id), and the names banned from it, only to the creator and moderators (they may unban).
+ */
+export interface RoomRolesWire {
+  moderators: string[];
+  banned?: string[];
+}
+
 /** One message found by search_messages: as it is now (latest text), with the matched words marked. */
 export interface SearchResult {
   sequence_number: number;
@@ -141,7 +150,7 @@ export interface ServerEventMap {
   room_created:
     | { room_id: string; room_name: string; admin_node: string; members: string[]; created_at: string }
     | Failure;
-  join_room_success: RoomInfo & ReadStateWire & { creator_id: string; first_sequence: number; last_sequence: number };
+  join_room_success: RoomInfo & ReadStateWire & RoomRolesWire & Pick<RoomSummary, 'private' | 'direct'> & { creator_id: string; first_sequence: number; last_sequence: number };
   join_room_error: RoomError;
   new_message: ChatMessage;
   message_sent: {

@@ -23,6 +23,7 @@ export class RoomModerationRepository {
       mutedUntil: upsert('muted_until'),
       row: p('SELECT moderator, banned, muted_until FROM room_moderation WHERE room_id = ? AND username = ?'),
       moderators: p('SELECT username FROM room_moderation WHERE room_id = ? AND moderator = 1 ORDER BY username'),
+      bannedNames: p('SELECT username FROM room_moderation WHERE room_id = ? AND banned = 1 ORDER BY username'),
     };
   }
 
@@ -55,6 +56,11 @@ export class RoomModerationRepository {
 
   moderators(roomId: string): string[] {
     return (this.sql.moderators.all(roomId) as Row[]).map((r) => String(r.username));
+  }
+
+  /** The names banned from the room now. */
+  bannedNames(roomId: string): string[] {
+    return (this.sql.bannedNames.all(roomId) as Row[]).map((r) => String(r.username));
   }
 
   private row(roomId: string, username: string): Row | undefined {

@@ -8,6 +8,7 @@ import { MessageSearch } from './client/message-search.service';
 import { ReadMarkerRequests } from './client/read-marker-requests.service';
 import { PrivateRoomRequests } from './client/private-room-requests.service';
 import { ReadStates } from './client/read-states';
+import { ModeratorLists } from './client/moderator-lists';
 import { RoomHistoryService } from './client/room-history.service';
 import { RoomRequestsService } from './client/room-requests.service';
 import { RoomsGateway } from './client/rooms.gateway';
@@ -69,6 +70,7 @@ import { TypingRpcController } from './typing/typing.rpc.controller';
     ReadMarkerRequests,
     ReadMarkers,
     ReadStates,
+    ModeratorLists,
     MessageSearch,
     PrivateRoomRequests,
     RoomInvites,

@@ -1,6 +1,7 @@
 // Browser entry point: wires the page's panels (in ui/) to a ChatSession (session/chat-session.ts holds all
 // protocol logic).
 
+import { initActionDialog } from '../ui/action-dialog';
 import { initComposer } from '../ui/composer';
 import { initConnectScreen, prefill, restoreSession } from '../ui/connect-screen';
 import { initDirectMessages } from '../ui/direct-messages';
@@ -20,6 +21,7 @@ initMessageActions();
 initRoomSearch();
 initDirectMessages();
 initModerationActions();
+initActionDialog();
 
 // Back online (laptop lid, Wi-Fi): reconnect now instead of waiting for the backoff.
 window.addEventListener('online', () => page.session?.reconnectNow());

@@ -4,7 +4,7 @@
 // in node tests.
 
 import { Connection, type SocketFactory } from './connection';
-import { Moderation, type ModerationRequestType } from './moderation';
+import { inviteToRoom, Moderation, type ModerationDetails, type ModerationRequestType } from './moderation';
 import { MessageChanges } from './message-changes';
 import { PendingRequests } from './pending-requests';
 import { ReadMarkers } from './read-markers';
@@ -25,6 +25,7 @@ import type { GlobalRoomsList, RoomCreated } from '../protocol';
 
 export type { SocketFactory, SocketLike } from './connection';
 export type { MessageChange } from './message-changes';
+export type { ModerationDetails, ModerationRequestType } from './moderation';
 export type { SearchPage } from './room-search';
 export type { OutgoingMessage, RoomState, RoomStatus } from './room-state';
 export type { ConnStatus, Level, SessionEvent, StatusEvent } from './session-events';
@@ -129,12 +130,13 @@ export class ChatSession {
       cancelGapRepair: (roomId) => this.history.cancelGapRepair(roomId),
       resendOutbox: (room) => this.outbox.resend(room),
       readJoined: (room, reply) => this.readMarkers.onJoined(room, reply),
+      rolesJoined: (room, reply) => this.moderation.onJoined(room, reply),
     });
     const markGone = this.membership.markGone.bind(this.membership);
     this.outbox = new Outbox(ctx, markGone, (room, refusal) => this.host.onHostChanged(room, refusal));
     this.deletion = new RoomDeletion(ctx, { ...listDeps, markGone });
     this.changes = new MessageChanges(ctx);
-    this.moderation = new Moderation(ctx);
+    this.moderation = new Moderation(ctx, (room) => this.membership.rejoin(room));
     this.events = new RoomEvents(ctx, {
       deletion: this.deletion,
       host: this.host,
@@ -216,13 +218,23 @@ export class ChatSession {
     this.membership.leave(roomId);
   }
 
-  /** Kicks, bans or mutes a member of a room we moderate. Throws a readable Error. */
-  moderate(roomId: string, type: ModerationRequestType, member: string): Promise<void> {
-    return this.moderation.act(roomId, type, member);
+  /** Appoints, kicks, bans, unbans or mutes a member of a room we moderate. Throws a readable Error. */
+  moderate(roomId: string, type: ModerationRequestType, member: string, details?: ModerationDetails): Promise<void> {
+    return this.moderation.act(roomId, type, member, details);
   }
 
   mayModerate(room: RoomState): boolean {
     return this.moderation.mayModerate(room);
+  }
+
+  /** Whether we may kick, ban or mute `member` of the room (as far as the page knows). */
+  mayActOn(room: RoomState, member: string): boolean {
+    return this.moderation.mayActOn(room, member);
+  }
+
+  /** Invites `member` to our private room. Throws a readable Error. */
+  invite(roomId: string, member: string): Promise<void> {
+    return inviteToRoom(this.ctx, roomId, member);
   }
 
   /** Starts the two-phase-commit deletion; the outcome arrives as events. */

@@ -1,35 +1,66 @@
-// Moderation as one member sees it: the kick, ban and mute requests a moderator makes, and the
-// events every member gets (moderator_added, member_kicked, member_banned, member_unbanned,
-// member_muted). The page learns who moderates a room from the creator it was told and from the
-// moderator_added events it saw; the server decides, so a stale guess only costs a refusal.
+// Moderation as one member sees it: the requests a moderator makes (appoint, kick, ban, unban,
+// mute), who moderates the room and who is banned from it (the join reply's `moderators` and, for
+// a moderator, `banned`, then the events), and the events every member gets (moderator_added,
+// member_kicked, member_banned, member_unbanned, member_muted). The server decides, so a stale
+// guess only costs a refusal.
 
 import { describeError } from '../format';
 import type { Frame } from '../protocol';
 import type { RoomState } from './room-state';
 import type { SessionContext } from './session-context';
 
-export type ModerationRequestType = 'kick_member' | 'ban_member' | 'mute_member';
+export type ModerationRequestType = 'add_moderator' | 'kick_member' | 'ban_member' | 'unban_member' | 'mute_member';
 
-/** How long the page's Mute button mutes for. */
-export const MUTE_SECONDS = 60;
+/** What a moderator adds to a request: a kick's or ban's reason, a mute's length. */
+export interface ModerationDetails {
+  reason?: string;
+  seconds?: number;
+}
 
 const EVENTS = new Set(['moderator_added', 'member_kicked', 'member_banned', 'member_unbanned', 'member_muted']);
 
 export class Moderation {
   private readonly ctx: SessionContext;
+  /** Joins the room again (from where we are): its reply tells a new moderator the bans made before. */
+  private readonly rejoin: (room: RoomState) => void;
 
-  constructor(ctx: SessionContext) {
+  constructor(ctx: SessionContext, rejoin: (room: RoomState) => void) {
     this.ctx = ctx;
+    this.rejoin = rejoin;
   }
 
-  /** True when we may moderate the room, as far as the page knows (the creator, or named in a moderator_added). */
+  /** True when we may moderate the room, as far as the page knows (its creator, or one of its moderators). */
   mayModerate(room: RoomState): boolean {
     return room.creatorId === this.ctx.username || room.moderators.has(this.ctx.username);
   }
 
-  /** Kicks, bans or mutes `member`; resolves once the server applied it. Throws a readable Error. */
-  async act(roomId: string, type: ModerationRequestType, member: string): Promise<void> {
-    const data = { room_id: roomId, username: this.ctx.username, member, ...(type === 'mute_member' ? { seconds: MUTE_SECONDS } : {}) };
+  /**
+   * Whether we may kick, ban or mute `member` (the server's rule, moderation-rights.ts): not
+   * ourselves, never the creator, and another moderator only as the creator.
+   */
+  mayActOn(room: RoomState, member: string): boolean {
+    if (!this.mayModerate(room) || member === this.ctx.username || member === room.creatorId) return false;
+    return room.creatorId === this.ctx.username || !room.moderators.has(member);
+  }
+
+  /** The join reply's moderators and banned names (a server that does not send them leaves what we knew). */
+  onJoined(room: RoomState, reply: Record<string, unknown>): void {
+    if (!Array.isArray(reply.moderators)) return;
+    room.moderators = new Set(reply.moderators.filter((m): m is string => typeof m === 'string'));
+    // sent only to moderators: anyone else is told no names
+    room.banned = new Set(Array.isArray(reply.banned) ? reply.banned.filter((m): m is string => typeof m === 'string') : []);
+  }
+
+  /** Acts on `member`; resolves once the server applied it. Throws a readable Error. */
+  async act(roomId: string, type: ModerationRequestType, member: string, details: ModerationDetails = {}): Promise<void> {
+    const reason = details.reason?.trim();
+    const data = {
+      room_id: roomId,
+      username: this.ctx.username,
+      member,
+      ...((type === 'kick_member' || type === 'ban_member') && reason ? { reason } : {}),
+      ...(type === 'mute_member' ? { seconds: details.seconds ?? 60 } : {}),
+    };
     const frame: Frame = await this.ctx.request({ type, data } as Parameters<SessionContext['request']>[0], { types: [`${type}_success`, 'error'], roomId });
     if (frame.type === `${type}_success`) return;
     const d = (frame.data ?? {}) as Record<string, unknown>;
@@ -50,10 +81,12 @@ export class Moderation {
       case 'moderator_added':
         room.moderators.add(member);
         text = `${self ? 'You are' : `${member} is`} now a moderator (appointed by ${by}).`;
+        if (self && room.status === 'joined') this.rejoin(room);
         break;
       case 'member_kicked':
       case 'member_banned':
         text = `${who} ${type === 'member_kicked' ? 'removed' : 'banned'} from the room by ${by}${reason}.`;
+        if (type === 'member_banned') room.banned.add(member);
         if (self) {
           room.status = 'removed';
           room.notice = text + (type === 'member_kicked' ? ' You may join it again.' : '');
@@ -62,6 +95,7 @@ export class Moderation {
         room.members.delete(member);
         break;
       case 'member_unbanned':
+        room.banned.delete(member);
         text = `${who} unbanned by ${by}.`;
         break;
       default:
@@ -71,4 +105,14 @@ export class Moderation {
     this.ctx.emit({ kind: 'room', room });
     return true;
   }
+}
+
+/** Lets `member` see and join our private room (invite_user); resolves once the server applied it. Throws a readable Error. */
+export async function inviteToRoom(ctx: SessionContext, roomId: string, member: string): Promise<void> {
+  const frame = await ctx.request({ type: 'invite_user', data: { room_id: roomId, username: ctx.username, member } }, { types: ['invite_user_success', 'error'], roomId });
+  if (frame.type === 'invite_user_success') return;
+  const d = (frame.data ?? {}) as Record<string, unknown>;
+  const code = d.error_code as string | undefined;
+  // INVALID_STATE here: the room is public or direct (nobody needs, or can get, an invitation)
+  throw new Error(code === 'INVALID_STATE' ? 'Only a private room takes invitations.' : describeError(code, d.message as string, { roomName: ctx.rooms.get(roomId)?.name }));
 }

@@ -94,8 +94,10 @@ export class RoomEvents {
         return;
       case 'leave_room_success':
       case 'invite_user_success':
+      case 'add_moderator_success':
       case 'kick_member_success':
       case 'ban_member_success':
+      case 'unban_member_success':
       case 'mute_member_success':
       case 'message_sent':
       case 'edit_message_success':

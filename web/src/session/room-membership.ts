@@ -27,6 +27,8 @@ export interface RoomMembershipDeps {
   forgetListedRoom(roomId: string): void;
   /** A join reply's read marker and unread count. */
   readJoined(room: RoomState, reply: Record<string, unknown>): void;
+  /** A join reply's moderators and banned names. */
+  rolesJoined(room: RoomState, reply: Record<string, unknown>): void;
 }
 
 export class RoomMembership {
@@ -186,6 +188,9 @@ export class RoomMembership {
     room.description = s.description ?? null;
     this.deps.hostJoined(room, s.admin_node, (d as { host_epoch?: unknown }).host_epoch);
     if (s.creator_id !== undefined) room.creatorId = s.creator_id;
+    room.private = s.private === true;
+    room.direct = s.direct === true;
+    this.deps.rolesJoined(room, d);
     room.members = new Set(Array.isArray(s.members) ? s.members : []);
     room.members.add(this.ctx.username);
     room.status = 'joined';

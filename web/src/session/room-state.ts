@@ -25,8 +25,13 @@ export interface RoomState {
   hostEpoch: number;
   creatorId: string | null;
   members: Set<string>;
-  /** Moderators the page was told of (moderator_added events seen). */
+  /** The room's moderators (the join reply's list, then moderator_added events). */
   moderators: Set<string>;
+  /** Names banned from the room, known only while we moderate it (the join reply's list, then member_banned / member_unbanned). */
+  banned: Set<string>;
+  /** A private room (invitations only); `direct`: a direct conversation (nobody can be invited). From the join reply. */
+  private: boolean;
+  direct: boolean;
   status: RoomStatus;
   /** Set while a two-phase-commit deletion is running. */
   deleting: boolean;
@@ -60,6 +65,9 @@ export function newRoomState(roomId: string, hint?: RoomHint): RoomState {
     creatorId: hint?.creatorId ?? null,
     members: new Set(),
     moderators: new Set(),
+    banned: new Set(),
+    private: false,
+    direct: false,
     status: 'joining',
     deleting: false,
     buffer: new SequenceBuffer<ChatMessage>(null),

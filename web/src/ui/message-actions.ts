@@ -39,7 +39,9 @@ export function initMessageActions(): void {
 
 /** How messages of `room` are drawn for this user. */
 export function renderOptions(room: RoomState): RenderOptions {
-  return { self: page.session?.username ?? '', roomCreator: room.creatorId };
+  const self = page.session?.username ?? '';
+  // a direct conversation's two people are equals: neither deletes the other's messages
+  return { self, roomCreator: room.direct ? null : room.creatorId, moderator: !room.direct && room.moderators.has(self) };
 }
 
 export function isEditing(): boolean {

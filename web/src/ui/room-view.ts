@@ -1,13 +1,13 @@
 // The room on screen: title, host, members, the banner for its state (host down, removed, deleted),
 // the message log with unsent messages at the end, loading older history, leaving and deleting.
 
-import { escapeHtml } from '../format';
 import { pendingHtml } from '../render';
 import type { RoomState } from '../session/chat-session';
 import { updateComposer } from './composer';
 import { ui } from './dom';
 import { joinRoom, renderJoined } from './lobby';
 import { cancelEdit, isEditing, renderTyping } from './message-actions';
+import { memberHtml, renderBanned, renderInvite } from './moderation-actions';
 import { provideShowRoom } from './navigation';
 import { notify } from './notices';
 import { logFor, page, roomShown, unread } from './page-state';
@@ -101,13 +101,12 @@ export function renderRoomHead(room: RoomState): void {
   ui.membersToggle.textContent = `Members (${members.length})`;
   const me = session?.username;
   // everyone but us gets a button that opens our direct conversation (direct-messages.ts); a
-  // moderator also gets Kick, Ban and Mute for everyone but the creator (moderation-actions.ts)
-  const moderating = session?.mayModerate(room) === true && room.status === 'joined';
-  ui.memberList.innerHTML = members
-    .map((m) => (m === me ? `<li class="me">${escapeHtml(m)}</li>` : `<li>${escapeHtml(m)} <button type="button" class="direct" data-direct="${escapeHtml(m)}" title="Direct message">Message</button>${moderating && m !== room.creatorId ? moderationButtons(m) : ''}</li>`))
-    .join('');
+  // moderator also gets the moderator actions, and the Banned list (moderation-actions.ts)
+  ui.memberList.innerHTML = members.map((m) => memberHtml(room, m)).join('');
+  renderBanned(room);
+  renderInvite(room);
   const gone = room.status === 'deleted' || room.status === 'left';
-  ui.del.hidden = !(room.creatorId && room.creatorId === me) || gone;
+  ui.del.hidden = !(room.creatorId && room.creatorId === me) || gone || room.direct; // a direct room cannot be deleted
   ui.del.disabled = room.deleting;
   ui.leave.hidden = gone;
   let banner = room.notice;
@@ -125,7 +124,7 @@ export function renderRoomHead(room: RoomState): void {
     b.type = 'button';
     b.className = 'ghost small';
     b.textContent = 'Join again';
-    b.addEventListener('click', () => void joinRoom(room.id, undefined));
+    b.addEventListener('click', () => void joinRoom(room.id, { room_id: room.id, room_name: room.name, description: room.description, admin_node: room.adminNode, creator_id: room.creatorId ?? '', member_count: 0 }));
     ui.banner.append(b);
   }
   updateComposer();
@@ -165,16 +164,4 @@ async function loadOlder(): Promise<void> {
 function resetDelete(): void {
   ui.del.classList.remove('confirm');
   ui.del.textContent = 'Delete';
-}
-
-const MODERATION_BUTTONS = [
-  ['kick_member', 'Kick', 'Remove from the room'],
-  ['ban_member', 'Ban', 'Remove from the room and keep out'],
-  ['mute_member', 'Mute', 'No messages for a minute'],
-] as const;
-
-/** Kick, Ban and Mute for one member, each naming its member (escaped) for moderation-actions.ts. */
-function moderationButtons(member: string): string {
-  const name = escapeHtml(member);
-  return MODERATION_BUTTONS.map(([type, label, title]) => ` <button type="button" class="moderate" data-moderate="${type}" data-member="${name}" title="${title}" aria-label="${label} ${name}">${label}</button>`).join('');
 }

@@ -26,6 +26,7 @@ import { RoomHistoryService } from './room-history.service';
 import { RoomVisibility } from '../replication/room-visibility';
 import { RoomRequestsService } from './room-requests.service';
 import { ReadStates } from './read-states';
+import { ModeratorLists } from './moderator-lists';
 
 /**
  * The remote host (node2) as a forwarded send sees it: it has forgotten the members until they
@@ -90,6 +91,7 @@ describe(`${RoomRequestsService.name}: a member the room's host forgot`, () => {
         { provide: UsernameGuard, useValue: { assertFreeFor: async () => undefined } },
         ConnectionIdentity,
         ReadStates,
+        ModeratorLists,
         RoomVisibility,
         { provide: ReplicaService, useValue: { waitForSequence: async () => undefined } },
         { provide: RoomHostService, useValue: {} },

@@ -26,6 +26,7 @@ import { ReadMarkers } from '../host/read-markers.service';
 import { RoomInvites } from '../host/room-invites.service';
 import { RoomModeration } from '../host/room-moderation.service';
 import { ReadStates } from './read-states';
+import { ModeratorLists } from './moderator-lists';
 
 /** A client that has not read what was sent to it until the test says so. */
 class SlowSocket extends FakeSocket {
@@ -61,6 +62,7 @@ describe(RoomRequestsService.name, () => {
         RoomInvites,
         RoomModeration,
         ReadStates,
+        ModeratorLists,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,
@@ -230,6 +232,8 @@ describe(RoomRequestsService.name, () => {
         // bob has marked nothing read yet: everything before his join is unread
         last_read: 0,
         unread_count: 3,
+        // nobody appointed yet; bob, no moderator, is not told who is banned
+        moderators: [],
       });
       expect(socket.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([
         [1, 'one'],
@@ -237,6 +241,40 @@ describe(RoomRequestsService.name, () => {
         [3, 'three'],
         [4, 'four'],
       ]);
+    });
+
+    it('names the moderators to every joiner, and the banned names only to the creator and the moderators', async () => {
+      config.authMode = 'token'; // one name on several sockets (a reload, a second look): only a token allows it while the first is open
+      const moderation = cluster.node('node1').get(RoomModeration);
+      const replica = cluster.node('node1').get(ReplicaService);
+      for (const req of [
+        { action: 'add_moderator', username: 'alice', member: 'mod' },
+        { action: 'ban', username: 'alice', member: 'mallory', reason: 'spam' },
+        { action: 'ban', username: 'alice', member: 'trent' },
+        { action: 'unban', username: 'alice', member: 'trent' },
+      ] as const) {
+        await replica.waitForChange(roomId, (await moderation.moderate(roomId, req)).logIndex);
+      }
+      const joined = async (username: string) => {
+        const { socket, conn } = connect();
+        await sut.joinRoom(conn, { room_id: roomId, username });
+        return socket.sent('join_room_success')[0];
+      };
+
+      expect(await joined('bob')).toMatchObject({ moderators: ['mod'] });
+      expect(await joined('bob')).not.toHaveProperty('banned');
+      expect(await joined('mod')).toMatchObject({ moderators: ['mod'], banned: ['mallory'] });
+      const creator = connect(); // alice again, as after a reload
+      await sut.joinRoom(creator.conn, { room_id: roomId, username: 'alice', since_sequence: 3 });
+      expect(creator.socket.sent('join_room_success')[0]).toMatchObject({ creator_id: 'alice', moderators: ['mod'], banned: ['mallory'] });
+      expect(creator.socket.sent('join_room_success')[0]).not.toHaveProperty('private');
+    });
+
+    it('marks a private room as the room lists do', async () => {
+      const secret = (await host.create('secret', 'alice', null, true)).roomId;
+      await sut.joinRoom(writer.conn, { room_id: secret, username: 'alice' });
+      expect(writer.socket.sent('join_room_success').at(-1)).toMatchObject({ room_name: 'secret', private: true, moderators: [], banned: [] });
+      expect(writer.socket.sent('join_room_success').at(-1)).not.toHaveProperty('direct');
     });
 
     it('with since_sequence replays only the messages after it', async () => {

@@ -16,6 +16,7 @@ import { RoomLocator } from '../routing/room-locator';
 import { ReplicaService } from '../replica/replica.service';
 import { ConnectionIdentity } from './connection-identity';
 import { ReadStates } from './read-states';
+import { ModeratorLists } from './moderator-lists';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
 import type { RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
@@ -54,6 +55,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     private readonly clock: Clock,
     private readonly readStates: ReadStates,
     private readonly visibility: RoomVisibility,
+    private readonly moderatorLists: ModeratorLists,
   ) {}
 
   onModuleInit(): void {
@@ -128,7 +130,16 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
     conn.username ??= req.username;
     this.clients.touch(conn);
-    conn.send('join_room_success', { ...joined.info, creator_id: room.creatorId, first_sequence: joined.firstSequence, last_sequence: joined.lastSequence, ...this.readStates.of(room.roomId, req.username) });
+    // what this node applied of the room is read in the same tick as the replay registers the connection: an entry applied later comes as its event
+    conn.send('join_room_success', {
+      ...joined.info,
+      ...this.visibility.privacyMarks(room.roomId),
+      creator_id: room.creatorId,
+      first_sequence: joined.firstSequence,
+      last_sequence: joined.lastSequence,
+      ...this.readStates.of(room.roomId, req.username),
+      ...this.moderatorLists.of(room.roomId, room.creatorId, req.username),
+    });
     if (!this.rooms.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
     await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
   }

@@ -61,9 +61,15 @@ export class RoomVisibility {
     return this.privacy.privacyOf(roomId) !== null;
   }
 
+  /** What a room list entry or a join answer adds for a private room (`direct` too for a direct one); nothing for a public room. */
+  privacyMarks(roomId: string): { private?: true; direct?: true } {
+    const privacy = this.privacy.privacyOf(roomId);
+    if (!privacy) return {};
+    return { private: true, ...(privacy.direct ? { direct: true } : {}) };
+  }
+
   private marked<T extends RoomSummary>(r: T): T {
-    const privacy = this.privacy.privacyOf(r.room_id);
-    if (!privacy) return r;
-    return { ...r, private: true, ...(privacy.direct ? { direct: true } : {}) };
+    const marks = this.privacyMarks(r.room_id);
+    return marks.private ? { ...r, ...marks } : r;
   }
 }
