@@ -3,7 +3,8 @@ import { eventually } from '../support/cluster';
 import type { Frame, TestClient } from '../support/test-client';
 import { EditLedger } from './edit-ledger';
 import { historyVia } from './failover-member';
-import { readRooms, type StoredMessage } from './node-store';
+import { readRooms, readRoomStates, type StoredMessage } from './node-store';
+import { RoomStateLedger } from './room-state-ledger';
 
 /**
  * Shared checker for failover fault tests: what every client was acknowledged and shown (AckLedger),
@@ -61,6 +62,8 @@ export class AckLedger {
   readonly violations: string[] = [];
   /** edit_message / delete_message sent, their answers and the message_edited / message_deleted shown (edit-ledger.ts). */
   readonly edits = new EditLedger();
+  /** ban_member / unban_member, add_moderator, mark_read, invite_user sent, their answers and events (room-state-ledger.ts). */
+  readonly roomState = new RoomStateLedger();
   private readonly intents = new Map<string, { content: string; username: string }>();
   /** By room + sequence: the first ack naming it (another message acked at that sequence is a violation). */
   private readonly ackedSequences = new Map<string, AckRecord>();
@@ -74,12 +77,14 @@ export class AckLedger {
       const d = data as Record<string, any> | undefined;
       if (type === 'send_message' && d?.client_message_id) this.intend(d.room_id, d.client_message_id, d.content, d.username);
       this.edits.outgoing(type, d, label);
+      this.roomState.outgoing(type, d, label);
       send(type, data);
     };
     client.ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString()) as Frame;
       this.record(frame, label);
       this.edits.record(frame, label);
+      this.roomState.record(frame, label);
     });
     return client;
   }
@@ -188,7 +193,7 @@ export class AckLedger {
 export { FailoverMember, historyVia, isRetryable, type MemberOptions } from './failover-member';
 export { failoverSeed, mulberry32, SeededRandom } from './seeded-random';
 export { watchHostClaims } from './host-claims';
-export { readRooms, type RoomCopy, type StoredMessage, type StoredRoom } from './node-store';
+export { readRooms, readRoomStates, type RoomCopy, type RoomStateCopy, type StoredMessage, type StoredRoom } from './node-store';
 
 export interface CheckOptions {
   /** How long to wait for the nodes to converge before failing with what still differs. */
@@ -197,14 +202,17 @@ export interface CheckOptions {
   historyNode?: NodeProcess;
   /** Violations found elsewhere (e.g. sends never acknowledged), reported together with the cluster's. */
   also?: string[];
+  /** The rooms compared through get_history (default: all; a private room's probe may not join it). */
+  historyRooms?: string[];
 }
 
 /** A message as compared between nodes and get_history; edited_at / deleted_at only when set (untouched rows as before). */
 const row = (m: StoredMessage) => `${m.sequence_number}|${m.message_id}|${m.content}${m.edited_at ? `|edited ${m.edited_at}` : ''}${m.deleted_at ? `|deleted ${m.deleted_at}` : ''}`;
 
-/** Everything wrong with `roomIds` across `nodes` (databases only), as sentences; [] when consistent. */
+/** Everything wrong with `roomIds` across `nodes` (databases only: messages, and the room states of AckLedger.roomState), as sentences; [] when consistent. */
 export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger): string[] {
   const views = nodes.map((n) => readRooms(n, roomIds));
+  const states = nodes.map((n) => readRoomStates(n, roomIds));
   for (const v of views.flat()) if (v.room) ledger.claim(v.room.room_id, Number(v.room.host_epoch), v.room.host_node, v.node);
   const out = [...ledger.violations];
   roomIds.forEach((roomId, i) => {
@@ -230,6 +238,7 @@ export function clusterViolations(nodes: NodeProcess[], roomIds: string[], ledge
       }
     }
     out.push(...ledgerAgainst(roomId, first.messages, ledger));
+    out.push(...ledger.roomState.violations(roomId, states.map((s) => s[i]), first.messages.length));
   });
   return out;
 }
@@ -265,8 +274,9 @@ function ledgerAgainst(roomId: string, messages: StoredMessage[], ledger: AckLed
 
 /**
  * The failover invariants, on every running node given: waits (bounded) until the databases agree
- * and hold every acked and shown message exactly once at its sequence, then checks get_history
- * on one node against them. Fails the test with every violation found.
+ * and hold every acked and shown message exactly once at its sequence (and every acked ban, moderator,
+ * read marker and invitation: AckLedger.roomState), then checks get_history on one node against
+ * them. Fails the test with every violation found.
  */
 export async function checkCluster(nodes: NodeProcess[], roomIds: string[], ledger: AckLedger, options: CheckOptions = {}): Promise<void> {
   const live = nodes.filter((n) => n.running);
@@ -278,6 +288,7 @@ export async function checkCluster(nodes: NodeProcess[], roomIds: string[], ledg
   const historyNode = options.historyNode ?? live[0];
   const stored = readRooms(historyNode, roomIds);
   for (const [i, roomId] of roomIds.entries()) {
+    if (options.historyRooms && !options.historyRooms.includes(roomId)) continue;
     const viaHistory = await historyVia(historyNode, roomId);
     expect({ roomId, history: viaHistory.map(row) }).toEqual({ roomId, history: stored[i].messages.map(row) });
   }

@@ -130,19 +130,31 @@ export class FailoverMember {
    * edit_message (with `content`) or delete_message (without) of one of this member's messages,
    * retried (the same request) until answered with success; throws on a non-retryable error or at the deadline.
    */
-  async change(room: string, messageId: string, content?: string): Promise<Frame> {
-    const deadline = Date.now() + this.options.deadlineMs;
+  change(room: string, messageId: string, content?: string): Promise<Frame> {
     const [type, ok] = content === undefined ? ['delete_message', 'delete_message_success'] : ['edit_message', 'edit_message_success'];
+    const data = { room_id: room, username: this.username, message_id: messageId, ...(content === undefined ? {} : { content }) };
+    return this.request(type, data, ok, (d) => d.message_id === messageId);
+  }
+
+  /**
+   * A request of this member's answered by `ok` or the generic error frame naming it (edit_message,
+   * mark_read, ban_member, invite_user, ...): sent again as the same request, on a survivor if need
+   * be, until `ok` arrives; throws on a non-retryable error or at the deadline. `same` picks this
+   * request's answer and error (e.g. by message_id or member).
+   */
+  async request(type: string, data: Record<string, unknown>, ok: string, same: (d: Record<string, any>) => boolean = () => true): Promise<Frame> {
+    const deadline = Date.now() + this.options.deadlineMs;
+    const what = `${type} ${JSON.stringify(data)}`;
     for (;;) {
-      if (this.closed) throw new Error(`${this.username}: closed with ${type} of ${messageId} not answered`);
-      this.client.send(type, { room_id: room, username: this.username, message_id: messageId, ...(content === undefined ? {} : { content }) });
-      const reply = await awaitFrame(this.client, (f) => (f.type === ok || (f.type === 'error' && f.data.request === type)) && f.data.message_id === messageId, this.options.attemptTimeoutMs);
+      if (this.closed) throw new Error(`${this.username}: closed with ${what} not answered`);
+      this.client.send(type, data);
+      const reply = await awaitFrame(this.client, (f) => (f.type === ok || (f.type === 'error' && f.data.request === type)) && f.data.room_id === data.room_id && same(f.data), this.options.attemptTimeoutMs);
       if (typeof reply !== 'string' && reply.type === ok) return reply;
-      if (typeof reply !== 'string' && !isRetryable(reply.data)) throw new Error(`${this.username}: ${type} of ${messageId} refused: ${JSON.stringify(reply.data)}`);
-      if (Date.now() > deadline) throw new Error(`${this.username}: ${type} of ${messageId} not answered within ${this.options.deadlineMs} ms (last: ${describeReply(reply)})`);
+      if (typeof reply !== 'string' && !isRetryable(reply.data)) throw new Error(`${this.username}: ${what} refused: ${JSON.stringify(reply.data)}`);
+      if (Date.now() > deadline) throw new Error(`${this.username}: ${what} not answered within ${this.options.deadlineMs} ms (last: ${describeReply(reply)})`);
       if (reply === 'timeout') this.timeouts++;
-      if (typeof reply === 'string') await this.reconnect(deadline);
-      else await this.backoff(reply);
+      if (typeof reply !== 'string') await this.backoff(reply);
+      else await this.reconnect(deadline);
     }
   }
 

@@ -60,6 +60,40 @@ export function readRooms(node: NodeProcess, roomIds: string[], options: { messa
   }
 }
 
+/** What one node's copy says about a room beyond its messages: moderation, read markers, invitations, members. */
+export interface RoomStateCopy {
+  node: string;
+  /** room_moderation rows (a row may say neither: an unban leaves banned 0), by username. */
+  moderation: { username: string; moderator: boolean; banned: boolean; muted_until: string | null }[];
+  /** read_markers rows, by username. */
+  markers: { username: string; sequence_number: number; read_at: string }[];
+  /** room_invites rows (a private room's creator is invited by its first entry), by username. */
+  invites: { username: string; invited_by: string; invited_at: string }[];
+  /** The room's members (usernames, sorted). */
+  members: string[];
+}
+
+/** The moderation, read markers, invitations and members of `roomIds` on one node, read-only (as readRooms). */
+export function readRoomStates(node: NodeProcess, roomIds: string[]): RoomStateCopy[] {
+  const db = new DatabaseSync(path.join(node.env.DATA_DIR, 'chat.db'), { readOnly: true, timeout: 2000 });
+  try {
+    const q = (sql: string) => db.prepare(sql);
+    const moderation = q('SELECT username, moderator, banned, muted_until FROM room_moderation WHERE room_id = ? ORDER BY username');
+    const markers = q('SELECT username, sequence_number, read_at FROM read_markers WHERE room_id = ? ORDER BY username');
+    const invites = q('SELECT username, invited_by, invited_at FROM room_invites WHERE room_id = ? ORDER BY username');
+    const members = q('SELECT username FROM members WHERE room_id = ? ORDER BY username');
+    return roomIds.map((id) => ({
+      node: node.spec.nodeId,
+      moderation: (moderation.all(id) as Record<string, any>[]).map((r) => ({ username: String(r.username), moderator: Number(r.moderator) === 1, banned: Number(r.banned) === 1, muted_until: r.muted_until ?? null })),
+      markers: (markers.all(id) as Record<string, any>[]).map((r) => ({ username: String(r.username), sequence_number: Number(r.sequence_number), read_at: String(r.read_at) })),
+      invites: (invites.all(id) as Record<string, any>[]).map((r) => ({ username: String(r.username), invited_by: String(r.invited_by), invited_at: String(r.invited_at) })),
+      members: (members.all(id) as Record<string, any>[]).map((r) => String(r.username)),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * What a copy of a data directory holds, all rooms together: log entries and messages (zeros when
  * it has no database). For copies only: opening a database may recover its write-ahead log.

@@ -20,9 +20,14 @@ export class ReadStates {
     return { last_read: lastRead, unread_count: unreadCount };
   }
 
-  /** The rooms with the user's read state added to those the user is a member of (others unchanged). */
-  annotate<R extends RoomSummary>(rooms: R[], username: string | null): R[] {
+  /**
+   * The rooms with the user's read state added to those the user is a member of (others unchanged):
+   * the rooms the asking connection is in (`joined`: its join was answered, though this node may
+   * not have applied the host's member entry yet), and those this node's store lists the user in
+   * (through another connection, say).
+   */
+  annotate<R extends RoomSummary>(rooms: R[], username: string | null, joined: { has(roomId: string): boolean }): R[] {
     if (username === null) return rooms;
-    return rooms.map((r) => (this.members.getMember(r.room_id, username) ? { ...r, ...this.of(r.room_id, username) } : r));
+    return rooms.map((r) => (joined.has(r.room_id) || this.members.getMember(r.room_id, username) ? { ...r, ...this.of(r.room_id, username) } : r));
   }
 }

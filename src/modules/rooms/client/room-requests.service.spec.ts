@@ -404,6 +404,76 @@ describe(RoomRequestsService.name, () => {
     });
   });
 
+  describe('a private room hosted elsewhere, whose latest invitation this node has not applied yet', () => {
+    /** node2 hosts it; this node applied its first entry (private, carol its creator) but not the invitation of bob the host answered. */
+    const privateRemoteRoom = () => {
+      const roomId = remoteRoom();
+      store.privacy.markPrivate(roomId, false);
+      store.privacy.invite(roomId, 'carol', 'carol', '2026-12-07T10:00:00.000Z');
+      return roomId;
+    };
+    const hostSays = (reply: Record<string, unknown>) => {
+      peers.answer = async (_node, method) => {
+        if (method !== 'join_room') throw new Error('no answer');
+        return reply;
+      };
+    };
+
+    it("bob's join is decided by the host, which has the invitation (acknowledged once a majority stored it), not refused here as a room that does not exist", async () => {
+      const roomId = privateRemoteRoom();
+      hostSays({ success: true, room_info: { room_id: roomId, room_name: 'remote', description: null, members: ['carol', 'bob'], member_count: 2, admin_node: 'node2' }, messages: [], first_sequence: 0, last_sequence: 0 });
+      const { socket, conn } = connect();
+
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      expect(peers.calls.map((c) => [c.nodeId, c.method, c.params[1]])).toEqual([['node2', 'join_room', 'bob']]);
+      expect(socket.sent('join_room_success')).toEqual([expect.objectContaining({ room_id: roomId, members: ['carol', 'bob'] })]);
+      expect(conn.username).toBe('bob');
+    });
+
+    it('every refusal of a name this node does not see invited is ROOM_NOT_FOUND, word for word, retryable ones and a deletion under way too', async () => {
+      const roomId = privateRemoteRoom();
+      const { socket, conn } = connect();
+      const refusal = async () => {
+        const e = await sut.joinRoom(conn, { room_id: roomId, username: 'bob' }).then(() => null, (x: ChatError) => x);
+        return e && { code: e.code, message: e.message, details: e.details };
+      };
+      const notFound = { code: 'ROOM_NOT_FOUND', message: 'Room not found', details: {} };
+
+      expect(await refusal()).toEqual(notFound); // the host does not answer: ADMIN_NODE_UNAVAILABLE for a room one may see
+      hostSays({ success: false, message: 'Room not found', error_code: 'ROOM_NOT_FOUND', room_info: null });
+      expect(await refusal()).toEqual(notFound);
+      hostSays({ success: false, message: 'The room has no host right now', error_code: 'ADMIN_NODE_UNAVAILABLE', room_info: null, admin_node: 'node2', host_epoch: 2 });
+      expect(await refusal()).toEqual(notFound);
+      store.rooms.setRoomState(roomId, 'DELETION_PENDING', 'txn-1');
+      expect(await refusal()).toEqual(notFound); // INVALID_STATE would tell that the room exists
+      expect(conn.username).toBeNull();
+      expect(conn.rooms.size).toBe(0);
+      expect(socket.frames).toEqual([]);
+    });
+  });
+
+  describe('room lists right after a join through this node', () => {
+    it("carry the joiner's read state for a room hosted elsewhere before this node applied the host's member entry", async () => {
+      const roomId = remoteRoom();
+      peers.answer = async (_node, method) => {
+        if (method === 'join_room') return { success: true, room_info: { room_id: roomId, room_name: 'remote', description: null, members: ['bob'], member_count: 1, admin_node: 'node2' }, messages: [], first_sequence: 0, last_sequence: 0 };
+        if (method === 'get_hosted_rooms') return [{ room_id: roomId, room_name: 'remote', description: null, member_count: 1, admin_node: 'node2', creator_id: 'carol' }];
+        throw new Error('no answer');
+      };
+      const { socket, conn } = connect();
+      await sut.joinRoom(conn, { room_id: roomId, username: 'bob' });
+      expect(store.members.getMember(roomId, 'bob')).toBeNull(); // node2's member_joined entry has not reached this node
+
+      await sut.discoverRooms(conn);
+      expect(socket.sent('global_rooms_list')[0].rooms).toEqual([expect.objectContaining({ room_id: roomId, last_read: 0, unread_count: 0 })]);
+      // a room neither this connection nor the store has the user in gets no read state
+      const other = connect();
+      await sut.joinRoom(other.conn, { room_id: await localRoom(), username: 'dora' });
+      await sut.discoverRooms(other.conn);
+      expect(other.socket.sent('global_rooms_list')[0].rooms.find((r) => r.room_id === roomId)).not.toHaveProperty('last_read');
+    });
+  });
+
   describe('after this node stepped down as a room host', () => {
     const leader = (node: string, epoch: number) => ({ role: 'leader' as const, leader: node, epoch });
     const follower = (node: string | null, epoch: number) => ({ role: 'follower' as const, leader: node, epoch });

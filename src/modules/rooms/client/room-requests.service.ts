@@ -5,6 +5,7 @@ import { ChatError } from '../../../common/errors/chat-error';
 import { ChatMetrics } from '../../../common/metrics/chat-metrics';
 import { ClientErrorFrames } from '../../../common/metrics/client-error-frames';
 import { RoomRepository } from '../../../common/store/room.repository';
+import type { RoomRecord } from '../../../common/store/chat-records';
 import type { ClientConnection } from '../../members/client-connection';
 import { ClientRegistry } from '../../members/client-registry';
 import { RequestLimiter } from '../../members/request-limiter';
@@ -18,7 +19,7 @@ import { ConnectionIdentity } from './connection-identity';
 import { ReadStates } from './read-states';
 import { ModeratorLists } from './moderator-lists';
 import type { MemberLeftReason } from '../../../common/protocol/client-wire';
-import type { RoomHost, SentMessage } from '../routing/room-host';
+import type { HostJoin, RoomHost, SentMessage } from '../routing/room-host';
 import type { ForwardItem } from '../../../common/protocol/peer-wire';
 import { RoomHosts } from '../routing/room-hosts';
 import type { Leadership } from '../consensus/core-types';
@@ -88,7 +89,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
   }
 
   listRooms(conn: ClientConnection): void {
-    const rooms = this.readStates.annotate(this.visibility.visibleTo(this.host.hostedRooms(), conn.username), conn.username);
+    const rooms = this.readStates.annotate(this.visibility.visibleTo(this.host.hostedRooms(), conn.username), conn.username, conn.rooms);
     conn.send('rooms_list', { rooms, total_count: rooms.length });
   }
 
@@ -99,7 +100,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     // peers list public rooms only; the private rooms this user may see come from this node's replica (every node applies every room's log)
     const listed = new Set([...own, ...peers.rooms].map((r) => r.room_id));
     const privateElsewhere = this.host.knownRooms(this.visibility.privateRoomIds().filter((id) => !listed.has(id)));
-    const rooms = this.readStates.annotate(this.visibility.visibleTo([...own, ...peers.rooms, ...privateElsewhere], conn.username), conn.username);
+    const rooms = this.readStates.annotate(this.visibility.visibleTo([...own, ...peers.rooms, ...privateElsewhere], conn.username), conn.username, conn.rooms);
     conn.send('global_rooms_list', {
       rooms,
       total_count: rooms.length,
@@ -123,9 +124,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     this.limits.admitRoomOp(conn);
     this.limits.admitRoomMembership(conn, req.room_id);
     await this.identity.assert(conn, req.username);
-    this.visibility.assertVisible(req.room_id, req.username); // the host decides too; this keeps a private room's state (INVALID_STATE) from showing
-    const room = await this.locator.activeRoom(req.room_id);
-    const joined = await this.hosts.for(room).join(req.username);
+    const { room, joined } = await this.joinAtHost(req);
     // the replay comes from this node's replica: let it catch up with what the host just said (at once on the host)
     await this.replica.waitForSequence(room.roomId, joined.lastSequence).catch((e: Error) => this.logger.warn(`Join replay of ${room.roomId} may start late: ${e.message}`));
     conn.username ??= req.username;
@@ -142,6 +141,24 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     });
     if (!this.rooms.getRoom(room.roomId)) return this.history.replayFromHost(conn, room.roomId, req.username, joined.hostHistory, joined.lastSequence);
     await this.history.streamReplay(conn, room.roomId, req.username, this.history.replayStart(req, joined.firstSequence, joined.lastSequence));
+  }
+
+  /**
+   * The join, decided by the room's host. A private room this node does not see `username` invited
+   * to may still be theirs: the host answers an invitation once a majority stored it, and this node
+   * may not have applied it yet. So the host decides (it checks visibility first, from what it
+   * applied); any refusal, retryable or not, is then ROOM_NOT_FOUND, the answer for a room that
+   * does not exist, so nothing of a private room's state shows to a name it was not opened to.
+   */
+  private async joinAtHost(req: JoinRoomRequest): Promise<{ room: RoomRecord; joined: HostJoin }> {
+    const atHost = async () => {
+      const room = await this.locator.activeRoom(req.room_id);
+      return { room, joined: await this.hosts.for(room).join(req.username) };
+    };
+    if (this.visibility.maySee(req.room_id, req.username)) return atHost();
+    return atHost().catch(() => {
+      throw new ChatError('ROOM_NOT_FOUND', 'Room not found');
+    });
   }
 
   async sendMessage(conn: ClientConnection, req: SendMessageRequest): Promise<void> {
