@@ -34,15 +34,9 @@ export interface ReadStateWire {
 export interface RoomRolesWire {
   moderators: string[];
   banned?: string[];
-  /** The room's latest moderation notices (at most 100), oldest first: what members saw live. */
-  moderation_log: ModerationNoticeWire[];
+  /** The room's latest moderation notices (at most 100), oldest first: each the live event's data, its name as `type`. */
+  moderation_log: ({ type: 'moderator_added' | 'member_kicked' | 'member_banned' | 'member_unbanned' | 'member_muted' } & ModerationEvent)[];
 }
-
-/** The moderation events, one per action (add_moderator, kick, ban, unban, mute). */
-export type ModerationEventType = 'moderator_added' | 'member_kicked' | 'member_banned' | 'member_unbanned' | 'member_muted';
-
-/** One notice of join_room_success moderation_log: the live event's data, with its event name as `type`. */
-export type ModerationNoticeWire = { type: ModerationEventType } & ModerationEvent;
 
 /** One message found by search_messages: as it is now (latest text), with the matched words marked. */
 export interface SearchResult {

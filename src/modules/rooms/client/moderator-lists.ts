@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ModerationNoticeWire, RoomRolesWire } from '../../../common/protocol/client-wire';
+import type { RoomRolesWire } from '../../../common/protocol/client-wire';
 import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
 
 /**
@@ -18,7 +18,7 @@ export class ModeratorLists {
   of(roomId: string, creatorId: string, username: string): RoomRolesWire {
     const moderators = this.moderation.moderators(roomId);
     const moderates = username === creatorId || moderators.includes(username);
-    const log = this.moderation.notices(roomId).map((n) => ({ type: n.event, ...n.data }) as ModerationNoticeWire);
+    const log = this.moderation.notices(roomId).map((n) => ({ type: n.event, ...n.data }) as RoomRolesWire['moderation_log'][number]);
     return { moderators, ...(moderates ? { banned: this.moderation.bannedNames(roomId) } : {}), moderation_log: log };
   }
 }
