@@ -38,6 +38,7 @@ export function placeNotices(log: HTMLElement, notices: readonly PlacedNotice[],
  * no longer in their place by time (later than the earliest message added) are placed again.
  */
 export function settleNotices(log: HTMLElement, addedFrom: string | undefined): void {
+  if (addedFrom === undefined) return; // nothing was added
   const from = time(addedFrom);
   const moved = [...log.querySelectorAll<HTMLElement>(NOTICES)].filter((e) => time(e.dataset.time) > from);
   for (const e of moved) e.remove();
