@@ -108,6 +108,46 @@ describe('moderation across three nodes', () => {
     expect((await mod.request('delete_message', { room_id: roomId, username: 'mod', message_id: alices.data.message_id }, 'delete_message_success', 'error')).data).toMatchObject({ error_code: 'NOT_AUTHOR' });
   });
 
+  it('a member joining later through node3 is shown the kick and the ban made through node1 (join_room_success moderation_log)', async () => {
+    const roomId2 = await createRoom(alice, 'moderation-log', 'alice');
+    await join(alice, roomId2, 'alice');
+    const frank = await ctx.open(2);
+    await join(frank, roomId2, 'frank');
+    const gina = await ctx.open(3);
+    await join(gina, roomId2, 'gina');
+    const mark = alice.frames.length;
+    const act = (type: string, member: string, reason: string) => alice.request(type, { room_id: roomId2, username: 'alice', member, reason }, `${type}_success`, 'error');
+    expect((await act('kick_member', 'frank', 'off topic')).type).toBe('kick_member_success');
+    expect((await act('ban_member', 'gina', 'spam <b>again</b>')).type).toBe('ban_member_success');
+    const live = alice.frames.slice(mark).filter((f) => (f.type === 'member_kicked' || f.type === 'member_banned') && f.data.room_id === roomId2);
+    expect(live.map((f) => f.type)).toEqual(['member_kicked', 'member_banned']);
+    // node3 has applied both (gina there was told she is banned)
+    await eventually(() => gina.frames.some((f) => f.type === 'member_banned' && f.data.room_id === roomId2), 5000);
+    const hank = await join(await ctx.open(3), roomId2, 'hank');
+    // each notice: the live event's fields, with its type
+    expect(hank.data.moderation_log).toEqual(live.map((f) => ({ type: f.type, ...f.data })));
+    expect(hank.data.moderation_log).toEqual([
+      { type: 'member_kicked', room_id: roomId2, member: 'frank', by: 'alice', reason: 'off topic', member_count: 2, timestamp: expect.any(String) },
+      { type: 'member_banned', room_id: roomId2, member: 'gina', by: 'alice', reason: 'spam <b>again</b>', member_count: 1, timestamp: expect.any(String) },
+    ]);
+    // the same list through the host
+    expect((await join(await ctx.open(1), roomId2, 'ivy')).data.moderation_log).toEqual(hank.data.moderation_log);
+  });
+
+  it('refuses every moderation request in a direct room (INVALID_STATE, the generic error frame)', async () => {
+    const jo = await ctx.open(2);
+    const direct = await retrying(() => jo.request('open_direct', { username: 'jo', with: 'kim' }, 'join_room_success', 'error'));
+    expect(direct.data).toMatchObject({ direct: true, moderation_log: [] });
+    const directId = String(direct.data.room_id);
+    const kim = await ctx.open(3);
+    await join(kim, directId, 'kim');
+    for (const [type, extra] of [['kick_member', {}], ['ban_member', {}], ['unban_member', {}], ['mute_member', { seconds: 5 }], ['add_moderator', {}]] as const) {
+      const refused = await jo.request(type, { room_id: directId, username: 'jo', member: 'kim', ...extra }, `${type}_success`, 'error');
+      expect(refused).toMatchObject({ type: 'error', data: { success: false, error_code: 'INVALID_STATE', request: type, room_id: directId, member: 'kim' } });
+    }
+    expect((await jo.request('send_message', { room_id: directId, username: 'jo', content: 'still friends' }, 'message_sent', 'message_error')).type).toBe('message_sent');
+  });
+
   it('a ban acknowledged right before the host is killed is in force on the new host', async () => {
     const dave = await ctx.open(3);
     await join(dave, roomId, 'dave');

@@ -2,7 +2,8 @@
 // creates the room, bob (node2) and carol (node3) join. Only alice's member list has moderator
 // actions at first; she appoints bob with the keyboard through the confirmation dialog, bob mutes
 // carol for a length he picks and kicks her with a reason, Escape cancels a ban, alice bans carol,
-// both reload and still know who moderates and who is banned, bob lifts the ban and carol is back.
+// both reload and still know who moderates and who is banned and see every action again (the join
+// reply's moderation_log), bob lifts the ban and carol is back.
 // Every page shows what happened as the room's own line, names and reasons escaped.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,6 +39,8 @@ run('web client: moderation (Chromium, three real nodes)', () => {
     p.page.waitForFunction((t) => [...document.querySelectorAll('#messages li.sys')].some((e: any) => (e.textContent as string).includes(t)), text, { timeout: 15000 });
   const role = (p: ChatPage, member: string) =>
     p.page.evaluate((m) => [...document.querySelectorAll('#member-list li')].find((e: any) => e.querySelector('.member-name')?.textContent === m)?.querySelector('.role')?.textContent ?? null, member);
+  /** The text of every line of the room's log, in page order. */
+  const lines = (p: ChatPage) => p.page.$$eval('#messages li', (els: any[]) => els.map((e) => e.textContent as string));
   const banned = (p: ChatPage) => p.page.$$eval('#banned:not([hidden]) #banned-list .member-name', (els: any[]) => els.map((e) => e.textContent as string));
   const focused = (p: ChatPage) => p.page.evaluate(() => ({ id: document.activeElement?.id ?? '', type: document.activeElement?.dataset?.moderate ?? '', member: document.activeElement?.dataset?.member ?? '' }));
 
@@ -159,12 +162,28 @@ run('web client: moderation (Chromium, three real nodes)', () => {
     await waitForText(alice, 'order restored');
   });
 
-  it('after a reload the pages still know who moderates and who is banned (the join reply says)', async () => {
+  it('after a reload the pages still know who moderates and who is banned, and show every action in its place (the join reply says)', async () => {
     for (const p of [alice, bob]) await p.page.reload();
     for (const p of [alice, bob]) await p.page.waitForFunction((n) => [...document.querySelectorAll('#banned-list .member-name')].some((e: any) => e.textContent === n), CAROL, { timeout: 20000 });
     expect(await role(alice, 'bob')).toBe('moderator');
     expect(await role(bob, 'bob')).toBe('moderator');
     expect(await bob.page.locator('#banned-list button[data-unban]').count()).toBe(1);
+    // the moderation notices of moderation_log, as the live lines read, once each, in time order
+    // among the replayed messages (the ban came before alice's "order restored")
+    await waitForText(alice, 'order restored');
+    const notices = [
+      'bob is now a moderator (appointed by alice).',
+      `${CAROL} was muted by bob until`,
+      `${CAROL} was removed from the room by bob: spamming <b>links</b>.`,
+      `${CAROL} was banned from the room by alice: third strike.`,
+    ];
+    for (const t of notices) await systemLine(alice, t);
+    const shown = await lines(alice);
+    const at = [...notices, 'order restored'].map((t) => shown.findIndex((l) => l.includes(t)));
+    expect(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]))).toBe(true);
+    for (const t of notices) expect(shown.filter((l) => l.includes(t))).toHaveLength(1);
+    await systemLine(bob, 'You are now a moderator (appointed by alice).');
+    expect(await alice.page.locator('#messages i, #messages b').count()).toBe(0); // escaped
     await screenshot(alice, 'moderation-after-reload');
   });
 
@@ -177,6 +196,9 @@ run('web client: moderation (Chromium, three real nodes)', () => {
     await alice.page.waitForSelector(`#member-list button[data-moderate="kick_member"][data-member="${CAROL}"]`);
     // the escaped name and reason never became markup on any page
     for (const p of [alice, bob, carol]) expect(await p.page.locator('#messages i, #messages b, #member-list i').count()).toBe(0);
+    // carol joined again twice: the notices of her join replies that her page showed live are not repeated
+    expect((await lines(carol)).filter((l) => l.includes('You were removed from the room by bob'))).toHaveLength(1);
+    expect((await lines(carol)).filter((l) => l.includes('You were banned from the room by alice'))).toHaveLength(1);
     expect([...appErrors(alice), ...appErrors(bob), ...appErrors(carol)]).toEqual([]);
   });
 });

@@ -45,6 +45,29 @@ describe('ChatSession: moderation and invitations', () => {
     expect(lines).toEqual(['bob was banned from the room by alice: spam.', 'bob was unbanned by dave.']);
   });
 
+  it("shows a join reply's moderation_log as the live events' lines, keyed like them; unknown or broken items are skipped", async () => {
+    const t = setup();
+    await joined(t, {
+      moderators: ['bob'],
+      moderation_log: [
+        { type: 'moderator_added', room_id: ROOM, member: 'bob', by: 'carol', timestamp: '2026-01-01T00:00:00.000Z' },
+        { type: 'member_kicked', room_id: ROOM, member: 'dave<b>', by: 'bob', reason: 'spam', member_count: 3, timestamp: '2026-01-01T00:00:01.000Z' },
+        { type: 'member_banned', room_id: ROOM, member: 'alice', by: 'carol', member_count: 2, timestamp: '2026-01-01T00:00:02.000Z' },
+        { type: 'something_new', room_id: ROOM, member: 'x', by: 'y', timestamp: '2026-01-01T00:00:03.000Z' },
+        { type: 'member_unbanned', room_id: ROOM, by: 'carol', timestamp: '2026-01-01T00:00:04.000Z' },
+      ],
+    });
+    const notices = t.events.flatMap((e) => (e.kind === 'notices' ? e.notices : []));
+    expect(notices).toEqual([
+      { key: 'moderator_added|bob|2026-01-01T00:00:00.000Z', text: 'bob is now a moderator (appointed by carol).', timestamp: '2026-01-01T00:00:00.000Z' },
+      { key: 'member_kicked|dave<b>|2026-01-01T00:00:01.000Z', text: 'dave<b> was removed from the room by bob: spam.', timestamp: '2026-01-01T00:00:01.000Z' },
+      { key: 'member_banned|alice|2026-01-01T00:00:02.000Z', text: 'You were banned from the room by carol.', timestamp: '2026-01-01T00:00:02.000Z' },
+    ]);
+    // the same action seen live carries the same key (the page shows it once)
+    t.sock().push('member_muted', { room_id: ROOM, member: 'dave', by: 'bob', muted_until: '2026-01-01T01:00:00.000Z', timestamp: '2026-01-01T00:00:05.000Z' });
+    expect(t.events.flatMap((e) => (e.kind === 'system' ? [e.key] : []))).toEqual(['member_muted|dave|2026-01-01T00:00:05.000Z']);
+  });
+
   it('sends the reason of a kick or ban and the chosen length of a mute; appointing and unbanning carry neither', async () => {
     const t = setup();
     await joined(t, { moderators: [], banned: [] }, 'alice');

@@ -38,10 +38,11 @@ export function messageHtml(m: ChatMessage, opts: RenderOptions): string {
   );
 }
 
-/** A system line (joins, leaves) in the chat. */
-export function systemHtml(text: string, timestamp: string | undefined, opts: RenderOptions): string {
+/** A system line (joins, leaves, moderation) in the chat; `noticeKey` marks a moderation notice (placed by time, shown once). */
+export function systemHtml(text: string, timestamp: string | undefined, opts: RenderOptions, noticeKey?: string): string {
   const time = timestamp ? ` <time datetime="${escapeHtml(timestamp)}">${escapeHtml(formatTime(timestamp, opts.timeZone))}</time>` : '';
-  return `<li class="sys">${escapeHtml(text)}${time}</li>`;
+  const notice = noticeKey && timestamp ? ` data-notice="${escapeHtml(noticeKey)}" data-time="${escapeHtml(timestamp)}"` : '';
+  return `<li class="sys"${notice}>${escapeHtml(text)}${time}</li>`;
 }
 
 /** A message of ours not yet confirmed by the server; `note` says why it is still waiting. */

@@ -34,6 +34,8 @@ export interface ReadStateWire {
 export interface RoomRolesWire {
   moderators: string[];
   banned?: string[];
+  /** The room's latest moderation notices (at most 100), oldest first: each the live event's data, its name as `type`. */
+  moderation_log: ({ type: 'moderator_added' | 'member_kicked' | 'member_banned' | 'member_unbanned' | 'member_muted' } & ModerationEvent)[];
 }
 
 /** One message found by search_messages: as it is now (latest text), with the matched words marked. */

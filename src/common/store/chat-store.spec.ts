@@ -125,6 +125,28 @@ describe('ChatStore (file under DATA_DIR)', () => {
     expect(store.messages.messagesAfter('r1', 0, 10).map((m) => m.content)).toEqual(['one', 'two']);
   });
 
+  it('migrates a version 10 database: the moderation entries already applied become the room\'s notices (those not applied yet come from the applier)', () => {
+    const dir = path.join(root, 'data');
+    fs.mkdirSync(dir);
+    const db = new DatabaseSync(path.join(dir, 'chat.db'));
+    for (let v = 0; v < 10; v++) db.exec(MIGRATIONS[v]);
+    db.exec('PRAGMA user_version = 10');
+    db.exec(`INSERT INTO rooms (room_id, room_name, creator_id, host_node, created_at) VALUES ('r1', 'general', 'alice', 'node1', 't0')`);
+    db.exec(`INSERT INTO room_logs (room_id, commit_index, applied_index) VALUES ('r1', 5, 4)`);
+    const entry = db.prepare(`INSERT INTO log_entries (room_id, idx, epoch, kind, sequence, data) VALUES ('r1', ?, 1, ?, 0, ?)`);
+    entry.run(1, 'room', '{}');
+    entry.run(2, 'moderation', JSON.stringify({ action: 'kick', member: 'bob', by: 'alice', reason: 'rude', timestamp: 't2' }));
+    entry.run(3, 'moderation', JSON.stringify({ action: 'mute', member: 'bob', by: 'alice', muted_until: 'u3', timestamp: 't3' }));
+    entry.run(4, 'moderation', JSON.stringify({ action: 'from-a-newer-node', member: 'bob', by: 'alice', timestamp: 't4' }));
+    entry.run(5, 'moderation', JSON.stringify({ action: 'ban', member: 'bob', by: 'alice', timestamp: 't5' }));
+    db.close();
+
+    expect(openStore(dir).moderation.notices('r1')).toEqual([
+      { event: 'member_kicked', data: { room_id: 'r1', member: 'bob', by: 'alice', reason: 'rude', timestamp: 't2' } },
+      { event: 'member_muted', data: { room_id: 'r1', member: 'bob', by: 'alice', muted_until: 'u3', timestamp: 't3' } },
+    ]);
+  });
+
   it('keeps committed messages when the process dies without closing (WAL not checkpointed)', () => {
     const dir = path.join(root, 'data');
     // (the real kill -9 case is covered end to end in test/durability; here: the files a crash leaves behind)

@@ -223,4 +223,41 @@ export const MIGRATIONS: readonly string[] = [
     DELETE FROM message_search_progress WHERE room_id = old.room_id;
   END;
   `,
+  // 11: the room's moderation notices, so a member who joins later or reloads sees them
+  // (join_room_success moderation_log). ModerationApplier writes one row per applied moderation
+  // entry, in the write that applies it, keyed by the entry's log index (the same on every node),
+  // with the live event's name and data; only the latest 100 per room are kept (the whole list
+  // goes into every join answer). Removed with the room, as 8. Entries this node applied before
+  // are read back from its log (without member_count, which was not stored).
+  `
+  CREATE TABLE room_moderation_log (
+    room_id TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (room_id, log_index)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER room_moderation_log_on_room_drop AFTER DELETE ON rooms BEGIN
+    DELETE FROM room_moderation_log WHERE room_id = old.room_id;
+  END;
+  INSERT INTO room_moderation_log (room_id, log_index, event, data)
+    SELECT room_id, idx, event, json_object('room_id', room_id, 'member', member, 'by', by_user, 'reason', reason, 'muted_until', muted_until, 'timestamp', ts)
+    FROM (
+      SELECT e.room_id, e.idx,
+        CASE json_extract(e.data, '$.action') WHEN 'add_moderator' THEN 'moderator_added' WHEN 'kick' THEN 'member_kicked'
+          WHEN 'ban' THEN 'member_banned' WHEN 'unban' THEN 'member_unbanned' WHEN 'mute' THEN 'member_muted' END AS event,
+        json_extract(e.data, '$.member') AS member, json_extract(e.data, '$.by') AS by_user,
+        nullif(json_extract(e.data, '$.reason'), '') AS reason,
+        CASE WHEN json_extract(e.data, '$.action') = 'mute' THEN json_extract(e.data, '$.muted_until') END AS muted_until,
+        json_extract(e.data, '$.timestamp') AS ts,
+        row_number() OVER (PARTITION BY e.room_id ORDER BY e.idx DESC) AS newest
+      FROM log_entries e JOIN room_logs l ON l.room_id = e.room_id JOIN rooms r ON r.room_id = e.room_id
+      WHERE e.kind = 'moderation' AND e.idx <= l.applied_index AND json_valid(e.data)
+        AND json_type(e.data, '$.member') = 'text' AND json_type(e.data, '$.by') = 'text' AND json_type(e.data, '$.timestamp') = 'text'
+        AND json_extract(e.data, '$.action') IN ('add_moderator', 'kick', 'ban', 'unban', 'mute')
+    )
+    WHERE newest <= 100;
+  UPDATE room_moderation_log SET data = json_remove(data, '$.reason') WHERE json_type(data, '$.reason') = 'null';
+  UPDATE room_moderation_log SET data = json_remove(data, '$.muted_until') WHERE json_type(data, '$.muted_until') = 'null';
+  `,
 ];

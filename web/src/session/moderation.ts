@@ -1,7 +1,8 @@
 // Moderation as one member sees it: the requests a moderator makes (appoint, kick, ban, unban,
 // mute), who moderates the room and who is banned from it (the join reply's `moderators` and, for
 // a moderator, `banned`, then the events), and the events every member gets (moderator_added,
-// member_kicked, member_banned, member_unbanned, member_muted). The server decides, so a stale
+// member_kicked, member_banned, member_unbanned, member_muted) and, after a join or a reload, the
+// room's latest ones again (the join reply's `moderation_log`). The server decides, so a stale
 // guess only costs a refusal.
 
 import { describeError } from '../format';
@@ -43,8 +44,9 @@ export class Moderation {
     return room.creatorId === this.ctx.username || !room.moderators.has(member);
   }
 
-  /** The join reply's moderators and banned names (a server that does not send them leaves what we knew). */
+  /** The join reply's moderators and banned names (a server that does not send them leaves what we knew), and its moderation notices. */
   onJoined(room: RoomState, reply: Record<string, unknown>): void {
+    this.noticesJoined(room, reply);
     if (!Array.isArray(reply.moderators)) return;
     room.moderators = new Set(reply.moderators.filter((m): m is string => typeof m === 'string'));
     // sent only to moderators: anyone else is told no names
@@ -72,20 +74,15 @@ export class Moderation {
     if (!EVENTS.has(type)) return false;
     const member = typeof d.member === 'string' ? d.member : '';
     if (!room || !member) return true;
-    const by = String(d.by ?? 'a moderator');
-    const reason = typeof d.reason === 'string' && d.reason ? `: ${d.reason}` : '';
     const self = member === this.ctx.username;
-    const who = self ? 'You were' : `${member} was`;
-    let text: string;
+    const text = moderationText(type, d, this.ctx.username);
     switch (type) {
       case 'moderator_added':
         room.moderators.add(member);
-        text = `${self ? 'You are' : `${member} is`} now a moderator (appointed by ${by}).`;
         if (self && room.status === 'joined') this.rejoin(room);
         break;
       case 'member_kicked':
       case 'member_banned':
-        text = `${who} ${type === 'member_kicked' ? 'removed' : 'banned'} from the room by ${by}${reason}.`;
         if (type === 'member_banned') room.banned.add(member);
         if (self) {
           room.status = 'removed';
@@ -96,14 +93,51 @@ export class Moderation {
         break;
       case 'member_unbanned':
         room.banned.delete(member);
-        text = `${who} unbanned by ${by}.`;
         break;
-      default:
-        text = `${who} muted by ${by} until ${new Date(String(d.muted_until ?? '')).toLocaleTimeString()}.`;
     }
-    this.ctx.emit({ kind: 'system', room, text, timestamp: String(d.timestamp ?? new Date().toISOString()) });
+    const timestamp = String(d.timestamp ?? new Date().toISOString());
+    this.ctx.emit({ kind: 'system', room, text, timestamp, key: noticeKey(type, member, timestamp) });
     this.ctx.emit({ kind: 'room', room });
     return true;
+  }
+
+  /**
+   * The join reply's moderation_log: the room's latest moderation notices, shown as the live
+   * events are, each in its place by time (a notice already shown, live or by an earlier join,
+   * has the same key and is not shown twice). Only the lines: the roles they set come with the
+   * reply's own lists.
+   */
+  private noticesJoined(room: RoomState, reply: Record<string, unknown>): void {
+    if (!Array.isArray(reply.moderation_log)) return;
+    const notices = reply.moderation_log
+      .filter((n): n is Record<string, unknown> => typeof n === 'object' && n !== null && EVENTS.has(String(n.type)) && typeof n.member === 'string' && typeof n.timestamp === 'string')
+      .map((n) => ({ key: noticeKey(String(n.type), String(n.member), String(n.timestamp)), text: moderationText(String(n.type), n, this.ctx.username), timestamp: String(n.timestamp) }));
+    if (notices.length > 0) this.ctx.emit({ kind: 'notices', room, notices });
+  }
+}
+
+/** What identifies one moderation notice, live or from a join reply (the same action has the same three). */
+function noticeKey(type: string, member: string, timestamp: string): string {
+  return `${type}|${member}|${timestamp}`;
+}
+
+/** The line a moderation event is shown as, to `me` (plain text: the view escapes it). */
+export function moderationText(type: string, d: Record<string, unknown>, me: string): string {
+  const member = String(d.member ?? '');
+  const by = String(d.by ?? 'a moderator');
+  const reason = typeof d.reason === 'string' && d.reason ? `: ${d.reason}` : '';
+  const self = member === me;
+  const who = self ? 'You were' : `${member} was`;
+  switch (type) {
+    case 'moderator_added':
+      return `${self ? 'You are' : `${member} is`} now a moderator (appointed by ${by}).`;
+    case 'member_kicked':
+    case 'member_banned':
+      return `${who} ${type === 'member_kicked' ? 'removed' : 'banned'} from the room by ${by}${reason}.`;
+    case 'member_unbanned':
+      return `${who} unbanned by ${by}.`;
+    default:
+      return `${who} muted by ${by} until ${new Date(String(d.muted_until ?? '')).toLocaleTimeString()}.`;
   }
 }
 

@@ -24,8 +24,10 @@ export type SessionEvent =
   /** Who is typing in the room changed (room.typing). */
   | { kind: 'typing'; room: RoomState }
   | { kind: 'member'; room: RoomState; joined: boolean; username: string; text: string; timestamp: string }
-  /** A line about the room itself in its log (e.g. it moved to another host). */
-  | { kind: 'system'; room: RoomState; text: string; timestamp: string }
+  /** A line about the room itself in its log (e.g. it moved to another host); `key`: a moderation notice's (shown once). */
+  | { kind: 'system'; room: RoomState; text: string; timestamp: string; key?: string }
+  /** Moderation notices from a join reply, oldest first: each goes in its place by time, unless shown already (same key). */
+  | { kind: 'notices'; room: RoomState; notices: { key: string; text: string; timestamp: string }[] }
   /** `key`: a later notice with the same key replaces the earlier one (e.g. unavailable -> available). */
   | { kind: 'notice'; level: Level; text: string; roomId?: string; key?: string }
   | { kind: 'gone'; room: RoomState }

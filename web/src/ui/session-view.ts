@@ -9,6 +9,7 @@ import { ui } from './dom';
 import { renderJoined, renderRoomList } from './lobby';
 import { applyChange, renderOptions, renderTyping } from './message-actions';
 import { notify } from './notices';
+import { hasNotice, placeNotices, settleNotices } from './notice-placement';
 import { rejoinSavedRooms, saveSession } from './saved-session';
 import { logFor, logs, page, roomShown, unread, unreadUpTo } from './page-state';
 import { renderLoadOlder, renderOutbox, renderRoomHead } from './room-view';
@@ -49,6 +50,7 @@ function render(ev: SessionEvent): void {
       const log = logFor(ev.room.id);
       const stick = ev.room.id !== page.current || nearBottom();
       log.insertAdjacentHTML('beforeend', ev.messages.map((m) => messageHtml(m, renderOptions(ev.room))).join(''));
+      settleNotices(log, ev.messages[0]?.timestamp); // a join reply's notices came before its replay
       if (ev.room.id === page.current) {
         renderOutbox(ev.room);
         if (stick) scrollToBottom();
@@ -68,6 +70,7 @@ function render(ev: SessionEvent): void {
       const before = ui.scroller.scrollHeight;
       const top = ui.scroller.scrollTop;
       log.insertAdjacentHTML('afterbegin', ev.messages.map((m) => messageHtml(m, renderOptions(ev.room))).join(''));
+      settleNotices(log, ev.messages[0]?.timestamp);
       if (ev.room.id === page.current) {
         ui.scroller.scrollTop = top + (ui.scroller.scrollHeight - before);
         renderLoadOlder(ev.room);
@@ -80,11 +83,22 @@ function render(ev: SessionEvent): void {
     case 'typing':
       renderTyping(ev.room);
       return;
+    case 'notices': {
+      const stick = ev.room.id === page.current && nearBottom();
+      placeNotices(logFor(ev.room.id), ev.notices, page.session?.username ?? '');
+      if (ev.room.id === page.current) {
+        renderOutbox(ev.room);
+        if (stick) scrollToBottom();
+      }
+      return;
+    }
     case 'system':
     case 'member': {
       const log = logFor(ev.room.id);
+      const key = ev.kind === 'system' ? ev.key : undefined;
+      if (key && hasNotice(log, key)) return; // shown already (a join reply's moderation_log)
       const stick = ev.room.id === page.current && nearBottom();
-      log.insertAdjacentHTML('beforeend', systemHtml(ev.text, ev.timestamp, { self: page.session?.username ?? '' }));
+      log.insertAdjacentHTML('beforeend', systemHtml(ev.text, ev.timestamp, { self: page.session?.username ?? '' }, key));
       if (ev.room.id === page.current) {
         renderOutbox(ev.room);
         if (stick) scrollToBottom();

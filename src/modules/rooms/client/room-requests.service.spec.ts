@@ -234,6 +234,7 @@ describe(RoomRequestsService.name, () => {
         unread_count: 3,
         // nobody appointed yet; bob, no moderator, is not told who is banned
         moderators: [],
+        moderation_log: [],
       });
       expect(socket.sent('new_message').map((m) => [m.sequence_number, m.content])).toEqual([
         [1, 'one'],

@@ -19,6 +19,13 @@ describe('moderationRefusal: who may moderate whom', () => {
     }
   });
 
+  it('refuses every action in a direct room (INVALID_STATE), to the creator too', () => {
+    const direct: ModerationRoles = { ...roles, direct: true };
+    for (const action of ['add_moderator', 'kick', 'ban', 'unban', 'mute'] as const) {
+      expect(moderationRefusal(action, 'alice', 'bob', direct)?.code).toBe('INVALID_STATE');
+    }
+  });
+
   it('lets nobody act on the creator or on themselves', () => {
     for (const action of ['kick', 'ban', 'unban', 'mute'] as const) {
       expect(code(action, 'mod', 'alice')).toBe('NOT_MODERATOR');

@@ -5,16 +5,21 @@ import type { ModerationAction } from '../replication/room-entries';
 export interface ModerationRoles {
   creatorId: string;
   isModerator(username: string): boolean;
+  /** A direct room (open_direct): two people, nobody moderates. */
+  direct?: boolean;
 }
 
 /**
  * Who may moderate whom: the one place this is decided (the room's host asks it before it writes
  * a moderation entry). The creator appoints moderators; the creator and moderators kick, ban,
  * unban and mute. Nobody acts on the creator or on themselves. A moderator may not kick, ban or
- * mute another moderator (only the creator may): moderators cannot remove each other.
+ * mute another moderator (only the creator may): moderators cannot remove each other. A direct
+ * room has no moderation at all: it is two people's conversation, and a kick or a ban would only
+ * lock one of them out of it (nobody else can be invited to take their place).
  * Returns the refusal, or null when `actor` may.
  */
 export function moderationRefusal(action: ModerationAction, actor: string, member: string, roles: ModerationRoles): ChatError | null {
+  if (roles.direct) return new ChatError('INVALID_STATE', 'A direct conversation has no moderation: nobody can be appointed, kicked, banned, unbanned or muted in it');
   const actorIsCreator = actor === roles.creatorId;
   if (action === 'add_moderator') {
     if (!actorIsCreator) return new ChatError('NOT_MODERATOR', "Only the room's creator may appoint moderators");

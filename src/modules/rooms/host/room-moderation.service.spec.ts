@@ -83,4 +83,29 @@ describe(RoomModeration.name, () => {
     await expect(code(sut.moderate(roomId, { action: 'ban', username: 'mod', member: 'alice' }))).resolves.toBe('NOT_MODERATOR');
     expect(entries()).toBe(before);
   });
+
+  it('keeps each applied action as the notice members were shown, identical on every node (by log index)', async () => {
+    await sut.moderate(roomId, { action: 'kick', username: 'mod', member: 'bob', reason: 'rude' });
+    await sut.moderate(roomId, { action: 'ban', username: 'alice', member: 'bob' });
+    await sut.moderate(roomId, { action: 'mute', username: 'alice', member: 'mod', seconds: 60 });
+    await cluster.settle();
+    const onNode1 = node('node1').store.moderation.notices(roomId);
+    expect(onNode1.map((n) => [n.event, n.data.member, n.data.by, n.data.reason ?? null, n.data.member_count ?? null])).toEqual([
+      ['moderator_added', 'mod', 'alice', null, null],
+      ['member_kicked', 'bob', 'mod', 'rude', 2],
+      ['member_banned', 'bob', 'alice', null, 2],
+      ['member_muted', 'mod', 'alice', null, null],
+    ]);
+    expect(onNode1[3].data.muted_until).toEqual(expect.any(String));
+    for (const id of ['node2', 'node3']) expect(node(id).store.moderation.notices(roomId)).toEqual(onNode1);
+  });
+
+  it('refuses every moderation request in a direct room, writing nothing', async () => {
+    for (const id of ['node1', 'node2', 'node3']) node(id).store.privacy.markPrivate(roomId, true);
+    const before = entries();
+    for (const action of ['add_moderator', 'kick', 'ban', 'unban', 'mute'] as const) {
+      await expect(code(sut.moderate(roomId, { action, username: 'alice', member: 'bob', seconds: 60 }))).resolves.toBe('INVALID_STATE');
+    }
+    expect(entries()).toBe(before);
+  });
 });

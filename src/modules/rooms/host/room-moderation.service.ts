@@ -3,6 +3,7 @@ import { Clock } from '../../../common/clock/clock';
 import { ChatError } from '../../../common/errors/chat-error';
 import { MemberRepository } from '../../../common/store/member.repository';
 import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
+import { RoomPrivacyRepository } from '../../../common/store/room-privacy.repository';
 import { MODERATION, type ModerationAction, type ModerationData } from '../replication/room-entries';
 import { RoomLogs } from '../replication/room-logs.service';
 import { moderationRefusal } from './moderation-rights';
@@ -39,12 +40,17 @@ export class RoomModeration {
     private readonly moderation: RoomModerationRepository,
     private readonly logs: RoomLogs,
     private readonly clock: Clock,
+    private readonly privacy: RoomPrivacyRepository,
   ) {}
 
   async moderate(roomId: string, req: ModerationRequest): Promise<ModerationOutcome> {
     const room = this.host.activeHostedRoom(roomId);
     if (!this.members.getMember(roomId, req.username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
-    const refusal = moderationRefusal(req.action, req.username, req.member, { creatorId: room.creatorId, isModerator: (u) => this.moderation.isModerator(roomId, u) });
+    const refusal = moderationRefusal(req.action, req.username, req.member, {
+      creatorId: room.creatorId,
+      isModerator: (u) => this.moderation.isModerator(roomId, u),
+      direct: this.privacy.privacyOf(roomId)?.direct === true,
+    });
     if (refusal) throw refusal;
     if (this.alreadyInForce(roomId, req)) return { logIndex: 0 };
     const now = this.clock.now();

@@ -19,7 +19,8 @@ const EVENT_OF: Record<ModerationAction, 'moderator_added' | 'member_kicked' | '
 
 /**
  * Moderation entries, applied the same way on every node (LogApplier hands them here): the
- * moderators, bans and mutes go into room_moderation; a kick or a ban removes the member from the
+ * moderators, bans and mutes go into room_moderation, the event members are told into the room's
+ * moderation notices (room_moderation_log, by log index); a kick or a ban removes the member from the
  * room and, once the write has committed, tells everyone in the room (the member acted on
  * included) and takes that member's connections on this node out of the room. Owned by LogApplier.
  */
@@ -36,11 +37,11 @@ export class ModerationApplier {
 
   apply(roomId: string, entry: Entry): void {
     const d = entry.data as ModerationData | null;
-    if (d && typeof d.member === 'string' && Object.hasOwn(EVENT_OF, d.action) && this.rooms.getRoom(roomId)) this.applyAction(roomId, d);
+    if (d && typeof d.member === 'string' && Object.hasOwn(EVENT_OF, d.action) && this.rooms.getRoom(roomId)) this.applyAction(roomId, entry.index, d);
     this.transactions.afterCommit(() => this.applied.reached(roomId, entry.index, 0));
   }
 
-  private applyAction(roomId: string, d: ModerationData): void {
+  private applyAction(roomId: string, index: number, d: ModerationData): void {
     const removes = d.action === 'kick' || d.action === 'ban';
     if (d.action === 'add_moderator') this.moderation.addModerator(roomId, d.member);
     if (d.action === 'ban' || d.action === 'unban') this.moderation.setBanned(roomId, d.member, d.action === 'ban');
@@ -55,6 +56,8 @@ export class ModerationApplier {
       ...(removes ? { member_count: this.members.memberCount(roomId) } : {}),
       timestamp: d.timestamp,
     };
+    // the notice a member joining later is shown (join_room_success moderation_log), in this same write
+    this.moderation.recordNotice(roomId, index, EVENT_OF[d.action], { ...event });
     this.transactions.afterCommit(() => {
       // told before the removal below, so the member acted on sees why they are out
       this.clients.broadcast(roomId, EVENT_OF[d.action], event);
