@@ -65,7 +65,7 @@ describe('single node: client protocol', () => {
     const ja = await requestJoin(a, roomId, 'alice');
     expect(ja).toEqual({
       type: 'join_room_success',
-      data: { room_id: roomId, room_name: expect.any(String), description: 'about things', members: ['alice'], member_count: 1, admin_node: 'node1', creator_id: 'alice', first_sequence: 0, last_sequence: 0, last_read: 0, unread_count: 0 },
+      data: { room_id: roomId, room_name: expect.any(String), description: 'about things', members: ['alice'], member_count: 1, admin_node: 'node1', creator_id: 'alice', first_sequence: 0, last_sequence: 0, last_read: 0, unread_count: 0, moderators: [], banned: [], moderation_log: [] },
     });
     const jb = await requestJoin(b, roomId, 'bob');
     expect(jb.data.members.sort()).toEqual(['alice', 'bob']);

@@ -24,6 +24,7 @@ import { ReadMarkers } from '../host/read-markers.service';
 import { RoomInvites } from '../host/room-invites.service';
 import { RoomModeration } from '../host/room-moderation.service';
 import { ReadStates } from './read-states';
+import { ModeratorLists } from './moderator-lists';
 
 describe(MessageChangeRequests.name, () => {
   /** node1 hosts the room and serves the clients; node2 stores the room's log with it (a majority of two). */
@@ -65,6 +66,7 @@ describe(MessageChangeRequests.name, () => {
         RoomInvites,
         RoomModeration,
         ReadStates,
+        ModeratorLists,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,

@@ -23,6 +23,7 @@ import { MessageChangeRequests } from './message-change-requests.service';
 import { MessageSearch } from './message-search.service';
 import { ReadMarkerRequests } from './read-marker-requests.service';
 import { ReadStates } from './read-states';
+import { ModeratorLists } from './moderator-lists';
 import { RoomHistoryService } from './room-history.service';
 import { RoomRequestsService } from './room-requests.service';
 
@@ -68,6 +69,7 @@ describe('ReadMarkerRequests and MessageSearch', () => {
         RoomInvites,
         RoomModeration,
         ReadStates,
+        ModeratorLists,
         ReplicaService,
         RoomDeletionCoordinator,
         ChatMetrics,

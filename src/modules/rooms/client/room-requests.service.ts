@@ -226,13 +226,7 @@ export class RoomRequestsService implements InactiveMemberListener, LeadershipLi
     }
   }
 
-  private acknowledge(
-    conn: ClientConnection,
-    roomId: string,
-    clientMessageId: string | null,
-    sent: { message_id: string; sequence_number: number; timestamp: string; duplicate?: boolean },
-    received: number,
-  ): void {
+  private acknowledge(conn: ClientConnection, roomId: string, clientMessageId: string | null, sent: SentMessage, received: number): void {
     conn.send('message_sent', {
       room_id: roomId,
       message_id: sent.message_id,
