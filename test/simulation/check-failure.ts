@@ -4,6 +4,7 @@ export const CHECKERS = [
   'log matching',
   'committed entries never change',
   'leader completeness',
+  'a caught-up host applied the past',
   'committed entries stay electable',
   'acknowledged means committed',
   'nothing shown vanishes',

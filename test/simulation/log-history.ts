@@ -88,6 +88,24 @@ export class LogHistory {
     }
   }
 
+  /**
+   * (d) A host that says it has caught up (RoomLogCore.caughtUp: it checks requests against what
+   * it applied) applied every entry committed before its epoch: all that was first applied while no
+   * host of its epoch or later existed (committedBy grows with the history: a binary search).
+   */
+  caughtUp(node: string, room: string, epoch: number, applied: number): void {
+    const h = this.rooms.get(room);
+    if (!h) return;
+    let lo = 0;
+    let hi = h.committedBy.length; // the first index (0-based) committed at an epoch >= this one
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (h.committedBy[mid] < epoch) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > applied) this.checks.fail('a caught-up host applied the past', `${room}: ${node} hosts epoch ${epoch} and says it caught up, having applied up to ${applied}; entry ${lo} (${describe(h.committed[lo - 1])}) was committed before that epoch`);
+  }
+
   /** (b) for the entries just stored, and (e): nothing applied from this disk is gone or changed. */
   diskWritten(node: string, room: string, disk: RoomDisk, from: number | null): void {
     const h = this.room(room);

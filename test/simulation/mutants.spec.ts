@@ -21,6 +21,8 @@ const ALONE: [mutant: string, checker: CheckerName, nodes: number][] = [
   ['skip-prev-check', 'log matching', 3],
   ['vote-without-log-check', 'committed entries never change', 5],
   ['vote-without-log-check', 'leader completeness', 5],
+  ['serve-before-caught-up', 'a caught-up host applied the past', 5],
+  ['serve-before-caught-up', 'a caught-up host applied the past', 3],
   ['commit-older-epoch-by-counting', 'committed entries stay electable', 5],
   ['ack-before-persist', 'committed entries stay electable', 3],
   ['ack-retry-before-commit', 'acknowledged means committed', 3],
@@ -44,6 +46,7 @@ const ALL_ON: [mutant: string, nodes: number, max: number][] = [
   ['vote-twice', 3, MAX_SEEDS],
   ['skip-prev-check', 5, MAX_SEEDS],
   ['truncate-on-stale-append', 5, MAX_SEEDS],
+  ['serve-before-caught-up', 5, MAX_SEEDS],
   // rare: a crash between answering a vote and storing it, then a second candidate at that epoch (about 1 schedule in 200)
   ['vote-before-persist', 3, 1000],
 ];
@@ -57,7 +60,7 @@ describe('simulator mutants: every checker catches a broken core', () => {
 
   it('patches a prototype and puts the original back', () => {
     const protos: object[] = [RoomLogCore.prototype, Object.getPrototypeOf(RoomLogCore.prototype) as object, HostReplication.prototype, RaftLog.prototype, NodeProcess.prototype];
-    const methods = () => protos.map((p) => Object.getOwnPropertyNames(p).map((k) => Object.getOwnPropertyDescriptor(p, k)!.value as unknown));
+    const methods = () => protos.map((p) => Object.getOwnPropertyNames(p).map((k) => Object.getOwnPropertyDescriptor(p, k)!).map((d) => (d.value ?? d.get) as unknown));
     const before = methods();
     for (const m of MUTANTS) {
       const restore = m.apply();

@@ -34,6 +34,13 @@ function patch(proto: Proto, method: string, make: (original: (...args: any[]) =
 const core = RoomLogCore.prototype as unknown as Proto;
 const host = HostReplication.prototype as unknown as Proto;
 
+/** Replaces a getter of `proto` (its descriptor is put back as it was). */
+function patchGetter(proto: Proto, name: string, get: (this: any) => unknown): () => void {
+  const original = Object.getOwnPropertyDescriptor(proto, name)!;
+  Object.defineProperty(proto, name, { ...original, get });
+  return () => Object.defineProperty(proto, name, original);
+}
+
 export const MUTANTS: readonly Mutant[] = [
   {
     name: 'vote-without-log-check',
@@ -198,6 +205,14 @@ export const MUTANTS: readonly Mutant[] = [
           return takeAppend.call(this, mine === undefined ? m : { ...m, prev: { index: m.prev.index, epoch: mine } });
         },
       ),
+  },
+  {
+    name: 'serve-before-caught-up',
+    rule: "a new host serves requests (checks them against what it applied) only once it applied every entry before its epoch's first",
+    apply: () =>
+      patchGetter(core, 'caughtUp', function (this: any) {
+        return this.role === 'leader'; // serves from the moment it is elected
+      }),
   },
   {
     name: 'no-resend',

@@ -201,6 +201,7 @@ export class NodeProcess {
       if (r.committed.length > 0) this.apply(room, rd, r.committed);
       if (r.leadership) this.leadershipChanged(room, rd, core, r.leadership);
     }
+    if (core.caughtUp) this.env.history.caughtUp(this.self, room, core.state.epoch, rd.applied); // the production adapter serves requests now (RoomLogs.serve)
   }
 
   private write(w: PendingWrite): void {

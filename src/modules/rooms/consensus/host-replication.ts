@@ -18,8 +18,12 @@ export class HostReplication {
    * Otherwise they go while this node writes them (Raft's overlap: its own copy counts once stored).
    */
   private readonly appendAfterOwnWrite: boolean;
-  /** The first index of this epoch: every entry from here on is this host's own (it only appends), none before it is. */
-  private readonly firstOfEpoch: number;
+  /**
+   * The first index of this epoch: every entry from here on is this host's own (it only appends),
+   * none before it is. Every entry committed before this host was elected lies below it (Raft's
+   * leader completeness), which is what RoomLogCore.caughtUp relies on.
+   */
+  readonly firstOfEpoch: number;
 
   constructor(
     private readonly cfg: CoreConfig,

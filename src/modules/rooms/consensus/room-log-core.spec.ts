@@ -321,3 +321,63 @@ describe(`${RoomLogCore.name} (one host per epoch)`, () => {
     expect(follower.ready().messages).toEqual([expect.objectContaining({ type: 'appendResult', to: 'n3', ok: false })]);
   });
 });
+
+describe(`${RoomLogCore.name}.caughtUp (a new host serves requests only once it applied what was committed before it)`, () => {
+  const FIVE = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const kinds = (t: Trio, n: string) => t.applied.get(n)!.map((e) => (e.kind === MESSAGE ? e.data : e.kind));
+  /** n1 is cut off and n2, the lowest live node, is elected; answers to its appends are lost, so its noop cannot commit. */
+  const elect = (t: Trio, nodes: readonly string[]) => {
+    t.cut.add('n1');
+    t.lose = (m) => m.type === 'appendResult' && m.to === 'n2';
+    for (const n of nodes.slice(1)) t.core(n).peerDown('n1');
+    t.tickAll(3);
+    expect(t.core('n2').state).toMatchObject({ role: 'leader', epoch: 2 });
+  };
+
+  it('with five voters, a new host holding a committed entry it has not applied is not caught up until its own first entry commits and is applied', () => {
+    const t = new Trio(64, FIVE);
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    expect(t.core('n1').caughtUp).toBe(true); // the founder: nothing before its epoch
+    expect(t.core('n2').caughtUp).toBe(false); // a follower never is
+    t.lose = (m) => m.type === 'append' && m.to === 'n2' && m.entries.length === 0; // n2 stores the ban, never hears it committed
+    t.core('n1').propose({ kind: MESSAGE, data: 'ban bob' });
+    t.settle();
+    expect(t.core('n1').state.commit).toBe(2); // n1, n3, n4 and n5 hold it: committed
+    expect(kinds(t, 'n2')).toEqual(['room']);
+
+    elect(t, FIVE);
+    const host = t.core('n2');
+    expect(host.state.last).toEqual({ index: 3, epoch: 2 }); // the ban at 2, its noop at 3
+    expect(kinds(t, 'n2')).toEqual(['room']); // the ban is committed, and not applied here
+    expect(host.caughtUp).toBe(false);
+    expect(host.propose({ kind: MESSAGE, data: 'join bob' })).toMatchObject({ ok: true }); // the core still takes proposals: the adapter waits (RoomLogs.serve)
+
+    t.lose = () => false;
+    t.tickAll(5); // the answers now arrive: the noop commits, with the ban before it
+    expect(kinds(t, 'n2')).toEqual(['room', 'ban bob', 'noop', 'join bob']);
+    expect(host.caughtUp).toBe(true);
+  });
+
+  it('a new host that had applied its whole log as a follower is caught up at once, before its noop commits', () => {
+    const t = new Trio(64, FIVE);
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.core('n1').propose({ kind: MESSAGE, data: 'm' });
+    t.settle(); // every follower heard the commit
+    expect(kinds(t, 'n2')).toEqual(['room', 'm']);
+    elect(t, FIVE);
+    expect(t.core('n2').state.commit).toBe(2); // its noop (3) is not committed
+    expect(t.core('n2').caughtUp).toBe(true);
+  });
+
+  it('a host that loses its place is not caught up any more', () => {
+    const t = new Trio();
+    t.core('n1').found({ kind: 'room', data: {} });
+    t.settle();
+    expect(t.core('n1').caughtUp).toBe(true);
+    for (const n of ['n2', 'n3']) t.core('n1').peerDown(n);
+    t.core('n1').tick(); // check-quorum: it hears no majority
+    expect(t.core('n1').state.role).toBe('follower');
+    expect(t.core('n1').caughtUp).toBe(false);
+  });
+});

@@ -44,6 +44,20 @@ export class RoomLogCore extends RoomRoles {
     return this.host?.settled ?? false;
   }
 
+  /**
+   * This node hosts the room and has applied every entry below its epoch's first one, so what it
+   * applied holds everything committed before it was elected (leader completeness: all of that is
+   * in its log, below its own entries). Until then it may lag what is committed (Raft §8, etcd's
+   * "commit an entry of your own term before serving reads"): with five voters a follower learns
+   * the commit only from its host, so the node elected may hold a committed ban it has not applied.
+   * It knows those entries are committed once its first entry (the noop) commits, or earlier if it
+   * already knew as a follower. A host checks requests against its applied state only once this is
+   * true (RoomLogs.serve).
+   */
+  get caughtUp(): boolean {
+    return this.role === 'leader' && this.host !== null && this.log.applied >= this.host.firstOfEpoch - 1;
+  }
+
   // --- inputs ----------------------------------------------------------------------------------
 
   propose(p: Proposal): ProposeResult {

@@ -34,7 +34,16 @@ export class MessageEdits {
     private readonly moderation: RoomModerationRepository,
   ) {}
 
-  async edit(roomId: string, messageId: string, username: string, content: string): Promise<MessageChange> {
+  /** Checked and written inside RoomLogs.serve: a host just elected waits until it applied what was committed before it. */
+  edit(roomId: string, messageId: string, username: string, content: string): Promise<MessageChange> {
+    return this.logs.serve(roomId, () => this.editNow(roomId, messageId, username, content));
+  }
+
+  delete(roomId: string, messageId: string, username: string): Promise<MessageChange> {
+    return this.logs.serve(roomId, () => this.deleteNow(roomId, messageId, username));
+  }
+
+  private async editNow(roomId: string, messageId: string, username: string, content: string): Promise<MessageChange> {
     const message = this.target('edit', roomId, messageId, username);
     const muted = muteRefusal(this.moderation.mutedUntil(roomId, username), this.clock.now());
     if (muted) throw muted;
@@ -48,7 +57,7 @@ export class MessageEdits {
   }
 
   /** Deleting a deleted message answers with its tombstone and writes nothing (a retry after a retryable refusal). */
-  async delete(roomId: string, messageId: string, username: string): Promise<MessageChange> {
+  private async deleteNow(roomId: string, messageId: string, username: string): Promise<MessageChange> {
     const message = this.target('delete', roomId, messageId, username);
     if (message.deletedAt) return { message, logIndex: 0 };
     const data: MessageDeletedData = {

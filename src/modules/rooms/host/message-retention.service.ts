@@ -75,19 +75,23 @@ export class MessageRetention implements OnApplicationBootstrap, OnModuleDestroy
     const proposals: Promise<boolean>[] = [];
     for (const roomId of this.logs.hostedRooms()) {
       if (this.inFlight.has(roomId) || this.rooms.getRoom(roomId)?.state !== 'ACTIVE') continue;
-      const cut = this.cutoff(roomId);
-      if (cut) proposals.push(this.trim(roomId, { ...cut, timestamp: this.clock.iso() }));
+      proposals.push(this.trim(roomId));
     }
     const trimmed = (await Promise.all(proposals)).filter(Boolean).length;
     if (trimmed > 0) this.logger.log(`Message retention: trimmed ${trimmed} room(s)`);
     return trimmed;
   }
 
-  private async trim(roomId: string, data: TrimData): Promise<boolean> {
+  private async trim(roomId: string): Promise<boolean> {
     this.inFlight.add(roomId);
     try {
-      await this.logs.propose(roomId, { kind: TRIM, data });
-      return true;
+      // decided from this host's store: only once it applied what earlier hosts committed (RoomLogs.serve)
+      return await this.logs.serve(roomId, async () => {
+        const cut = this.rooms.getRoom(roomId)?.state === 'ACTIVE' ? this.cutoff(roomId) : null;
+        if (!cut) return false;
+        await this.logs.propose(roomId, { kind: TRIM, data: { ...cut, timestamp: this.clock.iso() } satisfies TrimData });
+        return true;
+      });
     } catch (e) {
       // not the host any more, no majority, a full disk: the next sweep (here or at the new host) tries again
       this.logger.debug(`Message retention in room ${roomId} not committed: ${(e as Error).message}`);

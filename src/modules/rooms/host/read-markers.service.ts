@@ -33,7 +33,12 @@ export class ReadMarkers {
     private readonly logs: RoomLogs,
   ) {}
 
-  async mark(roomId: string, username: string, sequence: number): Promise<ReadMark> {
+  /** Decided inside RoomLogs.serve: a host just elected waits until it applied what was committed before it. */
+  mark(roomId: string, username: string, sequence: number): Promise<ReadMark> {
+    return this.logs.serve(roomId, () => this.markNow(roomId, username, sequence));
+  }
+
+  private async markNow(roomId: string, username: string, sequence: number): Promise<ReadMark> {
     const room = this.host.activeHostedRoom(roomId);
     if (!this.members.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     // nobody has read past the room's last message: a higher number marks everything read

@@ -26,7 +26,11 @@ export class RoomDeletionCoordinator {
   ) {}
 
   /** `onStarted` runs once the deletion is written (the requester is told first, as in the reference). */
-  async deleteRoom(roomId: string, username: string, onStarted: (transactionId: string) => void = () => undefined): Promise<DeletionOutcome> {
+  deleteRoom(roomId: string, username: string, onStarted: (transactionId: string) => void = () => undefined): Promise<DeletionOutcome> {
+    return this.logs.serve(roomId, () => this.deleteNow(roomId, username, onStarted)); // a host just elected checks once it caught up
+  }
+
+  private async deleteNow(roomId: string, username: string, onStarted: (transactionId: string) => void): Promise<DeletionOutcome> {
     this.visibility.assertVisible(roomId, username);
     const room = this.host.servedRoom(roomId);
     // the pair's room id is fixed (directRoomId): deleted, its tombstone would keep them from ever opening it again

@@ -54,7 +54,9 @@ export interface SentRecord {
  * What the host of a room does for its clients and its peers' clients: every change (creation,
  * join, leave, message) is an entry in the room's log, answered once a majority stored it (the
  * log is committed there: RoomLogs). Reads come from what every node applied (LogApplier). The
- * same methods serve local clients (RoomRequestsService) and peers (HostPeerRequests).
+ * same methods serve local clients (RoomRequestsService) and peers (HostPeerRequests). Each change
+ * is checked and proposed inside RoomLogs.serve, so a host just elected checks it only once it has
+ * applied what was committed before it (the other host services do the same).
  */
 @Injectable()
 export class RoomHostService {
@@ -141,7 +143,11 @@ export class RoomHostService {
   }
 
   /** `memberBootId`: the member node's boot id, if it said (see removeMembersOf). */
-  async join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): Promise<JoinResult> {
+  join(roomId: string, username: string, memberNode: string, memberBootId: string | null = null): Promise<JoinResult> {
+    return this.logs.serve(roomId, () => this.joinNow(roomId, username, memberNode, memberBootId));
+  }
+
+  private async joinNow(roomId: string, username: string, memberNode: string, memberBootId: string | null): Promise<JoinResult> {
     this.visibility.assertVisible(roomId, username); // before any other answer: a private room's state is nobody else's business
     this.activeHostedRoom(roomId);
     const banned = banRefusal(this.moderation.isBanned(roomId, username));
@@ -161,14 +167,16 @@ export class RoomHostService {
    * joined again through another node (their node went down and the client moved, or a second tab)
    * keeps that newer membership when the old node's notice arrives late.
    */
-  async leave(roomId: string, username: string, reason?: MemberLeftReason, throughNode?: string): Promise<void> {
-    this.hostedRoom(roomId);
-    const member = this.members.getMember(roomId, username);
-    if (!member) throw new ChatError('NOT_IN_ROOM', 'Not in room');
-    if (throughNode !== undefined && member.nodeId !== throughNode) {
-      throw new ChatError('NOT_IN_ROOM', `Connected through ${member.nodeId}, not ${throughNode}`);
-    }
-    await this.removeMember(roomId, username, reason, throughNode === undefined ? undefined : { node_id: throughNode });
+  leave(roomId: string, username: string, reason?: MemberLeftReason, throughNode?: string): Promise<void> {
+    return this.logs.serve(roomId, async () => {
+      this.hostedRoom(roomId);
+      const member = this.members.getMember(roomId, username);
+      if (!member) throw new ChatError('NOT_IN_ROOM', 'Not in room');
+      if (throughNode !== undefined && member.nodeId !== throughNode) {
+        throw new ChatError('NOT_IN_ROOM', `Connected through ${member.nodeId}, not ${throughNode}`);
+      }
+      await this.removeMember(roomId, username, reason, throughNode === undefined ? undefined : { node_id: throughNode });
+    });
   }
 
   /** `membership`: the connection the removal is for; a newer membership of the same user is kept (see MemberLeftData). */
@@ -183,6 +191,10 @@ export class RoomHostService {
    * with the first attempt's entry once that one is committed.
    */
   send(roomId: string, username: string, content: string, clientMessageId: string | null): Promise<SentRecord> {
+    return this.logs.serve(roomId, () => this.sendNow(roomId, username, content, clientMessageId));
+  }
+
+  private sendNow(roomId: string, username: string, content: string, clientMessageId: string | null): Promise<SentRecord> {
     this.activeHostedRoom(roomId);
     if (!this.members.getMember(roomId, username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     const muted = muteRefusal(this.moderation.mutedUntil(roomId, username), this.clock.now());
@@ -209,11 +221,20 @@ export class RoomHostService {
     return removed;
   }
 
-  /** Removes the room's members that `which` picks (fire and forget: each is its own entry). */
+  /**
+   * Removes the room's members that `which` picks (fire and forget: each is its own entry). A host
+   * just elected picks them once it has caught up (RoomLogs.serve: a member whose join it has not
+   * applied yet is one too); the result counts only those removed at once.
+   */
   removeMembersIn(roomId: string, which: (m: MemberRecord) => boolean, reason: MemberLeftReason): number {
-    const members = this.members.listMembers(roomId).filter(which);
-    for (const m of members) this.removeMember(roomId, m.username, reason, { node_id: m.nodeId, boot_id: m.bootId }).catch((e: Error) => this.logger.debug(`Removing ${m.username} from ${roomId}: ${e.message}`));
-    return members.length;
+    let removed = 0;
+    const remove = async () => {
+      const members = this.members.listMembers(roomId).filter(which);
+      for (const m of members) this.removeMember(roomId, m.username, reason, { node_id: m.nodeId, boot_id: m.bootId }).catch((e: Error) => this.logger.debug(`Removing ${m.username} from ${roomId}: ${e.message}`));
+      removed = members.length;
+    };
+    this.logs.serve(roomId, remove).catch((e: Error) => this.logger.debug(`Removing members from ${roomId}: ${e.message}`)); // run in this turn unless the host catches up
+    return removed;
   }
 
   /** A page of the room's committed history from this node's store (host or not). */

@@ -28,7 +28,12 @@ export class RoomInvites {
     private readonly clock: Clock,
   ) {}
 
-  async invite(roomId: string, username: string, member: string): Promise<Invitation> {
+  /** Checked and written inside RoomLogs.serve: a host just elected waits until it applied what was committed before it. */
+  invite(roomId: string, username: string, member: string): Promise<Invitation> {
+    return this.logs.serve(roomId, () => this.inviteNow(roomId, username, member));
+  }
+
+  private async inviteNow(roomId: string, username: string, member: string): Promise<Invitation> {
     this.host.activeHostedRoom(roomId);
     const privacy = this.privacy.privacyOf(roomId);
     // the requester must be in the room; for a private room a non-member learns nothing else

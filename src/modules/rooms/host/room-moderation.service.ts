@@ -43,7 +43,12 @@ export class RoomModeration {
     private readonly privacy: RoomPrivacyRepository,
   ) {}
 
-  async moderate(roomId: string, req: ModerationRequest): Promise<ModerationOutcome> {
+  /** Checked and written inside RoomLogs.serve: a host just elected waits until it applied what was committed before it. */
+  moderate(roomId: string, req: ModerationRequest): Promise<ModerationOutcome> {
+    return this.logs.serve(roomId, () => this.moderateNow(roomId, req));
+  }
+
+  private async moderateNow(roomId: string, req: ModerationRequest): Promise<ModerationOutcome> {
     const room = this.host.activeHostedRoom(roomId);
     if (!this.members.getMember(roomId, req.username)) throw new ChatError('NOT_MEMBER', 'You are not a member of this room');
     const refusal = moderationRefusal(req.action, req.username, req.member, {

@@ -11,6 +11,7 @@ import { PeerDirectory } from '../../peers/peer-directory';
 import type { CoreConfig, Leadership, Proposal, ProposeResult } from '../consensus/core-types';
 import type { Entry } from '../consensus/log-entry';
 import { RoomLogCore } from '../consensus/room-log-core';
+import { CatchUpWaits, catchingUpRefusal } from './catch-up-waits';
 import { Deadlines } from './deadlines';
 import { entryBytes } from './entry-bytes';
 import { LoadedRoom } from './loaded-room';
@@ -46,6 +47,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly active = new Set<string>();
   private readonly listeners: LeadershipListener[] = [];
   private readonly deadlines: Deadlines;
+  private readonly catchUp: CatchUpWaits;
   private readonly tickMs: number;
   /** The tick's interval runs only while some room is active (and after bootstrap): an idle node has no timer waking it. */
   private ticking = false;
@@ -63,6 +65,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.deadlines = new Deadlines(() => clock.monotonic());
     this.tickMs = Math.max(20, Math.round((config.failoverTimeoutMs || 2000) / TICKS_PER_TIMEOUT));
+    this.catchUp = new CatchUpWaits(this.deadlines, () => clock.monotonic() + config.quorumTimeoutMs, (roomId) => this.catchingUp(roomId));
     this.writer.onRoomWritten((room, change) => this.written(room, change));
     this.writer.onRoomGone((roomId, why) => this.unload(roomId, why === 'not-stored' ? 'not-stored' : 'host-lost'));
   }
@@ -120,14 +123,35 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     return this.waitFor(room, result);
   }
 
-  /** Appends to the room's log here (this node must host it); resolves once the entry committed where it was written. */
+  /**
+   * The one way a host serves a request that depends on the room's state: runs `request` (its
+   * checks against what this node applied, then its proposal) once this node may answer from that
+   * state. At once, in the caller's turn, unless this node hosts the room and has not caught up
+   * (RoomLogCore.caughtUp: a new host that has not applied everything committed before its epoch);
+   * then it waits until it has, or until it no longer hosts the room (the request's own checks
+   * then refuse it, naming the new host), or is refused retryably after the quorum timeout.
+   */
+  serve<T>(roomId: string, request: () => Promise<T>): Promise<T> {
+    return this.catchUp.serve(roomId, request);
+  }
+
+  /**
+   * Appends to the room's log here (this node must host it, caught up: proposals come through
+   * serve()); resolves once the entry committed where it was written.
+   */
   propose(roomId: string, proposal: Proposal): Promise<Committed> {
     if (this.transactions.writesFailing) return Promise.reject(new ChatError('STORE_UNAVAILABLE', STORE_UNAVAILABLE_MESSAGE));
     const room = this.load(roomId);
     if (!room) return Promise.reject(new ChatError('ROOM_NOT_FOUND', 'Room not found'));
+    if (this.catchingUp(roomId)) return Promise.reject(catchingUpRefusal()); // checked against a state that may lag: not proposed
     const result = room.core.propose(proposal);
     this.touch(roomId);
     return this.waitFor(room, result);
+  }
+
+  private catchingUp(roomId: string): boolean {
+    const core = this.rooms.get(roomId)?.core;
+    return core !== undefined && core.state.role === 'leader' && !core.caughtUp;
   }
 
   private waitFor(room: LoadedRoom, r: ProposeResult): Promise<Committed> {
@@ -223,6 +247,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
     this.rooms.delete(roomId);
     this.active.delete(roomId);
     this.tickWhileActive();
+    this.catchUp.check(roomId);
     if (!room) return;
     if (why === 'host-lost') return void room.waits.hostLost();
     const stored = room.waits.hostLost('not-stored', (index, epoch) => this.storedLogs.entry(roomId, index)?.epoch === epoch);
@@ -252,6 +277,7 @@ export class RoomLogs implements OnApplicationBootstrap, OnModuleDestroy {
   private written(room: LoadedRoom, change: LeadershipChange | null): void {
     if (change) for (const l of this.listeners) l.onLeadership(room.roomId, change.now, change.was, change.previousHost);
     this.touch(room.roomId);
+    this.catchUp.check(room.roomId);
   }
 
   private tick(): void {
