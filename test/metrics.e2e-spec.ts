@@ -51,16 +51,30 @@ describeWithTool('prometheus')('metrics: /metrics on three nodes, scraped by Pro
     await eventually(async () => sampleValue(await scrape(metricsUrl(3)), 'chat_rooms', { kind: 'replica' }) === 1, 10000);
     const before = await Promise.all([1, 2, 3].map((n) => scrape(metricsUrl(n))));
     const n = 6;
+    const sent: { client: typeof a; username: string; messageId: string; sequence: number }[] = [];
     for (let i = 0; i < n; i++) {
       const sender = i % 2 === 0 ? a : b; // half sequenced locally, half forwarded from node2
-      sender.send('send_message', { room_id: roomId, username: sender === a ? 'alice' : 'bob', content: `m${i}` });
-      await sender.nextOf('message_sent');
+      const username = sender === a ? 'alice' : 'bob';
+      sender.send('send_message', { room_id: roomId, username, content: `m${i}` });
+      const ack = await sender.nextOf('message_sent');
+      sent.push({ client: sender, username, messageId: ack.data.message_id as string, sequence: ack.data.sequence_number as number });
     }
     for (const client of [a, b, c]) await eventually(() => client.frames.filter((f) => f.type === 'new_message').length === n, 10000);
+    // the chat features' changes are counted on the room's host too: an edit through each node, a deletion, a read marker
+    for (const { client, username, messageId } of sent.slice(0, 2)) {
+      client.send('edit_message', { room_id: roomId, username, message_id: messageId, content: 'edited' });
+      await client.nextOf('edit_message_success');
+    }
+    b.send('delete_message', { room_id: roomId, username: 'bob', message_id: sent[3].messageId });
+    await b.nextOf('delete_message_success');
+    c.send('mark_read', { room_id: roomId, username: 'carol', sequence_number: sent[n - 1].sequence });
+    await c.nextOf('mark_read_success');
     const after = await Promise.all([1, 2, 3].map((k) => scrape(metricsUrl(k))));
     const delta = (k: number, name: string, labels = {}) => sampleValue(after[k], name, labels)! - sampleValue(before[k], name, labels)!;
     expect([0, 1, 2].map((k) => delta(k, 'chat_messages_total'))).toEqual([n, 0, 0]);
     expect([0, 1, 2].map((k) => delta(k, 'chat_deliveries_total'))).toEqual([1 * n, 1 * n, 1 * n]); // one member per node
+    const changes = (k: number, change: string) => sampleValue(after[k], 'chat_room_changes_total', { change }) ?? 0;
+    expect([0, 1, 2].map((k) => [changes(k, 'edit'), changes(k, 'delete'), changes(k, 'read_marker')])).toEqual([[2, 1, 1], [0, 0, 0], [0, 0, 0]]);
     expect(delta(0, 'chat_message_ack_seconds_count') + delta(1, 'chat_message_ack_seconds_count')).toBe(n);
     expect(sampleValue(after[0], 'chat_connections')).toBe(1);
     expect(sampleValue(after[0], 'chat_rooms', { kind: 'hosted' })).toBe(1);

@@ -13,7 +13,7 @@ import { NodeGauges } from './node-gauges';
 describe(NodeGauges.name, () => {
   const config = loadConfig({ NODE_ID: 'node1', PEER_NODES: 'node2:h2:9090,node3:h3:9090' });
   let clients: { size: number; deliveredMessages: number };
-  let applier: { hostedMessages: number };
+  let applier: { hostedMessages: number; hostedChanges: Map<string, number> };
   let health: PeerHealth[];
   let backlog: ReplicationBacklog[];
   let observer: PeerCallObserver | undefined;
@@ -23,7 +23,7 @@ describe(NodeGauges.name, () => {
 
   beforeEach(() => {
     clients = { size: 3, deliveredMessages: 40 };
-    applier = { hostedMessages: 7 };
+    applier = { hostedMessages: 7, hostedChanges: new Map([['edit', 3]]) };
     health = [new PeerHealth('node2', 2), new PeerHealth('node3', 2)];
     health[0].success(1000);
     health[1].failure();
@@ -51,11 +51,14 @@ describe(NodeGauges.name, () => {
     expect(sampleValue(parsed, 'chat_rooms', { kind: 'replica' })).toBe(1);
     expect(sampleValue(parsed, 'chat_messages_total')).toBe(7);
     expect(sampleValue(parsed, 'chat_deliveries_total')).toBe(40);
+    expect(sampleValue(parsed, 'chat_room_changes_total', { change: 'edit' })).toBe(3);
     applier.hostedMessages += 5;
+    applier.hostedChanges.set('ban', 1);
     clients.deliveredMessages += 15;
     parsed = await scrape();
     expect(sampleValue(parsed, 'chat_messages_total')).toBe(12);
     expect(sampleValue(parsed, 'chat_deliveries_total')).toBe(55);
+    expect(sampleValue(parsed, 'chat_room_changes_total', { change: 'ban' })).toBe(1);
   });
 
   it('shows each peer up or down and its replication backlog', async () => {

@@ -66,6 +66,16 @@ export class NodeGauges {
       },
     });
     new Counter({
+      name: 'chat_room_changes_total',
+      help: 'Changes committed in rooms this node hosted, by change: edit, delete, read_marker, invite, and the moderation actions (kick, ban, unban, mute, add_moderator)',
+      labelNames: ['change'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [change, n] of self.applier.hostedChanges) this.inc({ change }, n);
+      },
+    });
+    new Counter({
       name: 'chat_deliveries_total',
       help: 'new_message frames written to client sockets on this node',
       registers,

@@ -18,8 +18,11 @@ import { RoomInviteApplier } from './room-invite-applier';
 import { ModerationApplier } from './moderation-applier';
 import { RoomModerationRepository } from '../../../common/store/room-moderation.repository';
 import { RoomPrivacyRepository } from '../../../common/store/room-privacy.repository';
-import { isTrimmedMessage, MEMBER_JOINED, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, MODERATION, READ_MARKER, ROOM, ROOM_DELETED, ROOM_INVITE, TRIM, type MemberJoinedData, type MemberLeftData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
+import { isTrimmedMessage, MEMBER_JOINED, MODERATION_ACTIONS, MEMBER_LEFT, MESSAGE, MESSAGE_DELETED, MESSAGE_EDITED, MODERATION, READ_MARKER, ROOM, ROOM_DELETED, ROOM_INVITE, TRIM, type MemberJoinedData, type MemberLeftData, type ModerationData, type RoomData, type RoomDeletedData, type StoredMessageData, type TrimData } from './room-entries';
 import { SequenceWaiters } from './sequence-waiters';
+
+/** The changes chat_room_changes_total counts, by entry kind (a moderation entry counts as its action). */
+const CHANGE_NAMES: Partial<Record<string, string>> = { [MESSAGE_EDITED]: 'edit', [MESSAGE_DELETED]: 'delete', [READ_MARKER]: 'read_marker', [ROOM_INVITE]: 'invite' };
 
 /** Where the room's host stands when an entry is applied (stored with a room's first entry, for routing). */
 export interface HostHint {
@@ -48,6 +51,8 @@ export class LogApplier {
   private readonly moderation: ModerationApplier;
   /** Messages committed in rooms hosted here since start (chat_messages_total; read at scrape time). */
   hostedMessages = 0;
+  /** Edits, deletions, read markers, invitations and moderation actions committed in rooms hosted here, by change (chat_room_changes_total). */
+  readonly hostedChanges = new Map<string, number>();
 
   constructor(
     @Inject(NODE_CONFIG) private readonly config: NodeConfig,
@@ -70,6 +75,7 @@ export class LogApplier {
 
   /** Applies one committed entry; returns true when it deleted the room (its log is gone). */
   apply(roomId: string, entry: Entry, host: HostHint): boolean {
+    if (host.node === this.config.nodeId) this.countChange(entry);
     switch (entry.kind) {
       case ROOM:
         this.applyRoom(roomId, entry.data as RoomData, host);
@@ -107,6 +113,13 @@ export class LogApplier {
       default:
         return false; // noop, promote, or a kind from a newer node: nothing to show
     }
+  }
+
+  private countChange(entry: Entry): void {
+    const action = entry.kind === MODERATION ? (entry.data as ModerationData | null)?.action : undefined;
+    // a label only from a known set: an action from a newer node is not counted
+    const change = CHANGE_NAMES[entry.kind] ?? (action !== undefined && MODERATION_ACTIONS.includes(action) ? action : undefined);
+    if (change !== undefined) this.hostedChanges.set(change, (this.hostedChanges.get(change) ?? 0) + 1);
   }
 
   private applyRoom(roomId: string, d: RoomData, host: HostHint): void {
