@@ -29,7 +29,7 @@ async function exposedNames(): Promise<Set<string>> {
   const metrics = new ChatMetrics();
   const peers = { allHealth: () => [], observeCalls: () => undefined };
   const outbox = { backlog: () => [] };
-  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as RoomRepository, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0 } as LogApplier, outbox as unknown as RoomLogOutbox, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
+  new NodeGauges(loadConfig({}), { listRooms: () => [] } as unknown as RoomRepository, { size: 0, deliveredMessages: 0 } as ClientRegistry, peers as unknown as PeerDirectory, { hostedMessages: 0, hostedChanges: new Map<string, number>() } as unknown as LogApplier, outbox as unknown as RoomLogOutbox, metrics, new DiskSpace(loadConfig({ DATA_DIR: '.' })));
   return new Set((await metrics.registry.getMetricsAsJSON()).map((m) => m.name));
 }
 
