@@ -203,11 +203,16 @@ export class LogCluster {
     return node;
   }
 
-  /** `id` hears every other node's heartbeat answer: its disk, and what it remembers of `id`'s (PeerDirectory.identify). */
+  /**
+   * `id` hears every other node's heartbeat answer: its disk, and what it remembers of `id`'s
+   * (PeerDirectory.identify). Each other node has heard `id`'s disk first (from its own probe of
+   * `id`): a fresh disk counts only answers that name a disk (RejoinStatus.heard).
+   */
   heartbeats(id: string): void {
     const node = this.node(id);
     for (const other of this.nodes.values()) {
       if (other === node || this.network.cut.has(other.nodeId)) continue;
+      other.disk.heard(id, node.disk.diskId, undefined);
       node.disk.heard(other.nodeId, other.disk.diskId, other.disk.memory()[id] ?? null);
       node.peers.reachable(other.nodeId);
     }

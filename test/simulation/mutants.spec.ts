@@ -1,5 +1,6 @@
 import { HostReplication } from '../../src/modules/rooms/consensus/host-replication';
 import { RaftLog } from '../../src/modules/rooms/consensus/raft-log';
+import { RejoinStatus } from '../../src/modules/rooms/consensus/rejoin-status';
 import { RoomLogCore } from '../../src/modules/rooms/consensus/room-log-core';
 import { CHECKERS, type CheckerName } from './check-failure';
 import { bundleWorker, runInWorker } from './in-worker';
@@ -51,6 +52,12 @@ const ALL_ON: [mutant: string, nodes: number, max: number][] = [
   ['vote-before-persist', 3, 1000],
 ];
 
+/** Mutants too rare to hunt from seed 1: the seed that found the bug each one puts back must catch it. */
+const AT_SEED: [mutant: string, nodes: number, seed: number][] = [
+  // a wiped host's late append (hostStored) taken by a peer that had told the new disk "never heard of it"
+  ['rejoin-on-never-heard', 3, 43932],
+];
+
 describe('simulator mutants: every checker catches a broken core', () => {
   jest.setTimeout(120_000);
   const took: string[] = [];
@@ -59,7 +66,7 @@ describe('simulator mutants: every checker catches a broken core', () => {
   afterAll(() => console.log(`seeds each mutant took to be caught:\n  ${took.join('\n  ')}`));
 
   it('patches a prototype and puts the original back', () => {
-    const protos: object[] = [RoomLogCore.prototype, Object.getPrototypeOf(RoomLogCore.prototype) as object, HostReplication.prototype, RaftLog.prototype, NodeProcess.prototype];
+    const protos: object[] = [RoomLogCore.prototype, Object.getPrototypeOf(RoomLogCore.prototype) as object, HostReplication.prototype, RaftLog.prototype, RejoinStatus.prototype, NodeProcess.prototype];
     const methods = () => protos.map((p) => Object.getOwnPropertyNames(p).map((k) => Object.getOwnPropertyDescriptor(p, k)!).map((d) => (d.value ?? d.get) as unknown));
     const before = methods();
     for (const m of MUTANTS) {
@@ -83,5 +90,12 @@ describe('simulator mutants: every checker catches a broken core', () => {
     took.push(`${mutant} / all checkers / ${nodes} nodes: ${r.seedsToCatch ?? `not caught in ${max}`} (${r.failures[0]?.checker ?? '-'})`);
     expect(r.seedsToCatch).not.toBeNull();
     expect(r.failures[0].checker).not.toBe('liveness'); // a safety checker, not a stall
+  });
+
+  it.each(AT_SEED)('%s is caught with every safety checker on (%i nodes, seed %i)', async (mutant, nodes, seed) => {
+    const r = await runInWorker({ kind: 'hunt', mutant, from: seed, max: 1, nodes, checkers: CHECKERS.filter((c) => c !== 'liveness') });
+    took.push(`${mutant} / all checkers / ${nodes} nodes / seed ${seed}: ${r.seedsToCatch === null ? 'not caught' : 'caught'} (${r.failures[0]?.checker ?? '-'})`);
+    expect(r.seedsToCatch).toBe(1);
+    expect(r.failures[0].checker).not.toBe('liveness');
   });
 });

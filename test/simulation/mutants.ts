@@ -3,6 +3,7 @@ import { LOG_ORIGIN, type Entry, type LogPosition } from '../../src/modules/room
 import type { Progress } from '../../src/modules/rooms/consensus/progress';
 import { majorityIndex } from '../../src/modules/rooms/consensus/quorum';
 import { RaftLog } from '../../src/modules/rooms/consensus/raft-log';
+import { RejoinStatus } from '../../src/modules/rooms/consensus/rejoin-status';
 import { RoomLogCore } from '../../src/modules/rooms/consensus/room-log-core';
 import type { Append, RoomMessage } from '../../src/modules/rooms/consensus/room-messages';
 import { NodeProcess } from './node-process';
@@ -213,6 +214,16 @@ export const MUTANTS: readonly Mutant[] = [
       patchGetter(core, 'caughtUp', function (this: any) {
         return this.role === 'leader'; // serves from the moment it is elected
       }),
+  },
+  {
+    name: 'rejoin-on-never-heard',
+    rule: 'a fresh disk decides it is clean only on answers from peers that know it (a late message from its old disk may reach a peer that does not)',
+    apply: () =>
+      patch(RejoinStatus.prototype as unknown as Proto, 'heard', () =>
+        function (this: any, peer: string, disk: string | null) {
+          if (this.peers.includes(peer)) this.answers.set(peer, disk ?? this.disk); // "never heard of it" taken as clean
+        },
+      ),
   },
   {
     name: 'no-resend',

@@ -12,10 +12,10 @@ describe(RejoinStatus.name, () => {
     expect([sut.decided, sut.rejoining]).toEqual([true, true]);
   });
 
-  it('with three nodes, one peer that never heard of it is not enough: the other may remember its old disk (simulator seed 492)', () => {
-    // n2 lost its own disk since n1's old disk and n3 committed entries together: n2 says "never heard of n1"
+  it('with three nodes, one peer that knows only this disk is not enough: the other may remember its old disk (simulator seed 492)', () => {
+    // n2 lost its own disk since n1's old disk and n3 committed entries together: n2 knows n1 only by its new disk
     const sut = new RejoinStatus(true, 'n1.d4', ['n2', 'n3']);
-    sut.heard('n2', null);
+    sut.heard('n2', 'n1.d4');
     expect(sut.decided).toBe(false);
     sut.heard('n3', 'n1.d1');
     expect([sut.decided, sut.rejoining]).toEqual([true, true]);
@@ -23,17 +23,17 @@ describe(RejoinStatus.name, () => {
 
   it('with five nodes, it decides on three peers: every majority of five has one of them besides the old disk', () => {
     const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3', 'n4', 'n5']);
-    sut.heard('n2', null);
+    sut.heard('n2', 'n1.d1');
     sut.heard('n3', 'n1.d1'); // its own disk: known, not another
     expect(sut.decided).toBe(false);
-    sut.heard('n4', null);
+    sut.heard('n4', 'n1.d1');
     expect([sut.decided, sut.rejoining]).toEqual([true, false]);
   });
 
   it('counts each peer once, and nothing from a node that is not a peer', () => {
     const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3']);
-    sut.heard('n2', null);
-    sut.heard('n2', null);
+    sut.heard('n2', 'n1.d1');
+    sut.heard('n2', 'n1.d1');
     sut.heard('n9', 'n1.d0');
     expect([sut.decided, sut.rejoining]).toEqual([false, false]);
   });
@@ -41,7 +41,25 @@ describe(RejoinStatus.name, () => {
   it('a peer that remembers this very disk is no reason to rejoin', () => {
     const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3']);
     sut.heard('n2', 'n1.d1');
+    sut.heard('n3', 'n1.d1');
+    expect([sut.decided, sut.rejoining]).toEqual([true, false]);
+  });
+
+  it('"never heard of it" is no answer: the peer does not know this disk yet, and a late message from the old one may still reach it (simulator seed 43932)', () => {
+    // n2 and n3 answered before they heard of n1.d2; n2 then took an append n1.d1 sent before the wipe
+    const sut = new RejoinStatus(true, 'n1.d2', ['n2', 'n3']);
+    sut.heard('n2', null);
     sut.heard('n3', null);
+    expect(sut.decided).toBe(false);
+    sut.heard('n2', 'n1.d1'); // it names the old disk once it has heard of the new one
+    expect([sut.decided, sut.rejoining]).toEqual([true, true]);
+  });
+
+  it('decides clean once every peer names this disk, whatever "never heard of it" came before', () => {
+    const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3']);
+    sut.heard('n2', null);
+    sut.heard('n2', 'n1.d1');
+    sut.heard('n3', 'n1.d1');
     expect([sut.decided, sut.rejoining]).toEqual([true, false]);
   });
 });

@@ -7,7 +7,7 @@ import { majorityOf } from './quorum';
  * identity; a fresh disk asks them before it takes part in anything.
  */
 export class RejoinStatus {
-  private readonly answers = new Map<string, string | null>();
+  private readonly answers = new Map<string, string>();
 
   constructor(
     /** The disk was created in this run (an empty DATA_DIR). */
@@ -16,9 +16,18 @@ export class RejoinStatus {
     private readonly peers: readonly string[],
   ) {}
 
-  /** `peer` remembers this node with `disk` (null: it never heard of it). */
+  /**
+   * `peer` remembers this node with `disk` (null: it never heard of it). Only an answer naming a
+   * disk counts: another one (rejoin), or this very one, which the peer knows by now, so from then
+   * on it takes nothing from an earlier run of this node (the simulator's adapter drops a packet
+   * from an older boot than the one last heard). "Never heard of it" came before the peer heard of
+   * this disk: a message the old disk sent before the wipe can still reach the peer after it said
+   * so, and be taken (seed 43932: a late append with hostStored made its entry committed on the
+   * word of a disk that was gone, while this node, counted clean, could elect a host without it).
+   * The peer names this disk in its next answer.
+   */
   heard(peer: string, disk: string | null): void {
-    if (this.peers.includes(peer)) this.answers.set(peer, disk);
+    if (this.peers.includes(peer) && disk !== null) this.answers.set(peer, disk);
   }
 
   /**
@@ -36,7 +45,7 @@ export class RejoinStatus {
   /** A peer knew this node with another disk: every room it learns now starts as a learner. */
   get rejoining(): boolean {
     if (!this.freshDisk) return false;
-    for (const d of this.answers.values()) if (d !== null && d !== this.disk) return true;
+    for (const d of this.answers.values()) if (d !== this.disk) return true;
     return false;
   }
 }
