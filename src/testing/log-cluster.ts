@@ -79,9 +79,14 @@ export class FakePeerDirectory {
 
   call(nodeId: string, method: string, params: unknown[]): Promise<unknown> {
     if (!this.has(nodeId)) return Promise.reject(new UnknownPeerError(nodeId));
-    if (method === 'room_log_json') return this.network.roomLog(this.self, nodeId, params[1] as string);
     this.calls.push({ nodeId, method, params });
     return this.answer(nodeId, method, params);
+  }
+  /** This node's disk, once its module is built (room_log_json names it). */
+  disk: NodeDisk | null = null;
+  roomLog(nodeId: string, batchJson: string): Promise<string> {
+    if (!this.has(nodeId)) return Promise.reject(new UnknownPeerError(nodeId));
+    return this.network.roomLog(this.self, nodeId, batchJson, this.disk?.diskId);
   }
   forwardMessage(nodeId: string, item: ForwardItem): Promise<unknown> {
     return this.call(nodeId, 'forward_message', [item.room_id, item.username, item.content, this.self, item.client_message_id, item.host_epoch]);
@@ -150,7 +155,8 @@ export class LogNode {
         ...(opts.providers ?? []),
       ],
     }).compile();
-    network.attach(nodeId, moduleRef.get(RoomLogPeers));
+    peers.disk = moduleRef.get(NodeDisk);
+    network.attach(nodeId, moduleRef.get(RoomLogPeers), peers.disk!);
     await moduleRef.init();
     return new LogNode(nodeId, moduleRef, store, clock, peers, config);
   }

@@ -1,9 +1,14 @@
+import type { NodeDisk } from '../modules/peers/node-disk';
 import type { RoomLogPeers } from '../modules/rooms/replication/room-log-peers';
 import type { WireItem } from '../modules/rooms/replication/room-log-wire';
 
-/** Carries room_log_json calls between the nodes of one process; a node in `cut` is unreachable both ways. */
+/**
+ * Carries room_log_json calls between the nodes of one process; a node in `cut` is unreachable
+ * both ways. As RoomLogRpcController does, a call from a disk its callee does not take is refused.
+ */
 export class PeerNetwork {
   private readonly nodes = new Map<string, RoomLogPeers>();
+  private readonly disks = new Map<string, NodeDisk>();
   readonly cut = new Set<string>();
   /** Batches for which this says true are lost on the way (the call fails). */
   lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
@@ -13,8 +18,9 @@ export class PeerNetwork {
   readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
   inFlight = 0;
 
-  attach(nodeId: string, peers: RoomLogPeers): void {
+  attach(nodeId: string, peers: RoomLogPeers, disk: NodeDisk): void {
     this.nodes.set(nodeId, peers);
+    this.disks.set(nodeId, disk);
   }
   detach(nodeId: string): void {
     this.nodes.delete(nodeId);
@@ -23,9 +29,11 @@ export class PeerNetwork {
     return this.nodes.has(nodeId) && !this.cut.has(nodeId);
   }
 
-  async roomLog(from: string, to: string, json: string): Promise<string> {
+  async roomLog(from: string, to: string, json: string, fromDisk?: string): Promise<string> {
     const target = this.nodes.get(to);
     if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
+    const refusal = this.disks.get(to)!.refusal(from, fromDisk);
+    if (refusal) throw new Error(`room_log_json: ${refusal}; not taken`);
     const items = this.alter(from, to, JSON.parse(json) as WireItem[]);
     if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
     this.inFlight++;

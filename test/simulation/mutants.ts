@@ -226,6 +226,16 @@ export const MUTANTS: readonly Mutant[] = [
       ),
   },
   {
+    name: 'rejoin-on-a-majority-of-peers',
+    rule: 'a fresh disk decides it is clean only once every peer names it (with five nodes, a late vote of its old disk can reach the fourth peer)',
+    apply: () =>
+      patchGetter(RejoinStatus.prototype as unknown as Proto, 'decided', function (this: any) {
+        if (!this.freshDisk || this.rejoining) return true;
+        const n = this.peers.length + 1;
+        return this.answers.size >= Math.min(n - (Math.floor(n / 2) + 1) + 1, this.peers.length); // three of four with five nodes
+      }),
+  },
+  {
     name: 'no-resend',
     rule: 'an append lost on the way is sent again (liveness)',
     apply: () => patch(host, 'tick', () => function (this: any) {

@@ -109,7 +109,7 @@ export class NodeProcess {
       const news = this.detector.heard(p.from, p.boot, this.env.now());
       if (news === 'stale') return;
       this.peerNews(p.from, news);
-      this.disk.heardDisk(p.from, p.disk);
+      if (!this.disk.takesRoomMessage(p.from, p.disk)) return; // a disk since replaced, or not heard yet (room_log_json refused)
       this.onRoomMessage(p.room, p.msg, p.birth);
     } else if (p.kind === 'heartbeat') this.onHeartbeat(p);
     else if (p.kind === 'request') this.onRequest(p);

@@ -83,6 +83,16 @@ export class NodeDisk {
     return known ? (known.previous ?? known.current) : null;
   }
 
+  /**
+   * A room message from `peer`'s disk `disk` is taken only from the disk last heard in its
+   * heartbeat, or from the first disk ever heard of it (production: NodeDisk.refusal).
+   */
+  takesRoomMessage(peer: string, disk: string): boolean {
+    const known = this.peerDisks.get(peer);
+    if (!known) this.heardDisk(peer, disk);
+    return !known || known.current === disk;
+  }
+
   heardDisk(peer: string, disk: string): void {
     const known = this.peerDisks.get(peer);
     if (!known) this.peerDisks.set(peer, { current: disk, previous: null });

@@ -108,7 +108,8 @@ export interface PeerMethodMap {
     result: { success: boolean; message: string };
   };
   heartbeat: {
-    params: [];
+    /** A node calling: its id and disk identity, remembered before the answer is made (an operator's probe sends none). */
+    params: [caller_node?: string, caller_disk?: string];
     result: {
       status: 'ok';
       node_id: string;
@@ -131,7 +132,11 @@ export interface PeerMethodMap {
    * of `[room_id, message]`; answered, once what the answers say is on disk, with the callee's
    * messages for the caller in the same form. See docs/protocol.md.
    */
-  room_log_json: { params: [from_node: string, batch_json: string]; result: string };
+  room_log_json: {
+    /** from_disk: the sender's disk identity, so a late call of a data directory that was replaced is refused (a node of an earlier version omits it). */
+    params: [from_node: string, batch_json: string, from_disk?: string];
+    result: string;
+  };
   /** Paged: call again with `next_cursor` until it is null (a node of an earlier version answers one page without it). */
   get_room_states: {
     params: [cursor?: string];

@@ -59,4 +59,15 @@ describe(NodeDisk.name, () => {
     sut.heard('node3', 'disk-c', { disk: 'my-old-disk', replaced: null });
     expect(sut.memoryOf('node3')).toEqual({ disk: 'my-old-disk', replaced: null });
   });
+
+  it('takes a room log call only from the disk last heard for its sender; a disk it replaced, or one not heard yet, is refused', () => {
+    expect(sut.refusal('node2', undefined)).toBeNull(); // a node of an earlier version names none
+    expect(sut.refusal('node2', 'disk-a')).toBeNull(); // never heard of node2: its first call names its disk
+    expect(sut.rememberedOf('node2')).toEqual({ disk: 'disk-a', replaced: null });
+    sut.heard('node2', 'disk-b', undefined); // wiped: its heartbeat names a new disk
+    expect(sut.refusal('node2', 'disk-a')).toMatch(/node2 sent this from a data directory it has since replaced/);
+    expect(sut.refusal('node2', 'disk-b')).toBeNull();
+    expect(sut.refusal('node2', 'disk-c')).toMatch(/not heard in a heartbeat yet/); // wiped again: taken once a heartbeat names it
+    expect(sut.rememberedOf('node2')).toEqual({ disk: 'disk-b', replaced: 'disk-a' });
+  });
 });

@@ -63,6 +63,27 @@ export class NodeDisk {
   }
 
   /**
+   * Why a room log call `peer` sent from its disk `disk` must not be taken, or null. Only the disk
+   * this node last heard in a heartbeat speaks for the peer: a late call from the disk it replaced
+   * was sent by a process that is gone, and what it says (a vote, a stored entry) the new disk has
+   * forgotten; a disk not heard yet is taken once its heartbeat names it (the sender sends again).
+   * A peer never heard of is remembered by the disk its first call names; a node of an earlier
+   * version names none and is taken as it is.
+   */
+  refusal(peer: string, disk: string | undefined): string | null {
+    if (!disk) return null;
+    const known = this.remembered.get(peer);
+    if (!known) {
+      this.heard(peer, disk, undefined);
+      return null;
+    }
+    if (known.disk === disk) return null;
+    return known.replaced === disk
+      ? `${peer} sent this from a data directory it has since replaced (disk ${disk.slice(0, 8)}, now ${known.disk.slice(0, 8)})`
+      : `${peer} sent this from a data directory not heard in a heartbeat yet (disk ${disk.slice(0, 8)})`;
+  }
+
+  /**
    * A peer's heartbeat: its disk, and what it remembers of ours. True when its disk is not the
    * one this node knew (it was wiped or replaced); the first disk seen is simply remembered.
    */

@@ -11,6 +11,8 @@ import type { ForwardItem } from '../../common/protocol/peer-wire';
 import { ChatStore } from '../../common/store/chat-store';
 import { heartbeatAnswer, peerDirectoryDeps } from '../../testing/peers';
 import { NodeDisk } from './node-disk';
+import { checkParams } from './rpc-params';
+import type { PeerParamKind } from '../../common/protocol/peer-param-kinds';
 
 /** Records every status change it is told about, as `<change> <node>`. */
 class RecordingListener implements PeerStatusListener {
@@ -235,6 +237,36 @@ describe(PeerDirectory.name, () => {
       expect(results.map((r) => (r.success ? r.sequence_number : r.error))).toEqual([1, 2, 3]);
     }
     expect(calls).toEqual(['node2 forward_message', 'node2 forward_messages_json', 'node3 forward_message', 'node3 forward_messages_json', 'node3 forward_messages']);
+  });
+
+  it('names this node\'s disk in heartbeat and room_log_json, and leaves it out for a peer of an earlier version until it restarts', async () => {
+    const disk = moduleRef.get(NodeDisk).diskId;
+    let upgraded = false;
+    // an earlier version checks the params it knew, and nothing more
+    const earlier = (method: string, params: readonly unknown[], kinds: PeerParamKind[]) => (upgraded ? params : checkParams(method, [...params], kinds));
+    const sent: (readonly unknown[])[] = [];
+    jest.spyOn(sut, 'call').mockImplementation(async (nodeId, method, params) => {
+      sent.push(earlier(method, params as readonly unknown[], ['string', 'string']));
+      return '[]' as never;
+    });
+    const pulse = (sut as unknown as { peers: Map<string, { pulse: { call: (m: string, p: unknown[]) => Promise<unknown> } }> }).peers.get('node2')!.pulse;
+    jest.spyOn(pulse, 'call').mockImplementation(async (method, params) => {
+      sent.push(earlier(method, params, []));
+      return heartbeatAnswer('boot-1');
+    });
+
+    await sut.roomLog('node2', '[]');
+    await sut.roomLog('node2', '[]');
+    await sut.heartbeat('node2', 1000);
+    expect(sent).toEqual([['node1', '[]'], ['node1', '[]'], []]);
+
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-1'));
+    upgraded = true;
+    sut.recordHeartbeat('node2', true, heartbeatAnswer('boot-2'));
+    sent.length = 0;
+    await sut.roomLog('node2', '[]');
+    await sut.heartbeat('node2', 1000);
+    expect(sent).toEqual([['node1', '[]', disk], ['node1', disk]]);
   });
 
   it('refuses a call to a node that is not a peer without touching the network', async () => {

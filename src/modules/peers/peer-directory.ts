@@ -8,7 +8,7 @@ import { CallCoalescer } from './call-coalescer';
 import type { PeerStatusListener } from './peer-status-listener';
 import { PeerSuspicion } from './peer-suspicion';
 import { UnknownPeerError } from './unknown-peer-error';
-import { forwardItemBytes, JsonBatchFallback } from './json-batch-fallback';
+import { EarlierVersionFallback, forwardItemBytes, tooManyParams, unknownMethod } from './earlier-version-fallback';
 import { NodeDisk } from './node-disk';
 import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
 
@@ -27,7 +27,9 @@ interface Peer {
   client: XmlRpcClient;
   health: PeerHealth;
   /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
-  batches: JsonBatchFallback;
+  batches: EarlierVersionFallback;
+  /** The peer refused this node's disk as a trailing param of heartbeat and room_log_json (an earlier version). */
+  disks: EarlierVersionFallback;
   suspicion: PeerSuspicion;
   /** When heardFrom() last heard the peer (monotonic; -Infinity before): PeerPulse does not probe a peer that keeps calling. */
   heardAt: number;
@@ -64,7 +66,9 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
             : this.forwardBatch(peer, items),
         { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
       );
-      const peer: Peer = { nodeId, url, client, pulse, health, forwards, batches: new JsonBatchFallback(nodeId, this.logger), suspicion: new PeerSuspicion(clock.monotonic()), heardAt: Number.NEGATIVE_INFINITY, calls: new AbortController(), otherView: null };
+      const peer: Peer = { nodeId, url, client, pulse, health, forwards, batches: new EarlierVersionFallback(nodeId, this.logger, unknownMethod, 'does not know the JSON batch methods; using XML-RPC structs with it'),
+        disks: new EarlierVersionFallback(nodeId, this.logger, tooManyParams, 'does not take this node\'s disk in heartbeat and room_log_json; calling it without'),
+        suspicion: new PeerSuspicion(clock.monotonic()), heardAt: Number.NEGATIVE_INFINITY, calls: new AbortController(), otherView: null };
       this.peers.set(nodeId, peer);
     }
   }
@@ -134,7 +138,8 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     if (beat.disks) this.emit((l) => l.onPeerIdentified?.(peer.nodeId));
     if (typeof beat.boot_id === 'string' && peer.health.noteBoot(beat.boot_id)) {
       this.logger.warn(`Peer ${peer.nodeId} restarted (new boot id)`);
-      peer.batches.retryJson(); // it may have been upgraded (a rolling update)
+      peer.batches.retryCurrent(); // it may have been upgraded (a rolling update)
+      peer.disks.retryCurrent();
       this.emit((l) => l.onPeerRestarted?.(peer.nodeId));
     }
     return true;
@@ -245,7 +250,18 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   heartbeat(nodeId: string, timeoutMs: number): Promise<PeerResult<'heartbeat'>> {
     const peer = this.peers.get(nodeId);
     if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return this.timed(nodeId, 'heartbeat', peer.pulse.call<PeerResult<'heartbeat'>>('heartbeat', [], timeoutMs));
+    const beat = (params: PeerParams<'heartbeat'>) => peer.pulse.call<PeerResult<'heartbeat'>>('heartbeat', params, timeoutMs);
+    return this.timed(nodeId, 'heartbeat', peer.disks.run(() => beat([this.config.nodeId, this.disk.diskId]), () => beat([])));
+  }
+
+  /** One batch of rooms' log messages (room_log_json), naming this node's disk: a peer refuses what a replaced disk sent. */
+  roomLog(nodeId: string, batchJson: string): Promise<PeerResult<'room_log_json'>> {
+    const peer = this.peers.get(nodeId);
+    if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
+    return peer.disks.run(
+      () => this.call(nodeId, 'room_log_json', [this.config.nodeId, batchJson, this.disk.diskId]),
+      () => this.call(nodeId, 'room_log_json', [this.config.nodeId, batchJson]),
+    );
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */

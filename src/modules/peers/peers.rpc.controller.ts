@@ -22,10 +22,15 @@ export class PeersRpcController {
 
   @MessagePattern('heartbeat')
   heartbeat(@Payload() params: unknown, @Ctx() ctx?: XmlRpcContext): PeerResult<'heartbeat'> {
-    peerParams('heartbeat', params);
+    const [callerNode, callerDisk] = peerParams('heartbeat', params);
     // a peer's signed heartbeat shows it alive as well as its answer to ours would (PeerPulse then need not probe it)
     const caller = ctx?.getPeer();
     if (caller) this.peers.heardFrom(caller);
+    // the caller's disk is remembered before the answer names it: a fresh disk decides it is clean
+    // only on answers that name it, and from then on this node refuses its old disk's late calls
+    if (callerNode && callerDisk && this.peers.nodeIds.includes(callerNode) && (caller === callerNode || this.config.peerSecret === null)) {
+      this.disk.heard(callerNode, callerDisk, undefined);
+    }
     return {
       status: 'ok',
       node_id: this.config.nodeId,

@@ -122,10 +122,11 @@ describe(messageWireProblem.name, () => {
 });
 
 describe(peerParams.name, () => {
-  it('checks a method against its row of PEER_PARAM_KINDS: room_log_json takes the sender and one JSON string', () => {
+  it('checks a method against its row of PEER_PARAM_KINDS: room_log_json takes the sender, one JSON string and optionally the sender\'s disk', () => {
     expect(peerParams('room_log_json', ['node2', '[]'])).toEqual(['node2', '[]']);
     expect(faultOf(() => peerParams('room_log_json', ['node2', []])).faultString).toBe('room_log_json: parameter 2 must be string');
-    expect(faultOf(() => peerParams('room_log_json', ['node2'])).faultString).toBe('room_log_json takes 2 parameter(s), got 1');
+    expect(faultOf(() => peerParams('room_log_json', ['node2'])).faultString).toBe('room_log_json takes 2-3 parameter(s), got 1');
+    expect(peerParams('room_log_json', ['node2', '[]', 'disk-a'])).toEqual(['node2', '[]', 'disk-a']);
   });
 });
 

@@ -21,12 +21,14 @@ describe(RejoinStatus.name, () => {
     expect([sut.decided, sut.rejoining]).toEqual([true, true]);
   });
 
-  it('with five nodes, it decides on three peers: every majority of five has one of them besides the old disk', () => {
+  it('with five nodes, three peers that know this disk are not enough: a late vote of the old disk may still reach the fourth', () => {
+    // n2 counts n1.d0's vote for it at epoch e after n1.d1 voted for n3 at e with n4 and n5: two hosts at one epoch
     const sut = new RejoinStatus(true, 'n1.d1', ['n2', 'n3', 'n4', 'n5']);
-    sut.heard('n2', 'n1.d1');
-    sut.heard('n3', 'n1.d1'); // its own disk: known, not another
-    expect(sut.decided).toBe(false);
+    sut.heard('n3', 'n1.d1');
     sut.heard('n4', 'n1.d1');
+    sut.heard('n5', 'n1.d1');
+    expect(sut.decided).toBe(false);
+    sut.heard('n2', 'n1.d1');
     expect([sut.decided, sut.rejoining]).toEqual([true, false]);
   });
 

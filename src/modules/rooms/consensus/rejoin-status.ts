@@ -1,5 +1,3 @@
-import { majorityOf } from './quorum';
-
 /**
  * Whether this node's disk is new to a cluster that knew it with another one (it was wiped or
  * replaced). Such a node forgot the votes it gave and the entries it acknowledged, so it must be a
@@ -31,15 +29,18 @@ export class RejoinStatus {
   }
 
   /**
-   * Undecided: a fresh disk takes part in nothing new until it has heard from enough peers that
-   * every majority its old disk could have voted or stored in has another member among them (n -
-   * majority + 1 of its n - 1 peers: all of them with three nodes). Fewer is not enough: the peers
-   * outside that majority may never have heard of the old disk, or have lost their own disk since.
+   * Undecided: a fresh disk takes part in nothing new until one peer names another disk for it
+   * (it rejoins) or every peer names this one (it is clean). Fewer clean answers are not enough,
+   * not even n - majority + 1 of them with five nodes, although every majority its old disk could
+   * have voted in has a member among those: the vote or the acknowledgement of the old disk is
+   * counted where it arrives, and a late one can still arrive at the one peer that has not named
+   * this disk yet (a candidate that counts an old vote, while this disk votes for another at the
+   * same epoch). Every peer that named this disk refuses the old disk's messages from then on.
+   * So a brand-new cluster starts taking writes once all its nodes have heard from each other.
    */
   get decided(): boolean {
     if (!this.freshDisk || this.rejoining) return true;
-    const n = this.peers.length + 1;
-    return this.answers.size >= Math.min(n - majorityOf(n) + 1, this.peers.length);
+    return this.peers.every((p) => this.answers.has(p));
   }
 
   /** A peer knew this node with another disk: every room it learns now starts as a learner. */

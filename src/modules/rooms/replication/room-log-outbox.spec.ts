@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig } from '../../../common/config/load-config';
 import { PEER_BATCH_BYTES, PEER_REPLY_BYTES } from '../../../common/xmlrpc';
 import { deferred, flushPromises, type Deferred } from '../../../testing/deferred';
 import { FakeClock } from '../../../testing/fakes';
@@ -8,14 +7,13 @@ import type { RoomMessage } from '../consensus/room-messages';
 import { RoomLogOutbox } from './room-log-outbox';
 import type { WireItem } from './room-log-wire';
 
-/** node2 and node3; each room_log_json call waits until the test answers or fails it. */
+/** node2 and node3; each roomLog call waits until the test answers or fails it. */
 class FakePeer {
   readonly nodeIds = ['node2', 'node3'];
   readonly calls: { to: string; items: WireItem[]; answer: Deferred<string> }[] = [];
-  call(to: string, method: string, params: [string, string]): Promise<string> {
-    if (method !== 'room_log_json' || params[0] !== 'node1') throw new Error(`unexpected ${method}(${params[0]})`);
+  roomLog(to: string, batchJson: string): Promise<string> {
     const answer = deferred<string>();
-    this.calls.push({ to, items: JSON.parse(params[1]) as WireItem[], answer });
+    this.calls.push({ to, items: JSON.parse(batchJson) as WireItem[], answer });
     return answer.promise;
   }
   to(node: string) {
@@ -39,7 +37,7 @@ describe(RoomLogOutbox.name, () => {
     peers = new FakePeer();
     clock = new FakeClock();
     replies = [];
-    sut = new RoomLogOutbox(loadConfig({ NODE_ID: 'node1', PEER_NODES: 'node2:http://127.0.0.1:1,node3:http://127.0.0.1:1' }), peers as unknown as PeerDirectory, clock);
+    sut = new RoomLogOutbox(peers as unknown as PeerDirectory, clock);
     sut.onReply((from, json) => replies.push([from, json]));
   });
   afterEach(() => sut.onModuleDestroy());

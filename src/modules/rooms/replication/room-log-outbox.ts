@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
-import { NODE_CONFIG, type NodeConfig } from '../../../common/config/node-config';
 import { PEER_BATCH_BYTES, PEER_REPLY_BYTES, xmlTextBytes } from '../../../common/xmlrpc';
 import { PeerDirectory } from '../../peers/peer-directory';
 import type { WireItem } from './room-log-wire';
@@ -49,7 +48,6 @@ export class RoomLogOutbox implements OnModuleDestroy {
   private closed = false;
 
   constructor(
-    @Inject(NODE_CONFIG) private readonly config: NodeConfig,
     private readonly peers: PeerDirectory,
     private readonly clock: Clock,
   ) {
@@ -127,7 +125,7 @@ export class RoomLogOutbox implements OnModuleDestroy {
       while (lane.queue.length > 0 && !this.closed) {
         const batch = this.take(lane, PEER_BATCH_BYTES);
         try {
-          const reply = await this.peers.call(peer, 'room_log_json', [this.config.nodeId, `[${batch.join(',')}]`]);
+          const reply = await this.peers.roomLog(peer, `[${batch.join(',')}]`);
           if (lane.failures >= 3) this.logger.log(`Room log messages flow to ${peer} again after ${lane.failures} failed call(s)`);
           lane.failures = 0;
           lane.lastError = null;

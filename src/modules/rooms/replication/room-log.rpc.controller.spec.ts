@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { XmlRpcFaultCode } from '../../../common/xmlrpc';
+import { NodeDisk } from '../../peers/node-disk';
 import { PeerDirectory } from '../../peers/peer-directory';
 import { RoomLogPeers } from './room-log-peers';
 import { RoomLogRpcController } from './room-log.rpc.controller';
@@ -25,6 +26,7 @@ describe(RoomLogRpcController.name, () => {
       providers: [
         { provide: RoomLogPeers, useValue: logs },
         { provide: PeerDirectory, useValue: { otherViews: () => otherViews } },
+        { provide: NodeDisk, useValue: { refusal: (peer: string, disk?: string) => (disk === 'replaced-disk' ? `${peer} sent this from a data directory it has since replaced` : null) } },
       ],
     }).compile();
     sut = moduleRef.get(RoomLogRpcController);
@@ -46,5 +48,12 @@ describe(RoomLogRpcController.name, () => {
     await expect(sut.roomLog(['node2', '[]'])).rejects.toMatchObject({ code: XmlRpcFaultCode.PeerNotAuthorised });
     expect(await sut.roomLog(['node3', '[]'])).toBe('[["r1",{}]]');
     expect(received).toEqual([['node3', '[]']]);
+  });
+
+  it('takes nothing sent from a data directory its sender has since replaced (-32403), and a call that names none', async () => {
+    await expect(sut.roomLog(['node2', '[]', 'replaced-disk'])).rejects.toMatchObject({ code: XmlRpcFaultCode.PeerNotAuthorised, faultString: 'room_log_json: node2 sent this from a data directory it has since replaced; not taken' });
+    expect(await sut.roomLog(['node2', '[]', 'current-disk'])).toBe('[["r1",{}]]');
+    expect(await sut.roomLog(['node3', '[]'])).toBe('[["r1",{}]]');
+    expect(received).toEqual([['node2', '[]'], ['node3', '[]']]);
   });
 });

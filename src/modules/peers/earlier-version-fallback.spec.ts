@@ -1,11 +1,11 @@
 import type { Logger } from '@nestjs/common';
 import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-import { JsonBatchFallback } from './json-batch-fallback';
+import { EarlierVersionFallback, tooManyParams, unknownMethod } from './earlier-version-fallback';
 
-describe(JsonBatchFallback.name, () => {
+describe(EarlierVersionFallback.name, () => {
   const warnings: string[] = [];
   const logger = { warn: (m: string) => void warnings.push(m) } as unknown as Logger;
-  let sut: JsonBatchFallback;
+  let sut: EarlierVersionFallback;
   let used: string[];
   const json = (outcome: () => Promise<string>) => () => (used.push('json'), outcome());
   const structs = () => (used.push('structs'), Promise.resolve('structs'));
@@ -13,7 +13,7 @@ describe(JsonBatchFallback.name, () => {
   beforeEach(() => {
     warnings.length = 0;
     used = [];
-    sut = new JsonBatchFallback('node2', logger);
+    sut = new EarlierVersionFallback('node2', logger, unknownMethod, 'does not know the JSON batch methods');
   });
 
   it('sends JSON while the peer knows the JSON methods', async () => {
@@ -26,7 +26,7 @@ describe(JsonBatchFallback.name, () => {
     expect(await sut.run(unknown, structs)).toBe('structs');
     expect(await sut.run(unknown, structs)).toBe('structs');
     expect(used).toEqual(['json', 'structs', 'structs']);
-    expect(warnings).toHaveLength(1);
+    expect(warnings).toEqual(['Peer node2 does not know the JSON batch methods (an earlier version)']);
   });
 
   it('passes any other failure on (a refusal must reach the caller, not be retried as structs)', async () => {
@@ -37,7 +37,15 @@ describe(JsonBatchFallback.name, () => {
 
   it('tries JSON again after the peer restarted (it may have been upgraded)', async () => {
     await sut.run(json(() => Promise.reject(new XmlRpcFault(XmlRpcFaultCode.MethodNotFound, 'unknown method'))), structs);
-    sut.retryJson();
+    sut.retryCurrent();
     expect(await sut.run(json(async () => 'json'), structs)).toBe('json');
+  });
+
+  it('knows an earlier version\'s refusal of a trailing param it does not take, and nothing else as one', () => {
+    expect(tooManyParams(new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'heartbeat takes 0 parameter(s), got 2'))).toBe(true);
+    expect(tooManyParams(new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'get_messages takes 3-5 parameter(s), got 6'))).toBe(true);
+    expect(tooManyParams(new XmlRpcFault(XmlRpcFaultCode.InvalidParams, 'room_log_json: batch: is not JSON'))).toBe(false);
+    expect(tooManyParams(new XmlRpcFault(XmlRpcFaultCode.PeerNotAuthorised, 'heartbeat takes 0 parameter(s), got 2'))).toBe(false);
+    expect(tooManyParams(new Error('heartbeat takes 0 parameter(s), got 2'))).toBe(false);
   });
 });
