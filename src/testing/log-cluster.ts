@@ -216,6 +216,7 @@ export class LogCluster {
    */
   heartbeats(id: string): void {
     const node = this.node(id);
+    if (this.network.cut.has(id)) return; // unreachable both ways
     for (const other of this.nodes.values()) {
       if (other === node || this.network.cut.has(other.nodeId)) continue;
       other.disk.heard(id, node.disk.diskId, undefined);

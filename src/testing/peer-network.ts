@@ -14,6 +14,12 @@ export class PeerNetwork {
   lose: (from: string, to: string, items: WireItem[]) => boolean = () => false;
   /** What a batch becomes on the way (e.g. as a node of an earlier version would have sent it). */
   alter: (from: string, to: string, items: WireItem[]) => WireItem[] = (_from, _to, items) => items;
+  /**
+   * Batches for which this says true stay on the way until release(): a call (`from` the caller),
+   * or a reply (`from` the callee, which may be gone by the time it arrives). Not in flight meanwhile.
+   */
+  hold: (from: string, to: string, items: WireItem[]) => boolean = () => false;
+  private readonly held: (() => void)[] = [];
   /** Every batch delivered, in order (what went over the wire). */
   readonly delivered: { from: string; to: string; items: WireItem[] }[] = [];
   inFlight = 0;
@@ -29,21 +35,30 @@ export class PeerNetwork {
     return this.nodes.has(nodeId) && !this.cut.has(nodeId);
   }
 
+  /** Lets every batch held so far arrive (each then meets the network as it is now). */
+  release(): void {
+    for (const arrive of this.held.splice(0)) arrive();
+  }
+
   async roomLog(from: string, to: string, json: string, fromDisk?: string): Promise<string> {
+    let items = JSON.parse(json) as WireItem[];
+    if (this.hold(from, to, items)) await new Promise<void>((arrive) => this.held.push(arrive));
     const target = this.nodes.get(to);
     if (!target || this.cut.has(from) || this.cut.has(to)) throw new Error(`connect ECONNREFUSED (${to})`);
+    items = this.alter(from, to, items);
+    if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`); // lost before it arrived: the callee learns nothing of it
     const refusal = this.disks.get(to)!.refusal(from, fromDisk);
     if (refusal) throw new Error(`room_log_json: ${refusal}; not taken`);
-    const items = this.alter(from, to, JSON.parse(json) as WireItem[]);
-    if (this.lose(from, to, items)) throw new Error(`socket hang up (${to})`);
     this.inFlight++;
+    let reply: string;
     try {
       this.delivered.push({ from, to, items });
-      const reply = await target.receive(from, JSON.stringify(items));
-      if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
-      return reply;
+      reply = await target.receive(from, JSON.stringify(items));
     } finally {
       this.inFlight--;
     }
+    if (this.hold(to, from, JSON.parse(reply) as WireItem[])) await new Promise<void>((arrive) => this.held.push(arrive));
+    if (this.cut.has(from) || this.cut.has(to)) throw new Error(`socket hang up (${to})`);
+    return reply;
   }
 }
