@@ -139,13 +139,18 @@ describe(RoomLogRepository.name, () => {
   });
 
   describe('disks', () => {
-    it('makes this database\'s identity once and keeps it; whether it is fresh is the caller\'s to say', () => {
+    it('makes this database\'s identity once and keeps it; one created in this run is fresh until it decided, across restarts', () => {
       const first = sut.diskIdentity(true, '2026-01-01T00:00:00.000Z');
       expect(first).toEqual({ diskId: expect.stringMatching(/^[0-9a-f-]{36}$/), fresh: true, rejoining: false });
+      expect(sut.diskIdentity(false, 'later')).toEqual(first); // restarted before it knew: it asks its peers again
+      sut.setDecided();
       expect(sut.diskIdentity(false, 'later')).toEqual({ ...first, fresh: false });
       const other = ChatStore.inMemory();
       expect(other.logs.diskIdentity(true, 'now').diskId).not.toBe(first.diskId);
       other.close();
+      const predating = ChatStore.inMemory(); // a database of a version before disk identities
+      expect(predating.logs.diskIdentity(false, 'now').fresh).toBe(false);
+      predating.close();
     });
 
     it('remembers that this node is rejoining (across restarts, until it caught up)', () => {

@@ -24,9 +24,10 @@ export interface RoomLogState {
   hostEpoch: number;
 }
 
-/** This database's identity, and whether it was created in this run. */
+/** This database's identity, and whether it is new to the cluster as far as this node knows. */
 export interface DiskIdentity {
   diskId: string;
+  /** It does not know yet whether the cluster knew this node with another disk: created in this run, or in one that stopped before it knew. */
   fresh: boolean;
   /** It came back to a cluster that knew this node with another disk: rooms it learns start as learners. */
   rejoining: boolean;
@@ -100,8 +101,9 @@ export class RoomLogRepository {
       dropEntries: p('DELETE FROM log_entries WHERE room_id = ?'),
       dropState: p('DELETE FROM room_logs WHERE room_id = ?'),
       disk: p('SELECT * FROM node_disk LIMIT 1'),
-      newDisk: p('INSERT INTO node_disk (disk_id, created_at, rejoining) VALUES (?, ?, 0)'),
+      newDisk: p('INSERT INTO node_disk (disk_id, created_at, rejoining, deciding) VALUES (?, ?, 0, ?)'),
       setRejoining: p('UPDATE node_disk SET rejoining = ?'),
+      setDecided: p('UPDATE node_disk SET deciding = 0'),
       peerDisks: p('SELECT * FROM peer_disks'),
       rememberPeerDisk: p(`INSERT INTO peer_disks (node_id, disk_id, replaced_disk_id) VALUES (?, ?, NULL)
         ON CONFLICT(node_id) DO UPDATE SET replaced_disk_id = CASE WHEN peer_disks.disk_id = excluded.disk_id THEN peer_disks.replaced_disk_id ELSE peer_disks.disk_id END,
@@ -187,14 +189,21 @@ export class RoomLogRepository {
     this.sql.dropState.run(roomId);
   }
 
-  /** This database's identity, made at first start; `fresh`: the database was created in this run. */
-  diskIdentity(fresh: boolean, now: string): DiskIdentity {
+  /**
+   * This database's identity, made at first start; `created`: the database was created in this
+   * run. Such a disk stays fresh across restarts until setDecided().
+   */
+  diskIdentity(created: boolean, now: string): DiskIdentity {
     let row = this.sql.disk.get() as Row | undefined;
     if (!row) {
-      this.sql.newDisk.run(randomUUID(), now);
+      this.sql.newDisk.run(randomUUID(), now, created ? 1 : 0);
       row = this.sql.disk.get() as Row;
     }
-    return { diskId: row.disk_id as string, fresh, rejoining: Number(row.rejoining) === 1 };
+    return { diskId: row.disk_id as string, fresh: created || Number(row.deciding) === 1, rejoining: Number(row.rejoining) === 1 };
+  }
+  /** A fresh disk knows whether the cluster knew this node with another disk (after setRejoining, when it did). */
+  setDecided(): void {
+    this.sql.setDecided.run();
   }
   setRejoining(rejoining: boolean): void {
     this.sql.setRejoining.run(rejoining ? 1 : 0);

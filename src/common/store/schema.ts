@@ -260,4 +260,10 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE room_moderation_log SET data = json_remove(data, '$.reason') WHERE json_type(data, '$.reason') = 'null';
   UPDATE room_moderation_log SET data = json_remove(data, '$.muted_until') WHERE json_type(data, '$.muted_until') = 'null';
   `,
+  // 12: a fresh disk that stops before it knew whether the cluster knew this node with another
+  // disk must ask again when it starts (RejoinStatus): its database exists by then, so "created
+  // in this run" no longer tells. deciding: 1 from a fresh disk's creation until it decided.
+  `
+  ALTER TABLE node_disk ADD COLUMN deciding INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -8,7 +8,7 @@ export class RejoinStatus {
   private readonly answers = new Map<string, string>();
 
   constructor(
-    /** The disk was created in this run (an empty DATA_DIR). */
+    /** The disk is new and has not decided yet (created in this run, or in one that stopped before it decided). */
     private readonly freshDisk: boolean,
     private readonly disk: string,
     private readonly peers: readonly string[],

@@ -172,6 +172,24 @@ describe(RoomLogPeers.name, () => {
       expect(node('node3').disk.identity.rejoining).toBe(false);
     });
 
+    it('still asks its peers after a restart before it knew (its DATA_DIR exists by then): it is no voter on nobody\'s word', async () => {
+      cluster = await LogCluster.start(['node1', 'node2', 'node3']);
+      await found();
+      const wiped = await cluster.restart('node3', { wipe: true, unheard: true }); // no peer has answered it yet
+      expect(sut('node3').learning).toBe(true);
+
+      jest.spyOn(wiped.store, 'createdInThisRun', 'get').mockReturnValue(false); // as ChatStore.open says of an existing database
+      const node3 = await cluster.restart('node3', { unheard: true });
+      await cluster.advance(2000); // the host sends again: not taken, as a voter with an empty log would
+      expect(node3.store.logs.state('r1')).toBeNull();
+      expect(node3.disk.identity.fresh).toBe(true);
+
+      cluster.heartbeats('node3');
+      expect(node3.disk.identity.rejoining).toBe(true);
+      const again = await cluster.restart('node3', { unheard: true });
+      expect([again.disk.identity.fresh, again.disk.identity.rejoining]).toEqual([false, true]); // decided, and kept
+    });
+
     it('a node back with an empty disk rejoins every room as a learner until the host promotes it, and stops rejoining once caught up', async () => {
       cluster = await LogCluster.start(['node1', 'node2', 'node3']);
       await found();

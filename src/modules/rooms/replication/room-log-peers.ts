@@ -155,6 +155,8 @@ export class RoomLogPeers implements PeerStatusListener, OnModuleInit {
     } else if (!wasDecided && this.rejoin.decided) {
       this.logger.log('This node\'s data directory is new to the cluster: it takes part in every room from the start');
     }
+    // kept, after the rejoining flag: a restart before this asks its peers again, one after it does not
+    if (!wasDecided && this.rejoin.decided) this.storedLogs.setDecided();
   }
 
   // --- the failure detector --------------------------------------------------------------------
