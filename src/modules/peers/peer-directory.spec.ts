@@ -269,6 +269,20 @@ describe(PeerDirectory.name, () => {
     expect(sent).toEqual([['node1', '[]', disk], ['node1', disk]]);
   });
 
+  it('drops a room_log_json reply when a heartbeat named another disk of the peer while the call was out (the answer may come from the replaced disk)', async () => {
+    const disk = moduleRef.get(NodeDisk);
+    disk.heard('node2', 'disk-a', undefined);
+    let heartbeatMeanwhile: string | null = null;
+    jest.spyOn(sut, 'call').mockImplementation(async () => {
+      if (heartbeatMeanwhile) disk.heard('node2', heartbeatMeanwhile, undefined);
+      return '[["r1",{"type":"voteResult"}]]' as never;
+    });
+    expect(await sut.roomLog('node2', '[]')).toBe('[["r1",{"type":"voteResult"}]]');
+    heartbeatMeanwhile = 'disk-b';
+    expect(await sut.roomLog('node2', '[]')).toBe('[]');
+    expect(await sut.roomLog('node2', '[]')).toBe('[["r1",{"type":"voteResult"}]]'); // the new disk's answers count
+  });
+
   it('refuses a call to a node that is not a peer without touching the network', async () => {
     await expect(sut.call('node9', 'heartbeat', [])).rejects.toThrow('Node node9 is not in PEER_NODES');
   });

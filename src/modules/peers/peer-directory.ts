@@ -254,14 +254,22 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     return this.timed(nodeId, 'heartbeat', peer.disks.run(() => beat([this.config.nodeId, this.disk.diskId]), () => beat([])));
   }
 
-  /** One batch of rooms' log messages (room_log_json), naming this node's disk: a peer refuses what a replaced disk sent. */
-  roomLog(nodeId: string, batchJson: string): Promise<PeerResult<'room_log_json'>> {
+  /**
+   * One batch of rooms' log messages (room_log_json), naming this node's disk: a peer refuses what
+   * a replaced disk sent. The reply is the peer's messages for this node; it is dropped (as if lost)
+   * when a heartbeat named another disk of the peer while the call was out: the answer may come
+   * from the disk that was replaced (written before it died, read after this node heard the new
+   * one), and what that disk said, its new disk has forgotten.
+   */
+  async roomLog(nodeId: string, batchJson: string): Promise<PeerResult<'room_log_json'>> {
     const peer = this.peers.get(nodeId);
-    if (!peer) return Promise.reject(new UnknownPeerError(nodeId));
-    return peer.disks.run(
+    if (!peer) throw new UnknownPeerError(nodeId);
+    const diskAtCall = this.disk.rememberedOf(nodeId)?.disk;
+    const reply = await peer.disks.run(
       () => this.call(nodeId, 'room_log_json', [this.config.nodeId, batchJson, this.disk.diskId]),
       () => this.call(nodeId, 'room_log_json', [this.config.nodeId, batchJson]),
     );
+    return this.disk.rememberedOf(nodeId)?.disk === diskAtCall ? reply : '[]';
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */
