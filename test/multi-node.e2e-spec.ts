@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
+import { createServer } from 'node:http';
 import { freePort } from '../src/cluster/ports';
+import { decodeMethodCall, encodeFault, encodeMethodResponse, PeerCallVerifier } from '../src/common/xmlrpc';
 import { eventually, TestCluster } from './support/cluster';
+import { fakePeerHeartbeat } from './support/peer-rpc';
 import { createFreshRoom, received, requestJoin } from './support/rooms';
 import { ClientPool, TestClient, type Frame } from './support/test-client';
 
@@ -168,11 +170,27 @@ describe('multi-node: failures', () => {
   });
 
   it('bounds discovery and sends when a peer is black-holed, and acknowledges nothing once two of its four nodes are unreachable', async () => {
-    const blackHole = net.createServer((socket) => socket.on('error', () => undefined)); // accepts, never answers
+    // node9 answers heartbeats while the cluster forms (a brand-new cluster's fresh disks wait for
+    // every peer to name them), then accepts connections and never answers again
+    const SECRET = 'the-cluster-secret-of-this-test-0123';
+    let blackHoled = false;
+    const blackHole = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (blackHoled) return;
+        const call = decodeMethodCall(Buffer.concat(chunks).toString('utf8'));
+        const body = call.method === 'heartbeat' ? encodeMethodResponse(fakePeerHeartbeat('node9', 'fake-boot', call.params)) : encodeFault(-32601, 'not here');
+        const signer = new PeerCallVerifier({ secret: SECRET, nodeId: 'node9', bootId: 'fake-boot', peers: [] }); // the nodes refuse unsigned replies
+        res.writeHead(200, { 'content-type': 'text/xml', ...signer.signReply(req.headers, Buffer.from(body)) }).end(body);
+      });
+    });
     const port = await freePort();
     await new Promise<void>((r) => blackHole.listen(port, '127.0.0.1', () => r()));
-    const cluster = await TestCluster.start(3, { HEARTBEAT_INTERVAL: '5' }, [], `node9:http://127.0.0.1:${port}`);
+    const cluster = await TestCluster.start(3, { HEARTBEAT_INTERVAL: '5', PEER_SECRET: SECRET }, [], `node9:http://127.0.0.1:${port}`);
     try {
+      await eventually(() => cluster.nodes.every((n) => /new to the cluster/.test(n.output)), 10_000, 50);
+      blackHoled = true;
       const a = await connect(cluster, 1);
       const b = await connect(cluster, 2);
       const roomId = (await a.request('create_room', { room_name: 'bh', creator_id: 'alice' }, 'room_created')).data.room_id;
@@ -196,6 +214,7 @@ describe('multi-node: failures', () => {
       expect(refused.data).toMatchObject({ error_code: 'ADMIN_NODE_UNAVAILABLE', retryable: true });
     } finally {
       await cluster.stop();
+      blackHole.closeAllConnections();
       blackHole.close();
     }
   });

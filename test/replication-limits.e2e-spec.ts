@@ -3,7 +3,7 @@ import { decodeMethodCall, encodeFault, encodeMethodResponse, PeerCallVerifier, 
 import type { PeerResult } from '../src/common/protocol/peer-wire';
 import { freePort } from '../src/cluster/ports';
 import { eventually, meshHealthy, TestCluster } from './support/cluster';
-import { peerClient } from './support/peer-rpc';
+import { fakePeerHeartbeat, peerClient } from './support/peer-rpc';
 import { TestClient } from './support/test-client';
 import { readDb } from './support/chat-db';
 import { connect, createRoom, join, received } from './support/rooms';
@@ -125,7 +125,7 @@ describe('Replication that cannot jam', () => {
         req.on('end', () => {
           const call = decodeMethodCall(Buffer.concat(chunks).toString('utf8'));
           let body: string;
-          if (call.method === 'heartbeat') body = encodeMethodResponse({ status: 'ok', node_id: 'node9', timestamp: new Date().toISOString(), boot_id: 'fake-boot', client_url: '', disks: {} }); // it never heard of the nodes' disks: they are new
+          if (call.method === 'heartbeat') body = encodeMethodResponse(fakePeerHeartbeat('node9', 'fake-boot', call.params)); // it knows each caller's disk only from its call: they are new
           else if (call.method === 'room_log_json' && refusing) body = encodeFault(-32600, 'Request body is larger than 1048576 bytes; send smaller calls');
           else if (call.method === 'room_log_json') body = encodeMethodResponse(((accepted += JSON.parse(call.params[1] as string).length), '[]'));
           else if (call.method === 'get_room_states') body = encodeMethodResponse({ rooms: [], deleted: [], next_cursor: null });

@@ -1,5 +1,6 @@
 import type { NodeProcess } from '../../src/cluster/node-process';
 import { encodeMethodCall, decodeMethodResponse, PeerCallSigner, XmlRpcClient, XmlRpcFault } from '../../src/common/xmlrpc';
+import type { PeerResult } from '../../src/common/protocol/peer-wire';
 
 /**
  * Calls a test node's XML-RPC port as peer `as` would: signed with `secret` (the cluster's, or a
@@ -50,4 +51,15 @@ export async function faultOf(call: Promise<unknown>): Promise<{ faultCode: numb
     if (e instanceof XmlRpcFault) return { faultCode: e.code, faultString: e.faultString };
     throw e;
   }
+}
+
+/**
+ * What a node of this version answers to `heartbeat(caller_node, caller_disk)`, for a fake peer
+ * `nodeId`: it remembers the caller's disk before answering, so the answer names it (a fresh disk
+ * decides it is clean only on answers that name it, from every peer).
+ */
+export function fakePeerHeartbeat(nodeId: string, bootId: string, params: readonly unknown[]): PeerResult<'heartbeat'> {
+  const [callerNode, callerDisk] = params;
+  const disks = typeof callerNode === 'string' && typeof callerDisk === 'string' ? { [callerNode]: { disk: callerDisk, replaced: null } } : {};
+  return { status: 'ok', node_id: nodeId, timestamp: new Date().toISOString(), boot_id: bootId, client_url: '', disk_id: `disk-of-${nodeId}`, disks };
 }

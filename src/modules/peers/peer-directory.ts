@@ -1,14 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../../common/clock/clock';
 import { NODE_CONFIG, type NodeConfig } from '../../common/config/node-config';
-import { PEER_BATCH_BYTES, type XmlRpcClient, XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
-import { peerClients } from './peer-clients';
-import { PeerHealth, type PeerTransition } from './peer-health';
-import { CallCoalescer } from './call-coalescer';
+import { XmlRpcFault, XmlRpcFaultCode } from '../../common/xmlrpc';
+import type { PeerHealth, PeerTransition } from './peer-health';
+import { peerLink, type PeerLink } from './peer-link';
 import type { PeerStatusListener } from './peer-status-listener';
-import { PeerSuspicion } from './peer-suspicion';
 import { UnknownPeerError } from './unknown-peer-error';
-import { EarlierVersionFallback, forwardItemBytes, tooManyParams, unknownMethod } from './earlier-version-fallback';
 import { NodeDisk } from './node-disk';
 import type { ForwardItem, PeerMethod, PeerParams, PeerResult } from '../../common/protocol/peer-wire';
 
@@ -17,28 +14,6 @@ export type { PeerStatusListener };
 /** Told how long each peer call took (answered, faulted or timed out). */
 export type PeerCallObserver = (peer: string, method: string, seconds: number) => void;
 
-
-interface Peer {
-  nodeId: string;
-  /** Heartbeats and failover probes share their own connection: data traffic queued to a busy peer never delays them. */
-  pulse: XmlRpcClient;
-  forwards: CallCoalescer<ForwardItem, PeerResult<'forward_message'>>;
-  url: string;
-  client: XmlRpcClient;
-  health: PeerHealth;
-  /** The peer answered a JSON batch method with "unknown method" (an earlier version). */
-  batches: EarlierVersionFallback;
-  /** The peer refused this node's disk as a trailing param of heartbeat and room_log_json (an earlier version). */
-  disks: EarlierVersionFallback;
-  suspicion: PeerSuspicion;
-  /** When heardFrom() last heard the peer (monotonic; -Infinity before): PeerPulse does not probe a peer that keeps calling. */
-  heardAt: number;
-  /** Aborted when the peer becomes suspected: calls waiting on a dead peer end at once, not at their timeout. */
-  calls: AbortController;
-  /** Its node list differs from ours (a different cluster view): it never counts, and nothing goes to it. */
-  otherView: string | null;
-}
-
 /**
  * The configured peers: a typed XML-RPC client, a health record and a replication outbox each.
  * Every outgoing peer call goes through `call`, which always has a timeout.
@@ -46,7 +21,7 @@ interface Peer {
 @Injectable()
 export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy {
   private readonly logger = new Logger(PeerDirectory.name);
-  private readonly peers = new Map<string, Peer>();
+  private readonly peers = new Map<string, PeerLink>();
   private readonly listeners: PeerStatusListener[] = [];
   private callObserver: PeerCallObserver | null = null;
   private stopping = false;
@@ -57,18 +32,11 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     private readonly disk: NodeDisk,
   ) {
     for (const { nodeId, url } of config.peers) {
-      const { client, pulse } = peerClients(config, nodeId, url, clock);
-      const health = new PeerHealth(nodeId, config.maxHeartbeatFailures);
-      const forwards = new CallCoalescer<ForwardItem, PeerResult<'forward_message'>>(
-        (items) =>
-          items.length === 1
-            ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
-            : this.forwardBatch(peer, items),
-        { sizeOf: forwardItemBytes, maxBytes: PEER_BATCH_BYTES },
+      const peer = peerLink(config, nodeId, url, clock, this.logger, (link, items) =>
+        items.length === 1
+          ? this.call(nodeId, 'forward_message', [items[0].room_id, items[0].username, items[0].content, config.nodeId, items[0].client_message_id]).then((r) => [r])
+          : this.forwardBatch(link, items),
       );
-      const peer: Peer = { nodeId, url, client, pulse, health, forwards, batches: new EarlierVersionFallback(nodeId, this.logger, unknownMethod, 'does not know the JSON batch methods; using XML-RPC structs with it'),
-        disks: new EarlierVersionFallback(nodeId, this.logger, tooManyParams, 'does not take this node\'s disk in heartbeat and room_log_json; calling it without'),
-        suspicion: new PeerSuspicion(clock.monotonic()), heardAt: Number.NEGATIVE_INFINITY, calls: new AbortController(), otherView: null };
       this.peers.set(nodeId, peer);
     }
   }
@@ -118,7 +86,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
    * What a heartbeat answer says of the peer beyond being alive: a new boot (it restarted: its
    * rooms need a host again), a new disk, or another cluster view. False when it must not count.
    */
-  private identify(peer: Peer, beat: PeerResult<'heartbeat'> | undefined): boolean {
+  private identify(peer: PeerLink, beat: PeerResult<'heartbeat'> | undefined): boolean {
     if (typeof beat !== 'object' || beat === null) return true;
     const view = typeof beat.cluster_view === 'string' ? beat.cluster_view : null;
     if (view !== null && view !== this.disk.clusterView) {
@@ -186,7 +154,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
     for (const peer of this.peers.values()) peer.suspicion.forgive(ms, now);
   }
 
-  private answered(peer: Peer): void {
+  private answered(peer: PeerLink): void {
     if (!peer.suspicion.answered(this.clock.monotonic())) return;
     this.logger.log(`Peer ${peer.nodeId} answers again`);
     this.emit((l) => l.onPeerAnswering?.(peer.nodeId));
@@ -273,7 +241,7 @@ export class PeerDirectory implements BeforeApplicationShutdown, OnModuleDestroy
   }
 
   /** Several forwards in one call, as JSON (the coalescer checks there is one result per item). */
-  private forwardBatch(peer: Peer, items: ForwardItem[]): Promise<PeerResult<'forward_message'>[]> {
+  private forwardBatch(peer: PeerLink, items: ForwardItem[]): Promise<PeerResult<'forward_message'>[]> {
     return peer.batches.run(
       async () => JSON.parse(await this.call(peer.nodeId, 'forward_messages_json', [this.config.nodeId, JSON.stringify(items)])) as PeerResult<'forward_message'>[],
       () => this.call(peer.nodeId, 'forward_messages', [this.config.nodeId, items]),
